@@ -1,0 +1,502 @@
+//! Neutrino's built-in, Keystone-v3-compatible identity.
+//!
+//! Users, projects and roles come from the config; tokens are signed with HMAC-SHA256 and validated
+//! without any stored state. See the crate README for the supported calls and the token format.
+
+mod files;
+mod http;
+mod model;
+mod token;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+pub use model::{DOMAIN_ID, DOMAIN_NAME, derive_hex_id, expand_roles};
+
+use model::{EntityId, Project, Role, User};
+use token::{Claims, METHOD_PASSWORD, METHOD_TOKEN, TokenSigner};
+
+/// The `[identity]` section of the config.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Lifetime of a token in seconds.
+    pub token_ttl_secs: u64,
+    /// Region name of the catalog endpoints.
+    pub region: String,
+    /// Base URL clients use, e.g. `http://127.0.0.1:9696/`; `None`: derived from the listen address.
+    pub public_url: Option<String>,
+    /// Users; empty: `admin` (role admin, project admin) and `demo` (role member, project demo).
+    pub users: Vec<UserConfig>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            token_ttl_secs: 86_400,
+            region: "RegionOne".to_string(),
+            public_url: None,
+            users: Vec::new(),
+        }
+    }
+}
+
+/// One `[[identity.users]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// `None`: a random password is generated and kept in the data dir.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The project the user's roles are assigned on (created implicitly).
+    pub project: String,
+    /// Role names; implied roles are added (admin ⇒ member ⇒ reader, manager ⇒ member).
+    #[serde(default = "default_roles")]
+    pub roles: Vec<String>,
+}
+
+fn default_roles() -> Vec<String> {
+    vec!["member".to_string()]
+}
+
+/// Who is calling, from a validated token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthContext {
+    pub user_id: String,
+    pub user_name: String,
+    pub project_id: String,
+    pub project_name: String,
+    /// Expanded role names (e.g. `admin, member, reader`).
+    pub roles: Vec<String>,
+    /// Expiry, unix seconds.
+    pub expires_at: i64,
+}
+
+impl AuthContext {
+    /// Whether the context holds `role` (after expansion).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    /// Whether the context holds the `admin` role.
+    pub fn is_admin(&self) -> bool {
+        self.has_role("admin")
+    }
+}
+
+/// Why a request is not authenticated. All variants mean HTTP 401.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("The request you have made requires authentication.")]
+    Missing,
+    #[error("The token is invalid.")]
+    Invalid,
+    #[error("The token has expired.")]
+    Expired,
+    #[error("The request you have made requires authentication.")]
+    BadCredentials,
+    #[error("User {user} has no access to project {project}.")]
+    NoProjectAccess { user: String, project: String },
+    #[error("{0}")]
+    UnsupportedScope(String),
+    #[error("Unsupported authentication method: {0}.")]
+    UnsupportedMethod(String),
+}
+
+/// Failures of [`Identity::open`].
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("identity config: {0}")]
+    Config(String),
+}
+
+/// The built-in identity: users, projects, roles and the token signer.
+pub struct Identity {
+    public_url: String,
+    identity_url: String,
+    www_authenticate: String,
+    region: String,
+    token_ttl_secs: i64,
+    signer: TokenSigner,
+    users: Vec<User>,
+    user_by_id: HashMap<EntityId, usize>,
+    user_by_name: HashMap<String, usize>,
+    projects: Vec<Project>,
+    roles: Vec<Role>,
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn default_users() -> Vec<UserConfig> {
+    vec![
+        UserConfig {
+            name: "admin".into(),
+            password: None,
+            project: "admin".into(),
+            roles: vec!["admin".into()],
+        },
+        UserConfig {
+            name: "demo".into(),
+            password: None,
+            project: "demo".into(),
+            roles: vec!["member".into()],
+        },
+    ]
+}
+
+fn check_name(kind: &str, name: &str) -> Result<(), IdentityError> {
+    if name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+        return Err(IdentityError::Config(format!(
+            "invalid {kind} name {name:?} (1-255 characters, no control characters)"
+        )));
+    }
+    Ok(())
+}
+
+impl Identity {
+    /// Loads or creates the signing key and generated passwords under `data_dir`, writes `openrc`
+    /// and `clouds.yaml`. `public_url` is the unversioned API root (`http://127.0.0.1:9696/`);
+    /// the identity endpoint is `public_url + "v3"`.
+    pub fn open(
+        config: &IdentityConfig,
+        data_dir: &Path,
+        public_url: &str,
+    ) -> Result<Identity, IdentityError> {
+        if config.token_ttl_secs == 0 {
+            return Err(IdentityError::Config("token_ttl_secs must be > 0".into()));
+        }
+        let token_ttl_secs = i64::try_from(config.token_ttl_secs)
+            .ok()
+            .filter(|t| *t <= 10 * 365 * 86_400)
+            .ok_or_else(|| IdentityError::Config("token_ttl_secs is too large".into()))?;
+        let public_url = public_url.trim();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(IdentityError::Config(format!(
+                "public URL {public_url:?} must start with http:// or https://"
+            )));
+        }
+        let mut public_url = public_url.to_string();
+        if !public_url.ends_with('/') {
+            public_url.push('/');
+        }
+        let identity_url = format!("{public_url}v3");
+
+        let user_configs = if config.users.is_empty() {
+            default_users()
+        } else {
+            config.users.clone()
+        };
+
+        files::ensure_dir(data_dir)?;
+        let key = files::load_or_create_key(data_dir)?;
+        let mut generated = files::load_passwords(data_dir)?;
+        let mut generated_changed = false;
+        let signer = TokenSigner::new(&key);
+
+        let mut projects: Vec<Project> = Vec::new();
+        let mut project_by_name: HashMap<String, usize> = HashMap::new();
+        let mut users = Vec::new();
+        let mut user_by_id = HashMap::new();
+        let mut user_by_name = HashMap::new();
+        let mut role_names: Vec<String> = expand_roles(&["admin", "manager"]);
+        let mut credentials: Vec<(String, String, String, bool)> = Vec::new();
+
+        for uc in &user_configs {
+            check_name("user", &uc.name)?;
+            check_name("project", &uc.project)?;
+            for r in &uc.roles {
+                check_name("role", r)?;
+            }
+            if uc.roles.is_empty() {
+                return Err(IdentityError::Config(format!(
+                    "user {:?} has no roles",
+                    uc.name
+                )));
+            }
+            if user_by_name.contains_key(&uc.name) {
+                return Err(IdentityError::Config(format!(
+                    "user {:?} is listed twice",
+                    uc.name
+                )));
+            }
+            let password = match &uc.password {
+                Some(p) if !p.is_empty() => p.clone(),
+                Some(_) => {
+                    return Err(IdentityError::Config(format!(
+                        "user {:?} has an empty password",
+                        uc.name
+                    )));
+                }
+                None => generated
+                    .entry(uc.name.clone())
+                    .or_insert_with(|| {
+                        generated_changed = true;
+                        files::generate_password()
+                    })
+                    .clone(),
+            };
+            let project = match project_by_name.get(&uc.project) {
+                Some(&i) => i,
+                None => {
+                    let id = model::derive_id("project", &uc.project);
+                    projects.push(Project {
+                        id,
+                        id_hex: model::hex(&id),
+                        name: uc.project.clone(),
+                    });
+                    project_by_name.insert(uc.project.clone(), projects.len() - 1);
+                    projects.len() - 1
+                }
+            };
+            let roles = expand_roles(&uc.roles);
+            for r in &roles {
+                if !role_names.contains(r) {
+                    role_names.push(r.clone());
+                }
+            }
+            let id = model::derive_id("user", &uc.name);
+            let password_digest = model::password_digest(&password);
+            // Bound to the key, so it reveals nothing about the password.
+            let credential_epoch =
+                signer.fingerprint(&[b"credential-epoch", &id, &password_digest]);
+            let is_admin = roles.iter().any(|r| r == "admin");
+            credentials.push((uc.name.clone(), password, uc.project.clone(), is_admin));
+            user_by_id.insert(id, users.len());
+            user_by_name.insert(uc.name.clone(), users.len());
+            users.push(User {
+                id,
+                id_hex: model::hex(&id),
+                name: uc.name.clone(),
+                password_digest,
+                credential_epoch,
+                project,
+                roles,
+            });
+        }
+        if generated_changed {
+            files::save_passwords(data_dir, &generated)?;
+        }
+
+        // openrc: the first admin user (or the first user); clouds.yaml: every user.
+        let rc_user = credentials
+            .iter()
+            .find(|c| c.3)
+            .or_else(|| credentials.first());
+        if let Some((user, password, project, _)) = rc_user {
+            let text = files::openrc_text(
+                &identity_url,
+                &config.region,
+                &files::Credentials {
+                    user,
+                    password,
+                    project,
+                },
+            );
+            files::write_private(&data_dir.join(files::OPENRC_FILE), text.as_bytes())?;
+        }
+        let creds: Vec<files::Credentials<'_>> = credentials
+            .iter()
+            .map(|(user, password, project, _)| files::Credentials {
+                user,
+                password,
+                project,
+            })
+            .collect();
+        let yaml = files::clouds_yaml_text(&identity_url, &config.region, &creds);
+        files::write_private(&data_dir.join(files::CLOUDS_FILE), yaml.as_bytes())?;
+
+        let roles = role_names
+            .into_iter()
+            .map(|name| Role {
+                id_hex: derive_hex_id("role", &name),
+                name,
+            })
+            .collect();
+
+        tracing::info!(
+            users = users.len(),
+            projects = projects.len(),
+            auth_url = %identity_url,
+            openrc = %data_dir.join(files::OPENRC_FILE).display(),
+            "built-in identity ready"
+        );
+        Ok(Identity {
+            www_authenticate: format!("Keystone uri=\"{identity_url}\""),
+            public_url,
+            identity_url,
+            region: config.region.clone(),
+            token_ttl_secs,
+            signer,
+            users,
+            user_by_id,
+            user_by_name,
+            projects,
+            roles,
+        })
+    }
+
+    /// axum Router serving everything under `/v3` (and `/v3/`).
+    pub fn router(self: std::sync::Arc<Self>) -> axum::Router {
+        http::router(self)
+    }
+
+    /// Validates an `X-Auth-Token` value.
+    pub fn validate(&self, token: &str) -> Result<AuthContext, AuthError> {
+        let (claims, user) = self.check_token(token)?;
+        let project = &self.projects[user.project];
+        Ok(AuthContext {
+            user_id: user.id_hex.clone(),
+            user_name: user.name.clone(),
+            project_id: project.id_hex.clone(),
+            project_name: project.name.clone(),
+            roles: user.roles.clone(),
+            expires_at: claims.expires_at,
+        })
+    }
+
+    /// Value of the `WWW-Authenticate` header on 401s: `Keystone uri="<public_url>v3"`.
+    pub fn www_authenticate(&self) -> &str {
+        &self.www_authenticate
+    }
+
+    /// The identity endpoint (`<public_url>v3`), i.e. `OS_AUTH_URL`.
+    pub fn auth_url(&self) -> &str {
+        &self.identity_url
+    }
+
+    /// Issues a password-method token directly (tests and benchmarks).
+    pub fn issue_token(
+        &self,
+        user_name: &str,
+        password: &str,
+        project_name: Option<&str>,
+    ) -> Result<String, AuthError> {
+        let user = self.check_password(self.user_by_name.get(user_name).copied(), password)?;
+        let scope = match project_name {
+            Some(name) => ProjectRef::Name(name),
+            None => ProjectRef::Own,
+        };
+        let project = self.scope_project(user, scope)?;
+        let claims = self.new_claims(user, project, METHOD_PASSWORD, None);
+        Ok(self.signer.encode(&claims))
+    }
+
+    // ---- internals shared with the HTTP layer ----
+
+    /// Checks signature, expiry, user and credential epoch.
+    fn check_token(&self, token: &str) -> Result<(Claims, &User), AuthError> {
+        if token.trim().is_empty() {
+            return Err(AuthError::Missing);
+        }
+        let claims = self
+            .signer
+            .decode(token)
+            .map_err(|token::DecodeError::Invalid| AuthError::Invalid)?;
+        if claims.expires_at <= now_secs() {
+            return Err(AuthError::Expired);
+        }
+        let user = self
+            .user_by_id
+            .get(&claims.user_id)
+            .map(|&i| &self.users[i])
+            .ok_or(AuthError::Invalid)?;
+        if user.credential_epoch != claims.credential_epoch
+            || self.projects[user.project].id != claims.project_id
+        {
+            return Err(AuthError::Invalid);
+        }
+        Ok((claims, user))
+    }
+
+    fn check_password(&self, user: Option<usize>, password: &str) -> Result<&User, AuthError> {
+        let digest = model::password_digest(password);
+        match user.map(|i| &self.users[i]) {
+            Some(u) if model::constant_time_eq(&u.password_digest, &digest) => Ok(u),
+            _ => Err(AuthError::BadCredentials),
+        }
+    }
+
+    fn scope_project(&self, user: &User, scope: ProjectRef<'_>) -> Result<&Project, AuthError> {
+        let own = &self.projects[user.project];
+        let matches = match scope {
+            ProjectRef::Own => true,
+            ProjectRef::Name(n) => own.name == n,
+            ProjectRef::Id(id) => own.id_hex == id,
+        };
+        if matches {
+            Ok(own)
+        } else {
+            let project = match scope {
+                ProjectRef::Name(n) | ProjectRef::Id(n) => n.to_string(),
+                ProjectRef::Own => own.name.clone(),
+            };
+            Err(AuthError::NoProjectAccess {
+                user: user.id_hex.clone(),
+                project,
+            })
+        }
+    }
+
+    fn new_claims(
+        &self,
+        user: &User,
+        project: &Project,
+        methods: u8,
+        expires_at: Option<i64>,
+    ) -> Claims {
+        let now = now_secs();
+        let mut audit_id = [0u8; 16];
+        rand::fill(&mut audit_id[..]);
+        Claims {
+            methods,
+            issued_at: now,
+            expires_at: expires_at.unwrap_or(now.saturating_add(self.token_ttl_secs)),
+            user_id: user.id,
+            project_id: project.id,
+            credential_epoch: user.credential_epoch,
+            audit_id,
+        }
+    }
+
+    /// Re-scopes a valid token (token method): same user, same expiry.
+    fn rescope(&self, token: &str, scope: ProjectRef<'_>) -> Result<(Claims, &User), AuthError> {
+        let (old, user) = self.check_token(token)?;
+        let project = self.scope_project(user, scope)?;
+        let claims = self.new_claims(
+            user,
+            project,
+            old.methods | METHOD_TOKEN,
+            Some(old.expires_at),
+        );
+        Ok((claims, user))
+    }
+}
+
+/// The project a token request asks for.
+#[derive(Clone, Copy, Debug)]
+enum ProjectRef<'a> {
+    /// No scope given: the user's own project.
+    Own,
+    Name(&'a str),
+    Id(&'a str),
+}
+
+#[cfg(test)]
+mod tests;
