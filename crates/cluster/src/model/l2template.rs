@@ -1,0 +1,103 @@
+//! L2Template (ipam.mirantis.com/v1alpha1): which Subnets a host uses and the npTemplate that turns them
+//! into the host's netplan.
+
+use std::collections::BTreeMap;
+
+use super::fields::{Located, Reader};
+use super::meta::Meta;
+use crate::yaml::Node;
+
+/// The only `ipam/*` label a user sets on an L2Template: the cluster's default template.
+pub const DEFAULT_FOR_CLUSTER: &str = "ipam/DefaultForCluster";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Namespace,
+    Cluster,
+}
+
+/// One `l3Layout` entry: the name macros use, and how to find the Subnet behind it.
+#[derive(Clone, Debug)]
+pub struct L3Subnet {
+    pub subnet_name: Located<String>,
+    pub scope: Scope,
+    pub label_selector: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct L2Template {
+    pub meta: Meta,
+    pub if_mapping: Vec<Located<String>>,
+    pub auto_if_mapping_prio: Vec<Located<String>>,
+    /// The template text and the line its first line is on (block scalars start one line below the key).
+    pub np_template: Option<Located<String>>,
+    pub l3_layout: Vec<L3Subnet>,
+}
+
+pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2Template> {
+    let Some(spec) = doc.get("spec") else {
+        reader.missing(doc, "spec");
+        return None;
+    };
+    reader.mapping(
+        spec,
+        "spec",
+        &["clusterRef", "ifMapping", "autoIfMappingPrio", "npTemplate", "l3Layout"],
+    );
+    let mut np_template = reader.required_string(spec, "npTemplate", "spec");
+    if let (Some(t), Some(node)) = (np_template.as_mut(), spec.get("npTemplate")) {
+        // A block scalar (`npTemplate: |`) begins on the next line; a quoted one on the same line.
+        if let Some(first) = spec.get("npTemplate").and_then(|_| block_start(node)) {
+            t.loc.line = first;
+        }
+    }
+    let mut l3_layout = Vec::new();
+    for item in reader.list(spec, "l3Layout", "spec") {
+        if !reader.mapping(item, "spec.l3Layout[]", &["subnetName", "scope", "labelSelector", "subnetPool"]) {
+            continue;
+        }
+        let Some(subnet_name) = reader.required_string(item, "subnetName", "spec.l3Layout[]") else {
+            continue;
+        };
+        let scope = match reader.string(item, "scope", "spec.l3Layout[]") {
+            None => Scope::Namespace,
+            Some(s) => match s.value.as_str() {
+                "global" => Scope::Global,
+                "namespace" | "namespaced" => Scope::Namespace,
+                "cluster" => Scope::Cluster,
+                other => {
+                    if let Some(node) = item.get("scope") {
+                        reader.invalid(
+                            node,
+                            format!("unknown l3Layout scope `{other}`"),
+                            "use global, namespace or cluster",
+                        );
+                    }
+                    Scope::Namespace
+                }
+            },
+        };
+        let label_selector = reader.string_map(item, "labelSelector", "spec.l3Layout[]");
+        l3_layout.push(L3Subnet {
+            subnet_name,
+            scope,
+            label_selector,
+        });
+    }
+    Some(L2Template {
+        if_mapping: reader.string_list(spec, "ifMapping", "spec"),
+        auto_if_mapping_prio: reader.string_list(spec, "autoIfMappingPrio", "spec"),
+        np_template,
+        l3_layout,
+        meta,
+    })
+}
+
+/// The parser places a block scalar's node on its indicator line; the text starts on the next line.
+fn block_start(node: &Node) -> Option<u32> {
+    let text = node.as_str()?;
+    // A multi-line value can only come from a block scalar or a multi-line quoted string; both start
+    // their first content line one below the key in the layouts operators write.
+    text.contains('\n').then_some(node.pos.line + 1)
+}
