@@ -29,7 +29,7 @@ pub use subnet::{
     validate_subnet_update,
 };
 pub use validate::{
-    py_repr, py_str, validate_allocation_pools, validate_dns_domain, validate_dns_name,
-    validate_host_routes, validate_ip_address, validate_ip_or_subnet, validate_nameservers,
-    validate_subnet,
+    py_repr, py_str, validate_address_pair_ip, validate_allocation_pools, validate_dns_domain,
+    validate_dns_name, validate_host_routes, validate_ip_address, validate_ip_or_subnet,
+    validate_nameservers, validate_subnet,
 };

@@ -176,6 +176,18 @@ pub fn validate_ip_or_subnet(data: &str) -> Result<IpNet, String> {
         .map_err(|_| format!("'{data}' is neither a valid IP address, nor is it a valid IP subnet"))
 }
 
+/// The `ip_address` of an allowed address pair (`neutron/extensions/allowedaddresspairs.py`):
+/// text with `/` must pass [`validate_subnet`], anything else [`validate_ip_address`]; the
+/// reason of the failing validator is returned (upstream raises it as `HTTPBadRequest`).
+/// An address becomes a host network (/32 or /128).
+pub fn validate_address_pair_ip(data: &str) -> Result<IpNet, String> {
+    if data.contains('/') {
+        validate_subnet(data)
+    } else {
+        validate_ip_address(data).map(IpNet::from)
+    }
+}
+
 fn dns_format_error(data: &str, max_len: usize) -> Option<String> {
     let trimmed = data.strip_suffix('.').unwrap_or(data);
     let reason = (|| {
@@ -507,6 +519,26 @@ mod tests {
         assert_eq!(
             validate_ip_or_subnet("10.0.0"),
             Err("'10.0.0' is neither a valid IP address, nor is it a valid IP subnet".into())
+        );
+    }
+
+    #[test]
+    fn address_pair_ip() {
+        assert_eq!(
+            validate_address_pair_ip("10.0.0.5").unwrap().to_string(),
+            "10.0.0.5/32"
+        );
+        assert_eq!(
+            validate_address_pair_ip("10.0.0.0/24").unwrap().to_string(),
+            "10.0.0.0/24"
+        );
+        assert_eq!(
+            validate_address_pair_ip("10.0.0/24").unwrap_err(),
+            "'10.0.0/24' isn't a recognized IP subnet cidr, '10.0.0.0/24' is recommended"
+        );
+        assert_eq!(
+            validate_address_pair_ip("x").unwrap_err(),
+            "'x' is not a valid IP address"
         );
     }
 
