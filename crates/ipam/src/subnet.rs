@@ -371,6 +371,11 @@ pub fn validate_gateway_out_of_pools(
     }
 }
 
+/// Subnets with prefix length 0 break dnsmasq upstream (bug 1362651) and are refused.
+fn prefix_zero_error() -> IpamError {
+    IpamError::invalid_input("0 is not allowed as CIDR prefix length")
+}
+
 /// The DHCP restrictions checked when DHCP is (newly) enabled.
 fn validate_dhcp_cidr(cidr: &IpNet) -> Result<(), IpamError> {
     let prefix = cidr.prefix_len();
@@ -550,9 +555,7 @@ pub fn validate_new_subnet(
         }
     };
     if cidr.prefix_len() == 0 {
-        return Err(IpamError::invalid_input(
-            "0 is not allowed as CIDR prefix length",
-        ));
+        return Err(prefix_zero_error());
     }
     Ok(ValidatedSubnet {
         ip_version: v,
@@ -650,9 +653,7 @@ where
 {
     let new = new.trunc();
     if new.prefix_len() == 0 {
-        return Err(IpamError::invalid_input(
-            "0 is not allowed as CIDR prefix length",
-        ));
+        return Err(prefix_zero_error());
     }
     let provisional: IpNet =
         IpNet::V6(ipnet::Ipv6Net::new(std::net::Ipv6Addr::UNSPECIFIED, 64).unwrap_or_default());
