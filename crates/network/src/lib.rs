@@ -1,0 +1,44 @@
+//! The rules of the Networking API: one module per resource, plus policy. No HTTP and no SQL
+//! here — the api crate speaks HTTP, the store crate speaks SQL.
+
+pub mod attrs;
+mod caller;
+pub mod config;
+mod error;
+pub mod model;
+mod network;
+mod port;
+mod read;
+mod segments;
+mod subnet;
+pub mod tags;
+pub mod time;
+
+use std::sync::Arc;
+
+pub use caller::Caller;
+pub use config::NetworkConfig;
+pub use error::{Error, Result};
+pub use neutrino_store::{Selection, Store};
+pub use read::Kind;
+
+/// The Networking service: the store plus the settings its rules need.
+#[derive(Clone)]
+pub struct Networking {
+    store: Store,
+    cfg: Arc<NetworkConfig>,
+}
+
+impl Networking {
+    pub fn new(store: Store, cfg: NetworkConfig) -> Networking {
+        Networking { store, cfg: Arc::new(cfg) }
+    }
+
+    pub fn config(&self) -> &NetworkConfig {
+        &self.cfg
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

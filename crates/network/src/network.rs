@@ -1,0 +1,316 @@
+//! Networks: create (with its segment), update, delete (with its subnets and service ports).
+
+use serde_json::{Map, Value};
+
+use neutrino_store::{self as store, Selection, Table};
+
+use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
+use crate::model::{Network, Port, Resource, Standard, Subnet};
+use crate::read::{Kind, check_revision, load, load_for_change};
+use crate::segments::{self, ProviderRequest};
+use crate::{Caller, Error, NetworkConfig, Networking, Result};
+
+const ATTRS: &[Attr] = &[
+    attr("id", false, false),
+    attr("name", true, true),
+    attr("description", true, true),
+    attr("project_id", true, false),
+    attr("tenant_id", true, false),
+    attr("admin_state_up", true, true),
+    attr("status", false, false),
+    attr("subnets", false, false),
+    attr("shared", true, true),
+    attr("router:external", true, true),
+    attr("mtu", true, true),
+    attr("port_security_enabled", true, true),
+    attr("dns_domain", true, true),
+    attr("availability_zone_hints", true, false),
+    attr("provider:network_type", true, true),
+    attr("provider:physical_network", true, true),
+    attr("provider:segmentation_id", true, true),
+    attr("tags", true, false),
+];
+
+/// Attributes only an admin may set, with the policy rule named in the denial.
+const ADMIN_ATTRS: &[&str] =
+    &["shared", "router:external", "provider:network_type", "provider:physical_network", "provider:segmentation_id"];
+
+/// Ports that go away with their network instead of keeping it in use.
+pub(crate) fn is_network_service_port(device_owner: &str) -> bool {
+    matches!(device_owner, "network:dhcp" | "network:distributed" | "network:floatingip_agent_gateway")
+}
+
+fn check_admin_attrs(body: &Map<String, Value>, caller: &Caller, action: &str) -> Result<()> {
+    if caller.is_admin() {
+        return Ok(());
+    }
+    match ADMIN_ATTRS.iter().find(|a| body.contains_key(**a)) {
+        Some(a) => Err(Error::policy(&format!("(rule:{action}_network and rule:{action}_network:{a})"))),
+        None => Ok(()),
+    }
+}
+
+fn provider_request(b: &Body) -> Result<ProviderRequest> {
+    let seg = match b.get("provider:segmentation_id") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(attrs::to_int(v).ok_or_else(|| {
+            Error::invalid_attr("provider:segmentation_id", format!("'{}' is not an integer", attrs::show(v)))
+        })?),
+    };
+    Ok(ProviderRequest {
+        network_type: b.string("provider:network_type", 255)?.filter(|s| !s.is_empty()),
+        physical_network: b.string("provider:physical_network", 64)?.filter(|s| !s.is_empty()),
+        segmentation_id: seg,
+    })
+}
+
+/// A DNS domain: a fully qualified name ending with a dot, or empty.
+pub(crate) fn dns_domain(b: &Body, name: &str) -> Result<Option<String>> {
+    let Some(d) = b.string(name, 255)? else { return Ok(None) };
+    if d.is_empty() {
+        return Ok(Some(d));
+    }
+    let labels_ok = d.trim_end_matches('.').split('.').all(|l| {
+        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if !labels_ok {
+        return Err(Error::invalid_attr(name, format!("'{d}' is not a valid domain name")));
+    }
+    Ok(Some(d))
+}
+
+pub(crate) fn tags_on_create(b: &Body) -> Result<Vec<String>> {
+    let tags = b.string_list("tags")?.unwrap_or_default();
+    crate::tags::validate(&tags)?;
+    Ok(tags)
+}
+
+fn build(conn: &store::Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<String, Value>) -> Result<Network> {
+    check_attributes(body, ATTRS, Op::Create)?;
+    check_admin_attrs(body, caller, "create")?;
+    if !caller.has_role("member") && !caller.is_admin() {
+        return Err(Error::policy("rule:create_network"));
+    }
+    let project_id = attrs::owner(body, caller)?;
+    let b = Body(body);
+    let id = uuid::Uuid::new_v4().to_string();
+    let provider = provider_request(&b)?;
+    let seg = segments::allocate(conn, cfg, &id, &provider)?;
+    let max_mtu = segments::mtu_for(cfg, &seg.network_type);
+    let mtu = match b.uint("mtu")? {
+        None | Some(0) => max_mtu,
+        Some(m) if m > max_mtu => {
+            return Err(Error::invalid_input(format!(
+                "Requested MTU is too big, maximum is {max_mtu}"
+            )));
+        }
+        Some(m) => m,
+    };
+    let hints = b.string_list("availability_zone_hints")?.unwrap_or_default();
+    if hints.iter().map(String::len).sum::<usize>() + hints.len() > 255 {
+        return Err(Error::invalid_attr("availability_zone_hints", "Too many availability_zone_hints specified"));
+    }
+    Ok(Network {
+        name: b.name("name")?.unwrap_or_default(),
+        tenant_id: project_id.clone(),
+        project_id,
+        admin_state_up: b.bool("admin_state_up")?.unwrap_or(true),
+        status: "ACTIVE".into(),
+        subnets: Vec::new(),
+        shared: b.bool("shared")?.unwrap_or(false),
+        router_external: b.bool("router:external")?.unwrap_or(false),
+        mtu,
+        port_security_enabled: b.bool("port_security_enabled")?.unwrap_or(true),
+        dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
+        availability_zone_hints: hints,
+        availability_zones: Vec::new(),
+        ipv4_address_scope: None,
+        ipv6_address_scope: None,
+        is_default: false,
+        l2_adjacency: true,
+        network_type: Some(seg.network_type),
+        physical_network: (!seg.physical_network.is_empty()).then_some(seg.physical_network),
+        segmentation_id: (seg.segmentation_id != 0).then_some(seg.segmentation_id),
+        std: Standard::new(b.string("description", 255)?.unwrap_or_default(), tags_on_create(&b)?),
+        id,
+    })
+}
+
+impl Networking {
+    /// Creates one network per body, atomically: all or none.
+    pub async fn create_networks(&self, caller: &Caller, bodies: Vec<Map<String, Value>>) -> Result<Vec<Value>> {
+        let (caller, cfg) = (caller.clone(), self.cfg.clone());
+        self.store
+            .write(move |tx| {
+                let conn = tx.conn();
+                let mut out = Vec::with_capacity(bodies.len());
+                for body in &bodies {
+                    let net = build(conn, &cfg, &caller, body)?;
+                    store::insert_network(conn, &net.id, &net.project_id, &net.to_doc())?;
+                    out.push(serde_json::to_value(&net).map_err(|_| Error::internal())?);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    pub async fn update_network(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value> {
+        let (caller, id, cfg) = (caller.clone(), id.to_string(), self.cfg.clone());
+        self.store
+            .write(move |tx| {
+                let conn = tx.conn();
+                check_attributes(&body, ATTRS, Op::Update)?;
+                let mut net: Network = load_for_change(conn, &caller, Kind::Network, &id, "rule:update_network")?;
+                check_admin_attrs(&body, &caller, "update")?;
+                check_revision(if_match, net.std.revision_number)?;
+                let b = Body(&body);
+                if ["provider:network_type", "provider:physical_network", "provider:segmentation_id"]
+                    .iter()
+                    .any(|k| b.has(k))
+                {
+                    let req = provider_request(&b)?;
+                    let unchanged = req.network_type.as_ref().is_none_or(|t| Some(t) == net.network_type.as_ref())
+                        && req.physical_network.as_ref().is_none_or(|p| Some(p) == net.physical_network.as_ref())
+                        && req.segmentation_id.is_none_or(|s| Some(s) == net.segmentation_id);
+                    if !unchanged {
+                        return Err(Error::invalid_input("Plugin does not support updating provider attributes"));
+                    }
+                }
+                if let Some(name) = b.name("name")? {
+                    net.name = name;
+                }
+                if let Some(d) = b.string("description", 255)? {
+                    net.std.description = d;
+                }
+                if let Some(up) = b.bool("admin_state_up")? {
+                    net.admin_state_up = up;
+                }
+                if let Some(p) = b.bool("port_security_enabled")? {
+                    net.port_security_enabled = p;
+                }
+                if let Some(d) = dns_domain(&b, "dns_domain")? {
+                    net.dns_domain = d;
+                }
+                if let Some(mtu) = b.uint("mtu")? {
+                    set_mtu(conn, &cfg, &mut net, mtu)?;
+                }
+                if let Some(shared) = b.bool("shared")? {
+                    if net.shared && !shared {
+                        check_unshare(conn, &net)?;
+                    }
+                    net.shared = shared;
+                }
+                if let Some(ext) = b.bool("router:external")? {
+                    if ext != net.router_external {
+                        set_subnets_external(conn, &net, ext)?;
+                    }
+                    net.router_external = ext;
+                }
+                net.std.touch();
+                store::update_doc(conn, Table::Networks, &net.id, &net.to_doc())?;
+                serde_json::to_value(&net).map_err(|_| Error::internal())
+            })
+            .await
+    }
+
+    pub async fn delete_network(&self, caller: &Caller, id: &str, if_match: Option<u64>) -> Result<()> {
+        let (caller, id) = (caller.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let conn = tx.conn();
+                let net: Network = load_for_change(conn, &caller, Kind::Network, &id, "rule:delete_network")?;
+                check_revision(if_match, net.std.revision_number)?;
+                let mut in_use = Vec::new();
+                let mut service = Vec::new();
+                for doc in store::list_docs(conn, Table::Ports, &Selection::by("network_id", vec![id.clone()]))? {
+                    let port: Port = Port::from_doc(&id, &doc)?;
+                    if is_network_service_port(&port.device_owner) {
+                        service.push(port.id);
+                    } else {
+                        in_use.push(port.id);
+                    }
+                }
+                if !in_use.is_empty() {
+                    return Err(Error::conflict(
+                        "NetworkInUse",
+                        format!(
+                            "Unable to complete operation on network {id}. There are one or more ports still in use on the network, id for these ports is: {}.",
+                            in_use.join(",")
+                        ),
+                    ));
+                }
+                for port in service {
+                    store::delete_row(conn, Table::Ports, &port)?;
+                }
+                for subnet in &net.subnets {
+                    store::delete_row(conn, Table::Subnets, subnet)?;
+                }
+                store::delete_segments(conn, &id)?;
+                store::delete_row(conn, Table::Networks, &id)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+fn set_mtu(conn: &store::Connection, cfg: &NetworkConfig, net: &mut Network, mtu: u64) -> Result<()> {
+    let max = segments::mtu_for(cfg, net.network_type.as_deref().unwrap_or_default());
+    let mtu = if mtu == 0 { max } else { mtu };
+    if mtu > max {
+        return Err(Error::invalid_input(format!("Requested MTU is too big, maximum is {max}")));
+    }
+    for sid in &net.subnets {
+        if let Some(s) = load::<Subnet>(conn, sid)?
+            && ((s.ip_version == 4 && mtu < 68) || (s.ip_version == 6 && mtu < 1280))
+        {
+            return Err(Error::conflict(
+                "NetworkMTUSubnetConflict",
+                format!("MTU of {} is not compatible with subnet {}.", net.id, s.id),
+            ));
+        }
+    }
+    net.mtu = mtu;
+    Ok(())
+}
+
+/// Unsharing is refused while other projects have subnets or ports (not owned by the network
+/// service) on the network.
+fn check_unshare(conn: &store::Connection, net: &Network) -> Result<()> {
+    let on_net = Selection::by("network_id", vec![net.id.clone()]);
+    let foreign_subnet = store::list_docs(conn, Table::Subnets, &on_net)?
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .any(|s| s["project_id"] != net.project_id.as_str());
+    let foreign_port = store::list_docs(conn, Table::Ports, &on_net)?
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .any(|p| {
+            p["project_id"] != net.project_id.as_str()
+                && !p["device_owner"].as_str().unwrap_or_default().starts_with("network:")
+        });
+    if foreign_subnet || foreign_port {
+        return Err(Error::conflict(
+            "InvalidSharedSetting",
+            format!("Unable to reconfigure sharing settings for network {}. Multiple tenants are using it.", net.id),
+        ));
+    }
+    Ok(())
+}
+
+/// Subnets mirror their network's `router:external`.
+fn set_subnets_external(conn: &store::Connection, net: &Network, external: bool) -> Result<()> {
+    for sid in &net.subnets {
+        if let Some(mut s) = load::<Subnet>(conn, sid)? {
+            s.router_external = external;
+            store::update_doc(conn, Table::Subnets, sid, &s.to_doc())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! Subnets: IP settings checked by the IPAM rules, overlap within the network, the network's
+//! `subnets` list and revision, and the in-use rule on delete.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use neutrino_ipam::{self as ipam, FreeAddresses, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate};
+use neutrino_store::{self as store, Connection, Selection, Table, WriteTx};
+
+use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
+use crate::model::{Network, Port, Resource, Standard, Subnet};
+use crate::network::{is_network_service_port, tags_on_create};
+use crate::read::{Kind, Scope, check_revision, load, load_for_change};
+use crate::{Caller, Error, NetworkConfig, Networking, Result};
+
+const ATTRS: &[Attr] = &[
+    attr("id", false, false),
+    attr("name", true, true),
+    attr("description", true, true),
+    attr("project_id", true, false),
+    attr("tenant_id", true, false),
+    required("network_id"),
+    required("ip_version"),
+    attr("cidr", true, false),
+    attr("gateway_ip", true, true),
+    attr("allocation_pools", true, true),
+    attr("dns_nameservers", true, true),
+    attr("host_routes", true, true),
+    attr("enable_dhcp", true, true),
+    attr("ipv6_ra_mode", true, false),
+    attr("ipv6_address_mode", true, false),
+    attr("subnetpool_id", true, false),
+    attr("use_default_subnetpool", true, false),
+    attr("tags", true, false),
+];
+
+fn limits(cfg: &NetworkConfig) -> SubnetLimits {
+    SubnetLimits { max_dns_nameservers: cfg.max_dns_nameservers, max_subnet_host_routes: cfg.max_subnet_host_routes }
+}
+
+/// Runs a value validator of the ipam crate and reports its reason as upstream does.
+fn checked<T>(attr: &str, r: std::result::Result<T, String>) -> Result<T> {
+    r.map_err(|reason| Error::invalid_attr(attr, reason))
+}
+
+fn string_value<'a>(attr: &str, v: &'a Value) -> Result<&'a str> {
+    v.as_str().ok_or_else(|| Error::invalid_attr(attr, format!("'{}' is not a valid string", attrs::show(v))))
+}
+
+fn ipv6_mode(b: &Body, attr: &str) -> Result<Option<Ipv6Mode>> {
+    match b.get(attr) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => checked(attr, Ipv6Mode::parse(string_value(attr, v)?)).map(Some),
+    }
+}
+
+fn gateway(b: &Body) -> Result<Option<GatewayChoice>> {
+    match b.get("gateway_ip") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(GatewayChoice::None)),
+        Some(v) => {
+            let ip = checked("gateway_ip", ipam::validate_ip_address(string_value("gateway_ip", v)?))?;
+            Ok(Some(GatewayChoice::Given(ip)))
+        }
+    }
+}
+
+fn listed<T>(b: &Body, attr: &str, f: fn(&Value) -> std::result::Result<T, String>) -> Result<Option<T>> {
+    match b.get(attr) {
+        None => Ok(None),
+        Some(Value::Null) => checked(attr, f(&Value::Array(Vec::new()))).map(Some),
+        Some(v) => checked(attr, f(v)).map(Some),
+    }
+}
+
+fn build(conn: &Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<String, Value>) -> Result<(Subnet, Network)> {
+    check_attributes(body, ATTRS, Op::Create)?;
+    let b = Body(body);
+    let ip_version = match b.get("ip_version").and_then(attrs::to_int) {
+        Some(v @ (4 | 6)) => v as u8,
+        _ => {
+            let shown = b.get("ip_version").map(attrs::show).unwrap_or_default();
+            return Err(Error::invalid_attr("ip_version", format!("{shown} is not in [4, 6]")));
+        }
+    };
+    let network_id = b.string("network_id", 36)?.unwrap_or_default();
+    match b.get("subnetpool_id") {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            let id = attrs::show(v);
+            return Err(Error::not_found("SubnetPoolNotFound", format!("Subnet pool {id} could not be found.")));
+        }
+    }
+    if b.bool("use_default_subnetpool")? == Some(true) {
+        return Err(Error::bad_request(format!("No default subnetpool found for IPv{ip_version}")));
+    }
+    let cidr = match b.get("cidr") {
+        None | Some(Value::Null) => {
+            return Err(Error::bad_request(
+                "Bad subnets request: a subnetpool must be specified in the absence of a cidr.",
+            ));
+        }
+        Some(v) => checked("cidr", ipam::validate_subnet(string_value("cidr", v)?))?,
+    };
+    let spec = SubnetSpec {
+        ip_version,
+        cidr,
+        gateway_ip: gateway(&b)?.unwrap_or_default(),
+        allocation_pools: listed(&b, "allocation_pools", ipam::validate_allocation_pools)?,
+        dns_nameservers: listed(&b, "dns_nameservers", ipam::validate_nameservers)?.unwrap_or_default(),
+        host_routes: listed(&b, "host_routes", ipam::validate_host_routes)?.unwrap_or_default(),
+        enable_dhcp: b.bool("enable_dhcp")?.unwrap_or(true),
+        ipv6_ra_mode: ipv6_mode(&b, "ipv6_ra_mode")?,
+        ipv6_address_mode: ipv6_mode(&b, "ipv6_address_mode")?,
+    };
+    let project_id = attrs::owner(body, caller)?;
+
+    let scope = Scope::load(conn, caller)?;
+    let net: Network = match load::<Network>(conn, &network_id)? {
+        Some(n) if scope.sees(Kind::Network, &to_map(&n)?) => n,
+        _ => return Err(Error::network_not_found(&network_id)),
+    };
+    if !caller.is_admin() && !(caller.has_role("member") && net.project_id == caller.project_id) {
+        return Err(Error::policy("rule:create_subnet"));
+    }
+    if (ip_version == 4 && net.mtu < 68) || (ip_version == 6 && net.mtu < 1280) {
+        return Err(Error::conflict(
+            "NetworkMTUSubnetConflict",
+            format!("MTU of {} is not compatible with subnet {}.", net.id, spec.cidr.trunc()),
+        ));
+    }
+    let validated = ipam::validate_new_subnet(&spec, &limits(cfg))?;
+    let others = store::list_docs(conn, Table::Subnets, &Selection::by("network_id", vec![net.id.clone()]))?
+        .iter()
+        .map(|d| Subnet::from_doc(&net.id, d).map(|s| s.cidr))
+        .collect::<Result<Vec<_>, _>>()?;
+    ipam::check_overlap(&validated.cidr, &net.id, others)?;
+
+    let mut subnet = Subnet {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: b.name("name")?.unwrap_or_default(),
+        tenant_id: project_id.clone(),
+        project_id,
+        network_id: net.id.clone(),
+        ip_version,
+        cidr: validated.cidr,
+        gateway_ip: None,
+        allocation_pools: Vec::new(),
+        dns_nameservers: Vec::new(),
+        host_routes: Vec::new(),
+        enable_dhcp: true,
+        ipv6_ra_mode: None,
+        ipv6_address_mode: None,
+        subnetpool_id: None,
+        service_types: Vec::new(),
+        dns_publish_fixed_ip: false,
+        router_external: net.router_external,
+        std: Standard::new(b.string("description", 255)?.unwrap_or_default(), tags_on_create(&b)?),
+    };
+    subnet.set_ip_settings(validated);
+    Ok((subnet, net))
+}
+
+fn to_map<T: serde::Serialize>(v: &T) -> Result<Map<String, Value>> {
+    match serde_json::to_value(v) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Error::internal()),
+    }
+}
+
+/// The writer's cache of free addresses per subnet, so that allocating an address does not
+/// read every allocation of the subnet.
+#[derive(Default)]
+pub(crate) struct FreeAddressCache(HashMap<String, FreeAddresses>);
+
+impl FreeAddressCache {
+    pub(crate) fn get_mut(&mut self, subnet_id: &str) -> Option<&mut FreeAddresses> {
+        self.0.get_mut(subnet_id)
+    }
+}
+
+/// The free addresses of a subnet, from the cache or built from the store.
+pub(crate) fn free_addresses<'t>(tx: &'t mut WriteTx<'_>, subnet: &Subnet) -> Result<&'t mut FreeAddresses> {
+    let known = tx.cache::<FreeAddressCache>().0.contains_key(&subnet.id);
+    if !known {
+        let allocated: Vec<IpAddr> = store::allocated_addresses(tx.conn(), &subnet.id)?
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        let free = subnet.ip_settings().free_addresses(allocated);
+        tx.cache::<FreeAddressCache>().0.insert(subnet.id.clone(), free);
+    }
+    tx.cache::<FreeAddressCache>().0.get_mut(&subnet.id).ok_or_else(Error::internal)
+}
+
+fn forget_free_addresses(tx: &mut WriteTx<'_>, subnet_id: &str) {
+    tx.cache::<FreeAddressCache>().0.remove(subnet_id);
+}
+
+impl Networking {
+    /// Creates one subnet per body, atomically.
+    pub async fn create_subnets(&self, caller: &Caller, bodies: Vec<Map<String, Value>>) -> Result<Vec<Value>> {
+        let (caller, cfg) = (caller.clone(), self.cfg.clone());
+        self.store
+            .write(move |tx| {
+                let conn = tx.conn();
+                let mut out = Vec::with_capacity(bodies.len());
+                for body in &bodies {
+                    let (subnet, mut net) = build(conn, &cfg, &caller, body)?;
+                    store::insert_subnet(conn, &subnet.id, &net.id, &subnet.project_id, &subnet.to_doc())?;
+                    net.subnets.push(subnet.id.clone());
+                    net.std.touch();
+                    store::update_doc(conn, Table::Networks, &net.id, &net.to_doc())?;
+                    out.push(serde_json::to_value(&subnet).map_err(|_| Error::internal())?);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    pub async fn update_subnet(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value> {
+        let (caller, id, cfg) = (caller.clone(), id.to_string(), self.cfg.clone());
+        self.store
+            .write(move |tx| {
+                let conn = tx.conn();
+                check_attributes(&body, ATTRS, Op::Update)?;
+                let mut subnet: Subnet = load_for_change(conn, &caller, Kind::Subnet, &id, "rule:update_subnet")?;
+                check_revision(if_match, subnet.std.revision_number)?;
+                let b = Body(&body);
+                let changes = SubnetUpdate {
+                    gateway_ip: gateway(&b)?.map(|g| match g {
+                        GatewayChoice::Given(ip) => Some(ip),
+                        GatewayChoice::None => None,
+                        // Not produced by `gateway` for a present key.
+                        GatewayChoice::Default => subnet.gateway_ip,
+                    }),
+                    allocation_pools: listed(&b, "allocation_pools", ipam::validate_allocation_pools)?,
+                    dns_nameservers: listed(&b, "dns_nameservers", ipam::validate_nameservers)?,
+                    host_routes: listed(&b, "host_routes", ipam::validate_host_routes)?,
+                    enable_dhcp: b.bool("enable_dhcp")?,
+                };
+                let validated = ipam::validate_subnet_update(&subnet.ip_settings(), &subnet.id, &changes, &limits(&cfg))?;
+                if let Some(name) = b.name("name")? {
+                    subnet.name = name;
+                }
+                if let Some(d) = b.string("description", 255)? {
+                    subnet.std.description = d;
+                }
+                subnet.set_ip_settings(validated);
+                subnet.std.touch();
+                store::update_doc(conn, Table::Subnets, &subnet.id, &subnet.to_doc())?;
+                bump_network(conn, &subnet.network_id, |_| {})?;
+                // The pools may have changed: rebuild the free addresses on next use.
+                forget_free_addresses(tx, &id);
+                serde_json::to_value(&subnet).map_err(|_| Error::internal())
+            })
+            .await
+    }
+
+    pub async fn delete_subnet(&self, caller: &Caller, id: &str, if_match: Option<u64>) -> Result<()> {
+        let (caller, id) = (caller.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let conn = tx.conn();
+                let subnet: Subnet = load_for_change(conn, &caller, Kind::Subnet, &id, "rule:delete_subnet")?;
+                check_revision(if_match, subnet.std.revision_number)?;
+                let auto_address = subnet.ip_settings().is_auto_address();
+                for port_id in store::ports_on_subnet(conn, &id)? {
+                    let Some(mut port) = load::<Port>(conn, &port_id)? else { continue };
+                    if !auto_address && !is_network_service_port(&port.device_owner) {
+                        return Err(Error::conflict(
+                            "SubnetInUse",
+                            format!("Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet."),
+                        ));
+                    }
+                    // Addresses that come with the subnet go with it.
+                    port.fixed_ips.retain(|f| f.subnet_id != id);
+                    port.dns_assignment.retain(|d| port.fixed_ips.iter().any(|f| f.ip_address == d.ip_address));
+                    port.std.touch();
+                    crate::port::save_port(conn, &port)?;
+                }
+                for addr in store::allocated_addresses(conn, &id)? {
+                    store::delete_allocation(conn, &id, &addr)?;
+                }
+                store::delete_row(conn, Table::Subnets, &id)?;
+                bump_network(conn, &subnet.network_id, |n| n.subnets.retain(|s| *s != id))?;
+                forget_free_addresses(tx, &id);
+                Ok(())
+            })
+            .await
+    }
+}
+
+/// A change of a network's subnets is a change of the network: new revision.
+fn bump_network(conn: &Connection, network_id: &str, change: impl FnOnce(&mut Network)) -> Result<()> {
+    if let Some(mut net) = load::<Network>(conn, network_id)? {
+        change(&mut net);
+        net.std.touch();
+        store::update_doc(conn, Table::Networks, network_id, &net.to_doc())?;
+    }
+    Ok(())
+}

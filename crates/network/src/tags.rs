@@ -1,0 +1,141 @@
+//! Tags of networks, subnets and ports (`/{collection}/{id}/tags`). A tag change is a change of
+//! the tagged resource: it needs the right to update it and bumps its revision.
+
+use neutrino_store::{self as store, Connection};
+
+use crate::model::{Network, Port, Resource, Subnet};
+use crate::read::{Kind, load_for_change};
+use crate::{Caller, Error, Networking, Result};
+
+const MAX_TAGS: usize = 50;
+
+/// The checks upstream's tag validator makes on a list of tags.
+pub(crate) fn validate(tags: &[String]) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::bad_request(format!("Number of tags exceeds the limit of {MAX_TAGS}")));
+    }
+    for t in tags {
+        validate_one(t)?;
+    }
+    Ok(())
+}
+
+fn validate_one(tag: &str) -> Result<()> {
+    if tag.is_empty() || tag.chars().count() > 255 || tag.contains(',') {
+        return Err(Error::bad_request(format!("Invalid input for tags. Reason: '{tag}' is not a valid tag.")));
+    }
+    Ok(())
+}
+
+/// How to change a resource's tags.
+#[derive(Clone, Debug)]
+pub enum TagChange {
+    ReplaceAll(Vec<String>),
+    Add(Vec<String>),
+    AddOne(String),
+    RemoveAll,
+    RemoveOne(String),
+}
+
+fn apply(tags: &mut Vec<String>, change: &TagChange) -> Result<()> {
+    match change {
+        TagChange::ReplaceAll(new) => {
+            validate(new)?;
+            tags.clear();
+            for t in new {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
+        }
+        TagChange::Add(new) => {
+            validate(new)?;
+            for t in new {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
+        }
+        TagChange::AddOne(t) => {
+            validate_one(t)?;
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        TagChange::RemoveAll => tags.clear(),
+        TagChange::RemoveOne(t) => {
+            let before = tags.len();
+            tags.retain(|x| x != t);
+            if tags.len() == before {
+                return Err(Error::not_found("TagNotFound", format!("Tag {t} could not be found.")));
+            }
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(Error::bad_request(format!("Number of tags exceeds the limit of {MAX_TAGS}")));
+    }
+    tags.sort();
+    Ok(())
+}
+
+fn change<T: Resource>(conn: &Connection, caller: &Caller, kind: Kind, id: &str, c: &TagChange) -> Result<Vec<String>> {
+    let rule = format!("rule:update_{}:tags", kind.singular());
+    let mut res: T = load_for_change(conn, caller, kind, id, &rule)?;
+    let std = res.std();
+    let before = std.tags.clone();
+    apply(&mut std.tags, c)?;
+    if std.tags != before {
+        std.touch();
+    }
+    let tags = std.tags.clone();
+    // Tags are not indexed columns, so rewriting the document is enough for every table.
+    store::update_doc(conn, kind.table(), id, &res.to_doc())?;
+    Ok(tags)
+}
+
+impl Networking {
+    /// Applies a tag change and returns the resource's tags after it.
+    pub async fn change_tags(&self, caller: &Caller, kind: Kind, id: &str, c: TagChange) -> Result<Vec<String>> {
+        let (caller, id) = (caller.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let conn = tx.conn();
+                match kind {
+                    Kind::Network => change::<Network>(conn, &caller, kind, &id, &c),
+                    Kind::Subnet => change::<Subnet>(conn, &caller, kind, &id, &c),
+                    Kind::Port => change::<Port>(conn, &caller, kind, &id, &c),
+                }
+            })
+            .await
+    }
+
+    /// The tags of a resource the caller may see.
+    pub async fn tags(&self, caller: &Caller, kind: Kind, id: &str) -> Result<Vec<String>> {
+        let res = self.get(caller, kind, id).await?;
+        Ok(res
+            .get("tags")
+            .and_then(|t| t.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_changes() {
+        let mut tags = vec![];
+        apply(&mut tags, &TagChange::Add(vec!["b".into(), "a".into(), "b".into()])).unwrap();
+        assert_eq!(tags, ["a", "b"]);
+        apply(&mut tags, &TagChange::AddOne("c".into())).unwrap();
+        assert_eq!(tags, ["a", "b", "c"]);
+        assert_eq!(apply(&mut tags, &TagChange::RemoveOne("x".into())).unwrap_err().kind, "TagNotFound");
+        apply(&mut tags, &TagChange::ReplaceAll(vec!["z".into()])).unwrap();
+        assert_eq!(tags, ["z"]);
+        assert!(apply(&mut tags, &TagChange::AddOne(String::new())).is_err());
+        let many: Vec<String> = (0..51).map(|i| i.to_string()).collect();
+        assert!(apply(&mut tags, &TagChange::ReplaceAll(many)).is_err());
+    }
+}

@@ -1,0 +1,223 @@
+//! Queries on resource rows. A row is its indexed columns plus `doc`, the resource's JSON.
+
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use crate::StoreError;
+
+/// The resource tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Networks,
+    Subnets,
+    Ports,
+}
+
+impl Table {
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Networks => "networks",
+            Table::Subnets => "subnets",
+            Table::Ports => "ports",
+        }
+    }
+
+    /// Indexed columns a [`Selection`] may constrain.
+    fn has_column(self, column: &str) -> bool {
+        match self {
+            Table::Networks => matches!(column, "id" | "project_id"),
+            Table::Subnets => matches!(column, "id" | "project_id" | "network_id"),
+            Table::Ports => {
+                matches!(column, "id" | "project_id" | "network_id" | "device_id" | "mac_address")
+            }
+        }
+    }
+}
+
+/// Which rows to read: for each named column, the values it may take (an SQL `IN`).
+/// Columns not named are unconstrained. Used to push the cheap part of a list filter into SQL.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub columns: Vec<(&'static str, Vec<String>)>,
+}
+
+impl Selection {
+    pub fn all() -> Selection {
+        Selection::default()
+    }
+
+    pub fn by(column: &'static str, values: Vec<String>) -> Selection {
+        Selection { columns: vec![(column, values)] }
+    }
+
+    pub fn and(mut self, column: &'static str, values: Vec<String>) -> Selection {
+        self.columns.push((column, values));
+        self
+    }
+}
+
+/// The stored document of one row.
+pub fn get_doc(conn: &Connection, table: Table, id: &str) -> Result<Option<String>, StoreError> {
+    let sql = format!("SELECT doc FROM {} WHERE id = ?1", table.name());
+    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?)
+}
+
+/// The documents of every row matching `sel`, in insertion order.
+pub fn list_docs(conn: &Connection, table: Table, sel: &Selection) -> Result<Vec<String>, StoreError> {
+    let mut sql = format!("SELECT doc FROM {}", table.name());
+    let mut args: Vec<&str> = Vec::new();
+    for (i, (column, values)) in sel.columns.iter().enumerate() {
+        if !table.has_column(column) {
+            return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(column.to_string())));
+        }
+        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+        if values.is_empty() {
+            sql.push_str("0");
+            continue;
+        }
+        let marks = vec!["?"; values.len()].join(",");
+        sql.push_str(&format!("{column} IN ({marks})"));
+        args.extend(values.iter().map(String::as_str));
+    }
+    sql.push_str(" ORDER BY rowid");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Number of rows matching `sel`.
+pub fn count(conn: &Connection, table: Table, column: &'static str, value: &str) -> Result<u64, StoreError> {
+    if !table.has_column(column) {
+        return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(column.to_string())));
+    }
+    let sql = format!("SELECT count(*) FROM {} WHERE {column} = ?1", table.name());
+    let n: i64 = conn.prepare_cached(&sql)?.query_row([value], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+pub fn insert_network(conn: &Connection, id: &str, project_id: &str, doc: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO networks (id, project_id, doc) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, project_id, doc])?;
+    Ok(())
+}
+
+pub fn insert_subnet(
+    conn: &Connection,
+    id: &str,
+    network_id: &str,
+    project_id: &str,
+    doc: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO subnets (id, network_id, project_id, doc) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id, network_id, project_id, doc])?;
+    Ok(())
+}
+
+/// The indexed columns of a port row.
+pub struct PortColumns<'a> {
+    pub id: &'a str,
+    pub network_id: &'a str,
+    pub project_id: &'a str,
+    pub device_id: &'a str,
+    pub mac_address: &'a str,
+}
+
+pub fn insert_port(conn: &Connection, cols: &PortColumns<'_>, doc: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO ports (id, network_id, project_id, device_id, mac_address, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![cols.id, cols.network_id, cols.project_id, cols.device_id, cols.mac_address, doc])?;
+    Ok(())
+}
+
+pub fn update_port(conn: &Connection, cols: &PortColumns<'_>, doc: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE ports SET device_id = ?2, mac_address = ?3, doc = ?4 WHERE id = ?1")?
+        .execute(params![cols.id, cols.device_id, cols.mac_address, doc])?;
+    Ok(())
+}
+
+/// Replaces the document of a row (networks and subnets; ports go through [`update_port`]).
+pub fn update_doc(conn: &Connection, table: Table, id: &str, doc: &str) -> Result<(), StoreError> {
+    let sql = format!("UPDATE {} SET doc = ?2 WHERE id = ?1", table.name());
+    conn.prepare_cached(&sql)?.execute(params![id, doc])?;
+    Ok(())
+}
+
+pub fn delete_row(conn: &Connection, table: Table, id: &str) -> Result<(), StoreError> {
+    let sql = format!("DELETE FROM {} WHERE id = ?1", table.name());
+    conn.prepare_cached(&sql)?.execute([id])?;
+    Ok(())
+}
+
+/// A network segment: the unique index on (type, physnet, id) makes its allocation race-free.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentRow {
+    pub network_type: String,
+    pub physical_network: String,
+    pub segmentation_id: i64,
+}
+
+pub fn insert_segment(conn: &Connection, network_id: &str, seg: &SegmentRow) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO network_segments (network_id, network_type, physical_network, segmentation_id) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![network_id, seg.network_type, seg.physical_network, seg.segmentation_id])?;
+    Ok(())
+}
+
+/// Segmentation ids in use for a network type on a physical network ('' for tunnels).
+pub fn used_segmentation_ids(conn: &Connection, network_type: &str, physnet: &str) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT segmentation_id FROM network_segments WHERE network_type = ?1 AND physical_network = ?2",
+    )?;
+    let rows = stmt.query_map(params![network_type, physnet], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn delete_segments(conn: &Connection, network_id: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM network_segments WHERE network_id = ?1")?
+        .execute([network_id])?;
+    Ok(())
+}
+
+/// Records that `port_id` holds `ip_address` on `subnet_id`; a taken address is a `Conflict`.
+pub fn insert_allocation(conn: &Connection, subnet_id: &str, ip_address: &str, port_id: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO ip_allocations (subnet_id, ip_address, port_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![subnet_id, ip_address, port_id])?;
+    Ok(())
+}
+
+pub fn delete_allocation(conn: &Connection, subnet_id: &str, ip_address: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM ip_allocations WHERE subnet_id = ?1 AND ip_address = ?2")?
+        .execute(params![subnet_id, ip_address])?;
+    Ok(())
+}
+
+/// Every allocated address of a subnet.
+pub fn allocated_addresses(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT ip_address FROM ip_allocations WHERE subnet_id = ?1")?;
+    let rows = stmt.query_map([subnet_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The port holding an address on a subnet, if any.
+pub fn allocation_holder(conn: &Connection, subnet_id: &str, ip_address: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT port_id FROM ip_allocations WHERE subnet_id = ?1 AND ip_address = ?2")?
+        .query_row(params![subnet_id, ip_address], |r| r.get(0))
+        .optional()?)
+}
+
+/// Ports with an address on the subnet.
+pub fn ports_on_subnet(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT port_id FROM ip_allocations WHERE subnet_id = ?1")?;
+    let rows = stmt.query_map([subnet_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Number of allocated addresses of a subnet.
+pub fn allocation_count(conn: &Connection, subnet_id: &str) -> Result<u64, StoreError> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM ip_allocations WHERE subnet_id = ?1")?
+        .query_row([subnet_id], |r| r.get(0))?;
+    Ok(n as u64)
+}

@@ -1,0 +1,180 @@
+//! Group commit: one thread owns the write connection. It takes every request that is waiting,
+//! runs each in its own savepoint of one transaction, commits once (one fsync for the whole
+//! batch) and only then answers the requests. A request that fails rolls back its savepoint and
+//! leaves the others untouched; if the commit itself fails, every request of the batch fails.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::StoreError;
+
+/// Most requests committed together; bounds the latency a batch adds to its first request.
+const MAX_BATCH: usize = 512;
+
+type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&mut WriteTx<'_>) -> (bool, Completion) + Send>;
+
+/// What a write request sees: the connection (inside its savepoint) and the writer's caches.
+pub struct WriteTx<'a> {
+    conn: &'a Connection,
+    caches: &'a mut Caches,
+}
+
+impl WriteTx<'_> {
+    pub fn conn(&self) -> &Connection {
+        self.conn
+    }
+
+    /// A cache private to the writer thread, e.g. the free addresses of a subnet. Only the
+    /// writer changes the database, so a cache kept here stays exact; it is dropped whenever a
+    /// request or a commit fails, so it can never hold state that was rolled back.
+    pub fn cache<T: Default + Send + 'static>(&mut self) -> &mut T {
+        self.caches.get()
+    }
+}
+
+#[derive(Default)]
+struct Caches(HashMap<TypeId, Box<dyn Any + Send>>);
+
+impl Caches {
+    fn get<T: Default + Send + 'static>(&mut self) -> &mut T {
+        self.0
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()))
+            .downcast_mut::<T>()
+            .expect("cache entries are keyed by their own type")
+    }
+}
+
+/// Counters of the group commit.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CommitStats {
+    pub commits: u64,
+    pub requests: u64,
+}
+
+#[derive(Clone)]
+pub(crate) struct Writer {
+    jobs: mpsc::UnboundedSender<Job>,
+    commits: Arc<AtomicU64>,
+    requests: Arc<AtomicU64>,
+}
+
+impl Writer {
+    pub(crate) fn start(conn: Connection) -> Result<Writer, StoreError> {
+        let (jobs, rx) = mpsc::unbounded_channel();
+        let commits = Arc::new(AtomicU64::new(0));
+        let requests = Arc::new(AtomicU64::new(0));
+        let (c, r) = (commits.clone(), requests.clone());
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(conn, rx, &c, &r))
+            .map_err(|e| StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+        Ok(Writer { jobs, commits, requests })
+    }
+
+    pub(crate) async fn submit<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |wtx| {
+            let result = f(wtx);
+            let ok = result.is_ok();
+            let done: Completion = Box::new(move |commit_error| {
+                let outcome = match commit_error {
+                    Some(e) if ok => Err(E::from(clone_error(e))),
+                    _ => result,
+                };
+                let _ = tx.send(outcome);
+            });
+            (ok, done)
+        });
+        self.jobs.send(job).map_err(|_| E::from(StoreError::WriterGone))?;
+        rx.await.map_err(|_| E::from(StoreError::WriterGone))?
+    }
+
+    pub(crate) fn stats(&self) -> CommitStats {
+        CommitStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn clone_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
+        StoreError::WriterGone => StoreError::WriterGone,
+        other => StoreError::CommitFailed(other.to_string()),
+    }
+}
+
+fn run(
+    mut conn: Connection,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    commits: &AtomicU64,
+    requests: &AtomicU64,
+) {
+    let mut caches = Caches::default();
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let n = batch.len() as u64;
+        let (completions, result) = commit_batch(&mut conn, &mut caches, batch.drain(..));
+        if result.is_err() {
+            caches = Caches::default();
+        }
+        if let Err(e) = &result {
+            tracing::error!(error = %e, requests = n, "group commit failed");
+        }
+        commits.fetch_add(1, Ordering::Relaxed);
+        requests.fetch_add(n, Ordering::Relaxed);
+        for done in completions {
+            done(result.as_ref().err());
+        }
+    }
+}
+
+fn commit_batch(
+    conn: &mut Connection,
+    caches: &mut Caches,
+    jobs: impl Iterator<Item = Job>,
+) -> (Vec<Completion>, Result<(), StoreError>) {
+    let mut completions = Vec::new();
+    // A job that cannot run is dropped: dropping its answer channel tells the waiting request
+    // that the writer failed.
+    let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return (completions, Err(StoreError::from(e))),
+    };
+    for job in jobs {
+        let Ok(sp) = tx.savepoint() else { continue };
+        let mut wtx = WriteTx { conn: &sp, caches };
+        let (ok, done) = job(&mut wtx);
+        let released = if ok { sp.commit().map_err(StoreError::from) } else { Ok(()) };
+        if !ok || released.is_err() {
+            *caches = Caches::default();
+        }
+        match released {
+            Ok(()) => completions.push(done),
+            Err(e) => completions.push(Box::new(move |_| done(Some(&e)))),
+        }
+    }
+    let result = tx.commit().map_err(StoreError::from);
+    (completions, result)
+}
+
