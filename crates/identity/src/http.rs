@@ -316,10 +316,6 @@ impl Identity {
         let bytes = parse_hex_id(id)?;
         self.user_by_id.get(&bytes).map(|&i| &self.users[i])
     }
-
-    fn project_by_hex(&self, id: &str) -> Option<&Project> {
-        self.projects.iter().find(|p| p.id_hex == id)
-    }
 }
 
 fn parse_hex_id(s: &str) -> Option<model::EntityId> {
@@ -417,29 +413,20 @@ fn parse_scope<'a>(
     let Some(obj) = scope.as_object() else {
         return Err(ApiError::bad_request("Invalid input for field 'scope'."));
     };
-    if obj.contains_key("system") {
-        return Err(ApiError::unauthorized(
-            identity,
-            &AuthError::UnsupportedScope(
-                "System scope is not supported by Neutrino's built-in identity; request a project scope."
-                    .into(),
-            ),
-        ));
-    }
-    if obj.contains_key("domain") {
-        return Err(ApiError::unauthorized(
-            identity,
-            &AuthError::UnsupportedScope(
-                "Domain scope is not supported by Neutrino's built-in identity; request a project scope."
-                    .into(),
-            ),
-        ));
-    }
-    if obj.contains_key("OS-TRUST:trust") {
-        return Err(ApiError::unauthorized(
-            identity,
-            &AuthError::UnsupportedScope("Trusts are not supported.".into()),
-        ));
+    for (key, what) in [
+        ("system", "System scope"),
+        ("domain", "Domain scope"),
+        ("OS-TRUST:trust", "Trust scope"),
+    ] {
+        if obj.contains_key(key) {
+            let message = format!(
+                "{what} is not supported by Neutrino's built-in identity; request a project scope."
+            );
+            return Err(ApiError::unauthorized(
+                identity,
+                &AuthError::UnsupportedScope(message),
+            ));
+        }
     }
     let Some(project) = obj.get("project").and_then(Value::as_object) else {
         return Err(ApiError::bad_request("Expecting to find project in scope."));
@@ -636,81 +623,163 @@ fn name_filter(params: &[(String, String)], name: &str) -> bool {
         && param(params, "domain_id").is_none_or(|d| d == DOMAIN_ID)
 }
 
-async fn list_projects(
-    State(identity): Shared,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
-    let params = query_params(query.as_deref());
-    let projects: Vec<Value> = identity
-        .projects
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| caller.is_admin() || *i == caller.user.project)
-        .filter(|(_, p)| name_filter(&params, &p.name))
-        .map(|(_, p)| identity.project_json(p))
-        .collect();
-    ok_json(json!({"projects": projects, "links": collection_links(&identity, "projects")}))
+/// The entity kinds served read-only.
+#[derive(Clone, Copy)]
+enum Kind {
+    Project,
+    User,
+    Role,
 }
 
-async fn show_project(
-    State(identity): Shared,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
-    let Some(project) = identity.project_by_hex(&id) else {
-        return Err(ApiError::not_found(format!(
-            "Could not find project: {id}."
-        )));
-    };
-    if !caller.is_admin() && identity.projects[caller.user.project].id != project.id {
-        return Err(ApiError::forbidden("identity:get_project"));
+impl Kind {
+    fn collection(self) -> &'static str {
+        match self {
+            Kind::Project => "projects",
+            Kind::User => "users",
+            Kind::Role => "roles",
+        }
     }
-    ok_json(json!({"project": identity.project_json(project)}))
+
+    fn member(self) -> &'static str {
+        match self {
+            Kind::Project => "project",
+            Kind::User => "user",
+            Kind::Role => "role",
+        }
+    }
 }
 
-async fn list_users(
-    State(identity): Shared,
-    RawQuery(query): RawQuery,
+/// One entity as the caller may see it.
+struct Row<'a> {
+    index: usize,
+    id: &'a str,
+    name: &'a str,
+    /// Admin: everything; others: their project, themselves, the roles they hold.
+    visible: bool,
+}
+
+impl Identity {
+    fn rows(&self, kind: Kind, caller: &Caller<'_>) -> Vec<Row<'_>> {
+        let admin = caller.is_admin();
+        match kind {
+            Kind::Project => self
+                .projects
+                .iter()
+                .enumerate()
+                .map(|(index, p)| Row {
+                    index,
+                    id: &p.id_hex,
+                    name: &p.name,
+                    visible: admin || index == caller.user.project,
+                })
+                .collect(),
+            Kind::User => self
+                .users
+                .iter()
+                .enumerate()
+                .map(|(index, u)| Row {
+                    index,
+                    id: &u.id_hex,
+                    name: &u.name,
+                    visible: admin || u.id == caller.user.id,
+                })
+                .collect(),
+            Kind::Role => self
+                .roles
+                .iter()
+                .enumerate()
+                .map(|(index, r)| Row {
+                    index,
+                    id: &r.id_hex,
+                    name: &r.name,
+                    visible: admin || caller.user.roles.contains(&r.name),
+                })
+                .collect(),
+        }
+    }
+
+    fn view(&self, kind: Kind, index: usize) -> Value {
+        match kind {
+            Kind::Project => self.project_json(&self.projects[index]),
+            Kind::User => self.user_json(&self.users[index]),
+            Kind::Role => self.role_json(&self.roles[index]),
+        }
+    }
+}
+
+async fn list_entities(
+    kind: Kind,
+    identity: Arc<Identity>,
+    query: Option<String>,
     headers: HeaderMap,
 ) -> ApiResult {
     let caller = authenticate(&identity, &headers)?;
     let params = query_params(query.as_deref());
-    let users: Vec<Value> = identity
-        .users
-        .iter()
-        .filter(|u| caller.is_admin() || u.id == caller.user.id)
-        .filter(|u| name_filter(&params, &u.name))
-        .map(|u| identity.user_json(u))
+    let items: Vec<Value> = identity
+        .rows(kind, &caller)
+        .into_iter()
+        .filter(|row| row.visible && name_filter(&params, row.name))
+        .map(|row| identity.view(kind, row.index))
         .collect();
-    ok_json(json!({"users": users, "links": collection_links(&identity, "users")}))
+    let collection = kind.collection();
+    ok_json(json!({collection: items, "links": collection_links(&identity, collection)}))
 }
 
-fn visible_user<'a>(
-    identity: &'a Identity,
+/// Finds an entity by id: 404 when it does not exist, 403 when the caller may not see it.
+fn find_visible(
+    identity: &Identity,
+    kind: Kind,
     caller: &Caller<'_>,
     id: &str,
     action: &str,
-) -> Result<&'a User, ApiError> {
-    let Some(user) = identity.user_by_hex(id) else {
-        return Err(ApiError::not_found(format!("Could not find user: {id}.")));
+) -> Result<usize, ApiError> {
+    let rows = identity.rows(kind, caller);
+    let Some(row) = rows.iter().find(|row| row.id == id) else {
+        return Err(ApiError::not_found(format!(
+            "Could not find {}: {id}.",
+            kind.member()
+        )));
     };
-    if !caller.is_admin() && user.id != caller.user.id {
+    if !row.visible {
         return Err(ApiError::forbidden(action));
     }
-    Ok(user)
+    Ok(row.index)
 }
 
-async fn show_user(
-    State(identity): Shared,
-    Path(id): Path<String>,
+async fn show_entity(
+    kind: Kind,
+    identity: Arc<Identity>,
+    id: String,
     headers: HeaderMap,
 ) -> ApiResult {
     let caller = authenticate(&identity, &headers)?;
-    let user = visible_user(&identity, &caller, &id, "identity:get_user")?;
-    ok_json(json!({"user": identity.user_json(user)}))
+    let action = format!("identity:get_{}", kind.member());
+    let index = find_visible(&identity, kind, &caller, &id, &action)?;
+    ok_json(json!({kind.member(): identity.view(kind, index)}))
+}
+
+async fn list_projects(State(i): Shared, RawQuery(q): RawQuery, h: HeaderMap) -> ApiResult {
+    list_entities(Kind::Project, i, q, h).await
+}
+
+async fn show_project(State(i): Shared, Path(id): Path<String>, h: HeaderMap) -> ApiResult {
+    show_entity(Kind::Project, i, id, h).await
+}
+
+async fn list_users(State(i): Shared, RawQuery(q): RawQuery, h: HeaderMap) -> ApiResult {
+    list_entities(Kind::User, i, q, h).await
+}
+
+async fn show_user(State(i): Shared, Path(id): Path<String>, h: HeaderMap) -> ApiResult {
+    show_entity(Kind::User, i, id, h).await
+}
+
+async fn list_roles(State(i): Shared, RawQuery(q): RawQuery, h: HeaderMap) -> ApiResult {
+    list_entities(Kind::Role, i, q, h).await
+}
+
+async fn show_role(State(i): Shared, Path(id): Path<String>, h: HeaderMap) -> ApiResult {
+    show_entity(Kind::Role, i, id, h).await
 }
 
 async fn user_projects(
@@ -719,44 +788,18 @@ async fn user_projects(
     headers: HeaderMap,
 ) -> ApiResult {
     let caller = authenticate(&identity, &headers)?;
-    let user = visible_user(&identity, &caller, &id, "identity:list_user_projects")?;
-    let project = &identity.projects[user.project];
+    let index = find_visible(
+        &identity,
+        Kind::User,
+        &caller,
+        &id,
+        "identity:list_user_projects",
+    )?;
+    let project = &identity.projects[identity.users[index].project];
     ok_json(json!({
         "projects": [identity.project_json(project)],
         "links": collection_links(&identity, &format!("users/{id}/projects")),
     }))
-}
-
-async fn list_roles(
-    State(identity): Shared,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
-    let params = query_params(query.as_deref());
-    let roles: Vec<Value> = identity
-        .roles
-        .iter()
-        .filter(|r| caller.is_admin() || caller.user.roles.contains(&r.name))
-        .filter(|r| name_filter(&params, &r.name))
-        .map(|r| identity.role_json(r))
-        .collect();
-    ok_json(json!({"roles": roles, "links": collection_links(&identity, "roles")}))
-}
-
-async fn show_role(
-    State(identity): Shared,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
-    let Some(role) = identity.roles.iter().find(|r| r.id_hex == id) else {
-        return Err(ApiError::not_found(format!("Could not find role: {id}.")));
-    };
-    if !caller.is_admin() && !caller.user.roles.contains(&role.name) {
-        return Err(ApiError::forbidden("identity:get_role"));
-    }
-    ok_json(json!({"role": identity.role_json(role)}))
 }
 
 async fn list_domains(
