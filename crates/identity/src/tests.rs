@@ -856,3 +856,11 @@ async fn served_over_a_real_listener() {
     assert_eq!(id.validate(token).unwrap().user_name, "demo");
     server.abort();
 }
+
+#[test]
+fn identity_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Identity>();
+    assert_send_sync::<AuthContext>();
+    assert_send_sync::<AuthError>();
+}
