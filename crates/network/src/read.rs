@@ -52,8 +52,34 @@ impl Kind {
         }
     }
 
+    /// Every attribute of the resource as the API shows it (what filters and sorts may name).
+    pub fn attributes(self) -> &'static [&'static str] {
+        match self {
+            Kind::Network => &[
+                "id", "name", "project_id", "tenant_id", "admin_state_up", "status", "subnets", "shared",
+                "router:external", "mtu", "port_security_enabled", "dns_domain", "availability_zone_hints",
+                "availability_zones", "ipv4_address_scope", "ipv6_address_scope", "is_default", "l2_adjacency",
+                "provider:network_type", "provider:physical_network", "provider:segmentation_id",
+                "description", "tags", "created_at", "updated_at", "revision_number",
+            ],
+            Kind::Subnet => &[
+                "id", "name", "project_id", "tenant_id", "network_id", "ip_version", "cidr", "gateway_ip",
+                "allocation_pools", "dns_nameservers", "host_routes", "enable_dhcp", "ipv6_ra_mode",
+                "ipv6_address_mode", "subnetpool_id", "service_types", "dns_publish_fixed_ip", "router:external",
+                "description", "tags", "created_at", "updated_at", "revision_number",
+            ],
+            Kind::Port => &[
+                "id", "name", "project_id", "tenant_id", "network_id", "admin_state_up", "mac_address",
+                "fixed_ips", "device_id", "device_owner", "status", "port_security_enabled",
+                "allowed_address_pairs", "extra_dhcp_opts", "dns_name", "dns_domain", "dns_assignment",
+                "ip_allocation", "binding:host_id", "binding:vnic_type", "binding:profile", "binding:vif_type",
+                "binding:vif_details", "description", "tags", "created_at", "updated_at", "revision_number",
+            ],
+        }
+    }
+
     /// Attributes only admins see.
-    fn admin_only(self) -> &'static [&'static str] {
+    pub fn admin_only(self) -> &'static [&'static str] {
         match self {
             Kind::Network => &["provider:network_type", "provider:physical_network", "provider:segmentation_id"],
             Kind::Subnet => &[],

@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config;
+mod serve;
+
 #[derive(Parser)]
 #[command(name = "neutrino", version, about = "Networking for OpenStack-on-Kubernetes clouds")]
 struct Cli {
@@ -12,9 +15,20 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Serve the Networking API (with its built-in identity) on SQLite.
+    Serve(serve::ServeArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Serve(args) => match serve::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("neutrino serve: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
 }

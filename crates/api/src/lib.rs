@@ -1,0 +1,128 @@
+//! The HTTP surface of the Networking API v2.0, wire-compatible with Neutron: routing, request
+//! bodies, list queries, the NeutronError envelope, request ids and the built-in identity.
+
+mod error;
+mod extensions;
+mod listing;
+mod query;
+mod resources;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use neutrino_identity::Identity;
+use neutrino_network::{Caller, Networking};
+
+pub use error::ApiError;
+
+/// Largest request body accepted; bigger ones get a 413 before they are read.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What every handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub net: Networking,
+    pub identity: Arc<Identity>,
+}
+
+/// The whole application: identity under `/v3`, the Networking API at `/` and `/v2.0`.
+pub fn app(state: AppState) -> Router {
+    let v2 = resources::routes()
+        .route("/v2.0/", get(v2_root))
+        .route("/v2.0/extensions", get(list_extensions))
+        .route("/v2.0/extensions/{alias}", get(show_extension))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .route("/", get(versions))
+        .merge(v2)
+        .with_state(state.clone())
+        .merge(state.identity.clone().router())
+        .fallback(|| async { error::not_found() })
+        .method_not_allowed_fallback(|| async { error::method_not_allowed() })
+        .layer(middleware::from_fn(request_log))
+        .layer(middleware::map_request(strip_json_suffix))
+}
+
+/// `/v2.0/networks.json` is `/v2.0/networks`.
+async fn strip_json_suffix(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if let Some(stripped) = path.strip_suffix(".json") {
+        let rest = req.uri().query().map(|q| format!("{stripped}?{q}")).unwrap_or_else(|| stripped.to_string());
+        if let Ok(uri) = rest.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+/// Gives every request an id (`X-Openstack-Request-Id`) and logs it when it ends.
+async fn request_log(req: Request, next: Next) -> Response {
+    let id = format!("req-{}", uuid::Uuid::new_v4());
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let started = Instant::now();
+    let mut resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    tracing::info!(
+        request_id = %id,
+        %method,
+        path = %path,
+        status,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-openstack-request-id", v);
+    }
+    resp
+}
+
+/// Validates `X-Auth-Token` and puts the [`Caller`] into the request.
+async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = req.headers().get("x-auth-token").and_then(|v| v.to_str().ok());
+    let Some(token) = token else {
+        return error::unauthorized(state.identity.www_authenticate(), "The request you have made requires authentication.");
+    };
+    match state.identity.validate(token) {
+        Ok(ctx) => {
+            req.extensions_mut().insert(Caller { user_id: ctx.user_id, project_id: ctx.project_id, roles: ctx.roles });
+            next.run(req).await
+        }
+        Err(e) => error::unauthorized(state.identity.www_authenticate(), &e.to_string()),
+    }
+}
+
+/// The URL root the client used (scheme from `X-Forwarded-Proto`, host from `Host`).
+pub(crate) fn root_url(headers: &HeaderMap) -> String {
+    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    format!("{scheme}://{host}/")
+}
+
+async fn versions(headers: HeaderMap) -> Response {
+    axum::Json(extensions::versions(&root_url(&headers))).into_response()
+}
+
+async fn v2_root(headers: HeaderMap) -> Response {
+    axum::Json(extensions::resources(&root_url(&headers))).into_response()
+}
+
+async fn list_extensions() -> Response {
+    axum::Json(extensions::list()).into_response()
+}
+
+async fn show_extension(axum::extract::Path(alias): axum::extract::Path<String>) -> Response {
+    match extensions::show(&alias) {
+        Some(ext) => axum::Json(ext).into_response(),
+        None => ApiError(neutrino_network::Error::not_found(
+            "HTTPNotFound",
+            format!("Extension with alias {alias} does not exist"),
+        ))
+        .into_response(),
+    }
+}

@@ -1,0 +1,337 @@
+//! Handlers of the resource collections (`/v2.0/{networks,subnets,ports}`), their members and
+//! their tags.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use neutrino_network::tags::TagChange;
+use neutrino_network::{Caller, Error, Kind, Selection};
+use serde_json::{Map, Value};
+
+use crate::listing;
+use crate::query::ListQuery;
+use crate::{AppState, MAX_BODY_BYTES, error::ApiError, root_url};
+
+type ApiResult = Result<Response, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2.0/{coll}", get(list).post(create))
+        .route("/v2.0/{coll}/{id}", get(show).put(update).delete(delete))
+        .route("/v2.0/{coll}/{id}/tags", get(get_tags).put(replace_tags).post(add_tags).delete(remove_tags))
+        .route("/v2.0/{coll}/{id}/tags/{tag}", get(has_tag).put(add_tag).delete(remove_tag))
+}
+
+fn kind_of(coll: &str) -> Result<Kind, ApiError> {
+    match coll {
+        "networks" => Ok(Kind::Network),
+        "subnets" => Ok(Kind::Subnet),
+        "ports" => Ok(Kind::Port),
+        _ => Err(crate::error::not_found()),
+    }
+}
+
+async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
+    to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| ApiError(Error::new(413, "HTTPRequestEntityTooLarge", "Request is too large.")))
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::bad_request("Resource body required"));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Error::bad_request("Body contains invalid data")),
+    }
+}
+
+/// The resources of a POST body: `{"network": {...}}` or `{"networks": [{...} | {"network": {...}}, ...]}`.
+fn create_bodies(kind: Kind, bytes: &[u8]) -> Result<(Vec<Map<String, Value>>, bool), Error> {
+    let mut top = parse_json(bytes)?;
+    if let Some(items) = top.remove(kind.plural()) {
+        let Value::Array(items) = items else {
+            return Err(Error::bad_request("Resources required"));
+        };
+        if items.is_empty() {
+            return Err(Error::bad_request("Resources required"));
+        }
+        let bodies = items
+            .into_iter()
+            .map(|item| match item {
+                Value::Object(mut m) => match m.remove(kind.singular()) {
+                    Some(Value::Object(inner)) if m.is_empty() => Ok(inner),
+                    Some(_) => Err(Error::bad_request(format!("Object '{}' contains invalid data", kind.singular()))),
+                    None => Ok(m),
+                },
+                _ => Err(Error::bad_request(format!("Object '{}' contains invalid data", kind.singular()))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((bodies, true));
+    }
+    Ok((vec![single_body(kind, top)?], false))
+}
+
+fn single_body(kind: Kind, mut top: Map<String, Value>) -> Result<Map<String, Value>, Error> {
+    match top.remove(kind.singular()) {
+        Some(Value::Object(m)) => Ok(m),
+        Some(_) => Err(Error::bad_request(format!("Object '{}' contains invalid data", kind.singular()))),
+        None => Err(Error::bad_request(format!("Unable to find '{}' in request body", kind.singular()))),
+    }
+}
+
+/// `If-Match: revision_number=N`.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Error> {
+    let Some(v) = headers.get("if-match").and_then(|v| v.to_str().ok()) else { return Ok(None) };
+    for part in v.split(',') {
+        if let Some(n) = part.trim().strip_prefix("revision_number=") {
+            return n
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::bad_request(format!("Invalid If-Match revision_number value '{n}'")));
+        }
+    }
+    Ok(None)
+}
+
+/// Removes what the caller may not see from a resource the service returned.
+fn shown(kind: Kind, caller: &Caller, mut v: Value) -> Value {
+    if !caller.is_admin()
+        && let Value::Object(m) = &mut v
+    {
+        for key in kind.admin_only() {
+            m.remove(*key);
+        }
+    }
+    v
+}
+
+fn json(status: StatusCode, v: Value) -> Response {
+    let mut resp = (status, axum::Json(v)).into_response();
+    *resp.status_mut() = status;
+    resp
+}
+
+fn wrap(key: &str, v: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_string(), v);
+    Value::Object(m)
+}
+
+/// The part of a list filter the store can apply with its indexes.
+fn pushdown(kind: Kind, q: &ListQuery) -> Selection {
+    let columns: &[&'static str] = match kind {
+        Kind::Network => &["id", "project_id"],
+        Kind::Subnet => &["id", "project_id", "network_id"],
+        Kind::Port => &["id", "project_id", "network_id", "device_id", "mac_address"],
+    };
+    let mut sel = Selection::all();
+    for &col in columns {
+        let values = q.filter(col).or_else(|| if col == "project_id" { q.filter("tenant_id") } else { None });
+        if let Some(values) = values {
+            let values = if col == "mac_address" { values.iter().map(|v| v.to_lowercase()).collect() } else { values.to_vec() };
+            sel = sel.and(col, values);
+        }
+    }
+    sel
+}
+
+async fn list(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(coll): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    let q = ListQuery::parse(raw.as_deref().unwrap_or(""), st.net.config().pagination_max_limit)?;
+    listing::validate(kind, &q)?;
+    let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
+    let base = format!("{}v2.0/{}", root_url(&headers), kind.plural());
+    let page = listing::apply(kind, items, &q, &base)?;
+    let mut body = Map::new();
+    body.insert(kind.plural().to_string(), Value::Array(page.items.into_iter().map(Value::Object).collect()));
+    if let Some(links) = page.links {
+        body.insert(format!("{}_links", kind.plural()), Value::Array(links));
+    }
+    Ok(json(StatusCode::OK, Value::Object(body)))
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    let q = ListQuery::parse(raw.as_deref().unwrap_or(""), -1)?;
+    let mut item = st.net.get(&caller, kind, &id).await?;
+    if !q.fields.is_empty() {
+        item.retain(|k, _| q.fields.iter().any(|f| f == k));
+    }
+    Ok(json(StatusCode::OK, wrap(kind.singular(), Value::Object(item))))
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(coll): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    let (bodies, bulk) = create_bodies(kind, &read_body(body).await?)?;
+    let created = match kind {
+        Kind::Network => st.net.create_networks(&caller, bodies).await?,
+        Kind::Subnet => st.net.create_subnets(&caller, bodies).await?,
+        Kind::Port => st.net.create_ports(&caller, bodies).await?,
+    };
+    let mut created: Vec<Value> = created.into_iter().map(|v| shown(kind, &caller, v)).collect();
+    let out = if bulk {
+        wrap(kind.plural(), Value::Array(created))
+    } else {
+        wrap(kind.singular(), created.pop().unwrap_or(Value::Null))
+    };
+    Ok(json(StatusCode::CREATED, out))
+}
+
+async fn update(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    let bytes = read_body(body).await?;
+    let top = parse_json(&bytes)?;
+    if top.contains_key(kind.plural()) {
+        return Err(Error::bad_request("Bulk operation not supported").into());
+    }
+    let changes = single_body(kind, top)?;
+    let rev = if_match(&headers)?;
+    let updated = match kind {
+        Kind::Network => st.net.update_network(&caller, &id, changes, rev).await?,
+        Kind::Subnet => st.net.update_subnet(&caller, &id, changes, rev).await?,
+        Kind::Port => st.net.update_port(&caller, &id, changes, rev).await?,
+    };
+    Ok(json(StatusCode::OK, wrap(kind.singular(), shown(kind, &caller, updated))))
+}
+
+async fn delete(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    if !read_body(body).await?.is_empty() {
+        return Err(Error::bad_request("Request body is not supported in DELETE.").into());
+    }
+    let rev = if_match(&headers)?;
+    match kind {
+        Kind::Network => st.net.delete_network(&caller, &id, rev).await?,
+        Kind::Subnet => st.net.delete_subnet(&caller, &id, rev).await?,
+        Kind::Port => st.net.delete_port(&caller, &id, rev).await?,
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn tags_body(tags: Vec<String>) -> Value {
+    wrap("tags", Value::Array(tags.into_iter().map(Value::String).collect()))
+}
+
+/// The `{"tags": [...]}` body of a tags PUT/POST.
+fn tag_list(bytes: &[u8]) -> Result<Vec<String>, Error> {
+    let top = parse_json(bytes)?;
+    match top.get("tags") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| t.as_str().map(String::from).ok_or_else(|| Error::bad_request(format!("Invalid input for tags. Reason: '{t}' is not a valid string."))))
+            .collect(),
+        _ => Err(Error::bad_request("Invalid input for tags. Reason: a list of tags is required.")),
+    }
+}
+
+async fn get_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id)): Path<(String, String)>,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    Ok(json(StatusCode::OK, tags_body(st.net.tags(&caller, kind, &id).await?)))
+}
+
+async fn change_tags(st: &AppState, caller: &Caller, coll: &str, id: &str, change: TagChange) -> Result<Vec<String>, ApiError> {
+    let kind = kind_of(coll)?;
+    Ok(st.net.change_tags(caller, kind, id, change).await?)
+}
+
+async fn replace_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id)): Path<(String, String)>,
+    body: Body,
+) -> ApiResult {
+    kind_of(&coll)?;
+    let tags = tag_list(&read_body(body).await?)?;
+    let tags = change_tags(&st, &caller, &coll, &id, TagChange::ReplaceAll(tags)).await?;
+    Ok(json(StatusCode::OK, tags_body(tags)))
+}
+
+async fn add_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id)): Path<(String, String)>,
+    body: Body,
+) -> ApiResult {
+    kind_of(&coll)?;
+    let tags = tag_list(&read_body(body).await?)?;
+    let tags = change_tags(&st, &caller, &coll, &id, TagChange::Add(tags)).await?;
+    Ok(json(StatusCode::OK, tags_body(tags)))
+}
+
+async fn remove_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id)): Path<(String, String)>,
+) -> ApiResult {
+    change_tags(&st, &caller, &coll, &id, TagChange::RemoveAll).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn has_tag(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id, tag)): Path<(String, String, String)>,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    if st.net.tags(&caller, kind, &id).await?.contains(&tag) {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Error::not_found("TagNotFound", format!("Tag {tag} could not be found.")).into())
+    }
+}
+
+async fn add_tag(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id, tag)): Path<(String, String, String)>,
+) -> ApiResult {
+    change_tags(&st, &caller, &coll, &id, TagChange::AddOne(tag)).await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+async fn remove_tag(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id, tag)): Path<(String, String, String)>,
+) -> ApiResult {
+    change_tags(&st, &caller, &coll, &id, TagChange::RemoveOne(tag)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,120 @@
+//! `neutrino.toml`: every key has a default; a file overrides the defaults, `NEUTRINO_*`
+//! environment variables override the file, command-line flags override both.
+//!
+//! Environment names: `NEUTRINO_` + the key path in upper case, sections joined by `__`
+//! (`NEUTRINO_LISTEN`, `NEUTRINO_NETWORK__GLOBAL_PHYSNET_MTU=9000`). Values are read as TOML
+//! values when they parse as one (numbers, booleans, arrays), else as strings.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use neutrino_identity::IdentityConfig;
+use neutrino_network::NetworkConfig;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the API listens on.
+    pub listen: String,
+    /// Where the database, the identity's key and the client credentials live.
+    pub data_dir: PathBuf,
+    pub log: LogConfig,
+    pub identity: IdentityConfig,
+    pub network: NetworkConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter: error, warn, info, debug or per-module directives. RUST_LOG wins.
+    pub level: String,
+    /// "text" or "json".
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:9696".into(),
+            data_dir: PathBuf::from("neutrino-data"),
+            log: LogConfig::default(),
+            identity: IdentityConfig::default(),
+            network: NetworkConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into(), format: "text".into() }
+    }
+}
+
+/// Loads the effective config: defaults, then `path` (or `./neutrino.toml` if present), then
+/// the environment.
+pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> Result<Config> {
+    let mut table = toml::Table::new();
+    let file = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from("neutrino.toml")).filter(|p| p.exists()),
+    };
+    if let Some(file) = &file {
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read config {}", file.display()))?;
+        table = toml::from_str(&text).with_context(|| format!("invalid config {}", file.display()))?;
+    }
+    for (name, value) in env {
+        let Some(key) = name.strip_prefix("NEUTRINO_") else { continue };
+        set_path(&mut table, &key.to_lowercase(), &value)
+            .with_context(|| format!("environment variable {name}"))?;
+    }
+    let where_ = file.map(|f| f.display().to_string()).unwrap_or_else(|| "environment".into());
+    Config::deserialize(toml::Value::Table(table)).with_context(|| format!("invalid config ({where_})"))
+}
+
+fn set_path(table: &mut toml::Table, key: &str, raw: &str) -> Result<()> {
+    let mut parts: Vec<&str> = key.split("__").collect();
+    let Some(last) = parts.pop() else { bail!("empty key") };
+    let mut t = table;
+    for p in parts {
+        let entry = t.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry.as_table_mut().with_context(|| format!("{p} is not a section"))?;
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    t.insert(last.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn defaults_file_and_environment_layer() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:1\"\n[network]\nglobal_physnet_mtu = 9000\n").unwrap();
+        let cfg = load(Some(&file), env(&[("NEUTRINO_LISTEN", "127.0.0.1:2"), ("NEUTRINO_LOG__LEVEL", "debug"), ("OTHER", "x")])).unwrap();
+        assert_eq!(cfg.listen, "127.0.0.1:2");
+        assert_eq!(cfg.network.global_physnet_mtu, 9000);
+        assert_eq!(cfg.log.level, "debug");
+        assert_eq!(cfg.network.tenant_network_type, "geneve");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_types_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        assert!(load(Some(&file), env(&[])).is_err());
+        assert!(load(None, env(&[("NEUTRINO_NETWORK__GLOBAL_PHYSNET_MTU", "big")])).is_err());
+        assert!(load(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
+    }
+}

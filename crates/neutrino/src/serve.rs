@@ -1,0 +1,99 @@
+//! `neutrino serve`: the Networking API with its built-in identity, on SQLite.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use neutrino_api::AppState;
+use neutrino_identity::Identity;
+use neutrino_network::Networking;
+use neutrino_store::Store;
+
+use crate::config::{self, Config};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides `listen`).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory (overrides `data_dir`).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Config file (default: ./neutrino.toml if it exists).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print the effective configuration and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn effective_config(args: &ServeArgs) -> Result<Config> {
+    let mut cfg = config::load(args.config.as_deref(), std::env::vars())?;
+    if let Some(l) = &args.listen {
+        cfg.listen = l.clone();
+    }
+    if let Some(d) = &args.data_dir {
+        cfg.data_dir = d.clone();
+    }
+    Ok(cfg)
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let cfg = effective_config(&args)?;
+    if args.print_config {
+        print!("{}", toml::to_string_pretty(&cfg).context("cannot print config")?);
+        return Ok(());
+    }
+    init_logging(&cfg);
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(cfg))
+}
+
+async fn serve(cfg: Config) -> Result<()> {
+    let addr: SocketAddr = cfg.listen.parse().with_context(|| format!("invalid listen address {}", cfg.listen))?;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let public_url = cfg.identity.public_url.clone().unwrap_or_else(|| format!("http://{local}/"));
+    let identity = Identity::open(&cfg.identity, &cfg.data_dir, &public_url)
+        .context("cannot start the identity service")?;
+    let store = Store::open_sqlite(&neutrino_store::sqlite_path(&cfg.data_dir)).context("cannot open the database")?;
+    let state = AppState { net: Networking::new(store, cfg.network.clone()), identity: Arc::new(identity) };
+    tracing::info!(
+        listen = %local,
+        data_dir = %cfg.data_dir.display(),
+        openrc = %cfg.data_dir.join("openrc").display(),
+        "neutrino is serving the Networking API"
+    );
+    axum::serve(listener, neutrino_api::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGTERM or Ctrl-C: stop accepting, finish the requests in flight, then exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
