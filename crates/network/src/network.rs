@@ -96,7 +96,7 @@ fn build(conn: &store::Connection, cfg: &NetworkConfig, caller: &Caller, body: &
     let b = Body(body);
     let id = uuid::Uuid::new_v4().to_string();
     let provider = provider_request(&b)?;
-    let seg = segments::allocate(conn, cfg, &id, &provider)?;
+    let seg = segments::choose(conn, cfg, &provider)?;
     let max_mtu = segments::mtu_for(cfg, &seg.network_type);
     let mtu = match b.uint("mtu")? {
         None | Some(0) => max_mtu,
@@ -148,6 +148,7 @@ impl Networking {
                 for body in &bodies {
                     let net = build(conn, &cfg, &caller, body)?;
                     store::insert_network(conn, &net.id, &net.project_id, &net.to_doc())?;
+                    segments::reserve(conn, &net.id, &segment_of(&net))?;
                     out.push(serde_json::to_value(&net).map_err(|_| Error::internal())?);
                 }
                 Ok(out)
@@ -257,6 +258,14 @@ impl Networking {
                 Ok(())
             })
             .await
+    }
+}
+
+fn segment_of(net: &Network) -> store::SegmentRow {
+    store::SegmentRow {
+        network_type: net.network_type.clone().unwrap_or_default(),
+        physical_network: net.physical_network.clone().unwrap_or_default(),
+        segmentation_id: net.segmentation_id.unwrap_or(0),
     }
 }
 

@@ -64,8 +64,8 @@ fn no_segments() -> Error {
     Error::new(503, "NoNetworkAvailable", "Unable to create the network. No tenant network is available for allocation.")
 }
 
-/// Chooses the segment of a new network and reserves it.
-pub(crate) fn allocate(conn: &Connection, cfg: &NetworkConfig, network_id: &str, req: &ProviderRequest) -> Result<SegmentRow> {
+/// Chooses the segment of a new network; [`reserve`] records it once the network row exists.
+pub(crate) fn choose(conn: &Connection, cfg: &NetworkConfig, req: &ProviderRequest) -> Result<SegmentRow> {
     let network_type = req.network_type.clone().unwrap_or_else(|| cfg.tenant_network_type.clone());
     let physnet = req.physical_network.clone().unwrap_or_default();
     let seg_id = req.segmentation_id;
@@ -123,13 +123,17 @@ pub(crate) fn allocate(conn: &Connection, cfg: &NetworkConfig, network_id: &str,
             }
             SegmentRow { network_type, physical_network: physnet, segmentation_id: 0 }
         }
-        "local" => SegmentRow { network_type, physical_network: String::new(), segmentation_id: 0 },
         other => {
             return Err(invalid(format!("network_type value '{other}' not supported")));
         }
     };
-    match store::insert_segment(conn, network_id, &seg) {
-        Ok(()) => Ok(seg),
+    Ok(seg)
+}
+
+/// Records a network's segment; another network holding it is a conflict.
+pub(crate) fn reserve(conn: &Connection, network_id: &str, seg: &SegmentRow) -> Result<()> {
+    match store::insert_segment(conn, network_id, seg) {
+        Ok(()) => Ok(()),
         Err(store::StoreError::Conflict(_)) if seg.network_type == "flat" => Err(Error::conflict(
             "FlatNetworkInUse",
             format!("Unable to create the flat network. Physical network {} is in use.", seg.physical_network),
