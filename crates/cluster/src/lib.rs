@@ -3,9 +3,14 @@
 //! of the network design, allocates host addresses, and renders each host's netplan plus the MetalLB,
 //! Ceph and API VIP settings.
 
+pub mod check;
+pub mod cli;
+pub mod design;
 pub mod error;
 pub mod finding;
 pub mod ipam;
 pub mod model;
+pub mod render;
+pub mod rules;
 pub mod source;
 pub mod yaml;

@@ -18,11 +18,14 @@ struct Cli {
 enum Command {
     /// Serve the Networking API (with its built-in identity) on SQLite.
     Serve(serve::ServeArgs),
+    /// Cluster networking: check a bare-metal network design, render host netplan, MetalLB and Ceph settings.
+    Cluster(neutrino_cluster::cli::ClusterArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Cluster(args) => neutrino_cluster::cli::run(args),
         Command::Serve(args) => match serve::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -1,0 +1,160 @@
+//! The files `render` writes. Everything is computed in memory first and written only for a design
+//! without errors, so a broken design never leaves half a configuration behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::design::Design;
+use crate::design::hosts::NETPLAN_PATH;
+use crate::design::role::NetRole;
+use crate::design::services::VipSource;
+use crate::error::ClusterError;
+use crate::ipam::state::AllocationState;
+
+/// Relative path → content, in a stable order.
+pub type Files = BTreeMap<PathBuf, String>;
+
+pub const STATE_FILE: &str = "ipam-state.yaml";
+
+pub fn files(design: &Design) -> Files {
+    let mut files = Files::new();
+    for host in design.rendered_hosts() {
+        let Some(r) = &host.rendered else { continue };
+        files.insert(Path::new("hosts").join(&host.host.name).join(NETPLAN_PATH), r.file_text());
+        files.insert(
+            Path::new("ipamhosts").join(format!("{}.yaml", host.host.name)),
+            yaml(&ipam_host_status(design, host)),
+        );
+    }
+    if !design.pools.is_empty() {
+        files.insert(PathBuf::from("metallb.yaml"), metallb(design));
+    }
+    if let Some(ceph) = ceph(design) {
+        files.insert(PathBuf::from("ceph-network.yaml"), yaml(&ceph));
+    }
+    if let Some(vip) = &design.vip {
+        let source = match &vip.source {
+            VipSource::LoadBalancerHost(_) => "Cluster spec.providerSpec.value.loadBalancerHost".to_string(),
+            VipSource::Subnet(key) => format!("allocated from Subnet {key} (ipam/SVC-LBhost)"),
+        };
+        files.insert(
+            PathBuf::from("api-vip.yaml"),
+            yaml(&json!({"loadBalancerHost": vip.address.to_string(), "source": source})),
+        );
+    }
+    files.insert(PathBuf::from(STATE_FILE), state(design).to_yaml());
+    files
+}
+
+/// The allocation state to keep for the next run.
+pub fn state(design: &Design) -> AllocationState {
+    let mut state = AllocationState::new();
+    state.set_addresses(&design.addresses);
+    state.api_vip = design
+        .vip
+        .as_ref()
+        .filter(|v| matches!(v.source, VipSource::Subnet(_)))
+        .map(|v| v.address);
+    state.netplan_sha256 = design
+        .rendered_hosts()
+        .filter_map(|h| h.rendered.as_ref().map(|r| (h.host.name.clone(), r.sha256.clone())))
+        .collect();
+    state
+}
+
+pub fn write(out: &Path, files: &Files) -> Result<(), ClusterError> {
+    for (rel, content) in files {
+        let path = out.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| ClusterError::io(dir, e))?;
+        }
+        std::fs::write(&path, content).map_err(|e| ClusterError::io(&path, e))?;
+    }
+    Ok(())
+}
+
+fn yaml(value: &Value) -> String {
+    // A serde_json::Value always serialises.
+    serde_saphyr::to_string(value).unwrap_or_default()
+}
+
+/// The IpamHost status a host would get: its service map and netconfig file (mosk-model §1.3, §1.5).
+fn ipam_host_status(design: &Design, host: &crate::design::hosts::HostPlan) -> Value {
+    let mut service_map: BTreeMap<String, Vec<(std::net::Ipv4Addr, String)>> = BTreeMap::new();
+    if let Some(r) = &host.rendered {
+        for a in &r.attachments {
+            let Some(subnet) = design.input.subnets.iter().find(|s| format!("{}/{}", s.meta.namespace, s.meta.name) == a.subnet) else {
+                continue;
+            };
+            for label in subnet.meta.labels.keys().filter(|l| l.starts_with("ipam/SVC-")) {
+                service_map.entry(label.clone()).or_default().push((a.address, a.iface.clone()));
+            }
+        }
+    }
+    let service_map: serde_json::Map<String, Value> = service_map
+        .into_iter()
+        .map(|(label, mut entries)| {
+            // R2 sorts a service's addresses ascending.
+            entries.sort();
+            let list = entries
+                .into_iter()
+                .map(|(ip, ifname)| json!({"ifName": ifname, "ipAddress": ip.to_string()}))
+                .collect();
+            (label, Value::Array(list))
+        })
+        .collect();
+    let sha = host.rendered.as_ref().map(|r| r.sha256.clone()).unwrap_or_default();
+    json!({
+        "apiVersion": "ipam.mirantis.com/v1alpha1",
+        "kind": "IpamHost",
+        "metadata": {"name": host.host.name, "namespace": host.host.namespace},
+        "status": {
+            "l2TemplateRef": host.template.clone().unwrap_or_default(),
+            "serviceMap": service_map,
+            "netconfigFiles": [{"path": format!("/{NETPLAN_PATH}"), "sha256": sha}],
+        }
+    })
+}
+
+/// MetalLB IPAddressPool and L2Advertisement manifests for the services range.
+fn metallb(design: &Design) -> String {
+    let mut docs = Vec::new();
+    for pool in &design.pools {
+        let addresses: Vec<String> = pool
+            .ranges
+            .intervals()
+            .map(|(a, b)| if a == b { format!("{a}/32") } else { format!("{a}-{b}") })
+            .collect();
+        docs.push(json!({
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "IPAddressPool",
+            "metadata": {"name": pool.name, "namespace": "metallb-system"},
+            "spec": {"addresses": addresses, "autoAssign": pool.auto_assign},
+        }));
+    }
+    if !design.use_bgp() {
+        let names: Vec<&str> = design.pools.iter().map(|p| p.name.as_str()).collect();
+        docs.push(json!({
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "L2Advertisement",
+            "metadata": {"name": "services", "namespace": "metallb-system"},
+            "spec": {"ipAddressPools": names},
+        }));
+    }
+    docs.iter().map(yaml).collect::<Vec<_>>().join("---\n")
+}
+
+/// Ceph `publicNet`/`clusterNet` from the storage Subnets.
+fn ceph(design: &Design) -> Option<Value> {
+    let list = |role| -> String {
+        let cidrs: BTreeSet<String> = design.subnets_with(role).map(|s| s.cidr.to_string()).collect();
+        cidrs.into_iter().collect::<Vec<_>>().join(",")
+    };
+    let (public, cluster) = (list(NetRole::CephPublic), list(NetRole::CephCluster));
+    if public.is_empty() && cluster.is_empty() {
+        return None;
+    }
+    Some(json!({"spec": {"cephClusterSpec": {"network": {"publicNet": public, "clusterNet": cluster}}}}))
+}
