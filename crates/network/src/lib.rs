@@ -30,8 +30,10 @@ pub struct Networking {
 }
 
 impl Networking {
-    pub fn new(store: Store, cfg: NetworkConfig) -> Networking {
-        Networking { store, cfg: Arc::new(cfg) }
+    /// The service over `store`; fails if the config's segment ranges are malformed.
+    pub fn new(store: Store, cfg: NetworkConfig) -> Result<Networking> {
+        segments::check_config(&cfg)?;
+        Ok(Networking { store, cfg: Arc::new(cfg) })
     }
 
     pub fn config(&self) -> &NetworkConfig {

@@ -1,6 +1,9 @@
 //! Network segments: provider attributes given by an admin, or a tenant segment allocated from
 //! the configured ranges. The store's unique index on (type, physnet, id) is the final arbiter.
 
+use std::ops::RangeInclusive;
+
+use neutrino_ipam as ipam;
 use neutrino_store::{self as store, Connection, SegmentRow};
 
 use crate::{Error, NetworkConfig, Result};
@@ -13,51 +16,34 @@ pub(crate) struct ProviderRequest {
     pub segmentation_id: Option<i64>,
 }
 
-/// Parses "min:max" ranges; a config error if malformed.
-fn id_ranges(ranges: &[String]) -> Vec<(i64, i64)> {
-    ranges
-        .iter()
-        .filter_map(|r| {
-            let (a, b) = r.split_once(':')?;
-            let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-            (a <= b).then_some((a, b))
-        })
-        .collect()
+/// Tunnel id ranges from the config ("min:max" entries).
+fn tunnel_ranges(entries: &[String]) -> Result<Vec<RangeInclusive<u32>>> {
+    Ok(ipam::parse_id_ranges(&entries.join(","))?)
 }
 
-/// VLAN ranges of one physical network from "physnet:min:max" entries.
-fn vlan_ranges(cfg: &NetworkConfig, physnet: &str) -> Option<Vec<(i64, i64)>> {
-    let mut known = false;
-    let mut ranges = Vec::new();
-    for entry in &cfg.network_vlan_ranges {
-        let mut parts = entry.splitn(2, ':');
-        if parts.next() != Some(physnet) {
-            continue;
-        }
-        known = true;
-        if let Some(rest) = parts.next() {
-            ranges.extend(id_ranges(&[rest.to_string()]));
-        }
+/// VLAN ranges of one physical network ("physnet:min:max" or "physnet" entries); `None` if
+/// the physical network is not configured for VLANs.
+fn vlan_ranges(cfg: &NetworkConfig, physnet: &str) -> Result<Option<Vec<RangeInclusive<u32>>>> {
+    let entries = ipam::parse_vlan_ranges(&cfg.network_vlan_ranges.join(","))?;
+    let mine: Vec<_> = entries.into_iter().filter(|r| r.physical_network == physnet).collect();
+    if mine.is_empty() {
+        return Ok(None);
     }
-    known.then_some(ranges)
+    Ok(Some(mine.into_iter().filter_map(|r| r.ids).map(|r| u32::from(*r.start())..=u32::from(*r.end())).collect()))
 }
 
-/// The lowest id of `ranges` not in `used`.
-fn lowest_free(ranges: &[(i64, i64)], used: &mut [i64]) -> Option<i64> {
-    used.sort_unstable();
-    for &(lo, hi) in ranges {
-        let mut candidate = lo;
-        for &u in used.iter().filter(|&&u| u >= lo && u <= hi) {
-            if u > candidate {
-                break;
-            }
-            candidate = u + 1;
-        }
-        if candidate <= hi {
-            return Some(candidate);
-        }
-    }
-    None
+/// Checks the segment ranges of the config, so a typo stops the start instead of a request.
+pub fn check_config(cfg: &NetworkConfig) -> Result<()> {
+    tunnel_ranges(&cfg.geneve_vni_ranges)?;
+    tunnel_ranges(&cfg.vxlan_vni_ranges)?;
+    ipam::parse_vlan_ranges(&cfg.network_vlan_ranges.join(","))?;
+    Ok(())
+}
+
+/// The lowest id of `ranges` that is not in use.
+fn lowest_free(ranges: Vec<RangeInclusive<u32>>, used: Vec<i64>) -> Option<i64> {
+    let used = used.into_iter().filter_map(|u| u32::try_from(u).ok());
+    ipam::free_segmentation_ids(ranges, used).first_free(1).next().map(|id| id as i64)
 }
 
 fn no_segments() -> Error {
@@ -75,15 +61,15 @@ pub(crate) fn choose(conn: &Connection, cfg: &NetworkConfig, req: &ProviderReque
             if !physnet.is_empty() {
                 return Err(invalid(format!("provider:physical_network specified for {network_type} network")));
             }
-            let ranges = id_ranges(if network_type == "geneve" { &cfg.geneve_vni_ranges } else { &cfg.vxlan_vni_ranges });
+            let ranges = tunnel_ranges(if network_type == "geneve" { &cfg.geneve_vni_ranges } else { &cfg.vxlan_vni_ranges })?;
             let id = match seg_id {
                 Some(id) if !(1..=16_777_215).contains(&id) => {
                     return Err(invalid(format!("{network_type} network segmentation_id {id} is out of range 1 to 16777215")));
                 }
                 Some(id) => id,
                 None => {
-                    let mut used = store::used_segmentation_ids(conn, &network_type, "")?;
-                    lowest_free(&ranges, &mut used).ok_or_else(no_segments)?
+                    let used = store::used_segmentation_ids(conn, &network_type, "")?;
+                    lowest_free(ranges, used).ok_or_else(no_segments)?
                 }
             };
             SegmentRow { network_type, physical_network: String::new(), segmentation_id: id }
@@ -97,7 +83,7 @@ pub(crate) fn choose(conn: &Connection, cfg: &NetworkConfig, req: &ProviderReque
             } else {
                 physnet
             };
-            let ranges = vlan_ranges(cfg, &physnet)
+            let ranges = vlan_ranges(cfg, &physnet)?
                 .ok_or_else(|| invalid(format!("physical_network '{physnet}' unknown for VLAN provider network")))?;
             let id = match seg_id {
                 Some(id) if !(1..=4094).contains(&id) => {
@@ -105,8 +91,8 @@ pub(crate) fn choose(conn: &Connection, cfg: &NetworkConfig, req: &ProviderReque
                 }
                 Some(id) => id,
                 None => {
-                    let mut used = store::used_segmentation_ids(conn, "vlan", &physnet)?;
-                    lowest_free(&ranges, &mut used).ok_or_else(no_segments)?
+                    let used = store::used_segmentation_ids(conn, "vlan", &physnet)?;
+                    lowest_free(ranges, used).ok_or_else(no_segments)?
                 }
             };
             SegmentRow { network_type, physical_network: physnet, segmentation_id: id }
@@ -167,18 +153,19 @@ mod tests {
 
     #[test]
     fn lowest_free_skips_used_ids() {
-        assert_eq!(lowest_free(&[(1, 5)], &mut vec![1, 2, 4]), Some(3));
-        assert_eq!(lowest_free(&[(1, 2), (10, 11)], &mut vec![1, 2, 10]), Some(11));
-        assert_eq!(lowest_free(&[(1, 2)], &mut vec![2, 1]), None);
-        assert_eq!(lowest_free(&[(5, 6)], &mut vec![1, 2]), Some(5));
+        assert_eq!(lowest_free(vec![1..=5], vec![1, 2, 4]), Some(3));
+        assert_eq!(lowest_free(vec![1..=2, 10..=11], vec![1, 2, 10]), Some(11));
+        assert_eq!(lowest_free(vec![1..=2], vec![2, 1]), None);
+        assert_eq!(lowest_free(vec![5..=6], vec![1, 2]), Some(5));
     }
 
     #[test]
-    fn ranges_parse() {
-        assert_eq!(id_ranges(&["1:10".into(), "bad".into(), "7:3".into()]), vec![(1, 10)]);
+    fn vlan_ranges_per_physnet() {
         let cfg = NetworkConfig { network_vlan_ranges: vec!["p1:100:200".into(), "p2".into()], ..Default::default() };
-        assert_eq!(vlan_ranges(&cfg, "p1"), Some(vec![(100, 200)]));
-        assert_eq!(vlan_ranges(&cfg, "p2"), Some(vec![]));
-        assert_eq!(vlan_ranges(&cfg, "p3"), None);
+        assert_eq!(vlan_ranges(&cfg, "p1").unwrap(), Some(vec![100..=200]));
+        assert_eq!(vlan_ranges(&cfg, "p2").unwrap(), Some(vec![]));
+        assert_eq!(vlan_ranges(&cfg, "p3").unwrap(), None);
+        let bad = NetworkConfig { geneve_vni_ranges: vec!["9:1".into()], ..Default::default() };
+        assert!(check_config(&bad).is_err());
     }
 }

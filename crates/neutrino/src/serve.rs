@@ -70,7 +70,8 @@ async fn serve(cfg: Config) -> Result<()> {
     let identity = Identity::open(&cfg.identity, &cfg.data_dir, &public_url)
         .context("cannot start the identity service")?;
     let store = Store::open_sqlite(&neutrino_store::sqlite_path(&cfg.data_dir)).context("cannot open the database")?;
-    let state = AppState { net: Networking::new(store, cfg.network.clone()), identity: Arc::new(identity) };
+    let net = Networking::new(store, cfg.network.clone()).map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
+    let state = AppState { net, identity: Arc::new(identity) };
     tracing::info!(
         listen = %local,
         data_dir = %cfg.data_dir.display(),
