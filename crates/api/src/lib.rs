@@ -38,15 +38,18 @@ pub fn app(state: AppState) -> Router {
         .route("/v2.0/extensions", get(list_extensions))
         .route("/v2.0/extensions/{alias}", get(show_extension))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
-    Router::new()
+    let routes = Router::new()
         .route("/", get(versions))
         .merge(v2)
         .with_state(state.clone())
         .merge(state.identity.clone().router())
         .fallback(|| async { error::not_found() })
-        .method_not_allowed_fallback(|| async { error::method_not_allowed() })
-        .layer(middleware::from_fn(request_log))
+        .method_not_allowed_fallback(|| async { error::method_not_allowed() });
+    // An outer router without routes, so its layers see the request before routing does.
+    Router::new()
+        .fallback_service(routes)
         .layer(middleware::map_request(strip_json_suffix))
+        .layer(middleware::from_fn(request_log))
 }
 
 /// `/v2.0/networks.json` is `/v2.0/networks`.
