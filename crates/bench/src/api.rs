@@ -1,0 +1,130 @@
+//! The few Networking API and identity calls the benchmark makes, over one keep-alive client.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::server;
+
+/// An authenticated client of one server.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    /// Gets a project-scoped token from the server's built-in identity.
+    pub async fn login(base: &str) -> Result<Api> {
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(300))
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(120))
+            .build()?;
+        let body = json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": server::USER, "domain": {"name": "Default"}, "password": server::PASSWORD}}},
+            "scope": {"project": {"name": server::PROJECT, "domain": {"name": "Default"}}}}});
+        let resp = http
+            .post(format!("{base}v3/auth/tokens"))
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let token = resp
+            .headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        match token {
+            Some(token) if status.is_success() => Ok(Api {
+                http,
+                base: base.to_string(),
+                token,
+            }),
+            _ => bail!(
+                "POST /v3/auth/tokens: {status}: {}",
+                resp.text().await.unwrap_or_default()
+            ),
+        }
+    }
+
+    /// POSTs `body` to `/v2.0/{collection}` and returns the created resource's id.
+    pub async fn create(&self, collection: &str, body: &Value) -> Result<String> {
+        let resp = self
+            .http
+            .post(format!("{}v2.0/{collection}", self.base))
+            .header("x-auth-token", &self.token)
+            .json(body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if status.as_u16() != 201 {
+            bail!(
+                "POST /v2.0/{collection}: {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        let v: Value = serde_json::from_slice(&bytes).context("created resource is not JSON")?;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .with_context(|| format!("POST /v2.0/{collection}: no id in the answer"))
+    }
+
+    /// POSTs one port and reads the answer completely; only the status is checked, so the
+    /// client spends no time parsing while it is being timed.
+    pub async fn create_port(&self, network_id: &str, device_id: &str, name: &str) -> Result<()> {
+        let body =
+            json!({"port": {"network_id": network_id, "device_id": device_id, "name": name}});
+        let resp = self
+            .http
+            .post(format!("{}v2.0/ports", self.base))
+            .header("x-auth-token", &self.token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if status.as_u16() != 201 {
+            bail!(
+                "POST /v2.0/ports: {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(())
+    }
+
+    /// GETs `path_and_query` (relative to the root, e.g. `v2.0/ports`) and reads the whole body.
+    pub async fn get(&self, path_and_query: &str) -> Result<Vec<u8>> {
+        let resp = self
+            .http
+            .get(format!("{}{path_and_query}", self.base))
+            .header("x-auth-token", &self.token)
+            .send()
+            .await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if !status.is_success() {
+            bail!(
+                "GET /{path_and_query}: {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(bytes.to_vec())
+    }
+}
+
+/// The number of items in a list answer such as `{"ports": [...]}`.
+pub fn count_items(body: &[u8], collection: &str) -> Result<usize> {
+    let v: Value = serde_json::from_slice(body).context("list answer is not JSON")?;
+    v.get(collection)
+        .and_then(Value::as_array)
+        .map(Vec::len)
+        .with_context(|| format!("no {collection} array in the list answer"))
+}

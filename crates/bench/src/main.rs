@@ -1,0 +1,192 @@
+//! `neutrino-bench`: the benchmark of the core Networking API.
+//!
+//! Starts the release server itself (fresh temp data dir, loopback port), measures the raw
+//! durable commit rate of the machine as a baseline, creates ports with concurrent keep-alive
+//! clients, lists them in full and filtered, reads the server's memory, times its start, and
+//! stops it by PID. Every scenario runs `--runs` times per server log level; the report gives
+//! the median run.
+
+mod api;
+mod baseline;
+mod report;
+mod scenario;
+mod server;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use serde_json::json;
+
+use crate::report::{Summary, targets, upstream};
+use crate::scenario::Params;
+
+#[derive(Parser)]
+#[command(
+    name = "neutrino-bench",
+    about = "Benchmark of the Neutrino Networking API"
+)]
+struct Args {
+    /// The `neutrino` binary to benchmark (a release build).
+    #[arg(long)]
+    server: PathBuf,
+    /// Ports to create in each run (single-port POSTs on one network).
+    #[arg(long, default_value_t = 10_000)]
+    ports: usize,
+    /// Concurrent keep-alive clients creating ports.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Runs per log level; the report gives the median.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Server log levels (RUST_LOG) to run, comma separated; targets are judged on the first.
+    #[arg(long, value_delimiter = ',', default_value = "warn,info")]
+    log_levels: Vec<String>,
+    /// Timed full `GET /v2.0/ports` per run.
+    #[arg(long, default_value_t = 20)]
+    list_reps: usize,
+    /// Timed `GET /v2.0/ports?device_id=…` per run.
+    #[arg(long, default_value_t = 500)]
+    filter_reps: usize,
+    /// Seconds of raw SQLite single-row durable commits per run (the baseline).
+    #[arg(long, default_value_t = 2.0)]
+    baseline_secs: f64,
+    /// The subnet's CIDR.
+    #[arg(long, default_value = "10.0.0.0/16")]
+    cidr: String,
+    /// Where the temporary data dirs go (must be a real disk, not tmpfs, for durable numbers).
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    data_root: PathBuf,
+    /// Where to write the JSON results.
+    #[arg(long, default_value = "bench-results.json")]
+    json: PathBuf,
+    /// Also write the Markdown tables to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.runs == 0 || args.clients == 0 || args.ports == 0 || args.log_levels.is_empty() {
+        bail!("--runs, --clients, --ports and --log-levels must not be zero or empty");
+    }
+    let server = std::fs::canonicalize(&args.server)
+        .with_context(|| format!("no server binary at {}", args.server.display()))?;
+    let machine = machine(&args.data_root);
+    eprintln!("machine: {machine}");
+    if machine["data_root_fs"] == "tmpfs" {
+        eprintln!(
+            "warning: {} is tmpfs; fsync costs nothing there, so the numbers are not durable ones",
+            args.data_root.display()
+        );
+    }
+    let params = Params {
+        ports: args.ports,
+        clients: args.clients,
+        list_reps: args.list_reps,
+        filter_reps: args.filter_reps,
+        baseline_secs: args.baseline_secs,
+        cidr: args.cidr.clone(),
+    };
+    // The client stays on one thread, so it takes at most one of the cores it shares with the
+    // server.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut runs = Vec::new();
+    // Interleave the log levels so that a noisy minute hurts both alike.
+    for i in 1..=args.runs {
+        for level in &args.log_levels {
+            eprintln!("run {i}/{}, server RUST_LOG={level}", args.runs);
+            runs.push(rt.block_on(scenario::run(&server, &args.data_root, level, i, &params))?);
+        }
+    }
+    let summaries: Vec<Summary> = args
+        .log_levels
+        .iter()
+        .map(|level| {
+            Summary::of(
+                level,
+                &runs
+                    .iter()
+                    .filter(|r| &r.log_level == level)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let md = report::markdown(&summaries, args.ports, args.clients);
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let doc = json!({
+        "label": "neutrino-networking-api",
+        "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "server": server.display().to_string(),
+        "machine": machine,
+        "params": params,
+        "targets": summaries.first().map(targets),
+        "summary": summaries,
+        "upstream": {
+            "source": "reference/upstream-baseline.md (Neutron 29.0.0, ML2/OVN, MariaDB, 2 cores)",
+            "port_create_concurrent_8_per_s": upstream::CREATE_CONCURRENT_PER_S,
+            "port_create_concurrent_8_p50_ms": upstream::CREATE_CONCURRENT_P50_MS,
+            "port_create_seq_per_s": upstream::CREATE_SEQ_PER_S,
+            "port_list_all_1k_p50_ms": upstream::LIST_1K_P50_MS,
+            "port_list_all_5k_p50_ms": upstream::LIST_5K_P50_MS,
+            "port_list_filter_device_owner_5k_p50_ms": upstream::FILTER_5K_P50_MS,
+        },
+        "runs": runs,
+    });
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("cannot write {}", args.json.display()))?;
+    eprintln!("wrote {}", args.json.display());
+    Ok(())
+}
+
+/// What the numbers were measured on.
+fn machine(data_root: &std::path::Path) -> serde_json::Value {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_default();
+    let meminfo = read("/proc/meminfo");
+    let mem_kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let os = read("/etc/os-release")
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_default();
+    // The file system of the data root: the longest mount point that is a prefix of it.
+    let root = std::fs::canonicalize(data_root).unwrap_or_else(|_| data_root.to_path_buf());
+    let fs = read("/proc/mounts")
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, mount, fstype) = (f.next()?, f.next()?, f.next()?);
+            root.starts_with(mount)
+                .then(|| (mount.len(), fstype.to_string()))
+        })
+        .max()
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "memory_gib": (mem_kib as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+        "os": os,
+        "kernel": read("/proc/sys/kernel/osrelease").trim(),
+        "data_root": root.display().to_string(),
+        "data_root_fs": fs,
+    })
+}

@@ -1,0 +1,288 @@
+//! One run: a fresh server on a fresh data dir, then every scenario against it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::api::{Api, count_items};
+use crate::baseline::{self, CommitRate};
+use crate::server::{Launch, Server, process_cpu_time};
+use crate::stats::Latency;
+
+/// What one run does.
+#[derive(Clone, Debug, Serialize)]
+pub struct Params {
+    pub ports: usize,
+    pub clients: usize,
+    pub list_reps: usize,
+    pub filter_reps: usize,
+    pub baseline_secs: f64,
+    pub cidr: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreateResult {
+    pub ports: usize,
+    pub clients: usize,
+    pub errors: usize,
+    pub error_sample: Option<String>,
+    pub wall_s: f64,
+    pub ops_per_s: f64,
+    pub latency: Latency,
+    /// Server CPU time (user + system, all threads) per created port.
+    pub server_cpu_ms_per_op: f64,
+    /// This benchmark's own CPU time per created port (it shares the 2 cores with the server).
+    pub client_cpu_ms_per_op: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListResult {
+    pub query: String,
+    pub items_returned: usize,
+    pub body_bytes: usize,
+    pub latency: Latency,
+    pub server_cpu_ms_per_op: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunResult {
+    pub log_level: String,
+    pub run: usize,
+    pub sqlite_baseline: CommitRate,
+    /// Spawn to the first answered `GET /`, empty data dir (creates the key, schema, openrc).
+    pub startup_fresh_ms: f64,
+    pub create: CreateResult,
+    /// Created ports per second over raw single-row durable commits per second.
+    pub create_vs_sqlite_commit_ratio: f64,
+    pub list_all: ListResult,
+    pub filter_device_id: ListResult,
+    pub rss_kib: u64,
+    pub peak_rss_kib: u64,
+    /// Spawn to the first answered `GET /`, restarting on the data dir with all the ports.
+    pub startup_restart_ms: f64,
+}
+
+fn device_id(i: usize) -> String {
+    format!("bench-device-{i:05}")
+}
+
+fn self_cpu() -> Duration {
+    process_cpu_time("/proc/self/stat").unwrap_or_default()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs every scenario once against a new server in a new directory under `root`.
+pub async fn run(
+    bin: &Path,
+    root: &Path,
+    log_level: &str,
+    index: usize,
+    p: &Params,
+) -> Result<RunResult> {
+    let dir = tempfile::Builder::new()
+        .prefix("neutrino-bench-")
+        .tempdir_in(root)
+        .with_context(|| format!("cannot create a temp dir in {}", root.display()))?;
+    let sqlite_baseline =
+        baseline::sqlite_commit_rate(dir.path(), Duration::from_secs_f64(p.baseline_secs))?;
+    eprintln!(
+        "  raw SQLite durable commits: {:.0}/s",
+        sqlite_baseline.commits_per_s
+    );
+
+    let launch = Launch {
+        bin,
+        dir: dir.path(),
+        log_level,
+    };
+    let (mut server, startup) = launch.start().await?;
+    eprintln!("  start (fresh data dir): {:.1} ms", ms(startup));
+    let api = Api::login(&server.url).await?;
+    let network_id = api
+        .create("networks", &json!({"network": {"name": "bench-net"}}))
+        .await?;
+    api.create(
+        "subnets",
+        &json!({"subnet": {"network_id": network_id, "ip_version": 4, "cidr": p.cidr, "name": "bench-subnet"}}),
+    )
+    .await?;
+
+    let create = create_ports(&api, &server, &network_id, p).await?;
+    eprintln!(
+        "  create {} ports with {} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+        create.ports,
+        create.clients,
+        create.ops_per_s,
+        create.latency.p50_ms,
+        create.latency.p99_ms,
+        create.errors
+    );
+    if create.errors > 0 {
+        bail!(
+            "{} port creates failed, e.g. {:?}",
+            create.errors,
+            create.error_sample
+        );
+    }
+
+    let list_all = timed_list(&api, &server, "v2.0/ports", p.list_reps, |_| {
+        "v2.0/ports".to_string()
+    })
+    .await?;
+    eprintln!(
+        "  list all: {} ports, {} bytes, p50 {:.1} ms",
+        list_all.items_returned, list_all.body_bytes, list_all.latency.p50_ms
+    );
+    if list_all.items_returned != p.ports {
+        bail!(
+            "GET /v2.0/ports returned {} ports, expected {}",
+            list_all.items_returned,
+            p.ports
+        );
+    }
+    let n = p.ports;
+    let filter_device_id = timed_list(
+        &api,
+        &server,
+        "v2.0/ports?device_id=<one of them>",
+        p.filter_reps,
+        |k| format!("v2.0/ports?device_id={}", device_id((k * 7919 + 13) % n)),
+    )
+    .await?;
+    eprintln!(
+        "  filter by device_id: p50 {:.2} ms",
+        filter_device_id.latency.p50_ms
+    );
+    if filter_device_id.items_returned != 1 {
+        bail!(
+            "the device_id filter returned {} ports, expected 1",
+            filter_device_id.items_returned
+        );
+    }
+
+    let (rss_kib, peak_rss_kib) = server.memory_kib()?;
+    eprintln!(
+        "  RSS {:.1} MiB (peak {:.1} MiB)",
+        rss_kib as f64 / 1024.0,
+        peak_rss_kib as f64 / 1024.0
+    );
+    server.stop();
+    drop(server);
+
+    let (mut again, restart) = launch.start().await?;
+    eprintln!("  restart with {} ports: {:.1} ms", p.ports, ms(restart));
+    again.stop();
+
+    Ok(RunResult {
+        log_level: log_level.to_string(),
+        run: index,
+        create_vs_sqlite_commit_ratio: create.ops_per_s / sqlite_baseline.commits_per_s,
+        sqlite_baseline,
+        startup_fresh_ms: ms(startup),
+        create,
+        list_all,
+        filter_device_id,
+        rss_kib,
+        peak_rss_kib,
+        startup_restart_ms: ms(restart),
+    })
+}
+
+/// `p.ports` single-port POSTs from `p.clients` concurrent keep-alive clients.
+async fn create_ports(
+    api: &Api,
+    server: &Server,
+    network_id: &str,
+    p: &Params,
+) -> Result<CreateResult> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let (server_cpu0, client_cpu0) = (server.cpu_time()?, self_cpu());
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..p.clients {
+        let (api, next, network_id, total) =
+            (api.clone(), next.clone(), network_id.to_string(), p.ports);
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(total / 4 + 1);
+            let mut errors = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let t = Instant::now();
+                match api
+                    .create_port(&network_id, &device_id(i), &format!("bench-port-{i}"))
+                    .await
+                {
+                    Ok(()) => latencies.push(t.elapsed()),
+                    Err(e) => errors.push(format!("{e:#}")),
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(p.ports);
+    let mut errors = Vec::new();
+    for w in workers {
+        let (l, e) = w.await?;
+        latencies.extend(l);
+        errors.extend(e);
+    }
+    let wall = started.elapsed();
+    let (server_cpu, client_cpu) = (
+        server.cpu_time()? - server_cpu0,
+        self_cpu().saturating_sub(client_cpu0),
+    );
+    Ok(CreateResult {
+        ports: p.ports,
+        clients: p.clients,
+        errors: errors.len(),
+        error_sample: errors.into_iter().next(),
+        wall_s: wall.as_secs_f64(),
+        ops_per_s: latencies.len() as f64 / wall.as_secs_f64(),
+        latency: Latency::of(&latencies),
+        server_cpu_ms_per_op: ms(server_cpu) / p.ports as f64,
+        client_cpu_ms_per_op: ms(client_cpu) / p.ports as f64,
+    })
+}
+
+/// One warm-up request, then `reps` sequential timed GETs (body read completely). The answer is
+/// parsed only after the clock stops, to count the items.
+async fn timed_list(
+    api: &Api,
+    server: &Server,
+    label: &str,
+    reps: usize,
+    path: impl Fn(usize) -> String,
+) -> Result<ListResult> {
+    api.get(&path(reps)).await?;
+    let cpu0 = server.cpu_time()?;
+    let mut latencies = Vec::with_capacity(reps);
+    let (mut items_returned, mut body_bytes) = (0, 0);
+    for k in 0..reps.max(1) {
+        let t = Instant::now();
+        let body = api.get(&path(k)).await?;
+        latencies.push(t.elapsed());
+        if k == 0 || k + 1 == reps {
+            items_returned = count_items(&body, "ports")?;
+            body_bytes = body.len();
+        }
+    }
+    let cpu = server.cpu_time()? - cpu0;
+    Ok(ListResult {
+        query: label.to_string(),
+        items_returned,
+        body_bytes,
+        latency: Latency::of(&latencies),
+        server_cpu_ms_per_op: ms(cpu) / reps.max(1) as f64,
+    })
+}
