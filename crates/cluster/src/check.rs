@@ -20,7 +20,11 @@ pub fn load_path(path: &Path) -> Result<(Input, Findings), ClusterError> {
 }
 
 /// Builds the design and runs every rule; `findings` already holds the loader's.
-pub fn analyze<'a>(input: &'a Input, previous: &AllocationState, findings: &mut Findings) -> Design<'a> {
+pub fn analyze<'a>(
+    input: &'a Input,
+    previous: &AllocationState,
+    findings: &mut Findings,
+) -> Design<'a> {
     let mut found = Vec::new();
     let design = design::build(input, previous, &mut found);
     rules::run(&design, &mut found);

@@ -13,7 +13,9 @@ use crate::ipam::state::AllocationState;
 use crate::render::{diagram, output};
 
 #[derive(Debug, Args)]
-#[command(about = "Cluster networking: check a bare-metal design, render host netplan, MetalLB and Ceph settings")]
+#[command(
+    about = "Cluster networking: check a bare-metal design, render host netplan, MetalLB and Ceph settings"
+)]
 pub struct ClusterArgs {
     #[command(subcommand)]
     pub command: ClusterCommand,
@@ -57,7 +59,11 @@ pub enum Format {
 
 pub fn run(args: ClusterArgs) -> ExitCode {
     let result = match args.command {
-        ClusterCommand::Check { input, format, state } => check(&input, format, state.as_deref()),
+        ClusterCommand::Check {
+            input,
+            format,
+            state,
+        } => check(&input, format, state.as_deref()),
         ClusterCommand::Render { input, out, state } => render(&input, &out, state.as_deref()),
         ClusterCommand::Diagram { input, state } => draw(&input, state.as_deref()),
     };
@@ -78,7 +84,11 @@ fn read_state(path: Option<&Path>) -> Result<AllocationState, ClusterError> {
 }
 
 fn exit_for(findings: &Findings) -> ExitCode {
-    if findings.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if findings.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn check(input: &Path, format: Format, state: Option<&Path>) -> Result<ExitCode, ClusterError> {
@@ -101,7 +111,10 @@ fn render(input: &Path, out: &Path, state: Option<&Path>) -> Result<ExitCode, Cl
     let design = analyze(&model, &previous, &mut findings);
     if findings.has_errors() {
         eprint!("{}", human(&findings));
-        eprintln!("{}", ClusterError::DesignHasErrors(findings.count(Severity::Error)));
+        eprintln!(
+            "{}",
+            ClusterError::DesignHasErrors(findings.count(Severity::Error))
+        );
         return Ok(ExitCode::from(1));
     }
     let files = output::files(&design);
@@ -148,7 +161,10 @@ pub fn human(findings: &Findings) -> String {
 }
 
 fn format_finding(f: &Finding) -> String {
-    let mut s = format!("{}: {}[{}] {}: {}\n", f.loc, f.severity, f.rule, f.object, f.message);
+    let mut s = format!(
+        "{}: {}[{}] {}: {}\n",
+        f.loc, f.severity, f.rule, f.object, f.message
+    );
     if !f.hint.is_empty() {
         s.push_str(&format!("    hint: {}\n", f.hint));
     }
@@ -161,5 +177,8 @@ pub fn json(findings: &Findings) -> String {
         "errors": findings.count(Severity::Error),
         "warnings": findings.count(Severity::Warning),
     });
-    format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    )
 }

@@ -22,7 +22,9 @@ pub enum ClusterError {
         column: u32,
         message: String,
     },
-    #[error("refusing to render: the design has {0} error(s); run `neutrino cluster check` for details")]
+    #[error(
+        "refusing to render: the design has {0} error(s); run `neutrino cluster check` for details"
+    )]
     DesignHasErrors(usize),
 }
 

@@ -60,7 +60,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn error(rule: &'static str, object: impl Into<String>, loc: Loc, message: impl Into<String>) -> Self {
+    pub fn error(
+        rule: &'static str,
+        object: impl Into<String>,
+        loc: Loc,
+        message: impl Into<String>,
+    ) -> Self {
         Finding {
             rule,
             severity: Severity::Error,
@@ -71,7 +76,12 @@ impl Finding {
         }
     }
 
-    pub fn warning(rule: &'static str, object: impl Into<String>, loc: Loc, message: impl Into<String>) -> Self {
+    pub fn warning(
+        rule: &'static str,
+        object: impl Into<String>,
+        loc: Loc,
+        message: impl Into<String>,
+    ) -> Self {
         Finding {
             severity: Severity::Warning,
             ..Finding::error(rule, object, loc, message)

@@ -13,4 +13,5 @@ pub mod model;
 pub mod render;
 pub mod rules;
 pub mod source;
+pub mod synth;
 pub mod yaml;

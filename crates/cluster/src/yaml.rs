@@ -131,7 +131,12 @@ impl SyntaxError {
             .unwrap_or_default();
         let rendered = err.without_snippet().to_string();
         // The first line carries the reason; the rest repeats the position.
-        let message = rendered.lines().next().unwrap_or("invalid YAML").trim().to_string();
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .trim()
+            .to_string();
         SyntaxError { pos, message }
     }
 }
@@ -244,11 +249,18 @@ mod tests {
 
     #[test]
     fn scalars_keep_their_types() {
-        let doc = parse_document("a: \"1\"\nb: 1\nc: true\nd: 52:54:00:aa:bb:cc\ne: ~\n").expect("valid");
-        assert_eq!(doc.get("a").map(|n| &n.value), Some(&Value::Str("1".into())));
+        let doc =
+            parse_document("a: \"1\"\nb: 1\nc: true\nd: 52:54:00:aa:bb:cc\ne: ~\n").expect("valid");
+        assert_eq!(
+            doc.get("a").map(|n| &n.value),
+            Some(&Value::Str("1".into()))
+        );
         assert_eq!(doc.get("b").map(|n| &n.value), Some(&Value::Int(1)));
         assert_eq!(doc.get("c").map(|n| &n.value), Some(&Value::Bool(true)));
-        assert_eq!(doc.get("d").and_then(Node::as_str), Some("52:54:00:aa:bb:cc"));
+        assert_eq!(
+            doc.get("d").and_then(Node::as_str),
+            Some("52:54:00:aa:bb:cc")
+        );
         assert_eq!(doc.get("e").map(|n| &n.value), Some(&Value::Null));
     }
 }

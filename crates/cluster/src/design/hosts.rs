@@ -51,7 +51,9 @@ impl RenderedHost {
 }
 
 pub fn wrap_network(text: &str) -> String {
-    let mut out = String::from("# Rendered by neutrino cluster render from the host's L2Template.\nnetwork:\n");
+    let mut out = String::from(
+        "# Rendered by neutrino cluster render from the host's L2Template.\nnetwork:\n",
+    );
     for line in text.lines() {
         if line.trim().is_empty() {
             out.push('\n');
@@ -107,18 +109,28 @@ fn plan_host<'a>(
     };
     let in_namespace = |t: &&TemplatePlan| t.template.meta.namespace == host.namespace;
     let chosen = match &host.selector {
-        Some(TemplateSelector::Name(name)) => templates.values().filter(in_namespace).find(|t| &t.template.meta.name == name),
-        Some(TemplateSelector::Label(label)) => templates.values().filter(in_namespace).find(|t| t.template.meta.has_label(label)),
-        None => templates
+        Some(TemplateSelector::Name(name)) => templates
             .values()
             .filter(in_namespace)
-            .find(|t| t.template.meta.has_label(DEFAULT_FOR_CLUSTER) && t.template.meta.cluster() == cluster),
+            .find(|t| &t.template.meta.name == name),
+        Some(TemplateSelector::Label(label)) => templates
+            .values()
+            .filter(in_namespace)
+            .find(|t| t.template.meta.has_label(label)),
+        None => templates.values().filter(in_namespace).find(|t| {
+            t.template.meta.has_label(DEFAULT_FOR_CLUSTER) && t.template.meta.cluster() == cluster
+        }),
     };
     let Some(chosen) = chosen else {
         let what = match &host.selector {
-            Some(TemplateSelector::Name(n)) => format!("L2Template `{n}` does not exist in namespace `{}`", host.namespace),
+            Some(TemplateSelector::Name(n)) => format!(
+                "L2Template `{n}` does not exist in namespace `{}`",
+                host.namespace
+            ),
             Some(TemplateSelector::Label(l)) => format!("no L2Template carries the label `{l}`"),
-            None => format!("no l2TemplateSelector and no L2Template labelled {DEFAULT_FOR_CLUSTER}"),
+            None => {
+                format!("no l2TemplateSelector and no L2Template labelled {DEFAULT_FOR_CLUSTER}")
+            }
         };
         findings.push(
             Finding::error("HOST-1", host.id(), host.loc.clone(), format!("host has no L2Template: {what}"))
@@ -145,7 +157,12 @@ fn plan_host<'a>(
             }
             Err(errors) => {
                 for e in errors {
-                    findings.push(Finding::error("L2T-4", host.id(), shifted(&text.loc, e.line), e.message));
+                    findings.push(Finding::error(
+                        "L2T-4",
+                        host.id(),
+                        shifted(&text.loc, e.line),
+                        e.message,
+                    ));
                 }
             }
         },
@@ -161,13 +178,20 @@ fn plan_host<'a>(
         });
         for (index, line) in needed {
             if index >= plan.nics.len() {
-                let loc = plan.source.as_ref().map_or(host.loc.clone(), |s| shifted(&s.loc, line));
+                let loc = plan
+                    .source
+                    .as_ref()
+                    .map_or(host.loc.clone(), |s| shifted(&s.loc, line));
                 findings.push(
                     Finding::error(
                         "L2T-4",
                         host.id(),
                         loc,
-                        format!("the template uses NIC {index}, but host `{}` has {} NIC(s)", host.name, plan.nics.len()),
+                        format!(
+                            "the template uses NIC {index}, but host `{}` has {} NIC(s)",
+                            host.name,
+                            plan.nics.len()
+                        ),
                     )
                     .hint("add the NIC to the host inventory or use a template for this hardware"),
                 );
@@ -189,12 +213,22 @@ fn nic_order(host: &Host, template: &TemplatePlan) -> Result<Vec<Nic>, String> {
                     .iter()
                     .find(|nic| nic.name == n)
                     .cloned()
-                    .ok_or_else(|| format!("ifMapping names NIC `{n}`, which host `{}` does not have", host.name))
+                    .ok_or_else(|| {
+                        format!(
+                            "ifMapping names NIC `{n}`, which host `{}` does not have",
+                            host.name
+                        )
+                    })
             })
             .collect()
     };
     if !host.if_mapping_override.is_empty() {
-        return by_names(host.if_mapping_override.iter().map(String::as_str).collect());
+        return by_names(
+            host.if_mapping_override
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        );
     }
     let t = template.template;
     if !t.if_mapping.is_empty() {
@@ -255,13 +289,17 @@ pub struct RenderContext<'c> {
 
 /// Renders one host (step 3, after allocation). Problems become findings on the template's lines.
 pub fn render_host(plan: &mut HostPlan, ctx: &RenderContext, findings: &mut Vec<Finding>) {
-    let (Some(pieces), Some(tkey), Some(source)) = (&plan.pieces, &plan.template, &plan.source) else {
+    let (Some(pieces), Some(tkey), Some(source)) = (&plan.pieces, &plan.template, &plan.source)
+    else {
         return;
     };
     let Some(layout) = ctx.templates.get(tkey).map(|t| &t.layout) else {
         return;
     };
-    let object = ctx.templates.get(tkey).map_or_else(|| plan.host.id(), |t| t.template.meta.id());
+    let object = ctx
+        .templates
+        .get(tkey)
+        .map_or_else(|| plan.host.id(), |t| t.template.meta.id());
     let host = plan.host;
     let nics = &plan.nics;
     let subnet_of = |name: &str| -> Result<&SubnetPlan, String> {
@@ -271,8 +309,14 @@ pub fn render_host(plan: &mut HostPlan, ctx: &RenderContext, findings: &mut Vec<
             .ok_or_else(|| format!("subnet `{name}` is not usable (see its own findings)"))
     };
     let expanded = render_pieces(pieces, |mac| match mac {
-        Macro::Nic(n) => nics.get(*n).map(|x| x.name.clone()).ok_or_else(|| format!("no NIC {n}")),
-        Macro::Mac(n) => nics.get(*n).map(|x| x.mac.clone()).ok_or_else(|| format!("no NIC {n}")),
+        Macro::Nic(n) => nics
+            .get(*n)
+            .map(|x| x.name.clone())
+            .ok_or_else(|| format!("no NIC {n}")),
+        Macro::Mac(n) => nics
+            .get(*n)
+            .map(|x| x.mac.clone())
+            .ok_or_else(|| format!("no NIC {n}")),
         Macro::Ip { target, subnet } => {
             let plan = subnet_of(subnet)?;
             let iface = ip_interface(target, nics).ok_or("no such NIC")?;
@@ -292,10 +336,17 @@ pub fn render_host(plan: &mut HostPlan, ctx: &RenderContext, findings: &mut Vec<
             .map(|g| g.to_string())
             .ok_or_else(|| format!("Subnet `{s}` has no gateway")),
         Macro::Nameservers(s) => {
-            let list: Vec<String> = subnet_of(s)?.nameservers.iter().map(ToString::to_string).collect();
+            let list: Vec<String> = subnet_of(s)?
+                .nameservers
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             Ok(format!("[{}]", list.join(", ")))
         }
-        Macro::ClusterApiLbIp => ctx.vip.map(|v| v.address.to_string()).ok_or_else(|| "no API VIP".to_string()),
+        Macro::ClusterApiLbIp => ctx
+            .vip
+            .map(|v| v.address.to_string())
+            .ok_or_else(|| "no API VIP".to_string()),
     });
     let text = match expanded {
         Ok(text) => text,
@@ -310,7 +361,10 @@ pub fn render_host(plan: &mut HostPlan, ctx: &RenderContext, findings: &mut Vec<
                     "L2T-5",
                     object,
                     shifted(&source.loc, e.pos.line),
-                    format!("rendered npTemplate is not valid YAML for host `{}`: {}", host.name, e.message),
+                    format!(
+                        "rendered npTemplate is not valid YAML for host `{}`: {}",
+                        host.name, e.message
+                    ),
                 )
                 .hint("check indentation and quoting around the macros"),
             );
@@ -319,7 +373,11 @@ pub fn render_host(plan: &mut HostPlan, ctx: &RenderContext, findings: &mut Vec<
     };
     let (netplan, problems) = read_netplan(&doc);
     for problem in problems {
-        let rule = if problem.message.contains("longer than 15") { "L2T-6" } else { "L2T-5" };
+        let rule = if problem.message.contains("longer than 15") {
+            "L2T-6"
+        } else {
+            "L2T-5"
+        };
         findings.push(
             Finding::error(rule, &object, shifted(&source.loc, problem.line), problem.message)
                 .hint("netplan v2 needs `version: 2`, valid interface names (≤15 chars), VLAN ids 1…4094 and defined links"),

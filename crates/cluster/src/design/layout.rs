@@ -35,7 +35,10 @@ pub fn plan_templates<'a>(
     let mut defaults: BTreeMap<Option<&str>, Vec<&L2Template>> = BTreeMap::new();
     for template in &input.templates {
         if template.meta.has_label(DEFAULT_FOR_CLUSTER) {
-            defaults.entry(template.meta.cluster()).or_default().push(template);
+            defaults
+                .entry(template.meta.cluster())
+                .or_default()
+                .push(template);
         }
         let plan = plan_template(input, template, subnets, vip, findings);
         plans.insert(template_key(template), plan);
@@ -86,15 +89,23 @@ fn plan_template<'a>(
         match resolve_entry(input, template, entry) {
             Ok(subnet) => {
                 let key = subnet_key(&subnet.meta.namespace, &subnet.meta.name);
-                if subnets.get(&key).is_some_and(|s| s.labelled.contains(&NetRole::Services)) {
+                if subnets
+                    .get(&key)
+                    .is_some_and(|s| s.labelled.contains(&NetRole::Services))
+                {
                     findings.push(
                         Finding::error(
                             "SN-6",
                             &id,
                             entry.subnet_name.loc.clone(),
-                            format!("l3Layout uses `{}`, a MetalLB Subnet (ipam/SVC-MetalLB)", subnet.meta.name),
+                            format!(
+                                "l3Layout uses `{}`, a MetalLB Subnet (ipam/SVC-MetalLB)",
+                                subnet.meta.name
+                            ),
                         )
-                        .hint("MetalLB Subnets are virtual: never reference them from an L2Template"),
+                        .hint(
+                            "MetalLB Subnets are virtual: never reference them from an L2Template",
+                        ),
                     );
                     renderable = false;
                 }
@@ -140,10 +151,19 @@ fn plan_template<'a>(
         if let Some(name) = mac.subnet() {
             let Some(key) = layout.get(name) else {
                 // A missing layout entry that failed to resolve was reported as L2T-3 already.
-                if !template.l3_layout.iter().any(|e| e.subnet_name.value == name) {
+                if !template
+                    .l3_layout
+                    .iter()
+                    .any(|e| e.subnet_name.value == name)
+                {
                     findings.push(
-                        Finding::error("L2T-4", &id, loc, format!("macro uses subnet `{name}`, which is not in l3Layout"))
-                            .hint(format!("add `{{subnetName: {name}}}` to spec.l3Layout")),
+                        Finding::error(
+                            "L2T-4",
+                            &id,
+                            loc,
+                            format!("macro uses subnet `{name}`, which is not in l3Layout"),
+                        )
+                        .hint(format!("add `{{subnetName: {name}}}` to spec.l3Layout")),
                     );
                 }
                 renderable = false;
@@ -153,15 +173,25 @@ fn plan_template<'a>(
                 && plan.gateway.is_none()
             {
                 findings.push(
-                    Finding::error("L2T-4", &id, loc, format!("gateway_from_subnet \"{name}\": the Subnet has no gateway"))
-                        .hint("set spec.gateway on the Subnet or drop the route"),
+                    Finding::error(
+                        "L2T-4",
+                        &id,
+                        loc,
+                        format!("gateway_from_subnet \"{name}\": the Subnet has no gateway"),
+                    )
+                    .hint("set spec.gateway on the Subnet or drop the route"),
                 );
                 renderable = false;
             }
         } else if *mac == Macro::ClusterApiLbIp && vip.is_none() {
             findings.push(
-                Finding::error("L2T-4", &id, loc, "cluster_api_lb_ip is used, but the cluster has no API VIP")
-                    .hint("set loadBalancerHost in the Cluster or add an ipam/SVC-LBhost Subnet"),
+                Finding::error(
+                    "L2T-4",
+                    &id,
+                    loc,
+                    "cluster_api_lb_ip is used, but the cluster has no API VIP",
+                )
+                .hint("set loadBalancerHost in the Cluster or add an ipam/SVC-LBhost Subnet"),
             );
             renderable = false;
         }
@@ -179,7 +209,11 @@ pub fn shifted(start: &Loc, line: u32) -> Loc {
 }
 
 /// Finds the Subnet an l3Layout entry means, per its scope and label selector (mosk-model §1.2, §1.3).
-fn resolve_entry<'a>(input: &'a Input, template: &L2Template, entry: &L3Subnet) -> Result<&'a Subnet, String> {
+fn resolve_entry<'a>(
+    input: &'a Input,
+    template: &L2Template,
+    entry: &L3Subnet,
+) -> Result<&'a Subnet, String> {
     let name = &entry.subnet_name.value;
     let namespace = match entry.scope {
         Scope::Global => "default",
@@ -199,7 +233,9 @@ fn resolve_entry<'a>(input: &'a Input, template: &L2Template, entry: &L3Subnet) 
     };
     let by_name = in_scope.iter().find(|s| &s.meta.name == name).copied();
     if entry.label_selector.is_empty() {
-        return by_name.ok_or_else(|| format!("l3Layout subnet `{name}` not found in namespace `{namespace}`"));
+        return by_name.ok_or_else(|| {
+            format!("l3Layout subnet `{name}` not found in namespace `{namespace}`")
+        });
     }
     if let Some(subnet) = by_name {
         return if matches_labels(subnet) {
@@ -221,7 +257,10 @@ fn resolve_entry<'a>(input: &'a Input, template: &L2Template, entry: &L3Subnet) 
         many => Err(format!(
             "the labelSelector of `{name}` matches {} Subnets ({}); it must select one",
             many.len(),
-            many.iter().map(|s| s.meta.name.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|s| s.meta.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }

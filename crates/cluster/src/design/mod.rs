@@ -36,7 +36,11 @@ pub struct Design<'a> {
 }
 
 /// Builds the design: validates Subnets, allocates, renders. Findings of those steps are appended.
-pub fn build<'a>(input: &'a Input, previous: &AllocationState, findings: &mut Vec<Finding>) -> Design<'a> {
+pub fn build<'a>(
+    input: &'a Input,
+    previous: &AllocationState,
+    findings: &mut Vec<Finding>,
+) -> Design<'a> {
     let mut subnets = subnets::plan_subnets(&input.subnets, findings);
     let pools = services::plan_pools(input, &subnets, findings);
     let vip = services::choose_api_vip(input, &subnets, previous.api_vip, findings);
@@ -54,10 +58,15 @@ pub fn build<'a>(input: &'a Input, previous: &AllocationState, findings: &mut Ve
     let templates = layout::plan_templates(input, &subnets, vip.as_ref(), findings);
     let cluster = input.clusters.first();
     let cluster_name = cluster.map(|c| c.meta.name.clone()).or_else(|| {
-        let labels: BTreeSet<&str> = input.templates.iter().filter_map(|t| t.meta.cluster()).collect();
+        let labels: BTreeSet<&str> = input
+            .templates
+            .iter()
+            .filter_map(|t| t.meta.cluster())
+            .collect();
         (labels.len() == 1).then(|| labels.into_iter().next().unwrap_or_default().to_string())
     });
-    let mut host_plans = hosts::plan_hosts(&input.hosts, &templates, cluster_name.as_deref(), findings);
+    let mut host_plans =
+        hosts::plan_hosts(&input.hosts, &templates, cluster_name.as_deref(), findings);
     let requests: BTreeSet<AllocationKey> = host_plans
         .iter()
         .flat_map(|h| hosts::requests(h, &templates))
@@ -94,11 +103,17 @@ pub fn build<'a>(input: &'a Input, previous: &AllocationState, findings: &mut Ve
 
 /// SN-5: the allocator cannot give an address without breaking protection, or a remembered address
 /// became protected.
-fn report_allocation_issues(issues: &[AllocationIssue], subnets: &BTreeMap<String, SubnetPlan>, findings: &mut Vec<Finding>) {
+fn report_allocation_issues(
+    issues: &[AllocationIssue],
+    subnets: &BTreeMap<String, SubnetPlan>,
+    findings: &mut Vec<Finding>,
+) {
     let mut exhausted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for issue in issues {
         match issue {
-            AllocationIssue::Exhausted(key) => exhausted.entry(&key.subnet).or_default().push(&key.host),
+            AllocationIssue::Exhausted(key) => {
+                exhausted.entry(&key.subnet).or_default().push(&key.host)
+            }
             AllocationIssue::PreviousNotAllocatable(key, addr) => {
                 if let Some(s) = subnets.get(&key.subnet) {
                     findings.push(
@@ -142,7 +157,8 @@ fn infer_roles(subnets: &mut BTreeMap<String, SubnetPlan>, hosts: &[HostPlan]) {
     for host in hosts {
         let Some(r) = &host.rendered else { continue };
         for a in &r.attachments {
-            if let (Some(role), Some(s)) = (NetRole::from_bridge(&a.iface), subnets.get_mut(&a.subnet))
+            if let (Some(role), Some(s)) =
+                (NetRole::from_bridge(&a.iface), subnets.get_mut(&a.subnet))
                 && s.labelled.is_empty()
             {
                 s.roles.insert(role);
@@ -157,7 +173,11 @@ impl<'a> Design<'a> {
     }
 
     /// A host's addresses on networks of a role.
-    pub fn attachments<'h>(&'h self, host: &'h HostPlan, role: NetRole) -> impl Iterator<Item = &'h Attachment> {
+    pub fn attachments<'h>(
+        &'h self,
+        host: &'h HostPlan,
+        role: NetRole,
+    ) -> impl Iterator<Item = &'h Attachment> {
         host.rendered
             .iter()
             .flat_map(|r| r.attachments.iter())

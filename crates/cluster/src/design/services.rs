@@ -26,7 +26,11 @@ pub struct PoolPlan {
 /// Reads MetalLB pools from MetalLBConfig objects, or from legacy `ipam/SVC-MetalLB` Subnets (one pool
 /// named `services`, as the provider aggregates them). SN-7 is checked here: ranges in pools must not
 /// intersect.
-pub fn plan_pools(input: &Input, subnets: &BTreeMap<String, SubnetPlan>, findings: &mut Vec<Finding>) -> Vec<PoolPlan> {
+pub fn plan_pools(
+    input: &Input,
+    subnets: &BTreeMap<String, SubnetPlan>,
+    findings: &mut Vec<Finding>,
+) -> Vec<PoolPlan> {
     let mut pools = Vec::new();
     for config in &input.metallb {
         for pool in &config.pools {
@@ -40,10 +44,17 @@ pub fn plan_pools(input: &Input, subnets: &BTreeMap<String, SubnetPlan>, finding
             };
             for entry in &pool.addresses {
                 match parse_pool_entry(&entry.value) {
-                    Ok((a, b)) => plan.entries.push((a, b, entry.value.clone(), entry.loc.clone())),
+                    Ok((a, b)) => plan
+                        .entries
+                        .push((a, b, entry.value.clone(), entry.loc.clone())),
                     Err(e) => findings.push(
-                        Finding::error("IN-3", config.meta.id(), entry.loc.clone(), format!("pool `{}`: {e}", pool.name))
-                            .hint("write a CIDR or A.B.C.D-A.B.C.E"),
+                        Finding::error(
+                            "IN-3",
+                            config.meta.id(),
+                            entry.loc.clone(),
+                            format!("pool `{}`: {e}", pool.name),
+                        )
+                        .hint("write a CIDR or A.B.C.D-A.B.C.E"),
                     ),
                 }
             }
@@ -51,7 +62,10 @@ pub fn plan_pools(input: &Input, subnets: &BTreeMap<String, SubnetPlan>, finding
         }
     }
     if pools.is_empty() {
-        let legacy: Vec<&SubnetPlan> = subnets.values().filter(|s| s.labelled.contains(&NetRole::Services)).collect();
+        let legacy: Vec<&SubnetPlan> = subnets
+            .values()
+            .filter(|s| s.labelled.contains(&NetRole::Services))
+            .collect();
         if let Some(first) = legacy.first() {
             let mut plan = PoolPlan {
                 name: "services".to_string(),
@@ -64,7 +78,8 @@ pub fn plan_pools(input: &Input, subnets: &BTreeMap<String, SubnetPlan>, finding
             for subnet in legacy {
                 // A MetalLB Subnet is "virtual": its include ranges (or whole CIDR) are the pool.
                 for (a, b) in subnet.allocatable.intervals() {
-                    plan.entries.push((a, b, format!("{a}-{b}"), subnet.loc.clone()));
+                    plan.entries
+                        .push((a, b, format!("{a}-{b}"), subnet.loc.clone()));
                 }
             }
             pools.push(plan);
@@ -125,7 +140,11 @@ pub fn choose_api_vip(
     previous: Option<Ipv4Addr>,
     findings: &mut Vec<Finding>,
 ) -> Option<ApiVip> {
-    if let Some(lb) = input.clusters.first().and_then(|c| c.load_balancer_host.as_ref()) {
+    if let Some(lb) = input
+        .clusters
+        .first()
+        .and_then(|c| c.load_balancer_host.as_ref())
+    {
         return match lb.value.parse::<Ipv4Addr>() {
             Ok(address) => Some(ApiVip {
                 address,
@@ -145,7 +164,9 @@ pub fn choose_api_vip(
             }
         };
     }
-    let subnet = subnets.values().find(|s| s.labelled.contains(&NetRole::ApiVip))?;
+    let subnet = subnets
+        .values()
+        .find(|s| s.labelled.contains(&NetRole::ApiVip))?;
     let address = previous
         .filter(|p| subnet.allocatable.contains(*p))
         .or_else(|| subnet.allocatable.iter().next())?;

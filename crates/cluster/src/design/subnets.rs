@@ -47,7 +47,10 @@ pub fn subnet_key(namespace: &str, name: &str) -> String {
 }
 
 /// Checks every Subnet; the valid ones become plans.
-pub fn plan_subnets(subnets: &[Subnet], findings: &mut Vec<Finding>) -> BTreeMap<String, SubnetPlan> {
+pub fn plan_subnets(
+    subnets: &[Subnet],
+    findings: &mut Vec<Finding>,
+) -> BTreeMap<String, SubnetPlan> {
     let mut plans = BTreeMap::new();
     for subnet in subnets {
         if let Some(plan) = plan_subnet(subnet, findings) {
@@ -80,7 +83,10 @@ fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPla
                     "NB-1",
                     &id,
                     cidr_text.loc.clone(),
-                    format!("cidr `{}` is IPv6; infrastructure networks are IPv4 only", cidr_text.value),
+                    format!(
+                        "cidr `{}` is IPv6; infrastructure networks are IPv4 only",
+                        cidr_text.value
+                    ),
                 )
                 .hint("use an IPv4 CIDR; IPv6 is for OpenStack workload networks"),
             );
@@ -149,16 +155,26 @@ fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPla
             Ok(addr) if cidr.contains(&addr) => Some(addr),
             Ok(_) => {
                 findings.push(
-                    Finding::error("SN-4", &id, gw.loc.clone(), format!("gateway {} is outside {cidr}", gw.value))
-                        .hint(format!("use a router address inside {cidr}")),
+                    Finding::error(
+                        "SN-4",
+                        &id,
+                        gw.loc.clone(),
+                        format!("gateway {} is outside {cidr}", gw.value),
+                    )
+                    .hint(format!("use a router address inside {cidr}")),
                 );
                 ok = false;
                 None
             }
             Err(_) => {
                 findings.push(
-                    Finding::error("SN-4", &id, gw.loc.clone(), format!("gateway `{}` is not an IPv4 address", gw.value))
-                        .hint("write the router's IPv4 address"),
+                    Finding::error(
+                        "SN-4",
+                        &id,
+                        gw.loc.clone(),
+                        format!("gateway `{}` is not an IPv4 address", gw.value),
+                    )
+                    .hint("write the router's IPv4 address"),
                 );
                 ok = false;
                 None
@@ -171,8 +187,13 @@ fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPla
             Ok(a) => nameservers.push(a),
             Err(_) => {
                 findings.push(
-                    Finding::error("IN-3", &id, ns.loc.clone(), format!("nameserver `{}` is not an IPv4 address", ns.value))
-                        .hint("list DNS servers as IPv4 addresses"),
+                    Finding::error(
+                        "IN-3",
+                        &id,
+                        ns.loc.clone(),
+                        format!("nameserver `{}` is not an IPv4 address", ns.value),
+                    )
+                    .hint("list DNS servers as IPv4 addresses"),
                 );
                 ok = false;
             }
@@ -181,7 +202,11 @@ fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPla
     if !ok {
         return None;
     }
-    let mut allocatable = if subnet.include_ranges.is_empty() { whole } else { included };
+    let mut allocatable = if subnet.include_ranges.is_empty() {
+        whole
+    } else {
+        included
+    };
     for (a, b) in excluded.intervals() {
         allocatable.remove(a, b);
     }

@@ -106,8 +106,14 @@ mod tests {
     fn lowest_free_in_request_order() {
         let requests = BTreeSet::from([key("ns/lcm", "b"), key("ns/lcm", "a")]);
         let out = allocate(&pool("10.0.0.10", "10.0.0.20"), &requests, &BTreeMap::new());
-        assert_eq!(out.addresses[&key("ns/lcm", "a")], Ipv4Addr::new(10, 0, 0, 10));
-        assert_eq!(out.addresses[&key("ns/lcm", "b")], Ipv4Addr::new(10, 0, 0, 11));
+        assert_eq!(
+            out.addresses[&key("ns/lcm", "a")],
+            Ipv4Addr::new(10, 0, 0, 10)
+        );
+        assert_eq!(
+            out.addresses[&key("ns/lcm", "b")],
+            Ipv4Addr::new(10, 0, 0, 11)
+        );
         assert!(out.issues.is_empty());
     }
 
@@ -116,8 +122,14 @@ mod tests {
         let previous = BTreeMap::from([(key("ns/lcm", "b"), Ipv4Addr::new(10, 0, 0, 10))]);
         let requests = BTreeSet::from([key("ns/lcm", "a"), key("ns/lcm", "b")]);
         let out = allocate(&pool("10.0.0.10", "10.0.0.20"), &requests, &previous);
-        assert_eq!(out.addresses[&key("ns/lcm", "b")], Ipv4Addr::new(10, 0, 0, 10));
-        assert_eq!(out.addresses[&key("ns/lcm", "a")], Ipv4Addr::new(10, 0, 0, 11));
+        assert_eq!(
+            out.addresses[&key("ns/lcm", "b")],
+            Ipv4Addr::new(10, 0, 0, 10)
+        );
+        assert_eq!(
+            out.addresses[&key("ns/lcm", "a")],
+            Ipv4Addr::new(10, 0, 0, 11)
+        );
     }
 
     #[test]

@@ -16,7 +16,9 @@ pub fn parse_range(text: &str) -> Result<(Ipv4Addr, Ipv4Addr), String> {
     let first: Ipv4Addr = first
         .parse()
         .map_err(|_| format!("`{first}` is not an IPv4 address"))?;
-    let last: Ipv4Addr = last.parse().map_err(|_| format!("`{last}` is not an IPv4 address"))?;
+    let last: Ipv4Addr = last
+        .parse()
+        .map_err(|_| format!("`{last}` is not an IPv4 address"))?;
     if first > last {
         return Err(format!("range `{text}` ends before it starts"));
     }
@@ -114,16 +116,23 @@ impl AddressRanges {
 
     /// Number of addresses (u64: a /0 has 2^32).
     pub fn len(&self) -> u64 {
-        self.intervals.iter().map(|&(a, b)| u64::from(b - a) + 1).sum()
+        self.intervals
+            .iter()
+            .map(|&(a, b)| u64::from(b - a) + 1)
+            .sum()
     }
 
     /// Addresses in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
-        self.intervals.iter().flat_map(|&(a, b)| (a..=b).map(Ipv4Addr::from))
+        self.intervals
+            .iter()
+            .flat_map(|&(a, b)| (a..=b).map(Ipv4Addr::from))
     }
 
     pub fn intervals(&self) -> impl Iterator<Item = (Ipv4Addr, Ipv4Addr)> + '_ {
-        self.intervals.iter().map(|&(a, b)| (Ipv4Addr::from(a), Ipv4Addr::from(b)))
+        self.intervals
+            .iter()
+            .map(|&(a, b)| (Ipv4Addr::from(a), Ipv4Addr::from(b)))
     }
 }
 
@@ -137,12 +146,21 @@ mod tests {
 
     #[test]
     fn parses_ranges_and_single_addresses() {
-        assert_eq!(parse_range("10.0.0.5-10.0.0.9"), Ok((ip("10.0.0.5"), ip("10.0.0.9"))));
-        assert_eq!(parse_range("10.0.0.5"), Ok((ip("10.0.0.5"), ip("10.0.0.5"))));
+        assert_eq!(
+            parse_range("10.0.0.5-10.0.0.9"),
+            Ok((ip("10.0.0.5"), ip("10.0.0.9")))
+        );
+        assert_eq!(
+            parse_range("10.0.0.5"),
+            Ok((ip("10.0.0.5"), ip("10.0.0.5")))
+        );
         assert!(parse_range("10.0.0.9-10.0.0.5").is_err());
         assert!(parse_range("10.0.0.x").is_err());
         assert!(parse_range("").is_err());
-        assert_eq!(parse_pool_entry("10.0.0.0/30"), Ok((ip("10.0.0.0"), ip("10.0.0.3"))));
+        assert_eq!(
+            parse_pool_entry("10.0.0.0/30"),
+            Ok((ip("10.0.0.0"), ip("10.0.0.3")))
+        );
     }
 
     #[test]

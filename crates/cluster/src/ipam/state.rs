@@ -85,7 +85,13 @@ impl AllocationState {
                 file: file.to_string(),
                 line: loc.map_or(0, |l| u32::try_from(l.line()).unwrap_or(u32::MAX)),
                 column: loc.map_or(0, |l| u32::try_from(l.column()).unwrap_or(u32::MAX)),
-                message: e.without_snippet().to_string().lines().next().unwrap_or("").to_string(),
+                message: e
+                    .without_snippet()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
             }
         })?;
         if state.kind != STATE_KIND || state.api_version != STATE_API_VERSION {
@@ -93,7 +99,9 @@ impl AllocationState {
                 file: file.to_string(),
                 line: 1,
                 column: 1,
-                message: format!("not an allocation state (expected {STATE_API_VERSION} {STATE_KIND})"),
+                message: format!(
+                    "not an allocation state (expected {STATE_API_VERSION} {STATE_KIND})"
+                ),
             });
         }
         Ok(state)
@@ -122,7 +130,10 @@ mod tests {
             Ipv4Addr::new(10, 0, 0, 10),
         )]));
         let text = state.to_yaml();
-        assert_eq!(AllocationState::parse("state.yaml", &text).expect("parses"), state);
+        assert_eq!(
+            AllocationState::parse("state.yaml", &text).expect("parses"),
+            state
+        );
     }
 
     #[test]

@@ -51,8 +51,12 @@ pub fn read_cluster(reader: &mut Reader, doc: &Node, meta: Meta) -> Cluster {
     let path = "spec.providerSpec.value";
     reader.mapping(value, path, PROVIDER_SPEC_KEYS);
     Cluster {
-        load_balancer_host: reader.string(value, "loadBalancerHost", path).filter(|v| !v.value.is_empty()),
-        use_bgp_announcement: reader.boolean(value, "useBGPAnnouncement", path).is_some_and(|b| b.value),
+        load_balancer_host: reader
+            .string(value, "loadBalancerHost", path)
+            .filter(|v| !v.value.is_empty()),
+        use_bgp_announcement: reader
+            .boolean(value, "useBGPAnnouncement", path)
+            .is_some_and(|b| b.value),
         meta,
     }
 }
@@ -118,12 +122,20 @@ pub fn read_metallb(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Metal
             reader.mapping(
                 pool_spec,
                 &spec_path,
-                &["addresses", "autoAssign", "avoidBuggyIPs", "protocol", "serviceAllocation"],
+                &[
+                    "addresses",
+                    "autoAssign",
+                    "avoidBuggyIPs",
+                    "protocol",
+                    "serviceAllocation",
+                ],
             );
             pools.push(AddressPool {
                 name: name.value,
                 addresses: reader.string_list(pool_spec, "addresses", &spec_path),
-                auto_assign: reader.boolean(pool_spec, "autoAssign", &spec_path).is_none_or(|b| b.value),
+                auto_assign: reader
+                    .boolean(pool_spec, "autoAssign", &spec_path)
+                    .is_none_or(|b| b.value),
                 loc: name.loc,
             });
         }
@@ -142,7 +154,12 @@ pub fn read_metallb(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Metal
             reader.mapping(
                 adv,
                 spec_path,
-                &["ipAddressPools", "ipAddressPoolSelectors", "nodeSelectors", "interfaces"],
+                &[
+                    "ipAddressPools",
+                    "ipAddressPoolSelectors",
+                    "nodeSelectors",
+                    "interfaces",
+                ],
             );
             reader
                 .string_list(adv, "ipAddressPools", spec_path)
@@ -185,7 +202,11 @@ pub fn read_ceph(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<CephNetw
         });
     };
     let path = "spec.cephClusterSpec.network";
-    reader.mapping(network, path, &["publicNet", "clusterNet", "hostNetwork", "provider"]);
+    reader.mapping(
+        network,
+        path,
+        &["publicNet", "clusterNet", "hostNetwork", "provider"],
+    );
     Some(CephNetworks {
         public_net: reader.string(network, "publicNet", path),
         cluster_net: reader.string(network, "clusterNet", path),

@@ -33,7 +33,10 @@ impl<'a> Reader<'a> {
             "IN-3",
             self.object.clone(),
             self.loc(node),
-            format!("`{path}` must be {expected}, found {}", node.value.kind_name()),
+            format!(
+                "`{path}` must be {expected}, found {}",
+                node.value.kind_name()
+            ),
         )
         .hint(format!("write `{path}` as {expected}"));
         self.findings.push(finding);
@@ -41,7 +44,8 @@ impl<'a> Reader<'a> {
 
     /// Reports an invalid value (parsable YAML, meaningless content).
     pub fn invalid(&mut self, node: &Node, message: impl Into<String>, hint: impl Into<String>) {
-        let finding = Finding::error("IN-3", self.object.clone(), self.loc(node), message).hint(hint);
+        let finding =
+            Finding::error("IN-3", self.object.clone(), self.loc(node), message).hint(hint);
         self.findings.push(finding);
     }
 
@@ -96,7 +100,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn required_string(&mut self, parent: &Node, key: &str, path: &str) -> Option<Located<String>> {
+    pub fn required_string(
+        &mut self,
+        parent: &Node,
+        key: &str,
+        path: &str,
+    ) -> Option<Located<String>> {
         let value = self.string(parent, key, path);
         if value.is_none() && parent.get(key).is_none_or(|n| n.value == Value::Null) {
             self.missing(parent, &format!("{path}.{key}"));
@@ -170,7 +179,11 @@ impl<'a> Reader<'a> {
                     out.insert(k.clone(), String::new());
                 }
                 (Value::Str(k), _) => {
-                    self.wrong_type(v, &format!("{path}.{key}.{k}"), "a string (quote it: \"1\")");
+                    self.wrong_type(
+                        v,
+                        &format!("{path}.{key}.{k}"),
+                        "a string (quote it: \"1\")",
+                    );
                 }
                 _ => self.wrong_type(k, &format!("{path}.{key}"), "a mapping with string keys"),
             }

@@ -43,11 +43,19 @@ impl NodeRole {
 
 /// Node labels that carry the role on an IpamHost (the labels MOSK machines already have).
 pub const ROLE_LABELS: &[(&str, &str, NodeRole)] = &[
-    ("hostlabel.bm.kaas.mirantis.com/controlplane", "", NodeRole::Manager),
+    (
+        "hostlabel.bm.kaas.mirantis.com/controlplane",
+        "",
+        NodeRole::Manager,
+    ),
     ("openstack-control-plane", "enabled", NodeRole::Controller),
     ("openstack-compute-node", "enabled", NodeRole::Compute),
     ("openstack-gateway", "enabled", NodeRole::Gateway),
-    ("hostlabel.bm.kaas.mirantis.com/storage", "", NodeRole::Storage),
+    (
+        "hostlabel.bm.kaas.mirantis.com/storage",
+        "",
+        NodeRole::Storage,
+    ),
 ];
 /// The rack of an IpamHost.
 pub const RACK_LABEL: &str = "neutrino.io/rack";
@@ -92,7 +100,11 @@ impl Host {
 /// Normalises a MAC to `aa:bb:cc:dd:ee:ff`; accepts `-` separators and upper case (IPAM labels use them).
 pub fn normalise_mac(text: &str) -> Option<String> {
     let parts: Vec<&str> = text.split([':', '-']).collect();
-    if parts.len() != 6 || parts.iter().any(|p| p.len() != 2 || !p.chars().all(|c| c.is_ascii_hexdigit())) {
+    if parts.len() != 6
+        || parts
+            .iter()
+            .any(|p| p.len() != 2 || !p.chars().all(|c| c.is_ascii_hexdigit()))
+    {
         return None;
     }
     Some(parts.join(":").to_ascii_lowercase())
@@ -146,7 +158,16 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
                 reader,
                 item,
                 "spec.nicMACmap[]",
-                &["name", "mac", "ip", "gateway", "nameservers", "primary", "online", "ipRef"],
+                &[
+                    "name",
+                    "mac",
+                    "ip",
+                    "gateway",
+                    "nameservers",
+                    "primary",
+                    "online",
+                    "ipRef",
+                ],
             )
         })
         .collect();
@@ -159,7 +180,11 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
     });
     let roles = ROLE_LABELS
         .iter()
-        .filter(|(key, value, _)| meta.labels.get(*key).is_some_and(|v| value.is_empty() || v == value))
+        .filter(|(key, value, _)| {
+            meta.labels
+                .get(*key)
+                .is_some_and(|v| value.is_empty() || v == value)
+        })
         .map(|(_, _, role)| *role)
         .collect();
     Some(Host {
@@ -176,7 +201,9 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
             .into_iter()
             .map(|l| l.value)
             .collect(),
-        update_allowed: reader.boolean(spec, "netconfigUpdateAllow", "spec").is_some_and(|b| b.value),
+        update_allowed: reader
+            .boolean(spec, "netconfigUpdateAllow", "spec")
+            .is_some_and(|b| b.value),
         bmc: None,
         loc: meta.loc,
     })
@@ -193,7 +220,11 @@ pub fn read_inventory(reader: &mut Reader, doc: &Node, meta: &Meta) -> Vec<Host>
     let mut hosts = Vec::new();
     for item in reader.list(spec, "hosts", "spec") {
         let path = "spec.hosts[]";
-        if !reader.mapping(item, path, &["name", "roles", "rack", "nics", "l2Template", "bmc"]) {
+        if !reader.mapping(
+            item,
+            path,
+            &["name", "roles", "rack", "nics", "l2Template", "bmc"],
+        ) {
             continue;
         }
         let Some(name) = reader.required_string(item, "name", path) else {
@@ -227,7 +258,10 @@ pub fn read_inventory(reader: &mut Reader, doc: &Node, meta: &Meta) -> Vec<Host>
             .collect();
         hosts.push(Host {
             source_kind: "HostInventory",
-            rack: reader.string(item, "rack", path).map(|r| r.value).unwrap_or_default(),
+            rack: reader
+                .string(item, "rack", path)
+                .map(|r| r.value)
+                .unwrap_or_default(),
             selector: reader
                 .string(item, "l2Template", path)
                 .map(|t| TemplateSelector::Name(t.value)),

@@ -43,21 +43,28 @@ pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2
     reader.mapping(
         spec,
         "spec",
-        &["clusterRef", "ifMapping", "autoIfMappingPrio", "npTemplate", "l3Layout"],
+        &[
+            "clusterRef",
+            "ifMapping",
+            "autoIfMappingPrio",
+            "npTemplate",
+            "l3Layout",
+        ],
     );
-    let mut np_template = reader.required_string(spec, "npTemplate", "spec");
-    if let (Some(t), Some(node)) = (np_template.as_mut(), spec.get("npTemplate")) {
-        // A block scalar (`npTemplate: |`) begins on the next line; a quoted one on the same line.
-        if let Some(first) = spec.get("npTemplate").and_then(|_| block_start(node)) {
-            t.loc.line = first;
-        }
-    }
+    // For a block scalar (`npTemplate: |`) the parser reports the first content line, which is what
+    // template line numbers are counted from.
+    let np_template = reader.required_string(spec, "npTemplate", "spec");
     let mut l3_layout = Vec::new();
     for item in reader.list(spec, "l3Layout", "spec") {
-        if !reader.mapping(item, "spec.l3Layout[]", &["subnetName", "scope", "labelSelector", "subnetPool"]) {
+        if !reader.mapping(
+            item,
+            "spec.l3Layout[]",
+            &["subnetName", "scope", "labelSelector", "subnetPool"],
+        ) {
             continue;
         }
-        let Some(subnet_name) = reader.required_string(item, "subnetName", "spec.l3Layout[]") else {
+        let Some(subnet_name) = reader.required_string(item, "subnetName", "spec.l3Layout[]")
+        else {
             continue;
         };
         let scope = match reader.string(item, "scope", "spec.l3Layout[]") {
@@ -92,12 +99,4 @@ pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2
         l3_layout,
         meta,
     })
-}
-
-/// The parser places a block scalar's node on its indicator line; the text starts on the next line.
-fn block_start(node: &Node) -> Option<u32> {
-    let text = node.as_str()?;
-    // A multi-line value can only come from a block scalar or a multi-line quoted string; both start
-    // their first content line one below the key in the layouts operators write.
-    text.contains('\n').then_some(node.pos.line + 1)
 }

@@ -67,7 +67,11 @@ fn read_object(file: &str, doc: &Node, input: &mut Input, findings: &mut Vec<Fin
         object: "document".to_string(),
         findings,
     };
-    if !reader.mapping(doc, "document", &["apiVersion", "kind", "metadata", "spec", "status"]) {
+    if !reader.mapping(
+        doc,
+        "document",
+        &["apiVersion", "kind", "metadata", "spec", "status"],
+    ) {
         return;
     }
     let Some(kind) = reader.required_string(doc, "kind", "document") else {
@@ -78,7 +82,10 @@ fn read_object(file: &str, doc: &Node, input: &mut Input, findings: &mut Vec<Fin
             "IN-1",
             format!("{}/?", kind.value),
             kind.loc.clone(),
-            format!("kind `{}` is not part of a network design; the object is ignored", kind.value),
+            format!(
+                "kind `{}` is not part of a network design; the object is ignored",
+                kind.value
+            ),
         )
         .hint(format!(
             "known kinds: {}",
@@ -95,7 +102,10 @@ fn read_object(file: &str, doc: &Node, input: &mut Input, findings: &mut Vec<Fin
             "IN-3",
             reader.object.clone(),
             version.loc.clone(),
-            format!("apiVersion of {} must be {api_version}, found {}", kind.value, version.value),
+            format!(
+                "apiVersion of {} must be {api_version}, found {}",
+                kind.value, version.value
+            ),
         )
         .hint(format!("set `apiVersion: {api_version}`"));
         reader.findings.push(finding);
@@ -104,15 +114,27 @@ fn read_object(file: &str, doc: &Node, input: &mut Input, findings: &mut Vec<Fin
         return;
     };
     match kind.value.as_str() {
-        "Subnet" => input.subnets.extend(subnet::read_subnet(&mut reader, doc, meta)),
+        "Subnet" => input
+            .subnets
+            .extend(subnet::read_subnet(&mut reader, doc, meta)),
         "L2Template" => input
             .templates
             .extend(l2template::read_l2template(&mut reader, doc, meta)),
-        "IpamHost" => input.hosts.extend(host::read_ipam_host(&mut reader, doc, meta)),
-        "HostInventory" => input.hosts.extend(host::read_inventory(&mut reader, doc, &meta)),
-        "MetalLBConfig" => input.metallb.extend(cluster::read_metallb(&mut reader, doc, meta)),
-        "Cluster" => input.clusters.push(cluster::read_cluster(&mut reader, doc, meta)),
-        "KaaSCephCluster" => input.ceph.extend(cluster::read_ceph(&mut reader, doc, meta)),
+        "IpamHost" => input
+            .hosts
+            .extend(host::read_ipam_host(&mut reader, doc, meta)),
+        "HostInventory" => input
+            .hosts
+            .extend(host::read_inventory(&mut reader, doc, &meta)),
+        "MetalLBConfig" => input
+            .metallb
+            .extend(cluster::read_metallb(&mut reader, doc, meta)),
+        "Cluster" => input
+            .clusters
+            .push(cluster::read_cluster(&mut reader, doc, meta)),
+        "KaaSCephCluster" => input
+            .ceph
+            .extend(cluster::read_ceph(&mut reader, doc, meta)),
         _ => {}
     }
 }
@@ -129,13 +151,18 @@ fn report_duplicates(input: &Input, findings: &mut Vec<Finding>) {
         .chain(input.clusters.iter().map(|c| &c.meta))
         .chain(input.metallb.iter().map(|m| &m.meta));
     let keyed = metas
-        .map(|m| ((m.kind.clone(), m.namespace.clone(), m.name.clone()), m.loc.clone()))
-        .chain(
-            input
-                .hosts
-                .iter()
-                .map(|h| (("host".to_string(), String::new(), h.name.clone()), h.loc.clone())),
-        );
+        .map(|m| {
+            (
+                (m.kind.clone(), m.namespace.clone(), m.name.clone()),
+                m.loc.clone(),
+            )
+        })
+        .chain(input.hosts.iter().map(|h| {
+            (
+                ("host".to_string(), String::new(), h.name.clone()),
+                h.loc.clone(),
+            )
+        }));
     for (key, loc) in keyed {
         if let Some(first) = seen.get(&key) {
             findings.push(

@@ -52,7 +52,9 @@ pub fn read_subnet(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Subnet
         cidr: reader.required_string(spec, "cidr", "spec"),
         include_ranges: reader.string_list(spec, "includeRanges", "spec"),
         exclude_ranges: reader.string_list(spec, "excludeRanges", "spec"),
-        use_whole_cidr: reader.boolean(spec, "useWholeCidr", "spec").is_some_and(|b| b.value),
+        use_whole_cidr: reader
+            .boolean(spec, "useWholeCidr", "spec")
+            .is_some_and(|b| b.value),
         gateway: reader.string(spec, "gateway", "spec"),
         nameservers: reader.string_list(spec, "nameservers", "spec"),
         meta,

@@ -10,7 +10,7 @@ use crate::design::hosts::HostPlan;
 use crate::design::role::NetRole;
 use crate::design::subnets::SubnetPlan;
 
-const COLUMN: u32 = 300;
+const COLUMN: u32 = 360;
 const GAP: u32 = 20;
 const MARGIN: u32 = 20;
 const LINE: u32 = 15;
@@ -32,19 +32,30 @@ fn colour(roles: &BTreeSet<NetRole>) -> &'static str {
 }
 
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn role_tags(s: &SubnetPlan) -> String {
     let tags: Vec<&str> = s.roles.iter().map(|r| r.tag()).collect();
-    if tags.is_empty() { "other".to_string() } else { tags.join("+") }
+    if tags.is_empty() {
+        "other".to_string()
+    } else {
+        tags.join("+")
+    }
 }
 
 /// Racks in name order; hosts without a rack go to a column named "(no rack)".
 fn racks<'d, 'a>(design: &'d Design<'a>) -> BTreeMap<String, Vec<&'d HostPlan<'a>>> {
     let mut racks: BTreeMap<String, Vec<&HostPlan>> = BTreeMap::new();
     for host in &design.hosts {
-        let rack = if host.host.rack.is_empty() { "(no rack)".to_string() } else { host.host.rack.clone() };
+        let rack = if host.host.rack.is_empty() {
+            "(no rack)".to_string()
+        } else {
+            host.host.rack.clone()
+        };
         racks.entry(rack).or_default().push(host);
     }
     racks
@@ -63,37 +74,69 @@ pub fn svg(design: &Design) -> String {
             }
         }
     }
-    let stretched: Vec<&str> = usage.iter().filter(|(_, (r, _))| r.len() > 1).map(|(k, _)| *k).collect();
+    let stretched: Vec<&str> = usage
+        .iter()
+        .filter(|(_, (r, _))| r.len() > 1)
+        .map(|(k, _)| *k)
+        .collect();
     let columns = u32::try_from(racks.len().max(1)).unwrap_or(1);
     let width = MARGIN * 2 + columns * COLUMN + (columns - 1) * GAP;
     let mut body = String::new();
     let mut y = MARGIN;
 
     // Header: cluster, API VIP, services and external ranges.
-    let title = format!("Cluster {}", design.cluster_name.as_deref().unwrap_or("(unnamed)"));
-    let _ = writeln!(body, r#"<text x="{MARGIN}" y="{}" font-size="20" font-weight="bold">{}</text>"#, y + 18, esc(&title));
+    let title = format!(
+        "Cluster {}",
+        design.cluster_name.as_deref().unwrap_or("(unnamed)")
+    );
+    let _ = writeln!(
+        body,
+        r#"<text x="{MARGIN}" y="{}" font-size="20" font-weight="bold">{}</text>"#,
+        y + 18,
+        esc(&title)
+    );
     y += 30;
     let mut facts = Vec::new();
     if let Some(vip) = &design.vip {
         facts.push(format!("API VIP {}", vip.address));
     }
     for pool in &design.pools {
-        let ranges: Vec<String> = pool.ranges.intervals().map(|(a, b)| format!("{a}-{b}")).collect();
+        let ranges: Vec<String> = pool
+            .ranges
+            .intervals()
+            .map(|(a, b)| format!("{a}-{b}"))
+            .collect();
         facts.push(format!("MetalLB pool {}: {}", pool.name, ranges.join(", ")));
     }
     for s in design.subnets_with(NetRole::External) {
-        let ranges: Vec<String> = s.allocatable.intervals().map(|(a, b)| format!("{a}-{b}")).collect();
-        facts.push(format!("external range ({}): {}", s.name, ranges.join(", ")));
+        let ranges: Vec<String> = s
+            .allocatable
+            .intervals()
+            .map(|(a, b)| format!("{a}-{b}"))
+            .collect();
+        facts.push(format!(
+            "external range ({}): {}",
+            s.name,
+            ranges.join(", ")
+        ));
     }
     for fact in facts {
-        let _ = writeln!(body, r#"<text x="{MARGIN}" y="{}" font-size="13" fill="{}">{}</text>"#, y + 12, colour(&BTreeSet::from([NetRole::Services])), esc(&fact));
+        let _ = writeln!(
+            body,
+            r#"<text x="{MARGIN}" y="{}" font-size="13" fill="{}">{}</text>"#,
+            y + 12,
+            colour(&BTreeSet::from([NetRole::Services])),
+            esc(&fact)
+        );
         y += LINE + 2;
     }
     y += 8;
 
     // Stretched segments: bars over the full width.
     for key in &stretched {
-        let Some(s) = design.subnets.get(*key) else { continue };
+        let Some(s) = design.subnets.get(*key) else {
+            continue;
+        };
         let vlans = &usage[key].1;
         let label = format!(
             "{} · {} · {} · VLAN {} · stretched over {} racks",
@@ -103,7 +146,14 @@ pub fn svg(design: &Design) -> String {
             vlan_text(vlans),
             usage[key].0.len()
         );
-        bar(&mut body, MARGIN, y, width - 2 * MARGIN, colour(&s.roles), &label);
+        bar(
+            &mut body,
+            MARGIN,
+            y,
+            width - 2 * MARGIN,
+            colour(&s.roles),
+            &label,
+        );
         y += BAR + 4;
     }
     y += 10;
@@ -114,7 +164,13 @@ pub fn svg(design: &Design) -> String {
     for (index, (rack, hosts)) in racks.iter().enumerate() {
         let x = MARGIN + u32::try_from(index).unwrap_or(0) * (COLUMN + GAP);
         let mut cy = top;
-        let _ = writeln!(body, r#"<text x="{}" y="{}" font-size="16" font-weight="bold">{}</text>"#, x + 4, cy + 16, esc(rack));
+        let _ = writeln!(
+            body,
+            r#"<text x="{}" y="{}" font-size="16" font-weight="bold">{}</text>"#,
+            x + 4,
+            cy + 16,
+            esc(rack)
+        );
         cy += 26;
         let local: Vec<&str> = usage
             .iter()
@@ -122,8 +178,16 @@ pub fn svg(design: &Design) -> String {
             .map(|(k, _)| *k)
             .collect();
         for key in local {
-            let Some(s) = design.subnets.get(key) else { continue };
-            let label = format!("{} · {} · {} · VLAN {}", role_tags(s), s.name, s.cidr, vlan_text(&usage[key].1));
+            let Some(s) = design.subnets.get(key) else {
+                continue;
+            };
+            let label = format!(
+                "{} · {} · {} · VLAN {}",
+                role_tags(s),
+                s.name,
+                s.cidr,
+                vlan_text(&usage[key].1)
+            );
             bar(&mut body, x, cy, COLUMN, colour(&s.roles), &label);
             cy += BAR + 4;
         }
@@ -151,7 +215,11 @@ fn vlan_text(vlans: &BTreeSet<u16>) -> String {
     if vlans.is_empty() {
         "untagged".to_string()
     } else {
-        vlans.iter().map(ToString::to_string).collect::<Vec<_>>().join("/")
+        vlans
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 
@@ -167,7 +235,11 @@ fn bar(body: &mut String, x: u32, y: u32, w: u32, fill: &str, label: &str) {
 
 /// Draws one host and returns the y below it.
 fn host_box(body: &mut String, design: &Design, host: &HostPlan, x: u32, y: u32) -> u32 {
-    let attachments: Vec<_> = host.rendered.iter().flat_map(|r| r.attachments.iter()).collect();
+    let attachments: Vec<_> = host
+        .rendered
+        .iter()
+        .flat_map(|r| r.attachments.iter())
+        .collect();
     let lines = u32::try_from(attachments.len()).unwrap_or(0).max(1);
     let h = 22 + LINE * lines + 6;
     let roles: Vec<&str> = host.host.roles.iter().map(|r| r.name()).collect();
@@ -183,11 +255,25 @@ fn host_box(body: &mut String, design: &Design, host: &HostPlan, x: u32, y: u32)
     );
     let mut ly = y + 22;
     if attachments.is_empty() {
-        let _ = writeln!(body, r##"<text x="{}" y="{}" font-size="11" fill="#d62728">not rendered (see findings)</text>"##, x + 8, ly + 11);
+        let _ = writeln!(
+            body,
+            r##"<text x="{}" y="{}" font-size="11" fill="#d62728">not rendered (see findings)</text>"##,
+            x + 8,
+            ly + 11
+        );
     }
     for a in attachments {
-        let Some(s) = design.subnets.get(&a.subnet) else { continue };
-        let text = format!("{:<9} {} VLAN {} {}/{}", role_tags(s), a.iface, vlan_text(&a.vlans), a.address, a.prefix);
+        let Some(s) = design.subnets.get(&a.subnet) else {
+            continue;
+        };
+        let text = format!(
+            "{:<9} {:<11} {:<5} {}/{}",
+            role_tags(s),
+            a.iface,
+            vlan_text(&a.vlans),
+            a.address,
+            a.prefix
+        );
         let _ = writeln!(
             body,
             r#"<rect x="{}" y="{}" width="8" height="10" fill="{}"/><text x="{}" y="{}" font-size="11" font-family="DejaVu Sans Mono, monospace">{}</text>"#,

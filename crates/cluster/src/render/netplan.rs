@@ -83,11 +83,17 @@ pub fn read_netplan(doc: &Node) -> (Netplan, Vec<NetplanProblem>) {
         };
         for (key, body) in entries {
             let Some(name) = key.scalar_text() else {
-                problem(key, format!("an interface name under `{section}` is not a string"));
+                problem(
+                    key,
+                    format!("an interface name under `{section}` is not a string"),
+                );
                 continue;
             };
             if name.len() > 15 {
-                problem(key, format!("interface name `{name}` is longer than 15 characters"));
+                problem(
+                    key,
+                    format!("interface name `{name}` is longer than 15 characters"),
+                );
             }
             if plan.interfaces.contains_key(&name) {
                 problem(key, format!("interface `{name}` is defined twice"));
@@ -103,7 +109,10 @@ pub fn read_netplan(doc: &Node) -> (Netplan, Vec<NetplanProblem>) {
             if !plan.interfaces.contains_key(target) {
                 problems.push(NetplanProblem {
                     line: iface.line,
-                    message: format!("`{}` refers to interface `{target}`, which is not defined", iface.name),
+                    message: format!(
+                        "`{}` refers to interface `{target}`, which is not defined",
+                        iface.name
+                    ),
                 });
             }
         }
@@ -111,7 +120,13 @@ pub fn read_netplan(doc: &Node) -> (Netplan, Vec<NetplanProblem>) {
     (plan, problems)
 }
 
-fn read_iface(name: &str, kind: IfaceKind, line: u32, body: &Node, problem: &mut impl FnMut(&Node, String)) -> Iface {
+fn read_iface(
+    name: &str,
+    kind: IfaceKind,
+    line: u32,
+    body: &Node,
+    problem: &mut impl FnMut(&Node, String),
+) -> Iface {
     let mut iface = Iface {
         name: name.to_string(),
         kind,
@@ -143,7 +158,10 @@ fn read_iface(name: &str, kind: IfaceKind, line: u32, body: &Node, problem: &mut
         }
     }
     for route in body.get("routes").and_then(Node::as_seq).unwrap_or(&[]) {
-        let to = route.get("to").and_then(Node::scalar_text).unwrap_or_default();
+        let to = route
+            .get("to")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         let to = if to == "default" || to == "0.0.0.0/0" {
             Some(Ipv4Net::default())
         } else {
@@ -164,9 +182,15 @@ fn read_iface(name: &str, kind: IfaceKind, line: u32, body: &Node, problem: &mut
             }),
             _ => {
                 // IPv6 routes are netplan's business; anything else is a broken IPv4 route.
-                let text = route.get("to").and_then(Node::scalar_text).unwrap_or_default();
+                let text = route
+                    .get("to")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default();
                 if !text.contains(':') {
-                    problem(route, format!("route of `{name}` needs `to: <cidr>|default` and an IPv4 `via`"));
+                    problem(
+                        route,
+                        format!("route of `{name}` needs `to: <cidr>|default` and an IPv4 `via`"),
+                    );
                 }
             }
         }
@@ -184,9 +208,15 @@ fn read_iface(name: &str, kind: IfaceKind, line: u32, body: &Node, problem: &mut
         .collect();
     if kind == IfaceKind::Vlan {
         iface.link = body.get("link").and_then(Node::scalar_text);
-        iface.vlan_id = body.get("id").and_then(Node::scalar_text).and_then(|i| i.parse().ok());
+        iface.vlan_id = body
+            .get("id")
+            .and_then(Node::scalar_text)
+            .and_then(|i| i.parse().ok());
         if iface.link.is_none() || iface.vlan_id.is_none_or(|id| id == 0 || id > 4094) {
-            problem(body, format!("VLAN `{name}` needs `link` and an `id` in 1…4094"));
+            problem(
+                body,
+                format!("VLAN `{name}` needs `link` and an `id` in 1…4094"),
+            );
         }
     }
     iface.mac_match = body
@@ -270,16 +300,25 @@ mod tests {
         let (plan, problems) = read_netplan(&doc);
         assert!(problems.is_empty(), "{problems:?}");
         let br = &plan.interfaces["k8s-lcm"];
-        assert_eq!(br.addresses[0].0, "10.0.0.10/24".parse::<Ipv4Net>().expect("net"));
+        assert_eq!(
+            br.addresses[0].0,
+            "10.0.0.10/24".parse::<Ipv4Net>().expect("net")
+        );
         assert_eq!(br.routes.len(), 2);
         assert_eq!(br.routes[1].to.prefix_len(), 0);
-        assert_eq!(plan.physical_nics("k8s-lcm"), BTreeSet::from(["eno1".into(), "eno2".into()]));
+        assert_eq!(
+            plan.physical_nics("k8s-lcm"),
+            BTreeSet::from(["eno1".into(), "eno2".into()])
+        );
         assert_eq!(plan.vlan_ids("k8s-lcm"), BTreeSet::from([1101]));
     }
 
     #[test]
     fn reports_structural_problems() {
-        let doc = parse_document("ethernets:\n  averyveryverylongname0: {}\nvlans:\n  v1: {id: 5000, link: nope}\n").expect("yaml");
+        let doc = parse_document(
+            "ethernets:\n  averyveryverylongname0: {}\nvlans:\n  v1: {id: 5000, link: nope}\n",
+        )
+        .expect("yaml");
         let (_, problems) = read_netplan(&doc);
         assert_eq!(problems.len(), 4, "{problems:?}");
     }

@@ -22,7 +22,10 @@ pub fn files(design: &Design) -> Files {
     let mut files = Files::new();
     for host in design.rendered_hosts() {
         let Some(r) = &host.rendered else { continue };
-        files.insert(Path::new("hosts").join(&host.host.name).join(NETPLAN_PATH), r.file_text());
+        files.insert(
+            Path::new("hosts").join(&host.host.name).join(NETPLAN_PATH),
+            r.file_text(),
+        );
         files.insert(
             Path::new("ipamhosts").join(format!("{}.yaml", host.host.name)),
             yaml(&ipam_host_status(design, host)),
@@ -36,7 +39,9 @@ pub fn files(design: &Design) -> Files {
     }
     if let Some(vip) = &design.vip {
         let source = match &vip.source {
-            VipSource::LoadBalancerHost(_) => "Cluster spec.providerSpec.value.loadBalancerHost".to_string(),
+            VipSource::LoadBalancerHost(_) => {
+                "Cluster spec.providerSpec.value.loadBalancerHost".to_string()
+            }
             VipSource::Subnet(key) => format!("allocated from Subnet {key} (ipam/SVC-LBhost)"),
         };
         files.insert(
@@ -59,7 +64,11 @@ pub fn state(design: &Design) -> AllocationState {
         .map(|v| v.address);
     state.netplan_sha256 = design
         .rendered_hosts()
-        .filter_map(|h| h.rendered.as_ref().map(|r| (h.host.name.clone(), r.sha256.clone())))
+        .filter_map(|h| {
+            h.rendered
+                .as_ref()
+                .map(|r| (h.host.name.clone(), r.sha256.clone()))
+        })
         .collect();
     state
 }
@@ -71,7 +80,23 @@ pub fn write(out: &Path, files: &Files) -> Result<(), ClusterError> {
             std::fs::create_dir_all(dir).map_err(|e| ClusterError::io(dir, e))?;
         }
         std::fs::write(&path, content).map_err(|e| ClusterError::io(&path, e))?;
+        if rel.starts_with("hosts") {
+            restrict(&path)?;
+        }
     }
+    Ok(())
+}
+
+/// netplan refuses configuration files that others can read.
+#[cfg(unix)]
+fn restrict(path: &Path) -> Result<(), ClusterError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| ClusterError::io(path, e))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path) -> Result<(), ClusterError> {
     Ok(())
 }
 
@@ -85,11 +110,24 @@ fn ipam_host_status(design: &Design, host: &crate::design::hosts::HostPlan) -> V
     let mut service_map: BTreeMap<String, Vec<(std::net::Ipv4Addr, String)>> = BTreeMap::new();
     if let Some(r) = &host.rendered {
         for a in &r.attachments {
-            let Some(subnet) = design.input.subnets.iter().find(|s| format!("{}/{}", s.meta.namespace, s.meta.name) == a.subnet) else {
+            let Some(subnet) = design
+                .input
+                .subnets
+                .iter()
+                .find(|s| format!("{}/{}", s.meta.namespace, s.meta.name) == a.subnet)
+            else {
                 continue;
             };
-            for label in subnet.meta.labels.keys().filter(|l| l.starts_with("ipam/SVC-")) {
-                service_map.entry(label.clone()).or_default().push((a.address, a.iface.clone()));
+            for label in subnet
+                .meta
+                .labels
+                .keys()
+                .filter(|l| l.starts_with("ipam/SVC-"))
+            {
+                service_map
+                    .entry(label.clone())
+                    .or_default()
+                    .push((a.address, a.iface.clone()));
             }
         }
     }
@@ -105,7 +143,11 @@ fn ipam_host_status(design: &Design, host: &crate::design::hosts::HostPlan) -> V
             (label, Value::Array(list))
         })
         .collect();
-    let sha = host.rendered.as_ref().map(|r| r.sha256.clone()).unwrap_or_default();
+    let sha = host
+        .rendered
+        .as_ref()
+        .map(|r| r.sha256.clone())
+        .unwrap_or_default();
     json!({
         "apiVersion": "ipam.mirantis.com/v1alpha1",
         "kind": "IpamHost",
@@ -125,7 +167,13 @@ fn metallb(design: &Design) -> String {
         let addresses: Vec<String> = pool
             .ranges
             .intervals()
-            .map(|(a, b)| if a == b { format!("{a}/32") } else { format!("{a}-{b}") })
+            .map(|(a, b)| {
+                if a == b {
+                    format!("{a}/32")
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
             .collect();
         docs.push(json!({
             "apiVersion": "metallb.io/v1beta1",
@@ -149,12 +197,17 @@ fn metallb(design: &Design) -> String {
 /// Ceph `publicNet`/`clusterNet` from the storage Subnets.
 fn ceph(design: &Design) -> Option<Value> {
     let list = |role| -> String {
-        let cidrs: BTreeSet<String> = design.subnets_with(role).map(|s| s.cidr.to_string()).collect();
+        let cidrs: BTreeSet<String> = design
+            .subnets_with(role)
+            .map(|s| s.cidr.to_string())
+            .collect();
         cidrs.into_iter().collect::<Vec<_>>().join(",")
     };
     let (public, cluster) = (list(NetRole::CephPublic), list(NetRole::CephCluster));
     if public.is_empty() && cluster.is_empty() {
         return None;
     }
-    Some(json!({"spec": {"cephClusterSpec": {"network": {"publicNet": public, "clusterNet": cluster}}}}))
+    Some(
+        json!({"spec": {"cephClusterSpec": {"network": {"publicNet": public, "clusterNet": cluster}}}}),
+    )
 }

@@ -30,9 +30,10 @@ impl Macro {
     /// The l3Layout subnet name the macro refers to, if any.
     pub fn subnet(&self) -> Option<&str> {
         match self {
-            Macro::Ip { subnet, .. } | Macro::Cidr(subnet) | Macro::Gateway(subnet) | Macro::Nameservers(subnet) => {
-                Some(subnet)
-            }
+            Macro::Ip { subnet, .. }
+            | Macro::Cidr(subnet)
+            | Macro::Gateway(subnet)
+            | Macro::Nameservers(subnet) => Some(subnet),
             _ => None,
         }
     }
@@ -98,7 +99,11 @@ pub fn parse_template(text: &str) -> Result<Vec<Piece>, Vec<MacroError>> {
         rest = &body_and_rest[end + 2..];
     }
     pieces.push(Piece::Text(rest.to_string()));
-    if errors.is_empty() { Ok(pieces) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(pieces)
+    } else {
+        Err(errors)
+    }
 }
 
 fn count_lines(text: &str) -> u32 {
@@ -107,7 +112,11 @@ fn count_lines(text: &str) -> u32 {
 
 fn parse_macro(body: &str) -> Result<Macro, String> {
     // Go templates allow `{{- x -}}` to trim whitespace; the macro is the same.
-    let body = body.trim().trim_start_matches('-').trim_end_matches('-').trim();
+    let body = body
+        .trim()
+        .trim_start_matches('-')
+        .trim_end_matches('-')
+        .trim();
     let (name, arg) = match body.split_once(char::is_whitespace) {
         Some((n, a)) => (n, Some(a.trim())),
         None => (body, None),
@@ -135,7 +144,9 @@ fn parse_macro(body: &str) -> Result<Macro, String> {
             let (iface, subnet) = spec
                 .split_once(':')
                 .filter(|(i, s)| !i.is_empty() && !s.is_empty() && !s.contains(':'))
-                .ok_or_else(|| format!("`ip \"{spec}\"` must have the form \"<N|ifname>:<subnet>\""))?;
+                .ok_or_else(|| {
+                    format!("`ip \"{spec}\"` must have the form \"<N|ifname>:<subnet>\"")
+                })?;
             let target = match iface.parse::<usize>() {
                 Ok(n) => IpTarget::Nic(n),
                 Err(_) => IpTarget::Interface(iface.to_string()),
@@ -169,11 +180,18 @@ pub fn render_pieces(
             Piece::Text(t) => out.push_str(t),
             Piece::Macro { mac, line } => match expand(mac) {
                 Ok(text) => out.push_str(&text),
-                Err(message) => errors.push(MacroError { line: *line, message }),
+                Err(message) => errors.push(MacroError {
+                    line: *line,
+                    message,
+                }),
             },
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -206,7 +224,10 @@ mod tests {
 
     #[test]
     fn reports_bad_macros_with_lines() {
-        let errs = parse_template("a: 1\nb: {{ip \"lcm\"}}\nc: {{frobnicate}}\nd: {{nic x}}\ne: {{nic 0\n").expect_err("bad");
+        let errs = parse_template(
+            "a: 1\nb: {{ip \"lcm\"}}\nc: {{frobnicate}}\nd: {{nic x}}\ne: {{nic 0\n",
+        )
+        .expect_err("bad");
         let lines: Vec<u32> = errs.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5]);
     }

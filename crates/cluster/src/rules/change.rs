@@ -7,7 +7,9 @@ use crate::finding::Finding;
 pub fn check(design: &Design, findings: &mut Vec<Finding>) {
     for host in design.rendered_hosts() {
         let Some(r) = &host.rendered else { continue };
-        let Some(before) = design.previous.netplan_sha256.get(&host.host.name) else { continue };
+        let Some(before) = design.previous.netplan_sha256.get(&host.host.name) else {
+            continue;
+        };
         if *before != r.sha256 && !host.host.update_allowed {
             findings.push(
                 Finding::warning(

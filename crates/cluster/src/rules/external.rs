@@ -17,10 +17,22 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
 }
 
 fn check_services_range(design: &Design, findings: &mut Vec<Finding>) {
+    // An external Subnet that failed its own checks (SN-*) cannot be compared; do not pile on.
+    let broken = design.input.subnets.iter().any(|s| {
+        s.meta.has_label(NetRole::External.label())
+            && !design
+                .subnets
+                .contains_key(&format!("{}/{}", s.meta.namespace, s.meta.name))
+    });
+    if broken {
+        return;
+    }
     let external: Vec<_> = design.subnets_with(NetRole::External).collect();
     for pool in &design.pools {
         for (first, last, text, loc) in &pool.entries {
-            let home = external.iter().find(|s| s.cidr.contains(first) && s.cidr.contains(last));
+            let home = external
+                .iter()
+                .find(|s| s.cidr.contains(first) && s.cidr.contains(last));
             let Some(home) = home else {
                 findings.push(
                     Finding::error(
@@ -63,10 +75,15 @@ fn check_segment(design: &Design, findings: &mut Vec<Finding>) {
     let mut segments: BTreeMap<(String, Vec<u16>), usize> = BTreeMap::new();
     for host in design.rendered_hosts() {
         for a in design.attachments(host, NetRole::External) {
-            *segments.entry((a.subnet.clone(), a.vlans.iter().copied().collect())).or_default() += 1;
+            *segments
+                .entry((a.subnet.clone(), a.vlans.iter().copied().collect()))
+                .or_default() += 1;
         }
     }
-    let main = segments.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.clone());
+    let main = segments
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(k, _)| k.clone());
     for host in design.rendered_hosts() {
         let ext: Vec<_> = design.attachments(host, NetRole::External).collect();
         if ext.is_empty() {
@@ -90,7 +107,10 @@ fn check_segment(design: &Design, findings: &mut Vec<Finding>) {
             continue;
         }
         for a in ext {
-            let key = (a.subnet.clone(), a.vlans.iter().copied().collect::<Vec<_>>());
+            let key = (
+                a.subnet.clone(),
+                a.vlans.iter().copied().collect::<Vec<_>>(),
+            );
             if main.as_ref().is_some_and(|m| *m != key) {
                 let (subnet, vlans) = main.clone().unwrap_or_default();
                 findings.push(
@@ -112,21 +132,38 @@ fn check_segment(design: &Design, findings: &mut Vec<Finding>) {
 
 fn check_default_route(design: &Design, findings: &mut Vec<Finding>) {
     for host in design.rendered_hosts() {
-        let Some(a) = design.attachments(host, NetRole::External).next() else { continue };
-        let Some(subnet) = design.subnets.get(&a.subnet) else { continue };
+        let Some(a) = design.attachments(host, NetRole::External).next() else {
+            continue;
+        };
+        let Some(subnet) = design.subnets.get(&a.subnet) else {
+            continue;
+        };
         let Some(gateway) = subnet.gateway else {
             findings.push(
-                Finding::error("MCN-13", subnet.id(), subnet.loc.clone(), "the external Subnet has no gateway for the nodes' default route")
-                    .hint("set spec.gateway on the external Subnet"),
+                Finding::error(
+                    "MCN-13",
+                    subnet.id(),
+                    subnet.loc.clone(),
+                    "the external Subnet has no gateway for the nodes' default route",
+                )
+                .hint("set spec.gateway on the external Subnet"),
             );
             continue;
         };
-        let Some(netplan) = host.rendered.as_ref().map(|r| &r.netplan) else { continue };
-        let defaults: Vec<_> = netplan.routes().filter(|(_, r)| r.to.prefix_len() == 0).collect();
+        let Some(netplan) = host.rendered.as_ref().map(|r| &r.netplan) else {
+            continue;
+        };
+        let defaults: Vec<_> = netplan
+            .routes()
+            .filter(|(_, r)| r.to.prefix_len() == 0)
+            .collect();
         let good = defaults.iter().any(|(_, r)| r.via == Some(gateway));
         if !good {
             let (line, what) = match defaults.first() {
-                Some((i, r)) => (r.line, format!("default route is via {:?} on {}", r.via, i.name)),
+                Some((i, r)) => (
+                    r.line,
+                    format!("default route is via {:?} on {}", r.via, i.name),
+                ),
                 None => (a.line, "host has no default route".to_string()),
             };
             findings.push(

@@ -17,7 +17,10 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
                     "MCN-1",
                     host.host.id(),
                     host_loc(host, a.line),
-                    format!("operational host has PXE address {} on {}", a.address, a.iface),
+                    format!(
+                        "operational host has PXE address {} on {}",
+                        a.address, a.iface
+                    ),
                 )
                 .hint("the PXE network is for provisioning only: drop it from the L2Template"),
             );
@@ -28,7 +31,10 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
                     "MCN-18",
                     host.host.id(),
                     host_loc(host, a.line),
-                    format!("host OS has out-of-band address {} on {}", a.address, a.iface),
+                    format!(
+                        "host OS has out-of-band address {} on {}",
+                        a.address, a.iface
+                    ),
                 )
                 .hint("BMCs are out of band: never configure the OOB network on hosts"),
             );
@@ -36,7 +42,10 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
         let Some(r) = &host.rendered else { continue };
         for oob in design.subnets_with(NetRole::Oob) {
             for (iface, route) in r.netplan.routes() {
-                if route.to.prefix_len() > 0 && (route.to.contains(&oob.cidr.network()) || oob.cidr.contains(&route.to.network())) {
+                if route.to.prefix_len() > 0
+                    && (route.to.contains(&oob.cidr.network())
+                        || oob.cidr.contains(&route.to.network()))
+                {
                     findings.push(
                         Finding::error(
                             "MCN-18",
@@ -60,19 +69,31 @@ fn check_bmc(design: &Design, findings: &mut Vec<Finding>) {
         let Some(bmc) = &host.host.bmc else { continue };
         let Ok(addr) = bmc.value.parse::<Ipv4Addr>() else {
             findings.push(
-                Finding::error("IN-3", host.host.id(), bmc.loc.clone(), format!("bmc `{}` is not an IPv4 address", bmc.value))
-                    .hint("write the BMC's IPv4 address"),
+                Finding::error(
+                    "IN-3",
+                    host.host.id(),
+                    bmc.loc.clone(),
+                    format!("bmc `{}` is not an IPv4 address", bmc.value),
+                )
+                .hint("write the BMC's IPv4 address"),
             );
             continue;
         };
-        let inside: Vec<_> = design.subnets.values().filter(|s| s.cidr.contains(&addr)).collect();
+        let inside: Vec<_> = design
+            .subnets
+            .values()
+            .filter(|s| s.cidr.contains(&addr))
+            .collect();
         if let Some(s) = inside.iter().find(|s| !s.has(NetRole::Oob)) {
             findings.push(
                 Finding::error(
                     "MCN-18",
                     host.host.id(),
                     bmc.loc.clone(),
-                    format!("BMC {addr} is inside Subnet `{}` ({}), so the cluster can reach it", s.name, s.cidr),
+                    format!(
+                        "BMC {addr} is inside Subnet `{}` ({}), so the cluster can reach it",
+                        s.name, s.cidr
+                    ),
                 )
                 .hint("put BMCs on a separate out-of-band network"),
             );
@@ -85,7 +106,11 @@ fn check_shared_pods(design: &Design, findings: &mut Vec<Finding>) {
     for plan in design.templates.values() {
         let cluster = plan.template.meta.cluster().unwrap_or("");
         for key in plan.layout.values() {
-            if design.subnets.get(key).is_some_and(|s| s.has(NetRole::Pods)) {
+            if design
+                .subnets
+                .get(key)
+                .is_some_and(|s| s.has(NetRole::Pods))
+            {
                 users.entry(key).or_default().insert(cluster);
             }
         }

@@ -11,10 +11,13 @@ use crate::model::host::NodeRole;
 use crate::model::subnet::SVC_LCM;
 
 pub fn check(design: &Design, findings: &mut Vec<Finding>) {
-    let cluster_id = design
+    let cluster_id = design.cluster.map_or_else(
+        || format!("Cluster/{}", design.cluster_name.as_deref().unwrap_or("?")),
+        |c| c.meta.id(),
+    );
+    let cluster_loc = design
         .cluster
-        .map_or_else(|| format!("Cluster/{}", design.cluster_name.as_deref().unwrap_or("?")), |c| c.meta.id());
-    let cluster_loc = design.cluster.map_or_else(Loc::default, |c| c.meta.loc.clone());
+        .map_or_else(Loc::default, |c| c.meta.loc.clone());
     let labelled_lcm: Vec<_> = design
         .subnets
         .values()
@@ -22,8 +25,15 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
         .collect();
     if labelled_lcm.is_empty() && !design.input.subnets.is_empty() {
         findings.push(
-            Finding::error("MCN-2", &cluster_id, cluster_loc.clone(), "no Subnet is labelled ipam/SVC-k8s-lcm")
-                .hint(format!("label the LCM Subnet(s) `{SVC_LCM}: \"1\"`; every cluster needs one")),
+            Finding::error(
+                "MCN-2",
+                &cluster_id,
+                cluster_loc.clone(),
+                "no Subnet is labelled ipam/SVC-k8s-lcm",
+            )
+            .hint(format!(
+                "label the LCM Subnet(s) `{SVC_LCM}: \"1\"`; every cluster needs one"
+            )),
         );
     }
     for host in design.rendered_hosts() {
@@ -67,7 +77,10 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
 fn check_vip(design: &Design, cluster_id: &str, cluster_loc: Loc, findings: &mut Vec<Finding>) {
     let Some(vip) = &design.vip else {
         // An invalid loadBalancerHost was reported already while choosing the VIP.
-        if design.cluster.is_some_and(|c| c.load_balancer_host.is_none()) {
+        if design
+            .cluster
+            .is_some_and(|c| c.load_balancer_host.is_none())
+        {
             findings.push(
                 Finding::error("MCN-6", cluster_id, cluster_loc, "the cluster has no API VIP")
                     .hint("set providerSpec.value.loadBalancerHost, or add a Subnet labelled ipam/SVC-LBhost with a free address"),
@@ -75,7 +88,10 @@ fn check_vip(design: &Design, cluster_id: &str, cluster_loc: Loc, findings: &mut
         }
         return;
     };
-    let holders: Vec<_> = design.subnets_with(NetRole::Lcm).filter(|s| s.cidr.contains(&vip.address)).collect();
+    let holders: Vec<_> = design
+        .subnets_with(NetRole::Lcm)
+        .filter(|s| s.cidr.contains(&vip.address))
+        .collect();
     if let VipSource::LoadBalancerHost(loc) = &vip.source
         && holders.is_empty()
     {
@@ -99,7 +115,9 @@ fn check_vip(design: &Design, cluster_id: &str, cluster_loc: Loc, findings: &mut
             VipSource::Subnet(key) => design
                 .subnets
                 .get(key)
-                .map_or((cluster_id.to_string(), Loc::default()), |s| (s.id(), s.loc.clone())),
+                .map_or((cluster_id.to_string(), Loc::default()), |s| {
+                    (s.id(), s.loc.clone())
+                }),
         };
         findings.push(
             Finding::error(
@@ -127,7 +145,11 @@ fn check_manager_segment(design: &Design, api_subnet: &str, findings: &mut Vec<F
         .filter(|h| h.host.roles.contains(&NodeRole::Manager))
         .collect();
     // NB-5: in a compact control plane (managers are also OpenStack controllers) the layout rule is off.
-    if !managers.is_empty() && managers.iter().all(|h| h.host.roles.contains(&NodeRole::Controller)) {
+    if !managers.is_empty()
+        && managers
+            .iter()
+            .all(|h| h.host.roles.contains(&NodeRole::Controller))
+    {
         return;
     }
     let mut vlans: BTreeMap<BTreeSet<u16>, Vec<&str>> = BTreeMap::new();
@@ -149,18 +171,29 @@ fn check_manager_segment(design: &Design, api_subnet: &str, findings: &mut Vec<F
                 .hint("stretch the API/LCM VLAN to every manager's rack and give all managers an address in it"),
             );
         } else {
-            vlans.entry(att.vlans.clone()).or_default().push(&host.host.name);
+            vlans
+                .entry(att.vlans.clone())
+                .or_default()
+                .push(&host.host.name);
         }
     }
     if vlans.len() > 1 {
-        let segments: Vec<String> = vlans.iter().map(|(v, h)| format!("VLAN {v:?}: {}", h.join(", "))).collect();
-        let first = managers.first().map_or(Loc::default(), |h| h.host.loc.clone());
+        let segments: Vec<String> = vlans
+            .iter()
+            .map(|(v, h)| format!("VLAN {v:?}: {}", h.join(", ")))
+            .collect();
+        let first = managers
+            .first()
+            .map_or(Loc::default(), |h| h.host.loc.clone());
         findings.push(
             Finding::error(
                 "MCN-8",
                 "Kubernetes managers",
                 first,
-                format!("managers sit on different VLANs of the API/LCM network: {}", segments.join("; ")),
+                format!(
+                    "managers sit on different VLANs of the API/LCM network: {}",
+                    segments.join("; ")
+                ),
             )
             .hint("use one VLAN id for the API/LCM segment on every manager"),
         );

@@ -40,31 +40,52 @@ fn check_vlans(design: &Design, findings: &mut Vec<Finding>) {
     }
     for ((rack, vlan), subnets) in by_rack_vlan {
         if subnets.len() > 1 {
-            let list: Vec<String> = subnets.iter().map(|(s, h)| format!("{s} (e.g. {h})")).collect();
+            let list: Vec<String> = subnets
+                .iter()
+                .map(|(s, h)| format!("{s} (e.g. {h})"))
+                .collect();
             findings.push(
                 Finding::error(
                     "NB-3",
                     format!("rack/{}", if rack.is_empty() { "-" } else { rack }),
-                    design.hosts.first().map(|h| h.host.loc.clone()).unwrap_or_default(),
-                    format!("VLAN {vlan} carries {} different Subnets in one rack: {}", subnets.len(), list.join(", ")),
+                    design
+                        .hosts
+                        .first()
+                        .map(|h| h.host.loc.clone())
+                        .unwrap_or_default(),
+                    format!(
+                        "VLAN {vlan} carries {} different Subnets in one rack: {}",
+                        subnets.len(),
+                        list.join(", ")
+                    ),
                 )
-                .hint("one L2 segment (VLAN) per Subnet in a rack; give each network its own VLAN id"),
+                .hint(
+                    "one L2 segment (VLAN) per Subnet in a rack; give each network its own VLAN id",
+                ),
             );
         }
     }
     for (subnet, variants) in by_subnet {
         if variants.len() > 1 {
-            let list: Vec<String> = variants.iter().map(|(v, h)| format!("{v:?} on {h}")).collect();
+            let list: Vec<String> = variants
+                .iter()
+                .map(|(v, h)| format!("{v:?} on {h}"))
+                .collect();
             let (object, loc) = design
                 .subnets
                 .get(subnet)
-                .map_or((subnet.to_string(), Default::default()), |s| (s.id(), s.loc.clone()));
+                .map_or((subnet.to_string(), Default::default()), |s| {
+                    (s.id(), s.loc.clone())
+                });
             findings.push(
                 Finding::error(
                     "NB-3",
                     object,
                     loc,
-                    format!("Subnet is reached over different VLAN ids on different hosts: {}", list.join(", ")),
+                    format!(
+                        "Subnet is reached over different VLAN ids on different hosts: {}",
+                        list.join(", ")
+                    ),
                 )
                 .hint("a Subnet is one L2 segment: use the same VLAN id wherever it is stretched"),
             );
@@ -90,21 +111,36 @@ fn check_role_matrix(design: &Design, findings: &mut Vec<Finding>) {
     for host in design.rendered_hosts() {
         if host.host.roles.is_empty() {
             findings.push(
-                Finding::warning("NB-6", host.host.id(), host.host.loc.clone(), "host has no node role; role-based rules are skipped")
-                    .hint("give the host roles (manager, controller, compute, gateway, storage)"),
+                Finding::warning(
+                    "NB-6",
+                    host.host.id(),
+                    host.host.loc.clone(),
+                    "host has no node role; role-based rules are skipped",
+                )
+                .hint("give the host roles (manager, controller, compute, gateway, storage)"),
             );
             continue;
         }
         for &(node_role, net) in needs {
-            if host.host.roles.contains(&node_role) && present(net) && design.attachments(host, net).next().is_none() {
+            if host.host.roles.contains(&node_role)
+                && present(net)
+                && design.attachments(host, net).next().is_none()
+            {
                 findings.push(
                     Finding::error(
                         "NB-6",
                         host.host.id(),
                         host.host.loc.clone(),
-                        format!("{} node is not on the {} network", node_role.name(), net.name()),
+                        format!(
+                            "{} node is not on the {} network",
+                            node_role.name(),
+                            net.name()
+                        ),
                     )
-                    .hint(format!("add the {} Subnet to this node's L2Template", net.name())),
+                    .hint(format!(
+                        "add the {} Subnet to this node's L2Template",
+                        net.name()
+                    )),
                 );
             }
         }
@@ -120,7 +156,9 @@ fn check_tunnel_names(design: &Design, findings: &mut Vec<Finding>) {
             *names.entry(a.iface.as_str()).or_default() += 1;
         }
     }
-    let Some((common, _)) = names.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else { return };
+    let Some((common, _)) = names.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else {
+        return;
+    };
     for host in design.rendered_hosts() {
         if let Some(a) = design.attachments(host, NetRole::Tenant).next()
             && a.iface != *common
@@ -130,9 +168,14 @@ fn check_tunnel_names(design: &Design, findings: &mut Vec<Finding>) {
                     "NB-7",
                     host.host.id(),
                     host_loc(host, a.line),
-                    format!("tenant underlay interface is `{}` here but `{common}` on most nodes", a.iface),
+                    format!(
+                        "tenant underlay interface is `{}` here but `{common}` on most nodes",
+                        a.iface
+                    ),
                 )
-                .hint("use one interface name so features:neutron:tunnel_interface fits every node"),
+                .hint(
+                    "use one interface name so features:neutron:tunnel_interface fits every node",
+                ),
             );
         }
     }
@@ -160,7 +203,10 @@ fn check_mtu(design: &Design, findings: &mut Vec<Finding>) {
                                 plan.mtu(lower)
                             ),
                         )
-                        .hint(format!("raise the MTU of {} (and what is below it) or lower {}'s", lower.name, iface.name)),
+                        .hint(format!(
+                            "raise the MTU of {} (and what is below it) or lower {}'s",
+                            lower.name, iface.name
+                        )),
                     );
                 }
             }
@@ -202,8 +248,13 @@ fn check_macs(design: &Design, findings: &mut Vec<Finding>) {
                     .hint("check the hardware inventory: MACs are unique"),
                 ),
                 Some(_) => findings.push(
-                    Finding::error("HOST-2", host.host.id(), nic.loc.clone(), format!("MAC {} appears twice on this host", nic.mac))
-                        .hint("check the hardware inventory: MACs are unique"),
+                    Finding::error(
+                        "HOST-2",
+                        host.host.id(),
+                        nic.loc.clone(),
+                        format!("MAC {} appears twice on this host", nic.mac),
+                    )
+                    .hint("check the hardware inventory: MACs are unique"),
                 ),
                 None => {
                     seen.insert(&nic.mac, &host.host.name);

@@ -28,9 +28,13 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
             continue;
         }
         for host in design.rendered_hosts() {
-            let Some(netplan) = host.rendered.as_ref().map(|r| &r.netplan) else { continue };
+            let Some(netplan) = host.rendered.as_ref().map(|r| &r.netplan) else {
+                continue;
+            };
             for own in design.attachments(host, role) {
-                let Some(own_subnet) = design.subnets.get(&own.subnet) else { continue };
+                let Some(own_subnet) = design.subnets.get(&own.subnet) else {
+                    continue;
+                };
                 let missing: Vec<String> = used
                     .iter()
                     .filter(|k| **k != own.subnet)

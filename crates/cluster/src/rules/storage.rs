@@ -14,7 +14,13 @@ use crate::model::host::NodeRole;
 
 pub fn check(design: &Design, findings: &mut Vec<Finding>) {
     check_role(design, NetRole::CephPublic, "MCN-14", "publicNet", findings);
-    check_role(design, NetRole::CephCluster, "MCN-15", "clusterNet", findings);
+    check_role(
+        design,
+        NetRole::CephCluster,
+        "MCN-15",
+        "clusterNet",
+        findings,
+    );
     check_dedicated(design, findings);
 }
 
@@ -23,11 +29,20 @@ pub fn parse_cidr_list(text: &str) -> Result<BTreeSet<Ipv4Net>, String> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<Ipv4Net>().map_err(|_| format!("`{s}` is not an IPv4 CIDR")))
+        .map(|s| {
+            s.parse::<Ipv4Net>()
+                .map_err(|_| format!("`{s}` is not an IPv4 CIDR"))
+        })
         .collect()
 }
 
-fn check_role(design: &Design, role: NetRole, rule: &'static str, field: &str, findings: &mut Vec<Finding>) {
+fn check_role(
+    design: &Design,
+    role: NetRole,
+    rule: &'static str,
+    field: &str,
+    findings: &mut Vec<Finding>,
+) {
     let cidrs: BTreeSet<Ipv4Net> = design.subnets_with(role).map(|s| s.cidr).collect();
     for ceph in &design.input.ceph {
         let value: Option<&Located<String>> = match role {
@@ -37,8 +52,13 @@ fn check_role(design: &Design, role: NetRole, rule: &'static str, field: &str, f
         let Some(value) = value else { continue };
         match parse_cidr_list(&value.value) {
             Err(e) => findings.push(
-                Finding::error("IN-3", ceph.meta.id(), value.loc.clone(), format!("{field}: {e}"))
-                    .hint("write a comma-separated list of IPv4 CIDRs"),
+                Finding::error(
+                    "IN-3",
+                    ceph.meta.id(),
+                    value.loc.clone(),
+                    format!("{field}: {e}"),
+                )
+                .hint("write a comma-separated list of IPv4 CIDRs"),
             ),
             Ok(listed) if listed != cidrs => findings.push(
                 Finding::error(
@@ -53,18 +73,27 @@ fn check_role(design: &Design, role: NetRole, rule: &'static str, field: &str, f
                         if cidrs.is_empty() {
                             "missing".to_string()
                         } else {
-                            cidrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+                            cidrs
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(",")
                         }
                     ),
                 )
-                .hint(format!("list exactly the CIDRs of the Subnets labelled {}", role.label())),
+                .hint(format!(
+                    "list exactly the CIDRs of the Subnets labelled {}",
+                    role.label()
+                )),
             ),
             Ok(_) => {}
         }
     }
     // Storage nodes need both Ceph networks (clients' storage-access needs are NB-6).
     for host in design.rendered_hosts() {
-        if !host.host.roles.contains(&NodeRole::Storage) || design.attachments(host, role).next().is_some() {
+        if !host.host.roles.contains(&NodeRole::Storage)
+            || design.attachments(host, role).next().is_some()
+        {
             continue;
         }
         findings.push(
@@ -74,7 +103,10 @@ fn check_role(design: &Design, role: NetRole, rule: &'static str, field: &str, f
                 host.host.loc.clone(),
                 format!("storage node has no address on the {} network", role.name()),
             )
-            .hint(format!("add an `ip` macro on a Subnet labelled {} to the storage nodes' L2Template", role.label())),
+            .hint(format!(
+                "add an `ip` macro on a Subnet labelled {} to the storage nodes' L2Template",
+                role.label()
+            )),
         );
     }
     if role == NetRole::CephCluster {
@@ -99,7 +131,10 @@ fn check_role(design: &Design, role: NetRole, rule: &'static str, field: &str, f
 
 fn check_dedicated(design: &Design, findings: &mut Vec<Finding>) {
     for host in design.rendered_hosts() {
-        let lcm_nics: BTreeSet<&String> = design.attachments(host, NetRole::Lcm).flat_map(|a| a.nics.iter()).collect();
+        let lcm_nics: BTreeSet<&String> = design
+            .attachments(host, NetRole::Lcm)
+            .flat_map(|a| a.nics.iter())
+            .collect();
         for role in [NetRole::CephPublic, NetRole::CephCluster] {
             for a in design.attachments(host, role) {
                 let shared: Vec<&String> = a.nics.iter().filter(|n| lcm_nics.contains(n)).collect();
@@ -113,7 +148,11 @@ fn check_dedicated(design: &Design, findings: &mut Vec<Finding>) {
                                 "{} traffic on {} shares NIC(s) {} with the LCM network",
                                 role.name(),
                                 a.iface,
-                                shared.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                                shared
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         )
                         .hint("put Ceph networks on a dedicated bond/NIC pair"),
