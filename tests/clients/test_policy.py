@@ -1,0 +1,134 @@
+"""Policy: project isolation, reader vs member, admin, shared networks, admin-only attributes."""
+
+import openstack.exceptions
+import pytest
+
+from conftest import neutron_error, unique
+
+
+@pytest.fixture
+def alices_net(alice):
+    n = alice.network.create_network(name=unique("alice-net"))
+    s = alice.network.create_subnet(network_id=n.id, ip_version=4, cidr="10.90.0.0/24")
+    p = alice.network.create_port(network_id=n.id)
+    n.sub, n.port = s, p
+    yield n
+    for port in alice.network.ports(network_id=n.id):
+        alice.network.delete_port(port)
+    alice.network.delete_network(n)
+
+
+def test_member_cannot_see_or_change_another_projects_network(bob, bob_api, alices_net):
+    nid = alices_net.id
+    assert nid not in [n.id for n in bob.network.networks()]
+    assert alices_net.sub.id not in [s.id for s in bob.network.subnets()]
+    assert alices_net.port.id not in [p.id for p in bob.network.ports()]
+    neutron_error(bob_api.get(f"/networks/{nid}"), 404, "NetworkNotFound")
+    neutron_error(bob_api.put(f"/networks/{nid}", {"network": {"name": "mine"}}), 404)
+    neutron_error(bob_api.delete(f"/networks/{nid}"), 404)
+    neutron_error(bob_api.get(f"/subnets/{alices_net.sub.id}"), 404, "SubnetNotFound")
+    neutron_error(bob_api.delete(f"/subnets/{alices_net.sub.id}"), 404)
+    neutron_error(bob_api.get(f"/ports/{alices_net.port.id}"), 404, "PortNotFound")
+    neutron_error(bob_api.put(f"/ports/{alices_net.port.id}", {"port": {"name": "x"}}), 404)
+    neutron_error(bob_api.put(f"/networks/{nid}/tags/x"), 404)
+    neutron_error(bob_api.post("/subnets", {"subnet": {"network_id": nid, "ip_version": 4, "cidr": "10.91.0.0/24"}}),
+                  404, "NetworkNotFound")
+    neutron_error(bob_api.post("/ports", {"port": {"network_id": nid}}), 404, "NetworkNotFound")
+    assert bob.network.find_network(alices_net.name) is None
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        bob.network.update_network(nid, name="stolen")
+
+
+def test_member_cannot_create_for_another_project(alice_api, bob):
+    r = alice_api.post("/networks", {"network": {"name": "x", "project_id": bob.current_project_id}})
+    neutron_error(r, 400)
+
+
+def test_reader_can_list_but_not_write(carol, carol_api, alices_net):
+    assert alices_net.id in [n.id for n in carol.network.networks()]
+    assert carol.network.get_network(alices_net.id).name == alices_net.name
+    assert alices_net.port.id in [p.id for p in carol.network.ports()]
+    neutron_error(carol_api.post("/networks", {"network": {"name": "nope"}}), 403, "PolicyNotAuthorized")
+    neutron_error(carol_api.put(f"/networks/{alices_net.id}", {"network": {"name": "nope"}}), 403, "PolicyNotAuthorized")
+    neutron_error(carol_api.delete(f"/networks/{alices_net.id}"), 403, "PolicyNotAuthorized")
+    neutron_error(carol_api.post("/subnets", {"subnet": {"network_id": alices_net.id, "ip_version": 4,
+                                                         "cidr": "10.92.0.0/24"}}), 403)
+    neutron_error(carol_api.post("/ports", {"port": {"network_id": alices_net.id}}), 403)
+    neutron_error(carol_api.delete(f"/ports/{alices_net.port.id}"), 403)
+    neutron_error(carol_api.put(f"/networks/{alices_net.id}/tags/x"), 403)
+    with pytest.raises(openstack.exceptions.ForbiddenException):
+        carol.network.create_network(name="nope")
+
+
+def test_admin_sees_everything(admin, admin_api, bob, alices_net):
+    bobs = bob.network.create_network(name=unique("bob-net"))
+    try:
+        ids = {n.id for n in admin.network.networks()}
+        assert {alices_net.id, bobs.id} <= ids
+        assert [n.id for n in admin.network.networks(project_id=bob.current_project_id, name=bobs.name)] == [bobs.id]
+        assert admin.network.get_port(alices_net.port.id).project_id == alices_net.project_id
+        # Admin updates another project's network; the owner sees the change.
+        admin.network.update_network(bobs, description="touched by admin")
+        assert bob.network.get_network(bobs.id).description == "touched by admin"
+        # Admin creates a network on behalf of bob's project.
+        for_bob = admin.network.create_network(name=unique("for-bob"), project_id=bob.current_project_id)
+        assert for_bob.project_id == bob.current_project_id
+        assert bob.network.get_network(for_bob.id).id == for_bob.id
+        bob.network.delete_network(for_bob)
+    finally:
+        bob.network.delete_network(bobs)
+
+
+def test_shared_network(admin, alice, alice_api, bob, bob_api):
+    shared = admin.network.create_network(name=unique("shared"), shared=True)
+    sub = admin.network.create_subnet(network_id=shared.id, ip_version=4, cidr="10.93.0.0/24")
+    try:
+        assert shared.is_shared is True
+        seen = bob.network.get_network(shared.id)
+        assert seen.is_shared is True and seen.subnet_ids == [sub.id]
+        assert shared.id in [n.id for n in bob.network.networks(is_shared=True)]
+        assert sub.id in [s.id for s in bob.network.subnets(network_id=shared.id)]
+        # Others may attach ports, which they own.
+        port = bob.network.create_port(network_id=shared.id, fixed_ips=[{"subnet_id": sub.id}])
+        assert port.project_id == bob.current_project_id
+        # ... but not pick the address on someone else's network, nor change or delete the network.
+        neutron_error(bob_api.post("/ports", {"port": {"network_id": shared.id,
+                                                       "fixed_ips": [{"ip_address": "10.93.0.77"}]}}), 403)
+        neutron_error(bob_api.put(f"/networks/{shared.id}", {"network": {"name": "mine"}}), 403)
+        neutron_error(bob_api.delete(f"/networks/{shared.id}"), 403)
+        neutron_error(bob_api.post("/subnets", {"subnet": {"network_id": shared.id, "ip_version": 4,
+                                                           "cidr": "10.94.0.0/24"}}), 403)
+        # Alice does not see bob's port.
+        assert port.id not in [p.id for p in alice.network.ports(network_id=shared.id)]
+        # Admin sees it; the network is in use.
+        assert port.id in [p.id for p in admin.network.ports(network_id=shared.id)]
+        bob.network.delete_port(port)
+    finally:
+        admin.network.delete_network(shared)
+
+
+def test_admin_only_attributes(admin, admin_api, alice_api, alices_net):
+    mine = alice_api.ok("GET", f"/networks/{alices_net.id}", 200)["network"]
+    for attr in ("provider:network_type", "provider:physical_network", "provider:segmentation_id"):
+        assert attr not in mine, (attr, mine)
+        assert attr in admin_api.ok("GET", f"/networks/{alices_net.id}", 200)["network"]
+    listed = alice_api.ok("GET", "/networks", 200, params={"id": alices_net.id})["networks"][0]
+    assert "provider:network_type" not in listed
+    port = alice_api.ok("GET", f"/ports/{alices_net.port.id}", 200)["port"]
+    assert "binding:host_id" not in port
+    assert "binding:host_id" in admin_api.ok("GET", f"/ports/{alices_net.port.id}", 200)["port"]
+    neutron_error(alice_api.post("/networks", {"network": {"name": "x", "shared": True}}), 403, "PolicyNotAuthorized")
+    neutron_error(alice_api.post("/networks", {"network": {"name": "x", "provider:network_type": "vxlan"}}),
+                  403, "PolicyNotAuthorized")
+    neutron_error(alice_api.put(f"/networks/{alices_net.id}", {"network": {"shared": True}}), 403)
+    neutron_error(alice_api.post("/networks", {"network": {"name": "x", "router:external": True}}), 403)
+
+
+def test_cli_as_member_and_reader(server, alices_net):
+    from conftest import Cli
+    listed = Cli(server, "neutrino-carol").json("network", "list")
+    assert alices_net.id in [n["ID"] for n in listed]
+    r = Cli(server, "neutrino-carol").run("network", "create", unique("nope"), check=False)
+    assert r.returncode != 0 and "403" in r.stderr
+    r = Cli(server, "neutrino-bob").run("network", "show", alices_net.id, check=False)
+    assert r.returncode != 0

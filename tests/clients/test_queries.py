@@ -1,0 +1,162 @@
+"""List queries: filters, sorting, pagination (limit/marker, links, sdk generators) and fields."""
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from conftest import neutron_error, unique
+
+
+@pytest.fixture
+def five(alice):
+    """Five networks that share a tag; names sort as n0..n4, admin_state_up alternates."""
+    tag = unique("q")
+    nets = []
+    for i in range(5):
+        n = alice.network.create_network(name=f"{tag}-n{i}", admin_state_up=(i % 2 == 0))
+        alice.network.set_tags(n, [tag])
+        nets.append(n)
+    yield tag, nets
+    for n in nets:
+        alice.network.delete_network(n)
+
+
+def names(body, coll="networks"):
+    return [x["name"] for x in body[coll]]
+
+
+def test_filters(alice_api, five):
+    tag, nets = five
+    q = lambda **p: alice_api.ok("GET", "/networks", 200, params={"tags": tag, **p})
+    # Repeating a key ORs its values; different keys AND.
+    body = q(name=[f"{tag}-n1", f"{tag}-n3", "nope"])
+    assert sorted(names(body)) == [f"{tag}-n1", f"{tag}-n3"]
+    body = q(name=[f"{tag}-n1", f"{tag}-n2"], admin_state_up="False")
+    assert names(body) == [f"{tag}-n1"]
+    for value in ("True", "true", "1"):
+        assert sorted(names(q(admin_state_up=value))) == [f"{tag}-n0", f"{tag}-n2", f"{tag}-n4"]
+    assert [n["id"] for n in q(id=nets[4].id)["networks"]] == [nets[4].id]
+    assert q(name="does-not-exist")["networks"] == []
+
+
+def test_unknown_filter_is_rejected(alice_api):
+    neutron_error(alice_api.get("/networks", params={"colour": "red"}), 400, "HTTPBadRequest")
+
+
+def test_port_filters(alice, alice_api):
+    net = alice.network.create_network(name=unique("pf"))
+    try:
+        sub = alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.70.0.0/24")
+        a = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.70.0.11"}],
+                                      device_id="vm-a", mac_address="fa:16:3e:70:00:11")
+        b = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.70.0.12"}], device_id="vm-b")
+        c = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.70.0.13"}], device_id="vm-b")
+        q = lambda **p: sorted(x["id"] for x in alice_api.ok("GET", "/ports", 200, params={"network_id": net.id, **p})["ports"])
+        assert q(**{"fixed_ips": "ip_address=10.70.0.12"}) == [b.id]
+        assert q(**{"fixed_ips": ["ip_address=10.70.0.12", "ip_address=10.70.0.13"]}) == sorted([b.id, c.id])
+        assert q(**{"fixed_ips": f"subnet_id={sub.id}"}) == sorted([a.id, b.id, c.id])
+        assert q(device_id="vm-b") == sorted([b.id, c.id])
+        assert q(device_id=["vm-a", "vm-b"]) == sorted([a.id, b.id, c.id])
+        assert q(mac_address="FA:16:3E:70:00:11") == [a.id]
+        # The same through the SDK and the CLI.
+        assert [p.id for p in alice.network.ports(fixed_ips="ip_address=10.70.0.11")] == [a.id]
+        assert sorted(p.id for p in alice.network.ports(network_id=net.id, device_id="vm-b")) == sorted([b.id, c.id])
+    finally:
+        for p in alice.network.ports(network_id=net.id):
+            alice.network.delete_port(p)
+        alice.network.delete_network(net)
+
+
+def test_sort_by_several_keys(alice_api, five):
+    tag, _ = five
+    body = alice_api.ok("GET", "/networks", 200, params=[("tags", tag), ("sort_key", "admin_state_up"),
+                                                          ("sort_dir", "asc"), ("sort_key", "name"), ("sort_dir", "desc")])
+    assert names(body) == [f"{tag}-n3", f"{tag}-n1", f"{tag}-n4", f"{tag}-n2", f"{tag}-n0"]
+    body = alice_api.ok("GET", "/networks", 200, params=[("tags", tag), ("sort_key", "name"), ("sort_dir", "desc")])
+    assert names(body) == [f"{tag}-n{i}" for i in (4, 3, 2, 1, 0)]
+    body = alice_api.ok("GET", "/networks", 200, params=[("tags", tag), ("sort_key", "name")])
+    assert names(body) == [f"{tag}-n{i}" for i in range(5)]
+
+
+def test_sort_errors(alice_api):
+    neutron_error(alice_api.get("/networks", params=[("sort_key", "name"), ("sort_key", "id"), ("sort_dir", "asc")]), 400)
+    neutron_error(alice_api.get("/networks", params=[("sort_key", "subnets"), ("sort_dir", "asc")]), 400)
+    neutron_error(alice_api.get("/networks", params=[("sort_key", "name"), ("sort_dir", "sideways")]), 400)
+
+
+def test_limit_marker_and_links(alice_api, server, five):
+    tag, nets = five
+    base = [("tags", tag), ("sort_key", "name"), ("sort_dir", "asc")]
+    page = alice_api.ok("GET", "/networks", 200, params=base + [("limit", "2")])
+    assert names(page) == [f"{tag}-n0", f"{tag}-n1"]
+    links = {l["rel"]: l["href"] for l in page["networks_links"]}
+    assert set(links) == {"next", "previous"}
+    nxt = urlparse(links["next"])
+    assert f"{nxt.scheme}://{nxt.netloc}" == server.url and nxt.path == "/v2.0/networks"
+    assert parse_qs(nxt.query)["marker"] == [nets[1].id]
+    assert parse_qs(nxt.query)["limit"] == ["2"]
+
+    # Walk the next links to the end.
+    seen, href, pages = [], links["next"], 1
+    seen += names(page)
+    while href:
+        r = alice_api.session.get(href, headers={"X-Auth-Token": alice_api.token}, timeout=10)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        seen += names(body)
+        pages += 1
+        href = {l["rel"]: l["href"] for l in body.get("networks_links", [])}.get("next")
+        assert pages <= 5
+    assert seen == [f"{tag}-n{i}" for i in range(5)]
+
+    # marker: the items after it; page_reverse: the items before it, in normal order.
+    after = alice_api.ok("GET", "/networks", 200, params=base + [("limit", "2"), ("marker", nets[2].id)])
+    assert names(after) == [f"{tag}-n3", f"{tag}-n4"]
+    before = alice_api.ok("GET", "/networks", 200,
+                          params=base + [("limit", "2"), ("marker", nets[2].id), ("page_reverse", "True")])
+    assert names(before) == [f"{tag}-n0", f"{tag}-n1"]
+    last = alice_api.ok("GET", "/networks", 200, params=base + [("limit", "2"), ("marker", nets[4].id)])
+    assert last["networks"] == []
+    assert "next" not in {l["rel"] for l in last.get("networks_links", [])}
+    # No limit: no links.
+    assert "networks_links" not in alice_api.ok("GET", "/networks", 200, params=base)
+
+
+def test_unknown_marker(alice_api):
+    neutron_error(alice_api.get("/networks", params={"limit": 2, "marker": "7f7f7f7f-0000-4000-8000-000000000000"}),
+                  404, "NetworkNotFound")
+
+
+def test_sdk_paginated_generators(alice, five):
+    tag, nets = five
+    got = [n.name for n in alice.network.networks(tags=tag, limit=2, sort_key="name", sort_dir="asc")]
+    assert got == [f"{tag}-n{i}" for i in range(5)]
+    got = [n.name for n in alice.network.networks(tags=tag, limit=1, sort_key="name", sort_dir="desc")]
+    assert got == [f"{tag}-n{i}" for i in (4, 3, 2, 1, 0)]
+    got = [n.id for n in alice.network.networks(tags=tag, paginated=True, limit=3)]
+    assert sorted(got) == sorted(n.id for n in nets)
+
+
+def test_cli_list_sort_and_limit(alice_cli, five):
+    tag, _ = five
+    listed = alice_cli.json("network", "list", "--tags", tag, "--sort-column", "Name", "--sort-ascending")
+    assert [r["Name"] for r in listed] == [f"{tag}-n{i}" for i in range(5)]
+
+
+def test_fields(alice_api, five):
+    tag, nets = five
+    body = alice_api.ok("GET", "/networks", 200, params=[("tags", tag), ("fields", "id"), ("fields", "name"),
+                                                          ("fields", "name"), ("fields", "")])
+    assert len(body["networks"]) == 5
+    for n in body["networks"]:
+        assert set(n) == {"id", "name"}
+    body = alice_api.ok("GET", f"/networks/{nets[0].id}", 200, params=[("fields", "project_id")])
+    assert body == {"network": {"project_id": nets[0].project_id}}
+    body = alice_api.ok("GET", f"/networks/{nets[0].id}", 200, params=[("fields", "status"), ("fields", "tags")])
+    assert body == {"network": {"status": "ACTIVE", "tags": [tag]}}
+    # fields and pagination together: the marker still works.
+    page = alice_api.ok("GET", "/networks", 200, params=[("tags", tag), ("fields", "name"), ("limit", "2"),
+                                                          ("sort_key", "name"), ("sort_dir", "asc")])
+    assert page["networks"] == [{"name": f"{tag}-n0"}, {"name": f"{tag}-n1"}]
+    nxt = {l["rel"]: l["href"] for l in page["networks_links"]}["next"]
+    assert parse_qs(urlparse(nxt).query)["marker"] == [nets[1].id]
