@@ -58,6 +58,11 @@ pub enum Format {
 }
 
 pub fn run(args: ClusterArgs) -> ExitCode {
+    ExitCode::from(execute(args))
+}
+
+/// Runs a subcommand and returns its exit status: 0 clean, 1 design errors, 2 input unreadable.
+pub fn execute(args: ClusterArgs) -> u8 {
     let result = match args.command {
         ClusterCommand::Check {
             input,
@@ -71,7 +76,7 @@ pub fn run(args: ClusterArgs) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("neutrino cluster: {e}");
-            ExitCode::from(2)
+            2
         }
     }
 }
@@ -83,15 +88,11 @@ fn read_state(path: Option<&Path>) -> Result<AllocationState, ClusterError> {
     }
 }
 
-fn exit_for(findings: &Findings) -> ExitCode {
-    if findings.has_errors() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+fn exit_for(findings: &Findings) -> u8 {
+    u8::from(findings.has_errors())
 }
 
-fn check(input: &Path, format: Format, state: Option<&Path>) -> Result<ExitCode, ClusterError> {
+fn check(input: &Path, format: Format, state: Option<&Path>) -> Result<u8, ClusterError> {
     let previous = read_state(state)?;
     let (model, mut findings) = load_path(input)?;
     analyze(&model, &previous, &mut findings);
@@ -103,7 +104,7 @@ fn check(input: &Path, format: Format, state: Option<&Path>) -> Result<ExitCode,
     Ok(exit_for(&findings))
 }
 
-fn render(input: &Path, out: &Path, state: Option<&Path>) -> Result<ExitCode, ClusterError> {
+fn render(input: &Path, out: &Path, state: Option<&Path>) -> Result<u8, ClusterError> {
     let default_state = out.join(output::STATE_FILE);
     let state = state.or_else(|| default_state.exists().then_some(default_state.as_path()));
     let previous = read_state(state)?;
@@ -115,7 +116,7 @@ fn render(input: &Path, out: &Path, state: Option<&Path>) -> Result<ExitCode, Cl
             "{}",
             ClusterError::DesignHasErrors(findings.count(Severity::Error))
         );
-        return Ok(ExitCode::from(1));
+        return Ok(1);
     }
     let files = output::files(&design);
     output::write(out, &files)?;
@@ -126,10 +127,10 @@ fn render(input: &Path, out: &Path, state: Option<&Path>) -> Result<ExitCode, Cl
         out.display(),
         files.len()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
-fn draw(input: &Path, state: Option<&Path>) -> Result<ExitCode, ClusterError> {
+fn draw(input: &Path, state: Option<&Path>) -> Result<u8, ClusterError> {
     let previous = read_state(state)?;
     let (model, mut findings) = load_path(input)?;
     let design = analyze(&model, &previous, &mut findings);

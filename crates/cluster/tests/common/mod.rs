@@ -9,7 +9,7 @@ use neutrino_cluster::ipam::state::AllocationState;
 use neutrino_cluster::model;
 use neutrino_cluster::source::SourceFile;
 
-pub const BASE: &str = include_str!("fixtures/base.yaml");
+pub const BASE: &str = include_str!("../fixtures/base.yaml");
 
 /// Replaces each `from` (which must occur in the text) once by `to`.
 pub fn patch(text: &str, edits: &[(&str, &str)]) -> String {
