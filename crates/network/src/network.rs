@@ -147,7 +147,7 @@ impl Networking {
                 let mut out = Vec::with_capacity(bodies.len());
                 for body in &bodies {
                     let net = build(conn, &cfg, &caller, body)?;
-                    store::insert_network(conn, &net.id, &net.project_id, &net.to_doc())?;
+                    store::insert_network(conn, &net.id, &net.project_id, net.shared || net.router_external, &net.to_doc())?;
                     segments::reserve(conn, &net.id, &segment_of(&net))?;
                     out.push(serde_json::to_value(&net).map_err(|_| Error::internal())?);
                 }
@@ -216,6 +216,7 @@ impl Networking {
                 }
                 net.std.touch();
                 store::update_doc(conn, Table::Networks, &net.id, &net.to_doc())?;
+                store::set_network_open(conn, &net.id, net.shared || net.router_external)?;
                 serde_json::to_value(&net).map_err(|_| Error::internal())
             })
             .await

@@ -110,12 +110,10 @@ impl Scope {
         if scope.admin {
             return Ok(scope);
         }
-        for doc in store::list_docs(conn, Table::Networks, &Selection::all())? {
-            let net: Value = serde_json::from_str(&doc).unwrap_or(Value::Null);
-            let id = net["id"].as_str().unwrap_or_default().to_string();
-            if net["project_id"] == scope.project.as_str() {
+        for (id, owned) in store::networks_visible_to(conn, &scope.project)? {
+            if owned {
                 scope.owned_networks.insert(id);
-            } else if net["shared"] == true || net["router:external"] == true {
+            } else {
                 scope.open_networks.insert(id);
             }
         }

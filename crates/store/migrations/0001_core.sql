@@ -4,9 +4,12 @@
 CREATE TABLE networks (
     id         TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
+    -- 1 when every project may see the network (shared or external).
+    open       INTEGER NOT NULL DEFAULT 0,
     doc        TEXT NOT NULL
 );
 CREATE INDEX networks_project ON networks (project_id);
+CREATE INDEX networks_open ON networks (open) WHERE open = 1;
 
 -- One row per segment; the unique index makes segmentation-id allocation race-free.
 CREATE TABLE network_segments (

@@ -94,10 +94,25 @@ pub fn count(conn: &Connection, table: Table, column: &'static str, value: &str)
     Ok(n as u64)
 }
 
-pub fn insert_network(conn: &Connection, id: &str, project_id: &str, doc: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO networks (id, project_id, doc) VALUES (?1, ?2, ?3)")?
-        .execute(params![id, project_id, doc])?;
+/// `open`: every project may see the network (it is shared or external).
+pub fn insert_network(conn: &Connection, id: &str, project_id: &str, open: bool, doc: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO networks (id, project_id, open, doc) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id, project_id, open, doc])?;
     Ok(())
+}
+
+pub fn set_network_open(conn: &Connection, id: &str, open: bool) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE networks SET open = ?2 WHERE id = ?1")?.execute(params![id, open])?;
+    Ok(())
+}
+
+/// The networks a project owns and those open to every project: (id, owned by the project).
+pub fn networks_visible_to(conn: &Connection, project_id: &str) -> Result<Vec<(String, bool)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, project_id = ?1 FROM networks WHERE project_id = ?1 UNION SELECT id, project_id = ?1 FROM networks WHERE open = 1",
+    )?;
+    let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn insert_subnet(
