@@ -34,9 +34,16 @@ pub fn unauthorized(www_authenticate: &str, message: &str) -> Response {
 }
 
 pub fn not_found() -> ApiError {
-    ApiError(Error::not_found("HTTPNotFound", "The resource could not be found."))
+    ApiError(Error::not_found(
+        "HTTPNotFound",
+        "The resource could not be found.",
+    ))
 }
 
 pub fn method_not_allowed() -> ApiError {
-    ApiError(Error::new(405, "HTTPMethodNotAllowed", "The server could not comply with the request since it is either malformed or otherwise incorrect."))
+    ApiError(Error::new(
+        405,
+        "HTTPMethodNotAllowed",
+        "The server could not comply with the request since it is either malformed or otherwise incorrect.",
+    ))
 }

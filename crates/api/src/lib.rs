@@ -56,7 +56,11 @@ pub fn app(state: AppState) -> Router {
 async fn strip_json_suffix(mut req: Request) -> Request {
     let path = req.uri().path();
     if let Some(stripped) = path.strip_suffix(".json") {
-        let rest = req.uri().query().map(|q| format!("{stripped}?{q}")).unwrap_or_else(|| stripped.to_string());
+        let rest = req
+            .uri()
+            .query()
+            .map(|q| format!("{stripped}?{q}"))
+            .unwrap_or_else(|| stripped.to_string());
         if let Ok(uri) = rest.parse() {
             *req.uri_mut() = uri;
         }
@@ -87,13 +91,23 @@ async fn request_log(req: Request, next: Next) -> Response {
 
 /// Validates `X-Auth-Token` and puts the [`Caller`] into the request.
 async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = req.headers().get("x-auth-token").and_then(|v| v.to_str().ok());
+    let token = req
+        .headers()
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok());
     let Some(token) = token else {
-        return error::unauthorized(state.identity.www_authenticate(), "The request you have made requires authentication.");
+        return error::unauthorized(
+            state.identity.www_authenticate(),
+            "The request you have made requires authentication.",
+        );
     };
     match state.identity.validate(token) {
         Ok(ctx) => {
-            req.extensions_mut().insert(Caller { user_id: ctx.user_id, project_id: ctx.project_id, roles: ctx.roles });
+            req.extensions_mut().insert(Caller {
+                user_id: ctx.user_id,
+                project_id: ctx.project_id,
+                roles: ctx.roles,
+            });
             next.run(req).await
         }
         Err(e) => error::unauthorized(state.identity.www_authenticate(), &e.to_string()),
@@ -102,8 +116,14 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
 
 /// The URL root the client used (scheme from `X-Forwarded-Proto`, host from `Host`).
 pub(crate) fn root_url(headers: &HeaderMap) -> String {
-    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
     format!("{scheme}://{host}/")
 }
 

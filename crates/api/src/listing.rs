@@ -15,17 +15,28 @@ type Item = Map<String, Value>;
 pub fn validate(kind: Kind, q: &ListQuery) -> Result<(), Error> {
     let attrs = kind.attributes();
     for (key, _) in &q.filters {
-        let special = matches!(key.as_str(), "tags" | "tags-any" | "not-tags" | "not-tags-any" | "changed_since");
+        let special = matches!(
+            key.as_str(),
+            "tags" | "tags-any" | "not-tags" | "not-tags-any" | "changed_since"
+        );
         if !special && !attrs.contains(&key.as_str()) {
-            return Err(Error::bad_request(format!("['{key}'] is invalid attribute for filtering")));
+            return Err(Error::bad_request(format!(
+                "['{key}'] is invalid attribute for filtering"
+            )));
         }
     }
     if q.filter("project_id").is_some() && q.filter("tenant_id").is_some() {
-        return Err(Error::new(400, "TenantIdProjectIdFilterConflict", "Both tenant_id and project_id passed as filters."));
+        return Err(Error::new(
+            400,
+            "TenantIdProjectIdFilterConflict",
+            "Both tenant_id and project_id passed as filters.",
+        ));
     }
     for (key, _) in &q.sort {
         if !attrs.contains(&key.as_str()) {
-            return Err(Error::bad_request(format!("['{key}'] is invalid attribute for sort_keys")));
+            return Err(Error::bad_request(format!(
+                "['{key}'] is invalid attribute for sort_keys"
+            )));
         }
     }
     if let Some(values) = q.filter("changed_since") {
@@ -42,11 +53,18 @@ pub fn validate(kind: Kind, q: &ListQuery) -> Result<(), Error> {
 
 /// Tag filter values may be repeated or comma separated.
 fn tag_values(values: &[String]) -> Vec<&str> {
-    values.iter().flat_map(|v| v.split(',')).filter(|t| !t.is_empty()).collect()
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 fn item_tags(item: &Item) -> Vec<&str> {
-    item.get("tags").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    item.get("tags")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// Does one attribute value match one filter value?
@@ -56,11 +74,16 @@ fn value_matches(key: &str, value: &Value, wanted: &str) -> Result<bool, Error> 
         Value::String(s) => s == wanted,
         Value::Bool(b) => {
             let w = to_bool(&Value::String(wanted.to_string())).ok_or_else(|| {
-                Error::bad_request(format!("Invalid input for {key}. Reason: '{wanted}' cannot be converted to boolean."))
+                Error::bad_request(format!(
+                    "Invalid input for {key}. Reason: '{wanted}' cannot be converted to boolean."
+                ))
             })?;
             *b == w
         }
-        Value::Number(n) => wanted.trim().parse::<f64>().is_ok_and(|w| n.as_f64() == Some(w)),
+        Value::Number(n) => wanted
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|w| n.as_f64() == Some(w)),
         Value::Null => wanted.is_empty() || wanted == "None",
         Value::Array(items) => items.iter().any(|i| i.as_str() == Some(wanted)),
         Value::Object(_) => false,
@@ -71,17 +94,27 @@ fn value_matches(key: &str, value: &Value, wanted: &str) -> Result<bool, Error> 
 fn fixed_ips_match(item: &Item, values: &[String]) -> Result<bool, Error> {
     let (mut ips, mut subnets, mut substrings) = (Vec::new(), Vec::new(), Vec::new());
     for v in values {
-        let (k, val) = v
-            .split_once('=')
-            .ok_or_else(|| Error::bad_request(format!("Invalid input for fixed_ips. Reason: '{v}' is not of the form <key>=[value].")))?;
+        let (k, val) = v.split_once('=').ok_or_else(|| {
+            Error::bad_request(format!(
+                "Invalid input for fixed_ips. Reason: '{v}' is not of the form <key>=[value]."
+            ))
+        })?;
         match k {
             "ip_address" => ips.push(val),
             "subnet_id" => subnets.push(val),
             "ip_address_substr" => substrings.push(val),
-            _ => return Err(Error::bad_request(format!("Invalid input for fixed_ips. Reason: '{k}' is not a valid fixed_ips filter."))),
+            _ => {
+                return Err(Error::bad_request(format!(
+                    "Invalid input for fixed_ips. Reason: '{k}' is not a valid fixed_ips filter."
+                )));
+            }
         }
     }
-    let entries = item.get("fixed_ips").and_then(Value::as_array).cloned().unwrap_or_default();
+    let entries = item
+        .get("fixed_ips")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     Ok(entries.iter().any(|e| {
         let ip = e["ip_address"].as_str().unwrap_or_default();
         let subnet = e["subnet_id"].as_str().unwrap_or_default();
@@ -111,8 +144,15 @@ fn matches(item: &Item, q: &ListQuery) -> Result<bool, Error> {
                 !tag_values(values).iter().any(|t| have.contains(t))
             }
             "changed_since" => {
-                let updated = item.get("updated_at").and_then(Value::as_str).and_then(time::parse_utc).unwrap_or(0);
-                values.iter().filter_map(|v| time::parse_utc(v)).all(|since| updated >= since)
+                let updated = item
+                    .get("updated_at")
+                    .and_then(Value::as_str)
+                    .and_then(time::parse_utc)
+                    .unwrap_or(0);
+                values
+                    .iter()
+                    .filter_map(|v| time::parse_utc(v))
+                    .all(|since| updated >= since)
             }
             "fixed_ips" => fixed_ips_match(item, values)?,
             _ => {
@@ -141,10 +181,15 @@ fn compare(a: &Value, b: &Value) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
-        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()).then_with(|| x.cmp(y)),
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
-        }
+        (Value::String(x), Value::String(y)) => x
+            .to_lowercase()
+            .cmp(&y.to_lowercase())
+            .then_with(|| x.cmp(y)),
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => a.to_string().cmp(&b.to_string()),
     }
@@ -161,7 +206,12 @@ pub struct Page {
 }
 
 /// Filters, sorts, paginates and projects `items`. `base_url` is the request URL without query.
-pub fn apply(kind: Kind, mut items: Vec<Item>, q: &ListQuery, base_url: &str) -> Result<Page, Error> {
+pub fn apply(
+    kind: Kind,
+    mut items: Vec<Item>,
+    q: &ListQuery,
+    base_url: &str,
+) -> Result<Page, Error> {
     if !q.filters.is_empty() {
         let mut kept = Vec::with_capacity(items.len());
         for item in items {
@@ -176,7 +226,10 @@ pub fn apply(kind: Kind, mut items: Vec<Item>, q: &ListQuery, base_url: &str) ->
             q.sort
                 .iter()
                 .map(|(key, asc)| {
-                    let o = compare(a.get(key.as_str()).unwrap_or(&Value::Null), b.get(key.as_str()).unwrap_or(&Value::Null));
+                    let o = compare(
+                        a.get(key.as_str()).unwrap_or(&Value::Null),
+                        b.get(key.as_str()).unwrap_or(&Value::Null),
+                    );
                     if *asc { o } else { o.reverse() }
                 })
                 .find(|o| o.is_ne())
@@ -187,7 +240,11 @@ pub fn apply(kind: Kind, mut items: Vec<Item>, q: &ListQuery, base_url: &str) ->
         None => {
             if let Some(marker) = &q.marker {
                 let at = position(kind, &items, marker)?;
-                items = if q.page_reverse { items.drain(..at).collect() } else { items.drain(at + 1..).collect() };
+                items = if q.page_reverse {
+                    items.drain(..at).collect()
+                } else {
+                    items.drain(at + 1..).collect()
+                };
             }
             None
         }
@@ -217,7 +274,10 @@ pub fn apply(kind: Kind, mut items: Vec<Item>, q: &ListQuery, base_url: &str) ->
 }
 
 fn position(kind: Kind, items: &[Item], marker: &str) -> Result<usize, Error> {
-    items.iter().position(|i| id_of(i) == marker).ok_or_else(|| kind.not_found(marker))
+    items
+        .iter()
+        .position(|i| id_of(i) == marker)
+        .ok_or_else(|| kind.not_found(marker))
 }
 
 fn href(base_url: &str, q: &ListQuery, marker: Option<&str>, reverse: bool) -> String {
@@ -238,12 +298,13 @@ fn href(base_url: &str, q: &ListQuery, marker: Option<&str>, reverse: bool) -> S
 
 fn links(items: &[Item], limit: usize, q: &ListQuery, base_url: &str) -> Vec<Value> {
     let mut out = Vec::new();
+    // A short page ends the walk in its own direction only.
     let short = items.len() < limit;
-    if !(short && !q.page_reverse) {
+    if !short || q.page_reverse {
         let last = items.last().map(id_of);
         out.push(serde_json::json!({"rel": "next", "href": href(base_url, q, last, false)}));
     }
-    if !(short && q.page_reverse) {
+    if !short || !q.page_reverse {
         let first = items.first().map(id_of);
         out.push(serde_json::json!({"rel": "previous", "href": href(base_url, q, first, true)}));
     }
@@ -275,13 +336,19 @@ mod tests {
     }
 
     fn names(p: &Page) -> Vec<&str> {
-        p.items.iter().map(|i| i["name"].as_str().unwrap_or_default()).collect()
+        p.items
+            .iter()
+            .map(|i| i["name"].as_str().unwrap_or_default())
+            .collect()
     }
 
     #[test]
     fn filters_or_within_a_key_and_across_keys() {
         assert_eq!(names(&run("name=b&name=c")), ["b", "c"]);
-        assert_eq!(names(&run("name=b&name=c&admin_state_up=False")), Vec::<&str>::new());
+        assert_eq!(
+            names(&run("name=b&name=c&admin_state_up=False")),
+            Vec::<&str>::new()
+        );
         assert_eq!(names(&run("admin_state_up=true")), ["b", "c"]);
         assert_eq!(names(&run("mtu=1451")), ["A"]);
         assert_eq!(names(&run("tags=x,y")), ["b", "A"]);
@@ -293,7 +360,10 @@ mod tests {
     #[test]
     fn unknown_filters_and_sort_keys_are_rejected() {
         let q = ListQuery::parse("foo=1", -1).unwrap();
-        assert_eq!(validate(Kind::Network, &q).unwrap_err().message, "['foo'] is invalid attribute for filtering");
+        assert_eq!(
+            validate(Kind::Network, &q).unwrap_err().message,
+            "['foo'] is invalid attribute for filtering"
+        );
         let q = ListQuery::parse("sort_key=foo", -1).unwrap();
         assert!(validate(Kind::Network, &q).is_err());
         let q = ListQuery::parse("admin_state_up=maybe", -1).unwrap();
@@ -303,7 +373,10 @@ mod tests {
     #[test]
     fn sorts_case_insensitively() {
         assert_eq!(names(&run("sort_key=name")), ["A", "b", "c", "d"]);
-        assert_eq!(names(&run("sort_key=name&sort_dir=desc")), ["d", "c", "b", "A"]);
+        assert_eq!(
+            names(&run("sort_key=name&sort_dir=desc")),
+            ["d", "c", "b", "A"]
+        );
     }
 
     #[test]
@@ -338,6 +411,11 @@ mod tests {
     fn fields_project_after_paging() {
         let p = run("fields=name&sort_key=name&limit=1");
         assert_eq!(p.items[0].len(), 1);
-        assert!(p.links.unwrap()[0]["href"].as_str().unwrap().contains("marker=id1"));
+        assert!(
+            p.links.unwrap()[0]["href"]
+                .as_str()
+                .unwrap()
+                .contains("marker=id1")
+        );
     }
 }

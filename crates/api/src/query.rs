@@ -21,9 +21,13 @@ pub struct ListQuery {
 impl ListQuery {
     /// Parses a raw query string. `max_limit` is `pagination_max_limit` (-1: none).
     pub fn parse(raw: &str, max_limit: i64) -> Result<ListQuery, Error> {
-        let pairs: Vec<(String, String)> =
-            form_urlencoded::parse(raw.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        let mut q = ListQuery { pairs: pairs.clone(), ..Default::default() };
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut q = ListQuery {
+            pairs: pairs.clone(),
+            ..Default::default()
+        };
         let mut sort_keys = Vec::new();
         let mut sort_dirs = Vec::new();
         for (k, v) in pairs {
@@ -36,9 +40,16 @@ impl ListQuery {
                 "sort_key" => sort_keys.push(v),
                 "sort_dir" => sort_dirs.push(v),
                 "limit" => {
-                    let n = v.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                        Error::bad_request(format!("Limit must be an integer 0 or greater and not '{v}'"))
-                    })?;
+                    let n = v
+                        .trim()
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| *n >= 0)
+                        .ok_or_else(|| {
+                            Error::bad_request(format!(
+                                "Limit must be an integer 0 or greater and not '{v}'"
+                            ))
+                        })?;
                     q.limit = (n > 0).then_some(n as usize);
                 }
                 "marker" => q.marker = Some(v),
@@ -54,7 +65,9 @@ impl ListQuery {
             q.limit = Some(q.limit.map_or(max, |l| l.min(max)));
         }
         if !sort_dirs.is_empty() && sort_dirs.len() != sort_keys.len() {
-            return Err(Error::bad_request("The number of sort_keys and sort_dirs must be same"));
+            return Err(Error::bad_request(
+                "The number of sort_keys and sort_dirs must be same",
+            ));
         }
         for (i, key) in sort_keys.into_iter().enumerate() {
             let asc = match sort_dirs.get(i).map(String::as_str) {
@@ -73,7 +86,10 @@ impl ListQuery {
 
     /// The values of one filter, if given.
     pub fn filter(&self, key: &str) -> Option<&[String]> {
-        self.filters.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
+        self.filters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
     }
 }
 
@@ -88,9 +104,15 @@ mod tests {
             -1,
         )
         .unwrap();
-        assert_eq!(q.filter("name"), Some(&["a".to_string(), "b".to_string()][..]));
+        assert_eq!(
+            q.filter("name"),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
         assert_eq!(q.fields, ["id", "name"]);
-        assert_eq!(q.sort, [("name".to_string(), false), ("id".to_string(), true)]);
+        assert_eq!(
+            q.sort,
+            [("name".to_string(), false), ("id".to_string(), true)]
+        );
         assert_eq!(q.limit, Some(2));
         assert_eq!(q.marker.as_deref(), Some("m"));
         assert!(q.page_reverse);

@@ -21,8 +21,17 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2.0/{coll}", get(list).post(create))
         .route("/v2.0/{coll}/{id}", get(show).put(update).delete(delete))
-        .route("/v2.0/{coll}/{id}/tags", get(get_tags).put(replace_tags).post(add_tags).delete(remove_tags))
-        .route("/v2.0/{coll}/{id}/tags/{tag}", get(has_tag).put(add_tag).delete(remove_tag))
+        .route(
+            "/v2.0/{coll}/{id}/tags",
+            get(get_tags)
+                .put(replace_tags)
+                .post(add_tags)
+                .delete(remove_tags),
+        )
+        .route(
+            "/v2.0/{coll}/{id}/tags/{tag}",
+            get(has_tag).put(add_tag).delete(remove_tag),
+        )
 }
 
 fn kind_of(coll: &str) -> Result<Kind, ApiError> {
@@ -38,7 +47,13 @@ async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
     to_bytes(body, MAX_BODY_BYTES)
         .await
         .map(|b| b.to_vec())
-        .map_err(|_| ApiError(Error::new(413, "HTTPRequestEntityTooLarge", "Request is too large.")))
+        .map_err(|_| {
+            ApiError(Error::new(
+                413,
+                "HTTPRequestEntityTooLarge",
+                "Request is too large.",
+            ))
+        })
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
@@ -66,10 +81,16 @@ fn create_bodies(kind: Kind, bytes: &[u8]) -> Result<(Vec<Map<String, Value>>, b
             .map(|item| match item {
                 Value::Object(mut m) => match m.remove(kind.singular()) {
                     Some(Value::Object(inner)) if m.is_empty() => Ok(inner),
-                    Some(_) => Err(Error::bad_request(format!("Object '{}' contains invalid data", kind.singular()))),
+                    Some(_) => Err(Error::bad_request(format!(
+                        "Object '{}' contains invalid data",
+                        kind.singular()
+                    ))),
                     None => Ok(m),
                 },
-                _ => Err(Error::bad_request(format!("Object '{}' contains invalid data", kind.singular()))),
+                _ => Err(Error::bad_request(format!(
+                    "Object '{}' contains invalid data",
+                    kind.singular()
+                ))),
             })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok((bodies, true));
@@ -80,20 +101,27 @@ fn create_bodies(kind: Kind, bytes: &[u8]) -> Result<(Vec<Map<String, Value>>, b
 fn single_body(kind: Kind, mut top: Map<String, Value>) -> Result<Map<String, Value>, Error> {
     match top.remove(kind.singular()) {
         Some(Value::Object(m)) => Ok(m),
-        Some(_) => Err(Error::bad_request(format!("Object '{}' contains invalid data", kind.singular()))),
-        None => Err(Error::bad_request(format!("Unable to find '{}' in request body", kind.singular()))),
+        Some(_) => Err(Error::bad_request(format!(
+            "Object '{}' contains invalid data",
+            kind.singular()
+        ))),
+        None => Err(Error::bad_request(format!(
+            "Unable to find '{}' in request body",
+            kind.singular()
+        ))),
     }
 }
 
 /// `If-Match: revision_number=N`.
 fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Error> {
-    let Some(v) = headers.get("if-match").and_then(|v| v.to_str().ok()) else { return Ok(None) };
+    let Some(v) = headers.get("if-match").and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
     for part in v.split(',') {
         if let Some(n) = part.trim().strip_prefix("revision_number=") {
-            return n
-                .parse()
-                .map(Some)
-                .map_err(|_| Error::bad_request(format!("Invalid If-Match revision_number value '{n}'")));
+            return n.parse().map(Some).map_err(|_| {
+                Error::bad_request(format!("Invalid If-Match revision_number value '{n}'"))
+            });
         }
     }
     Ok(None)
@@ -112,9 +140,7 @@ fn shown(kind: Kind, caller: &Caller, mut v: Value) -> Value {
 }
 
 fn json(status: StatusCode, v: Value) -> Response {
-    let mut resp = (status, axum::Json(v)).into_response();
-    *resp.status_mut() = status;
-    resp
+    (status, axum::Json(v)).into_response()
 }
 
 fn wrap(key: &str, v: Value) -> Value {
@@ -132,9 +158,19 @@ fn pushdown(kind: Kind, q: &ListQuery) -> Selection {
     };
     let mut sel = Selection::all();
     for &col in columns {
-        let values = q.filter(col).or_else(|| if col == "project_id" { q.filter("tenant_id") } else { None });
+        let values = q.filter(col).or_else(|| {
+            if col == "project_id" {
+                q.filter("tenant_id")
+            } else {
+                None
+            }
+        });
         if let Some(values) = values {
-            let values = if col == "mac_address" { values.iter().map(|v| v.to_lowercase()).collect() } else { values.to_vec() };
+            let values = if col == "mac_address" {
+                values.iter().map(|v| v.to_lowercase()).collect()
+            } else {
+                values.to_vec()
+            };
             sel = sel.and(col, values);
         }
     }
@@ -149,13 +185,19 @@ async fn list(
     headers: HeaderMap,
 ) -> ApiResult {
     let kind = kind_of(&coll)?;
-    let q = ListQuery::parse(raw.as_deref().unwrap_or(""), st.net.config().pagination_max_limit)?;
+    let q = ListQuery::parse(
+        raw.as_deref().unwrap_or(""),
+        st.net.config().pagination_max_limit,
+    )?;
     listing::validate(kind, &q)?;
     let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
     let base = format!("{}v2.0/{}", root_url(&headers), kind.plural());
     let page = listing::apply(kind, items, &q, &base)?;
     let mut body = Map::new();
-    body.insert(kind.plural().to_string(), Value::Array(page.items.into_iter().map(Value::Object).collect()));
+    body.insert(
+        kind.plural().to_string(),
+        Value::Array(page.items.into_iter().map(Value::Object).collect()),
+    );
     if let Some(links) = page.links {
         body.insert(format!("{}_links", kind.plural()), Value::Array(links));
     }
@@ -174,7 +216,10 @@ async fn show(
     if !q.fields.is_empty() {
         item.retain(|k, _| q.fields.iter().any(|f| f == k));
     }
-    Ok(json(StatusCode::OK, wrap(kind.singular(), Value::Object(item))))
+    Ok(json(
+        StatusCode::OK,
+        wrap(kind.singular(), Value::Object(item)),
+    ))
 }
 
 async fn create(
@@ -190,7 +235,10 @@ async fn create(
         Kind::Subnet => st.net.create_subnets(&caller, bodies).await?,
         Kind::Port => st.net.create_ports(&caller, bodies).await?,
     };
-    let mut created: Vec<Value> = created.into_iter().map(|v| shown(kind, &caller, v)).collect();
+    let mut created: Vec<Value> = created
+        .into_iter()
+        .map(|v| shown(kind, &caller, v))
+        .collect();
     let out = if bulk {
         wrap(kind.plural(), Value::Array(created))
     } else {
@@ -219,7 +267,10 @@ async fn update(
         Kind::Subnet => st.net.update_subnet(&caller, &id, changes, rev).await?,
         Kind::Port => st.net.update_port(&caller, &id, changes, rev).await?,
     };
-    Ok(json(StatusCode::OK, wrap(kind.singular(), shown(kind, &caller, updated))))
+    Ok(json(
+        StatusCode::OK,
+        wrap(kind.singular(), shown(kind, &caller, updated)),
+    ))
 }
 
 async fn delete(
@@ -243,7 +294,10 @@ async fn delete(
 }
 
 fn tags_body(tags: Vec<String>) -> Value {
-    wrap("tags", Value::Array(tags.into_iter().map(Value::String).collect()))
+    wrap(
+        "tags",
+        Value::Array(tags.into_iter().map(Value::String).collect()),
+    )
 }
 
 /// The `{"tags": [...]}` body of a tags PUT/POST.
@@ -252,9 +306,17 @@ fn tag_list(bytes: &[u8]) -> Result<Vec<String>, Error> {
     match top.get("tags") {
         Some(Value::Array(items)) => items
             .iter()
-            .map(|t| t.as_str().map(String::from).ok_or_else(|| Error::bad_request(format!("Invalid input for tags. Reason: '{t}' is not a valid string."))))
+            .map(|t| {
+                t.as_str().map(String::from).ok_or_else(|| {
+                    Error::bad_request(format!(
+                        "Invalid input for tags. Reason: '{t}' is not a valid string."
+                    ))
+                })
+            })
             .collect(),
-        _ => Err(Error::bad_request("Invalid input for tags. Reason: a list of tags is required.")),
+        _ => Err(Error::bad_request(
+            "Invalid input for tags. Reason: a list of tags is required.",
+        )),
     }
 }
 
@@ -264,10 +326,19 @@ async fn get_tags(
     Path((coll, id)): Path<(String, String)>,
 ) -> ApiResult {
     let kind = kind_of(&coll)?;
-    Ok(json(StatusCode::OK, tags_body(st.net.tags(&caller, kind, &id).await?)))
+    Ok(json(
+        StatusCode::OK,
+        tags_body(st.net.tags(&caller, kind, &id).await?),
+    ))
 }
 
-async fn change_tags(st: &AppState, caller: &Caller, coll: &str, id: &str, change: TagChange) -> Result<Vec<String>, ApiError> {
+async fn change_tags(
+    st: &AppState,
+    caller: &Caller,
+    coll: &str,
+    id: &str,
+    change: TagChange,
+) -> Result<Vec<String>, ApiError> {
     let kind = kind_of(coll)?;
     Ok(st.net.change_tags(caller, kind, id, change).await?)
 }

@@ -9,21 +9,56 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn defaults_and_every_attribute() {
     let api = Api::start();
-    let r = api.post("alice", "/v2.0/networks", json!({"network": {"name": "n1"}})).await;
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"network": {"name": "n1"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let n = &r.body["network"];
-    let keys: Vec<&str> = n.as_object().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+    let keys: Vec<&str> = n
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
     assert_eq!(
         keys,
         [
-            "admin_state_up", "availability_zone_hints", "availability_zones", "created_at", "description",
-            "dns_domain", "id", "ipv4_address_scope", "ipv6_address_scope", "is_default", "l2_adjacency", "mtu",
-            "name", "port_security_enabled", "project_id", "revision_number", "router:external", "shared",
-            "status", "subnets", "tags", "tenant_id", "updated_at"
+            "admin_state_up",
+            "availability_zone_hints",
+            "availability_zones",
+            "created_at",
+            "description",
+            "dns_domain",
+            "id",
+            "ipv4_address_scope",
+            "ipv6_address_scope",
+            "is_default",
+            "l2_adjacency",
+            "mtu",
+            "name",
+            "port_security_enabled",
+            "project_id",
+            "revision_number",
+            "router:external",
+            "shared",
+            "status",
+            "subnets",
+            "tags",
+            "tenant_id",
+            "updated_at"
         ],
         "a member does not see provider attributes"
     );
-    assert_eq!((n["status"].as_str(), n["mtu"].as_u64(), n["shared"].as_bool()), (Some("ACTIVE"), Some(1450), Some(false)));
+    assert_eq!(
+        (
+            n["status"].as_str(),
+            n["mtu"].as_u64(),
+            n["shared"].as_bool()
+        ),
+        (Some("ACTIVE"), Some(1450), Some(false))
+    );
     assert_eq!(n["admin_state_up"], true);
     assert_eq!(n["port_security_enabled"], true);
     let created = n["created_at"].as_str().unwrap_or_default();
@@ -37,7 +72,10 @@ async fn tenant_networks_get_distinct_geneve_vnis() {
     let b = api.network("bob", json!({})).await;
     let va = api.get("admin", &format!("/v2.0/networks/{a}")).await.body["network"]["provider:segmentation_id"].clone();
     let vb = api.get("admin", &format!("/v2.0/networks/{b}")).await.body["network"]["provider:segmentation_id"].clone();
-    assert_eq!(api.get("admin", &format!("/v2.0/networks/{a}")).await.body["network"]["provider:network_type"], "geneve");
+    assert_eq!(
+        api.get("admin", &format!("/v2.0/networks/{a}")).await.body["network"]["provider:network_type"],
+        "geneve"
+    );
     assert!(va.is_u64() && vb.is_u64() && va != vb);
 }
 
@@ -46,78 +84,200 @@ async fn provider_networks_are_admin_only_and_unique() {
     let api = Api::start();
     let body = json!({"network": {"provider:network_type": "vlan", "provider:physical_network": "physnet1", "provider:segmentation_id": 101}});
     let r = api.post("alice", "/v2.0/networks", body.clone()).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::FORBIDDEN, "PolicyNotAuthorized"));
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::FORBIDDEN, "PolicyNotAuthorized")
+    );
     let r = api.post("admin", "/v2.0/networks", body.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["network"]["provider:segmentation_id"], 101);
     assert_eq!(r.body["network"]["mtu"], 1500);
     let r = api.post("admin", "/v2.0/networks", body).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "SegmentationIdInUse"));
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "SegmentationIdInUse")
+    );
     let flat = json!({"network": {"provider:network_type": "flat", "provider:physical_network": "public"}});
-    assert_eq!(api.post("admin", "/v2.0/networks", flat.clone()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        api.post("admin", "/v2.0/networks", flat.clone())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let r = api.post("admin", "/v2.0/networks", flat).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "FlatNetworkInUse"));
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "FlatNetworkInUse")
+    );
     let r = api.post("admin", "/v2.0/networks", json!({"network": {"provider:network_type": "vlan", "provider:physical_network": "physnet1", "provider:segmentation_id": 5000}})).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::BAD_REQUEST, "InvalidInput"));
-    let r = api.post("admin", "/v2.0/networks", json!({"network": {"provider:network_type": "bogus"}})).await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::BAD_REQUEST, "InvalidInput")
+    );
+    let r = api
+        .post(
+            "admin",
+            "/v2.0/networks",
+            json!({"network": {"provider:network_type": "bogus"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api.post("admin", "/v2.0/networks", json!({"network": {"provider:segmentation_id": "x"}})).await;
+    let r = api
+        .post(
+            "admin",
+            "/v2.0/networks",
+            json!({"network": {"provider:segmentation_id": "x"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn mtu_is_bounded_and_writable() {
     let api = Api::start();
-    let r = api.post("alice", "/v2.0/networks", json!({"network": {"mtu": 9000}})).await;
-    assert_eq!((r.status, r.message()), (StatusCode::BAD_REQUEST, "Invalid input for operation: Requested MTU is too big, maximum is 1450."));
+    let r = api
+        .post("alice", "/v2.0/networks", json!({"network": {"mtu": 9000}}))
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "Invalid input for operation: Requested MTU is too big, maximum is 1450."
+        )
+    );
     let id = api.network("alice", json!({"mtu": 1400})).await;
-    let r = api.put("alice", &format!("/v2.0/networks/{id}"), json!({"network": {"mtu": 1300}})).await;
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/networks/{id}"),
+            json!({"network": {"mtu": 1300}}),
+        )
+        .await;
     assert_eq!(r.body["network"]["mtu"], 1300);
     api.subnet("alice", &id, "2001:db8::/64", json!({})).await;
-    let r = api.put("alice", &format!("/v2.0/networks/{id}"), json!({"network": {"mtu": 1200}})).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "NetworkMTUSubnetConflict"));
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/networks/{id}"),
+            json!({"network": {"mtu": 1200}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "NetworkMTUSubnetConflict")
+    );
 }
 
 #[tokio::test]
 async fn updates_merge_and_read_only_attributes_are_refused() {
     let api = Api::start();
-    let id = api.network("alice", json!({"name": "a", "description": "d"})).await;
+    let id = api
+        .network("alice", json!({"name": "a", "description": "d"}))
+        .await;
     let path = format!("/v2.0/networks/{id}");
     let before = api.get("alice", &path).await.body["network"].clone();
-    let r = api.put("alice", &path, json!({"network": {"admin_state_up": false}})).await;
+    let r = api
+        .put(
+            "alice",
+            &path,
+            json!({"network": {"admin_state_up": false}}),
+        )
+        .await;
     let after = &r.body["network"];
-    assert_eq!((after["name"].as_str(), after["description"].as_str(), after["admin_state_up"].as_bool()), (Some("a"), Some("d"), Some(false)));
-    assert_eq!(after["revision_number"].as_u64(), before["revision_number"].as_u64().map(|r| r + 1));
-    let r = api.put("alice", &path, json!({"network": {"status": "DOWN"}})).await;
-    assert_eq!((r.status, r.message()), (StatusCode::BAD_REQUEST, "Cannot update read-only attribute status"));
+    assert_eq!(
+        (
+            after["name"].as_str(),
+            after["description"].as_str(),
+            after["admin_state_up"].as_bool()
+        ),
+        (Some("a"), Some("d"), Some(false))
+    );
+    assert_eq!(
+        after["revision_number"].as_u64(),
+        before["revision_number"].as_u64().map(|r| r + 1)
+    );
+    let r = api
+        .put("alice", &path, json!({"network": {"status": "DOWN"}}))
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "Cannot update read-only attribute status"
+        )
+    );
     let r = api.put("alice", &path, json!({"networks": [{}]})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api.put("alice", &path, json!({"network": {"dns_domain": "bad domain"}})).await;
+    let r = api
+        .put(
+            "alice",
+            &path,
+            json!({"network": {"dns_domain": "bad domain"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api.put("alice", &path, json!({"network": {"dns_domain": "example.org."}})).await;
+    let r = api
+        .put(
+            "alice",
+            &path,
+            json!({"network": {"dns_domain": "example.org."}}),
+        )
+        .await;
     assert_eq!(r.body["network"]["dns_domain"], "example.org.");
 }
 
 #[tokio::test]
 async fn shared_and_external_networks() {
     let api = Api::start();
-    let r = api.post("alice", "/v2.0/networks", json!({"network": {"shared": true}})).await;
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"network": {"shared": true}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let shared = api.network("admin", json!({"name": "shared", "shared": true})).await;
-    let external = api.network("admin", json!({"name": "public", "router:external": true})).await;
+    let shared = api
+        .network("admin", json!({"name": "shared", "shared": true}))
+        .await;
+    let external = api
+        .network("admin", json!({"name": "public", "router:external": true}))
+        .await;
     let private = api.network("admin", json!({"name": "private"})).await;
-    let seen: Vec<Value> = api.get("bob", "/v2.0/networks").await.body["networks"].as_array().cloned().unwrap_or_default();
+    let seen: Vec<Value> = api.get("bob", "/v2.0/networks").await.body["networks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let ids: Vec<&str> = seen.iter().filter_map(|n| n["id"].as_str()).collect();
-    assert!(ids.contains(&shared.as_str()) && ids.contains(&external.as_str()) && !ids.contains(&private.as_str()));
+    assert!(
+        ids.contains(&shared.as_str())
+            && ids.contains(&external.as_str())
+            && !ids.contains(&private.as_str())
+    );
     let r = api.get("bob", "/v2.0/networks?router:external=True").await;
     assert_eq!(r.body["networks"].as_array().map(Vec::len), Some(1));
     // Bob may use the shared network but not change it.
     api.port("bob", &shared, json!({})).await;
-    let r = api.put("bob", &format!("/v2.0/networks/{shared}"), json!({"network": {"name": "x"}})).await;
+    let r = api
+        .put(
+            "bob",
+            &format!("/v2.0/networks/{shared}"),
+            json!({"network": {"name": "x"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Unsharing while bob has a port on it is refused.
-    let r = api.put("admin", &format!("/v2.0/networks/{shared}"), json!({"network": {"shared": false}})).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "InvalidSharedSetting"));
+    let r = api
+        .put(
+            "admin",
+            &format!("/v2.0/networks/{shared}"),
+            json!({"network": {"shared": false}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "InvalidSharedSetting")
+    );
 }
 
 #[tokio::test]
@@ -126,20 +286,52 @@ async fn delete_in_use_and_cascade() {
     let id = api.network("alice", json!({})).await;
     let subnet = api.subnet("alice", &id, "10.1.0.0/24", json!({})).await;
     let port = api.port("alice", &id, json!({})).await;
-    let dhcp = api.port("alice", &id, json!({"device_owner": "network:dhcp"})).await;
+    let dhcp = api
+        .port("alice", &id, json!({"device_owner": "network:dhcp"}))
+        .await;
     let r = api.delete("alice", &format!("/v2.0/networks/{id}")).await;
     assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "NetworkInUse"));
-    assert!(r.message().contains("There are one or more ports still in use on the network"));
+    assert!(
+        r.message()
+            .contains("There are one or more ports still in use on the network")
+    );
     assert!(r.message().contains(port["id"].as_str().unwrap_or("?")));
-    assert_eq!(api.delete("alice", &format!("/v2.0/ports/{}", port["id"].as_str().unwrap_or_default())).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(api.delete("alice", &format!("/v2.0/networks/{id}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.delete(
+            "alice",
+            &format!("/v2.0/ports/{}", port["id"].as_str().unwrap_or_default())
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.delete("alice", &format!("/v2.0/networks/{id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     for path in [
         format!("/v2.0/networks/{id}"),
-        format!("/v2.0/subnets/{}", subnet["id"].as_str().unwrap_or_default()),
+        format!(
+            "/v2.0/subnets/{}",
+            subnet["id"].as_str().unwrap_or_default()
+        ),
         format!("/v2.0/ports/{}", dhcp["id"].as_str().unwrap_or_default()),
     ] {
-        assert_eq!(api.get("alice", &path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            api.get("alice", &path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     let r = api.delete("alice", &format!("/v2.0/networks/{id}")).await;
-    assert_eq!((r.status, r.kind(), r.message().to_string()), (StatusCode::NOT_FOUND, "NetworkNotFound", format!("Network {id} could not be found.")));
+    assert_eq!(
+        (r.status, r.kind(), r.message().to_string()),
+        (
+            StatusCode::NOT_FOUND,
+            "NetworkNotFound",
+            format!("Network {id} could not be found.")
+        )
+    );
 }

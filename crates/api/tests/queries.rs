@@ -7,7 +7,14 @@ use harness::Api;
 use serde_json::{Value, json};
 
 fn names(r: &Value, coll: &str) -> Vec<String> {
-    r[coll].as_array().map(|a| a.iter().map(|n| n["name"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+    r[coll]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|n| n["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Follows `rel` links from `first` until none is left; returns the names in visiting order.
@@ -22,10 +29,16 @@ async fn walk(api: &Api, first: &str, rel: &str) -> Vec<String> {
             page.reverse();
         }
         out.extend(page);
-        let next = r.body["networks_links"].as_array().and_then(|l| l.iter().find(|x| x["rel"] == rel).cloned());
+        let next = r.body["networks_links"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["rel"] == rel).cloned());
         match next {
             Some(link) if !r.body["networks"].as_array().is_some_and(Vec::is_empty) => {
-                path = link["href"].as_str().unwrap_or_default().trim_start_matches("http://neutrino.test").to_string();
+                path = link["href"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches("http://neutrino.test")
+                    .to_string();
             }
             _ => return out,
         }
@@ -37,26 +50,70 @@ async fn walk(api: &Api, first: &str, rel: &str) -> Vec<String> {
 async fn filters_sorting_and_fields() {
     let api = Api::start();
     for (name, up) in [("b", true), ("A", false), ("c", true), ("d", false)] {
-        api.network("alice", json!({"name": name, "admin_state_up": up})).await;
+        api.network("alice", json!({"name": name, "admin_state_up": up}))
+            .await;
     }
-    assert_eq!(names(&api.get("alice", "/v2.0/networks?name=b&name=d&sort_key=name").await.body, "networks"), ["b", "d"]);
-    assert_eq!(names(&api.get("alice", "/v2.0/networks?admin_state_up=False&sort_key=name&sort_dir=desc").await.body, "networks"), ["d", "A"]);
     assert_eq!(
-        names(&api.get("alice", "/v2.0/networks?sort_key=admin_state_up&sort_dir=asc&sort_key=name&sort_dir=desc").await.body, "networks"),
+        names(
+            &api.get("alice", "/v2.0/networks?name=b&name=d&sort_key=name")
+                .await
+                .body,
+            "networks"
+        ),
+        ["b", "d"]
+    );
+    assert_eq!(
+        names(
+            &api.get(
+                "alice",
+                "/v2.0/networks?admin_state_up=False&sort_key=name&sort_dir=desc"
+            )
+            .await
+            .body,
+            "networks"
+        ),
+        ["d", "A"]
+    );
+    assert_eq!(
+        names(
+            &api.get(
+                "alice",
+                "/v2.0/networks?sort_key=admin_state_up&sort_dir=asc&sort_key=name&sort_dir=desc"
+            )
+            .await
+            .body,
+            "networks"
+        ),
         ["d", "A", "c", "b"]
     );
-    let r = api.get("alice", "/v2.0/networks?fields=id&fields=name").await;
-    assert!(r.body["networks"].as_array().is_some_and(|a| a.iter().all(|n| n.as_object().map(|m| m.len()) == Some(2))));
+    let r = api
+        .get("alice", "/v2.0/networks?fields=id&fields=name")
+        .await;
+    assert!(
+        r.body["networks"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|n| n.as_object().map(|m| m.len()) == Some(2)))
+    );
     let r = api.get("alice", "/v2.0/networks?bogus=1").await;
-    assert_eq!((r.status, r.message()), (StatusCode::BAD_REQUEST, "['bogus'] is invalid attribute for filtering"));
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "['bogus'] is invalid attribute for filtering"
+        )
+    );
     let r = api.get("alice", "/v2.0/networks?sort_key=bogus").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = api.get("alice", "/v2.0/networks?limit=abc").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api.get("alice", "/v2.0/networks?project_id=x&tenant_id=x").await;
+    let r = api
+        .get("alice", "/v2.0/networks?project_id=x&tenant_id=x")
+        .await;
     assert_eq!(r.kind(), "TenantIdProjectIdFilterConflict");
     let id = api.network("alice", json!({"name": "e"})).await;
-    let r = api.get("alice", &format!("/v2.0/networks/{id}?fields=name")).await;
+    let r = api
+        .get("alice", &format!("/v2.0/networks/{id}?fields=name"))
+        .await;
     assert_eq!(r.body, json!({"network": {"name": "e"}}));
 }
 
@@ -67,14 +124,32 @@ async fn pagination_walks_both_ways() {
     for n in all {
         api.network("alice", json!({"name": n})).await;
     }
-    assert_eq!(walk(&api, "/v2.0/networks?sort_key=name&limit=2", "next").await, all);
-    let last = api.get("alice", "/v2.0/networks?sort_key=name&limit=2&page_reverse=True").await;
+    assert_eq!(
+        walk(&api, "/v2.0/networks?sort_key=name&limit=2", "next").await,
+        all
+    );
+    let last = api
+        .get(
+            "alice",
+            "/v2.0/networks?sort_key=name&limit=2&page_reverse=True",
+        )
+        .await;
     assert_eq!(names(&last.body, "networks"), ["n3", "n4"]);
-    let mut back = walk(&api, "/v2.0/networks?sort_key=name&limit=2&page_reverse=True", "previous").await;
+    let mut back = walk(
+        &api,
+        "/v2.0/networks?sort_key=name&limit=2&page_reverse=True",
+        "previous",
+    )
+    .await;
     back.reverse();
     assert_eq!(back, all);
-    let r = api.get("alice", "/v2.0/networks?limit=2&marker=missing").await;
-    assert_eq!((r.status, r.kind()), (StatusCode::NOT_FOUND, "NetworkNotFound"));
+    let r = api
+        .get("alice", "/v2.0/networks?limit=2&marker=missing")
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::NOT_FOUND, "NetworkNotFound")
+    );
 }
 
 #[tokio::test]
@@ -85,16 +160,62 @@ async fn port_filters() {
     for (i, dev) in ["vm-1", "vm-2", ""].iter().enumerate() {
         api.port("alice", &net, json!({"name": format!("p{i}"), "device_id": dev, "fixed_ips": [{"ip_address": format!("10.0.0.{}", 10 + i)}]})).await;
     }
-    assert_eq!(names(&api.get("alice", "/v2.0/ports?device_id=vm-2").await.body, "ports"), ["p1"]);
-    assert_eq!(names(&api.get("alice", "/v2.0/ports?device_id=").await.body, "ports"), ["p2"], "empty-string filtering");
-    assert_eq!(names(&api.get("alice", "/v2.0/ports?fixed_ips=ip_address%3D10.0.0.11").await.body, "ports"), ["p1"]);
-    let by_subnet = format!("/v2.0/ports?fixed_ips=subnet_id%3D{}&sort_key=name", s["id"].as_str().unwrap_or_default());
-    assert_eq!(names(&api.get("alice", &by_subnet).await.body, "ports"), ["p0", "p1", "p2"]);
-    assert_eq!(names(&api.get("alice", "/v2.0/ports?fixed_ips=ip_address_substr%3D0.0.12").await.body, "ports"), ["p2"]);
+    assert_eq!(
+        names(
+            &api.get("alice", "/v2.0/ports?device_id=vm-2").await.body,
+            "ports"
+        ),
+        ["p1"]
+    );
+    assert_eq!(
+        names(
+            &api.get("alice", "/v2.0/ports?device_id=").await.body,
+            "ports"
+        ),
+        ["p2"],
+        "empty-string filtering"
+    );
+    assert_eq!(
+        names(
+            &api.get("alice", "/v2.0/ports?fixed_ips=ip_address%3D10.0.0.11")
+                .await
+                .body,
+            "ports"
+        ),
+        ["p1"]
+    );
+    let by_subnet = format!(
+        "/v2.0/ports?fixed_ips=subnet_id%3D{}&sort_key=name",
+        s["id"].as_str().unwrap_or_default()
+    );
+    assert_eq!(
+        names(&api.get("alice", &by_subnet).await.body, "ports"),
+        ["p0", "p1", "p2"]
+    );
+    assert_eq!(
+        names(
+            &api.get("alice", "/v2.0/ports?fixed_ips=ip_address_substr%3D0.0.12")
+                .await
+                .body,
+            "ports"
+        ),
+        ["p2"]
+    );
     let r = api.get("alice", "/v2.0/ports?fixed_ips=junk").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let mac = api.get("alice", "/v2.0/ports?name=p0").await.body["ports"][0]["mac_address"].as_str().unwrap_or_default().to_uppercase();
-    assert_eq!(names(&api.get("alice", &format!("/v2.0/ports?mac_address={mac}")).await.body, "ports"), ["p0"]);
+    let mac = api.get("alice", "/v2.0/ports?name=p0").await.body["ports"][0]["mac_address"]
+        .as_str()
+        .unwrap_or_default()
+        .to_uppercase();
+    assert_eq!(
+        names(
+            &api.get("alice", &format!("/v2.0/ports?mac_address={mac}"))
+                .await
+                .body,
+            "ports"
+        ),
+        ["p0"]
+    );
 }
 
 #[tokio::test]
@@ -102,26 +223,108 @@ async fn tags_api_and_filters() {
     let api = Api::start();
     let a = api.network("alice", json!({"name": "a"})).await;
     let b = api.network("alice", json!({"name": "b"})).await;
-    let r = api.put("alice", &format!("/v2.0/networks/{a}/tags"), json!({"tags": ["red", "blue"]})).await;
-    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"tags": ["blue", "red"]})));
-    let r = api.raw(axum::http::Method::PUT, &format!("/v2.0/networks/{b}/tags/red"), Some("alice"), None, &[]).await;
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/networks/{a}/tags"),
+            json!({"tags": ["red", "blue"]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (StatusCode::OK, json!({"tags": ["blue", "red"]}))
+    );
+    let r = api
+        .raw(
+            axum::http::Method::PUT,
+            &format!("/v2.0/networks/{b}/tags/red"),
+            Some("alice"),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = api.raw(axum::http::Method::GET, &format!("/v2.0/networks/{b}/tags/red"), Some("alice"), None, &[]).await;
+    let r = api
+        .raw(
+            axum::http::Method::GET,
+            &format!("/v2.0/networks/{b}/tags/red"),
+            Some("alice"),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let r = api.get("alice", &format!("/v2.0/networks/{b}/tags/green")).await;
+    let r = api
+        .get("alice", &format!("/v2.0/networks/{b}/tags/green"))
+        .await;
     assert_eq!((r.status, r.kind()), (StatusCode::NOT_FOUND, "TagNotFound"));
-    let r = api.delete("alice", &format!("/v2.0/networks/{b}/tags/green")).await;
+    let r = api
+        .delete("alice", &format!("/v2.0/networks/{b}/tags/green"))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(names(&api.get("alice", "/v2.0/networks?tags=red,blue").await.body, "networks"), ["a"]);
-    assert_eq!(names(&api.get("alice", "/v2.0/networks?tags-any=blue&tags-any=red&sort_key=name").await.body, "networks"), ["a", "b"]);
-    assert_eq!(names(&api.get("alice", "/v2.0/networks?not-tags=blue").await.body, "networks"), ["b"]);
-    assert_eq!(names(&api.get("alice", "/v2.0/networks?not-tags-any=red").await.body, "networks"), Vec::<String>::new());
-    let rev = api.get("alice", &format!("/v2.0/networks/{a}")).await.body["network"]["revision_number"].clone();
+    assert_eq!(
+        names(
+            &api.get("alice", "/v2.0/networks?tags=red,blue").await.body,
+            "networks"
+        ),
+        ["a"]
+    );
+    assert_eq!(
+        names(
+            &api.get(
+                "alice",
+                "/v2.0/networks?tags-any=blue&tags-any=red&sort_key=name"
+            )
+            .await
+            .body,
+            "networks"
+        ),
+        ["a", "b"]
+    );
+    assert_eq!(
+        names(
+            &api.get("alice", "/v2.0/networks?not-tags=blue").await.body,
+            "networks"
+        ),
+        ["b"]
+    );
+    assert_eq!(
+        names(
+            &api.get("alice", "/v2.0/networks?not-tags-any=red")
+                .await
+                .body,
+            "networks"
+        ),
+        Vec::<String>::new()
+    );
+    let rev =
+        api.get("alice", &format!("/v2.0/networks/{a}")).await.body["network"]["revision_number"]
+            .clone();
     assert_eq!(rev, 2, "a tag change bumps the revision");
-    assert_eq!(api.delete("alice", &format!("/v2.0/networks/{a}/tags")).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(api.get("alice", &format!("/v2.0/networks/{a}/tags")).await.body, json!({"tags": []}));
-    let r = api.put("bob", &format!("/v2.0/networks/{a}/tags"), json!({"tags": ["x"]})).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "another project's resource");
+    assert_eq!(
+        api.delete("alice", &format!("/v2.0/networks/{a}/tags"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.get("alice", &format!("/v2.0/networks/{a}/tags"))
+            .await
+            .body,
+        json!({"tags": []})
+    );
+    let r = api
+        .put(
+            "bob",
+            &format!("/v2.0/networks/{a}/tags"),
+            json!({"tags": ["x"]}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another project's resource"
+    );
     let p = api.port("alice", &a, json!({"tags": ["boot"]})).await;
     assert_eq!(p["tags"], json!(["boot"]), "ports take tags on create");
 }

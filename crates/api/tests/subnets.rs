@@ -13,14 +13,37 @@ async fn ipv4_and_ipv6_defaults() {
     let v4 = api.subnet("alice", &net, "10.0.0.5/24", json!({})).await;
     assert_eq!(v4["cidr"], "10.0.0.0/24");
     assert_eq!(v4["gateway_ip"], "10.0.0.1");
-    assert_eq!(v4["allocation_pools"], json!([{"start": "10.0.0.2", "end": "10.0.0.254"}]));
-    assert_eq!((v4["enable_dhcp"].as_bool(), v4["ip_version"].as_u64()), (Some(true), Some(4)));
-    let v6 = api.subnet("alice", &net, "2001:db8::/64", json!({"ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"})).await;
+    assert_eq!(
+        v4["allocation_pools"],
+        json!([{"start": "10.0.0.2", "end": "10.0.0.254"}])
+    );
+    assert_eq!(
+        (v4["enable_dhcp"].as_bool(), v4["ip_version"].as_u64()),
+        (Some(true), Some(4))
+    );
+    let v6 = api
+        .subnet(
+            "alice",
+            &net,
+            "2001:db8::/64",
+            json!({"ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"}),
+        )
+        .await;
     assert_eq!(v6["gateway_ip"], "2001:db8::");
-    assert_eq!(v6["allocation_pools"], json!([{"start": "2001:db8::1", "end": "2001:db8::ffff:ffff:ffff:ffff"}]));
-    let n = api.get("alice", &format!("/v2.0/networks/{net}")).await.body["network"].clone();
+    assert_eq!(
+        v6["allocation_pools"],
+        json!([{"start": "2001:db8::1", "end": "2001:db8::ffff:ffff:ffff:ffff"}])
+    );
+    let n = api
+        .get("alice", &format!("/v2.0/networks/{net}"))
+        .await
+        .body["network"]
+        .clone();
     assert_eq!(n["subnets"].as_array().map(Vec::len), Some(2));
-    assert_eq!(n["revision_number"], 3, "each subnet bumps its network's revision");
+    assert_eq!(
+        n["revision_number"], 3,
+        "each subnet bumps its network's revision"
+    );
 }
 
 #[tokio::test]
@@ -38,31 +61,93 @@ async fn gateway_pools_dns_and_routes() {
         .await;
     assert_eq!(s["gateway_ip"], json!(null));
     assert_eq!(s["dns_nameservers"], json!(["8.8.8.8", "1.1.1.1"]));
-    assert_eq!(s["host_routes"], json!([{"destination": "10.9.0.0/16", "nexthop": "192.168.1.254"}]));
+    assert_eq!(
+        s["host_routes"],
+        json!([{"destination": "10.9.0.0/16", "nexthop": "192.168.1.254"}])
+    );
     let net2 = api.network("alice", json!({})).await;
     let cases = [
-        (json!({"gateway_ip": "10.0.0.5", "allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.9"}]}), StatusCode::CONFLICT, "GatewayConflictWithAllocationPools"),
-        (json!({"allocation_pools": [{"start": "10.0.0.2", "end": "10.0.1.9"}]}), StatusCode::BAD_REQUEST, "OutOfBoundsAllocationPool"),
-        (json!({"allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.9"}, {"start": "10.0.0.5", "end": "10.0.0.20"}]}), StatusCode::CONFLICT, "OverlappingAllocationPools"),
-        (json!({"gateway_ip": "10.0.0.0"}), StatusCode::BAD_REQUEST, "InvalidInput"),
-        (json!({"dns_nameservers": ["1.1.1.1", "1.1.1.1"]}), StatusCode::BAD_REQUEST, "HTTPBadRequest"),
-        (json!({"dns_nameservers": ["1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5", "1.1.1.6"]}), StatusCode::BAD_REQUEST, "DNSNameServersExhausted"),
-        (json!({"ip_version": 6}), StatusCode::BAD_REQUEST, "InvalidInput"),
-        (json!({"ipv6_ra_mode": "slaac"}), StatusCode::BAD_REQUEST, "InvalidInput"),
-        (json!({"ip_version": 5}), StatusCode::BAD_REQUEST, "HTTPBadRequest"),
-        (json!({"cidr": "10.0.0.0"}), StatusCode::BAD_REQUEST, "HTTPBadRequest"),
-        (json!({"cidr": "0.0.0.0/0", "enable_dhcp": false}), StatusCode::BAD_REQUEST, "InvalidInput"),
+        (
+            json!({"gateway_ip": "10.0.0.5", "allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.9"}]}),
+            StatusCode::CONFLICT,
+            "GatewayConflictWithAllocationPools",
+        ),
+        (
+            json!({"allocation_pools": [{"start": "10.0.0.2", "end": "10.0.1.9"}]}),
+            StatusCode::BAD_REQUEST,
+            "OutOfBoundsAllocationPool",
+        ),
+        (
+            json!({"allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.9"}, {"start": "10.0.0.5", "end": "10.0.0.20"}]}),
+            StatusCode::CONFLICT,
+            "OverlappingAllocationPools",
+        ),
+        (
+            json!({"gateway_ip": "10.0.0.0"}),
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+        ),
+        (
+            json!({"dns_nameservers": ["1.1.1.1", "1.1.1.1"]}),
+            StatusCode::BAD_REQUEST,
+            "HTTPBadRequest",
+        ),
+        (
+            json!({"dns_nameservers": ["1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5", "1.1.1.6"]}),
+            StatusCode::BAD_REQUEST,
+            "DNSNameServersExhausted",
+        ),
+        (
+            json!({"ip_version": 6}),
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+        ),
+        (
+            json!({"ipv6_ra_mode": "slaac"}),
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+        ),
+        (
+            json!({"ip_version": 5}),
+            StatusCode::BAD_REQUEST,
+            "HTTPBadRequest",
+        ),
+        (
+            json!({"cidr": "10.0.0.0"}),
+            StatusCode::BAD_REQUEST,
+            "HTTPBadRequest",
+        ),
+        (
+            json!({"cidr": "0.0.0.0/0", "enable_dhcp": false}),
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+        ),
     ];
     for (extra, status, kind) in cases {
         let mut body = json!({"network_id": net2, "ip_version": 4, "cidr": "10.0.0.0/24"});
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
-        let r = api.post("alice", "/v2.0/subnets", json!({"subnet": body})).await;
-        assert_eq!((r.status, r.kind()), (status, kind), "{extra}: {}", r.message());
+        let r = api
+            .post("alice", "/v2.0/subnets", json!({"subnet": body}))
+            .await;
+        assert_eq!(
+            (r.status, r.kind()),
+            (status, kind),
+            "{extra}: {}",
+            r.message()
+        );
     }
-    let n = api.get("alice", &format!("/v2.0/networks/{net2}")).await.body["network"].clone();
-    assert_eq!(n["subnets"], json!([]), "failed creates leave nothing behind");
+    let n = api
+        .get("alice", &format!("/v2.0/networks/{net2}"))
+        .await
+        .body["network"]
+        .clone();
+    assert_eq!(
+        n["subnets"],
+        json!([]),
+        "failed creates leave nothing behind"
+    );
 }
 
 #[tokio::test]
@@ -71,22 +156,60 @@ async fn overlap_within_a_network_only() {
     let a = api.network("alice", json!({})).await;
     let b = api.network("alice", json!({})).await;
     api.subnet("alice", &a, "10.0.0.0/24", json!({})).await;
-    let r = api.post("alice", "/v2.0/subnets", json!({"subnet": {"network_id": a, "ip_version": 4, "cidr": "10.0.0.128/25"}})).await;
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnet": {"network_id": a, "ip_version": 4, "cidr": "10.0.0.128/25"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.message().contains("overlaps with another subnet"), "{}", r.message());
+    assert!(
+        r.message().contains("overlaps with another subnet"),
+        "{}",
+        r.message()
+    );
     api.subnet("alice", &b, "10.0.0.0/24", json!({})).await;
 }
 
 #[tokio::test]
 async fn required_attributes_and_missing_network() {
     let api = Api::start();
-    let r = api.post("alice", "/v2.0/subnets", json!({"subnet": {"ip_version": 4, "cidr": "10.0.0.0/24"}})).await;
-    assert_eq!(r.message(), "Failed to parse request. Required attribute 'network_id' not specified");
-    let r = api.post("alice", "/v2.0/subnets", json!({"subnet": {"network_id": "nope", "ip_version": 4, "cidr": "10.0.0.0/24"}})).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::NOT_FOUND, "NetworkNotFound"));
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnet": {"ip_version": 4, "cidr": "10.0.0.0/24"}}),
+        )
+        .await;
+    assert_eq!(
+        r.message(),
+        "Failed to parse request. Required attribute 'network_id' not specified"
+    );
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnet": {"network_id": "nope", "ip_version": 4, "cidr": "10.0.0.0/24"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::NOT_FOUND, "NetworkNotFound")
+    );
     let bobs = api.network("bob", json!({})).await;
-    let r = api.post("alice", "/v2.0/subnets", json!({"subnet": {"network_id": bobs, "ip_version": 4, "cidr": "10.0.0.0/24"}})).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "another project's network is invisible");
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnet": {"network_id": bobs, "ip_version": 4, "cidr": "10.0.0.0/24"}}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another project's network is invisible"
+    );
 }
 
 #[tokio::test]
@@ -95,17 +218,32 @@ async fn update_rules() {
     let net = api.network("alice", json!({})).await;
     let s = api.subnet("alice", &net, "10.0.0.0/24", json!({})).await;
     let path = format!("/v2.0/subnets/{}", s["id"].as_str().unwrap_or_default());
-    let r = api.put("alice", &path, json!({"subnet": {"cidr": "10.1.0.0/24"}})).await;
+    let r = api
+        .put("alice", &path, json!({"subnet": {"cidr": "10.1.0.0/24"}}))
+        .await;
     assert_eq!(r.message(), "Cannot update read-only attribute cidr");
     let r = api.put("alice", &path, json!({"subnet": {"name": "s", "dns_nameservers": ["9.9.9.9"], "gateway_ip": "10.0.0.254", "allocation_pools": [{"start": "10.0.0.10", "end": "10.0.0.100"}]}})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["subnet"]["gateway_ip"], "10.0.0.254");
     assert_eq!(r.body["subnet"]["revision_number"], 2);
-    let r = api.put("alice", &path, json!({"subnet": {"gateway_ip": "10.0.0.50"}})).await;
-    assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "GatewayConflictWithAllocationPools"));
+    let r = api
+        .put(
+            "alice",
+            &path,
+            json!({"subnet": {"gateway_ip": "10.0.0.50"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "GatewayConflictWithAllocationPools")
+    );
     // New pools apply to the next allocation.
     let p = api.port("alice", &net, json!({})).await;
-    let ip: std::net::Ipv4Addr = p["fixed_ips"][0]["ip_address"].as_str().unwrap_or_default().parse().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+    let ip: std::net::Ipv4Addr = p["fixed_ips"][0]["ip_address"]
+        .as_str()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
     assert!((10..=100).contains(&ip.octets()[3]), "{ip}");
 }
 
@@ -114,15 +252,43 @@ async fn delete_in_use_and_auto_address_subnets() {
     let api = Api::start();
     let net = api.network("alice", json!({})).await;
     let v4 = api.subnet("alice", &net, "10.0.0.0/24", json!({})).await;
-    let v6 = api.subnet("alice", &net, "2001:db8::/64", json!({"ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"})).await;
+    let v6 = api
+        .subnet(
+            "alice",
+            &net,
+            "2001:db8::/64",
+            json!({"ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"}),
+        )
+        .await;
     let port = api.port("alice", &net, json!({})).await;
     assert_eq!(port["fixed_ips"].as_array().map(Vec::len), Some(2));
-    let r = api.delete("alice", &format!("/v2.0/subnets/{}", v4["id"].as_str().unwrap_or_default())).await;
+    let r = api
+        .delete(
+            "alice",
+            &format!("/v2.0/subnets/{}", v4["id"].as_str().unwrap_or_default()),
+        )
+        .await;
     assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "SubnetInUse"));
-    assert!(r.message().ends_with("One or more ports have an IP allocation from this subnet."));
+    assert!(
+        r.message()
+            .ends_with("One or more ports have an IP allocation from this subnet.")
+    );
     // A SLAAC subnet goes, and its addresses leave the ports.
-    let r = api.delete("alice", &format!("/v2.0/subnets/{}", v6["id"].as_str().unwrap_or_default())).await;
+    let r = api
+        .delete(
+            "alice",
+            &format!("/v2.0/subnets/{}", v6["id"].as_str().unwrap_or_default()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let p = api.get("alice", &format!("/v2.0/ports/{}", port["id"].as_str().unwrap_or_default())).await;
-    assert_eq!(p.body["port"]["fixed_ips"].as_array().map(Vec::len), Some(1));
+    let p = api
+        .get(
+            "alice",
+            &format!("/v2.0/ports/{}", port["id"].as_str().unwrap_or_default()),
+        )
+        .await;
+    assert_eq!(
+        p.body["port"]["fixed_ips"].as_array().map(Vec::len),
+        Some(1)
+    );
 }

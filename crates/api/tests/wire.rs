@@ -11,20 +11,36 @@ async fn root_answers_without_a_token() {
     let api = Api::start();
     let r = api.raw(Method::GET, "/", None, None, &[]).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.body, json!({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": "http://neutrino.test/v2.0/"}]}]}));
-    assert!(r.headers.get("x-openstack-request-id").is_some_and(|v| v.to_str().unwrap_or("").starts_with("req-")));
+    assert_eq!(
+        r.body,
+        json!({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": "http://neutrino.test/v2.0/"}]}]})
+    );
+    assert!(
+        r.headers
+            .get("x-openstack-request-id")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("req-"))
+    );
 }
 
 #[tokio::test]
 async fn api_needs_a_valid_token() {
     let api = Api::start();
     for token in [None, Some("garbage")] {
-        let headers: Vec<(&str, &str)> = token.map(|t| vec![("x-auth-token", t)]).unwrap_or_default();
-        let r = api.raw(Method::GET, "/v2.0/networks", None, None, &headers).await;
+        let headers: Vec<(&str, &str)> =
+            token.map(|t| vec![("x-auth-token", t)]).unwrap_or_default();
+        let r = api
+            .raw(Method::GET, "/v2.0/networks", None, None, &headers)
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(r.headers["www-authenticate"], "Keystone uri=\"http://neutrino.test/v3\"");
+        assert_eq!(
+            r.headers["www-authenticate"],
+            "Keystone uri=\"http://neutrino.test/v3\""
+        );
     }
-    assert_eq!(api.get("alice", "/v2.0/networks").await.status, StatusCode::OK);
+    assert_eq!(
+        api.get("alice", "/v2.0/networks").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -42,16 +58,25 @@ async fn v2_root_lists_resources_and_json_suffix_works() {
 async fn extensions_are_listed_and_shown() {
     let api = Api::start();
     let list = api.get("alice", "/v2.0/extensions").await;
-    let exts = list.body["extensions"].as_array().cloned().unwrap_or_default();
+    let exts = list.body["extensions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(exts.iter().any(|e| e["alias"] == "standard-attr-tag"));
-    assert!(!exts.iter().any(|e| e["alias"] == "router"), "routers are not implemented yet");
+    assert!(
+        !exts.iter().any(|e| e["alias"] == "router"),
+        "routers are not implemented yet"
+    );
     let one = api.get("alice", "/v2.0/extensions/pagination").await;
     assert_eq!(one.status, StatusCode::OK);
     let listed = exts.iter().find(|e| e["alias"] == "pagination").cloned();
     assert_eq!(Some(one.body["extension"].clone()), listed);
     let missing = api.get("alice", "/v2.0/extensions/nope").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert_eq!(missing.message(), "Extension with alias nope does not exist");
+    assert_eq!(
+        missing.message(),
+        "Extension with alias nope does not exist"
+    );
 }
 
 #[tokio::test]
@@ -64,25 +89,59 @@ async fn malformed_bodies_are_400_and_change_nothing() {
         ("{\"net\": {}}", "Unable to find 'network' in request body"),
         ("{\"network\": 5}", "Object 'network' contains invalid data"),
         ("{\"networks\": []}", "Resources required"),
-        ("{\"network\": {\"foo\": 1, \"bar\": 2}}", "Unrecognized attribute(s) 'bar, foo'"),
-        ("{\"network\": {\"id\": \"x\"}}", "Attribute 'id' not allowed in POST"),
-        ("{\"network\": {\"admin_state_up\": \"maybe\"}}", "Invalid input for admin_state_up. Reason: 'maybe' cannot be converted to boolean."),
-        ("{\"network\": {\"name\": 5}}", "Invalid input for name. Reason: '5' is not a valid string."),
+        (
+            "{\"network\": {\"foo\": 1, \"bar\": 2}}",
+            "Unrecognized attribute(s) 'bar, foo'",
+        ),
+        (
+            "{\"network\": {\"id\": \"x\"}}",
+            "Attribute 'id' not allowed in POST",
+        ),
+        (
+            "{\"network\": {\"admin_state_up\": \"maybe\"}}",
+            "Invalid input for admin_state_up. Reason: 'maybe' cannot be converted to boolean.",
+        ),
+        (
+            "{\"network\": {\"name\": 5}}",
+            "Invalid input for name. Reason: '5' is not a valid string.",
+        ),
     ];
     for (body, message) in cases {
-        let r = api.raw(Method::POST, "/v2.0/networks", Some("alice"), Some(body), &[]).await;
+        let r = api
+            .raw(
+                Method::POST,
+                "/v2.0/networks",
+                Some("alice"),
+                Some(body),
+                &[],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(r.message(), *message, "{body}");
         assert_eq!(r.body["NeutronError"]["detail"], "");
     }
-    assert_eq!(api.get("alice", "/v2.0/networks").await.body["networks"], json!([]));
+    assert_eq!(
+        api.get("alice", "/v2.0/networks").await.body["networks"],
+        json!([])
+    );
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let api = Api::start();
-    let big = format!("{{\"network\": {{\"name\": \"{}\"}}}}", "x".repeat(5 * 1024 * 1024));
-    let r = api.raw(Method::POST, "/v2.0/networks", Some("alice"), Some(&big), &[]).await;
+    let big = format!(
+        "{{\"network\": {{\"name\": \"{}\"}}}}",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    let r = api
+        .raw(
+            Method::POST,
+            "/v2.0/networks",
+            Some("alice"),
+            Some(&big),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.kind(), "HTTPRequestEntityTooLarge");
 }
@@ -91,27 +150,57 @@ async fn oversized_bodies_are_refused() {
 async fn delete_with_a_body_and_unknown_paths() {
     let api = Api::start();
     let id = api.network("alice", json!({})).await;
-    let r = api.raw(Method::DELETE, &format!("/v2.0/networks/{id}"), Some("alice"), Some("{}"), &[]).await;
+    let r = api
+        .raw(
+            Method::DELETE,
+            &format!("/v2.0/networks/{id}"),
+            Some("alice"),
+            Some("{}"),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.message(), "Request body is not supported in DELETE.");
     let r = api.get("alice", "/v2.0/widgets").await;
-    assert_eq!((r.status, r.kind()), (StatusCode::NOT_FOUND, "HTTPNotFound"));
-    let r = api.raw(Method::PATCH, "/v2.0/networks", Some("alice"), None, &[]).await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::NOT_FOUND, "HTTPNotFound")
+    );
+    let r = api
+        .raw(Method::PATCH, "/v2.0/networks", Some("alice"), None, &[])
+        .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]
 async fn bulk_create_is_atomic() {
     let api = Api::start();
-    let ok = api.post("alice", "/v2.0/networks", json!({"networks": [{"name": "a"}, {"network": {"name": "b"}}]})).await;
+    let ok = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"networks": [{"name": "a"}, {"network": {"name": "b"}}]}),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::CREATED);
     assert_eq!(ok.body["networks"].as_array().map(Vec::len), Some(2));
-    let bad = api.post("alice", "/v2.0/networks", json!({"networks": [{"name": "c"}, {"name": "d", "mtu": "x"}]})).await;
+    let bad = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"networks": [{"name": "c"}, {"name": "d", "mtu": "x"}]}),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let names: Vec<String> = api.get("alice", "/v2.0/networks?sort_key=name").await.body["networks"]
-        .as_array()
-        .map(|a| a.iter().map(|n| n["name"].as_str().unwrap_or_default().to_string()).collect())
-        .unwrap_or_default();
+    let names: Vec<String> =
+        api.get("alice", "/v2.0/networks?sort_key=name").await.body["networks"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|n| n["name"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
     assert_eq!(names, ["a", "b"]);
 }
 
@@ -120,18 +209,47 @@ async fn if_match_revision_number() {
     let api = Api::start();
     let id = api.network("alice", json!({"name": "r"})).await;
     let path = format!("/v2.0/networks/{id}");
-    let rev = api.get("alice", &path).await.body["network"]["revision_number"].as_u64().unwrap_or(0);
+    let rev = api.get("alice", &path).await.body["network"]["revision_number"]
+        .as_u64()
+        .unwrap_or(0);
     let body = json!({"network": {"name": "r2"}}).to_string();
     let wrong = format!("revision_number={}", rev + 5);
-    let r = api.raw(Method::PUT, &path, Some("alice"), Some(&body), &[("if-match", &wrong)]).await;
+    let r = api
+        .raw(
+            Method::PUT,
+            &path,
+            Some("alice"),
+            Some(&body),
+            &[("if-match", &wrong)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(r.kind(), "RevisionNumberConstraintFailed");
-    assert_eq!(r.message(), format!("Constrained to {}, but current revision is {rev}", rev + 5));
+    assert_eq!(
+        r.message(),
+        format!("Constrained to {}, but current revision is {rev}", rev + 5)
+    );
     let right = format!("revision_number={rev}");
-    let r = api.raw(Method::PUT, &path, Some("alice"), Some(&body), &[("if-match", &right)]).await;
+    let r = api
+        .raw(
+            Method::PUT,
+            &path,
+            Some("alice"),
+            Some(&body),
+            &[("if-match", &right)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["network"]["revision_number"].as_u64(), Some(rev + 1));
-    let r = api.raw(Method::DELETE, &path, Some("alice"), None, &[("if-match", &right)]).await;
+    let r = api
+        .raw(
+            Method::DELETE,
+            &path,
+            Some("alice"),
+            None,
+            &[("if-match", &right)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
 }
 
@@ -139,11 +257,35 @@ async fn if_match_revision_number() {
 async fn project_id_and_tenant_id_rules() {
     let api = Api::start();
     let p1 = api.project("alice");
-    let r = api.post("alice", "/v2.0/networks", json!({"network": {"project_id": p1, "tenant_id": "other"}})).await;
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"network": {"project_id": p1, "tenant_id": "other"}}),
+        )
+        .await;
     assert_eq!(r.message(), "'project_id' and 'tenant_id' do not match");
-    let r = api.post("alice", "/v2.0/networks", json!({"network": {"tenant_id": "other"}})).await;
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"network": {"tenant_id": "other"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api.post("admin", "/v2.0/networks", json!({"network": {"tenant_id": p1}})).await;
+    let r = api
+        .post(
+            "admin",
+            "/v2.0/networks",
+            json!({"network": {"tenant_id": p1}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    assert_eq!((r.body["network"]["project_id"].as_str(), r.body["network"]["tenant_id"].as_str()), (Some(p1.as_str()), Some(p1.as_str())));
+    assert_eq!(
+        (
+            r.body["network"]["project_id"].as_str(),
+            r.body["network"]["tenant_id"].as_str()
+        ),
+        (Some(p1.as_str()), Some(p1.as_str()))
+    );
 }

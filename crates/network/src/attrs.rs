@@ -17,11 +17,21 @@ pub struct Attr {
 }
 
 pub const fn attr(name: &'static str, post: bool, put: bool) -> Attr {
-    Attr { name, post, put, required: false }
+    Attr {
+        name,
+        post,
+        put,
+        required: false,
+    }
 }
 
 pub const fn required(name: &'static str) -> Attr {
-    Attr { name, post: true, put: false, required: true }
+    Attr {
+        name,
+        post: true,
+        put: false,
+        required: true,
+    }
 }
 
 /// Create or update.
@@ -41,13 +51,19 @@ pub fn check_attributes(body: &Map<String, Value>, attrs: &[Attr], op: Op) -> Re
         .collect();
     if !unknown.is_empty() {
         unknown.sort_unstable();
-        return Err(Error::bad_request(format!("Unrecognized attribute(s) '{}'", unknown.join(", "))));
+        return Err(Error::bad_request(format!(
+            "Unrecognized attribute(s) '{}'",
+            unknown.join(", ")
+        )));
     }
     for a in attrs {
         let present = body.contains_key(a.name);
         match op {
             Op::Create if present && !a.post => {
-                return Err(Error::bad_request(format!("Attribute '{}' not allowed in POST", a.name)));
+                return Err(Error::bad_request(format!(
+                    "Attribute '{}' not allowed in POST",
+                    a.name
+                )));
             }
             Op::Create if a.required && !present => {
                 return Err(Error::bad_request(format!(
@@ -56,7 +72,10 @@ pub fn check_attributes(body: &Map<String, Value>, attrs: &[Attr], op: Op) -> Re
                 )));
             }
             Op::Update if present && !a.put => {
-                return Err(Error::bad_request(format!("Cannot update read-only attribute {}", a.name)));
+                return Err(Error::bad_request(format!(
+                    "Cannot update read-only attribute {}",
+                    a.name
+                )));
             }
             _ => {}
         }
@@ -71,12 +90,17 @@ pub fn owner(body: &Map<String, Value>, caller: &Caller) -> Result<String> {
         match body.get(k) {
             None => Ok(None),
             Some(Value::String(s)) if s.len() <= 255 => Ok(Some(s.clone())),
-            Some(v) => Err(Error::invalid_attr(k, format!("'{}' is not a valid string", show(v)))),
+            Some(v) => Err(Error::invalid_attr(
+                k,
+                format!("'{}' is not a valid string", show(v)),
+            )),
         }
     };
     let project = match (read("project_id")?, read("tenant_id")?) {
         (Some(p), Some(t)) if p != t => {
-            return Err(Error::bad_request("'project_id' and 'tenant_id' do not match"));
+            return Err(Error::bad_request(
+                "'project_id' and 'tenant_id' do not match",
+            ));
         }
         (Some(p), _) | (None, Some(p)) => p,
         (None, None) => return Ok(caller.project_id.clone()),
@@ -117,10 +141,14 @@ impl Body<'_> {
         match self.0.get(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
-            Some(Value::String(s)) => {
-                Err(Error::invalid_attr(name, format!("'{s}' exceeds maximum length of {max}")))
-            }
-            Some(v) => Err(Error::invalid_attr(name, format!("'{}' is not a valid string", show(v)))),
+            Some(Value::String(s)) => Err(Error::invalid_attr(
+                name,
+                format!("'{s}' exceeds maximum length of {max}"),
+            )),
+            Some(v) => Err(Error::invalid_attr(
+                name,
+                format!("'{}' is not a valid string", show(v)),
+            )),
         }
     }
 
@@ -130,7 +158,10 @@ impl Body<'_> {
         if let Some(s) = &s
             && (s.chars().any(char::is_control) || s.trim() != s)
         {
-            return Err(Error::invalid_attr(name, format!("'{s}' is not a valid string")));
+            return Err(Error::invalid_attr(
+                name,
+                format!("'{s}' is not a valid string"),
+            ));
         }
         Ok(s)
     }
@@ -139,9 +170,12 @@ impl Body<'_> {
     pub fn bool(&self, name: &str) -> Result<Option<bool>> {
         match self.0.get(name) {
             None => Ok(None),
-            Some(v) => to_bool(v)
-                .map(Some)
-                .ok_or_else(|| Error::invalid_attr(name, format!("'{}' cannot be converted to boolean", show(v)))),
+            Some(v) => to_bool(v).map(Some).ok_or_else(|| {
+                Error::invalid_attr(
+                    name,
+                    format!("'{}' cannot be converted to boolean", show(v)),
+                )
+            }),
         }
     }
 
@@ -152,7 +186,12 @@ impl Body<'_> {
             Some(v) => to_int(v)
                 .filter(|n| *n >= 0)
                 .map(|n| Some(n as u64))
-                .ok_or_else(|| Error::invalid_attr(name, format!("'{}' is not a non-negative integer", show(v)))),
+                .ok_or_else(|| {
+                    Error::invalid_attr(
+                        name,
+                        format!("'{}' is not a non-negative integer", show(v)),
+                    )
+                }),
         }
     }
 
@@ -165,11 +204,17 @@ impl Body<'_> {
                 .iter()
                 .map(|v| match v {
                     Value::String(s) => Ok(s.clone()),
-                    other => Err(Error::invalid_attr(name, format!("'{}' is not a valid string", show(other)))),
+                    other => Err(Error::invalid_attr(
+                        name,
+                        format!("'{}' is not a valid string", show(other)),
+                    )),
                 })
                 .collect::<Result<Vec<_>>>()
                 .map(Some),
-            Some(v) => Err(Error::invalid_attr(name, format!("'{}' is not a list", show(v)))),
+            Some(v) => Err(Error::invalid_attr(
+                name,
+                format!("'{}' is not a list", show(v)),
+            )),
         }
     }
 
@@ -182,11 +227,17 @@ impl Body<'_> {
                 .iter()
                 .map(|v| match v {
                     Value::Object(m) => Ok(m),
-                    other => Err(Error::invalid_attr(name, format!("'{}' is not a dictionary", show(other)))),
+                    other => Err(Error::invalid_attr(
+                        name,
+                        format!("'{}' is not a dictionary", show(other)),
+                    )),
                 })
                 .collect::<Result<Vec<_>>>()
                 .map(Some),
-            Some(v) => Err(Error::invalid_attr(name, format!("'{}' is not a list", show(v)))),
+            Some(v) => Err(Error::invalid_attr(
+                name,
+                format!("'{}' is not a list", show(v)),
+            )),
         }
     }
 }
@@ -224,7 +275,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ATTRS: &[Attr] = &[attr("id", false, false), attr("name", true, true), required("network_id")];
+    const ATTRS: &[Attr] = &[
+        attr("id", false, false),
+        attr("name", true, true),
+        required("network_id"),
+    ];
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
@@ -234,10 +289,18 @@ mod tests {
     fn attribute_presence_rules() {
         let e = check_attributes(&map(json!({"foo": 1, "bar": 2})), ATTRS, Op::Create).unwrap_err();
         assert_eq!(e.message, "Unrecognized attribute(s) 'bar, foo'");
-        let e = check_attributes(&map(json!({"id": "x", "network_id": "n"})), ATTRS, Op::Create).unwrap_err();
+        let e = check_attributes(
+            &map(json!({"id": "x", "network_id": "n"})),
+            ATTRS,
+            Op::Create,
+        )
+        .unwrap_err();
         assert_eq!(e.message, "Attribute 'id' not allowed in POST");
         let e = check_attributes(&map(json!({"name": "x"})), ATTRS, Op::Create).unwrap_err();
-        assert_eq!(e.message, "Failed to parse request. Required attribute 'network_id' not specified");
+        assert_eq!(
+            e.message,
+            "Failed to parse request. Required attribute 'network_id' not specified"
+        );
         let e = check_attributes(&map(json!({"network_id": "n"})), ATTRS, Op::Update).unwrap_err();
         assert_eq!(e.message, "Cannot update read-only attribute network_id");
         assert!(check_attributes(&map(json!({"name": "x"})), ATTRS, Op::Update).is_ok());
@@ -245,7 +308,12 @@ mod tests {
 
     #[test]
     fn booleans_convert_like_upstream() {
-        for (v, b) in [(json!(true), true), (json!("True"), true), (json!("0"), false), (json!(1), true)] {
+        for (v, b) in [
+            (json!(true), true),
+            (json!("True"), true),
+            (json!("0"), false),
+            (json!(1), true),
+        ] {
             assert_eq!(to_bool(&v), Some(b));
         }
         assert_eq!(to_bool(&json!("yes")), None);

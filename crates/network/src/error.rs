@@ -17,8 +17,16 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(status: u16, kind: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Error { status, kind: kind.into(), message: message.into() }
+    pub fn new(
+        status: u16,
+        kind: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error {
+            status,
+            kind: kind.into(),
+            message: message.into(),
+        }
     }
 
     /// A 400 raised as a bare webob exception upstream (request-body and query errors).
@@ -33,7 +41,11 @@ impl Error {
 
     /// neutron_lib's `InvalidInput`.
     pub fn invalid_input(detail: impl std::fmt::Display) -> Self {
-        Error::new(400, "InvalidInput", format!("Invalid input for operation: {detail}."))
+        Error::new(
+            400,
+            "InvalidInput",
+            format!("Invalid input for operation: {detail}."),
+        )
     }
 
     pub fn not_found(kind: &'static str, message: impl Into<String>) -> Self {
@@ -46,11 +58,18 @@ impl Error {
 
     /// oslo.policy's denial.
     pub fn policy(rule: &str) -> Self {
-        Error::new(403, "PolicyNotAuthorized", format!("{rule} is disallowed by policy"))
+        Error::new(
+            403,
+            "PolicyNotAuthorized",
+            format!("{rule} is disallowed by policy"),
+        )
     }
 
     pub fn network_not_found(id: &str) -> Self {
-        Error::not_found("NetworkNotFound", format!("Network {id} could not be found."))
+        Error::not_found(
+            "NetworkNotFound",
+            format!("Network {id} could not be found."),
+        )
     }
 
     pub fn subnet_not_found(id: &str) -> Self {
@@ -68,7 +87,11 @@ impl Error {
     }
 
     pub fn internal() -> Self {
-        Error::new(500, "HTTPInternalServerError", "Request Failed: internal server error while processing your request.")
+        Error::new(
+            500,
+            "HTTPInternalServerError",
+            "Request Failed: internal server error while processing your request.",
+        )
     }
 }
 
@@ -76,9 +99,11 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::WriterGone => {
-                Error::new(503, "ServiceUnavailable", "The database is not available, try again later.")
-            }
+            StoreError::WriterGone => Error::new(
+                503,
+                "ServiceUnavailable",
+                "The database is not available, try again later.",
+            ),
             _ => Error::internal(),
         }
     }

@@ -33,7 +33,10 @@ impl Networking {
     /// The service over `store`; fails if the config's segment ranges are malformed.
     pub fn new(store: Store, cfg: NetworkConfig) -> Result<Networking> {
         segments::check_config(&cfg)?;
-        Ok(Networking { store, cfg: Arc::new(cfg) })
+        Ok(Networking {
+            store,
+            cfg: Arc::new(cfg),
+        })
     }
 
     pub fn config(&self) -> &NetworkConfig {

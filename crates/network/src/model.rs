@@ -23,7 +23,13 @@ pub struct Standard {
 impl Standard {
     pub fn new(description: String, tags: Vec<String>) -> Standard {
         let now = crate::time::now();
-        Standard { description, tags, created_at: now.clone(), updated_at: now, revision_number: 1 }
+        Standard {
+            description,
+            tags,
+            created_at: now.clone(),
+            updated_at: now,
+            revision_number: 1,
+        }
     }
 
     /// Records a change: a new revision and update time.

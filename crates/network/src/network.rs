@@ -32,12 +32,20 @@ const ATTRS: &[Attr] = &[
 ];
 
 /// Attributes only an admin may set, with the policy rule named in the denial.
-const ADMIN_ATTRS: &[&str] =
-    &["shared", "router:external", "provider:network_type", "provider:physical_network", "provider:segmentation_id"];
+const ADMIN_ATTRS: &[&str] = &[
+    "shared",
+    "router:external",
+    "provider:network_type",
+    "provider:physical_network",
+    "provider:segmentation_id",
+];
 
 /// Ports that go away with their network instead of keeping it in use.
 pub(crate) fn is_network_service_port(device_owner: &str) -> bool {
-    matches!(device_owner, "network:dhcp" | "network:distributed" | "network:floatingip_agent_gateway")
+    matches!(
+        device_owner,
+        "network:dhcp" | "network:distributed" | "network:floatingip_agent_gateway"
+    )
 }
 
 fn check_admin_attrs(body: &Map<String, Value>, caller: &Caller, action: &str) -> Result<()> {
@@ -45,7 +53,9 @@ fn check_admin_attrs(body: &Map<String, Value>, caller: &Caller, action: &str) -
         return Ok(());
     }
     match ADMIN_ATTRS.iter().find(|a| body.contains_key(**a)) {
-        Some(a) => Err(Error::policy(&format!("(rule:{action}_network and rule:{action}_network:{a})"))),
+        Some(a) => Err(Error::policy(&format!(
+            "(rule:{action}_network and rule:{action}_network:{a})"
+        ))),
         None => Ok(()),
     }
 }
@@ -54,28 +64,43 @@ fn provider_request(b: &Body) -> Result<ProviderRequest> {
     let seg = match b.get("provider:segmentation_id") {
         None | Some(Value::Null) => None,
         Some(v) => Some(attrs::to_int(v).ok_or_else(|| {
-            Error::invalid_attr("provider:segmentation_id", format!("'{}' is not an integer", attrs::show(v)))
+            Error::invalid_attr(
+                "provider:segmentation_id",
+                format!("'{}' is not an integer", attrs::show(v)),
+            )
         })?),
     };
     Ok(ProviderRequest {
-        network_type: b.string("provider:network_type", 255)?.filter(|s| !s.is_empty()),
-        physical_network: b.string("provider:physical_network", 64)?.filter(|s| !s.is_empty()),
+        network_type: b
+            .string("provider:network_type", 255)?
+            .filter(|s| !s.is_empty()),
+        physical_network: b
+            .string("provider:physical_network", 64)?
+            .filter(|s| !s.is_empty()),
         segmentation_id: seg,
     })
 }
 
 /// A DNS domain: a fully qualified name ending with a dot, or empty.
 pub(crate) fn dns_domain(b: &Body, name: &str) -> Result<Option<String>> {
-    let Some(d) = b.string(name, 255)? else { return Ok(None) };
+    let Some(d) = b.string(name, 255)? else {
+        return Ok(None);
+    };
     if d.is_empty() {
         return Ok(Some(d));
     }
     let labels_ok = d.trim_end_matches('.').split('.').all(|l| {
-        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
     if !labels_ok {
-        return Err(Error::invalid_attr(name, format!("'{d}' is not a valid domain name")));
+        return Err(Error::invalid_attr(
+            name,
+            format!("'{d}' is not a valid domain name"),
+        ));
     }
     Ok(Some(d))
 }
@@ -86,7 +111,12 @@ pub(crate) fn tags_on_create(b: &Body) -> Result<Vec<String>> {
     Ok(tags)
 }
 
-fn build(conn: &store::Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<String, Value>) -> Result<Network> {
+fn build(
+    conn: &store::Connection,
+    cfg: &NetworkConfig,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> Result<Network> {
     check_attributes(body, ATTRS, Op::Create)?;
     check_admin_attrs(body, caller, "create")?;
     if !caller.has_role("member") && !caller.is_admin() {
@@ -107,9 +137,14 @@ fn build(conn: &store::Connection, cfg: &NetworkConfig, caller: &Caller, body: &
         }
         Some(m) => m,
     };
-    let hints = b.string_list("availability_zone_hints")?.unwrap_or_default();
+    let hints = b
+        .string_list("availability_zone_hints")?
+        .unwrap_or_default();
     if hints.iter().map(String::len).sum::<usize>() + hints.len() > 255 {
-        return Err(Error::invalid_attr("availability_zone_hints", "Too many availability_zone_hints specified"));
+        return Err(Error::invalid_attr(
+            "availability_zone_hints",
+            "Too many availability_zone_hints specified",
+        ));
     }
     Ok(Network {
         name: b.name("name")?.unwrap_or_default(),
@@ -132,14 +167,21 @@ fn build(conn: &store::Connection, cfg: &NetworkConfig, caller: &Caller, body: &
         network_type: Some(seg.network_type),
         physical_network: (!seg.physical_network.is_empty()).then_some(seg.physical_network),
         segmentation_id: (seg.segmentation_id != 0).then_some(seg.segmentation_id),
-        std: Standard::new(b.string("description", 255)?.unwrap_or_default(), tags_on_create(&b)?),
+        std: Standard::new(
+            b.string("description", 255)?.unwrap_or_default(),
+            tags_on_create(&b)?,
+        ),
         id,
     })
 }
 
 impl Networking {
     /// Creates one network per body, atomically: all or none.
-    pub async fn create_networks(&self, caller: &Caller, bodies: Vec<Map<String, Value>>) -> Result<Vec<Value>> {
+    pub async fn create_networks(
+        &self,
+        caller: &Caller,
+        bodies: Vec<Map<String, Value>>,
+    ) -> Result<Vec<Value>> {
         let (caller, cfg) = (caller.clone(), self.cfg.clone());
         self.store
             .write(move |tx| {
@@ -147,7 +189,13 @@ impl Networking {
                 let mut out = Vec::with_capacity(bodies.len());
                 for body in &bodies {
                     let net = build(conn, &cfg, &caller, body)?;
-                    store::insert_network(conn, &net.id, &net.project_id, net.shared || net.router_external, &net.to_doc())?;
+                    store::insert_network(
+                        conn,
+                        &net.id,
+                        &net.project_id,
+                        net.shared || net.router_external,
+                        &net.to_doc(),
+                    )?;
                     segments::reserve(conn, &net.id, &segment_of(&net))?;
                     out.push(serde_json::to_value(&net).map_err(|_| Error::internal())?);
                 }
@@ -168,20 +216,35 @@ impl Networking {
             .write(move |tx| {
                 let conn = tx.conn();
                 check_attributes(&body, ATTRS, Op::Update)?;
-                let mut net: Network = load_for_change(conn, &caller, Kind::Network, &id, "rule:update_network")?;
+                let mut net: Network =
+                    load_for_change(conn, &caller, Kind::Network, &id, "rule:update_network")?;
                 check_admin_attrs(&body, &caller, "update")?;
                 check_revision(if_match, net.std.revision_number)?;
                 let b = Body(&body);
-                if ["provider:network_type", "provider:physical_network", "provider:segmentation_id"]
-                    .iter()
-                    .any(|k| b.has(k))
+                if [
+                    "provider:network_type",
+                    "provider:physical_network",
+                    "provider:segmentation_id",
+                ]
+                .iter()
+                .any(|k| b.has(k))
                 {
                     let req = provider_request(&b)?;
-                    let unchanged = req.network_type.as_ref().is_none_or(|t| Some(t) == net.network_type.as_ref())
-                        && req.physical_network.as_ref().is_none_or(|p| Some(p) == net.physical_network.as_ref())
-                        && req.segmentation_id.is_none_or(|s| Some(s) == net.segmentation_id);
+                    let unchanged = req
+                        .network_type
+                        .as_ref()
+                        .is_none_or(|t| Some(t) == net.network_type.as_ref())
+                        && req
+                            .physical_network
+                            .as_ref()
+                            .is_none_or(|p| Some(p) == net.physical_network.as_ref())
+                        && req
+                            .segmentation_id
+                            .is_none_or(|s| Some(s) == net.segmentation_id);
                     if !unchanged {
-                        return Err(Error::invalid_input("Plugin does not support updating provider attributes"));
+                        return Err(Error::invalid_input(
+                            "Plugin does not support updating provider attributes",
+                        ));
                     }
                 }
                 if let Some(name) = b.name("name")? {
@@ -222,7 +285,12 @@ impl Networking {
             .await
     }
 
-    pub async fn delete_network(&self, caller: &Caller, id: &str, if_match: Option<u64>) -> Result<()> {
+    pub async fn delete_network(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
             .write(move |tx| {
@@ -270,11 +338,18 @@ fn segment_of(net: &Network) -> store::SegmentRow {
     }
 }
 
-fn set_mtu(conn: &store::Connection, cfg: &NetworkConfig, net: &mut Network, mtu: u64) -> Result<()> {
+fn set_mtu(
+    conn: &store::Connection,
+    cfg: &NetworkConfig,
+    net: &mut Network,
+    mtu: u64,
+) -> Result<()> {
     let max = segments::mtu_for(cfg, net.network_type.as_deref().unwrap_or_default());
     let mtu = if mtu == 0 { max } else { mtu };
     if mtu > max {
-        return Err(Error::invalid_input(format!("Requested MTU is too big, maximum is {max}")));
+        return Err(Error::invalid_input(format!(
+            "Requested MTU is too big, maximum is {max}"
+        )));
     }
     for sid in &net.subnets {
         if let Some(s) = load::<Subnet>(conn, sid)?
@@ -303,12 +378,18 @@ fn check_unshare(conn: &store::Connection, net: &Network) -> Result<()> {
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .any(|p| {
             p["project_id"] != net.project_id.as_str()
-                && !p["device_owner"].as_str().unwrap_or_default().starts_with("network:")
+                && !p["device_owner"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("network:")
         });
     if foreign_subnet || foreign_port {
         return Err(Error::conflict(
             "InvalidSharedSetting",
-            format!("Unable to reconfigure sharing settings for network {}. Multiple tenants are using it.", net.id),
+            format!(
+                "Unable to reconfigure sharing settings for network {}. Multiple tenants are using it.",
+                net.id
+            ),
         ));
     }
     Ok(())

@@ -6,10 +6,14 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use neutrino_ipam::{self as ipam, FixedIpRequest, IpamError, MacAddr};
-use neutrino_store::{self as store, Connection, PortColumns, Selection, StoreError, Table, WriteTx};
+use neutrino_store::{
+    self as store, Connection, PortColumns, Selection, StoreError, Table, WriteTx,
+};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
-use crate::model::{AddressPair, DhcpOption, DnsAssignment, FixedIp, Network, Port, Resource, Standard, Subnet};
+use crate::model::{
+    AddressPair, DhcpOption, DnsAssignment, FixedIp, Network, Port, Resource, Standard, Subnet,
+};
 use crate::network::{dns_domain, tags_on_create};
 use crate::read::{Kind, Scope, check_revision, load, load_for_change};
 use crate::subnet::{FreeAddressCache, free_addresses};
@@ -58,7 +62,11 @@ const VNIC_TYPES: &[&str] = &[
 ];
 
 /// Attributes a member may set only on ports of its own networks (not on a shared one).
-const NETWORK_OWNER_ATTRS: &[&str] = &["mac_address", "port_security_enabled", "allowed_address_pairs"];
+const NETWORK_OWNER_ATTRS: &[&str] = &[
+    "mac_address",
+    "port_security_enabled",
+    "allowed_address_pairs",
+];
 
 /// How far the caller's rights on the port's network go.
 struct NetworkRights {
@@ -66,7 +74,11 @@ struct NetworkRights {
     owner: bool,
 }
 
-fn network_for_port(conn: &Connection, caller: &Caller, network_id: &str) -> Result<(Network, NetworkRights)> {
+fn network_for_port(
+    conn: &Connection,
+    caller: &Caller,
+    network_id: &str,
+) -> Result<(Network, NetworkRights)> {
     let scope = Scope::load(conn, caller)?;
     let net = match load::<Network>(conn, network_id)? {
         Some(n) => n,
@@ -79,7 +91,8 @@ fn network_for_port(conn: &Connection, caller: &Caller, network_id: &str) -> Res
     if !scope.sees(Kind::Network, &map) {
         return Err(Error::network_not_found(network_id));
     }
-    let owner = caller.is_admin() || (caller.has_role("member") && net.project_id == caller.project_id);
+    let owner =
+        caller.is_admin() || (caller.has_role("member") && net.project_id == caller.project_id);
     Ok((net, NetworkRights { owner }))
 }
 
@@ -87,30 +100,47 @@ fn network_for_port(conn: &Connection, caller: &Caller, network_id: &str) -> Res
 type FixedIpEntry = FixedIpRequest<String>;
 
 fn parse_fixed_ips(b: &Body) -> Result<Option<Vec<FixedIpEntry>>> {
-    let Some(entries) = b.object_list("fixed_ips")? else { return Ok(None) };
+    let Some(entries) = b.object_list("fixed_ips")? else {
+        return Ok(None);
+    };
     let mut out = Vec::with_capacity(entries.len());
     let mut seen: Vec<IpAddr> = Vec::new();
     for e in entries {
         if let Some(k) = e.keys().find(|k| *k != "subnet_id" && *k != "ip_address") {
-            return Err(Error::invalid_attr("fixed_ips", format!("Unrecognized attribute(s) '{k}'")));
+            return Err(Error::invalid_attr(
+                "fixed_ips",
+                format!("Unrecognized attribute(s) '{k}'"),
+            ));
         }
         let subnet_id = match e.get("subnet_id") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(v) => return Err(Error::invalid_attr("fixed_ips", format!("'{}' is not a valid UUID", attrs::show(v)))),
+            Some(v) => {
+                return Err(Error::invalid_attr(
+                    "fixed_ips",
+                    format!("'{}' is not a valid UUID", attrs::show(v)),
+                ));
+            }
         };
         let ip = match e.get("ip_address") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
-                let ip = ipam::validate_ip_address(s).map_err(|r| Error::invalid_attr("fixed_ips", r))?;
+                let ip = ipam::validate_ip_address(s)
+                    .map_err(|r| Error::invalid_attr("fixed_ips", r))?;
                 if seen.contains(&ip) {
-                    return Err(Error::invalid_attr("fixed_ips", format!("Duplicate IP address '{s}'")));
+                    return Err(Error::invalid_attr(
+                        "fixed_ips",
+                        format!("Duplicate IP address '{s}'"),
+                    ));
                 }
                 seen.push(ip);
                 Some(ip)
             }
             Some(v) => {
-                return Err(Error::invalid_attr("fixed_ips", format!("'{}' is not a valid IP address", attrs::show(v))));
+                return Err(Error::invalid_attr(
+                    "fixed_ips",
+                    format!("'{}' is not a valid IP address", attrs::show(v)),
+                ));
             }
         };
         out.push(FixedIpRequest::classify(subnet_id, ip)?);
@@ -118,8 +148,16 @@ fn parse_fixed_ips(b: &Body) -> Result<Option<Vec<FixedIpEntry>>> {
     Ok(Some(out))
 }
 
-fn parse_address_pairs(b: &Body, cfg: &NetworkConfig) -> Result<Option<Vec<(String, Option<String>)>>> {
-    let Some(entries) = b.object_list("allowed_address_pairs")? else { return Ok(None) };
+/// A requested address pair: the address and, if given, the MAC.
+type PairRequest = (String, Option<String>);
+
+/// A requested DHCP option: name, value (`None` removes it), IP version.
+type DhcpOptRequest = (String, Option<String>, u8);
+
+fn parse_address_pairs(b: &Body, cfg: &NetworkConfig) -> Result<Option<Vec<PairRequest>>> {
+    let Some(entries) = b.object_list("allowed_address_pairs")? else {
+        return Ok(None);
+    };
     if entries.len() > cfg.max_allowed_address_pair {
         return Err(Error::bad_request(format!(
             "The number of allowed address pair exceeds the maximum {}.",
@@ -127,24 +165,39 @@ fn parse_address_pairs(b: &Body, cfg: &NetworkConfig) -> Result<Option<Vec<(Stri
         ))
         .with_kind("AllowedAddressPairExhausted"));
     }
-    let mut out: Vec<(String, Option<String>)> = Vec::with_capacity(entries.len());
+    let mut out: Vec<PairRequest> = Vec::with_capacity(entries.len());
     for e in entries {
         if let Some(k) = e.keys().find(|k| *k != "ip_address" && *k != "mac_address") {
-            return Err(Error::bad_request(format!("Unrecognized attribute(s) '{k}'")));
+            return Err(Error::bad_request(format!(
+                "Unrecognized attribute(s) '{k}'"
+            )));
         }
         let ip = match e.get("ip_address") {
             Some(Value::String(s)) => {
-                ipam::validate_ip_or_subnet(s).map_err(|r| Error::invalid_attr("allowed_address_pairs", r))?;
+                ipam::validate_ip_or_subnet(s)
+                    .map_err(|r| Error::invalid_attr("allowed_address_pairs", r))?;
                 s.clone()
             }
-            _ => return Err(Error::bad_request("AllowedAddressPair must contain ip_address").with_kind("AllowedAddressPairsMissingIP")),
+            _ => {
+                return Err(
+                    Error::bad_request("AllowedAddressPair must contain ip_address")
+                        .with_kind("AllowedAddressPairsMissingIP"),
+                );
+            }
         };
         let mac = match e.get("mac_address") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => {
-                Some(ipam::validate_mac(s).map_err(|r| Error::invalid_attr("allowed_address_pairs", r))?.to_string())
+            Some(Value::String(s)) => Some(
+                ipam::validate_mac(s)
+                    .map_err(|r| Error::invalid_attr("allowed_address_pairs", r))?
+                    .to_string(),
+            ),
+            Some(v) => {
+                return Err(Error::invalid_attr(
+                    "allowed_address_pairs",
+                    format!("'{}' is not a valid MAC address", attrs::show(v)),
+                ));
             }
-            Some(v) => return Err(Error::invalid_attr("allowed_address_pairs", format!("'{}' is not a valid MAC address", attrs::show(v)))),
         };
         if out.iter().any(|(i, m)| *i == ip && *m == mac) {
             return Err(Error::bad_request("Request contains duplicate address pair: mac_address and ip_address must be unique.").with_kind("DuplicateAddressPairInRequest"));
@@ -154,23 +207,39 @@ fn parse_address_pairs(b: &Body, cfg: &NetworkConfig) -> Result<Option<Vec<(Stri
     Ok(Some(out))
 }
 
-fn resolve_pairs(pairs: Vec<(String, Option<String>)>, port_mac: &str) -> Vec<AddressPair> {
+fn resolve_pairs(pairs: Vec<PairRequest>, port_mac: &str) -> Vec<AddressPair> {
     pairs
         .into_iter()
-        .map(|(ip_address, mac)| AddressPair { ip_address, mac_address: mac.unwrap_or_else(|| port_mac.to_string()) })
+        .map(|(ip_address, mac)| AddressPair {
+            ip_address,
+            mac_address: mac.unwrap_or_else(|| port_mac.to_string()),
+        })
         .collect()
 }
 
-fn parse_dhcp_opts(b: &Body) -> Result<Option<Vec<(String, Option<String>, u8)>>> {
-    let Some(entries) = b.object_list("extra_dhcp_opts")? else { return Ok(None) };
+fn parse_dhcp_opts(b: &Body) -> Result<Option<Vec<DhcpOptRequest>>> {
+    let Some(entries) = b.object_list("extra_dhcp_opts")? else {
+        return Ok(None);
+    };
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        if let Some(k) = e.keys().find(|k| !matches!(k.as_str(), "opt_name" | "opt_value" | "ip_version")) {
-            return Err(Error::invalid_attr("extra_dhcp_opts", format!("Unrecognized attribute(s) '{k}'")));
+        if let Some(k) = e
+            .keys()
+            .find(|k| !matches!(k.as_str(), "opt_name" | "opt_value" | "ip_version"))
+        {
+            return Err(Error::invalid_attr(
+                "extra_dhcp_opts",
+                format!("Unrecognized attribute(s) '{k}'"),
+            ));
         }
         let name = match e.get("opt_name") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(Error::invalid_attr("extra_dhcp_opts", "Validation of dictionary's keys failed. Expected keys: {'opt_name'}")),
+            _ => {
+                return Err(Error::invalid_attr(
+                    "extra_dhcp_opts",
+                    "Validation of dictionary's keys failed. Expected keys: {'opt_name'}",
+                ));
+            }
         };
         let value = match e.get("opt_value") {
             None | Some(Value::Null) => None,
@@ -180,7 +249,12 @@ fn parse_dhcp_opts(b: &Body) -> Result<Option<Vec<(String, Option<String>, u8)>>
         let version = match e.get("ip_version").map(attrs::to_int) {
             None => 4,
             Some(Some(v @ (4 | 6))) => v as u8,
-            Some(_) => return Err(Error::invalid_attr("extra_dhcp_opts", "ip_version must be 4 or 6")),
+            Some(_) => {
+                return Err(Error::invalid_attr(
+                    "extra_dhcp_opts",
+                    "ip_version must be 4 or 6",
+                ));
+            }
         };
         out.push((name, value, version));
     }
@@ -188,11 +262,15 @@ fn parse_dhcp_opts(b: &Body) -> Result<Option<Vec<(String, Option<String>, u8)>>
 }
 
 /// Merges requested DHCP options into the current ones: an option with a null value is removed.
-fn merge_dhcp_opts(current: &mut Vec<DhcpOption>, requested: Vec<(String, Option<String>, u8)>) {
+fn merge_dhcp_opts(current: &mut Vec<DhcpOption>, requested: Vec<DhcpOptRequest>) {
     for (name, value, ip_version) in requested {
         current.retain(|o| !(o.opt_name == name && o.ip_version == ip_version));
         if let Some(opt_value) = value {
-            current.push(DhcpOption { opt_name: name, opt_value, ip_version });
+            current.push(DhcpOption {
+                opt_name: name,
+                opt_value,
+                ip_version,
+            });
         }
     }
 }
@@ -207,24 +285,36 @@ fn dns_assignment(port: &Port, cfg: &NetworkConfig) -> Vec<DnsAssignment> {
                 port.dns_name.clone()
             };
             let fqdn = format!("{hostname}.{}", cfg.dns_domain);
-            DnsAssignment { ip_address: f.ip_address.clone(), hostname, fqdn }
+            DnsAssignment {
+                ip_address: f.ip_address.clone(),
+                hostname,
+                fqdn,
+            }
         })
         .collect()
 }
 
 fn mac_in_use(conn: &Connection, network_id: &str, mac: &str) -> Result<bool> {
-    let sel = Selection::by("network_id", vec![network_id.to_string()]).and("mac_address", vec![mac.to_string()]);
+    let sel = Selection::by("network_id", vec![network_id.to_string()])
+        .and("mac_address", vec![mac.to_string()]);
     Ok(!store::list_docs(conn, Table::Ports, &sel)?.is_empty())
 }
 
 fn mac_in_use_error(network_id: &str, mac: &str) -> Error {
     Error::conflict(
         "MacAddressInUse",
-        format!("Unable to complete operation for network {network_id}. The mac address {mac} is in use."),
+        format!(
+            "Unable to complete operation for network {network_id}. The mac address {mac} is in use."
+        ),
     )
 }
 
-fn choose_mac(conn: &Connection, cfg: &NetworkConfig, network_id: &str, requested: Option<MacAddr>) -> Result<String> {
+fn choose_mac(
+    conn: &Connection,
+    cfg: &NetworkConfig,
+    network_id: &str,
+    requested: Option<MacAddr>,
+) -> Result<String> {
     if let Some(mac) = requested {
         let mac = mac.to_string();
         if mac_in_use(conn, network_id, &mac)? {
@@ -240,12 +330,20 @@ fn choose_mac(conn: &Connection, cfg: &NetworkConfig, network_id: &str, requeste
             return Ok(mac);
         }
     }
-    Err(Error::new(503, "MacAddressGenerationFailure", format!("Unable to generate unique mac on network {network_id}.")))
+    Err(Error::new(
+        503,
+        "MacAddressGenerationFailure",
+        format!("Unable to generate unique mac on network {network_id}."),
+    ))
 }
 
 fn base_mac(cfg: &NetworkConfig) -> [u8; 3] {
     let mut out = ipam::DEFAULT_MAC_PREFIX;
-    let parts: Vec<u8> = cfg.base_mac.split(':').filter_map(|p| u8::from_str_radix(p, 16).ok()).collect();
+    let parts: Vec<u8> = cfg
+        .base_mac
+        .split(':')
+        .filter_map(|p| u8::from_str_radix(p, 16).ok())
+        .collect();
     if parts.len() >= 3 {
         out.copy_from_slice(&parts[..3]);
     }
@@ -253,10 +351,14 @@ fn base_mac(cfg: &NetworkConfig) -> [u8; 3] {
 }
 
 fn subnets_of(conn: &Connection, network_id: &str) -> Result<Vec<Subnet>> {
-    store::list_docs(conn, Table::Subnets, &Selection::by("network_id", vec![network_id.to_string()]))?
-        .iter()
-        .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
-        .collect()
+    store::list_docs(
+        conn,
+        Table::Subnets,
+        &Selection::by("network_id", vec![network_id.to_string()]),
+    )?
+    .iter()
+    .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
+    .collect()
 }
 
 /// Reserves one address for a port: a unique row in the store, then the writer's free set.
@@ -264,7 +366,11 @@ fn take_address(tx: &mut WriteTx<'_>, subnet: &Subnet, ip: IpAddr, port_id: &str
     match store::insert_allocation(tx.conn(), &subnet.id, &ip.to_string(), port_id) {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
-            return Err(IpamError::IpAddressAlreadyAllocated { ip: ip.to_string(), subnet_id: subnet.id.clone() }.into());
+            return Err(IpamError::IpAddressAlreadyAllocated {
+                ip: ip.to_string(),
+                subnet_id: subnet.id.clone(),
+            }
+            .into());
         }
         Err(e) => return Err(e.into()),
     }
@@ -274,7 +380,10 @@ fn take_address(tx: &mut WriteTx<'_>, subnet: &Subnet, ip: IpAddr, port_id: &str
 
 fn release_address(tx: &mut WriteTx<'_>, subnet_id: &str, ip: &str) -> Result<()> {
     store::delete_allocation(tx.conn(), subnet_id, ip)?;
-    if let (Some(free), Ok(addr)) = (tx.cache::<FreeAddressCache>().get_mut(subnet_id), ip.parse::<IpAddr>()) {
+    if let (Some(free), Ok(addr)) = (
+        tx.cache::<FreeAddressCache>().get_mut(subnet_id),
+        ip.parse::<IpAddr>(),
+    ) {
         free.release(addr);
     }
     Ok(())
@@ -283,7 +392,9 @@ fn release_address(tx: &mut WriteTx<'_>, subnet_id: &str, ip: &str) -> Result<()
 /// Picks and reserves a free address of the subnet; `None` if it is full.
 fn allocate_any(tx: &mut WriteTx<'_>, subnet: &Subnet, port_id: &str) -> Result<Option<IpAddr>> {
     let mut rng = rand::rng();
-    let Some(ip) = ipam::pick_address(free_addresses(tx, subnet)?, &mut rng) else { return Ok(None) };
+    let Some(ip) = ipam::pick_address(free_addresses(tx, subnet)?, &mut rng) else {
+        return Ok(None);
+    };
     take_address(tx, subnet, ip, port_id)?;
     Ok(Some(ip))
 }
@@ -298,7 +409,9 @@ struct AddressTarget<'a> {
 
 fn auto_address(subnet: &Subnet, mac: &str) -> Result<IpAddr> {
     let mac = ipam::validate_mac(mac).map_err(|_| Error::internal())?;
-    ipam::eui64_address(&subnet.cidr, mac).map(IpAddr::V6).ok_or_else(Error::internal)
+    ipam::eui64_address(&subnet.cidr, mac)
+        .map(IpAddr::V6)
+        .ok_or_else(Error::internal)
 }
 
 /// Allocates the addresses of a new port, or of a `fixed_ips` update (`keep` are the port's
@@ -310,43 +423,62 @@ fn allocate_fixed_ips(
     request: Option<&[FixedIpEntry]>,
 ) -> Result<Vec<FixedIp>> {
     let mut out = Vec::new();
-    let router_port = ipam::is_router_port_owner(target.device_owner) && !target.device_owner.is_empty();
+    let router_port =
+        ipam::is_router_port_owner(target.device_owner) && !target.device_owner.is_empty();
     let Some(entries) = request else {
         // Nothing asked: one IPv4 address, one stateful IPv6 address, and an automatic address
         // on every SLAAC/stateless subnet.
         let mut wanted_v4 = subnets.iter().any(|s| s.ip_version == 4);
-        let mut wanted_v6 = subnets.iter().any(|s| s.ip_version == 6 && !s.ip_settings().is_auto_address());
+        let mut wanted_v6 = subnets
+            .iter()
+            .any(|s| s.ip_version == 6 && !s.ip_settings().is_auto_address());
         let (mut got_v4, mut got_v6) = (false, false);
         for s in subnets {
             if s.ip_version == 6 && s.ip_settings().is_auto_address() {
                 if !router_port {
                     let ip = auto_address(s, target.mac)?;
                     take_address(tx, s, ip, target.port_id)?;
-                    out.push(FixedIp { subnet_id: s.id.clone(), ip_address: ip.to_string() });
+                    out.push(FixedIp {
+                        subnet_id: s.id.clone(),
+                        ip_address: ip.to_string(),
+                    });
                 }
                 continue;
             }
-            let want = if s.ip_version == 4 { &mut got_v4 } else { &mut got_v6 };
+            let want = if s.ip_version == 4 {
+                &mut got_v4
+            } else {
+                &mut got_v6
+            };
             if *want {
                 continue;
             }
             if let Some(ip) = allocate_any(tx, s, target.port_id)? {
                 *want = true;
-                out.push(FixedIp { subnet_id: s.id.clone(), ip_address: ip.to_string() });
+                out.push(FixedIp {
+                    subnet_id: s.id.clone(),
+                    ip_address: ip.to_string(),
+                });
             }
         }
         wanted_v4 &= !got_v4;
         wanted_v6 &= !got_v6;
         if wanted_v4 || wanted_v6 {
-            return Err(IpamError::IpAddressGenerationFailure { net_id: target.network_id.to_string() }.into());
+            return Err(IpamError::IpAddressGenerationFailure {
+                net_id: target.network_id.to_string(),
+            }
+            .into());
         }
         return Ok(out);
     };
     for entry in entries {
         let subnet = match entry {
-            FixedIpRequest::Subnet(id) | FixedIpRequest::SubnetAddress(id, _) => subnet_by_id(tx.conn(), subnets, id, target.network_id)?,
+            FixedIpRequest::Subnet(id) | FixedIpRequest::SubnetAddress(id, _) => {
+                subnet_by_id(tx.conn(), subnets, id, target.network_id)?
+            }
             FixedIpRequest::Address(ip) => {
-                let cidrs: Vec<(&Subnet, &ipnet::IpNet)> = subnets.iter().map(|s| (s, &s.cidr)).collect();
+                let cidrs: Vec<(&Subnet, &ipnet::IpNet)> =
+                    subnets.iter().map(|s| (s, &s.cidr)).collect();
                 ipam::subnet_for_ip(cidrs, *ip, target.device_owner)?.clone()
             }
         };
@@ -354,7 +486,11 @@ fn allocate_fixed_ips(
             Some(ip) => {
                 ipam::check_ip_for_subnet(&subnet.cidr, ip, target.device_owner)?;
                 if subnet.ip_settings().is_auto_address() && !router_port {
-                    return Err(IpamError::AllocationOnAutoAddressSubnet { ip: ip.to_string(), subnet_id: subnet.id.clone() }.into());
+                    return Err(IpamError::AllocationOnAutoAddressSubnet {
+                        ip: ip.to_string(),
+                        subnet_id: subnet.id.clone(),
+                    }
+                    .into());
                 }
                 take_address(tx, &subnet, ip, target.port_id)?;
                 ip
@@ -364,15 +500,26 @@ fn allocate_fixed_ips(
                 take_address(tx, &subnet, ip, target.port_id)?;
                 ip
             }
-            None => allocate_any(tx, &subnet, target.port_id)?
-                .ok_or_else(|| Error::from(IpamError::IpAddressGenerationFailure { net_id: target.network_id.to_string() }))?,
+            None => allocate_any(tx, &subnet, target.port_id)?.ok_or_else(|| {
+                Error::from(IpamError::IpAddressGenerationFailure {
+                    net_id: target.network_id.to_string(),
+                })
+            })?,
         };
-        out.push(FixedIp { subnet_id: subnet.id.clone(), ip_address: ip.to_string() });
+        out.push(FixedIp {
+            subnet_id: subnet.id.clone(),
+            ip_address: ip.to_string(),
+        });
     }
     Ok(out)
 }
 
-fn subnet_by_id(conn: &Connection, subnets: &[Subnet], id: &str, network_id: &str) -> Result<Subnet> {
+fn subnet_by_id(
+    conn: &Connection,
+    subnets: &[Subnet],
+    id: &str,
+    network_id: &str,
+) -> Result<Subnet> {
     if let Some(s) = subnets.iter().find(|s| s.id == id) {
         return Ok(s.clone());
     }
@@ -413,7 +560,12 @@ fn check_admin_only(b: &Body, caller: &Caller, action: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_network_owner_attrs(b: &Body, rights: &NetworkRights, fixed: Option<&[FixedIpEntry]>, action: &str) -> Result<()> {
+fn check_network_owner_attrs(
+    b: &Body,
+    rights: &NetworkRights,
+    fixed: Option<&[FixedIpEntry]>,
+    action: &str,
+) -> Result<()> {
     if rights.owner {
         return Ok(());
     }
@@ -421,9 +573,13 @@ fn check_network_owner_attrs(b: &Body, rights: &NetworkRights, fixed: Option<&[F
         return Err(Error::policy(&format!("rule:{action}_port:{a}")));
     }
     if fixed.is_some_and(|f| f.iter().any(|e| e.ip_address().is_some())) {
-        return Err(Error::policy(&format!("rule:{action}_port:fixed_ips:ip_address")));
+        return Err(Error::policy(&format!(
+            "rule:{action}_port:fixed_ips:ip_address"
+        )));
     }
-    if b.string("device_owner", 255)?.is_some_and(|o| o.starts_with("network:")) {
+    if b.string("device_owner", 255)?
+        .is_some_and(|o| o.starts_with("network:"))
+    {
         return Err(Error::policy(&format!("rule:{action}_port:device_owner")));
     }
     Ok(())
@@ -431,9 +587,10 @@ fn check_network_owner_attrs(b: &Body, rights: &NetworkRights, fixed: Option<&[F
 
 fn vnic_type(b: &Body) -> Result<Option<String>> {
     match b.string("binding:vnic_type", 64)? {
-        Some(v) if !VNIC_TYPES.contains(&v.as_str()) => {
-            Err(Error::invalid_attr("binding:vnic_type", format!("{v} is not in valid_values")))
-        }
+        Some(v) if !VNIC_TYPES.contains(&v.as_str()) => Err(Error::invalid_attr(
+            "binding:vnic_type",
+            format!("{v} is not in valid_values"),
+        )),
         other => Ok(other),
     }
 }
@@ -443,7 +600,10 @@ fn profile(b: &Body) -> Result<Option<Map<String, Value>>> {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(Map::new())),
         Some(Value::Object(m)) => Ok(Some(m.clone())),
-        Some(v) => Err(Error::invalid_attr("binding:profile", format!("'{}' is not a dictionary", attrs::show(v)))),
+        Some(v) => Err(Error::invalid_attr(
+            "binding:profile",
+            format!("'{}' is not a dictionary", attrs::show(v)),
+        )),
     }
 }
 
@@ -451,7 +611,9 @@ fn dns_name(b: &Body, cfg: &NetworkConfig) -> Result<Option<String>> {
     match b.string("dns_name", 255)? {
         None => Ok(None),
         Some(s) if s.is_empty() => Ok(Some(s)),
-        Some(s) => ipam::validate_dns_name(&s, &cfg.dns_domain).map(Some).map_err(|r| Error::invalid_attr("dns_name", r)),
+        Some(s) => ipam::validate_dns_name(&s, &cfg.dns_domain)
+            .map(Some)
+            .map_err(|r| Error::invalid_attr("dns_name", r)),
     }
 }
 
@@ -462,13 +624,18 @@ fn address_pairs_need_security() -> Error {
     )
 }
 
-fn create_one(tx: &mut WriteTx<'_>, cfg: &NetworkConfig, caller: &Caller, body: &Map<String, Value>) -> Result<Port> {
+fn create_one(
+    tx: &mut WriteTx<'_>,
+    cfg: &NetworkConfig,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> Result<Port> {
     check_attributes(body, ATTRS, Op::Create)?;
     let b = Body(body);
     check_admin_only(&b, caller, "create")?;
     let network_id = b.string("network_id", 36)?.unwrap_or_default();
     let (net, rights) = network_for_port(tx.conn(), caller, &network_id)?;
-    if !rights.owner && !(caller.has_role("member") && net.shared) {
+    if !(rights.owner || (caller.has_role("member") && net.shared)) {
         return Err(Error::policy("rule:create_port"));
     }
     let fixed = parse_fixed_ips(&b)?;
@@ -479,7 +646,9 @@ fn create_one(tx: &mut WriteTx<'_>, cfg: &NetworkConfig, caller: &Caller, body: 
         None => None,
     };
     let pairs = parse_address_pairs(&b, cfg)?;
-    let port_security = b.bool("port_security_enabled")?.unwrap_or(net.port_security_enabled);
+    let port_security = b
+        .bool("port_security_enabled")?
+        .unwrap_or(net.port_security_enabled);
     if !port_security && pairs.as_ref().is_some_and(|p| !p.is_empty()) {
         return Err(address_pairs_need_security());
     }
@@ -503,13 +672,21 @@ fn create_one(tx: &mut WriteTx<'_>, cfg: &NetworkConfig, caller: &Caller, body: 
         dns_name: dns_name(&b, cfg)?.unwrap_or_default(),
         dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
         dns_assignment: Vec::new(),
-        ip_allocation: if fixed.as_ref().is_some_and(Vec::is_empty) { "none" } else { "immediate" }.into(),
+        ip_allocation: if fixed.as_ref().is_some_and(Vec::is_empty) {
+            "none"
+        } else {
+            "immediate"
+        }
+        .into(),
         host_id: b.string("binding:host_id", 255)?.unwrap_or_default(),
         vnic_type: vnic_type(&b)?.unwrap_or_else(|| "normal".into()),
         profile: profile(&b)?.unwrap_or_default(),
         vif_type: "unbound".into(),
         vif_details: Map::new(),
-        std: Standard::new(b.string("description", 255)?.unwrap_or_default(), tags_on_create(&b)?),
+        std: Standard::new(
+            b.string("description", 255)?.unwrap_or_default(),
+            tags_on_create(&b)?,
+        ),
         mac_address: mac,
         id,
     };
@@ -520,7 +697,12 @@ fn create_one(tx: &mut WriteTx<'_>, cfg: &NetworkConfig, caller: &Caller, body: 
         e => e.into(),
     })?;
     let subnets = subnets_of(tx.conn(), &net.id)?;
-    let target = AddressTarget { network_id: &net.id, port_id: &port.id, mac: &port.mac_address, device_owner: &port.device_owner };
+    let target = AddressTarget {
+        network_id: &net.id,
+        port_id: &port.id,
+        mac: &port.mac_address,
+        device_owner: &port.device_owner,
+    };
     port.fixed_ips = allocate_fixed_ips(tx, &subnets, &target, fixed.as_deref())?;
     port.dns_assignment = dns_assignment(&port, cfg);
     save_port(tx.conn(), &port)?;
@@ -537,9 +719,9 @@ fn update_fixed_ips(tx: &mut WriteTx<'_>, port: &mut Port, entries: &[FixedIpEnt
     let mut current = port.fixed_ips.clone();
     for e in entries {
         let found = match e {
-            FixedIpRequest::Address(ip) | FixedIpRequest::SubnetAddress(_, ip) => {
-                current.iter().position(|f| f.ip_address.parse::<IpAddr>().ok() == Some(*ip))
-            }
+            FixedIpRequest::Address(ip) | FixedIpRequest::SubnetAddress(_, ip) => current
+                .iter()
+                .position(|f| f.ip_address.parse::<IpAddr>().ok() == Some(*ip)),
             FixedIpRequest::Subnet(s) => current.iter().position(|f| f.subnet_id == *s),
         };
         match found {
@@ -550,14 +732,30 @@ fn update_fixed_ips(tx: &mut WriteTx<'_>, port: &mut Port, entries: &[FixedIpEnt
     for gone in &current {
         release_address(tx, &gone.subnet_id, &gone.ip_address)?;
     }
-    let target = AddressTarget { network_id: &port.network_id, port_id: &port.id, mac: &port.mac_address, device_owner: &port.device_owner };
-    let added = if new.is_empty() { Vec::new() } else { allocate_fixed_ips(tx, &subnets, &target, Some(&new))? };
+    let target = AddressTarget {
+        network_id: &port.network_id,
+        port_id: &port.id,
+        mac: &port.mac_address,
+        device_owner: &port.device_owner,
+    };
+    let added = if new.is_empty() {
+        Vec::new()
+    } else {
+        allocate_fixed_ips(tx, &subnets, &target, Some(&new))?
+    };
     keep.extend(added);
     port.fixed_ips = keep;
     Ok(())
 }
 
-fn update_one(tx: &mut WriteTx<'_>, cfg: &NetworkConfig, caller: &Caller, id: &str, body: &Map<String, Value>, if_match: Option<u64>) -> Result<Port> {
+fn update_one(
+    tx: &mut WriteTx<'_>,
+    cfg: &NetworkConfig,
+    caller: &Caller,
+    id: &str,
+    body: &Map<String, Value>,
+    if_match: Option<u64>,
+) -> Result<Port> {
     check_attributes(body, ATTRS, Op::Update)?;
     let mut port: Port = load_for_change(tx.conn(), caller, Kind::Port, id, "rule:update_port")?;
     check_revision(if_match, port.std.revision_number)?;
@@ -582,18 +780,26 @@ fn update_one(tx: &mut WriteTx<'_>, cfg: &NetworkConfig, caller: &Caller, id: &s
         port.device_owner = o;
     }
     if let Some(m) = b.string("mac_address", 32)? {
-        let mac = ipam::validate_mac(&m).map_err(|r| Error::invalid_attr("mac_address", r))?.to_string();
+        let mac = ipam::validate_mac(&m)
+            .map_err(|r| Error::invalid_attr("mac_address", r))?
+            .to_string();
         if mac != port.mac_address {
             if port.device_owner.starts_with("network:") {
                 return Err(Error::conflict(
                     "UnsupportedPortDeviceOwner",
-                    format!("Operation mac_address update is not supported for device_owner {} on port {}.", port.device_owner, port.id),
+                    format!(
+                        "Operation mac_address update is not supported for device_owner {} on port {}.",
+                        port.device_owner, port.id
+                    ),
                 ));
             }
             if !port.host_id.is_empty() {
                 return Err(Error::conflict(
                     "PortBound",
-                    format!("Unable to complete operation on port {}, port is already bound, port type: {}, old_mac {}, new_mac {}.", port.id, port.vif_type, port.mac_address, mac),
+                    format!(
+                        "Unable to complete operation on port {}, port is already bound, port type: {}, old_mac {}, new_mac {}.",
+                        port.id, port.vif_type, port.mac_address, mac
+                    ),
                 ));
             }
             if mac_in_use(tx.conn(), &port.network_id, &mac)? {
@@ -643,7 +849,11 @@ fn update_one(tx: &mut WriteTx<'_>, cfg: &NetworkConfig, caller: &Caller, id: &s
 
 impl Networking {
     /// Creates one port per body, atomically.
-    pub async fn create_ports(&self, caller: &Caller, bodies: Vec<Map<String, Value>>) -> Result<Vec<Value>> {
+    pub async fn create_ports(
+        &self,
+        caller: &Caller,
+        bodies: Vec<Map<String, Value>>,
+    ) -> Result<Vec<Value>> {
         let (caller, cfg) = (caller.clone(), self.cfg.clone());
         self.store
             .write(move |tx| {
@@ -657,7 +867,13 @@ impl Networking {
             .await
     }
 
-    pub async fn update_port(&self, caller: &Caller, id: &str, body: Map<String, Value>, if_match: Option<u64>) -> Result<Value> {
+    pub async fn update_port(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value> {
         let (caller, id, cfg) = (caller.clone(), id.to_string(), self.cfg.clone());
         self.store
             .write(move |tx| {
@@ -667,11 +883,17 @@ impl Networking {
             .await
     }
 
-    pub async fn delete_port(&self, caller: &Caller, id: &str, if_match: Option<u64>) -> Result<()> {
+    pub async fn delete_port(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
             .write(move |tx| {
-                let port: Port = load_for_change(tx.conn(), &caller, Kind::Port, &id, "rule:delete_port")?;
+                let port: Port =
+                    load_for_change(tx.conn(), &caller, Kind::Port, &id, "rule:delete_port")?;
                 check_revision(if_match, port.std.revision_number)?;
                 for f in &port.fixed_ips {
                     release_address(tx, &f.subnet_id, &f.ip_address)?;

@@ -56,24 +56,87 @@ impl Kind {
     pub fn attributes(self) -> &'static [&'static str] {
         match self {
             Kind::Network => &[
-                "id", "name", "project_id", "tenant_id", "admin_state_up", "status", "subnets", "shared",
-                "router:external", "mtu", "port_security_enabled", "dns_domain", "availability_zone_hints",
-                "availability_zones", "ipv4_address_scope", "ipv6_address_scope", "is_default", "l2_adjacency",
-                "provider:network_type", "provider:physical_network", "provider:segmentation_id",
-                "description", "tags", "created_at", "updated_at", "revision_number",
+                "id",
+                "name",
+                "project_id",
+                "tenant_id",
+                "admin_state_up",
+                "status",
+                "subnets",
+                "shared",
+                "router:external",
+                "mtu",
+                "port_security_enabled",
+                "dns_domain",
+                "availability_zone_hints",
+                "availability_zones",
+                "ipv4_address_scope",
+                "ipv6_address_scope",
+                "is_default",
+                "l2_adjacency",
+                "provider:network_type",
+                "provider:physical_network",
+                "provider:segmentation_id",
+                "description",
+                "tags",
+                "created_at",
+                "updated_at",
+                "revision_number",
             ],
             Kind::Subnet => &[
-                "id", "name", "project_id", "tenant_id", "network_id", "ip_version", "cidr", "gateway_ip",
-                "allocation_pools", "dns_nameservers", "host_routes", "enable_dhcp", "ipv6_ra_mode",
-                "ipv6_address_mode", "subnetpool_id", "service_types", "dns_publish_fixed_ip", "router:external",
-                "description", "tags", "created_at", "updated_at", "revision_number",
+                "id",
+                "name",
+                "project_id",
+                "tenant_id",
+                "network_id",
+                "ip_version",
+                "cidr",
+                "gateway_ip",
+                "allocation_pools",
+                "dns_nameservers",
+                "host_routes",
+                "enable_dhcp",
+                "ipv6_ra_mode",
+                "ipv6_address_mode",
+                "subnetpool_id",
+                "service_types",
+                "dns_publish_fixed_ip",
+                "router:external",
+                "description",
+                "tags",
+                "created_at",
+                "updated_at",
+                "revision_number",
             ],
             Kind::Port => &[
-                "id", "name", "project_id", "tenant_id", "network_id", "admin_state_up", "mac_address",
-                "fixed_ips", "device_id", "device_owner", "status", "port_security_enabled",
-                "allowed_address_pairs", "extra_dhcp_opts", "dns_name", "dns_domain", "dns_assignment",
-                "ip_allocation", "binding:host_id", "binding:vnic_type", "binding:profile", "binding:vif_type",
-                "binding:vif_details", "description", "tags", "created_at", "updated_at", "revision_number",
+                "id",
+                "name",
+                "project_id",
+                "tenant_id",
+                "network_id",
+                "admin_state_up",
+                "mac_address",
+                "fixed_ips",
+                "device_id",
+                "device_owner",
+                "status",
+                "port_security_enabled",
+                "allowed_address_pairs",
+                "extra_dhcp_opts",
+                "dns_name",
+                "dns_domain",
+                "dns_assignment",
+                "ip_allocation",
+                "binding:host_id",
+                "binding:vnic_type",
+                "binding:profile",
+                "binding:vif_type",
+                "binding:vif_details",
+                "description",
+                "tags",
+                "created_at",
+                "updated_at",
+                "revision_number",
             ],
         }
     }
@@ -81,9 +144,18 @@ impl Kind {
     /// Attributes only admins see.
     pub fn admin_only(self) -> &'static [&'static str] {
         match self {
-            Kind::Network => &["provider:network_type", "provider:physical_network", "provider:segmentation_id"],
+            Kind::Network => &[
+                "provider:network_type",
+                "provider:physical_network",
+                "provider:segmentation_id",
+            ],
             Kind::Subnet => &[],
-            Kind::Port => &["binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details"],
+            Kind::Port => &[
+                "binding:host_id",
+                "binding:profile",
+                "binding:vif_type",
+                "binding:vif_details",
+            ],
         }
     }
 }
@@ -132,8 +204,14 @@ impl Scope {
         let field = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default();
         let own = self.own(field("project_id"));
         match kind {
-            Kind::Network => own || doc.get("shared") == Some(&Value::Bool(true)) || doc.get("router:external") == Some(&Value::Bool(true)),
-            Kind::Subnet => own || self.open_networks.contains(field("network_id")) || (self.reader && self.owned_networks.contains(field("network_id"))),
+            Kind::Network => {
+                own || doc.get("shared") == Some(&Value::Bool(true))
+                    || doc.get("router:external") == Some(&Value::Bool(true))
+            }
+            Kind::Subnet => {
+                own || self.open_networks.contains(field("network_id"))
+                    || (self.reader && self.owned_networks.contains(field("network_id")))
+            }
             Kind::Port => own || (self.reader && self.owned_networks.contains(field("network_id"))),
         }
     }
@@ -158,7 +236,12 @@ fn parse_map(kind: Kind, doc: &str) -> Result<Map<String, Value>> {
 
 impl Networking {
     /// Every resource of `kind` that the caller may see among the rows `sel` selects.
-    pub async fn list(&self, caller: &Caller, kind: Kind, sel: Selection) -> Result<Vec<Map<String, Value>>> {
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        sel: Selection,
+    ) -> Result<Vec<Map<String, Value>>> {
         let caller = caller.clone();
         self.store
             .read(move |conn| {
@@ -180,7 +263,8 @@ impl Networking {
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
             .read(move |conn| {
-                let doc = store::get_doc(conn, kind.table(), &id)?.ok_or_else(|| kind.not_found(&id))?;
+                let doc =
+                    store::get_doc(conn, kind.table(), &id)?.ok_or_else(|| kind.not_found(&id))?;
                 let map = parse_map(kind, &doc)?;
                 let scope = Scope::load(conn, &caller)?;
                 if !scope.sees(kind, &map) {
@@ -194,7 +278,9 @@ impl Networking {
 
 /// Reads a typed resource inside a transaction.
 pub(crate) fn load<T: Resource>(conn: &Connection, id: &str) -> Result<Option<T>, StoreError> {
-    store::get_doc(conn, T::TABLE, id)?.map(|doc| T::from_doc(id, &doc)).transpose()
+    store::get_doc(conn, T::TABLE, id)?
+        .map(|doc| T::from_doc(id, &doc))
+        .transpose()
 }
 
 /// Reads a resource for a change by `caller`: 404 if it may not see it, 403 (naming `rule`) if
@@ -212,10 +298,16 @@ pub(crate) fn load_for_change<T: Resource>(
     if !scope.sees(kind, &map) {
         return Err(kind.not_found(id));
     }
-    let owner = map.get("project_id").and_then(Value::as_str).unwrap_or_default();
+    let owner = map
+        .get("project_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let network_owner_may = kind == Kind::Port
         && caller.has_role("member")
-        && map.get("network_id").and_then(Value::as_str).is_some_and(|n| scope.owned_networks.contains(n));
+        && map
+            .get("network_id")
+            .and_then(Value::as_str)
+            .is_some_and(|n| scope.owned_networks.contains(n));
     if !caller.may_write(owner) && !network_owner_may {
         return Err(Error::policy(rule));
     }

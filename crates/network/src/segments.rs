@@ -25,11 +25,19 @@ fn tunnel_ranges(entries: &[String]) -> Result<Vec<RangeInclusive<u32>>> {
 /// the physical network is not configured for VLANs.
 fn vlan_ranges(cfg: &NetworkConfig, physnet: &str) -> Result<Option<Vec<RangeInclusive<u32>>>> {
     let entries = ipam::parse_vlan_ranges(&cfg.network_vlan_ranges.join(","))?;
-    let mine: Vec<_> = entries.into_iter().filter(|r| r.physical_network == physnet).collect();
+    let mine: Vec<_> = entries
+        .into_iter()
+        .filter(|r| r.physical_network == physnet)
+        .collect();
     if mine.is_empty() {
         return Ok(None);
     }
-    Ok(Some(mine.into_iter().filter_map(|r| r.ids).map(|r| u32::from(*r.start())..=u32::from(*r.end())).collect()))
+    Ok(Some(
+        mine.into_iter()
+            .filter_map(|r| r.ids)
+            .map(|r| u32::from(*r.start())..=u32::from(*r.end()))
+            .collect(),
+    ))
 }
 
 /// Checks the segment ranges of the config, so a typo stops the start instead of a request.
@@ -43,28 +51,50 @@ pub fn check_config(cfg: &NetworkConfig) -> Result<()> {
 /// The lowest id of `ranges` that is not in use.
 fn lowest_free(ranges: Vec<RangeInclusive<u32>>, used: Vec<i64>) -> Option<i64> {
     let used = used.into_iter().filter_map(|u| u32::try_from(u).ok());
-    ipam::free_segmentation_ids(ranges, used).first_free(1).next().map(|id| id as i64)
+    ipam::free_segmentation_ids(ranges, used)
+        .first_free(1)
+        .next()
+        .map(|id| id as i64)
 }
 
 fn no_segments() -> Error {
-    Error::new(503, "NoNetworkAvailable", "Unable to create the network. No tenant network is available for allocation.")
+    Error::new(
+        503,
+        "NoNetworkAvailable",
+        "Unable to create the network. No tenant network is available for allocation.",
+    )
 }
 
 /// Chooses the segment of a new network; [`reserve`] records it once the network row exists.
-pub(crate) fn choose(conn: &Connection, cfg: &NetworkConfig, req: &ProviderRequest) -> Result<SegmentRow> {
-    let network_type = req.network_type.clone().unwrap_or_else(|| cfg.tenant_network_type.clone());
+pub(crate) fn choose(
+    conn: &Connection,
+    cfg: &NetworkConfig,
+    req: &ProviderRequest,
+) -> Result<SegmentRow> {
+    let network_type = req
+        .network_type
+        .clone()
+        .unwrap_or_else(|| cfg.tenant_network_type.clone());
     let physnet = req.physical_network.clone().unwrap_or_default();
     let seg_id = req.segmentation_id;
     let invalid = |msg: String| Error::invalid_input(msg);
     let seg = match network_type.as_str() {
         "geneve" | "vxlan" => {
             if !physnet.is_empty() {
-                return Err(invalid(format!("provider:physical_network specified for {network_type} network")));
+                return Err(invalid(format!(
+                    "provider:physical_network specified for {network_type} network"
+                )));
             }
-            let ranges = tunnel_ranges(if network_type == "geneve" { &cfg.geneve_vni_ranges } else { &cfg.vxlan_vni_ranges })?;
+            let ranges = tunnel_ranges(if network_type == "geneve" {
+                &cfg.geneve_vni_ranges
+            } else {
+                &cfg.vxlan_vni_ranges
+            })?;
             let id = match seg_id {
                 Some(id) if !(1..=16_777_215).contains(&id) => {
-                    return Err(invalid(format!("{network_type} network segmentation_id {id} is out of range 1 to 16777215")));
+                    return Err(invalid(format!(
+                        "{network_type} network segmentation_id {id} is out of range 1 to 16777215"
+                    )));
                 }
                 Some(id) => id,
                 None => {
@@ -72,22 +102,35 @@ pub(crate) fn choose(conn: &Connection, cfg: &NetworkConfig, req: &ProviderReque
                     lowest_free(ranges, used).ok_or_else(no_segments)?
                 }
             };
-            SegmentRow { network_type, physical_network: String::new(), segmentation_id: id }
+            SegmentRow {
+                network_type,
+                physical_network: String::new(),
+                segmentation_id: id,
+            }
         }
         "vlan" => {
             let physnet = if physnet.is_empty() {
-                match cfg.network_vlan_ranges.first().and_then(|e| e.split(':').next()) {
+                match cfg
+                    .network_vlan_ranges
+                    .first()
+                    .and_then(|e| e.split(':').next())
+                {
                     Some(p) if req.network_type.is_none() => p.to_string(),
                     _ => return Err(invalid("provider:physical_network required".into())),
                 }
             } else {
                 physnet
             };
-            let ranges = vlan_ranges(cfg, &physnet)?
-                .ok_or_else(|| invalid(format!("physical_network '{physnet}' unknown for VLAN provider network")))?;
+            let ranges = vlan_ranges(cfg, &physnet)?.ok_or_else(|| {
+                invalid(format!(
+                    "physical_network '{physnet}' unknown for VLAN provider network"
+                ))
+            })?;
             let id = match seg_id {
                 Some(id) if !(1..=4094).contains(&id) => {
-                    return Err(invalid(format!("segmentation_id out of range (1 through 4094)")));
+                    return Err(invalid(
+                        "segmentation_id out of range (1 through 4094)".into(),
+                    ));
                 }
                 Some(id) => id,
                 None => {
@@ -95,22 +138,36 @@ pub(crate) fn choose(conn: &Connection, cfg: &NetworkConfig, req: &ProviderReque
                     lowest_free(ranges, used).ok_or_else(no_segments)?
                 }
             };
-            SegmentRow { network_type, physical_network: physnet, segmentation_id: id }
+            SegmentRow {
+                network_type,
+                physical_network: physnet,
+                segmentation_id: id,
+            }
         }
         "flat" => {
             if seg_id.is_some() {
                 return Err(invalid("segmentation_id specified for flat network".into()));
             }
             if physnet.is_empty() {
-                return Err(invalid("physical_network required for flat provider network".into()));
+                return Err(invalid(
+                    "physical_network required for flat provider network".into(),
+                ));
             }
             if !cfg.flat_networks.iter().any(|p| p == "*" || *p == physnet) {
-                return Err(invalid(format!("physical_network '{physnet}' unknown for flat provider network")));
+                return Err(invalid(format!(
+                    "physical_network '{physnet}' unknown for flat provider network"
+                )));
             }
-            SegmentRow { network_type, physical_network: physnet, segmentation_id: 0 }
+            SegmentRow {
+                network_type,
+                physical_network: physnet,
+                segmentation_id: 0,
+            }
         }
         other => {
-            return Err(invalid(format!("network_type value '{other}' not supported")));
+            return Err(invalid(format!(
+                "network_type value '{other}' not supported"
+            )));
         }
     };
     Ok(seg)
@@ -122,15 +179,26 @@ pub(crate) fn reserve(conn: &Connection, network_id: &str, seg: &SegmentRow) -> 
         Ok(()) => Ok(()),
         Err(store::StoreError::Conflict(_)) if seg.network_type == "flat" => Err(Error::conflict(
             "FlatNetworkInUse",
-            format!("Unable to create the flat network. Physical network {} is in use.", seg.physical_network),
+            format!(
+                "Unable to create the flat network. Physical network {} is in use.",
+                seg.physical_network
+            ),
         )),
         Err(store::StoreError::Conflict(_)) => Err(Error::conflict(
-            "SegmentationIdInUse" ,
+            "SegmentationIdInUse",
             format!(
                 "Unable to create the network. The {} {} on physical network {} is in use.",
-                if seg.network_type == "vlan" { "VLAN" } else { "tunnel" },
+                if seg.network_type == "vlan" {
+                    "VLAN"
+                } else {
+                    "tunnel"
+                },
                 seg.segmentation_id,
-                if seg.physical_network.is_empty() { "None" } else { &seg.physical_network }
+                if seg.physical_network.is_empty() {
+                    "None"
+                } else {
+                    &seg.physical_network
+                }
             ),
         )),
         Err(e) => Err(e.into()),
@@ -161,11 +229,17 @@ mod tests {
 
     #[test]
     fn vlan_ranges_per_physnet() {
-        let cfg = NetworkConfig { network_vlan_ranges: vec!["p1:100:200".into(), "p2".into()], ..Default::default() };
+        let cfg = NetworkConfig {
+            network_vlan_ranges: vec!["p1:100:200".into(), "p2".into()],
+            ..Default::default()
+        };
         assert_eq!(vlan_ranges(&cfg, "p1").unwrap(), Some(vec![100..=200]));
         assert_eq!(vlan_ranges(&cfg, "p2").unwrap(), Some(vec![]));
         assert_eq!(vlan_ranges(&cfg, "p3").unwrap(), None);
-        let bad = NetworkConfig { geneve_vni_ranges: vec!["9:1".into()], ..Default::default() };
+        let bad = NetworkConfig {
+            geneve_vni_ranges: vec!["9:1".into()],
+            ..Default::default()
+        };
         assert!(check_config(&bad).is_err());
     }
 }

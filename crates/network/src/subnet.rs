@@ -6,7 +6,9 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use neutrino_ipam::{self as ipam, FreeAddresses, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate};
+use neutrino_ipam::{
+    self as ipam, FreeAddresses, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate,
+};
 use neutrino_store::{self as store, Connection, Selection, Table, WriteTx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
@@ -37,7 +39,10 @@ const ATTRS: &[Attr] = &[
 ];
 
 fn limits(cfg: &NetworkConfig) -> SubnetLimits {
-    SubnetLimits { max_dns_nameservers: cfg.max_dns_nameservers, max_subnet_host_routes: cfg.max_subnet_host_routes }
+    SubnetLimits {
+        max_dns_nameservers: cfg.max_dns_nameservers,
+        max_subnet_host_routes: cfg.max_subnet_host_routes,
+    }
 }
 
 /// Runs a value validator of the ipam crate and reports its reason as upstream does.
@@ -46,7 +51,9 @@ fn checked<T>(attr: &str, r: std::result::Result<T, String>) -> Result<T> {
 }
 
 fn string_value<'a>(attr: &str, v: &'a Value) -> Result<&'a str> {
-    v.as_str().ok_or_else(|| Error::invalid_attr(attr, format!("'{}' is not a valid string", attrs::show(v))))
+    v.as_str().ok_or_else(|| {
+        Error::invalid_attr(attr, format!("'{}' is not a valid string", attrs::show(v)))
+    })
 }
 
 fn ipv6_mode(b: &Body, attr: &str) -> Result<Option<Ipv6Mode>> {
@@ -61,13 +68,20 @@ fn gateway(b: &Body) -> Result<Option<GatewayChoice>> {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(GatewayChoice::None)),
         Some(v) => {
-            let ip = checked("gateway_ip", ipam::validate_ip_address(string_value("gateway_ip", v)?))?;
+            let ip = checked(
+                "gateway_ip",
+                ipam::validate_ip_address(string_value("gateway_ip", v)?),
+            )?;
             Ok(Some(GatewayChoice::Given(ip)))
         }
     }
 }
 
-fn listed<T>(b: &Body, attr: &str, f: fn(&Value) -> std::result::Result<T, String>) -> Result<Option<T>> {
+fn listed<T>(
+    b: &Body,
+    attr: &str,
+    f: fn(&Value) -> std::result::Result<T, String>,
+) -> Result<Option<T>> {
     match b.get(attr) {
         None => Ok(None),
         Some(Value::Null) => checked(attr, f(&Value::Array(Vec::new()))).map(Some),
@@ -75,14 +89,22 @@ fn listed<T>(b: &Body, attr: &str, f: fn(&Value) -> std::result::Result<T, Strin
     }
 }
 
-fn build(conn: &Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<String, Value>) -> Result<(Subnet, Network)> {
+fn build(
+    conn: &Connection,
+    cfg: &NetworkConfig,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> Result<(Subnet, Network)> {
     check_attributes(body, ATTRS, Op::Create)?;
     let b = Body(body);
     let ip_version = match b.get("ip_version").and_then(attrs::to_int) {
         Some(v @ (4 | 6)) => v as u8,
         _ => {
             let shown = b.get("ip_version").map(attrs::show).unwrap_or_default();
-            return Err(Error::invalid_attr("ip_version", format!("{shown} is not in [4, 6]")));
+            return Err(Error::invalid_attr(
+                "ip_version",
+                format!("{shown} is not in [4, 6]"),
+            ));
         }
     };
     let network_id = b.string("network_id", 36)?.unwrap_or_default();
@@ -90,11 +112,16 @@ fn build(conn: &Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<Str
         None | Some(Value::Null) => {}
         Some(v) => {
             let id = attrs::show(v);
-            return Err(Error::not_found("SubnetPoolNotFound", format!("Subnet pool {id} could not be found.")));
+            return Err(Error::not_found(
+                "SubnetPoolNotFound",
+                format!("Subnet pool {id} could not be found."),
+            ));
         }
     }
     if b.bool("use_default_subnetpool")? == Some(true) {
-        return Err(Error::bad_request(format!("No default subnetpool found for IPv{ip_version}")));
+        return Err(Error::bad_request(format!(
+            "No default subnetpool found for IPv{ip_version}"
+        )));
     }
     let cidr = match b.get("cidr") {
         None | Some(Value::Null) => {
@@ -109,7 +136,8 @@ fn build(conn: &Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<Str
         cidr,
         gateway_ip: gateway(&b)?.unwrap_or_default(),
         allocation_pools: listed(&b, "allocation_pools", ipam::validate_allocation_pools)?,
-        dns_nameservers: listed(&b, "dns_nameservers", ipam::validate_nameservers)?.unwrap_or_default(),
+        dns_nameservers: listed(&b, "dns_nameservers", ipam::validate_nameservers)?
+            .unwrap_or_default(),
         host_routes: listed(&b, "host_routes", ipam::validate_host_routes)?.unwrap_or_default(),
         enable_dhcp: b.bool("enable_dhcp")?.unwrap_or(true),
         ipv6_ra_mode: ipv6_mode(&b, "ipv6_ra_mode")?,
@@ -122,20 +150,28 @@ fn build(conn: &Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<Str
         Some(n) if scope.sees(Kind::Network, &to_map(&n)?) => n,
         _ => return Err(Error::network_not_found(&network_id)),
     };
-    if !caller.is_admin() && !(caller.has_role("member") && net.project_id == caller.project_id) {
+    if !caller.may_write(&net.project_id) {
         return Err(Error::policy("rule:create_subnet"));
     }
     if (ip_version == 4 && net.mtu < 68) || (ip_version == 6 && net.mtu < 1280) {
         return Err(Error::conflict(
             "NetworkMTUSubnetConflict",
-            format!("MTU of {} is not compatible with subnet {}.", net.id, spec.cidr.trunc()),
+            format!(
+                "MTU of {} is not compatible with subnet {}.",
+                net.id,
+                spec.cidr.trunc()
+            ),
         ));
     }
     let validated = ipam::validate_new_subnet(&spec, &limits(cfg))?;
-    let others = store::list_docs(conn, Table::Subnets, &Selection::by("network_id", vec![net.id.clone()]))?
-        .iter()
-        .map(|d| Subnet::from_doc(&net.id, d).map(|s| s.cidr))
-        .collect::<Result<Vec<_>, _>>()?;
+    let others = store::list_docs(
+        conn,
+        Table::Subnets,
+        &Selection::by("network_id", vec![net.id.clone()]),
+    )?
+    .iter()
+    .map(|d| Subnet::from_doc(&net.id, d).map(|s| s.cidr))
+    .collect::<Result<Vec<_>, _>>()?;
     ipam::check_overlap(&validated.cidr, &net.id, others)?;
 
     let mut subnet = Subnet {
@@ -157,7 +193,10 @@ fn build(conn: &Connection, cfg: &NetworkConfig, caller: &Caller, body: &Map<Str
         service_types: Vec::new(),
         dns_publish_fixed_ip: false,
         router_external: net.router_external,
-        std: Standard::new(b.string("description", 255)?.unwrap_or_default(), tags_on_create(&b)?),
+        std: Standard::new(
+            b.string("description", 255)?.unwrap_or_default(),
+            tags_on_create(&b)?,
+        ),
     };
     subnet.set_ip_settings(validated);
     Ok((subnet, net))
@@ -182,7 +221,10 @@ impl FreeAddressCache {
 }
 
 /// The free addresses of a subnet, from the cache or built from the store.
-pub(crate) fn free_addresses<'t>(tx: &'t mut WriteTx<'_>, subnet: &Subnet) -> Result<&'t mut FreeAddresses> {
+pub(crate) fn free_addresses<'t>(
+    tx: &'t mut WriteTx<'_>,
+    subnet: &Subnet,
+) -> Result<&'t mut FreeAddresses> {
     let known = tx.cache::<FreeAddressCache>().0.contains_key(&subnet.id);
     if !known {
         let allocated: Vec<IpAddr> = store::allocated_addresses(tx.conn(), &subnet.id)?
@@ -190,9 +232,14 @@ pub(crate) fn free_addresses<'t>(tx: &'t mut WriteTx<'_>, subnet: &Subnet) -> Re
             .filter_map(|a| a.parse().ok())
             .collect();
         let free = subnet.ip_settings().free_addresses(allocated);
-        tx.cache::<FreeAddressCache>().0.insert(subnet.id.clone(), free);
+        tx.cache::<FreeAddressCache>()
+            .0
+            .insert(subnet.id.clone(), free);
     }
-    tx.cache::<FreeAddressCache>().0.get_mut(&subnet.id).ok_or_else(Error::internal)
+    tx.cache::<FreeAddressCache>()
+        .0
+        .get_mut(&subnet.id)
+        .ok_or_else(Error::internal)
 }
 
 fn forget_free_addresses(tx: &mut WriteTx<'_>, subnet_id: &str) {
@@ -201,7 +248,11 @@ fn forget_free_addresses(tx: &mut WriteTx<'_>, subnet_id: &str) {
 
 impl Networking {
     /// Creates one subnet per body, atomically.
-    pub async fn create_subnets(&self, caller: &Caller, bodies: Vec<Map<String, Value>>) -> Result<Vec<Value>> {
+    pub async fn create_subnets(
+        &self,
+        caller: &Caller,
+        bodies: Vec<Map<String, Value>>,
+    ) -> Result<Vec<Value>> {
         let (caller, cfg) = (caller.clone(), self.cfg.clone());
         self.store
             .write(move |tx| {
@@ -209,7 +260,13 @@ impl Networking {
                 let mut out = Vec::with_capacity(bodies.len());
                 for body in &bodies {
                     let (subnet, mut net) = build(conn, &cfg, &caller, body)?;
-                    store::insert_subnet(conn, &subnet.id, &net.id, &subnet.project_id, &subnet.to_doc())?;
+                    store::insert_subnet(
+                        conn,
+                        &subnet.id,
+                        &net.id,
+                        &subnet.project_id,
+                        &subnet.to_doc(),
+                    )?;
                     net.subnets.push(subnet.id.clone());
                     net.std.touch();
                     store::update_doc(conn, Table::Networks, &net.id, &net.to_doc())?;
@@ -232,7 +289,8 @@ impl Networking {
             .write(move |tx| {
                 let conn = tx.conn();
                 check_attributes(&body, ATTRS, Op::Update)?;
-                let mut subnet: Subnet = load_for_change(conn, &caller, Kind::Subnet, &id, "rule:update_subnet")?;
+                let mut subnet: Subnet =
+                    load_for_change(conn, &caller, Kind::Subnet, &id, "rule:update_subnet")?;
                 check_revision(if_match, subnet.std.revision_number)?;
                 let b = Body(&body);
                 let changes = SubnetUpdate {
@@ -242,12 +300,21 @@ impl Networking {
                         // Not produced by `gateway` for a present key.
                         GatewayChoice::Default => subnet.gateway_ip,
                     }),
-                    allocation_pools: listed(&b, "allocation_pools", ipam::validate_allocation_pools)?,
+                    allocation_pools: listed(
+                        &b,
+                        "allocation_pools",
+                        ipam::validate_allocation_pools,
+                    )?,
                     dns_nameservers: listed(&b, "dns_nameservers", ipam::validate_nameservers)?,
                     host_routes: listed(&b, "host_routes", ipam::validate_host_routes)?,
                     enable_dhcp: b.bool("enable_dhcp")?,
                 };
-                let validated = ipam::validate_subnet_update(&subnet.ip_settings(), &subnet.id, &changes, &limits(&cfg))?;
+                let validated = ipam::validate_subnet_update(
+                    &subnet.ip_settings(),
+                    &subnet.id,
+                    &changes,
+                    &limits(&cfg),
+                )?;
                 if let Some(name) = b.name("name")? {
                     subnet.name = name;
                 }
@@ -265,7 +332,12 @@ impl Networking {
             .await
     }
 
-    pub async fn delete_subnet(&self, caller: &Caller, id: &str, if_match: Option<u64>) -> Result<()> {
+    pub async fn delete_subnet(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
             .write(move |tx| {
@@ -300,7 +372,11 @@ impl Networking {
 }
 
 /// A change of a network's subnets is a change of the network: new revision.
-fn bump_network(conn: &Connection, network_id: &str, change: impl FnOnce(&mut Network)) -> Result<()> {
+fn bump_network(
+    conn: &Connection,
+    network_id: &str,
+    change: impl FnOnce(&mut Network),
+) -> Result<()> {
     if let Some(mut net) = load::<Network>(conn, network_id)? {
         change(&mut net);
         net.std.touch();

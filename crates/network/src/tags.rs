@@ -12,7 +12,9 @@ const MAX_TAGS: usize = 50;
 /// The checks upstream's tag validator makes on a list of tags.
 pub(crate) fn validate(tags: &[String]) -> Result<()> {
     if tags.len() > MAX_TAGS {
-        return Err(Error::bad_request(format!("Number of tags exceeds the limit of {MAX_TAGS}")));
+        return Err(Error::bad_request(format!(
+            "Number of tags exceeds the limit of {MAX_TAGS}"
+        )));
     }
     for t in tags {
         validate_one(t)?;
@@ -22,7 +24,9 @@ pub(crate) fn validate(tags: &[String]) -> Result<()> {
 
 fn validate_one(tag: &str) -> Result<()> {
     if tag.is_empty() || tag.chars().count() > 255 || tag.contains(',') {
-        return Err(Error::bad_request(format!("Invalid input for tags. Reason: '{tag}' is not a valid tag.")));
+        return Err(Error::bad_request(format!(
+            "Invalid input for tags. Reason: '{tag}' is not a valid tag."
+        )));
     }
     Ok(())
 }
@@ -67,18 +71,29 @@ fn apply(tags: &mut Vec<String>, change: &TagChange) -> Result<()> {
             let before = tags.len();
             tags.retain(|x| x != t);
             if tags.len() == before {
-                return Err(Error::not_found("TagNotFound", format!("Tag {t} could not be found.")));
+                return Err(Error::not_found(
+                    "TagNotFound",
+                    format!("Tag {t} could not be found."),
+                ));
             }
         }
     }
     if tags.len() > MAX_TAGS {
-        return Err(Error::bad_request(format!("Number of tags exceeds the limit of {MAX_TAGS}")));
+        return Err(Error::bad_request(format!(
+            "Number of tags exceeds the limit of {MAX_TAGS}"
+        )));
     }
     tags.sort();
     Ok(())
 }
 
-fn change<T: Resource>(conn: &Connection, caller: &Caller, kind: Kind, id: &str, c: &TagChange) -> Result<Vec<String>> {
+fn change<T: Resource>(
+    conn: &Connection,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    c: &TagChange,
+) -> Result<Vec<String>> {
     let rule = format!("rule:update_{}:tags", kind.singular());
     let mut res: T = load_for_change(conn, caller, kind, id, &rule)?;
     let std = res.std();
@@ -95,7 +110,13 @@ fn change<T: Resource>(conn: &Connection, caller: &Caller, kind: Kind, id: &str,
 
 impl Networking {
     /// Applies a tag change and returns the resource's tags after it.
-    pub async fn change_tags(&self, caller: &Caller, kind: Kind, id: &str, c: TagChange) -> Result<Vec<String>> {
+    pub async fn change_tags(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        c: TagChange,
+    ) -> Result<Vec<String>> {
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
             .write(move |tx| {
@@ -115,7 +136,11 @@ impl Networking {
         Ok(res
             .get("tags")
             .and_then(|t| t.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 }
@@ -127,11 +152,20 @@ mod tests {
     #[test]
     fn tag_changes() {
         let mut tags = vec![];
-        apply(&mut tags, &TagChange::Add(vec!["b".into(), "a".into(), "b".into()])).unwrap();
+        apply(
+            &mut tags,
+            &TagChange::Add(vec!["b".into(), "a".into(), "b".into()]),
+        )
+        .unwrap();
         assert_eq!(tags, ["a", "b"]);
         apply(&mut tags, &TagChange::AddOne("c".into())).unwrap();
         assert_eq!(tags, ["a", "b", "c"]);
-        assert_eq!(apply(&mut tags, &TagChange::RemoveOne("x".into())).unwrap_err().kind, "TagNotFound");
+        assert_eq!(
+            apply(&mut tags, &TagChange::RemoveOne("x".into()))
+                .unwrap_err()
+                .kind,
+            "TagNotFound"
+        );
         apply(&mut tags, &TagChange::ReplaceAll(vec!["z".into()])).unwrap();
         assert_eq!(tags, ["z"]);
         assert!(apply(&mut tags, &TagChange::AddOne(String::new())).is_err());

@@ -47,7 +47,10 @@ impl Default for Config {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into(), format: "text".into() }
+        LogConfig {
+            level: "info".into(),
+            format: "text".into(),
+        }
     }
 }
 
@@ -60,25 +63,38 @@ pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
         None => Some(PathBuf::from("neutrino.toml")).filter(|p| p.exists()),
     };
     if let Some(file) = &file {
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read config {}", file.display()))?;
-        table = toml::from_str(&text).with_context(|| format!("invalid config {}", file.display()))?;
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read config {}", file.display()))?;
+        table =
+            toml::from_str(&text).with_context(|| format!("invalid config {}", file.display()))?;
     }
     for (name, value) in env {
-        let Some(key) = name.strip_prefix("NEUTRINO_") else { continue };
+        let Some(key) = name.strip_prefix("NEUTRINO_") else {
+            continue;
+        };
         set_path(&mut table, &key.to_lowercase(), &value)
             .with_context(|| format!("environment variable {name}"))?;
     }
-    let where_ = file.map(|f| f.display().to_string()).unwrap_or_else(|| "environment".into());
-    Config::deserialize(toml::Value::Table(table)).with_context(|| format!("invalid config ({where_})"))
+    let where_ = file
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "environment".into());
+    Config::deserialize(toml::Value::Table(table))
+        .with_context(|| format!("invalid config ({where_})"))
 }
 
 fn set_path(table: &mut toml::Table, key: &str, raw: &str) -> Result<()> {
     let mut parts: Vec<&str> = key.split("__").collect();
-    let Some(last) = parts.pop() else { bail!("empty key") };
+    let Some(last) = parts.pop() else {
+        bail!("empty key")
+    };
     let mut t = table;
     for p in parts {
-        let entry = t.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        t = entry.as_table_mut().with_context(|| format!("{p} is not a section"))?;
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .with_context(|| format!("{p} is not a section"))?;
     }
     let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
@@ -93,15 +109,31 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]
     fn defaults_file_and_environment_layer() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("n.toml");
-        std::fs::write(&file, "listen = \"0.0.0.0:1\"\n[network]\nglobal_physnet_mtu = 9000\n").unwrap();
-        let cfg = load(Some(&file), env(&[("NEUTRINO_LISTEN", "127.0.0.1:2"), ("NEUTRINO_LOG__LEVEL", "debug"), ("OTHER", "x")])).unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:1\"\n[network]\nglobal_physnet_mtu = 9000\n",
+        )
+        .unwrap();
+        let cfg = load(
+            Some(&file),
+            env(&[
+                ("NEUTRINO_LISTEN", "127.0.0.1:2"),
+                ("NEUTRINO_LOG__LEVEL", "debug"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(cfg.listen, "127.0.0.1:2");
         assert_eq!(cfg.network.global_physnet_mtu, 9000);
         assert_eq!(cfg.log.level, "debug");
@@ -114,7 +146,13 @@ mod tests {
         let file = dir.path().join("n.toml");
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         assert!(load(Some(&file), env(&[])).is_err());
-        assert!(load(None, env(&[("NEUTRINO_NETWORK__GLOBAL_PHYSNET_MTU", "big")])).is_err());
+        assert!(
+            load(
+                None,
+                env(&[("NEUTRINO_NETWORK__GLOBAL_PHYSNET_MTU", "big")])
+            )
+            .is_err()
+        );
         assert!(load(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
     }
 }

@@ -8,7 +8,11 @@ mod config;
 mod serve;
 
 #[derive(Parser)]
-#[command(name = "neutrino", version, about = "Networking for OpenStack-on-Kubernetes clouds")]
+#[command(
+    name = "neutrino",
+    version,
+    about = "Networking for OpenStack-on-Kubernetes clouds"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

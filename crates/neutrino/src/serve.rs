@@ -42,7 +42,9 @@ fn effective_config(args: &ServeArgs) -> Result<Config> {
 fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cfg.log.format == "json" {
         builder.json().init();
     } else {
@@ -53,32 +55,54 @@ fn init_logging(cfg: &Config) {
 pub fn run(args: ServeArgs) -> Result<()> {
     let cfg = effective_config(&args)?;
     if args.print_config {
-        print!("{}", toml::to_string_pretty(&cfg).context("cannot print config")?);
+        print!(
+            "{}",
+            toml::to_string_pretty(&cfg).context("cannot print config")?
+        );
         return Ok(());
     }
     init_logging(&cfg);
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(cfg))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(cfg))
 }
 
 async fn serve(cfg: Config) -> Result<()> {
-    let addr: SocketAddr = cfg.listen.parse().with_context(|| format!("invalid listen address {}", cfg.listen))?;
+    let addr: SocketAddr = cfg
+        .listen
+        .parse()
+        .with_context(|| format!("invalid listen address {}", cfg.listen))?;
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    let public_url = cfg.identity.public_url.clone().unwrap_or_else(|| format!("http://{local}/"));
+    let public_url = cfg
+        .identity
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}/"));
     let identity = Identity::open(&cfg.identity, &cfg.data_dir, &public_url)
         .context("cannot start the identity service")?;
-    let store = Store::open_sqlite(&neutrino_store::sqlite_path(&cfg.data_dir)).context("cannot open the database")?;
-    let net = Networking::new(store, cfg.network.clone()).map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
-    let state = AppState { net, identity: Arc::new(identity) };
+    let store = Store::open_sqlite(&neutrino_store::sqlite_path(&cfg.data_dir))
+        .context("cannot open the database")?;
+    let net = Networking::new(store, cfg.network.clone())
+        .map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
+    let state = AppState {
+        net,
+        identity: Arc::new(identity),
+    };
     tracing::info!(
         listen = %local,
         data_dir = %cfg.data_dir.display(),
         openrc = %cfg.data_dir.join("openrc").display(),
         "neutrino is serving the Networking API"
     );
-    axum::serve(listener, neutrino_api::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, neutrino_api::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }

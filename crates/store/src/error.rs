@@ -5,13 +5,23 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open database {path}: {source}")]
-    Open { path: String, source: rusqlite::Error },
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("database migration {name} failed: {source}")]
-    Migration { name: &'static str, source: rusqlite::Error },
+    Migration {
+        name: &'static str,
+        source: rusqlite::Error,
+    },
     #[error("unique constraint {0} refused the row")]
     Conflict(String),
     #[error("stored document of {table} {id} is corrupt: {reason}")]
-    Corrupt { table: &'static str, id: String, reason: String },
+    Corrupt {
+        table: &'static str,
+        id: String,
+        reason: String,
+    },
     #[error("database error: {0}")]
     Sql(rusqlite::Error),
     #[error("the group commit failed: {0}")]
@@ -22,7 +32,10 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn open(path: &Path, source: rusqlite::Error) -> Self {
-        StoreError::Open { path: path.display().to_string(), source }
+        StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }
 

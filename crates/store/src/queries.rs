@@ -27,7 +27,10 @@ impl Table {
             Table::Networks => matches!(column, "id" | "project_id"),
             Table::Subnets => matches!(column, "id" | "project_id" | "network_id"),
             Table::Ports => {
-                matches!(column, "id" | "project_id" | "network_id" | "device_id" | "mac_address")
+                matches!(
+                    column,
+                    "id" | "project_id" | "network_id" | "device_id" | "mac_address"
+                )
             }
         }
     }
@@ -46,7 +49,9 @@ impl Selection {
     }
 
     pub fn by(column: &'static str, values: Vec<String>) -> Selection {
-        Selection { columns: vec![(column, values)] }
+        Selection {
+            columns: vec![(column, values)],
+        }
     }
 
     pub fn and(mut self, column: &'static str, values: Vec<String>) -> Selection {
@@ -58,20 +63,29 @@ impl Selection {
 /// The stored document of one row.
 pub fn get_doc(conn: &Connection, table: Table, id: &str) -> Result<Option<String>, StoreError> {
     let sql = format!("SELECT doc FROM {} WHERE id = ?1", table.name());
-    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
 }
 
 /// The documents of every row matching `sel`, in insertion order.
-pub fn list_docs(conn: &Connection, table: Table, sel: &Selection) -> Result<Vec<String>, StoreError> {
+pub fn list_docs(
+    conn: &Connection,
+    table: Table,
+    sel: &Selection,
+) -> Result<Vec<String>, StoreError> {
     let mut sql = format!("SELECT doc FROM {}", table.name());
     let mut args: Vec<&str> = Vec::new();
     for (i, (column, values)) in sel.columns.iter().enumerate() {
         if !table.has_column(column) {
-            return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(column.to_string())));
+            return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(
+                column.to_string(),
+            )));
         }
         sql.push_str(if i == 0 { " WHERE " } else { " AND " });
         if values.is_empty() {
-            sql.push_str("0");
+            sql.push_str("0 = 1");
             continue;
         }
         let marks = vec!["?"; values.len()].join(",");
@@ -85,29 +99,50 @@ pub fn list_docs(conn: &Connection, table: Table, sel: &Selection) -> Result<Vec
 }
 
 /// Number of rows matching `sel`.
-pub fn count(conn: &Connection, table: Table, column: &'static str, value: &str) -> Result<u64, StoreError> {
+pub fn count(
+    conn: &Connection,
+    table: Table,
+    column: &'static str,
+    value: &str,
+) -> Result<u64, StoreError> {
     if !table.has_column(column) {
-        return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(column.to_string())));
+        return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(
+            column.to_string(),
+        )));
     }
     let sql = format!("SELECT count(*) FROM {} WHERE {column} = ?1", table.name());
-    let n: i64 = conn.prepare_cached(&sql)?.query_row([value], |r| r.get(0))?;
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row([value], |r| r.get(0))?;
     Ok(n as u64)
 }
 
 /// `open`: every project may see the network (it is shared or external).
-pub fn insert_network(conn: &Connection, id: &str, project_id: &str, open: bool, doc: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO networks (id, project_id, open, doc) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![id, project_id, open, doc])?;
+pub fn insert_network(
+    conn: &Connection,
+    id: &str,
+    project_id: &str,
+    open: bool,
+    doc: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO networks (id, project_id, open, doc) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, project_id, open, doc])?;
     Ok(())
 }
 
 pub fn set_network_open(conn: &Connection, id: &str, open: bool) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE networks SET open = ?2 WHERE id = ?1")?.execute(params![id, open])?;
+    conn.prepare_cached("UPDATE networks SET open = ?2 WHERE id = ?1")?
+        .execute(params![id, open])?;
     Ok(())
 }
 
 /// The networks a project owns and those open to every project: (id, owned by the project).
-pub fn networks_visible_to(conn: &Connection, project_id: &str) -> Result<Vec<(String, bool)>, StoreError> {
+pub fn networks_visible_to(
+    conn: &Connection,
+    project_id: &str,
+) -> Result<Vec<(String, bool)>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, project_id = ?1 FROM networks WHERE project_id = ?1 UNION SELECT id, project_id = ?1 FROM networks WHERE open = 1",
     )?;
@@ -122,8 +157,10 @@ pub fn insert_subnet(
     project_id: &str,
     doc: &str,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO subnets (id, network_id, project_id, doc) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![id, network_id, project_id, doc])?;
+    conn.prepare_cached(
+        "INSERT INTO subnets (id, network_id, project_id, doc) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, network_id, project_id, doc])?;
     Ok(())
 }
 
@@ -145,8 +182,10 @@ pub fn insert_port(conn: &Connection, cols: &PortColumns<'_>, doc: &str) -> Resu
 }
 
 pub fn update_port(conn: &Connection, cols: &PortColumns<'_>, doc: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE ports SET device_id = ?2, mac_address = ?3, doc = ?4 WHERE id = ?1")?
-        .execute(params![cols.id, cols.device_id, cols.mac_address, doc])?;
+    conn.prepare_cached(
+        "UPDATE ports SET device_id = ?2, mac_address = ?3, doc = ?4 WHERE id = ?1",
+    )?
+    .execute(params![cols.id, cols.device_id, cols.mac_address, doc])?;
     Ok(())
 }
 
@@ -171,7 +210,11 @@ pub struct SegmentRow {
     pub segmentation_id: i64,
 }
 
-pub fn insert_segment(conn: &Connection, network_id: &str, seg: &SegmentRow) -> Result<(), StoreError> {
+pub fn insert_segment(
+    conn: &Connection,
+    network_id: &str,
+    seg: &SegmentRow,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO network_segments (network_id, network_type, physical_network, segmentation_id) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -180,7 +223,11 @@ pub fn insert_segment(conn: &Connection, network_id: &str, seg: &SegmentRow) -> 
 }
 
 /// Segmentation ids in use for a network type on a physical network ('' for tunnels).
-pub fn used_segmentation_ids(conn: &Connection, network_type: &str, physnet: &str) -> Result<Vec<i64>, StoreError> {
+pub fn used_segmentation_ids(
+    conn: &Connection,
+    network_type: &str,
+    physnet: &str,
+) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT segmentation_id FROM network_segments WHERE network_type = ?1 AND physical_network = ?2",
     )?;
@@ -195,13 +242,24 @@ pub fn delete_segments(conn: &Connection, network_id: &str) -> Result<(), StoreE
 }
 
 /// Records that `port_id` holds `ip_address` on `subnet_id`; a taken address is a `Conflict`.
-pub fn insert_allocation(conn: &Connection, subnet_id: &str, ip_address: &str, port_id: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO ip_allocations (subnet_id, ip_address, port_id) VALUES (?1, ?2, ?3)")?
-        .execute(params![subnet_id, ip_address, port_id])?;
+pub fn insert_allocation(
+    conn: &Connection,
+    subnet_id: &str,
+    ip_address: &str,
+    port_id: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO ip_allocations (subnet_id, ip_address, port_id) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![subnet_id, ip_address, port_id])?;
     Ok(())
 }
 
-pub fn delete_allocation(conn: &Connection, subnet_id: &str, ip_address: &str) -> Result<(), StoreError> {
+pub fn delete_allocation(
+    conn: &Connection,
+    subnet_id: &str,
+    ip_address: &str,
+) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM ip_allocations WHERE subnet_id = ?1 AND ip_address = ?2")?
         .execute(params![subnet_id, ip_address])?;
     Ok(())
@@ -209,22 +267,30 @@ pub fn delete_allocation(conn: &Connection, subnet_id: &str, ip_address: &str) -
 
 /// Every allocated address of a subnet.
 pub fn allocated_addresses(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT ip_address FROM ip_allocations WHERE subnet_id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT ip_address FROM ip_allocations WHERE subnet_id = ?1")?;
     let rows = stmt.query_map([subnet_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The port holding an address on a subnet, if any.
-pub fn allocation_holder(conn: &Connection, subnet_id: &str, ip_address: &str) -> Result<Option<String>, StoreError> {
+pub fn allocation_holder(
+    conn: &Connection,
+    subnet_id: &str,
+    ip_address: &str,
+) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT port_id FROM ip_allocations WHERE subnet_id = ?1 AND ip_address = ?2")?
+        .prepare_cached(
+            "SELECT port_id FROM ip_allocations WHERE subnet_id = ?1 AND ip_address = ?2",
+        )?
         .query_row(params![subnet_id, ip_address], |r| r.get(0))
         .optional()?)
 }
 
 /// Ports with an address on the subnet.
 pub fn ports_on_subnet(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT port_id FROM ip_allocations WHERE subnet_id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT port_id FROM ip_allocations WHERE subnet_id = ?1")?;
     let rows = stmt.query_map([subnet_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

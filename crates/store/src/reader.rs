@@ -15,7 +15,10 @@ pub(crate) struct ReadPool {
 
 impl ReadPool {
     pub(crate) fn new(path: PathBuf) -> ReadPool {
-        ReadPool { path, idle: Arc::default() }
+        ReadPool {
+            path,
+            idle: Arc::default(),
+        }
     }
 
     pub(crate) async fn run<T, E, F>(&self, f: F) -> Result<T, E>

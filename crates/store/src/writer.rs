@@ -75,7 +75,11 @@ impl Writer {
             .name("store-writer".into())
             .spawn(move || run(conn, rx, &c, &r))
             .map_err(|e| StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        Ok(Writer { jobs, commits, requests })
+        Ok(Writer {
+            jobs,
+            commits,
+            requests,
+        })
     }
 
     pub(crate) async fn submit<T, E, F>(&self, f: F) -> Result<T, E>
@@ -97,7 +101,9 @@ impl Writer {
             });
             (ok, done)
         });
-        self.jobs.send(job).map_err(|_| E::from(StoreError::WriterGone))?;
+        self.jobs
+            .send(job)
+            .map_err(|_| E::from(StoreError::WriterGone))?;
         rx.await.map_err(|_| E::from(StoreError::WriterGone))?
     }
 
@@ -165,7 +171,11 @@ fn commit_batch(
         let Ok(sp) = tx.savepoint() else { continue };
         let mut wtx = WriteTx { conn: &sp, caches };
         let (ok, done) = job(&mut wtx);
-        let released = if ok { sp.commit().map_err(StoreError::from) } else { Ok(()) };
+        let released = if ok {
+            sp.commit().map_err(StoreError::from)
+        } else {
+            Ok(())
+        };
         if !ok || released.is_err() {
             *caches = Caches::default();
         }
@@ -177,4 +187,3 @@ fn commit_batch(
     let result = tx.commit().map_err(StoreError::from);
     (completions, result)
 }
-

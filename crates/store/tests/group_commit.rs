@@ -28,7 +28,11 @@ async fn concurrent_writes_are_batched_and_isolated() {
             db.write(move |tx| {
                 store::insert_network(tx.conn(), &format!("n{i}"), "p", false, "{}")?;
                 // Every tenth request fails after writing: its row must vanish.
-                if i % 10 == 0 { Err(TestError::Refused) } else { Ok(i) }
+                if i % 10 == 0 {
+                    Err(TestError::Refused)
+                } else {
+                    Ok(i)
+                }
             })
             .await
         }));
@@ -47,7 +51,9 @@ async fn concurrent_writes_are_batched_and_isolated() {
     // A fresh handle on the same file sees exactly the acknowledged rows.
     let db = Store::open_sqlite(&path).expect("reopen");
     let rows = db
-        .read(|conn| store::list_docs(conn, Table::Networks, &Selection::all()).map_err(TestError::from))
+        .read(|conn| {
+            store::list_docs(conn, Table::Networks, &Selection::all()).map_err(TestError::from)
+        })
         .await
         .expect("read");
     assert_eq!(rows.len(), 180);
@@ -75,7 +81,12 @@ async fn requests_waiting_behind_a_commit_share_the_next_one() {
     let queued: Vec<_> = (0..50)
         .map(|i| {
             let db = db.clone();
-            tokio::spawn(async move { db.write(move |tx| store::insert_network(tx.conn(), &format!("q{i}"), "p", false, "{}")).await })
+            tokio::spawn(async move {
+                db.write(move |tx| {
+                    store::insert_network(tx.conn(), &format!("q{i}"), "p", false, "{}")
+                })
+                .await
+            })
         })
         .collect();
     slow.await.expect("join").expect("slow write");
@@ -84,7 +95,10 @@ async fn requests_waiting_behind_a_commit_share_the_next_one() {
     }
     let after = db.commit_stats();
     assert_eq!(after.requests - before.requests, 51);
-    assert!(after.commits - before.commits <= 3, "{before:?} -> {after:?}");
+    assert!(
+        after.commits - before.commits <= 3,
+        "{before:?} -> {after:?}"
+    );
 }
 
 #[tokio::test]
@@ -94,17 +108,31 @@ async fn unique_indexes_report_conflicts() {
     db.write(|tx| {
         store::insert_network(tx.conn(), "n", "p", false, "{}")?;
         store::insert_subnet(tx.conn(), "s", "n", "p", "{}")?;
-        let cols = store::PortColumns { id: "port", network_id: "n", project_id: "p", device_id: "", mac_address: "fa:16:3e:00:00:01" };
+        let cols = store::PortColumns {
+            id: "port",
+            network_id: "n",
+            project_id: "p",
+            device_id: "",
+            mac_address: "fa:16:3e:00:00:01",
+        };
         store::insert_port(tx.conn(), &cols, "{}")?;
         store::insert_allocation(tx.conn(), "s", "10.0.0.2", "port")
     })
     .await
     .expect("setup");
-    let again = db.write(|tx| store::insert_allocation(tx.conn(), "s", "10.0.0.2", "port")).await;
+    let again = db
+        .write(|tx| store::insert_allocation(tx.conn(), "s", "10.0.0.2", "port"))
+        .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let mac = db
         .write(|tx| {
-            let cols = store::PortColumns { id: "port2", network_id: "n", project_id: "p", device_id: "", mac_address: "fa:16:3e:00:00:01" };
+            let cols = store::PortColumns {
+                id: "port2",
+                network_id: "n",
+                project_id: "p",
+                device_id: "",
+                mac_address: "fa:16:3e:00:00:01",
+            };
             store::insert_port(tx.conn(), &cols, "{}")
         })
         .await;

@@ -2,6 +2,9 @@
 //! without a socket. Users: admin (admin), alice and bob (members of p1 and p2), rita
 //! (reader of p1).
 
+// Each test file uses a different part of the harness.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -30,16 +33,25 @@ pub struct Reply {
 impl Reply {
     /// The NeutronError type.
     pub fn kind(&self) -> &str {
-        self.body["NeutronError"]["type"].as_str().unwrap_or_default()
+        self.body["NeutronError"]["type"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     pub fn message(&self) -> &str {
-        self.body["NeutronError"]["message"].as_str().unwrap_or_default()
+        self.body["NeutronError"]["message"]
+            .as_str()
+            .unwrap_or_default()
     }
 }
 
 fn user(name: &str, project: &str, role: &str) -> UserConfig {
-    UserConfig { name: name.into(), password: Some(format!("{name}-pw")), project: project.into(), roles: vec![role.into()] }
+    UserConfig {
+        name: name.into(),
+        password: Some(format!("{name}-pw")),
+        project: project.into(),
+        roles: vec![role.into()],
+    }
 }
 
 impl Api {
@@ -58,36 +70,72 @@ impl Api {
             ],
             ..Default::default()
         };
-        let identity = Arc::new(Identity::open(&cfg, dir.path(), "http://neutrino.test/").expect("identity"));
+        let identity =
+            Arc::new(Identity::open(&cfg, dir.path(), "http://neutrino.test/").expect("identity"));
         let store = Store::open_sqlite(&dir.path().join("db.sqlite")).expect("store");
         let net = Networking::new(store, net_cfg).expect("networking");
-        let router = app(AppState { net, identity: identity.clone() });
-        Api { router, identity, _dir: dir }
+        let router = app(AppState {
+            net,
+            identity: identity.clone(),
+        });
+        Api {
+            router,
+            identity,
+            _dir: dir,
+        }
     }
 
     pub fn token(&self, user: &str) -> String {
-        self.identity.issue_token(user, &format!("{user}-pw"), None).expect("token")
+        self.identity
+            .issue_token(user, &format!("{user}-pw"), None)
+            .expect("token")
     }
 
     pub fn project(&self, user: &str) -> String {
-        self.identity.validate(&self.token(user)).expect("valid").project_id
+        self.identity
+            .validate(&self.token(user))
+            .expect("valid")
+            .project_id
     }
 
-    pub async fn raw(&self, method: Method, path: &str, user: Option<&str>, body: Option<&str>, headers: &[(&str, &str)]) -> Reply {
-        let mut req = Request::builder().method(method).uri(path).header("host", "neutrino.test");
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "neutrino.test");
         if let Some(u) = user {
             req = req.header("x-auth-token", self.token(u));
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
+        let req = req
+            .body(
+                body.map(|b| Body::from(b.to_string()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .expect("request");
         let resp = self.router.clone().oneshot(req).await.expect("response");
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Reply { status, headers, body }
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, user: &str, path: &str) -> Reply {
@@ -95,11 +143,13 @@ impl Api {
     }
 
     pub async fn post(&self, user: &str, path: &str, body: Value) -> Reply {
-        self.raw(Method::POST, path, Some(user), Some(&body.to_string()), &[]).await
+        self.raw(Method::POST, path, Some(user), Some(&body.to_string()), &[])
+            .await
     }
 
     pub async fn put(&self, user: &str, path: &str, body: Value) -> Reply {
-        self.raw(Method::PUT, path, Some(user), Some(&body.to_string()), &[]).await
+        self.raw(Method::PUT, path, Some(user), Some(&body.to_string()), &[])
+            .await
     }
 
     pub async fn delete(&self, user: &str, path: &str) -> Reply {
@@ -108,9 +158,14 @@ impl Api {
 
     /// Creates a network and returns its id (asserting 201).
     pub async fn network(&self, user: &str, body: Value) -> String {
-        let r = self.post(user, "/v2.0/networks", serde_json::json!({"network": body})).await;
+        let r = self
+            .post(user, "/v2.0/networks", serde_json::json!({"network": body}))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        r.body["network"]["id"].as_str().unwrap_or_default().to_string()
+        r.body["network"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub async fn subnet(&self, user: &str, network_id: &str, cidr: &str, extra: Value) -> Value {
@@ -118,7 +173,9 @@ impl Api {
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
-        let r = self.post(user, "/v2.0/subnets", serde_json::json!({"subnet": body})).await;
+        let r = self
+            .post(user, "/v2.0/subnets", serde_json::json!({"subnet": body}))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body["subnet"].clone()
     }
@@ -128,7 +185,9 @@ impl Api {
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
-        let r = self.post(user, "/v2.0/ports", serde_json::json!({"port": body})).await;
+        let r = self
+            .post(user, "/v2.0/ports", serde_json::json!({"port": body}))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body["port"].clone()
     }
