@@ -80,10 +80,12 @@ class Server:
 
     def start(self):
         self.log_file = open(self.log, "ab")
+        # The server reads NEUTRINO_* variables as config (NEUTRINO_BIN among them): the test owns the config.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")}
         self.proc = subprocess.Popen(
             [neutrino_bin(), "serve", "--listen", f"127.0.0.1:{self.port}",
              "--data-dir", str(self.data_dir), "--config", str(self.config)],
-            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
