@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -303,6 +304,11 @@ class Cli:
     def json(self, *args):
         out = self.run(*args, "-f", "json").stdout
         return json.loads(out) if out.strip() else None
+
+    def json_many(self, *commands):
+        """Runs independent commands at the same time (each CLI start costs a second or more)."""
+        with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+            return list(pool.map(lambda c: self.json(*c), commands))
 
 
 @pytest.fixture(scope="session")
