@@ -37,6 +37,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v2.0/", get(v2_root))
         .route("/v2.0/extensions", get(list_extensions))
         .route("/v2.0/extensions/{alias}", get(show_extension))
+        .route("/v2.0/agents", get(list_agents))
+        .route("/v2.0/agents/{id}", get(show_agent))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     let routes = Router::new()
         .route("/", get(versions))
@@ -148,4 +150,18 @@ async fn show_extension(axum::extract::Path(alias): axum::extract::Path<String>)
         ))
         .into_response(),
     }
+}
+
+/// Neutrino runs no Neutron agents (OVN needs none), so the agent list is empty for everyone —
+/// what upstream answers a non-admin — rather than a 404 that clients read as "unsupported".
+async fn list_agents() -> Response {
+    axum::Json(serde_json::json!({"agents": []})).into_response()
+}
+
+async fn show_agent(axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    ApiError(neutrino_network::Error::not_found(
+        "AgentNotFound",
+        format!("Agent {id} could not be found."),
+    ))
+    .into_response()
 }

@@ -33,7 +33,7 @@ pub fn validate(kind: Kind, q: &ListQuery) -> Result<(), Error> {
         ));
     }
     for (key, _) in &q.sort {
-        if !attrs.contains(&key.as_str()) {
+        if !kind.is_sort_key(key) {
             return Err(Error::bad_request(format!(
                 "['{key}'] is invalid attribute for sort_keys"
             )));

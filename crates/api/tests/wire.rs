@@ -289,3 +289,14 @@ async fn project_id_and_tenant_id_rules() {
         (Some(p1.as_str()), Some(p1.as_str()))
     );
 }
+
+#[tokio::test]
+async fn agents_list_is_empty_not_missing() {
+    let api = Api::start();
+    for user in ["alice", "admin"] {
+        let r = api.get(user, "/v2.0/agents").await;
+        assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"agents": []})));
+    }
+    let r = api.get("admin", "/v2.0/agents/abc").await;
+    assert_eq!((r.status, r.kind()), (StatusCode::NOT_FOUND, "AgentNotFound"));
+}

@@ -31,5 +31,5 @@ pub use subnet::{
 pub use validate::{
     py_repr, py_str, validate_address_pair_ip, validate_allocation_pools, validate_dns_domain,
     validate_dns_name, validate_host_routes, validate_ip_address, validate_ip_or_subnet,
-    validate_nameservers, validate_subnet,
+    validate_nameservers, validate_route_cidr, validate_subnet,
 };

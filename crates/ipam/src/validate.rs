@@ -164,6 +164,38 @@ pub fn validate_subnet(data: &str) -> Result<IpNet, String> {
     Ok(net)
 }
 
+/// `validate_route_cidr` (host route destinations): a network address in CIDR notation that
+/// is routable.
+///
+/// Errors: "'x' is not a valid CIDR"; "'10.0.0.1/24' is not a recognized CIDR, '10.0.0.0/24'
+/// is recommended" (host bits set); "'127.0.0.0/8' is not a routable CIDR".
+pub fn validate_route_cidr(data: &str) -> Result<IpNet, String> {
+    if data.chars().any(char::is_whitespace) {
+        return Err(format!("'{data}' is not a valid CIDR"));
+    }
+    if !data.contains('/') {
+        // A bare address reads as a host network, which upstream recommends instead.
+        return Err(match data.parse::<IpAddr>() {
+            Ok(ip) => format!(
+                "'{data}' is not a recognized CIDR, '{}' is recommended",
+                IpNet::from(ip)
+            ),
+            Err(_) => format!("'{data}' is not a valid CIDR"),
+        });
+    }
+    let net = parse_network(data).ok_or_else(|| format!("'{data}' is not a valid CIDR"))?;
+    if net.trunc() != net {
+        return Err(format!(
+            "'{data}' is not a recognized CIDR, '{}' is recommended",
+            net.trunc()
+        ));
+    }
+    if net.network().is_loopback() {
+        return Err(format!("'{data}' is not a routable CIDR"));
+    }
+    Ok(net)
+}
+
 /// `validate_ip_or_subnet_or_none` (allowed address pairs): an IP address (returned as a
 /// host network, /32 or /128) or a CIDR.
 ///
@@ -388,8 +420,8 @@ pub fn validate_host_routes(data: &Value) -> Result<Vec<HostRoute>, String> {
     for item in items {
         verify_dict_keys(&["destination", "nexthop"], item)?;
         let destination = match string_field(item, "destination") {
-            Value::String(s) => validate_subnet(s)?,
-            other => return Err(format!("'{}' is not a valid IP subnet", py_str(other))),
+            Value::String(s) => validate_route_cidr(s)?,
+            other => return Err(format!("'{}' is not a valid CIDR", py_str(other))),
         };
         let nexthop = ip_of(string_field(item, "nexthop"))?;
         let route = HostRoute {
@@ -426,6 +458,28 @@ pub fn validate_allocation_pools(data: &Value) -> Result<Vec<AllocationPool>, St
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn route_destinations_are_network_addresses() {
+        assert_eq!(
+            super::validate_route_cidr("x/8").unwrap_err(),
+            "'x/8' is not a valid CIDR"
+        );
+        assert!(super::validate_route_cidr("10.1.0.0/16").is_ok());
+        assert_eq!(
+            super::validate_route_cidr("192.168.1.1/24").unwrap_err(),
+            "'192.168.1.1/24' is not a recognized CIDR, '192.168.1.0/24' is recommended"
+        );
+        assert_eq!(
+            super::validate_route_cidr("127.0.0.0/8").unwrap_err(),
+            "'127.0.0.0/8' is not a routable CIDR"
+        );
+        assert_eq!(
+            super::validate_route_cidr("10.0.0.0").unwrap_err(),
+            "'10.0.0.0' is not a recognized CIDR, '10.0.0.0/32' is recommended"
+        );
+    }
+
     use super::*;
     use serde_json::json;
 
@@ -638,7 +692,7 @@ mod tests {
         assert_eq!(
             validate_host_routes(&json!([{"destination": "10.1.0.1", "nexthop": "10.0.0.1"}]))
                 .unwrap_err(),
-            "'10.1.0.1' isn't a recognized IP subnet cidr, '10.1.0.1/32' is recommended"
+            "'10.1.0.1' is not a recognized CIDR, '10.1.0.1/32' is recommended"
         );
         assert_eq!(
             validate_host_routes(&json!({})).unwrap_err(),

@@ -141,6 +141,27 @@ impl Kind {
         }
     }
 
+    /// Attributes a list may be sorted by: the scalar ones.
+    pub fn is_sort_key(self, attr: &str) -> bool {
+        const LISTS_AND_MAPS: &[&str] = &[
+            "subnets",
+            "availability_zone_hints",
+            "availability_zones",
+            "tags",
+            "allocation_pools",
+            "dns_nameservers",
+            "host_routes",
+            "service_types",
+            "fixed_ips",
+            "allowed_address_pairs",
+            "extra_dhcp_opts",
+            "dns_assignment",
+            "binding:profile",
+            "binding:vif_details",
+        ];
+        self.attributes().contains(&attr) && !LISTS_AND_MAPS.contains(&attr)
+    }
+
     /// Attributes only admins see.
     pub fn admin_only(self) -> &'static [&'static str] {
         match self {

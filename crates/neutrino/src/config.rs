@@ -68,11 +68,19 @@ pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
         table =
             toml::from_str(&text).with_context(|| format!("invalid config {}", file.display()))?;
     }
+    let known = toml::Table::try_from(Config::default()).context("default config")?;
     for (name, value) in env {
         let Some(key) = name.strip_prefix("NEUTRINO_") else {
             continue;
         };
-        set_path(&mut table, &key.to_lowercase(), &value)
+        let key = key.to_lowercase();
+        // Variables that name no setting (NEUTRINO_BIN in a test harness, say) are not ours;
+        // a wrong key inside a known section is still an error, caught below.
+        if !names_a_setting(&known, &key) {
+            eprintln!("neutrino: ignoring environment variable {name}: no such setting");
+            continue;
+        }
+        set_path(&mut table, &key, &value)
             .with_context(|| format!("environment variable {name}"))?;
     }
     let where_ = file
@@ -80,6 +88,16 @@ pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
         .unwrap_or_else(|| "environment".into());
     Config::deserialize(toml::Value::Table(table))
         .with_context(|| format!("invalid config ({where_})"))
+}
+
+/// Does `key` (`section__name`) lead into a section of the config, or name a top-level key?
+fn names_a_setting(known: &toml::Table, key: &str) -> bool {
+    let parts: Vec<&str> = key.split("__").collect();
+    match parts.as_slice() {
+        [top] => known.contains_key(*top),
+        [section, ..] => known.get(*section).is_some_and(toml::Value::is_table),
+        [] => false,
+    }
 }
 
 fn set_path(table: &mut toml::Table, key: &str, raw: &str) -> Result<()> {
@@ -152,6 +170,11 @@ mod tests {
                 env(&[("NEUTRINO_NETWORK__GLOBAL_PHYSNET_MTU", "big")])
             )
             .is_err()
+        );
+        assert!(load(None, env(&[("NEUTRINO_NETWORK__NO_SUCH_KEY", "1")])).is_err());
+        assert!(
+            load(None, env(&[("NEUTRINO_BIN", "/usr/bin/neutrino")])).is_ok(),
+            "not a setting: ignored"
         );
         assert!(load(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
     }
