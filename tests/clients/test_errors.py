@@ -169,3 +169,23 @@ def test_unauthenticated(server):
     assert r.headers.get("WWW-Authenticate", "").startswith("Keystone uri=")
     r = requests.get(server.url + "/v2.0/networks", headers={"X-Auth-Token": "garbage"}, timeout=10)
     assert r.status_code == 401
+
+
+def test_port_update_errors(alice, alice_api, net):
+    alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.66.0.0/24")
+    a = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.66.0.10"}])
+    b = alice.network.create_port(network_id=net.id)
+    neutron_error(alice_api.put(f"/ports/{b.id}", {"port": {"fixed_ips": [{"ip_address": "10.66.0.10"}]}}),
+                  409, "IpAddressAlreadyAllocated")
+    neutron_error(alice_api.put(f"/ports/{b.id}", {"port": {"network_id": net.id}}), 400, "HTTPBadRequest")
+    neutron_error(alice_api.put(f"/ports/{b.id}", {"port": {"mac_address": a.mac_address}}), 409, "MacAddressInUse")
+    neutron_error(alice_api.put(f"/ports/{b.id}", {"port": {"colour": "red"}}), 400, "HTTPBadRequest",
+                  "Unrecognized attribute(s) 'colour'")
+    assert alice.network.get_port(b.id).fixed_ips == b.fixed_ips
+
+
+def test_gateway_update_into_pool(alice, alice_api, net):
+    sub = alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.67.0.0/24")
+    neutron_error(alice_api.put(f"/subnets/{sub.id}", {"subnet": {"gateway_ip": "10.67.0.50"}}),
+                  409, "GatewayConflictWithAllocationPools")
+    assert alice.network.get_subnet(sub.id).gateway_ip == "10.67.0.1"

@@ -135,3 +135,25 @@ def test_cli_as_reader(server, alices_net):
     assert alices_net.id in [n["ID"] for n in listed.result()]
     r = refused.result()
     assert r.returncode != 0 and "403" in r.stderr, r.stderr
+
+
+def test_network_owner_sees_and_removes_others_ports_on_its_shared_network(admin, admin_api, alice, alice_api, bob,
+                                                                           bob_api):
+    shared = admin.network.create_network(name=unique("a-shared"), shared=True, project_id=alice.current_project_id)
+    try:
+        admin.network.create_subnet(network_id=shared.id, ip_version=4, cidr="10.95.0.0/24",
+                                    project_id=alice.current_project_id)
+        port = bob.network.create_port(network_id=shared.id)
+        assert port.project_id == bob.current_project_id
+        # The network owner reads other projects' ports on its network ...
+        assert port.id in [p.id for p in alice.network.ports(network_id=shared.id)]
+        assert alice_api.ok("GET", f"/ports/{port.id}", 200)["port"]["project_id"] == bob.current_project_id
+        # ... and, unsharing is refused while others use it.
+        neutron_error(admin_api.put(f"/networks/{shared.id}", {"network": {"shared": False}}), 409,
+                      "InvalidSharedSetting")
+        # The owner may delete bob's port.
+        assert alice_api.delete(f"/ports/{port.id}").status_code == 204
+        neutron_error(bob_api.get(f"/ports/{port.id}"), 404, "PortNotFound")
+    finally:
+        admin.network.delete_network(shared)
+

@@ -246,3 +246,74 @@ def test_cli_port_lifecycle(alice_cli, admin_cli, alice, admin, net):
 
     alice_cli.run("port", "delete", name + "-b")
     assert alice.network.find_port(port["id"]) is None
+
+
+def test_concurrent_allocation_never_duplicates(alice, alice_api):
+    from concurrent.futures import ThreadPoolExecutor
+    net = alice.network.create_network(name=unique("race"))
+    try:
+        alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.43.0.0/27")  # 29 addresses
+        def create(_):
+            return alice_api.post("/ports", {"port": {"network_id": net.id}})
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(pool.map(create, range(32)))
+        ok = [r.json()["port"] for r in results if r.status_code == 201]
+        failed = [r for r in results if r.status_code != 201]
+        assert len(ok) == 29, [r.text for r in failed]
+        for r in failed:
+            neutron_error(r, 409, "IpAddressGenerationFailure")
+        ips = [p["fixed_ips"][0]["ip_address"] for p in ok]
+        macs = [p["mac_address"] for p in ok]
+        assert len(set(ips)) == 29 and len(set(macs)) == 29
+    finally:
+        for p in alice.network.ports(network_id=net.id):
+            alice.network.delete_port(p)
+        alice.network.delete_network(net)
+
+
+def test_allocation_moves_to_the_next_subnet_when_one_is_full(alice, net):
+    # net.v4 has a large pool; a second network shows the fallback in isolation.
+    other = alice.network.create_network(name=unique("fallback"))
+    try:
+        full = alice.network.create_subnet(network_id=other.id, ip_version=4, cidr="10.44.0.0/29",
+                                           allocation_pools=[{"start": "10.44.0.2", "end": "10.44.0.2"}])
+        spare = alice.network.create_subnet(network_id=other.id, ip_version=4, cidr="10.44.1.0/24")
+        first = alice.network.create_port(network_id=other.id)
+        second = alice.network.create_port(network_id=other.id)
+        subnets = sorted(p.fixed_ips[0]["subnet_id"] for p in (first, second))
+        assert subnets == sorted([full.id, spare.id])
+        assert all(len(p.fixed_ips) == 1 for p in (first, second))
+    finally:
+        for p in alice.network.ports(network_id=other.id):
+            alice.network.delete_port(p)
+        alice.network.delete_network(other)
+
+
+def test_slaac_subnet_rules(alice, alice_api, net):
+    v6 = alice.network.create_subnet(network_id=net.id, ip_version=6, cidr="2001:db8:45::/64",
+                                     ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    r = alice_api.post("/ports", {"port": {"network_id": net.id, "fixed_ips": [{"ip_address": "2001:db8:45::99"}]}})
+    neutron_error(r, 400, "AllocationOnAutoAddressSubnet")
+    port = alice.network.create_port(network_id=net.id)
+    assert v6.id in {f["subnet_id"] for f in port.fixed_ips}
+    # A SLAAC subnet in use only by automatic addresses can be deleted; the addresses go with it.
+    r = alice_api.delete(f"/subnets/{v6.id}")
+    assert r.status_code == 204, r.text
+    assert {f["subnet_id"] for f in alice.network.get_port(port.id).fixed_ips} == {net.v4.id}
+
+
+def test_revision_numbers_and_updated_at(alice, alice_api, net):
+    port = alice.network.create_port(network_id=net.id)
+    before = alice_api.ok("GET", f"/ports/{port.id}", 200)["port"]
+    neutron_error(alice_api.put(f"/ports/{port.id}", {"port": {"name": "x"}},
+                                headers={"If-Match": f"revision_number={before['revision_number'] + 1}"}),
+                  412, "RevisionNumberConstraintFailed")
+    after = alice_api.ok("PUT", f"/ports/{port.id}", 200, {"port": {"name": "x"}},
+                         headers={"If-Match": f"revision_number={before['revision_number']}"})["port"]
+    assert after["revision_number"] > before["revision_number"]
+    assert after["updated_at"] >= before["updated_at"]
+    assert after["created_at"] == before["created_at"]
+    # A new subnet revises its network.
+    net_rev = alice_api.ok("GET", f"/networks/{net.id}", 200)["network"]["revision_number"]
+    alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.46.0.0/24")
+    assert alice_api.ok("GET", f"/networks/{net.id}", 200)["network"]["revision_number"] > net_rev

@@ -160,3 +160,136 @@ def test_fields(alice_api, five):
     assert page["networks"] == [{"name": f"{tag}-n0"}, {"name": f"{tag}-n1"}]
     nxt = {l["rel"]: l["href"] for l in page["networks_links"]}["next"]
     assert parse_qs(urlparse(nxt).query)["marker"] == [nets[1].id]
+
+
+def test_project_and_tenant_filters_are_the_same(alice_api, five):
+    tag, nets = five
+    pid = alice_api.project_id
+    by_project = alice_api.ok("GET", "/networks", 200, params={"tags": tag, "project_id": pid})["networks"]
+    by_tenant = alice_api.ok("GET", "/networks", 200, params={"tags": tag, "tenant_id": pid})["networks"]
+    assert sorted(n["id"] for n in by_project) == sorted(n["id"] for n in by_tenant) == sorted(n.id for n in nets)
+    assert alice_api.ok("GET", "/networks", 200, params={"tags": tag, "project_id": "someone-else"})["networks"] == []
+
+
+def test_subnet_filters_and_sorting(alice, alice_api):
+    net = alice.network.create_network(name=unique("sf"))
+    try:
+        a = alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.71.2.0/24", name="b-sub")
+        b = alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.71.1.0/24", name="a-sub",
+                                        is_dhcp_enabled=False)
+        c = alice.network.create_subnet(network_id=net.id, ip_version=6, cidr="2001:db8:71::/64", name="c-sub")
+        q = lambda **p: [s["id"] for s in alice_api.ok("GET", "/subnets", 200, params={"network_id": net.id, **p})["subnets"]]
+        assert sorted(q(ip_version=4)) == sorted([a.id, b.id])
+        assert q(ip_version=6) == [c.id]
+        assert q(cidr="10.71.1.0/24") == [b.id]
+        assert q(enable_dhcp="false") == [b.id]
+        assert q(gateway_ip="10.71.2.1") == [a.id]
+        assert q(sort_key="name", sort_dir="asc") == [b.id, a.id, c.id]
+        assert q(sort_key="name", sort_dir="desc") == [c.id, a.id, b.id]
+        page = alice_api.ok("GET", "/subnets", 200, params=[("network_id", net.id), ("sort_key", "name"),
+                                                             ("sort_dir", "asc"), ("limit", "2")])
+        assert [s["id"] for s in page["subnets"]] == [b.id, a.id]
+        assert "next" in {l["rel"] for l in page["subnets_links"]}
+        got = [s.id for s in alice.network.subnets(network_id=net.id, limit=1, sort_key="name", sort_dir="asc")]
+        assert got == [b.id, a.id, c.id]
+    finally:
+        alice.network.delete_network(net)
+
+
+def test_port_pagination_and_previous_links(alice, alice_api):
+    net = alice.network.create_network(name=unique("pp"))
+    try:
+        ports = [alice.network.create_port(network_id=net.id, name=f"p{i}", fixed_ips=[]) for i in range(5)]
+        ids = [p.id for p in ports]
+        base = [("network_id", net.id), ("sort_key", "name"), ("sort_dir", "asc")]
+        # Walk backwards from the end with previous links: the reverse of the full list, page by page.
+        last = alice_api.ok("GET", "/ports", 200, params=base + [("limit", "2"), ("page_reverse", "True")])
+        assert [p["id"] for p in last["ports"]] == ids[3:5]
+        seen = [p["id"] for p in last["ports"]]
+        links = {l["rel"]: l["href"] for l in last["ports_links"]}
+        hops = 0
+        while "previous" in links and hops < 5:
+            r = alice_api.session.get(links["previous"], headers={"X-Auth-Token": alice_api.token}, timeout=10)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            seen = [p["id"] for p in body["ports"]] + seen
+            links = {l["rel"]: l["href"] for l in body.get("ports_links", [])}
+            hops += 1
+        assert seen == ids
+        assert [p.id for p in alice.network.ports(network_id=net.id, limit=2, sort_key="name", sort_dir="asc")] == ids
+    finally:
+        for p in alice.network.ports(network_id=net.id):
+            alice.network.delete_port(p)
+        alice.network.delete_network(net)
+
+
+def test_json_suffix_and_versions(server, alice_api, five):
+    tag, nets = five
+    body = alice_api.ok("GET", "/networks.json", 200, params={"tags": tag})
+    assert len(body["networks"]) == 5
+    assert alice_api.ok("GET", f"/networks/{nets[0].id}.json", 200)["network"]["id"] == nets[0].id
+    import requests
+    versions = requests.get(server.url + "/", timeout=10).json()
+    assert list(versions) == ["versions"]
+    assert versions["versions"][0]["id"] == "v2.0" and versions["versions"][0]["status"] == "CURRENT"
+
+
+def test_extensions(alice, alice_api):
+    aliases = {e["alias"] for e in alice_api.ok("GET", "/extensions", 200)["extensions"]}
+    for alias in ("standard-attr-tag", "pagination", "sorting", "project-id", "allowed-address-pairs",
+                  "extra_dhcp_opt", "binding", "port-security", "provider", "revision-if-match", "filter-validation"):
+        assert alias in aliases, alias
+    one = alice_api.ok("GET", "/extensions/pagination", 200)["extension"]
+    assert set(one) == {"name", "alias", "description", "updated", "links"}
+    neutron_error(alice_api.get("/extensions/no-such-ext"), 404)
+    assert alice.network.find_extension("sorting") is not None
+
+
+def walk_next(api, coll, params):
+    """Follows rel=next links from the first page; returns every item in order."""
+    body = api.ok("GET", f"/{coll}", 200, params=params)
+    items, hops = list(body[coll]), 0
+    href = {l["rel"]: l["href"] for l in body.get(f"{coll}_links", [])}.get("next")
+    while href and hops < 20:
+        r = api.session.get(href, headers={"X-Auth-Token": api.token}, timeout=10)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        items += body[coll]
+        href = {l["rel"]: l["href"] for l in body.get(f"{coll}_links", [])}.get("next")
+        hops += 1
+    return items
+
+
+def test_pagination_on_a_non_unique_sort_key(alice_api, five):
+    """Ties on the sort key are broken by id, so walking pages neither repeats nor skips items."""
+    tag, nets = five
+    for direction in ("asc", "desc"):
+        items = walk_next(alice_api, "networks", [("tags", tag), ("sort_key", "admin_state_up"),
+                                                  ("sort_dir", direction), ("limit", "2")])
+        assert sorted(n["id"] for n in items) == sorted(n.id for n in nets), direction
+        states = [n["admin_state_up"] for n in items]
+        assert states == sorted(states, reverse=(direction == "desc"))
+
+
+def test_links_on_short_and_empty_pages(alice_api, five):
+    tag, nets = five
+    base = [("tags", tag), ("sort_key", "name"), ("sort_dir", "asc")]
+    short = alice_api.ok("GET", "/networks", 200, params=base + [("limit", "10")])
+    assert len(short["networks"]) == 5
+    rels = {l["rel"]: l["href"] for l in short.get("networks_links", [])}
+    assert "next" not in rels and "previous" in rels
+    assert parse_qs(urlparse(rels["previous"]).query)["marker"] == [nets[0].id]
+    empty = alice_api.ok("GET", "/networks", 200, params=base + [("limit", "2"), ("marker", nets[4].id)])
+    rels = {l["rel"]: l["href"] for l in empty.get("networks_links", [])}
+    assert "next" not in rels and "previous" in rels
+    assert "marker" not in parse_qs(urlparse(rels["previous"]).query)
+
+
+def test_changed_since(alice, alice_api, five):
+    tag, nets = five
+    stamp = alice_api.ok("GET", f"/networks/{nets[4].id}", 200)["network"]["updated_at"]
+    body = alice_api.ok("GET", "/networks", 200, params={"tags": tag, "changed_since": stamp})
+    assert nets[4].id in [n["id"] for n in body["networks"]]
+    body = alice_api.ok("GET", "/networks", 200, params={"tags": tag, "changed_since": "2999-01-01T00:00:00Z"})
+    assert body["networks"] == []
+    neutron_error(alice_api.get("/networks", params={"changed_since": "yesterday"}), 400)
