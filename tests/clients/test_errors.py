@@ -148,6 +148,17 @@ def test_methods(alice_api, net):
     neutron_error(alice_api.delete(f"/networks/{net.id}", body={"x": 1}), 400)
 
 
+def test_head_is_not_allowed(alice_api, net):
+    assert alice_api.request("HEAD", "/networks").status_code == 405
+    assert alice_api.request("HEAD", f"/networks/{net.id}").status_code == 405
+
+
+def test_extensions_are_read_only(alice_api):
+    # Writes on /extensions are 404, not 405 (legacy behaviour Neutron keeps).
+    assert alice_api.post("/extensions", {"extension": {}}).status_code == 404
+    assert alice_api.delete("/extensions/pagination").status_code == 404
+
+
 def test_if_match_revision(alice_api, net):
     rev = alice_api.ok("GET", f"/networks/{net.id}", 200)["network"]["revision_number"]
     r = alice_api.put(f"/networks/{net.id}", {"network": {"name": "stale"}},

@@ -173,6 +173,17 @@ def test_extra_dhcp_opts(alice, net):
     assert names["bootfile-name"] == "ipxe.efi"
 
 
+def test_extra_dhcp_opt_needs_a_value(alice_api, net):
+    """neutron-lib EXTRA_DHCP_OPT_KEY_SPECS: opt_name and opt_value are both required."""
+    r = alice_api.post("/ports", {"port": {"network_id": net.id, "extra_dhcp_opts": [{"opt_name": "bootfile-name"}]}})
+    neutron_error(r, 400)
+    r = alice_api.post("/ports", {"port": {"network_id": net.id, "extra_dhcp_opts": [{"opt_value": "x"}]}})
+    neutron_error(r, 400)
+    r = alice_api.post("/ports", {"port": {"network_id": net.id, "extra_dhcp_opts": [
+        {"opt_name": "tftp-server", "opt_value": "10.0.0.1", "ip_version": 5}]}})
+    neutron_error(r, 400)
+
+
 def test_binding_as_admin(admin, admin_api, alice, alice_api, net):
     port = alice.network.create_port(network_id=net.id)
     upd = admin.network.update_port(port, binding_host_id="compute-1", binding_vnic_type="direct",

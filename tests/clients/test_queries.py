@@ -293,3 +293,19 @@ def test_changed_since(alice, alice_api, five):
     body = alice_api.ok("GET", "/networks", 200, params={"tags": tag, "changed_since": "2999-01-01T00:00:00Z"})
     assert body["networks"] == []
     neutron_error(alice_api.get("/networks", params={"changed_since": "yesterday"}), 400)
+
+
+def test_subnet_shared_filter(admin, alice, alice_api):
+    """Subnet 'shared' is hidden but is_filter (neutron-lib subnet definition): it follows the network."""
+    mine = alice.network.create_network(name=unique("sh"))
+    shared = admin.network.create_network(name=unique("sh"), shared=True)
+    try:
+        a = alice.network.create_subnet(network_id=mine.id, ip_version=4, cidr="10.72.0.0/24")
+        b = admin.network.create_subnet(network_id=shared.id, ip_version=4, cidr="10.72.1.0/24")
+        q = lambda v: [s["id"] for s in alice_api.ok("GET", "/subnets", 200, params={
+            "network_id": [mine.id, shared.id], "shared": v})["subnets"]]
+        assert q("false") == [a.id]
+        assert q("true") == [b.id]
+    finally:
+        alice.network.delete_network(mine)
+        admin.network.delete_network(shared)

@@ -121,7 +121,17 @@ def test_dns_and_route_limits(alice_api, net):
     routes = [{"destination": f"192.168.{i}.0/24", "nexthop": "10.28.0.5"} for i in range(21)]
     neutron_error(alice_api.post("/subnets", {"subnet": {**base, "host_routes": routes}}), 400, "HostRoutesExhausted")
     neutron_error(alice_api.post("/subnets", {"subnet": {**base, "host_routes": [
-        {"destination": "192.168.1.1/24", "nexthop": "10.28.0.5"}]}}), 400)
+        {"destination": "192.168.1.0/24", "nexthop": "2001:db8::1"}]}}), 400)
+    neutron_error(alice_api.post("/subnets", {"subnet": {**base, "dns_nameservers": ["2001:db8::53"]}}), 400)
+    assert alice_api.ok("GET", "/subnets", 200, params={"network_id": net.id})["subnets"] == []
+
+
+def test_host_route_destination_must_be_a_routable_network_cidr(alice_api, net):
+    """neutron-lib validate_hostroutes -> validate_route_cidr: no host bits, not loopback."""
+    base = {"network_id": net.id, "ip_version": 4, "cidr": "10.35.0.0/24"}
+    for dest in ("192.168.1.1/24", "127.0.0.0/8"):
+        r = alice_api.post("/subnets", {"subnet": {**base, "host_routes": [{"destination": dest, "nexthop": "10.35.0.5"}]}})
+        neutron_error(r, 400, "HTTPBadRequest", "Invalid input for host_routes")
 
 
 def test_read_only_attributes_on_update(alice_api, alice, net):
