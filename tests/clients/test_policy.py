@@ -157,3 +157,18 @@ def test_network_owner_sees_and_removes_others_ports_on_its_shared_network(admin
     finally:
         admin.network.delete_network(shared)
 
+
+
+def test_cli_admin_shared_provider_network(admin_cli, alice):
+    name = unique("cli-prov")
+    net = admin_cli.json("network", "create", "--share", "--provider-network-type", "vxlan",
+                         "--provider-segment", "3999", name)
+    try:
+        assert net["shared"] is True
+        assert net["provider:network_type"] == "vxlan"
+        assert net["provider:segmentation_id"] == 3999
+        seen = alice.network.get_network(net["id"])
+        assert seen.is_shared is True
+        assert seen.provider_network_type is None  # hidden from members
+    finally:
+        admin_cli.run("network", "delete", net["id"])

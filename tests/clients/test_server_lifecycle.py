@@ -97,7 +97,14 @@ def test_kill_9_keeps_every_acknowledged_create(tmp_path):
                 acked["networks"][n["id"]] = n
                 acked["subnets"][s["id"]] = s
                 acked["ports"][p["id"]] = p
-        # Everything above was answered with 201/200: kill without any chance to flush.
+        # Acknowledged deletes and updates must survive as well.
+        doomed = list(acked["ports"])[:5]
+        for pid in doomed:
+            api.ok("DELETE", f"/ports/{pid}", 204)
+            del acked["ports"][pid]
+        renamed = next(iter(acked["networks"].values()))
+        renamed["name"] = api.ok("PUT", f"/networks/{renamed['id']}", 200, {"network": {"name": "renamed"}})["network"]["name"]
+        # Everything above was answered with 201/200/204: kill without any chance to flush.
         srv.kill()
 
         srv.start()
@@ -112,9 +119,12 @@ def test_kill_9_keeps_every_acknowledged_create(tmp_path):
         for pid, p in acked["ports"].items():
             assert ports[pid]["fixed_ips"] == p["fixed_ips"]
             assert ports[pid]["mac_address"] == p["mac_address"]
+        assert not set(doomed) & set(ports), "deleted ports are back after kill -9"
+        assert len(ports) == len(acked["ports"])
+        assert nets[renamed["id"]]["name"] == "renamed"
         for nid, n in acked["networks"].items():
             assert nets[nid]["name"] == n["name"]
-            assert nets[nid]["tags"] == [n["name"].replace("durable-", "t")]
+        assert sorted(n["tags"][0] for n in nets.values()) == sorted(f"t{i}" for i in range(40))
         # Allocations survived too: the same addresses cannot be handed out twice.
         some = next(iter(acked["ports"].values()))
         r = api.post("/ports", {"port": {"network_id": some["network_id"], "fixed_ips": some["fixed_ips"]}})
