@@ -316,6 +316,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn networks() -> Kind {
+        neutrino_network::collection("networks").expect("networks are served")
+    }
+
     fn items() -> Vec<Item> {
         ["b", "A", "c", "d"]
             .iter()
@@ -331,8 +335,8 @@ mod tests {
 
     fn run(query: &str) -> Page {
         let q = ListQuery::parse(query, -1).unwrap();
-        validate(Kind::Network, &q).unwrap();
-        apply(Kind::Network, items(), &q, "http://h/v2.0/networks").unwrap()
+        validate(networks(), &q).unwrap();
+        apply(networks(), items(), &q, "http://h/v2.0/networks").unwrap()
     }
 
     fn names(p: &Page) -> Vec<&str> {
@@ -361,13 +365,13 @@ mod tests {
     fn unknown_filters_and_sort_keys_are_rejected() {
         let q = ListQuery::parse("foo=1", -1).unwrap();
         assert_eq!(
-            validate(Kind::Network, &q).unwrap_err().message,
+            validate(networks(), &q).unwrap_err().message,
             "['foo'] is invalid attribute for filtering"
         );
         let q = ListQuery::parse("sort_key=foo", -1).unwrap();
-        assert!(validate(Kind::Network, &q).is_err());
+        assert!(validate(networks(), &q).is_err());
         let q = ListQuery::parse("admin_state_up=maybe", -1).unwrap();
-        assert!(apply(Kind::Network, items(), &q, "u").is_err());
+        assert!(apply(networks(), items(), &q, "u").is_err());
     }
 
     #[test]
@@ -403,7 +407,7 @@ mod tests {
     #[test]
     fn unknown_marker_is_the_resource_not_found() {
         let q = ListQuery::parse("limit=1&marker=nope", -1).unwrap();
-        let e = apply(Kind::Network, items(), &q, "u").err().unwrap();
+        let e = apply(networks(), items(), &q, "u").err().unwrap();
         assert_eq!((e.status, e.kind.as_ref()), (404, "NetworkNotFound"));
     }
 

@@ -35,12 +35,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn kind_of(coll: &str) -> Result<Kind, ApiError> {
-    match coll {
-        "networks" => Ok(Kind::Network),
-        "subnets" => Ok(Kind::Subnet),
-        "ports" => Ok(Kind::Port),
-        _ => Err(crate::error::not_found()),
-    }
+    neutrino_network::collection(coll).ok_or_else(crate::error::not_found)
 }
 
 async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
@@ -151,13 +146,8 @@ fn wrap(key: &str, v: Value) -> Value {
 
 /// The part of a list filter the store can apply with its indexes.
 fn pushdown(kind: Kind, q: &ListQuery) -> Selection {
-    let columns: &[&'static str] = match kind {
-        Kind::Network => &["id", "project_id"],
-        Kind::Subnet => &["id", "project_id", "network_id"],
-        Kind::Port => &["id", "project_id", "network_id", "device_id", "mac_address"],
-    };
     let mut sel = Selection::all();
-    for &col in columns {
+    for &col in std::iter::once(&"id").chain(kind.table().columns) {
         let values = q.filter(col).or_else(|| {
             if col == "project_id" {
                 q.filter("tenant_id")
@@ -166,6 +156,7 @@ fn pushdown(kind: Kind, q: &ListQuery) -> Selection {
             }
         });
         if let Some(values) = values {
+            // MACs are stored lower-case and filtered case-insensitively.
             let values = if col == "mac_address" {
                 values.iter().map(|v| v.to_lowercase()).collect()
             } else {
@@ -230,11 +221,7 @@ async fn create(
 ) -> ApiResult {
     let kind = kind_of(&coll)?;
     let (bodies, bulk) = create_bodies(kind, &read_body(body).await?)?;
-    let created = match kind {
-        Kind::Network => st.net.create_networks(&caller, bodies).await?,
-        Kind::Subnet => st.net.create_subnets(&caller, bodies).await?,
-        Kind::Port => st.net.create_ports(&caller, bodies).await?,
-    };
+    let created = st.net.create(&caller, kind, bodies).await?;
     let mut created: Vec<Value> = created
         .into_iter()
         .map(|v| shown(kind, &caller, v))
@@ -262,11 +249,7 @@ async fn update(
     }
     let changes = single_body(kind, top)?;
     let rev = if_match(&headers)?;
-    let updated = match kind {
-        Kind::Network => st.net.update_network(&caller, &id, changes, rev).await?,
-        Kind::Subnet => st.net.update_subnet(&caller, &id, changes, rev).await?,
-        Kind::Port => st.net.update_port(&caller, &id, changes, rev).await?,
-    };
+    let updated = st.net.update(&caller, kind, &id, changes, rev).await?;
     Ok(json(
         StatusCode::OK,
         wrap(kind.singular(), shown(kind, &caller, updated)),
@@ -285,11 +268,7 @@ async fn delete(
         return Err(Error::bad_request("Request body is not supported in DELETE.").into());
     }
     let rev = if_match(&headers)?;
-    match kind {
-        Kind::Network => st.net.delete_network(&caller, &id, rev).await?,
-        Kind::Subnet => st.net.delete_subnet(&caller, &id, rev).await?,
-        Kind::Port => st.net.delete_port(&caller, &id, rev).await?,
-    }
+    st.net.delete(&caller, kind, &id, rev).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -104,8 +104,16 @@ async fn filters_sorting_and_fields() {
     );
     let r = api.get("alice", "/v2.0/networks?sort_key=bogus").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api.get("alice", "/v2.0/networks?sort_key=subnets&sort_dir=asc").await;
-    assert_eq!((r.status, r.message()), (StatusCode::BAD_REQUEST, "['subnets'] is invalid attribute for sort_keys"));
+    let r = api
+        .get("alice", "/v2.0/networks?sort_key=subnets&sort_dir=asc")
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "['subnets'] is invalid attribute for sort_keys"
+        )
+    );
     let r = api.get("alice", "/v2.0/networks?limit=abc").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = api

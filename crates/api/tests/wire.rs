@@ -295,8 +295,14 @@ async fn agents_list_is_empty_not_missing() {
     let api = Api::start();
     for user in ["alice", "admin"] {
         let r = api.get(user, "/v2.0/agents").await;
-        assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"agents": []})));
+        assert_eq!(
+            (r.status, r.body.clone()),
+            (StatusCode::OK, json!({"agents": []}))
+        );
     }
     let r = api.get("admin", "/v2.0/agents/abc").await;
-    assert_eq!((r.status, r.kind()), (StatusCode::NOT_FOUND, "AgentNotFound"));
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::NOT_FOUND, "AgentNotFound")
+    );
 }

@@ -3,12 +3,13 @@
 
 pub mod attrs;
 mod caller;
+mod collection;
 pub mod config;
 mod error;
 pub mod model;
 mod network;
 mod port;
-mod read;
+pub mod read;
 mod segments;
 mod subnet;
 pub mod tags;
@@ -17,10 +18,11 @@ pub mod time;
 use std::sync::Arc;
 
 pub use caller::Caller;
+pub use collection::{Collection, Kind, collection, collections};
 pub use config::NetworkConfig;
 pub use error::{Error, Result};
 pub use neutrino_store::{Selection, Store};
-pub use read::Kind;
+pub use read::Scope;
 
 /// The Networking service: the store plus the settings its rules need.
 #[derive(Clone)]

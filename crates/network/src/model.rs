@@ -8,7 +8,7 @@ use neutrino_ipam::{AllocationPool, HostRoute, Ipv6Mode, ValidatedSubnet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use neutrino_store::{StoreError, Table};
+use neutrino_store::{StoreError, Table, tables};
 
 /// Attributes every resource with standard attributes carries.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -218,6 +218,6 @@ macro_rules! resource {
     };
 }
 
-resource!(Network, Table::Networks);
-resource!(Subnet, Table::Subnets);
-resource!(Port, Table::Ports);
+resource!(Network, tables::NETWORKS);
+resource!(Subnet, tables::SUBNETS);
+resource!(Port, tables::PORTS);

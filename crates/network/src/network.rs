@@ -2,13 +2,16 @@
 
 use serde_json::{Map, Value};
 
-use neutrino_store::{self as store, Selection, Table};
+use neutrino_store::tables::{NETWORKS, PORTS, SUBNETS};
+use neutrino_store::{self as store, ColumnValue, Selection, Table, WriteTx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
+use crate::collection::{Collection, Ctx};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
-use crate::read::{Kind, check_revision, load, load_for_change};
+use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::segments::{self, ProviderRequest};
-use crate::{Caller, Error, NetworkConfig, Networking, Result};
+use crate::tags::{self, TagChange};
+use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
     attr("id", false, false),
@@ -175,159 +178,239 @@ fn build(
     })
 }
 
-impl Networking {
-    /// Creates one network per body, atomically: all or none.
-    pub async fn create_networks(
-        &self,
-        caller: &Caller,
-        bodies: Vec<Map<String, Value>>,
-    ) -> Result<Vec<Value>> {
-        let (caller, cfg) = (caller.clone(), self.cfg.clone());
-        self.store
-            .write(move |tx| {
-                let conn = tx.conn();
-                let mut out = Vec::with_capacity(bodies.len());
-                for body in &bodies {
-                    let net = build(conn, &cfg, &caller, body)?;
-                    store::insert_network(
-                        conn,
-                        &net.id,
-                        &net.project_id,
-                        net.shared || net.router_external,
-                        &net.to_doc(),
-                    )?;
-                    segments::reserve(conn, &net.id, &segment_of(&net))?;
-                    out.push(serde_json::to_value(&net).map_err(|_| Error::internal())?);
-                }
-                Ok(out)
-            })
-            .await
+/// `/v2.0/networks`.
+pub struct Networks;
+
+impl Collection for Networks {
+    fn path(&self) -> &'static str {
+        "networks"
+    }
+    fn singular(&self) -> &'static str {
+        "network"
+    }
+    fn plural(&self) -> &'static str {
+        "networks"
+    }
+    fn table(&self) -> Table {
+        NETWORKS
+    }
+    fn not_found(&self, id: &str) -> Error {
+        Error::network_not_found(id)
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "project_id",
+            "tenant_id",
+            "admin_state_up",
+            "status",
+            "subnets",
+            "shared",
+            "router:external",
+            "mtu",
+            "port_security_enabled",
+            "dns_domain",
+            "availability_zone_hints",
+            "availability_zones",
+            "ipv4_address_scope",
+            "ipv6_address_scope",
+            "is_default",
+            "l2_adjacency",
+            "provider:network_type",
+            "provider:physical_network",
+            "provider:segmentation_id",
+            "description",
+            "tags",
+            "created_at",
+            "updated_at",
+            "revision_number",
+        ]
+    }
+    fn unsortable(&self) -> &'static [&'static str] {
+        &[
+            "subnets",
+            "availability_zone_hints",
+            "availability_zones",
+            "tags",
+        ]
+    }
+    fn admin_only(&self) -> &'static [&'static str] {
+        &[
+            "provider:network_type",
+            "provider:physical_network",
+            "provider:segmentation_id",
+        ]
+    }
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
+        scope.admin()
+            || scope.reads_project(field(doc, "project_id"))
+            || doc.get("shared") == Some(&Value::Bool(true))
+            || doc.get("router:external") == Some(&Value::Bool(true))
     }
 
-    pub async fn update_network(
+    fn create(
         &self,
-        caller: &Caller,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        let conn = tx.conn();
+        let net = build(conn, cx.cfg, cx.caller, body)?;
+        store::insert_row(conn, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
+        segments::reserve(conn, &net.id, &segment_of(&net))?;
+        serde_json::to_value(&net).map_err(|_| Error::internal())
+    }
+
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
         id: &str,
-        body: Map<String, Value>,
+        body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value> {
-        let (caller, id, cfg) = (caller.clone(), id.to_string(), self.cfg.clone());
-        self.store
-            .write(move |tx| {
-                let conn = tx.conn();
-                check_attributes(&body, ATTRS, Op::Update)?;
-                let mut net: Network =
-                    load_for_change(conn, &caller, Kind::Network, &id, "rule:update_network")?;
-                check_admin_attrs(&body, &caller, "update")?;
-                check_revision(if_match, net.std.revision_number)?;
-                let b = Body(&body);
-                if [
-                    "provider:network_type",
-                    "provider:physical_network",
-                    "provider:segmentation_id",
-                ]
-                .iter()
-                .any(|k| b.has(k))
-                {
-                    let req = provider_request(&b)?;
-                    let unchanged = req
-                        .network_type
-                        .as_ref()
-                        .is_none_or(|t| Some(t) == net.network_type.as_ref())
-                        && req
-                            .physical_network
-                            .as_ref()
-                            .is_none_or(|p| Some(p) == net.physical_network.as_ref())
-                        && req
-                            .segmentation_id
-                            .is_none_or(|s| Some(s) == net.segmentation_id);
-                    if !unchanged {
-                        return Err(Error::invalid_input(
-                            "Plugin does not support updating provider attributes",
-                        ));
-                    }
-                }
-                if let Some(name) = b.name("name")? {
-                    net.name = name;
-                }
-                if let Some(d) = b.string("description", 255)? {
-                    net.std.description = d;
-                }
-                if let Some(up) = b.bool("admin_state_up")? {
-                    net.admin_state_up = up;
-                }
-                if let Some(p) = b.bool("port_security_enabled")? {
-                    net.port_security_enabled = p;
-                }
-                if let Some(d) = dns_domain(&b, "dns_domain")? {
-                    net.dns_domain = d;
-                }
-                if let Some(mtu) = b.uint("mtu")? {
-                    set_mtu(conn, &cfg, &mut net, mtu)?;
-                }
-                if let Some(shared) = b.bool("shared")? {
-                    if net.shared && !shared {
-                        check_unshare(conn, &net)?;
-                    }
-                    net.shared = shared;
-                }
-                if let Some(ext) = b.bool("router:external")? {
-                    if ext != net.router_external {
-                        set_subnets_external(conn, &net, ext)?;
-                    }
-                    net.router_external = ext;
-                }
-                net.std.touch();
-                store::update_doc(conn, Table::Networks, &net.id, &net.to_doc())?;
-                store::set_network_open(conn, &net.id, net.shared || net.router_external)?;
-                serde_json::to_value(&net).map_err(|_| Error::internal())
-            })
-            .await
+        let (caller, cfg) = (cx.caller, cx.cfg);
+
+        let conn = tx.conn();
+        check_attributes(body, ATTRS, Op::Update)?;
+        let mut net: Network = load_for_change(conn, caller, self, id, "rule:update_network")?;
+        check_admin_attrs(body, caller, "update")?;
+        check_revision(if_match, net.std.revision_number)?;
+        let b = Body(body);
+        if [
+            "provider:network_type",
+            "provider:physical_network",
+            "provider:segmentation_id",
+        ]
+        .iter()
+        .any(|k| b.has(k))
+        {
+            let req = provider_request(&b)?;
+            let unchanged = req
+                .network_type
+                .as_ref()
+                .is_none_or(|t| Some(t) == net.network_type.as_ref())
+                && req
+                    .physical_network
+                    .as_ref()
+                    .is_none_or(|p| Some(p) == net.physical_network.as_ref())
+                && req
+                    .segmentation_id
+                    .is_none_or(|s| Some(s) == net.segmentation_id);
+            if !unchanged {
+                return Err(Error::invalid_input(
+                    "Plugin does not support updating provider attributes",
+                ));
+            }
+        }
+        if let Some(name) = b.name("name")? {
+            net.name = name;
+        }
+        if let Some(d) = b.string("description", 255)? {
+            net.std.description = d;
+        }
+        if let Some(up) = b.bool("admin_state_up")? {
+            net.admin_state_up = up;
+        }
+        if let Some(p) = b.bool("port_security_enabled")? {
+            net.port_security_enabled = p;
+        }
+        if let Some(d) = dns_domain(&b, "dns_domain")? {
+            net.dns_domain = d;
+        }
+        if let Some(mtu) = b.uint("mtu")? {
+            set_mtu(conn, cfg, &mut net, mtu)?;
+        }
+        if let Some(shared) = b.bool("shared")? {
+            if net.shared && !shared {
+                check_unshare(conn, &net)?;
+            }
+            net.shared = shared;
+        }
+        if let Some(ext) = b.bool("router:external")? {
+            if ext != net.router_external {
+                set_subnets_external(conn, &net, ext)?;
+            }
+            net.router_external = ext;
+        }
+        net.std.touch();
+        store::update_row(conn, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
+        serde_json::to_value(&net).map_err(|_| Error::internal())
     }
 
-    pub async fn delete_network(
+    fn delete(
         &self,
-        caller: &Caller,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
         id: &str,
         if_match: Option<u64>,
     ) -> Result<()> {
-        let (caller, id) = (caller.clone(), id.to_string());
-        self.store
-            .write(move |tx| {
-                let conn = tx.conn();
-                let net: Network = load_for_change(conn, &caller, Kind::Network, &id, "rule:delete_network")?;
-                check_revision(if_match, net.std.revision_number)?;
-                let mut in_use = Vec::new();
-                let mut service = Vec::new();
-                for doc in store::list_docs(conn, Table::Ports, &Selection::by("network_id", vec![id.clone()]))? {
-                    let port: Port = Port::from_doc(&id, &doc)?;
-                    if is_network_service_port(&port.device_owner) {
-                        service.push(port.id);
-                    } else {
-                        in_use.push(port.id);
-                    }
-                }
-                if !in_use.is_empty() {
-                    return Err(Error::conflict(
-                        "NetworkInUse",
-                        format!(
-                            "Unable to complete operation on network {id}. There are one or more ports still in use on the network, id for these ports is: {}.",
-                            in_use.join(",")
-                        ),
-                    ));
-                }
-                for port in service {
-                    store::delete_row(conn, Table::Ports, &port)?;
-                }
-                for subnet in &net.subnets {
-                    store::delete_row(conn, Table::Subnets, subnet)?;
-                }
-                store::delete_segments(conn, &id)?;
-                store::delete_row(conn, Table::Networks, &id)?;
-                Ok(())
-            })
-            .await
+        let caller = cx.caller;
+
+        let conn = tx.conn();
+        let net: Network = load_for_change(conn, caller, self, id, "rule:delete_network")?;
+        check_revision(if_match, net.std.revision_number)?;
+        let mut in_use = Vec::new();
+        let mut service = Vec::new();
+        for doc in store::list_docs(
+            conn,
+            PORTS,
+            &Selection::by("network_id", vec![id.to_string()]),
+        )? {
+            let port: Port = Port::from_doc(id, &doc)?;
+            if is_network_service_port(&port.device_owner) {
+                service.push(port.id);
+            } else {
+                in_use.push(port.id);
+            }
+        }
+        if !in_use.is_empty() {
+            return Err(Error::conflict(
+                "NetworkInUse",
+                format!(
+                    "Unable to complete operation on network {id}. There are one or more ports still in use on the network, id for these ports is: {}.",
+                    in_use.join(",")
+                ),
+            ));
+        }
+        for port in service {
+            store::delete_row(conn, PORTS, &port)?;
+        }
+        for subnet in &net.subnets {
+            store::delete_row(conn, SUBNETS, subnet)?;
+        }
+        store::delete_segments(conn, id)?;
+        store::delete_row(conn, NETWORKS, id)?;
+        Ok(())
     }
+
+    fn change_tags(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        change: &TagChange,
+    ) -> Option<Result<Vec<String>>> {
+        Some(tags::change::<Network>(
+            tx.conn(),
+            cx.caller,
+            self,
+            id,
+            change,
+        ))
+    }
+}
+
+/// The indexed columns of a network row.
+fn columns(net: &Network) -> [(&'static str, ColumnValue); 2] {
+    [
+        ("project_id", ColumnValue::Text(net.project_id.clone())),
+        (
+            "open",
+            ColumnValue::Integer(i64::from(net.shared || net.router_external)),
+        ),
+    ]
 }
 
 fn segment_of(net: &Network) -> store::SegmentRow {
@@ -369,11 +452,11 @@ fn set_mtu(
 /// service) on the network.
 fn check_unshare(conn: &store::Connection, net: &Network) -> Result<()> {
     let on_net = Selection::by("network_id", vec![net.id.clone()]);
-    let foreign_subnet = store::list_docs(conn, Table::Subnets, &on_net)?
+    let foreign_subnet = store::list_docs(conn, SUBNETS, &on_net)?
         .iter()
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .any(|s| s["project_id"] != net.project_id.as_str());
-    let foreign_port = store::list_docs(conn, Table::Ports, &on_net)?
+    let foreign_port = store::list_docs(conn, PORTS, &on_net)?
         .iter()
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .any(|p| {
@@ -400,7 +483,7 @@ fn set_subnets_external(conn: &store::Connection, net: &Network, external: bool)
     for sid in &net.subnets {
         if let Some(mut s) = load::<Subnet>(conn, sid)? {
             s.router_external = external;
-            store::update_doc(conn, Table::Subnets, sid, &s.to_doc())?;
+            store::update_doc(conn, SUBNETS, sid, &s.to_doc())?;
         }
     }
     Ok(())

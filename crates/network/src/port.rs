@@ -6,18 +6,22 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use neutrino_ipam::{self as ipam, FixedIpRequest, IpamError, MacAddr};
+use neutrino_store::tables::{PORTS, SUBNETS};
 use neutrino_store::{
-    self as store, Connection, PortColumns, Selection, StoreError, Table, WriteTx,
+    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
 };
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
+use crate::collection::{Collection, Ctx};
 use crate::model::{
     AddressPair, DhcpOption, DnsAssignment, FixedIp, Network, Port, Resource, Standard, Subnet,
 };
+use crate::network::Networks;
 use crate::network::{dns_domain, tags_on_create};
-use crate::read::{Kind, Scope, check_revision, load, load_for_change};
+use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::subnet::{FreeAddressCache, free_addresses};
-use crate::{Caller, Error, NetworkConfig, Networking, Result};
+use crate::tags::{self, TagChange};
+use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
     attr("id", false, false),
@@ -88,7 +92,7 @@ fn network_for_port(
         Ok(Value::Object(m)) => m,
         _ => return Err(Error::internal()),
     };
-    if !scope.sees(Kind::Network, &map) {
+    if !Networks.sees(&scope, &map) {
         return Err(Error::network_not_found(network_id));
     }
     let owner =
@@ -297,7 +301,7 @@ fn dns_assignment(port: &Port, cfg: &NetworkConfig) -> Vec<DnsAssignment> {
 fn mac_in_use(conn: &Connection, network_id: &str, mac: &str) -> Result<bool> {
     let sel = Selection::by("network_id", vec![network_id.to_string()])
         .and("mac_address", vec![mac.to_string()]);
-    Ok(!store::list_docs(conn, Table::Ports, &sel)?.is_empty())
+    Ok(!store::list_docs(conn, PORTS, &sel)?.is_empty())
 }
 
 fn mac_in_use_error(network_id: &str, mac: &str) -> Error {
@@ -353,7 +357,7 @@ fn base_mac(cfg: &NetworkConfig) -> [u8; 3] {
 fn subnets_of(conn: &Connection, network_id: &str) -> Result<Vec<Subnet>> {
     store::list_docs(
         conn,
-        Table::Subnets,
+        SUBNETS,
         &Selection::by("network_id", vec![network_id.to_string()]),
     )?
     .iter()
@@ -533,19 +537,18 @@ fn subnet_by_id(
 
 /// Writes a port's row: its indexed columns and its document.
 pub(crate) fn save_port(conn: &Connection, port: &Port) -> Result<()> {
-    let cols = columns(port);
-    store::update_port(conn, &cols, &port.to_doc())?;
+    store::update_row(conn, PORTS, &port.id, &columns(port), &port.to_doc())?;
     Ok(())
 }
 
-fn columns(port: &Port) -> PortColumns<'_> {
-    PortColumns {
-        id: &port.id,
-        network_id: &port.network_id,
-        project_id: &port.project_id,
-        device_id: &port.device_id,
-        mac_address: &port.mac_address,
-    }
+/// The indexed columns of a port row.
+fn columns(port: &Port) -> [(&'static str, ColumnValue); 4] {
+    [
+        ("project_id", ColumnValue::Text(port.project_id.clone())),
+        ("network_id", ColumnValue::Text(port.network_id.clone())),
+        ("device_id", ColumnValue::Text(port.device_id.clone())),
+        ("mac_address", ColumnValue::Text(port.mac_address.clone())),
+    ]
 }
 
 fn check_admin_only(b: &Body, caller: &Caller, action: &str) -> Result<()> {
@@ -692,10 +695,12 @@ fn create_one(
     };
     merge_dhcp_opts(&mut port.extra_dhcp_opts, dhcp.unwrap_or_default());
     // The row goes in first: allocations refer to it.
-    store::insert_port(tx.conn(), &columns(&port), &port.to_doc()).map_err(|e| match e {
-        StoreError::Conflict(_) => mac_in_use_error(&port.network_id, &port.mac_address),
-        e => e.into(),
-    })?;
+    store::insert_row(tx.conn(), PORTS, &port.id, &columns(&port), &port.to_doc()).map_err(
+        |e| match e {
+            StoreError::Conflict(_) => mac_in_use_error(&port.network_id, &port.mac_address),
+            e => e.into(),
+        },
+    )?;
     let subnets = subnets_of(tx.conn(), &net.id)?;
     let target = AddressTarget {
         network_id: &net.id,
@@ -757,7 +762,7 @@ fn update_one(
     if_match: Option<u64>,
 ) -> Result<Port> {
     check_attributes(body, ATTRS, Op::Update)?;
-    let mut port: Port = load_for_change(tx.conn(), caller, Kind::Port, id, "rule:update_port")?;
+    let mut port: Port = load_for_change(tx.conn(), caller, &Ports, id, "rule:update_port")?;
     check_revision(if_match, port.std.revision_number)?;
     let b = Body(body);
     check_admin_only(&b, caller, "update")?;
@@ -847,60 +852,133 @@ fn update_one(
     Ok(port)
 }
 
-impl Networking {
-    /// Creates one port per body, atomically.
-    pub async fn create_ports(
-        &self,
-        caller: &Caller,
-        bodies: Vec<Map<String, Value>>,
-    ) -> Result<Vec<Value>> {
-        let (caller, cfg) = (caller.clone(), self.cfg.clone());
-        self.store
-            .write(move |tx| {
-                let mut out = Vec::with_capacity(bodies.len());
-                for body in &bodies {
-                    let port = create_one(tx, &cfg, &caller, body)?;
-                    out.push(serde_json::to_value(&port).map_err(|_| Error::internal())?);
-                }
-                Ok(out)
-            })
-            .await
+/// `/v2.0/ports`.
+pub struct Ports;
+
+impl Collection for Ports {
+    fn path(&self) -> &'static str {
+        "ports"
+    }
+    fn singular(&self) -> &'static str {
+        "port"
+    }
+    fn plural(&self) -> &'static str {
+        "ports"
+    }
+    fn table(&self) -> Table {
+        PORTS
+    }
+    fn not_found(&self, id: &str) -> Error {
+        Error::port_not_found(id)
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "project_id",
+            "tenant_id",
+            "network_id",
+            "admin_state_up",
+            "mac_address",
+            "fixed_ips",
+            "device_id",
+            "device_owner",
+            "status",
+            "port_security_enabled",
+            "allowed_address_pairs",
+            "extra_dhcp_opts",
+            "dns_name",
+            "dns_domain",
+            "dns_assignment",
+            "ip_allocation",
+            "binding:host_id",
+            "binding:vnic_type",
+            "binding:profile",
+            "binding:vif_type",
+            "binding:vif_details",
+            "description",
+            "tags",
+            "created_at",
+            "updated_at",
+            "revision_number",
+        ]
+    }
+    fn unsortable(&self) -> &'static [&'static str] {
+        &[
+            "fixed_ips",
+            "allowed_address_pairs",
+            "extra_dhcp_opts",
+            "dns_assignment",
+            "binding:profile",
+            "binding:vif_details",
+            "tags",
+        ]
+    }
+    fn admin_only(&self) -> &'static [&'static str] {
+        &[
+            "binding:host_id",
+            "binding:profile",
+            "binding:vif_type",
+            "binding:vif_details",
+        ]
+    }
+    /// Ports are visible to their project and to the project owning their network.
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
+        scope.admin()
+            || scope.reads_project(field(doc, "project_id"))
+            || scope.reads_network(field(doc, "network_id"))
+    }
+    /// The owner of the network may change ports others put on it (NET_OWNER_MEMBER).
+    fn may_change(&self, scope: &Scope, caller: &Caller, doc: &Map<String, Value>) -> bool {
+        caller.may_write(field(doc, "project_id"))
+            || (caller.has_role("member") && scope.reads_network(field(doc, "network_id")))
     }
 
-    pub async fn update_port(
+    fn create(
         &self,
-        caller: &Caller,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        let port = create_one(tx, cx.cfg, cx.caller, body)?;
+        serde_json::to_value(&port).map_err(|_| Error::internal())
+    }
+
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
         id: &str,
-        body: Map<String, Value>,
+        body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value> {
-        let (caller, id, cfg) = (caller.clone(), id.to_string(), self.cfg.clone());
-        self.store
-            .write(move |tx| {
-                let port = update_one(tx, &cfg, &caller, &id, &body, if_match)?;
-                serde_json::to_value(&port).map_err(|_| Error::internal())
-            })
-            .await
+        let port = update_one(tx, cx.cfg, cx.caller, id, body, if_match)?;
+        serde_json::to_value(&port).map_err(|_| Error::internal())
     }
 
-    pub async fn delete_port(
+    fn delete(
         &self,
-        caller: &Caller,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
         id: &str,
         if_match: Option<u64>,
     ) -> Result<()> {
-        let (caller, id) = (caller.clone(), id.to_string());
-        self.store
-            .write(move |tx| {
-                let port: Port =
-                    load_for_change(tx.conn(), &caller, Kind::Port, &id, "rule:delete_port")?;
-                check_revision(if_match, port.std.revision_number)?;
-                for f in &port.fixed_ips {
-                    release_address(tx, &f.subnet_id, &f.ip_address)?;
-                }
-                store::delete_row(tx.conn(), Table::Ports, &id)?;
-                Ok(())
-            })
-            .await
+        let port: Port = load_for_change(tx.conn(), cx.caller, self, id, "rule:delete_port")?;
+        check_revision(if_match, port.std.revision_number)?;
+        for f in &port.fixed_ips {
+            release_address(tx, &f.subnet_id, &f.ip_address)?;
+        }
+        store::delete_row(tx.conn(), PORTS, id)?;
+        Ok(())
+    }
+
+    fn change_tags(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        change: &TagChange,
+    ) -> Option<Result<Vec<String>>> {
+        Some(tags::change::<Port>(tx.conn(), cx.caller, self, id, change))
     }
 }

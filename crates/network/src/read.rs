@@ -1,189 +1,20 @@
-//! Reading resources: visibility (who may see which rows) and the per-caller view.
+//! Reading resources: which rows a caller may see (its [`Scope`]), the per-caller view, and
+//! the reads every write starts with.
 
 use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use neutrino_store::{self as store, Connection, Selection, StoreError, Table};
+use neutrino_store::{self as store, Connection, Selection, StoreError};
 
+use crate::collection::{Collection, Ctx, Kind};
 use crate::model::Resource;
+use crate::tags::TagChange;
 use crate::{Caller, Error, Networking, Result};
 
-/// The collections this crate serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Network,
-    Subnet,
-    Port,
-}
-
-impl Kind {
-    pub fn table(self) -> Table {
-        match self {
-            Kind::Network => Table::Networks,
-            Kind::Subnet => Table::Subnets,
-            Kind::Port => Table::Ports,
-        }
-    }
-
-    /// The JSON key of one resource.
-    pub fn singular(self) -> &'static str {
-        match self {
-            Kind::Network => "network",
-            Kind::Subnet => "subnet",
-            Kind::Port => "port",
-        }
-    }
-
-    /// The JSON key (and path) of the collection.
-    pub fn plural(self) -> &'static str {
-        match self {
-            Kind::Network => "networks",
-            Kind::Subnet => "subnets",
-            Kind::Port => "ports",
-        }
-    }
-
-    pub fn not_found(self, id: &str) -> Error {
-        match self {
-            Kind::Network => Error::network_not_found(id),
-            Kind::Subnet => Error::subnet_not_found(id),
-            Kind::Port => Error::port_not_found(id),
-        }
-    }
-
-    /// Every attribute of the resource as the API shows it (what filters and sorts may name).
-    pub fn attributes(self) -> &'static [&'static str] {
-        match self {
-            Kind::Network => &[
-                "id",
-                "name",
-                "project_id",
-                "tenant_id",
-                "admin_state_up",
-                "status",
-                "subnets",
-                "shared",
-                "router:external",
-                "mtu",
-                "port_security_enabled",
-                "dns_domain",
-                "availability_zone_hints",
-                "availability_zones",
-                "ipv4_address_scope",
-                "ipv6_address_scope",
-                "is_default",
-                "l2_adjacency",
-                "provider:network_type",
-                "provider:physical_network",
-                "provider:segmentation_id",
-                "description",
-                "tags",
-                "created_at",
-                "updated_at",
-                "revision_number",
-            ],
-            Kind::Subnet => &[
-                "id",
-                "name",
-                "project_id",
-                "tenant_id",
-                "network_id",
-                "ip_version",
-                "cidr",
-                "gateway_ip",
-                "allocation_pools",
-                "dns_nameservers",
-                "host_routes",
-                "enable_dhcp",
-                "ipv6_ra_mode",
-                "ipv6_address_mode",
-                "subnetpool_id",
-                "service_types",
-                "dns_publish_fixed_ip",
-                "router:external",
-                "description",
-                "tags",
-                "created_at",
-                "updated_at",
-                "revision_number",
-            ],
-            Kind::Port => &[
-                "id",
-                "name",
-                "project_id",
-                "tenant_id",
-                "network_id",
-                "admin_state_up",
-                "mac_address",
-                "fixed_ips",
-                "device_id",
-                "device_owner",
-                "status",
-                "port_security_enabled",
-                "allowed_address_pairs",
-                "extra_dhcp_opts",
-                "dns_name",
-                "dns_domain",
-                "dns_assignment",
-                "ip_allocation",
-                "binding:host_id",
-                "binding:vnic_type",
-                "binding:profile",
-                "binding:vif_type",
-                "binding:vif_details",
-                "description",
-                "tags",
-                "created_at",
-                "updated_at",
-                "revision_number",
-            ],
-        }
-    }
-
-    /// Attributes a list may be sorted by: the scalar ones.
-    pub fn is_sort_key(self, attr: &str) -> bool {
-        const LISTS_AND_MAPS: &[&str] = &[
-            "subnets",
-            "availability_zone_hints",
-            "availability_zones",
-            "tags",
-            "allocation_pools",
-            "dns_nameservers",
-            "host_routes",
-            "service_types",
-            "fixed_ips",
-            "allowed_address_pairs",
-            "extra_dhcp_opts",
-            "dns_assignment",
-            "binding:profile",
-            "binding:vif_details",
-        ];
-        self.attributes().contains(&attr) && !LISTS_AND_MAPS.contains(&attr)
-    }
-
-    /// Attributes only admins see.
-    pub fn admin_only(self) -> &'static [&'static str] {
-        match self {
-            Kind::Network => &[
-                "provider:network_type",
-                "provider:physical_network",
-                "provider:segmentation_id",
-            ],
-            Kind::Subnet => &[],
-            Kind::Port => &[
-                "binding:host_id",
-                "binding:profile",
-                "binding:vif_type",
-                "binding:vif_details",
-            ],
-        }
-    }
-}
-
-/// What a caller may see beyond its own project: networks it owns (their ports are visible
-/// to it) and networks shared with it or external (their subnets are visible to it).
-pub(crate) struct Scope {
+/// What a caller may see beyond its own project: networks it owns (their ports and subnets are
+/// visible to it) and networks open to every project (shared or external).
+pub struct Scope {
     admin: bool,
     project: String,
     reader: bool,
@@ -213,28 +44,24 @@ impl Scope {
         Ok(scope)
     }
 
-    fn own(&self, project: &str) -> bool {
+    /// Admins see everything.
+    pub fn admin(&self) -> bool {
+        self.admin
+    }
+
+    /// The caller reads in `project` (PROJECT_READER).
+    pub fn reads_project(&self, project: &str) -> bool {
         self.reader && project == self.project
     }
 
-    /// May the caller see this resource (given as its stored JSON)?
-    pub(crate) fn sees(&self, kind: Kind, doc: &Map<String, Value>) -> bool {
-        if self.admin {
-            return true;
-        }
-        let field = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default();
-        let own = self.own(field("project_id"));
-        match kind {
-            Kind::Network => {
-                own || doc.get("shared") == Some(&Value::Bool(true))
-                    || doc.get("router:external") == Some(&Value::Bool(true))
-            }
-            Kind::Subnet => {
-                own || self.open_networks.contains(field("network_id"))
-                    || (self.reader && self.owned_networks.contains(field("network_id")))
-            }
-            Kind::Port => own || (self.reader && self.owned_networks.contains(field("network_id"))),
-        }
+    /// The caller reads in the project that owns the network (NET_OWNER_READER).
+    pub fn reads_network(&self, network_id: &str) -> bool {
+        self.reader && self.owned_networks.contains(network_id)
+    }
+
+    /// The network is shared with, or external to, every project.
+    pub fn network_is_open(&self, network_id: &str) -> bool {
+        self.open_networks.contains(network_id)
     }
 
     /// Strips what policy hides from this caller.
@@ -248,7 +75,12 @@ impl Scope {
     }
 }
 
-fn parse_map(kind: Kind, doc: &str) -> Result<Map<String, Value>> {
+/// A string attribute of a stored document ("" if absent).
+pub fn field<'a>(doc: &'a Map<String, Value>, key: &str) -> &'a str {
+    doc.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn parse_map(kind: &dyn Collection, doc: &str) -> Result<Map<String, Value>> {
     serde_json::from_str(doc).map_err(|e| {
         tracing::error!(table = kind.table().name(), error = %e, "corrupt stored document");
         Error::internal()
@@ -270,7 +102,7 @@ impl Networking {
                 let mut out = Vec::new();
                 for doc in store::list_docs(conn, kind.table(), &sel)? {
                     let map = parse_map(kind, &doc)?;
-                    if scope.sees(kind, &map) {
+                    if kind.sees(&scope, &map) {
                         out.push(scope.view(kind, map));
                     }
                 }
@@ -288,10 +120,101 @@ impl Networking {
                     store::get_doc(conn, kind.table(), &id)?.ok_or_else(|| kind.not_found(&id))?;
                 let map = parse_map(kind, &doc)?;
                 let scope = Scope::load(conn, &caller)?;
-                if !scope.sees(kind, &map) {
+                if !kind.sees(&scope, &map) {
                     return Err(kind.not_found(&id));
                 }
                 Ok(scope.view(kind, map))
+            })
+            .await
+    }
+
+    /// Creates one resource per body, atomically: all or none.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        bodies: Vec<Map<String, Value>>,
+    ) -> Result<Vec<Value>> {
+        let (caller, cfg) = (caller.clone(), self.cfg.clone());
+        self.store
+            .write(move |tx| {
+                let cx = Ctx {
+                    cfg: &cfg,
+                    caller: &caller,
+                };
+                bodies
+                    .iter()
+                    .map(|body| kind.create(tx, &cx, body))
+                    .collect()
+            })
+            .await
+    }
+
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        body: Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value> {
+        let (caller, cfg, id) = (caller.clone(), self.cfg.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                kind.update(
+                    tx,
+                    &Ctx {
+                        cfg: &cfg,
+                        caller: &caller,
+                    },
+                    &id,
+                    &body,
+                    if_match,
+                )
+            })
+            .await
+    }
+
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
+        let (caller, cfg, id) = (caller.clone(), self.cfg.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                kind.delete(
+                    tx,
+                    &Ctx {
+                        cfg: &cfg,
+                        caller: &caller,
+                    },
+                    &id,
+                    if_match,
+                )
+            })
+            .await
+    }
+
+    /// Applies a tag change and returns the resource's tags after it.
+    pub async fn change_tags(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        change: TagChange,
+    ) -> Result<Vec<String>> {
+        let (caller, cfg, id) = (caller.clone(), self.cfg.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let cx = Ctx {
+                    cfg: &cfg,
+                    caller: &caller,
+                };
+                kind.change_tags(tx, &cx, &id, &change)
+                    .unwrap_or_else(|| Err(kind.not_found(&id)))
             })
             .await
     }
@@ -309,27 +232,17 @@ pub(crate) fn load<T: Resource>(conn: &Connection, id: &str) -> Result<Option<T>
 pub(crate) fn load_for_change<T: Resource>(
     conn: &Connection,
     caller: &Caller,
-    kind: Kind,
+    kind: &dyn Collection,
     id: &str,
     rule: &str,
 ) -> Result<T> {
     let doc = store::get_doc(conn, kind.table(), id)?.ok_or_else(|| kind.not_found(id))?;
     let map = parse_map(kind, &doc)?;
     let scope = Scope::load(conn, caller)?;
-    if !scope.sees(kind, &map) {
+    if !kind.sees(&scope, &map) {
         return Err(kind.not_found(id));
     }
-    let owner = map
-        .get("project_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let network_owner_may = kind == Kind::Port
-        && caller.has_role("member")
-        && map
-            .get("network_id")
-            .and_then(Value::as_str)
-            .is_some_and(|n| scope.owned_networks.contains(n));
-    if !caller.may_write(owner) && !network_owner_may {
+    if !kind.may_change(&scope, caller, &map) {
         return Err(Error::policy(rule));
     }
     Ok(T::from_doc(id, &doc)?)

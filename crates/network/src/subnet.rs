@@ -9,13 +9,17 @@ use serde_json::{Map, Value};
 use neutrino_ipam::{
     self as ipam, FreeAddresses, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate,
 };
-use neutrino_store::{self as store, Connection, Selection, Table, WriteTx};
+use neutrino_store::tables::{NETWORKS, SUBNETS};
+use neutrino_store::{self as store, ColumnValue, Connection, Selection, Table, WriteTx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
+use crate::collection::{Collection, Ctx};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
+use crate::network::Networks;
 use crate::network::{is_network_service_port, tags_on_create};
-use crate::read::{Kind, Scope, check_revision, load, load_for_change};
-use crate::{Caller, Error, NetworkConfig, Networking, Result};
+use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::tags::{self, TagChange};
+use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
     attr("id", false, false),
@@ -147,7 +151,7 @@ fn build(
 
     let scope = Scope::load(conn, caller)?;
     let net: Network = match load::<Network>(conn, &network_id)? {
-        Some(n) if scope.sees(Kind::Network, &to_map(&n)?) => n,
+        Some(n) if Networks.sees(&scope, &to_map(&n)?) => n,
         _ => return Err(Error::network_not_found(&network_id)),
     };
     if !caller.may_write(&net.project_id) {
@@ -166,7 +170,7 @@ fn build(
     let validated = ipam::validate_new_subnet(&spec, &limits(cfg))?;
     let others = store::list_docs(
         conn,
-        Table::Subnets,
+        SUBNETS,
         &Selection::by("network_id", vec![net.id.clone()]),
     )?
     .iter()
@@ -246,129 +250,203 @@ fn forget_free_addresses(tx: &mut WriteTx<'_>, subnet_id: &str) {
     tx.cache::<FreeAddressCache>().0.remove(subnet_id);
 }
 
-impl Networking {
-    /// Creates one subnet per body, atomically.
-    pub async fn create_subnets(
-        &self,
-        caller: &Caller,
-        bodies: Vec<Map<String, Value>>,
-    ) -> Result<Vec<Value>> {
-        let (caller, cfg) = (caller.clone(), self.cfg.clone());
-        self.store
-            .write(move |tx| {
-                let conn = tx.conn();
-                let mut out = Vec::with_capacity(bodies.len());
-                for body in &bodies {
-                    let (subnet, mut net) = build(conn, &cfg, &caller, body)?;
-                    store::insert_subnet(
-                        conn,
-                        &subnet.id,
-                        &net.id,
-                        &subnet.project_id,
-                        &subnet.to_doc(),
-                    )?;
-                    net.subnets.push(subnet.id.clone());
-                    net.std.touch();
-                    store::update_doc(conn, Table::Networks, &net.id, &net.to_doc())?;
-                    out.push(serde_json::to_value(&subnet).map_err(|_| Error::internal())?);
-                }
-                Ok(out)
-            })
-            .await
+/// `/v2.0/subnets`.
+pub struct Subnets;
+
+impl Collection for Subnets {
+    fn path(&self) -> &'static str {
+        "subnets"
+    }
+    fn singular(&self) -> &'static str {
+        "subnet"
+    }
+    fn plural(&self) -> &'static str {
+        "subnets"
+    }
+    fn table(&self) -> Table {
+        SUBNETS
+    }
+    fn not_found(&self, id: &str) -> Error {
+        Error::subnet_not_found(id)
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "project_id",
+            "tenant_id",
+            "network_id",
+            "ip_version",
+            "cidr",
+            "gateway_ip",
+            "allocation_pools",
+            "dns_nameservers",
+            "host_routes",
+            "enable_dhcp",
+            "ipv6_ra_mode",
+            "ipv6_address_mode",
+            "subnetpool_id",
+            "service_types",
+            "dns_publish_fixed_ip",
+            "router:external",
+            "description",
+            "tags",
+            "created_at",
+            "updated_at",
+            "revision_number",
+        ]
+    }
+    fn unsortable(&self) -> &'static [&'static str] {
+        &[
+            "allocation_pools",
+            "dns_nameservers",
+            "host_routes",
+            "service_types",
+            "tags",
+        ]
+    }
+    /// Subnets follow their network: visible with it when it is open, to its owner's readers.
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
+        let network = field(doc, "network_id");
+        scope.admin()
+            || scope.reads_project(field(doc, "project_id"))
+            || scope.network_is_open(network)
+            || scope.reads_network(network)
     }
 
-    pub async fn update_subnet(
+    fn create(
         &self,
-        caller: &Caller,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        let conn = tx.conn();
+        let (subnet, mut net) = build(conn, cx.cfg, cx.caller, body)?;
+        store::insert_row(
+            conn,
+            SUBNETS,
+            &subnet.id,
+            &columns(&subnet),
+            &subnet.to_doc(),
+        )?;
+        net.subnets.push(subnet.id.clone());
+        net.std.touch();
+        store::update_doc(conn, NETWORKS, &net.id, &net.to_doc())?;
+        serde_json::to_value(&subnet).map_err(|_| Error::internal())
+    }
+
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
         id: &str,
-        body: Map<String, Value>,
+        body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value> {
-        let (caller, id, cfg) = (caller.clone(), id.to_string(), self.cfg.clone());
-        self.store
-            .write(move |tx| {
-                let conn = tx.conn();
-                check_attributes(&body, ATTRS, Op::Update)?;
-                let mut subnet: Subnet =
-                    load_for_change(conn, &caller, Kind::Subnet, &id, "rule:update_subnet")?;
-                check_revision(if_match, subnet.std.revision_number)?;
-                let b = Body(&body);
-                let changes = SubnetUpdate {
-                    gateway_ip: gateway(&b)?.map(|g| match g {
-                        GatewayChoice::Given(ip) => Some(ip),
-                        GatewayChoice::None => None,
-                        // Not produced by `gateway` for a present key.
-                        GatewayChoice::Default => subnet.gateway_ip,
-                    }),
-                    allocation_pools: listed(
-                        &b,
-                        "allocation_pools",
-                        ipam::validate_allocation_pools,
-                    )?,
-                    dns_nameservers: listed(&b, "dns_nameservers", ipam::validate_nameservers)?,
-                    host_routes: listed(&b, "host_routes", ipam::validate_host_routes)?,
-                    enable_dhcp: b.bool("enable_dhcp")?,
-                };
-                let validated = ipam::validate_subnet_update(
-                    &subnet.ip_settings(),
-                    &subnet.id,
-                    &changes,
-                    &limits(&cfg),
-                )?;
-                if let Some(name) = b.name("name")? {
-                    subnet.name = name;
-                }
-                if let Some(d) = b.string("description", 255)? {
-                    subnet.std.description = d;
-                }
-                subnet.set_ip_settings(validated);
-                subnet.std.touch();
-                store::update_doc(conn, Table::Subnets, &subnet.id, &subnet.to_doc())?;
-                bump_network(conn, &subnet.network_id, |_| {})?;
-                // The pools may have changed: rebuild the free addresses on next use.
-                forget_free_addresses(tx, &id);
-                serde_json::to_value(&subnet).map_err(|_| Error::internal())
-            })
-            .await
+        let (caller, cfg) = (cx.caller, cx.cfg);
+
+        let conn = tx.conn();
+        check_attributes(body, ATTRS, Op::Update)?;
+        let mut subnet: Subnet = load_for_change(conn, caller, self, id, "rule:update_subnet")?;
+        check_revision(if_match, subnet.std.revision_number)?;
+        let b = Body(body);
+        let changes = SubnetUpdate {
+            gateway_ip: gateway(&b)?.map(|g| match g {
+                GatewayChoice::Given(ip) => Some(ip),
+                GatewayChoice::None => None,
+                // Not produced by `gateway` for a present key.
+                GatewayChoice::Default => subnet.gateway_ip,
+            }),
+            allocation_pools: listed(&b, "allocation_pools", ipam::validate_allocation_pools)?,
+            dns_nameservers: listed(&b, "dns_nameservers", ipam::validate_nameservers)?,
+            host_routes: listed(&b, "host_routes", ipam::validate_host_routes)?,
+            enable_dhcp: b.bool("enable_dhcp")?,
+        };
+        let validated = ipam::validate_subnet_update(
+            &subnet.ip_settings(),
+            &subnet.id,
+            &changes,
+            &limits(cfg),
+        )?;
+        if let Some(name) = b.name("name")? {
+            subnet.name = name;
+        }
+        if let Some(d) = b.string("description", 255)? {
+            subnet.std.description = d;
+        }
+        subnet.set_ip_settings(validated);
+        subnet.std.touch();
+        store::update_doc(conn, SUBNETS, &subnet.id, &subnet.to_doc())?;
+        bump_network(conn, &subnet.network_id, |_| {})?;
+        // The pools may have changed: rebuild the free addresses on next use.
+        forget_free_addresses(tx, id);
+        serde_json::to_value(&subnet).map_err(|_| Error::internal())
     }
 
-    pub async fn delete_subnet(
+    fn delete(
         &self,
-        caller: &Caller,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
         id: &str,
         if_match: Option<u64>,
     ) -> Result<()> {
-        let (caller, id) = (caller.clone(), id.to_string());
-        self.store
-            .write(move |tx| {
-                let conn = tx.conn();
-                let subnet: Subnet = load_for_change(conn, &caller, Kind::Subnet, &id, "rule:delete_subnet")?;
-                check_revision(if_match, subnet.std.revision_number)?;
-                let auto_address = subnet.ip_settings().is_auto_address();
-                for port_id in store::ports_on_subnet(conn, &id)? {
-                    let Some(mut port) = load::<Port>(conn, &port_id)? else { continue };
-                    if !auto_address && !is_network_service_port(&port.device_owner) {
-                        return Err(Error::conflict(
-                            "SubnetInUse",
-                            format!("Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet."),
-                        ));
-                    }
-                    // Addresses that come with the subnet go with it.
-                    port.fixed_ips.retain(|f| f.subnet_id != id);
-                    port.dns_assignment.retain(|d| port.fixed_ips.iter().any(|f| f.ip_address == d.ip_address));
-                    port.std.touch();
-                    crate::port::save_port(conn, &port)?;
-                }
-                for addr in store::allocated_addresses(conn, &id)? {
-                    store::delete_allocation(conn, &id, &addr)?;
-                }
-                store::delete_row(conn, Table::Subnets, &id)?;
-                bump_network(conn, &subnet.network_id, |n| n.subnets.retain(|s| *s != id))?;
-                forget_free_addresses(tx, &id);
-                Ok(())
-            })
-            .await
+        let caller = cx.caller;
+
+        let conn = tx.conn();
+        let subnet: Subnet = load_for_change(conn, caller, self, id, "rule:delete_subnet")?;
+        check_revision(if_match, subnet.std.revision_number)?;
+        let auto_address = subnet.ip_settings().is_auto_address();
+        for port_id in store::ports_on_subnet(conn, id)? {
+            let Some(mut port) = load::<Port>(conn, &port_id)? else {
+                continue;
+            };
+            if !auto_address && !is_network_service_port(&port.device_owner) {
+                return Err(Error::conflict(
+                    "SubnetInUse",
+                    format!(
+                        "Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet."
+                    ),
+                ));
+            }
+            // Addresses that come with the subnet go with it.
+            port.fixed_ips.retain(|f| f.subnet_id != id);
+            port.dns_assignment
+                .retain(|d| port.fixed_ips.iter().any(|f| f.ip_address == d.ip_address));
+            port.std.touch();
+            crate::port::save_port(conn, &port)?;
+        }
+        for addr in store::allocated_addresses(conn, id)? {
+            store::delete_allocation(conn, id, &addr)?;
+        }
+        store::delete_row(conn, SUBNETS, id)?;
+        bump_network(conn, &subnet.network_id, |n| n.subnets.retain(|s| *s != id))?;
+        forget_free_addresses(tx, id);
+        Ok(())
     }
+
+    fn change_tags(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        change: &TagChange,
+    ) -> Option<Result<Vec<String>>> {
+        Some(tags::change::<Subnet>(
+            tx.conn(),
+            cx.caller,
+            self,
+            id,
+            change,
+        ))
+    }
+}
+
+/// The indexed columns of a subnet row.
+fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 2] {
+    [
+        ("project_id", ColumnValue::Text(subnet.project_id.clone())),
+        ("network_id", ColumnValue::Text(subnet.network_id.clone())),
+    ]
 }
 
 /// A change of a network's subnets is a change of the network: new revision.
@@ -380,7 +458,7 @@ fn bump_network(
     if let Some(mut net) = load::<Network>(conn, network_id)? {
         change(&mut net);
         net.std.touch();
-        store::update_doc(conn, Table::Networks, network_id, &net.to_doc())?;
+        store::update_doc(conn, NETWORKS, network_id, &net.to_doc())?;
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 
 use neutrino_store::{self as store, Connection};
 
-use crate::model::{Network, Port, Resource, Subnet};
-use crate::read::{Kind, load_for_change};
+use crate::collection::{Collection, Kind};
+use crate::model::Resource;
+use crate::read::load_for_change;
 use crate::{Caller, Error, Networking, Result};
 
 const MAX_TAGS: usize = 50;
@@ -87,10 +88,12 @@ fn apply(tags: &mut Vec<String>, change: &TagChange) -> Result<()> {
     Ok(())
 }
 
-fn change<T: Resource>(
+/// Changes the tags of a typed resource: the right to update it is needed, and a change bumps
+/// its revision.
+pub(crate) fn change<T: Resource>(
     conn: &Connection,
     caller: &Caller,
-    kind: Kind,
+    kind: &dyn Collection,
     id: &str,
     c: &TagChange,
 ) -> Result<Vec<String>> {
@@ -109,27 +112,6 @@ fn change<T: Resource>(
 }
 
 impl Networking {
-    /// Applies a tag change and returns the resource's tags after it.
-    pub async fn change_tags(
-        &self,
-        caller: &Caller,
-        kind: Kind,
-        id: &str,
-        c: TagChange,
-    ) -> Result<Vec<String>> {
-        let (caller, id) = (caller.clone(), id.to_string());
-        self.store
-            .write(move |tx| {
-                let conn = tx.conn();
-                match kind {
-                    Kind::Network => change::<Network>(conn, &caller, kind, &id, &c),
-                    Kind::Subnet => change::<Subnet>(conn, &caller, kind, &id, &c),
-                    Kind::Port => change::<Port>(conn, &caller, kind, &id, &c),
-                }
-            })
-            .await
-    }
-
     /// The tags of a resource the caller may see.
     pub async fn tags(&self, caller: &Caller, kind: Kind, id: &str) -> Result<Vec<String>> {
         let res = self.get(caller, kind, id).await?;

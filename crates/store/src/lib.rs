@@ -10,6 +10,7 @@ mod error;
 mod migrate;
 mod queries;
 mod reader;
+pub mod tables;
 mod writer;
 
 use std::path::{Path, PathBuf};

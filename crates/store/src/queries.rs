@@ -4,34 +4,34 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::StoreError;
 
-/// The resource tables.
+/// A resource table: its name and the indexed columns beside `id` and `doc` that queries may
+/// constrain and writes must fill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Table {
-    Networks,
-    Subnets,
-    Ports,
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
 }
 
 impl Table {
-    pub fn name(self) -> &'static str {
-        match self {
-            Table::Networks => "networks",
-            Table::Subnets => "subnets",
-            Table::Ports => "ports",
-        }
+    pub const fn new(name: &'static str, columns: &'static [&'static str]) -> Table {
+        Table { name, columns }
     }
 
-    /// Indexed columns a [`Selection`] may constrain.
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+
     fn has_column(self, column: &str) -> bool {
-        match self {
-            Table::Networks => matches!(column, "id" | "project_id"),
-            Table::Subnets => matches!(column, "id" | "project_id" | "network_id"),
-            Table::Ports => {
-                matches!(
-                    column,
-                    "id" | "project_id" | "network_id" | "device_id" | "mac_address"
-                )
-            }
+        column == "id" || self.columns.contains(&column)
+    }
+
+    fn check_column(self, column: &str) -> Result<(), StoreError> {
+        if self.has_column(column) {
+            Ok(())
+        } else {
+            Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(
+                format!("{}.{column}", self.name),
+            )))
         }
     }
 }
@@ -78,11 +78,7 @@ pub fn list_docs(
     let mut sql = format!("SELECT doc FROM {}", table.name());
     let mut args: Vec<&str> = Vec::new();
     for (i, (column, values)) in sel.columns.iter().enumerate() {
-        if !table.has_column(column) {
-            return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(
-                column.to_string(),
-            )));
-        }
+        table.check_column(column)?;
         sql.push_str(if i == 0 { " WHERE " } else { " AND " });
         if values.is_empty() {
             sql.push_str("0 = 1");
@@ -98,45 +94,6 @@ pub fn list_docs(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Number of rows matching `sel`.
-pub fn count(
-    conn: &Connection,
-    table: Table,
-    column: &'static str,
-    value: &str,
-) -> Result<u64, StoreError> {
-    if !table.has_column(column) {
-        return Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(
-            column.to_string(),
-        )));
-    }
-    let sql = format!("SELECT count(*) FROM {} WHERE {column} = ?1", table.name());
-    let n: i64 = conn
-        .prepare_cached(&sql)?
-        .query_row([value], |r| r.get(0))?;
-    Ok(n as u64)
-}
-
-/// `open`: every project may see the network (it is shared or external).
-pub fn insert_network(
-    conn: &Connection,
-    id: &str,
-    project_id: &str,
-    open: bool,
-    doc: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO networks (id, project_id, open, doc) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id, project_id, open, doc])?;
-    Ok(())
-}
-
-pub fn set_network_open(conn: &Connection, id: &str, open: bool) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE networks SET open = ?2 WHERE id = ?1")?
-        .execute(params![id, open])?;
-    Ok(())
-}
 
 /// The networks a project owns and those open to every project: (id, owned by the project).
 pub fn networks_visible_to(
@@ -150,42 +107,51 @@ pub fn networks_visible_to(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn insert_subnet(
+/// A value of an indexed column.
+pub type ColumnValue = rusqlite::types::Value;
+
+/// Inserts a row: its id, its indexed columns (every one the table declares) and its document.
+pub fn insert_row(
     conn: &Connection,
+    table: Table,
     id: &str,
-    network_id: &str,
-    project_id: &str,
+    columns: &[(&str, ColumnValue)],
     doc: &str,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO subnets (id, network_id, project_id, doc) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id, network_id, project_id, doc])?;
+    for (c, _) in columns {
+        table.check_column(c)?;
+    }
+    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+    let marks = vec!["?"; columns.len() + 2].join(", ");
+    let sql = format!(
+        "INSERT INTO {} (id, {}doc) VALUES ({marks})",
+        table.name,
+        names.iter().map(|n| format!("{n}, ")).collect::<String>()
+    );
+    let mut args: Vec<ColumnValue> = vec![ColumnValue::Text(id.to_string())];
+    args.extend(columns.iter().map(|(_, v)| v.clone()));
+    args.push(ColumnValue::Text(doc.to_string()));
+    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }
 
-/// The indexed columns of a port row.
-pub struct PortColumns<'a> {
-    pub id: &'a str,
-    pub network_id: &'a str,
-    pub project_id: &'a str,
-    pub device_id: &'a str,
-    pub mac_address: &'a str,
-}
-
-pub fn insert_port(conn: &Connection, cols: &PortColumns<'_>, doc: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO ports (id, network_id, project_id, device_id, mac_address, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![cols.id, cols.network_id, cols.project_id, cols.device_id, cols.mac_address, doc])?;
-    Ok(())
-}
-
-pub fn update_port(conn: &Connection, cols: &PortColumns<'_>, doc: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE ports SET device_id = ?2, mac_address = ?3, doc = ?4 WHERE id = ?1",
-    )?
-    .execute(params![cols.id, cols.device_id, cols.mac_address, doc])?;
+/// Rewrites a row's document and the given indexed columns.
+pub fn update_row(
+    conn: &Connection,
+    table: Table,
+    id: &str,
+    columns: &[(&str, ColumnValue)],
+    doc: &str,
+) -> Result<(), StoreError> {
+    for (c, _) in columns {
+        table.check_column(c)?;
+    }
+    let sets: String = columns.iter().map(|(c, _)| format!("{c} = ?, ")).collect();
+    let sql = format!("UPDATE {} SET {sets}doc = ? WHERE id = ?", table.name);
+    let mut args: Vec<ColumnValue> = columns.iter().map(|(_, v)| v.clone()).collect();
+    args.push(ColumnValue::Text(doc.to_string()));
+    args.push(ColumnValue::Text(id.to_string()));
+    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }
 
@@ -273,19 +239,6 @@ pub fn allocated_addresses(conn: &Connection, subnet_id: &str) -> Result<Vec<Str
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The port holding an address on a subnet, if any.
-pub fn allocation_holder(
-    conn: &Connection,
-    subnet_id: &str,
-    ip_address: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT port_id FROM ip_allocations WHERE subnet_id = ?1 AND ip_address = ?2",
-        )?
-        .query_row(params![subnet_id, ip_address], |r| r.get(0))
-        .optional()?)
-}
 
 /// Ports with an address on the subnet.
 pub fn ports_on_subnet(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
@@ -295,10 +248,3 @@ pub fn ports_on_subnet(conn: &Connection, subnet_id: &str) -> Result<Vec<String>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Number of allocated addresses of a subnet.
-pub fn allocation_count(conn: &Connection, subnet_id: &str) -> Result<u64, StoreError> {
-    let n: i64 = conn
-        .prepare_cached("SELECT count(*) FROM ip_allocations WHERE subnet_id = ?1")?
-        .query_row([subnet_id], |r| r.get(0))?;
-    Ok(n as u64)
-}

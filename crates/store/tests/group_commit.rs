@@ -1,7 +1,8 @@
 //! The group commit: concurrent writes share commits, a failing request rolls back alone,
 //! and everything acknowledged is in the file afterwards.
 
-use neutrino_store::{self as store, Selection, Store, StoreError, Table};
+use neutrino_store::tables::{NETWORKS, PORTS, SUBNETS};
+use neutrino_store::{self as store, ColumnValue, Connection, Selection, Store, StoreError};
 
 #[derive(Debug)]
 #[allow(dead_code)] // the store error is only shown in failure messages
@@ -16,6 +17,30 @@ impl From<StoreError> for TestError {
     }
 }
 
+fn text(s: &str) -> ColumnValue {
+    ColumnValue::Text(s.to_string())
+}
+
+fn insert_network(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    store::insert_row(
+        conn,
+        NETWORKS,
+        id,
+        &[("project_id", text("p")), ("open", ColumnValue::Integer(0))],
+        "{}",
+    )
+}
+
+fn insert_port(conn: &Connection, id: &str, mac: &str) -> Result<(), StoreError> {
+    let cols = [
+        ("project_id", text("p")),
+        ("network_id", text("n")),
+        ("device_id", text("")),
+        ("mac_address", text(mac)),
+    ];
+    store::insert_row(conn, PORTS, id, &cols, "{}")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_are_batched_and_isolated() {
     let dir = tempfile::tempdir().expect("dir");
@@ -26,7 +51,7 @@ async fn concurrent_writes_are_batched_and_isolated() {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
             db.write(move |tx| {
-                store::insert_network(tx.conn(), &format!("n{i}"), "p", false, "{}")?;
+                insert_network(tx.conn(), &format!("n{i}"))?;
                 // Every tenth request fails after writing: its row must vanish.
                 if i % 10 == 0 {
                     Err(TestError::Refused)
@@ -51,9 +76,7 @@ async fn concurrent_writes_are_batched_and_isolated() {
     // A fresh handle on the same file sees exactly the acknowledged rows.
     let db = Store::open_sqlite(&path).expect("reopen");
     let rows = db
-        .read(|conn| {
-            store::list_docs(conn, Table::Networks, &Selection::all()).map_err(TestError::from)
-        })
+        .read(|conn| store::list_docs(conn, NETWORKS, &Selection::all()).map_err(TestError::from))
         .await
         .expect("read");
     assert_eq!(rows.len(), 180);
@@ -82,10 +105,8 @@ async fn requests_waiting_behind_a_commit_share_the_next_one() {
         .map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write(move |tx| {
-                    store::insert_network(tx.conn(), &format!("q{i}"), "p", false, "{}")
-                })
-                .await
+                db.write(move |tx| insert_network(tx.conn(), &format!("q{i}")))
+                    .await
             })
         })
         .collect();
@@ -106,16 +127,15 @@ async fn unique_indexes_report_conflicts() {
     let dir = tempfile::tempdir().expect("dir");
     let db = Store::open_sqlite(&dir.path().join("db.sqlite")).expect("open");
     db.write(|tx| {
-        store::insert_network(tx.conn(), "n", "p", false, "{}")?;
-        store::insert_subnet(tx.conn(), "s", "n", "p", "{}")?;
-        let cols = store::PortColumns {
-            id: "port",
-            network_id: "n",
-            project_id: "p",
-            device_id: "",
-            mac_address: "fa:16:3e:00:00:01",
-        };
-        store::insert_port(tx.conn(), &cols, "{}")?;
+        insert_network(tx.conn(), "n")?;
+        store::insert_row(
+            tx.conn(),
+            SUBNETS,
+            "s",
+            &[("project_id", text("p")), ("network_id", text("n"))],
+            "{}",
+        )?;
+        insert_port(tx.conn(), "port", "fa:16:3e:00:00:01")?;
         store::insert_allocation(tx.conn(), "s", "10.0.0.2", "port")
     })
     .await
@@ -125,16 +145,7 @@ async fn unique_indexes_report_conflicts() {
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let mac = db
-        .write(|tx| {
-            let cols = store::PortColumns {
-                id: "port2",
-                network_id: "n",
-                project_id: "p",
-                device_id: "",
-                mac_address: "fa:16:3e:00:00:01",
-            };
-            store::insert_port(tx.conn(), &cols, "{}")
-        })
+        .write(|tx| insert_port(tx.conn(), "port2", "fa:16:3e:00:00:01"))
         .await;
     assert!(matches!(mac, Err(StoreError::Conflict(_))), "{mac:?}");
 }

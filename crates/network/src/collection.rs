@@ -1,0 +1,100 @@
+//! A collection of the API (`/v2.0/networks`, ...): what the HTTP layer needs to know about a
+//! resource type, and the operations on it. Every resource module implements [`Collection`]
+//! once and is listed in [`collections`].
+
+use serde_json::{Map, Value};
+
+use neutrino_store::{Table, WriteTx};
+
+use crate::read::Scope;
+use crate::tags::TagChange;
+use crate::{Caller, Error, NetworkConfig, Result};
+
+/// A collection, as the HTTP layer and the generic read/write paths see it.
+pub type Kind = &'static dyn Collection;
+
+/// What an operation runs with.
+pub struct Ctx<'a> {
+    pub cfg: &'a NetworkConfig,
+    pub caller: &'a Caller,
+}
+
+pub trait Collection: Send + Sync {
+    /// The path segment under `/v2.0/` ("security-groups").
+    fn path(&self) -> &'static str;
+    /// The JSON key of one resource ("security_group").
+    fn singular(&self) -> &'static str;
+    /// The JSON key of a list ("security_groups").
+    fn plural(&self) -> &'static str;
+    fn table(&self) -> Table;
+    /// The typed 404 of this resource ("Network X could not be found.").
+    fn not_found(&self, id: &str) -> Error;
+    /// Every attribute as the API shows it: what filters and sorts may name.
+    fn attributes(&self) -> &'static [&'static str];
+    /// Attributes holding lists or maps: they cannot be sort keys.
+    fn unsortable(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Attributes only admins see.
+    fn admin_only(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// May the caller see this resource (its stored JSON)?
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool;
+    /// May the caller, who sees it, change or delete it? Default: a member of its project.
+    fn may_change(&self, _scope: &Scope, caller: &Caller, doc: &Map<String, Value>) -> bool {
+        caller.may_write(
+            doc.get("project_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        )
+    }
+
+    fn create(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value>;
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        body: &Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value>;
+    fn delete(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()>;
+    /// Applies a tag change (see [`crate::tags::change`]); `None` if the resource has no tags.
+    fn change_tags(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        change: &TagChange,
+    ) -> Option<Result<Vec<String>>>;
+
+    fn is_sort_key(&self, attr: &str) -> bool {
+        self.attributes().contains(&attr) && !self.unsortable().contains(&attr)
+    }
+}
+
+/// Every collection Neutrino serves.
+pub fn collections() -> &'static [Kind] {
+    &[
+        &crate::network::Networks,
+        &crate::subnet::Subnets,
+        &crate::port::Ports,
+    ]
+}
+
+/// The collection at `/v2.0/{path}`.
+pub fn collection(path: &str) -> Option<Kind> {
+    collections().iter().copied().find(|c| c.path() == path)
+}
