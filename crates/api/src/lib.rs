@@ -35,8 +35,15 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let v2 = resources::routes()
         .route("/v2.0/", get(v2_root))
-        .route("/v2.0/extensions", get(list_extensions))
-        .route("/v2.0/extensions/{alias}", get(show_extension))
+        // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
+        .route(
+            "/v2.0/extensions",
+            get(list_extensions).fallback(|| async { error::not_found() }),
+        )
+        .route(
+            "/v2.0/extensions/{alias}",
+            get(show_extension).fallback(|| async { error::not_found() }),
+        )
         .route("/v2.0/agents", get(list_agents))
         .route("/v2.0/agents/{id}", get(show_agent))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
@@ -51,6 +58,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .fallback_service(routes)
         .layer(middleware::map_request(strip_json_suffix))
+        .layer(middleware::from_fn(refuse_head))
         .layer(middleware::from_fn(request_log))
 }
 
@@ -68,6 +76,15 @@ async fn strip_json_suffix(mut req: Request) -> Request {
         }
     }
     req
+}
+
+/// The Networking API has no HEAD (axum would answer HEAD for every GET route); the identity
+/// under `/v3` does, for token validation.
+async fn refuse_head(req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::HEAD && !req.uri().path().starts_with("/v3") {
+        return error::method_not_allowed().into_response();
+    }
+    next.run(req).await
 }
 
 /// Gives every request an id (`X-Openstack-Request-Id`) and logs it when it ends.

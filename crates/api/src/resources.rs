@@ -124,14 +124,22 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Error> {
 
 /// Removes what the caller may not see from a resource the service returned.
 fn shown(kind: Kind, caller: &Caller, mut v: Value) -> Value {
-    if !caller.is_admin()
-        && let Value::Object(m) = &mut v
-    {
-        for key in kind.admin_only() {
-            m.remove(*key);
+    if let Value::Object(m) = &mut v {
+        if !caller.is_admin() {
+            for key in kind.admin_only() {
+                m.remove(*key);
+            }
         }
+        strip_hidden(kind, m);
     }
     v
+}
+
+/// Filter-only attributes never appear in a response.
+fn strip_hidden(kind: Kind, item: &mut Map<String, Value>) {
+    for key in kind.hidden() {
+        item.remove(*key);
+    }
 }
 
 fn json(status: StatusCode, v: Value) -> Response {
@@ -183,7 +191,10 @@ async fn list(
     listing::validate(kind, &q)?;
     let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
     let base = format!("{}v2.0/{}", root_url(&headers), kind.plural());
-    let page = listing::apply(kind, items, &q, &base)?;
+    let mut page = listing::apply(kind, items, &q, &base)?;
+    for item in &mut page.items {
+        strip_hidden(kind, item);
+    }
     let mut body = Map::new();
     body.insert(
         kind.plural().to_string(),
@@ -204,6 +215,7 @@ async fn show(
     let kind = kind_of(&coll)?;
     let q = ListQuery::parse(raw.as_deref().unwrap_or(""), -1)?;
     let mut item = st.net.get(&caller, kind, &id).await?;
+    strip_hidden(kind, &mut item);
     if !q.fields.is_empty() {
         item.retain(|k, _| q.fields.iter().any(|f| f == k));
     }

@@ -374,3 +374,32 @@ async fn dns_name() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn extra_dhcp_opts_need_name_and_value() {
+    let api = Api::start();
+    let net = api.network("alice", json!({})).await;
+    for opts in [
+        json!([{"opt_name": "bootfile-name"}]),
+        json!([{"opt_value": "x"}]),
+        json!([{"opt_name": "a", "opt_value": "x", "ip_version": 5}]),
+        json!([{"opt_name": "tftp-server", "opt_value": ""}]),
+    ] {
+        let r = api
+            .post(
+                "alice",
+                "/v2.0/ports",
+                json!({"port": {"network_id": net, "extra_dhcp_opts": opts}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{opts}");
+    }
+    let p = api
+        .port(
+            "alice",
+            &net,
+            json!({"extra_dhcp_opts": [{"opt_name": "router", "opt_value": ""}]}),
+        )
+        .await;
+    assert_eq!(p["extra_dhcp_opts"][0]["opt_value"], "");
+}

@@ -292,3 +292,34 @@ async fn delete_in_use_and_auto_address_subnets() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn shared_is_a_hidden_filter() {
+    let api = Api::start();
+    let shared = api.network("admin", json!({"shared": true})).await;
+    let private = api.network("admin", json!({})).await;
+    let s1 = api.subnet("admin", &shared, "10.0.0.0/24", json!({})).await;
+    api.subnet("admin", &private, "10.1.0.0/24", json!({}))
+        .await;
+    assert!(s1.get("shared").is_none());
+    let r = api.get("admin", "/v2.0/subnets?shared=true").await;
+    let ids: Vec<&str> = r.body["subnets"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, [s1["id"].as_str().unwrap_or_default()]);
+    assert!(r.body["subnets"][0].get("shared").is_none());
+    // Unsharing the network moves its subnet to the other side of the filter.
+    api.put(
+        "admin",
+        &format!("/v2.0/networks/{shared}"),
+        json!({"network": {"shared": false}}),
+    )
+    .await;
+    assert_eq!(
+        api.get("admin", "/v2.0/subnets?shared=false").await.body["subnets"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}

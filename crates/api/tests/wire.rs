@@ -306,3 +306,19 @@ async fn agents_list_is_empty_not_missing() {
         (StatusCode::NOT_FOUND, "AgentNotFound")
     );
 }
+
+#[tokio::test]
+async fn head_is_not_allowed_and_extensions_are_read_only() {
+    let api = Api::start();
+    let r = api
+        .raw(Method::HEAD, "/v2.0/networks", Some("alice"), None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    for (method, path) in [
+        (Method::POST, "/v2.0/extensions"),
+        (Method::DELETE, "/v2.0/extensions/pagination"),
+    ] {
+        let r = api.raw(method, path, Some("alice"), None, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}

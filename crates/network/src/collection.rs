@@ -35,6 +35,10 @@ pub trait Collection: Send + Sync {
     fn unsortable(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Attributes that may be filtered on but are never shown.
+    fn hidden(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Attributes only admins see.
     fn admin_only(&self) -> &'static [&'static str] {
         &[]

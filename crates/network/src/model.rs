@@ -91,6 +91,8 @@ pub struct Subnet {
     pub dns_publish_fixed_ip: bool,
     #[serde(rename = "router:external")]
     pub router_external: bool,
+    /// Mirrors the network's `shared`: filterable, never shown.
+    pub shared: bool,
     #[serde(flatten)]
     pub std: Standard,
 }

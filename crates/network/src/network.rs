@@ -329,11 +329,9 @@ impl Collection for Networks {
             net.shared = shared;
         }
         if let Some(ext) = b.bool("router:external")? {
-            if ext != net.router_external {
-                set_subnets_external(conn, &net, ext)?;
-            }
             net.router_external = ext;
         }
+        mirror_on_subnets(conn, &net)?;
         net.std.touch();
         store::update_row(conn, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
         serde_json::to_value(&net).map_err(|_| Error::internal())
@@ -478,11 +476,14 @@ fn check_unshare(conn: &store::Connection, net: &Network) -> Result<()> {
     Ok(())
 }
 
-/// Subnets mirror their network's `router:external`.
-fn set_subnets_external(conn: &store::Connection, net: &Network, external: bool) -> Result<()> {
+/// Subnets mirror their network's `router:external` and `shared`.
+fn mirror_on_subnets(conn: &store::Connection, net: &Network) -> Result<()> {
     for sid in &net.subnets {
-        if let Some(mut s) = load::<Subnet>(conn, sid)? {
-            s.router_external = external;
+        if let Some(mut s) = load::<Subnet>(conn, sid)?
+            && (s.router_external != net.router_external || s.shared != net.shared)
+        {
+            s.router_external = net.router_external;
+            s.shared = net.shared;
             store::update_doc(conn, SUBNETS, sid, &s.to_doc())?;
         }
     }

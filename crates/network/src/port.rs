@@ -236,17 +236,40 @@ fn parse_dhcp_opts(b: &Body) -> Result<Option<Vec<DhcpOptRequest>>> {
                 format!("Unrecognized attribute(s) '{k}'"),
             ));
         }
+        if !e.contains_key("opt_name") || !e.contains_key("opt_value") {
+            let mut given: Vec<String> = e.keys().map(|k| format!("'{k}'")).collect();
+            given.sort();
+            return Err(Error::invalid_attr(
+                "extra_dhcp_opts",
+                format!(
+                    "Validation of dictionary's keys failed. Expected keys: {{'opt_name', 'opt_value'}} Provided keys: {{{}}}",
+                    given.join(", ")
+                ),
+            ));
+        }
         let name = match e.get("opt_name") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => {
+            other => {
+                let shown = other.map(attrs::show).unwrap_or_default();
                 return Err(Error::invalid_attr(
                     "extra_dhcp_opts",
-                    "Validation of dictionary's keys failed. Expected keys: {'opt_name'}",
+                    format!("'{shown}' Blank strings are not permitted"),
                 ));
             }
         };
+        // A null value removes the option on update; blank values only make sense for the
+        // two options whose empty value means "none" to dnsmasq.
         let value = match e.get("opt_value") {
             None | Some(Value::Null) => None,
+            Some(Value::String(s))
+                if s.is_empty()
+                    && !matches!(name.as_str(), "router" | "classless-static-route") =>
+            {
+                return Err(Error::invalid_attr(
+                    "extra_dhcp_opts",
+                    "'' Blank strings are not permitted",
+                ));
+            }
             Some(Value::String(s)) => Some(s.clone()),
             Some(v) => Some(attrs::show(v)),
         };

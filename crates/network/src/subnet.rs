@@ -197,6 +197,7 @@ fn build(
         service_types: Vec::new(),
         dns_publish_fixed_ip: false,
         router_external: net.router_external,
+        shared: net.shared,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -289,12 +290,16 @@ impl Collection for Subnets {
             "service_types",
             "dns_publish_fixed_ip",
             "router:external",
+            "shared",
             "description",
             "tags",
             "created_at",
             "updated_at",
             "revision_number",
         ]
+    }
+    fn hidden(&self) -> &'static [&'static str] {
+        &["shared"]
     }
     fn unsortable(&self) -> &'static [&'static str] {
         &[
