@@ -200,3 +200,23 @@ def test_gateway_update_into_pool(alice, alice_api, net):
     neutron_error(alice_api.put(f"/subnets/{sub.id}", {"subnet": {"gateway_ip": "10.67.0.50"}}),
                   409, "GatewayConflictWithAllocationPools")
     assert alice.network.get_subnet(sub.id).gateway_ip == "10.67.0.1"
+
+
+def test_service_ports_do_not_keep_a_network_or_subnet_in_use(alice, alice_api, net):
+    """network:dhcp ports are deleted with their network and do not block subnet deletion (§5.6)."""
+    sub = alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.68.0.0/24")
+    dhcp = alice.network.create_port(network_id=net.id, device_owner="network:dhcp", device_id="dhcp-agent")
+    assert dhcp.fixed_ips[0]["subnet_id"] == sub.id
+    r = alice_api.delete(f"/subnets/{sub.id}")
+    assert r.status_code == 204, r.text
+    assert alice.network.get_port(dhcp.id).fixed_ips == []
+    r = alice_api.delete(f"/networks/{net.id}")
+    assert r.status_code == 204, r.text
+    neutron_error(alice_api.get(f"/ports/{dhcp.id}"), 404, "PortNotFound")
+
+
+def test_router_interface_port_keeps_the_network_in_use(alice, alice_api, net):
+    alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.69.0.0/24")
+    rif = alice.network.create_port(network_id=net.id, device_owner="network:router_interface", device_id="r1")
+    err = neutron_error(alice_api.delete(f"/networks/{net.id}"), 409, "NetworkInUse")
+    assert rif.id in err["message"]

@@ -328,3 +328,15 @@ def test_revision_numbers_and_updated_at(alice, alice_api, net):
     net_rev = alice_api.ok("GET", f"/networks/{net.id}", 200)["network"]["revision_number"]
     alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.46.0.0/24")
     assert alice_api.ok("GET", f"/networks/{net.id}", 200)["network"]["revision_number"] > net_rev
+
+
+def test_update_with_subnet_only_keeps_the_address(alice, net):
+    port = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.40.0.77"}])
+    upd = alice.network.update_port(port, fixed_ips=[{"subnet_id": net.v4.id}])
+    assert upd.fixed_ips == [{"subnet_id": net.v4.id, "ip_address": "10.40.0.77"}]
+    both = alice.network.update_port(port, fixed_ips=[{"ip_address": "10.40.0.77"}, {"ip_address": "10.40.0.78"}])
+    assert sorted(f["ip_address"] for f in both.fixed_ips) == ["10.40.0.77", "10.40.0.78"]
+    # The freed address can be reused once the port lets it go.
+    alice.network.update_port(port, fixed_ips=[{"ip_address": "10.40.0.78"}])
+    other = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.40.0.77"}])
+    assert other.fixed_ips[0]["ip_address"] == "10.40.0.77"
