@@ -110,3 +110,21 @@ def test_network_delete_removes_its_subnets(alice):
     alice.network.delete_network(net)
     with pytest.raises(openstack.exceptions.NotFoundException):
         alice.network.get_subnet(sub.id)
+
+
+def test_cli_long_listings(admin_cli, alice):
+    net = alice.network.create_network(name=unique("long"))
+    try:
+        sub = alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.12.0.0/24", name="long-sub")
+        nets, subs, exts = admin_cli.json_many(
+            ("network", "list", "--long", "--project", alice.current_project_id),
+            ("subnet", "list", "--long", "--network", net.id),
+            ("extension", "list", "--network"))
+        row = next(r for r in nets if r["ID"] == net.id)
+        assert row["Status"] == "ACTIVE" and row["State"] is True and row["Shared"] is False
+        assert row["Subnets"] == [sub.id]
+        assert row["Project"] == alice.current_project_id
+        assert [(r["ID"], r["Subnet"], r["Gateway"]) for r in subs] == [(sub.id, "10.12.0.0/24", "10.12.0.1")]
+        assert "standard-attr-tag" in {e["Alias"] for e in exts}
+    finally:
+        alice.network.delete_network(net)

@@ -172,3 +172,30 @@ def test_cli_admin_shared_provider_network(admin_cli, alice):
         assert seen.provider_network_type is None  # hidden from members
     finally:
         admin_cli.run("network", "delete", net["id"])
+
+
+def test_attributes_reserved_to_the_network_owner_on_a_shared_network(admin, bob, bob_api):
+    """mac_address, fixed_ips:ip_address, port_security_enabled, allowed_address_pairs and network:* device
+    owners need ADMIN or the network owner (neutron/conf/policies/port.py)."""
+    shared = admin.network.create_network(name=unique("shared-attrs"), shared=True)
+    try:
+        admin.network.create_subnet(network_id=shared.id, ip_version=4, cidr="10.96.0.0/24")
+        for extra in ({"mac_address": "fa:16:3e:96:00:01"},
+                      {"port_security_enabled": False},
+                      {"allowed_address_pairs": [{"ip_address": "10.96.0.200"}]},
+                      {"device_owner": "network:dhcp"}):
+            r = bob_api.post("/ports", {"port": {"network_id": shared.id, **extra}})
+            neutron_error(r, 403, "PolicyNotAuthorized")
+        port = bob.network.create_port(network_id=shared.id, device_owner="compute:nova")
+        neutron_error(bob_api.put(f"/ports/{port.id}", {"port": {"fixed_ips": [{"ip_address": "10.96.0.201"}]}}),
+                      403, "PolicyNotAuthorized")
+        assert bob.network.update_port(port, name="fine").name == "fine"
+        bob.network.delete_port(port)
+    finally:
+        admin.network.delete_network(shared)
+
+
+def test_member_cannot_touch_provider_attributes_of_own_network(alice_api, alices_net):
+    neutron_error(alice_api.put(f"/networks/{alices_net.id}", {"network": {"provider:segmentation_id": 77}}), 403)
+    body = alice_api.ok("GET", f"/networks/{alices_net.id}", 200, params={"fields": ["id", "provider:network_type"]})
+    assert body == {"network": {"id": alices_net.id}}
