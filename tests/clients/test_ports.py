@@ -340,3 +340,13 @@ def test_update_with_subnet_only_keeps_the_address(alice, net):
     alice.network.update_port(port, fixed_ips=[{"ip_address": "10.40.0.78"}])
     other = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.40.0.77"}])
     assert other.fixed_ips[0]["ip_address"] == "10.40.0.77"
+
+
+def test_ipv6_text_is_normalised(alice, net):
+    v6 = alice.network.create_subnet(network_id=net.id, ip_version=6, cidr="2001:DB8:47:0::/64",
+                                     gateway_ip="2001:DB8:47::1")
+    assert v6.cidr == "2001:db8:47::/64"
+    assert v6.gateway_ip == "2001:db8:47::1"
+    port = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "2001:DB8:47:0:0:0:0:ABCD"}])
+    assert port.fixed_ips == [{"subnet_id": v6.id, "ip_address": "2001:db8:47::abcd"}]
+    assert [p.id for p in alice.network.ports(fixed_ips="ip_address=2001:db8:47::abcd")] == [port.id]
