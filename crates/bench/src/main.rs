@@ -62,6 +62,14 @@ struct Args {
     /// Where to write the JSON results.
     #[arg(long, default_value = "bench-results.json")]
     json: PathBuf,
+    /// Profile the server's create and list phases of the first run with `perf record -g`,
+    /// writing the data files into this directory (the timings of a profiled run are not
+    /// representative).
+    #[arg(long)]
+    perf_dir: Option<PathBuf>,
+    /// Extra environment variable for the server, KEY=VALUE (repeatable; for experiments).
+    #[arg(long, value_parser = parse_env)]
+    server_env: Vec<(String, String)>,
     /// Also write the Markdown tables to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -89,6 +97,7 @@ fn main() -> Result<()> {
         filter_reps: args.filter_reps,
         baseline_secs: args.baseline_secs,
         cidr: args.cidr.clone(),
+        server_env: args.server_env.clone(),
     };
     // The client stays on one thread, so it takes at most one of the cores it shares with the
     // server.
@@ -100,7 +109,15 @@ fn main() -> Result<()> {
     for i in 1..=args.runs {
         for level in &args.log_levels {
             eprintln!("run {i}/{}, server RUST_LOG={level}", args.runs);
-            runs.push(rt.block_on(scenario::run(&server, &args.data_root, level, i, &params))?);
+            let profile = args.perf_dir.as_deref().filter(|_| runs.is_empty());
+            runs.push(rt.block_on(scenario::run(
+                &server,
+                &args.data_root,
+                level,
+                i,
+                &params,
+                profile,
+            ))?);
         }
     }
     let summaries: Vec<Summary> = args
@@ -145,6 +162,12 @@ fn main() -> Result<()> {
         .with_context(|| format!("cannot write {}", args.json.display()))?;
     eprintln!("wrote {}", args.json.display());
     Ok(())
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
 }
 
 /// What the numbers were measured on.

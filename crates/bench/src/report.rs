@@ -43,11 +43,13 @@ pub struct Summary {
     pub filter_p50_ms: f64,
     pub filter_p90_ms: f64,
     pub filter_p99_ms: f64,
+    pub rss_after_create_mib: f64,
     pub rss_mib: f64,
     pub peak_rss_mib: f64,
     pub startup_fresh_ms: f64,
     pub startup_restart_ms: f64,
     pub sqlite_commits_per_s: f64,
+    pub cpu_baseline_json_per_s: f64,
     pub create_vs_sqlite_commit_ratio: f64,
     /// Each run's create rate, to show the spread.
     pub create_ops_per_s_each_run: Vec<f64>,
@@ -74,11 +76,13 @@ impl Summary {
             filter_p50_ms: m(&|r| r.filter_device_id.latency.p50_ms),
             filter_p90_ms: m(&|r| r.filter_device_id.latency.p90_ms),
             filter_p99_ms: m(&|r| r.filter_device_id.latency.p99_ms),
+            rss_after_create_mib: m(&|r| r.rss_after_create_kib as f64 / 1024.0),
             rss_mib: m(&|r| r.rss_kib as f64 / 1024.0),
             peak_rss_mib: m(&|r| r.peak_rss_kib as f64 / 1024.0),
             startup_fresh_ms: m(&|r| r.startup_fresh_ms),
             startup_restart_ms: m(&|r| r.startup_restart_ms),
             sqlite_commits_per_s: m(&|r| r.sqlite_baseline.commits_per_s),
+            cpu_baseline_json_per_s: m(&|r| r.cpu_baseline.ops_per_s),
             create_vs_sqlite_commit_ratio: m(&|r| r.create_vs_sqlite_commit_ratio),
             create_ops_per_s_each_run: runs.iter().map(|r| r.create.ops_per_s).collect(),
         }
@@ -228,7 +232,7 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| RUST_LOG | raw SQLite durable commits/s | ports created/s | ratio | RSS MB (peak) | start ms (fresh) | restart ms ({ports} ports) | create/s each run |"
+        "| RUST_LOG | raw SQLite durable commits/s | CPU baseline (JSON round trips/s) | ports created/s | ratio created/commits | RSS MB after creates / after lists (peak) | start ms (fresh) | restart ms ({ports} ports) | create/s each run |"
     );
     let _ = writeln!(
         out,
@@ -242,11 +246,13 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| {} | {:.0} | {:.0} | {:.2}× | {:.1} ({:.1}) | {:.1} | {:.1} | {} |",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.2}× | {:.1} / {:.1} ({:.1}) | {:.1} | {:.1} | {} |",
             s.log_level,
             s.sqlite_commits_per_s,
+            s.cpu_baseline_json_per_s,
             s.create_ops_per_s,
             s.create_vs_sqlite_commit_ratio,
+            s.rss_after_create_mib * 1.048_576,
             s.rss_mib * 1.048_576,
             s.peak_rss_mib * 1.048_576,
             s.startup_fresh_ms,
@@ -266,7 +272,7 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
     let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
     let _ = writeln!(
         out,
-        "| port create, 8 clients | {:.2} ports/s (p50 {:.0} ms) | {:.0} ports/s (p50 {:.2} ms) | {:.0}× |",
+        "| port create, 8 clients (Neutrino: {clients}) | {:.2} ports/s (p50 {:.0} ms) | {:.0} ports/s (p50 {:.2} ms) | {:.0}× |",
         upstream::CREATE_CONCURRENT_PER_S,
         upstream::CREATE_CONCURRENT_P50_MS,
         first.create_ops_per_s,

@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::api::{Api, count_items};
-use crate::baseline::{self, CommitRate};
-use crate::server::{Launch, Server, process_cpu_time};
+use crate::baseline::{self, CommitRate, CpuRate};
+use crate::server::{Launch, Profiler, Server, process_cpu_time};
 use crate::stats::Latency;
 
 /// What one run does.
@@ -23,6 +23,8 @@ pub struct Params {
     pub filter_reps: usize,
     pub baseline_secs: f64,
     pub cidr: String,
+    /// Extra environment variables for the server (experiments, e.g. `MALLOC_ARENA_MAX`).
+    pub server_env: Vec<(String, String)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,6 +56,8 @@ pub struct RunResult {
     pub log_level: String,
     pub run: usize,
     pub sqlite_baseline: CommitRate,
+    /// JSON round trips per second on one thread, measured just before the server starts.
+    pub cpu_baseline: CpuRate,
     /// Spawn to the first answered `GET /`, empty data dir (creates the key, schema, openrc).
     pub startup_fresh_ms: f64,
     pub create: CreateResult,
@@ -61,6 +65,9 @@ pub struct RunResult {
     pub create_vs_sqlite_commit_ratio: f64,
     pub list_all: ListResult,
     pub filter_device_id: ListResult,
+    /// VmRSS after the creates, before any list.
+    pub rss_after_create_kib: u64,
+    /// VmRSS and VmHWM at the end of the run (after the lists).
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
     /// Spawn to the first answered `GET /`, restarting on the data dir with all the ports.
@@ -80,12 +87,14 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Runs every scenario once against a new server in a new directory under `root`.
+/// `profile`: a directory to write `perf record` data of the create and list phases to.
 pub async fn run(
     bin: &Path,
     root: &Path,
     log_level: &str,
     index: usize,
     p: &Params,
+    profile: Option<&Path>,
 ) -> Result<RunResult> {
     let dir = tempfile::Builder::new()
         .prefix("neutrino-bench-")
@@ -98,7 +107,13 @@ pub async fn run(
         sqlite_baseline.commits_per_s
     );
 
+    let cpu_baseline = baseline::json_cpu_rate(Duration::from_millis(500))?;
+    eprintln!(
+        "  CPU baseline: {:.0} JSON round trips/s",
+        cpu_baseline.ops_per_s
+    );
     let launch = Launch {
+        env: &p.server_env,
         bin,
         dir: dir.path(),
         log_level,
@@ -115,7 +130,10 @@ pub async fn run(
     )
     .await?;
 
+    let perf = Profiler::start(profile, &server, "create")?;
     let create = create_ports(&api, &server, &network_id, p).await?;
+    drop(perf);
+    let (rss_after_create_kib, _) = server.memory_kib()?;
     eprintln!(
         "  create {} ports with {} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
         create.ports,
@@ -133,10 +151,12 @@ pub async fn run(
         );
     }
 
+    let perf = Profiler::start(profile, &server, "list")?;
     let list_all = timed_list(&api, &server, "v2.0/ports", p.list_reps, |_| {
         "v2.0/ports".to_string()
     })
     .await?;
+    drop(perf);
     eprintln!(
         "  list all: {} ports, {} bytes, p50 {:.1} ms",
         list_all.items_returned, list_all.body_bytes, list_all.latency.p50_ms
@@ -170,7 +190,8 @@ pub async fn run(
 
     let (rss_kib, peak_rss_kib) = server.memory_kib()?;
     eprintln!(
-        "  RSS {:.1} MiB (peak {:.1} MiB)",
+        "  RSS {:.1} MiB after the creates, {:.1} MiB after the lists (peak {:.1} MiB)",
+        rss_after_create_kib as f64 / 1024.0,
         rss_kib as f64 / 1024.0,
         peak_rss_kib as f64 / 1024.0
     );
@@ -186,10 +207,12 @@ pub async fn run(
         run: index,
         create_vs_sqlite_commit_ratio: create.ops_per_s / sqlite_baseline.commits_per_s,
         sqlite_baseline,
+        cpu_baseline,
         startup_fresh_ms: ms(startup),
         create,
         list_all,
         filter_device_id,
+        rss_after_create_kib,
         rss_kib,
         peak_rss_kib,
         startup_restart_ms: ms(restart),

@@ -28,6 +28,8 @@ pub struct Launch<'a> {
     pub dir: &'a Path,
     /// `RUST_LOG` for the server.
     pub log_level: &'a str,
+    /// Extra environment variables.
+    pub env: &'a [(String, String)],
 }
 
 impl Launch<'_> {
@@ -73,6 +75,7 @@ impl Launch<'_> {
             .arg(&config)
             .current_dir(self.dir)
             .env("RUST_LOG", self.log_level)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)
@@ -192,4 +195,52 @@ pub fn process_cpu_time(stat_path: &str) -> Result<Duration> {
 fn free_loopback_port() -> Result<u16> {
     let l = TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
     Ok(l.local_addr()?.port())
+}
+
+/// `perf record -g` (CPU profile) and `perf stat` (fsync/fdatasync calls, i.e. durable commits)
+/// attached to the server for one phase; both stopped (SIGINT, by PID) when dropped.
+pub struct Profiler {
+    children: Vec<Child>,
+}
+
+impl Profiler {
+    /// Starts profiling `server` into `DIR/<phase>-<server pid>.perf.data` if `dir` is given.
+    pub fn start(dir: Option<&Path>, server: &Server, phase: &str) -> Result<Option<Profiler>> {
+        let Some(dir) = dir else { return Ok(None) };
+        std::fs::create_dir_all(dir)?;
+        let pid = server.pid().to_string();
+        let out = dir.join(format!("{phase}-{pid}.perf.data"));
+        let stat = dir.join(format!("{phase}-{pid}.perf-stat.txt"));
+        let events = "syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,task-clock";
+        let mut children = Vec::new();
+        let record = ["record", "-g", "-F", "999", "-p", &pid, "-o"];
+        let count = ["stat", "-e", events, "-p", &pid, "-o"];
+        for (args, file) in [(&record[..], &out), (&count[..], &stat)] {
+            let child = Command::new("perf")
+                .args(args)
+                .arg(file)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("cannot start perf")?;
+            children.push(child);
+        }
+        // Give perf a moment to attach.
+        std::thread::sleep(Duration::from_millis(300));
+        eprintln!("  profiling {phase} into {}", out.display());
+        Ok(Some(Profiler { children }))
+    }
+}
+
+impl Drop for Profiler {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            // SAFETY: kill(2) on the PID of our own child, which has not been reaped yet.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+            }
+            let _ = child.wait();
+        }
+    }
 }
