@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2.0/{coll}", get(list).post(create))
         .route("/v2.0/{coll}/{id}", get(show).put(update).delete(delete))
+        .route("/v2.0/{coll}/{id}/{action}", axum::routing::put(action))
         .route(
             "/v2.0/{coll}/{id}/tags",
             get(get_tags)
@@ -282,6 +283,19 @@ async fn delete(
     let rev = if_match(&headers)?;
     st.net.delete(&caller, kind, &id, rev).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A member action: `PUT /v2.0/{coll}/{id}/{action}` with a plain object body.
+async fn action(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id, action)): Path<(String, String, String)>,
+    body: Body,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    let body = parse_json(&read_body(body).await?)?;
+    let out = st.net.action(&caller, kind, &id, &action, body).await?;
+    Ok(json(StatusCode::OK, out))
 }
 
 fn tags_body(tags: Vec<String>) -> Value {

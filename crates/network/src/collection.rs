@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use neutrino_store::{Table, WriteTx};
 
+use crate::extensions::Extension;
 use crate::read::Scope;
 use crate::tags::TagChange;
 use crate::{Caller, Error, NetworkConfig, Result};
@@ -34,6 +35,22 @@ pub trait Collection: Send + Sync {
     /// Attributes holding lists or maps: they cannot be sort keys.
     fn unsortable(&self) -> &'static [&'static str] {
         &[]
+    }
+    /// The API extensions this collection implements.
+    fn extensions(&self) -> &'static [Extension] {
+        &[]
+    }
+    /// A member action (`PUT /v2.0/{path}/{id}/{action}`, e.g. `add_router_interface`); `None`
+    /// if the collection has no such action.
+    fn action(
+        &self,
+        _tx: &mut WriteTx<'_>,
+        _cx: &Ctx<'_>,
+        _id: &str,
+        _action: &str,
+        _body: &Map<String, Value>,
+    ) -> Option<Result<Value>> {
+        None
     }
     /// Attributes that may be filtered on but are never shown.
     fn hidden(&self) -> &'static [&'static str] {

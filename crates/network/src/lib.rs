@@ -6,6 +6,7 @@ mod caller;
 mod collection;
 pub mod config;
 mod error;
+pub mod extensions;
 pub mod model;
 mod network;
 mod port;

@@ -7,6 +7,7 @@ use neutrino_store::{self as store, ColumnValue, Selection, Table, WriteTx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
+use crate::extensions::{Extension, ext};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::segments::{self, ProviderRequest};
@@ -196,6 +197,32 @@ impl Collection for Networks {
     }
     fn not_found(&self, id: &str) -> Error {
         Error::network_not_found(id)
+    }
+    fn extensions(&self) -> &'static [Extension] {
+        const EXTENSIONS: &[Extension] = &[
+            ext(
+                "external-net",
+                "Neutron external network",
+                "Adds external network attribute to network resource.",
+            ),
+            ext(
+                "provider",
+                "Provider Network",
+                "Expose mapping of virtual networks to physical networks",
+            ),
+            ext(
+                "net-mtu",
+                "Network MTU",
+                "Provides MTU attribute for a network resource.",
+            ),
+            ext(
+                "net-mtu-writable",
+                "Network MTU (writable)",
+                "Provides a writable MTU attribute for a network resource.",
+            ),
+            ext("port-security", "Port Security", "Provides port security"),
+        ];
+        EXTENSIONS
     }
     fn attributes(&self) -> &'static [&'static str] {
         &[

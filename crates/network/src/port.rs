@@ -13,6 +13,7 @@ use neutrino_store::{
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
+use crate::extensions::{Extension, ext};
 use crate::model::{
     AddressPair, DhcpOption, DnsAssignment, FixedIp, Network, Port, Resource, Standard, Subnet,
 };
@@ -893,6 +894,47 @@ impl Collection for Ports {
     }
     fn not_found(&self, id: &str) -> Error {
         Error::port_not_found(id)
+    }
+    fn extensions(&self) -> &'static [Extension] {
+        const EXTENSIONS: &[Extension] = &[
+            ext(
+                "tag-ports-during-bulk-creation",
+                "Tag Ports During Bulk Creation",
+                "Allow to tag ports during bulk creation",
+            ),
+            ext(
+                "allowed-address-pairs",
+                "Allowed Address Pairs",
+                "Provides allowed address pairs",
+            ),
+            ext(
+                "extra_dhcp_opt",
+                "Neutron Extra DHCP options",
+                "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)",
+            ),
+            ext(
+                "binding",
+                "Port Binding",
+                "Expose port bindings of a virtual port to external application",
+            ),
+            ext(
+                "ip-substring-filtering",
+                "IP address substring filtering",
+                "Provides IP address substring filtering when listing ports",
+            ),
+            ext("ip_allocation", "IP Allocation", "IP allocation extension."),
+            ext(
+                "dns-integration",
+                "DNS Integration",
+                "Provides integration with DNS.",
+            ),
+            ext(
+                "dns-domain-ports",
+                "dns_domain for ports",
+                "Allows the DNS domain to be specified for a network port.",
+            ),
+        ];
+        EXTENSIONS
     }
     fn attributes(&self) -> &'static [&'static str] {
         &[

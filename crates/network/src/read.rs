@@ -198,6 +198,38 @@ impl Networking {
             .await
     }
 
+    /// Runs a member action; an action the collection does not have is a 404.
+    pub async fn action(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        action: &str,
+        body: Map<String, Value>,
+    ) -> Result<Value> {
+        let (caller, cfg, id, action) = (
+            caller.clone(),
+            self.cfg.clone(),
+            id.to_string(),
+            action.to_string(),
+        );
+        self.store
+            .write(move |tx| {
+                let cx = Ctx {
+                    cfg: &cfg,
+                    caller: &caller,
+                };
+                kind.action(tx, &cx, &id, &action, &body)
+                    .unwrap_or_else(|| {
+                        Err(Error::not_found(
+                            "HTTPNotFound",
+                            "The resource could not be found.",
+                        ))
+                    })
+            })
+            .await
+    }
+
     /// Applies a tag change and returns the resource's tags after it.
     pub async fn change_tags(
         &self,

@@ -14,6 +14,7 @@ use neutrino_store::{self as store, ColumnValue, Connection, Selection, Table, W
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
+use crate::extensions::{Extension, ext};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{is_network_service_port, tags_on_create};
@@ -269,6 +270,14 @@ impl Collection for Subnets {
     }
     fn not_found(&self, id: &str) -> Error {
         Error::subnet_not_found(id)
+    }
+    fn extensions(&self) -> &'static [Extension] {
+        const EXTENSIONS: &[Extension] = &[ext(
+            "subnet-external-network",
+            "Subnet External Network",
+            "Informs if the subnet is associated to an external network.",
+        )];
+        EXTENSIONS
     }
     fn attributes(&self) -> &'static [&'static str] {
         &[

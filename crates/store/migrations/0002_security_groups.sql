@@ -1,0 +1,1 @@
+-- 0002_security_groups: schema added with its feature.

@@ -1,0 +1,1 @@
+-- 0003_l3: schema added with its feature.

@@ -1,0 +1,1 @@
+-- 0004_quotas_rbac: schema added with its feature.

@@ -1,0 +1,1 @@
+-- 0005_subnetpools: schema added with its feature.
