@@ -350,3 +350,29 @@ def test_ipv6_text_is_normalised(alice, net):
     port = alice.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "2001:DB8:47:0:0:0:0:ABCD"}])
     assert port.fixed_ips == [{"subnet_id": v6.id, "ip_address": "2001:db8:47::abcd"}]
     assert [p.id for p in alice.network.ports(fixed_ips="ip_address=2001:db8:47::abcd")] == [port.id]
+
+
+def test_ip_allocation_none_without_addresses(alice_api, net):
+    none = alice_api.ok("POST", "/ports", 201, {"port": {"network_id": net.id, "fixed_ips": []}})["port"]
+    assert none["fixed_ips"] == [] and none["ip_allocation"] == "none"
+    auto = alice_api.ok("POST", "/ports", 201, {"port": {"network_id": net.id}})["port"]
+    assert auto["ip_allocation"] == "immediate"
+
+
+def test_bulk_port_create_is_atomic(alice_api, net):
+    body = alice_api.ok("POST", "/ports", 201, {"ports": [{"network_id": net.id, "name": "bulk-a"},
+                                                          {"network_id": net.id, "name": "bulk-b"}]})
+    ips = [p["fixed_ips"][0]["ip_address"] for p in body["ports"]]
+    assert [p["name"] for p in body["ports"]] == ["bulk-a", "bulk-b"] and len(set(ips)) == 2
+    r = alice_api.post("/ports", {"ports": [{"network_id": net.id, "name": "bulk-c"},
+                                            {"network_id": net.id, "fixed_ips": [{"ip_address": ips[0]}]}]})
+    neutron_error(r, 409, "IpAddressAlreadyAllocated")
+    assert alice_api.ok("GET", "/ports", 200, params={"name": "bulk-c"})["ports"] == []
+
+
+def test_string_lengths(alice_api, net):
+    neutron_error(alice_api.post("/ports", {"port": {"network_id": net.id, "device_id": "d" * 256}}), 400)
+    neutron_error(alice_api.post("/ports", {"port": {"network_id": net.id, "description": "d" * 256}}), 400)
+    neutron_error(alice_api.put(f"/networks/{net.id}", {"network": {"description": "d" * 256}}), 400)
+    ok = alice_api.ok("POST", "/ports", 201, {"port": {"network_id": net.id, "device_id": "d" * 255, "fixed_ips": []}})
+    assert ok["port"]["device_id"] == "d" * 255

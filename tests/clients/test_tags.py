@@ -108,3 +108,12 @@ def test_tag_filters(alice, alice_api, alice_cli):
     finally:
         for nid in nets.values():
             alice.network.delete_network(nid)
+
+
+def test_tag_body_rules(alice_api, net):
+    """neutron/extensions/tagging.py validate_tags: a 'tags' key holding a list of unique strings."""
+    neutron_error(alice_api.put(f"/networks/{net.id}/tags", {"tags": ["dup", "dup"]}), 400, "InvalidInput",
+                  "Duplicate items in the list: 'dup'")
+    neutron_error(alice_api.post(f"/networks/{net.id}/tags", {"tags": ["dup", "dup"]}), 400, "InvalidInput")
+    neutron_error(alice_api.put(f"/networks/{net.id}/tags", {"labels": ["x"]}), 400, "InvalidInput")
+    assert alice_api.ok("GET", f"/networks/{net.id}/tags", 200) == {"tags": []}
