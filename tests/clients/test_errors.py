@@ -2,6 +2,7 @@
 
 import openstack.exceptions
 import pytest
+import requests
 
 from conftest import neutron_error, unique
 
@@ -174,7 +175,6 @@ def test_if_match_revision(alice_api, net):
 
 
 def test_unauthenticated(server):
-    import requests
     r = requests.get(server.url + "/v2.0/networks", timeout=10)
     assert r.status_code == 401
     assert r.headers.get("WWW-Authenticate", "").startswith("Keystone uri=")

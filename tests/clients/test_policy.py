@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import openstack.exceptions
 import pytest
 
-from conftest import neutron_error, unique
+from conftest import Cli, neutron_error, unique
 
 
 @pytest.fixture
@@ -127,7 +127,6 @@ def test_admin_only_attributes(admin, admin_api, alice_api, alices_net):
 
 
 def test_cli_as_reader(server, alices_net):
-    from conftest import Cli
     carol = Cli(server, "neutrino-carol")
     with ThreadPoolExecutor(2) as pool:
         listed = pool.submit(carol.json, "network", "list")

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -260,7 +261,6 @@ def test_cli_port_lifecycle(alice_cli, admin_cli, alice, admin, net):
 
 
 def test_concurrent_allocation_never_duplicates(alice, alice_api):
-    from concurrent.futures import ThreadPoolExecutor
     net = alice.network.create_network(name=unique("race"))
     try:
         alice.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.43.0.0/27")  # 29 addresses

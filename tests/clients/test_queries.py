@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import requests
 
 from conftest import neutron_error, unique
 
@@ -228,7 +229,6 @@ def test_json_suffix_and_versions(server, alice_api, five):
     body = alice_api.ok("GET", "/networks.json", 200, params={"tags": tag})
     assert len(body["networks"]) == 5
     assert alice_api.ok("GET", f"/networks/{nets[0].id}.json", 200)["network"]["id"] == nets[0].id
-    import requests
     versions = requests.get(server.url + "/", timeout=10).json()
     assert list(versions) == ["versions"]
     assert versions["versions"][0]["id"] == "v2.0" and versions["versions"][0]["status"] == "CURRENT"

@@ -1,9 +1,7 @@
 """Servers of their own: the README quick start, restart, and kill -9 durability."""
 
-import json
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import openstack
