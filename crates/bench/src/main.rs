@@ -133,7 +133,8 @@ fn main() -> Result<()> {
             )
         })
         .collect();
-    let md = report::markdown(&summaries, args.ports, args.clients);
+    let md =
+        report::markdown(&summaries, args.ports, args.clients) + "\n" + &report::runs_table(&runs);
     println!("{md}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;

@@ -146,6 +146,36 @@ fn yes(met: bool) -> &'static str {
 /// How one cell of the targets table is written.
 type Cell = dyn Fn(&Summary) -> String;
 
+/// One row per run: the machine's state (the two baselines) beside what the server did.
+pub fn runs_table(runs: &[RunResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| run | RUST_LOG | SQLite commits/s | CPU baseline/s | created/s | create p50 ms | list p50 ms | filter p50 ms | RSS MB | start ms |"
+    );
+    let _ = writeln!(
+        out,
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.1} | {:.2} | {:.1} | {:.1} |",
+            r.run,
+            r.log_level,
+            r.sqlite_baseline.commits_per_s,
+            r.cpu_baseline.ops_per_s,
+            r.create.ops_per_s,
+            r.create.latency.p50_ms,
+            r.list_all.latency.p50_ms,
+            r.filter_device_id.latency.p50_ms,
+            r.rss_kib as f64 * 1.024 / 1000.0,
+            r.startup_fresh_ms
+        );
+    }
+    out
+}
+
 /// The Markdown report: targets, details per log level, the baseline and upstream.
 pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
     let mut out = String::new();
@@ -236,7 +266,7 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
     );
     let _ = writeln!(
         out,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for s in summaries {
         let each: Vec<String> = s
