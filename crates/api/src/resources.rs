@@ -190,6 +190,14 @@ async fn list(
         st.net.config().pagination_max_limit,
     )?;
     listing::validate(kind, &q)?;
+    if plain(kind, &q)
+        && let Some(docs) = st
+            .net
+            .list_stored(&caller, kind, pushdown(kind, &q))
+            .await?
+    {
+        return Ok(spliced(kind.plural(), &docs));
+    }
     let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
     let base = format!("{}v2.0/{}", root_url(&headers), kind.plural());
     let mut page = listing::apply(kind, items, &q, &base)?;
@@ -197,6 +205,7 @@ async fn list(
         strip_hidden(kind, item);
     }
     let mut body = Map::new();
+    let count = page.items.len();
     body.insert(
         kind.plural().to_string(),
         Value::Array(page.items.into_iter().map(Value::Object).collect()),
@@ -204,7 +213,49 @@ async fn list(
     if let Some(links) = page.links {
         body.insert(format!("{}_links", kind.plural()), Value::Array(links));
     }
-    Ok(json(StatusCode::OK, Value::Object(body)))
+    // Sized up front: a list of thousands of resources is megabytes.
+    let mut bytes = Vec::with_capacity(64 + count * 1024);
+    serde_json::to_writer(&mut bytes, &body).map_err(|_| Error::internal())?;
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+/// A list that SQL alone answers: every filter is on an indexed column, and nothing is
+/// sorted, paged or projected.
+fn plain(kind: Kind, q: &ListQuery) -> bool {
+    let pushed = |k: &str| {
+        k == "id" || k == "tenant_id" || (k != "open" && kind.table().columns.contains(&k))
+    };
+    q.sort.is_empty()
+        && q.limit.is_none()
+        && q.marker.is_none()
+        && q.fields.is_empty()
+        && q.filters.iter().all(|(k, _)| pushed(k))
+}
+
+/// `{"<plural>": [doc, doc, ...]}` from stored documents, without parsing them.
+fn spliced(plural: &str, docs: &[String]) -> Response {
+    let mut bytes =
+        Vec::with_capacity(plural.len() + 8 + docs.iter().map(|d| d.len() + 1).sum::<usize>());
+    bytes.extend_from_slice(b"{\"");
+    bytes.extend_from_slice(plural.as_bytes());
+    bytes.extend_from_slice(b"\":[");
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            bytes.push(b',');
+        }
+        bytes.extend_from_slice(d.as_bytes());
+    }
+    bytes.extend_from_slice(b"]}");
+    json_bytes(StatusCode::OK, bytes)
+}
+
+fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        bytes,
+    )
+        .into_response()
 }
 
 async fn show(

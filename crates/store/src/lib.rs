@@ -6,6 +6,7 @@
 //! requests share one fsync (group commit) without weakening durability. Reads run on a small
 //! pool of connections that see only committed data.
 
+mod checkpointer;
 mod error;
 mod migrate;
 mod queries;
@@ -25,6 +26,8 @@ pub use writer::WriteTx;
 pub struct Store {
     writer: writer::Writer,
     reader: reader::ReadPool,
+    /// Keeps the checkpointer thread running while any handle exists.
+    _checkpointer: std::sync::Arc<()>,
 }
 
 impl Store {
@@ -32,9 +35,15 @@ impl Store {
     pub fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
         let mut conn = open_connection(path)?;
         migrate::apply(&mut conn)?;
+        tune_writer(&conn).map_err(|e| StoreError::open(path, e))?;
+        let checkpointer = checkpointer::start(path.to_path_buf())?;
         let writer = writer::Writer::start(conn)?;
         let reader = reader::ReadPool::new(path.to_path_buf());
-        Ok(Store { writer, reader })
+        Ok(Store {
+            writer,
+            reader,
+            _checkpointer: checkpointer,
+        })
     }
 
     /// Runs `f` inside the next group commit and returns its result once the commit is durable.
@@ -78,6 +87,16 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(|e| StoreError::open(path, e))?;
     Ok(conn)
+}
+
+/// Settings of the one write connection: savepoint journals in memory, a page cache that holds
+/// the hot parts of the tables, and no checkpoints inside commits (the checkpointer thread
+/// does them, so a commit is only its own WAL frames and fsync).
+fn tune_writer(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(())
 }
 
 /// Where the SQLite file lives inside a data directory.

@@ -6,10 +6,19 @@ use crate::StoreError;
 
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_core", include_str!("../migrations/0001_core.sql")),
-    ("0002_security_groups", include_str!("../migrations/0002_security_groups.sql")),
+    (
+        "0002_security_groups",
+        include_str!("../migrations/0002_security_groups.sql"),
+    ),
     ("0003_l3", include_str!("../migrations/0003_l3.sql")),
-    ("0004_quotas_rbac", include_str!("../migrations/0004_quotas_rbac.sql")),
-    ("0005_subnetpools", include_str!("../migrations/0005_subnetpools.sql")),
+    (
+        "0004_quotas_rbac",
+        include_str!("../migrations/0004_quotas_rbac.sql"),
+    ),
+    (
+        "0005_subnetpools",
+        include_str!("../migrations/0005_subnetpools.sql"),
+    ),
 ];
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -94,7 +94,6 @@ pub fn list_docs(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-
 /// The networks a project owns and those open to every project: (id, owned by the project).
 pub fn networks_visible_to(
     conn: &Connection,
@@ -239,7 +238,6 @@ pub fn allocated_addresses(conn: &Connection, subnet_id: &str) -> Result<Vec<Str
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-
 /// Ports with an address on the subnet.
 pub fn ports_on_subnet(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
     let mut stmt =
@@ -247,4 +245,3 @@ pub fn ports_on_subnet(conn: &Connection, subnet_id: &str) -> Result<Vec<String>
     let rows = stmt.query_map([subnet_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
-

@@ -9,12 +9,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
 
 use crate::StoreError;
 
 /// Most requests committed together; bounds the latency a batch adds to its first request.
 const MAX_BATCH: usize = 512;
+
+/// Longest a batch waits for more requests before it starts (see [`gather`]).
+const MAX_GATHER: Duration = Duration::from_micros(1000);
 
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 type Job = Box<dyn FnOnce(&mut WriteTx<'_>) -> (bool, Completion) + Send>;
@@ -60,14 +66,14 @@ pub struct CommitStats {
 
 #[derive(Clone)]
 pub(crate) struct Writer {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::Sender<Job>,
     commits: Arc<AtomicU64>,
     requests: Arc<AtomicU64>,
 }
 
 impl Writer {
     pub(crate) fn start(conn: Connection) -> Result<Writer, StoreError> {
-        let (jobs, rx) = mpsc::unbounded_channel();
+        let (jobs, rx) = mpsc::channel();
         let commits = Arc::new(AtomicU64::new(0));
         let requests = Arc::new(AtomicU64::new(0));
         let (c, r) = (commits.clone(), requests.clone());
@@ -123,34 +129,56 @@ fn clone_error(e: &StoreError) -> StoreError {
     }
 }
 
-fn run(
-    mut conn: Connection,
-    mut rx: mpsc::UnboundedReceiver<Job>,
-    commits: &AtomicU64,
-    requests: &AtomicU64,
-) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, requests: &AtomicU64) {
     let mut caches = Caches::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
+    let (mut last_batch, mut last_commit) = (1usize, Duration::ZERO);
+    while let Ok(first) = rx.recv() {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let n = batch.len() as u64;
+        gather(&rx, &mut batch, last_batch, last_commit);
+        let n = batch.len();
+        let started = Instant::now();
         let (completions, result) = commit_batch(&mut conn, &mut caches, batch.drain(..));
-        if result.is_err() {
-            caches = Caches::default();
-        }
+        last_commit = started.elapsed();
+        last_batch = n;
         if let Err(e) = &result {
+            caches = Caches::default();
             tracing::error!(error = %e, requests = n, "group commit failed");
         }
         commits.fetch_add(1, Ordering::Relaxed);
-        requests.fetch_add(n, Ordering::Relaxed);
+        requests.fetch_add(n as u64, Ordering::Relaxed);
         for done in completions {
             done(result.as_ref().err());
+        }
+    }
+}
+
+/// Collects the requests that join a batch. Everything already waiting joins. When the last
+/// batch held several requests, their clients are about to send their next ones: waiting a
+/// little for as many requests again (never longer than a quarter of the last commit, at most
+/// [`MAX_GATHER`]) lets them share this commit instead of missing it and waiting for the next —
+/// PostgreSQL's `commit_delay` idea. A lone client (last batch of one) never waits.
+fn gather(
+    rx: &mpsc::Receiver<Job>,
+    batch: &mut Vec<Job>,
+    last_batch: usize,
+    last_commit: Duration,
+) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    if last_batch <= 1 {
+        return;
+    }
+    let deadline = Instant::now() + (last_commit / 4).min(MAX_GATHER);
+    while batch.len() < last_batch.min(MAX_BATCH) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
         }
     }
 }
