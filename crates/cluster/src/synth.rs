@@ -102,7 +102,7 @@ fn subnets(shape: Shape) -> String {
     s += &subnet(
         "oob",
         &[("ipam/SVC-oob", "1")],
-        "  cidr: 10.99.0.0/24\n  gateway: 10.99.0.1\n",
+        "  cidr: 10.99.0.0/21\n  gateway: 10.99.0.1\n",
     );
     for rack in 1..=shape.racks {
         for (label, prefix, octet, _) in PER_RACK {
@@ -284,9 +284,10 @@ fn hosts(shape: Shape) -> String {
         let nics = if kind == Kind::Manager { 2 } else { 4 };
         let _ = write!(
             s,
-            "    - name: {name}\n      roles: [{roles}]\n      rack: rack{rack}\n      l2Template: {}\n      bmc: 10.99.0.{}\n      nics:\n",
+            "    - name: {name}\n      roles: [{roles}]\n      rack: rack{rack}\n      l2Template: {}\n      bmc: 10.99.{}.{}\n      nics:\n",
             template_name(kind, rack),
-            10 + index % 240
+            index / 200,
+            10 + index % 200
         );
         let names = ["eno1", "eno2", "ens1f0", "ens1f1"];
         for (n, nic) in names.iter().take(nics).enumerate() {

@@ -113,7 +113,7 @@ fn example_renders_valid_netplan_and_stable_addresses() {
     let before = read_tree(out.path());
     assert_eq!(run(&["render", ex, "--out", dir]), 0);
     let after = read_tree(out.path());
-    assert_eq!(before.len(), 38);
+    assert_eq!(before.len(), 22);
     assert_eq!(before, after);
 }
 

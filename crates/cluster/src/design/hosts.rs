@@ -16,8 +16,10 @@ use crate::model::fields::Located;
 use crate::model::host::{Host, Nic, TemplateSelector};
 use crate::model::l2template::DEFAULT_FOR_CLUSTER;
 use crate::render::netplan::{Netplan, read_netplan};
-use crate::render::template::{IpTarget, Macro, Piece, parse_template, render_pieces};
-use crate::yaml::parse_document;
+use std::rc::Rc;
+
+use super::layout::report_template_error;
+use crate::render::template::{Expansion, IpTarget, Macro, ParsedTemplate};
 
 /// Where hosts find their netplan file (R2 `NetconfigNetplanPath`).
 pub const NETPLAN_PATH: &str = "etc/netplan/60-kaas-lcm-netplan.yaml";
@@ -73,7 +75,7 @@ pub struct HostPlan<'a> {
     pub template: Option<String>,
     /// The npTemplate this host renders: an IpamHost override or the template's.
     pub source: Option<Located<String>>,
-    pub pieces: Option<Vec<Piece>>,
+    pub parsed: Option<Rc<ParsedTemplate>>,
     pub nics: Vec<Nic>,
     pub rendered: Option<RenderedHost>,
 }
@@ -103,7 +105,7 @@ fn plan_host<'a>(
         host,
         template: None,
         source: None,
-        pieces: None,
+        parsed: None,
         nics: Vec::new(),
         rendered: None,
     };
@@ -150,32 +152,22 @@ fn plan_host<'a>(
         }
     };
     match &host.np_template_override {
-        Some(text) => match parse_template(&text.value) {
-            Ok(pieces) => {
-                plan.pieces = Some(pieces);
+        Some(text) => match ParsedTemplate::parse(&text.value) {
+            Ok(parsed) => {
+                plan.parsed = Some(Rc::new(parsed));
                 plan.source = Some(text.clone());
             }
-            Err(errors) => {
-                for e in errors {
-                    findings.push(Finding::error(
-                        "L2T-4",
-                        host.id(),
-                        shifted(&text.loc, e.line),
-                        e.message,
-                    ));
-                }
-            }
+            Err(error) => report_template_error(&host.id(), &text.loc, error, findings),
         },
         None => {
-            plan.pieces = chosen.pieces.clone();
+            plan.parsed = chosen.parsed.clone();
             plan.source = chosen.template.np_template.clone();
         }
     }
-    if let Some(pieces) = &plan.pieces {
-        let needed = pieces.iter().filter_map(|p| match p {
-            Piece::Macro { mac, line } => mac.nic_index().map(|n| (n, *line)),
-            Piece::Text(_) => None,
-        });
+    if let Some(parsed) = plan.parsed.clone() {
+        let needed = parsed
+            .macros()
+            .filter_map(|(mac, line)| mac.nic_index().map(|n| (n, line)));
         for (index, line) in needed {
             if index >= plan.nics.len() {
                 let loc = plan
@@ -195,7 +187,7 @@ fn plan_host<'a>(
                     )
                     .hint("add the NIC to the host inventory or use a template for this hardware"),
                 );
-                plan.pieces = None;
+                plan.parsed = None;
                 break;
             }
         }
@@ -257,19 +249,16 @@ fn ip_interface(target: &IpTarget, nics: &[Nic]) -> Option<String> {
 
 /// The addresses a host's template asks for.
 pub fn requests(plan: &HostPlan, templates: &BTreeMap<String, TemplatePlan>) -> Vec<AllocationKey> {
-    let (Some(pieces), Some(key)) = (&plan.pieces, &plan.template) else {
+    let (Some(parsed), Some(key)) = (&plan.parsed, &plan.template) else {
         return Vec::new();
     };
     let Some(layout) = templates.get(key).map(|t| &t.layout) else {
         return Vec::new();
     };
-    pieces
-        .iter()
-        .filter_map(|p| match p {
-            Piece::Macro {
-                mac: Macro::Ip { target, subnet },
-                ..
-            } => Some(AllocationKey {
+    parsed
+        .macros()
+        .filter_map(|(mac, _)| match mac {
+            Macro::Ip { target, subnet } => Some(AllocationKey {
                 subnet: layout.get(subnet)?.clone(),
                 host: plan.host.name.clone(),
                 interface: ip_interface(target, &plan.nics)?,
@@ -289,7 +278,7 @@ pub struct RenderContext<'c> {
 
 /// Renders one host (step 3, after allocation). Problems become findings on the template's lines.
 pub fn render_host(plan: &mut HostPlan, ctx: &RenderContext, findings: &mut Vec<Finding>) {
-    let (Some(pieces), Some(tkey), Some(source)) = (&plan.pieces, &plan.template, &plan.source)
+    let (Some(parsed), Some(tkey), Some(source)) = (&plan.parsed, &plan.template, &plan.source)
     else {
         return;
     };
@@ -308,69 +297,58 @@ pub fn render_host(plan: &mut HostPlan, ctx: &RenderContext, findings: &mut Vec<
             .and_then(|k| ctx.subnets.get(k))
             .ok_or_else(|| format!("subnet `{name}` is not usable (see its own findings)"))
     };
-    let expanded = render_pieces(pieces, |mac| match mac {
-        Macro::Nic(n) => nics
-            .get(*n)
-            .map(|x| x.name.clone())
-            .ok_or_else(|| format!("no NIC {n}")),
-        Macro::Mac(n) => nics
-            .get(*n)
-            .map(|x| x.mac.clone())
-            .ok_or_else(|| format!("no NIC {n}")),
-        Macro::Ip { target, subnet } => {
-            let plan = subnet_of(subnet)?;
-            let iface = ip_interface(target, nics).ok_or("no such NIC")?;
-            let key = AllocationKey {
-                subnet: plan.key.clone(),
-                host: host.name.clone(),
-                interface: iface,
-            };
-            ctx.addresses
-                .get(&key)
-                .map(|a| format!("{a}/{}", plan.cidr.prefix_len()))
-                .ok_or_else(|| format!("no free address in Subnet `{}`", plan.name))
-        }
-        Macro::Cidr(s) => subnet_of(s).map(|p| p.cidr.to_string()),
-        Macro::Gateway(s) => subnet_of(s)?
-            .gateway
-            .map(|g| g.to_string())
-            .ok_or_else(|| format!("Subnet `{s}` has no gateway")),
-        Macro::Nameservers(s) => {
-            let list: Vec<String> = subnet_of(s)?
-                .nameservers
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            Ok(format!("[{}]", list.join(", ")))
-        }
-        Macro::ClusterApiLbIp => ctx
-            .vip
-            .map(|v| v.address.to_string())
-            .ok_or_else(|| "no API VIP".to_string()),
-    });
-    let text = match expanded {
-        Ok(text) => text,
-        // Allocation failures are reported once per Subnet (SN-5); the host is simply not rendered.
-        Err(_) => return,
+    let expand = |mac: &Macro| -> Result<Expansion, String> {
+        let text = match mac {
+            Macro::Nic(n) => nics
+                .get(*n)
+                .map(|x| x.name.clone())
+                .ok_or_else(|| format!("no NIC {n}")),
+            Macro::Mac(n) => nics
+                .get(*n)
+                .map(|x| x.mac.clone())
+                .ok_or_else(|| format!("no NIC {n}")),
+            Macro::Ip { target, subnet } => {
+                let plan = subnet_of(subnet)?;
+                let iface = ip_interface(target, nics).ok_or("no such NIC")?;
+                let key = AllocationKey {
+                    subnet: plan.key.clone(),
+                    host: host.name.clone(),
+                    interface: iface,
+                };
+                ctx.addresses
+                    .get(&key)
+                    .map(|a| format!("{a}/{}", plan.cidr.prefix_len()))
+                    .ok_or_else(|| format!("no free address in Subnet `{}`", plan.name))
+            }
+            Macro::Cidr(s) => subnet_of(s).map(|p| p.cidr.to_string()),
+            Macro::Gateway(s) => subnet_of(s)?
+                .gateway
+                .map(|g| g.to_string())
+                .ok_or_else(|| format!("Subnet `{s}` has no gateway")),
+            Macro::Nameservers(s) => {
+                let list: Vec<String> = subnet_of(s)?
+                    .nameservers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                return Ok(Expansion::List(list));
+            }
+            Macro::ClusterApiLbIp => ctx
+                .vip
+                .map(|v| v.address.to_string())
+                .ok_or_else(|| "no API VIP".to_string()),
+        };
+        text.map(Expansion::Text)
     };
-    let doc = match parse_document(&text) {
-        Ok(doc) => doc,
-        Err(e) => {
-            findings.push(
-                Finding::error(
-                    "L2T-5",
-                    object,
-                    shifted(&source.loc, e.pos.line),
-                    format!(
-                        "rendered npTemplate is not valid YAML for host `{}`: {}",
-                        host.name, e.message
-                    ),
-                )
-                .hint("check indentation and quoting around the macros"),
-            );
-            return;
-        }
+    // Allocation failures are reported once per Subnet (SN-5); such a host is simply not rendered.
+    let Ok(values) = parsed
+        .macros()
+        .map(|(mac, _)| expand(mac))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return;
     };
+    let (text, doc) = parsed.render(&values);
     let (netplan, problems) = read_netplan(&doc);
     for problem in problems {
         let rule = if problem.message.contains("longer than 15") {

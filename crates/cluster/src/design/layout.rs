@@ -10,7 +10,9 @@ use crate::finding::{Finding, Loc};
 use crate::model::Input;
 use crate::model::l2template::{DEFAULT_FOR_CLUSTER, L2Template, L3Subnet, Scope};
 use crate::model::subnet::Subnet;
-use crate::render::template::{Macro, Piece, parse_template};
+use std::rc::Rc;
+
+use crate::render::template::{Macro, ParsedTemplate, TemplateError};
 
 /// A template ready to render: layout name → Subnet key, and the parsed npTemplate.
 #[derive(Clone, Debug)]
@@ -18,7 +20,7 @@ pub struct TemplatePlan<'a> {
     pub template: &'a L2Template,
     pub layout: BTreeMap<String, String>,
     /// None when the template cannot be rendered (its errors are already reported).
-    pub pieces: Option<Vec<Piece>>,
+    pub parsed: Option<Rc<ParsedTemplate>>,
 }
 
 pub fn template_key(t: &L2Template) -> String {
@@ -124,30 +126,22 @@ fn plan_template<'a>(
         return TemplatePlan {
             template,
             layout,
-            pieces: None,
+            parsed: None,
         };
     };
-    let pieces = match parse_template(&np.value) {
-        Ok(pieces) => pieces,
-        Err(errors) => {
-            for e in errors {
-                findings.push(
-                    Finding::error("L2T-4", &id, shifted(&np.loc, e.line), e.message)
-                        .hint("see the npTemplate macro list in docs/cluster.md"),
-                );
-            }
+    let parsed = match ParsedTemplate::parse(&np.value) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            report_template_error(&id, &np.loc, error, findings);
             return TemplatePlan {
                 template,
                 layout,
-                pieces: None,
+                parsed: None,
             };
         }
     };
-    for piece in &pieces {
-        let Piece::Macro { mac, line } = piece else {
-            continue;
-        };
-        let loc = shifted(&np.loc, *line);
+    for (mac, line) in parsed.macros() {
+        let loc = shifted(&np.loc, line);
         if let Some(name) = mac.subnet() {
             let Some(key) = layout.get(name) else {
                 // A missing layout entry that failed to resolve was reported as L2T-3 already.
@@ -199,7 +193,30 @@ fn plan_template<'a>(
     TemplatePlan {
         template,
         layout,
-        pieces: renderable.then_some(pieces),
+        parsed: renderable.then(|| Rc::new(parsed)),
+    }
+}
+
+/// L2T-4 for macro syntax, L2T-5 for a template that is not YAML.
+pub fn report_template_error(
+    object: &str,
+    start: &Loc,
+    error: TemplateError,
+    findings: &mut Vec<Finding>,
+) {
+    match error {
+        TemplateError::Macros(errors) => {
+            for e in errors {
+                findings.push(
+                    Finding::error("L2T-4", object, shifted(start, e.line), e.message)
+                        .hint("see the npTemplate macro list in docs/cluster.md"),
+                );
+            }
+        }
+        TemplateError::Yaml(e) => findings.push(
+            Finding::error("L2T-5", object, shifted(start, e.line), e.message)
+                .hint("check indentation and quoting around the macros"),
+        ),
     }
 }
 

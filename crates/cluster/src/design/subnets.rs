@@ -29,6 +29,8 @@ pub struct SubnetPlan {
     pub labelled: BTreeSet<NetRole>,
     pub roles: BTreeSet<NetRole>,
     pub cluster: Option<String>,
+    /// The `ipam/SVC-*` labels, which every address allocated from the Subnet inherits (serviceMap).
+    pub service_labels: Vec<String>,
     pub loc: Loc,
 }
 
@@ -245,6 +247,13 @@ fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPla
         roles: labelled.clone(),
         labelled,
         cluster: subnet.meta.cluster().map(str::to_string),
+        service_labels: subnet
+            .meta
+            .labels
+            .keys()
+            .filter(|l| l.starts_with("ipam/SVC-"))
+            .cloned()
+            .collect(),
         loc: subnet.meta.loc.clone(),
     })
 }

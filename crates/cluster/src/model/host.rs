@@ -110,11 +110,29 @@ pub fn normalise_mac(text: &str) -> Option<String> {
     Some(parts.join(":").to_ascii_lowercase())
 }
 
+/// Linux interface names are at most 15 bytes; Neutrino also keeps them to characters that need no
+/// quoting in YAML, because they are substituted into npTemplates.
+pub fn is_interface_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 fn read_nic(reader: &mut Reader, item: &Node, path: &str, known: &[&str]) -> Option<Nic> {
     if !reader.mapping(item, path, known) {
         return None;
     }
     let name = reader.required_string(item, "name", path)?;
+    if !is_interface_name(&name.value) {
+        let node = item.get("name").unwrap_or(item);
+        reader.invalid(
+            node,
+            format!("`{}` is not a valid interface name", name.value),
+            "use 1-15 characters from A-Z a-z 0-9 . _ -",
+        );
+        return None;
+    }
     let mac = reader.required_string(item, "mac", path)?;
     let Some(normal) = normalise_mac(&mac.value) else {
         let node = item.get("mac").unwrap_or(item);

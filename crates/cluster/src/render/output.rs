@@ -20,16 +20,17 @@ pub const STATE_FILE: &str = "ipam-state.yaml";
 
 pub fn files(design: &Design) -> Files {
     let mut files = Files::new();
+    let mut statuses = Vec::new();
     for host in design.rendered_hosts() {
         let Some(r) = &host.rendered else { continue };
         files.insert(
             Path::new("hosts").join(&host.host.name).join(NETPLAN_PATH),
             r.file_text(),
         );
-        files.insert(
-            Path::new("ipamhosts").join(format!("{}.yaml", host.host.name)),
-            yaml(&ipam_host_status(design, host)),
-        );
+        statuses.push(yaml(&ipam_host_status(design, host)));
+    }
+    if !statuses.is_empty() {
+        files.insert(PathBuf::from("ipamhosts.yaml"), statuses.join("---\n"));
     }
     if !design.pools.is_empty() {
         files.insert(PathBuf::from("metallb.yaml"), metallb(design));
@@ -74,30 +75,42 @@ pub fn state(design: &Design) -> AllocationState {
 }
 
 pub fn write(out: &Path, files: &Files) -> Result<(), ClusterError> {
+    let mut made = BTreeSet::new();
     for (rel, content) in files {
         let path = out.join(rel);
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent()
+            && made.insert(dir.to_path_buf())
+        {
             std::fs::create_dir_all(dir).map_err(|e| ClusterError::io(dir, e))?;
         }
-        std::fs::write(&path, content).map_err(|e| ClusterError::io(&path, e))?;
-        if rel.starts_with("hosts") {
-            restrict(&path)?;
-        }
+        write_file(&path, content.as_bytes(), rel.starts_with("hosts"))
+            .map_err(|e| ClusterError::io(&path, e))?;
     }
     Ok(())
 }
 
-/// netplan refuses configuration files that others can read.
+/// Writes a file; netplan refuses configuration files that others can read, so those are 0600.
 #[cfg(unix)]
-fn restrict(path: &Path) -> Result<(), ClusterError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| ClusterError::io(path, e))
+fn write_file(path: &Path, content: &[u8], private: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mode = if private { 0o600 } else { 0o644 };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)?;
+    // An existing file keeps its old mode on open; make sure it is what netplan wants.
+    if private {
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    file.write_all(content)
 }
 
 #[cfg(not(unix))]
-fn restrict(_path: &Path) -> Result<(), ClusterError> {
-    Ok(())
+fn write_file(path: &Path, content: &[u8], _private: bool) -> std::io::Result<()> {
+    std::fs::write(path, content)
 }
 
 fn yaml(value: &Value) -> String {
@@ -110,20 +123,10 @@ fn ipam_host_status(design: &Design, host: &crate::design::hosts::HostPlan) -> V
     let mut service_map: BTreeMap<String, Vec<(std::net::Ipv4Addr, String)>> = BTreeMap::new();
     if let Some(r) = &host.rendered {
         for a in &r.attachments {
-            let Some(subnet) = design
-                .input
-                .subnets
-                .iter()
-                .find(|s| format!("{}/{}", s.meta.namespace, s.meta.name) == a.subnet)
-            else {
+            let Some(subnet) = design.subnets.get(&a.subnet) else {
                 continue;
             };
-            for label in subnet
-                .meta
-                .labels
-                .keys()
-                .filter(|l| l.starts_with("ipam/SVC-"))
-            {
+            for label in &subnet.service_labels {
                 service_map
                     .entry(label.clone())
                     .or_default()

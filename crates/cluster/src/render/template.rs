@@ -6,6 +6,8 @@
 //! and addresses. Macros never span lines, so a rendered line N is template line N — findings about the
 //! rendered netplan can point into the L2Template.
 
+use crate::yaml::{Node, Value, parse_document};
+
 /// Which interface an `ip` macro addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IpTarget {
@@ -168,30 +170,145 @@ fn parse_macro(body: &str) -> Result<Macro, String> {
     }
 }
 
-/// Renders parsed pieces; `expand` gives each macro's text or an error message.
-pub fn render_pieces(
-    pieces: &[Piece],
-    mut expand: impl FnMut(&Macro) -> Result<String, String>,
-) -> Result<String, Vec<MacroError>> {
-    let mut out = String::new();
-    let mut errors = Vec::new();
-    for piece in pieces {
-        match piece {
-            Piece::Text(t) => out.push_str(t),
-            Piece::Macro { mac, line } => match expand(mac) {
-                Ok(text) => out.push_str(&text),
-                Err(message) => errors.push(MacroError {
-                    line: *line,
-                    message,
-                }),
-            },
+/// What a macro expands to for one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expansion {
+    Text(String),
+    /// `nameservers_from_subnet`: a YAML list.
+    List(Vec<String>),
+}
+
+impl Expansion {
+    fn text(&self) -> String {
+        match self {
+            Expansion::Text(t) => t.clone(),
+            Expansion::List(items) => format!("[{}]", items.join(", ")),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+}
+
+/// A plain-scalar-safe token standing for macro N while the template's YAML is parsed once.
+const PLACEHOLDER: &str = "nEuTrInOmAcRo";
+
+/// Why a template cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateError {
+    /// Macro syntax (L2T-4).
+    Macros(Vec<MacroError>),
+    /// The template is not YAML once macros are filled in (L2T-5).
+    Yaml(MacroError),
+}
+
+/// A parsed npTemplate: its pieces, and its YAML tree with placeholders where the macros are.
+///
+/// Hosts differ only in what the macros expand to, so the YAML is parsed once per template and each
+/// host gets a copy of the tree with its values — a 1,000-host design parses a few dozen documents,
+/// not a thousand. Macros never span lines, so the tree's line numbers are the template's.
+#[derive(Clone, Debug)]
+pub struct ParsedTemplate {
+    pub pieces: Vec<Piece>,
+    pub tree: Node,
+}
+
+impl ParsedTemplate {
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let pieces = parse_template(text).map_err(TemplateError::Macros)?;
+        let mut skeleton = String::with_capacity(text.len());
+        let mut index = 0usize;
+        for piece in &pieces {
+            match piece {
+                Piece::Text(t) => skeleton.push_str(t),
+                Piece::Macro { .. } => {
+                    skeleton.push_str(&format!("{PLACEHOLDER}{index}z"));
+                    index += 1;
+                }
+            }
+        }
+        let tree = parse_document(&skeleton).map_err(|e| {
+            TemplateError::Yaml(MacroError {
+                line: e.pos.line,
+                message: format!("the npTemplate is not valid YAML: {}", e.message),
+            })
+        })?;
+        Ok(ParsedTemplate { pieces, tree })
     }
+
+    /// The macros in order of appearance, with their template lines.
+    pub fn macros(&self) -> impl Iterator<Item = (&Macro, u32)> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Macro { mac, line } => Some((mac, *line)),
+            Piece::Text(_) => None,
+        })
+    }
+
+    /// The rendered text and its YAML tree; `values` has one expansion per macro, in order.
+    pub fn render(&self, values: &[Expansion]) -> (String, Node) {
+        let mut text = String::new();
+        let mut index = 0usize;
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(t) => text.push_str(t),
+                Piece::Macro { .. } => {
+                    text.push_str(&values.get(index).map(Expansion::text).unwrap_or_default());
+                    index += 1;
+                }
+            }
+        }
+        (text, substitute(&self.tree, values))
+    }
+}
+
+fn substitute(node: &Node, values: &[Expansion]) -> Node {
+    let value = match &node.value {
+        Value::Str(s) if s.contains(PLACEHOLDER) => substitute_str(s, values),
+        Value::Seq(items) => Value::Seq(items.iter().map(|n| substitute(n, values)).collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (substitute(k, values), substitute(v, values)))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node {
+        pos: node.pos,
+        value,
+    }
+}
+
+/// A scalar that is exactly one list-valued macro becomes a list; anything else is text replacement.
+fn substitute_str(s: &str, values: &[Expansion]) -> Value {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(PLACEHOLDER) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + PLACEHOLDER.len()..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        let tail = &after[digits.len()..];
+        let (Ok(index), Some(tail)) = (digits.parse::<usize>(), tail.strip_prefix('z')) else {
+            out.push_str(PLACEHOLDER);
+            rest = after;
+            continue;
+        };
+        let expansion = values.get(index);
+        if let (Some(Expansion::List(items)), true, true) =
+            (expansion, out.is_empty(), tail.is_empty())
+        {
+            return Value::Seq(
+                items
+                    .iter()
+                    .map(|i| Node {
+                        pos: Default::default(),
+                        value: Value::Str(i.clone()),
+                    })
+                    .collect(),
+            );
+        }
+        out.push_str(&expansion.map(Expansion::text).unwrap_or_default());
+        rest = tail;
+    }
+    out.push_str(rest);
+    Value::Str(out)
 }
 
 #[cfg(test)]
@@ -233,9 +350,44 @@ mod tests {
     }
 
     #[test]
-    fn renders_with_expansion() {
-        let pieces = parse_template("x: {{nic 0}}\n").expect("valid");
-        let out = render_pieces(&pieces, |_| Ok("eno1".into())).expect("renders");
-        assert_eq!(out, "x: eno1\n");
+    fn renders_text_and_tree_with_one_parse() {
+        let parsed = ParsedTemplate::parse("{{nic 0}}:\n  addresses: [{{ip \"0:lcm\"}}]\n  nameservers: {addresses: {{nameservers_from_subnet \"lcm\"}}}\n  x: \"v-{{nic 0}}\"\n").expect("valid");
+        let values = vec![
+            Expansion::Text("eno1".into()),
+            Expansion::Text("10.0.0.5/24".into()),
+            Expansion::List(vec!["1.1.1.1".into(), "8.8.8.8".into()]),
+            Expansion::Text("eno1".into()),
+        ];
+        let (text, tree) = parsed.render(&values);
+        assert_eq!(
+            text,
+            "eno1:\n  addresses: [10.0.0.5/24]\n  nameservers: {addresses: [1.1.1.1, 8.8.8.8]}\n  x: \"v-eno1\"\n"
+        );
+        // The tree equals what parsing the text gives (positions aside).
+        let reparsed = parse_document(&text).expect("valid");
+        let strip = |n: &Node| format!("{:?}", n.value).replace(char::is_whitespace, "");
+        let iface = tree.get("eno1").expect("key substituted");
+        assert_eq!(iface.get("x").and_then(Node::as_str), Some("v-eno1"));
+        let ns = iface
+            .get("nameservers")
+            .and_then(|n| n.get("addresses"))
+            .and_then(Node::as_seq)
+            .expect("list");
+        assert_eq!(ns.len(), 2);
+        assert_eq!(
+            strip(
+                reparsed
+                    .get("eno1")
+                    .and_then(|n| n.get("addresses"))
+                    .expect("addresses")
+            ),
+            strip(iface.get("addresses").expect("addresses"))
+        );
+    }
+
+    #[test]
+    fn yaml_errors_are_found_once_per_template() {
+        let err = ParsedTemplate::parse("a: [{{nic 0}}\nb: 1\n").expect_err("unclosed flow list");
+        assert!(matches!(err, TemplateError::Yaml(_)), "{err:?}");
     }
 }
