@@ -927,3 +927,105 @@ fn finding_points_at_the_template_line() {
         + 1;
     assert_eq!(findings[0].loc.line as usize, line, "{findings:#?}");
 }
+
+#[test]
+fn ipam_hosts_with_role_labels_are_hosts_too() {
+    // The same machines as IpamHost objects (roles from node labels) instead of a HostInventory.
+    let inventory_start = BASE
+        .find("apiVersion: neutrino.io/v1alpha1")
+        .expect("inventory");
+    let mut text = BASE[..inventory_start].to_string();
+    let hosts = [
+        (
+            "mgr-1",
+            "hostlabel.bm.kaas.mirantis.com/controlplane: \"\"",
+            "r1",
+            "mgr",
+            1,
+            2,
+        ),
+        (
+            "mgr-2",
+            "hostlabel.bm.kaas.mirantis.com/controlplane: \"\"",
+            "r2",
+            "mgr",
+            2,
+            2,
+        ),
+        (
+            "mgr-3",
+            "hostlabel.bm.kaas.mirantis.com/controlplane: \"\"",
+            "r3",
+            "mgr",
+            3,
+            2,
+        ),
+        (
+            "ctl-1",
+            "openstack-control-plane: enabled\n    openstack-gateway: enabled",
+            "r1",
+            "node",
+            4,
+            4,
+        ),
+        (
+            "cmp-1",
+            "openstack-compute-node: enabled",
+            "r2",
+            "node",
+            5,
+            4,
+        ),
+        (
+            "stg-1",
+            "hostlabel.bm.kaas.mirantis.com/storage: \"\"",
+            "r3",
+            "stg",
+            6,
+            4,
+        ),
+    ];
+    let names = ["eno1", "eno2", "ens1f0", "ens1f1"];
+    for (i, (name, role, rack, template, n, nics)) in hosts.iter().enumerate() {
+        if i > 0 {
+            text.push_str("---\n");
+        }
+        text.push_str(&format!(
+            "apiVersion: ipam.mirantis.com/v1alpha1\nkind: IpamHost\nmetadata:\n  name: {name}\n  namespace: ns1\n  labels:\n    {role}\n    neutrino.io/rack: {rack}\nspec:\n  l2TemplateSelector: {{name: {template}}}\n  nicMACmap:\n"
+        ));
+        for (k, nic) in names.iter().take(*nics).enumerate() {
+            text.push_str(&format!(
+                "    - {{name: {nic}, mac: \"0C-C4-7A-00-{n:02}-{k:02}\"}}\n"
+            ));
+        }
+    }
+    let findings = findings_of(&text, &AllocationState::new());
+    assert!(findings.is_empty(), "{findings:#?}");
+    // And removing a role label is noticed by the role rules.
+    let without_role = text.replace("    openstack-compute-node: enabled\n", "");
+    assert!(rules_of(&without_role).contains("NB-6"));
+}
+
+#[test]
+fn check_output_is_deterministic() {
+    let broken = patch(
+        BASE,
+        &[("      n-tenant: {id: 1600,", "      n-tenant: {id: 1400,")],
+    );
+    let a = findings_of(&broken, &AllocationState::new());
+    let b = findings_of(&broken, &AllocationState::new());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn generated_multi_rack_design_is_clean_at_scale() {
+    use neutrino_cluster::synth::{Shape, generate};
+    let shape = Shape {
+        racks: 5,
+        compute_racks: 5,
+        computes: 150,
+    };
+    let text: String = generate(shape).into_iter().map(|(_, t)| t + "\n").collect();
+    let findings = findings_of(&text, &AllocationState::new());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
