@@ -36,8 +36,8 @@ impl Store {
         let mut conn = open_connection(path)?;
         migrate::apply(&mut conn)?;
         tune_writer(&conn).map_err(|e| StoreError::open(path, e))?;
-        let checkpointer = checkpointer::start(path.to_path_buf())?;
         let writer = writer::Writer::start(conn)?;
+        let checkpointer = checkpointer::start(path.to_path_buf(), writer.clone())?;
         let reader = reader::ReadPool::new(path.to_path_buf());
         Ok(Store {
             writer,
