@@ -40,6 +40,17 @@ fn subnet(name: &str, label: &str, body: &str) -> String {
     )
 }
 
+/// Moves the host in `rack` that uses template `from` to template `to`.
+fn use_template(text: &str, rack: &str, from: &str, to: &str) -> String {
+    patch(
+        text,
+        &[(
+            &format!("      rack: {rack}\n      l2Template: {from}\n"),
+            &format!("      rack: {rack}\n      l2Template: {to}\n"),
+        )],
+    )
+}
+
 /// A copy of a base template under a new name, with edits.
 fn template_copy(base_name: &str, new_name: &str, edits: &[(&str, &str)]) -> String {
     let doc = base_doc(&format!(
@@ -400,13 +411,7 @@ fn manager_on_other_segment(base: &str) -> String {
             ),
         ],
     );
-    let text = patch(
-        base,
-        &[(
-            "      rack: r3\n      l2Template: mgr\n",
-            "      rack: r3\n      l2Template: mgr-b\n",
-        )],
-    );
+    let text = use_template(base, "r3", "mgr", "mgr-b");
     with_docs(&text, &[lcm_b(), mgr_b])
 }
 
@@ -610,13 +615,7 @@ fn mcn_17_tenant_segments_not_routed() {
             ),
         ],
     );
-    let text = patch(
-        BASE,
-        &[(
-            "      rack: r2\n      l2Template: node\n",
-            "      rack: r2\n      l2Template: node-b\n",
-        )],
-    );
+    let text = use_template(BASE, "r2", "node", "node-b");
     expect_only(
         "MCN-17",
         &with_docs(
@@ -704,13 +703,7 @@ fn nb_7_tunnel_interface_names_differ() {
         "node-b",
         &[("      br-tenant: {", "      br-tun: {")],
     );
-    let text = patch(
-        BASE,
-        &[(
-            "      rack: r2\n      l2Template: node\n",
-            "      rack: r2\n      l2Template: node-b\n",
-        )],
-    );
+    let text = use_template(BASE, "r2", "node", "node-b");
     expect_only("NB-7", &with_docs(&text, &[node_b]));
 }
 
@@ -890,16 +883,7 @@ fn l2t_6_interface_name_too_long() {
 
 #[test]
 fn host_1_template_missing() {
-    expect_only(
-        "HOST-1",
-        &patch(
-            BASE,
-            &[(
-                "      rack: r2\n      l2Template: mgr\n",
-                "      rack: r2\n      l2Template: mgr-typo\n",
-            )],
-        ),
-    );
+    expect_only("HOST-1", &use_template(BASE, "r2", "mgr", "mgr-typo"));
 }
 
 #[test]

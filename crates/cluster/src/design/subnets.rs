@@ -65,45 +65,10 @@ pub fn plan_subnets(
 fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPlan> {
     let id = subnet.meta.id();
     let cidr_text = subnet.cidr.as_ref()?;
-    let cidr = match cidr_text.value.parse::<IpNet>() {
-        Ok(IpNet::V4(net)) if net.trunc() == net => net,
-        Ok(IpNet::V4(net)) => {
-            findings.push(
-                Finding::error(
-                    "SN-1",
-                    &id,
-                    cidr_text.loc.clone(),
-                    format!("cidr `{}` has host bits set", cidr_text.value),
-                )
-                .hint(format!("write the network address: {}", net.trunc())),
-            );
-            return None;
-        }
-        Ok(IpNet::V6(_)) => {
-            findings.push(
-                Finding::error(
-                    "NB-1",
-                    &id,
-                    cidr_text.loc.clone(),
-                    format!(
-                        "cidr `{}` is IPv6; infrastructure networks are IPv4 only",
-                        cidr_text.value
-                    ),
-                )
-                .hint("use an IPv4 CIDR; IPv6 is for OpenStack workload networks"),
-            );
-            return None;
-        }
-        Err(_) => {
-            findings.push(
-                Finding::error(
-                    "SN-1",
-                    &id,
-                    cidr_text.loc.clone(),
-                    format!("cidr `{}` is not an IPv4 CIDR", cidr_text.value),
-                )
-                .hint("write it as A.B.C.D/prefix, e.g. 10.20.0.0/24"),
-            );
+    let cidr = match parse_cidr(&cidr_text.value) {
+        Ok(cidr) => cidr,
+        Err((rule, message, hint)) => {
+            findings.push(Finding::error(rule, &id, cidr_text.loc.clone(), message).hint(hint));
             return None;
         }
     };
@@ -151,37 +116,18 @@ fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPla
     };
     let included = ranges_of(&subnet.include_ranges, "includeRanges");
     let excluded = ranges_of(&subnet.exclude_ranges, "excludeRanges");
-    let gateway = match &subnet.gateway {
+    let gateway = match subnet
+        .gateway
+        .as_ref()
+        .map(|gw| (gw, parse_gateway(&gw.value, cidr)))
+    {
         None => None,
-        Some(gw) => match gw.value.parse::<Ipv4Addr>() {
-            Ok(addr) if cidr.contains(&addr) => Some(addr),
-            Ok(_) => {
-                findings.push(
-                    Finding::error(
-                        "SN-4",
-                        &id,
-                        gw.loc.clone(),
-                        format!("gateway {} is outside {cidr}", gw.value),
-                    )
-                    .hint(format!("use a router address inside {cidr}")),
-                );
-                ok = false;
-                None
-            }
-            Err(_) => {
-                findings.push(
-                    Finding::error(
-                        "SN-4",
-                        &id,
-                        gw.loc.clone(),
-                        format!("gateway `{}` is not an IPv4 address", gw.value),
-                    )
-                    .hint("write the router's IPv4 address"),
-                );
-                ok = false;
-                None
-            }
-        },
+        Some((_, Ok(addr))) => Some(addr),
+        Some((gw, Err((message, hint)))) => {
+            findings.push(Finding::error("SN-4", &id, gw.loc.clone(), message).hint(hint));
+            ok = false;
+            None
+        }
     };
     let mut nameservers = Vec::new();
     for ns in &subnet.nameservers {
@@ -256,4 +202,41 @@ fn plan_subnet(subnet: &Subnet, findings: &mut Vec<Finding>) -> Option<SubnetPla
             .collect(),
         loc: subnet.meta.loc.clone(),
     })
+}
+
+/// SN-1 / NB-1: the CIDR must be an IPv4 network address.
+fn parse_cidr(text: &str) -> Result<Ipv4Net, (&'static str, String, String)> {
+    match text.parse::<IpNet>() {
+        Ok(IpNet::V4(net)) if net.trunc() == net => Ok(net),
+        Ok(IpNet::V4(net)) => Err((
+            "SN-1",
+            format!("cidr `{text}` has host bits set"),
+            format!("write the network address: {}", net.trunc()),
+        )),
+        Ok(IpNet::V6(_)) => Err((
+            "NB-1",
+            format!("cidr `{text}` is IPv6; infrastructure networks are IPv4 only"),
+            "use an IPv4 CIDR; IPv6 is for OpenStack workload networks".to_string(),
+        )),
+        Err(_) => Err((
+            "SN-1",
+            format!("cidr `{text}` is not an IPv4 CIDR"),
+            "write it as A.B.C.D/prefix, e.g. 10.20.0.0/24".to_string(),
+        )),
+    }
+}
+
+/// SN-4: the gateway is an IPv4 address inside the CIDR.
+fn parse_gateway(text: &str, cidr: Ipv4Net) -> Result<Ipv4Addr, (String, String)> {
+    match text.parse::<Ipv4Addr>() {
+        Ok(addr) if cidr.contains(&addr) => Ok(addr),
+        Ok(_) => Err((
+            format!("gateway {text} is outside {cidr}"),
+            format!("use a router address inside {cidr}"),
+        )),
+        Err(_) => Err((
+            format!("gateway `{text}` is not an IPv4 address"),
+            "write the router's IPv4 address".to_string(),
+        )),
+    }
 }

@@ -84,13 +84,8 @@ pub struct MetalLbConfig {
 }
 
 pub fn read_metallb(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<MetalLbConfig> {
-    let Some(spec) = doc.get("spec") else {
-        reader.missing(doc, "spec");
-        return None;
-    };
-    reader.mapping(
-        spec,
-        "spec",
+    let spec = reader.spec(
+        doc,
         &[
             "allowToUpdateByIPAM",
             "addressPools",
@@ -102,7 +97,7 @@ pub fn read_metallb(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Metal
             "communities",
             "templateName",
         ],
-    );
+    )?;
     let mut pools = Vec::new();
     // The legacy `addressPools` carry the same `addresses` list; both feed the same checks.
     for key in ["ipAddressPools", "addressPools"] {

@@ -73,6 +73,16 @@ impl<'a> Reader<'a> {
         true
     }
 
+    /// The object's `spec` (required), checked against its known fields.
+    pub fn spec<'n>(&mut self, doc: &'n Node, known: &[&str]) -> Option<&'n Node> {
+        let Some(spec) = doc.get("spec") else {
+            self.missing(doc, "spec");
+            return None;
+        };
+        self.mapping(spec, "spec", known);
+        Some(spec)
+    }
+
     pub fn missing(&mut self, parent: &Node, path: &str) {
         let finding = Finding::error(
             "IN-4",

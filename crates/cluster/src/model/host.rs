@@ -151,13 +151,8 @@ fn read_nic(reader: &mut Reader, item: &Node, path: &str, known: &[&str]) -> Opt
 }
 
 pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Host> {
-    let Some(spec) = doc.get("spec") else {
-        reader.missing(doc, "spec");
-        return None;
-    };
-    reader.mapping(
-        spec,
-        "spec",
+    let spec = reader.spec(
+        doc,
         &[
             "nicMACmap",
             "l2TemplateSelector",
@@ -167,7 +162,7 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
             "netconfigUpdateAllow",
             "allocationStatus",
         ],
-    );
+    )?;
     let nics = reader
         .list(spec, "nicMACmap", "spec")
         .iter()
@@ -230,11 +225,9 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
 /// HostInventory (neutrino.io/v1alpha1): `spec.hosts[] {name, roles[], rack, nics[{name, mac}],
 /// l2Template, bmc}`.
 pub fn read_inventory(reader: &mut Reader, doc: &Node, meta: &Meta) -> Vec<Host> {
-    let Some(spec) = doc.get("spec") else {
-        reader.missing(doc, "spec");
+    let Some(spec) = reader.spec(doc, &["hosts"]) else {
         return Vec::new();
     };
-    reader.mapping(spec, "spec", &["hosts"]);
     let mut hosts = Vec::new();
     for item in reader.list(spec, "hosts", "spec") {
         let path = "spec.hosts[]";

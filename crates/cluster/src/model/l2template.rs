@@ -36,13 +36,8 @@ pub struct L2Template {
 }
 
 pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2Template> {
-    let Some(spec) = doc.get("spec") else {
-        reader.missing(doc, "spec");
-        return None;
-    };
-    reader.mapping(
-        spec,
-        "spec",
+    let spec = reader.spec(
+        doc,
         &[
             "clusterRef",
             "ifMapping",
@@ -50,7 +45,7 @@ pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2
             "npTemplate",
             "l3Layout",
         ],
-    );
+    )?;
     // For a block scalar (`npTemplate: |`) the parser reports the first content line, which is what
     // template line numbers are counted from.
     let np_template = reader.required_string(spec, "npTemplate", "spec");

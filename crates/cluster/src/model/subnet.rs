@@ -31,13 +31,8 @@ pub struct Subnet {
 }
 
 pub fn read_subnet(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Subnet> {
-    let Some(spec) = doc.get("spec") else {
-        reader.missing(doc, "spec");
-        return None;
-    };
-    reader.mapping(
-        spec,
-        "spec",
+    let spec = reader.spec(
+        doc,
         &[
             "cidr",
             "includeRanges",
@@ -47,7 +42,7 @@ pub fn read_subnet(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Subnet
             "nameservers",
             "subnetPoolRef",
         ],
-    );
+    )?;
     Some(Subnet {
         cidr: reader.required_string(spec, "cidr", "spec"),
         include_ranges: reader.string_list(spec, "includeRanges", "spec"),
