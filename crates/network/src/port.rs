@@ -325,7 +325,7 @@ fn dns_assignment(port: &Port, cfg: &NetworkConfig) -> Vec<DnsAssignment> {
 fn mac_in_use(conn: &Connection, network_id: &str, mac: &str) -> Result<bool> {
     let sel = Selection::by("network_id", vec![network_id.to_string()])
         .and("mac_address", vec![mac.to_string()]);
-    Ok(!store::list_docs(conn, PORTS, &sel)?.is_empty())
+    Ok(store::exists(conn, PORTS, &sel)?)
 }
 
 fn mac_in_use_error(network_id: &str, mac: &str) -> Error {

@@ -69,13 +69,12 @@ pub fn get_doc(conn: &Connection, table: Table, id: &str) -> Result<Option<Strin
         .optional()?)
 }
 
-/// The documents of every row matching `sel`, in insertion order.
-pub fn list_docs(
-    conn: &Connection,
+/// `WHERE …` for a selection, and its arguments.
+fn where_clause<'a>(
     table: Table,
-    sel: &Selection,
-) -> Result<Vec<String>, StoreError> {
-    let mut sql = format!("SELECT doc FROM {}", table.name());
+    sel: &'a Selection,
+) -> Result<(String, Vec<&'a str>), StoreError> {
+    let mut sql = String::new();
     let mut args: Vec<&str> = Vec::new();
     for (i, (column, values)) in sel.columns.iter().enumerate() {
         table.check_column(column)?;
@@ -88,10 +87,29 @@ pub fn list_docs(
         sql.push_str(&format!("{column} IN ({marks})"));
         args.extend(values.iter().map(String::as_str));
     }
-    sql.push_str(" ORDER BY rowid");
+    Ok((sql, args))
+}
+
+/// The documents of every row matching `sel`, in insertion order.
+pub fn list_docs(
+    conn: &Connection,
+    table: Table,
+    sel: &Selection,
+) -> Result<Vec<String>, StoreError> {
+    let (filter, args) = where_clause(table, sel)?;
+    let sql = format!("SELECT doc FROM {}{filter} ORDER BY rowid", table.name);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether any row matches `sel`.
+pub fn exists(conn: &Connection, table: Table, sel: &Selection) -> Result<bool, StoreError> {
+    let (filter, args) = where_clause(table, sel)?;
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {}{filter})", table.name);
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(args), |r| r.get(0))?)
 }
 
 /// The networks a project owns and those open to every project: (id, owned by the project).
