@@ -70,10 +70,7 @@ pub fn get_doc(conn: &Connection, table: Table, id: &str) -> Result<Option<Strin
 }
 
 /// `WHERE …` for a selection, and its arguments.
-fn where_clause<'a>(
-    table: Table,
-    sel: &'a Selection,
-) -> Result<(String, Vec<&'a str>), StoreError> {
+fn where_clause(table: Table, sel: &Selection) -> Result<(String, Vec<&str>), StoreError> {
     let mut sql = String::new();
     let mut args: Vec<&str> = Vec::new();
     for (i, (column, values)) in sel.columns.iter().enumerate() {
