@@ -8,7 +8,6 @@ use neutrino_store::{Table, WriteTx};
 
 use crate::extensions::Extension;
 use crate::read::Scope;
-use crate::tags::TagChange;
 use crate::{Caller, Error, NetworkConfig, Result};
 
 /// A collection, as the HTTP layer and the generic read/write paths see it.
@@ -92,14 +91,11 @@ pub trait Collection: Send + Sync {
         id: &str,
         if_match: Option<u64>,
     ) -> Result<()>;
-    /// Applies a tag change (see [`crate::tags::change`]); `None` if the resource has no tags.
-    fn change_tags(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        change: &TagChange,
-    ) -> Option<Result<Vec<String>>>;
+    /// Whether the resource has tags (`/{path}/{id}/tags`); every resource with standard
+    /// attributes does, through [`crate::tags::change`].
+    fn taggable(&self) -> bool {
+        true
+    }
 
     fn is_sort_key(&self, attr: &str) -> bool {
         self.attributes().contains(&attr) && !self.unsortable().contains(&attr)

@@ -11,7 +11,6 @@ use crate::extensions::{Extension, ext};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::segments::{self, ProviderRequest};
-use crate::tags::{self, TagChange};
 use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
@@ -408,22 +407,6 @@ impl Collection for Networks {
         store::delete_segments(conn, id)?;
         store::delete_row(conn, NETWORKS, id)?;
         Ok(())
-    }
-
-    fn change_tags(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        change: &TagChange,
-    ) -> Option<Result<Vec<String>>> {
-        Some(tags::change::<Network>(
-            tx.conn(),
-            cx.caller,
-            self,
-            id,
-            change,
-        ))
     }
 }
 

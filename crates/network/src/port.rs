@@ -21,7 +21,6 @@ use crate::network::Networks;
 use crate::network::{dns_domain, tags_on_create};
 use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::subnet::{FreeAddressCache, free_addresses};
-use crate::tags::{self, TagChange};
 use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
@@ -1035,15 +1034,5 @@ impl Collection for Ports {
         }
         store::delete_row(tx.conn(), PORTS, id)?;
         Ok(())
-    }
-
-    fn change_tags(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        change: &TagChange,
-    ) -> Option<Result<Vec<String>>> {
-        Some(tags::change::<Port>(tx.conn(), cx.caller, self, id, change))
     }
 }

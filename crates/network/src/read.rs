@@ -255,16 +255,15 @@ impl Networking {
         id: &str,
         change: TagChange,
     ) -> Result<Vec<String>> {
-        let (caller, cfg, id) = (caller.clone(), self.cfg.clone(), id.to_string());
+        if !kind.taggable() {
+            return Err(Error::not_found(
+                "HTTPNotFound",
+                "The resource could not be found.",
+            ));
+        }
+        let (caller, id) = (caller.clone(), id.to_string());
         self.store
-            .write(move |tx| {
-                let cx = Ctx {
-                    cfg: &cfg,
-                    caller: &caller,
-                };
-                kind.change_tags(tx, &cx, &id, &change)
-                    .unwrap_or_else(|| Err(kind.not_found(&id)))
-            })
+            .write(move |tx| crate::tags::change(tx.conn(), &caller, kind, &id, &change))
             .await
     }
 }
@@ -285,6 +284,21 @@ pub(crate) fn load_for_change<T: Resource>(
     id: &str,
     rule: &str,
 ) -> Result<T> {
+    let doc = load_map_for_change(conn, caller, kind, id, rule)?;
+    serde_json::from_value(Value::Object(doc)).map_err(|e| {
+        tracing::error!(table = kind.table().name(), id, error = %e, "corrupt stored document");
+        Error::internal()
+    })
+}
+
+/// [`load_for_change`] for the stored document itself.
+pub(crate) fn load_map_for_change(
+    conn: &Connection,
+    caller: &Caller,
+    kind: &dyn Collection,
+    id: &str,
+    rule: &str,
+) -> Result<Map<String, Value>> {
     let doc = store::get_doc(conn, kind.table(), id)?.ok_or_else(|| kind.not_found(id))?;
     let map = parse_map(kind, &doc)?;
     let scope = Scope::load(conn, caller)?;
@@ -294,7 +308,7 @@ pub(crate) fn load_for_change<T: Resource>(
     if !kind.may_change(&scope, caller, &map) {
         return Err(Error::policy(rule));
     }
-    Ok(T::from_doc(id, &doc)?)
+    Ok(map)
 }
 
 /// Checks `If-Match: revision_number=N`.

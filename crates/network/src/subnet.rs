@@ -19,7 +19,6 @@ use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{is_network_service_port, tags_on_create};
 use crate::read::{Scope, check_revision, field, load, load_for_change};
-use crate::tags::{self, TagChange};
 use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
@@ -436,22 +435,6 @@ impl Collection for Subnets {
         bump_network(conn, &subnet.network_id, |n| n.subnets.retain(|s| *s != id))?;
         forget_free_addresses(tx, id);
         Ok(())
-    }
-
-    fn change_tags(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        change: &TagChange,
-    ) -> Option<Result<Vec<String>>> {
-        Some(tags::change::<Subnet>(
-            tx.conn(),
-            cx.caller,
-            self,
-            id,
-            change,
-        ))
     }
 }
 

@@ -1,11 +1,12 @@
 //! Tags of networks, subnets and ports (`/{collection}/{id}/tags`). A tag change is a change of
 //! the tagged resource: it needs the right to update it and bumps its revision.
 
+use serde_json::Value;
+
 use neutrino_store::{self as store, Connection};
 
 use crate::collection::{Collection, Kind};
-use crate::model::Resource;
-use crate::read::load_for_change;
+use crate::read::load_map_for_change;
 use crate::{Caller, Error, Networking, Result};
 
 const MAX_TAGS: usize = 50;
@@ -88,9 +89,10 @@ fn apply(tags: &mut Vec<String>, change: &TagChange) -> Result<()> {
     Ok(())
 }
 
-/// Changes the tags of a typed resource: the right to update it is needed, and a change bumps
-/// its revision.
-pub(crate) fn change<T: Resource>(
+/// Changes the tags of any resource with standard attributes: the right to update it is
+/// needed, and a change bumps its revision. Works on the stored document, so every taggable
+/// collection shares it.
+pub(crate) fn change(
     conn: &Connection,
     caller: &Caller,
     kind: &dyn Collection,
@@ -98,16 +100,30 @@ pub(crate) fn change<T: Resource>(
     c: &TagChange,
 ) -> Result<Vec<String>> {
     let rule = format!("rule:update_{}:tags", kind.singular());
-    let mut res: T = load_for_change(conn, caller, kind, id, &rule)?;
-    let std = res.std();
-    let before = std.tags.clone();
-    apply(&mut std.tags, c)?;
-    if std.tags != before {
-        std.touch();
+    let mut doc = load_map_for_change(conn, caller, kind, id, &rule)?;
+    let mut tags: Vec<String> = doc
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let before = tags.clone();
+    apply(&mut tags, c)?;
+    if tags != before {
+        let revision = doc
+            .get("revision_number")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        doc.insert("revision_number".into(), Value::from(revision + 1));
+        doc.insert("updated_at".into(), Value::from(crate::time::now()));
+        doc.insert("tags".into(), Value::from(tags.clone()));
+        // Tags are not indexed columns, so rewriting the document is enough for every table.
+        let text = serde_json::to_string(&doc).map_err(|_| Error::internal())?;
+        store::update_doc(conn, kind.table(), id, &text)?;
     }
-    let tags = std.tags.clone();
-    // Tags are not indexed columns, so rewriting the document is enough for every table.
-    store::update_doc(conn, kind.table(), id, &res.to_doc())?;
     Ok(tags)
 }
 
