@@ -70,6 +70,9 @@ pub struct RunResult {
     /// VmRSS and VmHWM at the end of the run (after the lists).
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
+    /// Sizes of the database file and its WAL after the server stopped (what a restart reads).
+    pub db_bytes_at_stop: u64,
+    pub wal_bytes_at_stop: u64,
     /// Spawn to the first answered `GET /`, restarting on the data dir with all the ports.
     pub startup_restart_ms: f64,
 }
@@ -197,6 +200,17 @@ pub async fn run(
     );
     server.stop();
     drop(server);
+    let size = |suffix: &str| {
+        std::fs::metadata(launch.data_dir().join(format!("neutrino.sqlite{suffix}")))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    let (db_bytes_at_stop, wal_bytes_at_stop) = (size(""), size("-wal"));
+    eprintln!(
+        "  at stop: database {:.1} MB, WAL {:.1} MB",
+        db_bytes_at_stop as f64 / 1e6,
+        wal_bytes_at_stop as f64 / 1e6
+    );
 
     let (mut again, restart) = launch.start().await?;
     eprintln!("  restart with {} ports: {:.1} ms", p.ports, ms(restart));
@@ -215,6 +229,8 @@ pub async fn run(
         rss_after_create_kib,
         rss_kib,
         peak_rss_kib,
+        db_bytes_at_stop,
+        wal_bytes_at_stop,
         startup_restart_ms: ms(restart),
     })
 }
