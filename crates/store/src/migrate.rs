@@ -21,12 +21,15 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Applies every pending migration in one transaction: all of them or none, and one fsync.
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
     )?;
+    let mut applied = Vec::new();
     for (name, sql) in MIGRATIONS {
-        let done: bool = conn.query_row(
+        let done: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?1)",
             [name],
             |r| r.get(0),
@@ -34,14 +37,16 @@ pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
         if done {
             continue;
         }
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)
             .map_err(|source| StoreError::Migration { name, source })?;
         tx.execute(
             "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, unixepoch())",
             [name],
         )?;
-        tx.commit()?;
+        applied.push(*name);
+    }
+    tx.commit()?;
+    for name in applied {
         tracing::info!(migration = name, "applied database migration");
     }
     Ok(())

@@ -129,7 +129,29 @@ fn clone_error(e: &StoreError) -> StoreError {
     }
 }
 
+/// The WAL file is restarted from its beginning once it grows past this size (see [`cap_wal`]).
+const WAL_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Under a steady stream of writes the checkpointer's PASSIVE checkpoints never find a moment
+/// where the whole WAL is copied and no transaction has started, so the WAL never restarts and
+/// grows without bound (and a restart would have to scan it). Between two batches the writer
+/// holds no transaction: when the file has grown too big, a RESTART checkpoint there (it waits
+/// only for readers) makes the next commit write from the WAL's start again, and
+/// `journal_size_limit` then truncates the file.
+fn cap_wal(conn: &Connection, wal: &std::path::Path) {
+    if std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0) <= WAL_LIMIT_BYTES {
+        return;
+    }
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "WAL restart checkpoint failed; will retry");
+    }
+}
+
 fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, requests: &AtomicU64) {
+    let wal = conn
+        .path()
+        .map(|p| std::path::PathBuf::from(format!("{p}-wal")))
+        .unwrap_or_default();
     let mut caches = Caches::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let (mut last_batch, mut last_commit) = (1usize, Duration::ZERO);
@@ -145,10 +167,13 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, reque
             caches = Caches::default();
             tracing::error!(error = %e, requests = n, "group commit failed");
         }
-        commits.fetch_add(1, Ordering::Relaxed);
+        let total = commits.fetch_add(1, Ordering::Relaxed) + 1;
         requests.fetch_add(n as u64, Ordering::Relaxed);
         for done in completions {
             done(result.as_ref().err());
+        }
+        if total.is_multiple_of(64) {
+            cap_wal(&conn, &wal);
         }
     }
 }
