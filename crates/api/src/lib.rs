@@ -5,6 +5,7 @@ mod error;
 mod extensions;
 mod listing;
 mod query;
+mod quotas;
 mod resources;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub struct AppState {
 /// The whole application: identity under `/v3`, the Networking API at `/` and `/v2.0`.
 pub fn app(state: AppState) -> Router {
     let v2 = resources::routes()
+        .merge(quotas::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

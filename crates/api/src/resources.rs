@@ -39,7 +39,7 @@ fn kind_of(coll: &str) -> Result<Kind, ApiError> {
     neutrino_network::collection(coll).ok_or_else(crate::error::not_found)
 }
 
-async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
     to_bytes(body, MAX_BODY_BYTES)
         .await
         .map(|b| b.to_vec())
@@ -52,7 +52,7 @@ async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
         })
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::bad_request("Resource body required"));
     }

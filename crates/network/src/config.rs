@@ -26,6 +26,57 @@ pub struct NetworkConfig {
     pub max_allowed_address_pair: usize,
     /// Largest page a list returns; -1 means no limit.
     pub pagination_max_limit: i64,
+    /// Default per-project quotas (`[network.quotas]`).
+    pub quotas: QuotaConfig,
+}
+
+/// Default limits of every project without its own (`-1`: unlimited), as upstream's
+/// `[quotas] quota_*` options.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuotaConfig {
+    pub network: i64,
+    pub subnet: i64,
+    pub port: i64,
+    pub router: i64,
+    pub floatingip: i64,
+    pub security_group: i64,
+    pub security_group_rule: i64,
+    pub rbac_policy: i64,
+    pub subnetpool: i64,
+}
+
+impl QuotaConfig {
+    /// Every quota resource with its default limit, by name.
+    pub fn defaults(&self) -> [(&'static str, i64); 9] {
+        [
+            ("floatingip", self.floatingip),
+            ("network", self.network),
+            ("port", self.port),
+            ("rbac_policy", self.rbac_policy),
+            ("router", self.router),
+            ("security_group", self.security_group),
+            ("security_group_rule", self.security_group_rule),
+            ("subnet", self.subnet),
+            ("subnetpool", self.subnetpool),
+        ]
+    }
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        QuotaConfig {
+            network: 100,
+            subnet: 100,
+            port: 500,
+            router: 10,
+            floatingip: 50,
+            security_group: 10,
+            security_group_rule: 100,
+            rbac_policy: 10,
+            subnetpool: -1,
+        }
+    }
 }
 
 impl Default for NetworkConfig {
@@ -43,6 +94,7 @@ impl Default for NetworkConfig {
             max_subnet_host_routes: 20,
             max_allowed_address_pair: 10,
             pagination_max_limit: -1,
+            quotas: QuotaConfig::default(),
         }
     }
 }

@@ -75,6 +75,7 @@ pub const GENERAL: &[Extension] = &[
 /// Every advertised extension: the general ones and those of each collection, each once.
 pub fn all() -> Vec<Extension> {
     let mut out: Vec<Extension> = GENERAL.to_vec();
+    out.extend_from_slice(crate::quotas::EXTENSIONS);
     for c in crate::collections() {
         for e in c.extensions() {
             if !out.iter().any(|x| x.alias == e.alias) {

@@ -10,6 +10,7 @@ pub mod extensions;
 pub mod model;
 mod network;
 mod port;
+pub mod quotas;
 pub mod read;
 mod segments;
 mod subnet;

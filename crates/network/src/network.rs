@@ -197,6 +197,9 @@ impl Collection for Networks {
     fn not_found(&self, id: &str) -> Error {
         Error::network_not_found(id)
     }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("network")
+    }
     fn extensions(&self) -> &'static [Extension] {
         const EXTENSIONS: &[Extension] = &[
             ext(

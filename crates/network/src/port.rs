@@ -894,6 +894,9 @@ impl Collection for Ports {
     fn not_found(&self, id: &str) -> Error {
         Error::port_not_found(id)
     }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("port")
+    }
     fn extensions(&self) -> &'static [Extension] {
         const EXTENSIONS: &[Extension] = &[
             ext(

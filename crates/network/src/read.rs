@@ -159,10 +159,21 @@ impl Networking {
                     cfg: &cfg,
                     caller: &caller,
                 };
-                bodies
+                let created = bodies
                     .iter()
                     .map(|body| kind.create(tx, &cx, body))
-                    .collect()
+                    .collect::<Result<Vec<Value>>>()?;
+                let owners: Vec<(Kind, String)> = created
+                    .iter()
+                    .map(|v| {
+                        (
+                            kind,
+                            v["project_id"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                crate::quotas::check(tx.conn(), &cfg, &owners)?;
+                Ok(created)
             })
             .await
     }

@@ -270,6 +270,9 @@ impl Collection for Subnets {
     fn not_found(&self, id: &str) -> Error {
         Error::subnet_not_found(id)
     }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("subnet")
+    }
     fn extensions(&self) -> &'static [Extension] {
         const EXTENSIONS: &[Extension] = &[ext(
             "subnet-external-network",

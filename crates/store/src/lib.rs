@@ -10,6 +10,7 @@ mod checkpointer;
 mod error;
 mod migrate;
 mod queries;
+mod quotas;
 mod reader;
 pub mod tables;
 mod writer;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::StoreError;
 pub use queries::*;
+pub use quotas::*;
 pub use rusqlite::Connection;
 pub use writer::WriteTx;
 
