@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
             "/v2.0/extensions/{alias}",
             get(show_extension).fallback(|| async { error::not_found() }),
         )
+        .route("/v2.0/floatingip_pools", get(list_floatingip_pools))
         .route("/v2.0/agents", get(list_agents))
         .route("/v2.0/agents/{id}", get(show_agent))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
@@ -168,6 +169,14 @@ async fn show_extension(axum::extract::Path(alias): axum::extract::Path<String>)
             format!("Extension with alias {alias} does not exist"),
         ))
         .into_response(),
+    }
+}
+
+/// The IPv4 subnets of external networks floating IPs can come from.
+async fn list_floatingip_pools(State(state): State<AppState>) -> Response {
+    match state.net.floatingip_pools().await {
+        Ok(pools) => axum::Json(serde_json::json!({"floatingip_pools": pools})).into_response(),
+        Err(e) => ApiError(e).into_response(),
     }
 }
 

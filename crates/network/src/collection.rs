@@ -113,6 +113,8 @@ pub fn collections() -> &'static [Kind] {
         &crate::network::Networks,
         &crate::subnet::Subnets,
         &crate::port::Ports,
+        &crate::router::Routers,
+        &crate::floatingip::FloatingIps,
     ]
 }
 

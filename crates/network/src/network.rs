@@ -358,6 +358,9 @@ impl Collection for Networks {
             net.shared = shared;
         }
         if let Some(ext) = b.bool("router:external")? {
+            if net.router_external && !ext {
+                crate::router::check_external_unset(conn, &net.id)?;
+            }
             net.router_external = ext;
         }
         mirror_on_subnets(conn, &net)?;
@@ -378,6 +381,8 @@ impl Collection for Networks {
         let conn = tx.conn();
         let net: Network = load_for_change(conn, caller, self, id, "rule:delete_network")?;
         check_revision(if_match, net.std.revision_number)?;
+        crate::floatingip::delete_disassociated(tx, id)?;
+        let conn = tx.conn();
         let mut in_use = Vec::new();
         let mut service = Vec::new();
         for doc in store::list_docs(

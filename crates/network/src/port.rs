@@ -561,6 +561,17 @@ fn subnet_by_id(
 /// Writes a port's row: its indexed columns and its document.
 pub(crate) fn save_port(conn: &Connection, port: &Port) -> Result<()> {
     store::update_row(conn, PORTS, &port.id, &columns(port), &port.to_doc())?;
+    // Floating IPs show details of the port they are associated with.
+    crate::floatingip::refresh_port_details(conn, port)?;
+    Ok(())
+}
+
+/// Deletes a port and frees its addresses, without the API's checks (ports the service owns).
+pub(crate) fn remove_port(tx: &mut WriteTx<'_>, port: &Port) -> Result<()> {
+    for f in &port.fixed_ips {
+        release_address(tx, &f.subnet_id, &f.ip_address)?;
+    }
+    store::delete_row(tx.conn(), PORTS, &port.id)?;
     Ok(())
 }
 
@@ -650,7 +661,7 @@ fn address_pairs_need_security() -> Error {
     )
 }
 
-fn create_one(
+pub(crate) fn create_one(
     tx: &mut WriteTx<'_>,
     cfg: &NetworkConfig,
     caller: &Caller,
@@ -776,7 +787,7 @@ fn update_fixed_ips(tx: &mut WriteTx<'_>, port: &mut Port, entries: &[FixedIpEnt
     Ok(())
 }
 
-fn update_one(
+pub(crate) fn update_one(
     tx: &mut WriteTx<'_>,
     cfg: &NetworkConfig,
     caller: &Caller,
@@ -1032,10 +1043,8 @@ impl Collection for Ports {
     ) -> Result<()> {
         let port: Port = load_for_change(tx.conn(), cx.caller, self, id, "rule:delete_port")?;
         check_revision(if_match, port.std.revision_number)?;
-        for f in &port.fixed_ips {
-            release_address(tx, &f.subnet_id, &f.ip_address)?;
-        }
-        store::delete_row(tx.conn(), PORTS, id)?;
-        Ok(())
+        crate::router::check_port_deletable(tx.conn(), &port)?;
+        crate::floatingip::disassociate_port(tx.conn(), cx.caller, &port.id)?;
+        remove_port(tx, &port)
     }
 }

@@ -384,6 +384,9 @@ impl Collection for Subnets {
             &changes,
             &limits(cfg),
         )?;
+        if validated.gateway_ip != subnet.gateway_ip {
+            crate::router::check_gateway_change(conn, &subnet)?;
+        }
         if let Some(name) = b.name("name")? {
             subnet.name = name;
         }

@@ -8,6 +8,7 @@
 
 mod checkpointer;
 mod error;
+pub mod l3;
 mod migrate;
 mod queries;
 mod quotas;

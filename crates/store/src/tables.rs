@@ -10,3 +10,17 @@ pub const PORTS: Table = Table::new(
     "ports",
     &["project_id", "network_id", "device_id", "mac_address"],
 );
+
+/// Routers; their ports are listed in `router_ports` (see [`crate::l3`]). SQL in `0003_l3.sql`.
+pub const ROUTERS: Table = Table::new("routers", &["project_id"]);
+/// Floating IPs: the association columns are NULL while not associated.
+pub const FLOATINGIPS: Table = Table::new(
+    "floatingips",
+    &[
+        "project_id",
+        "floating_network_id",
+        "port_id",
+        "fixed_ip_address",
+        "router_id",
+    ],
+);

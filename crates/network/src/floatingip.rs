@@ -1,0 +1,666 @@
+//! Floating IPs: an address of an external network (held by a `network:floatingip` port with
+//! project `""`), associated with a fixed IPv4 address of a port that a router connects to that
+//! network; and the floating IP pools.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use neutrino_store::l3;
+use neutrino_store::tables::{FLOATINGIPS, NETWORKS, PORTS, SUBNETS};
+use neutrino_store::{
+    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
+};
+
+use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
+use crate::collection::{Collection, Ctx};
+use crate::extensions::{Extension, ext};
+use crate::model::{Network, Port, Resource, Standard, Subnet};
+use crate::network::{dns_domain, tags_on_create};
+use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::router::{ServicePort, bad_request, create_service_port, to_map, visible_network};
+use crate::{Caller, Error, Networking, Result};
+
+const FIP_OWNER: &str = "network:floatingip";
+
+/// What a floating IP shows of its port (`fip-port-details`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortDetails {
+    pub name: String,
+    pub network_id: String,
+    pub mac_address: String,
+    pub admin_state_up: bool,
+    pub status: String,
+    pub device_id: String,
+    pub device_owner: String,
+}
+
+impl PortDetails {
+    fn of(p: &Port) -> PortDetails {
+        PortDetails {
+            name: p.name.clone(),
+            network_id: p.network_id.clone(),
+            mac_address: p.mac_address.clone(),
+            admin_state_up: p.admin_state_up,
+            status: p.status.clone(),
+            device_id: p.device_id.clone(),
+            device_owner: p.device_owner.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FloatingIp {
+    pub id: String,
+    pub project_id: String,
+    pub tenant_id: String,
+    pub floating_network_id: String,
+    pub floating_ip_address: String,
+    pub port_id: Option<String>,
+    pub fixed_ip_address: Option<String>,
+    pub router_id: Option<String>,
+    pub status: String,
+    pub port_details: Option<PortDetails>,
+    pub dns_name: String,
+    pub dns_domain: String,
+    #[serde(flatten)]
+    pub std: Standard,
+}
+
+impl Resource for FloatingIp {
+    const TABLE: Table = FLOATINGIPS;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn std(&mut self) -> &mut Standard {
+        &mut self.std
+    }
+}
+
+const ATTRS: &[Attr] = &[
+    attr("id", false, false),
+    attr("project_id", true, false),
+    attr("tenant_id", true, false),
+    required("floating_network_id"),
+    attr("floating_ip_address", true, false),
+    attr("subnet_id", true, false),
+    attr("port_id", true, true),
+    attr("fixed_ip_address", true, true),
+    attr("router_id", false, false),
+    attr("status", false, false),
+    attr("port_details", false, false),
+    attr("dns_name", true, false),
+    attr("dns_domain", true, false),
+    attr("description", true, true),
+    attr("tags", true, false),
+];
+
+fn fip_not_found(id: &str) -> Error {
+    Error::not_found(
+        "FloatingIPNotFound",
+        format!("Floating IP {id} could not be found"),
+    )
+}
+
+fn opt(v: &Option<String>) -> ColumnValue {
+    match v {
+        Some(s) => ColumnValue::Text(s.clone()),
+        None => ColumnValue::Null,
+    }
+}
+
+fn columns(f: &FloatingIp) -> [(&'static str, ColumnValue); 5] {
+    [
+        ("project_id", ColumnValue::Text(f.project_id.clone())),
+        (
+            "floating_network_id",
+            ColumnValue::Text(f.floating_network_id.clone()),
+        ),
+        ("port_id", opt(&f.port_id)),
+        ("fixed_ip_address", opt(&f.fixed_ip_address)),
+        ("router_id", opt(&f.router_id)),
+    ]
+}
+
+fn already_associated(f: &FloatingIp, port_id: &str, fixed: &str) -> Error {
+    Error::conflict(
+        "FloatingIPPortAlreadyAssociated",
+        format!(
+            "Cannot associate floating IP {} ({}) with port {port_id} using fixed IP {fixed}, as that fixed IP already has a floating IP on external network {}.",
+            f.floating_ip_address, f.id, f.floating_network_id
+        ),
+    )
+}
+
+fn save(conn: &Connection, f: &FloatingIp, insert: bool) -> Result<()> {
+    let cols = columns(f);
+    let written = if insert {
+        store::insert_row(conn, FLOATINGIPS, &f.id, &cols, &f.to_doc())
+    } else {
+        store::update_row(conn, FLOATINGIPS, &f.id, &cols, &f.to_doc())
+    };
+    match written {
+        Err(StoreError::Conflict(_)) => Err(already_associated(
+            f,
+            f.port_id.as_deref().unwrap_or_default(),
+            f.fixed_ip_address.as_deref().unwrap_or_default(),
+        )),
+        other => Ok(other?),
+    }
+}
+
+fn uuid_attr(b: &Body, name: &str) -> Result<Option<String>> {
+    match b.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => Ok(Some(s.clone())),
+        Some(v) => Err(Error::invalid_attr(
+            name,
+            format!("'{}' is not a valid UUID", attrs::show(v)),
+        )),
+    }
+}
+
+fn ip_attr(b: &Body, name: &str) -> Result<Option<IpAddr>> {
+    match b.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => neutrino_ipam::validate_ip_address(s)
+            .map(Some)
+            .map_err(|r| Error::invalid_attr(name, r)),
+        Some(v) => Err(Error::invalid_attr(
+            name,
+            format!("'{}' is not a valid IP address", attrs::show(v)),
+        )),
+    }
+}
+
+/// What an association request resolves to.
+struct Association {
+    port: Port,
+    fixed_ip: String,
+    router_id: String,
+}
+
+/// The association rules of `l3_db`: the port's project, its fixed IPv4 address, and a router
+/// connecting its subnet to the floating network.
+fn resolve_association(
+    conn: &Connection,
+    caller: &Caller,
+    fip: &FloatingIp,
+    port_id: &str,
+    fixed: Option<IpAddr>,
+) -> Result<Association> {
+    let scope = Scope::load(conn, caller)?;
+    let port = match load::<Port>(conn, port_id)? {
+        Some(p) if crate::port::Ports.sees(&scope, &to_map(&p)?) => p,
+        _ => return Err(Error::port_not_found(port_id)),
+    };
+    if port.project_id != fip.project_id && !caller.is_admin() {
+        return Err(bad_request(
+            "floatingip",
+            format!(
+                "Cannot process floating IP association with Port {port_id}, since that port is owned by a different tenant"
+            ),
+        ));
+    }
+    if port.device_owner == "network:dhcp" {
+        return Err(bad_request(
+            "floatingip",
+            format!("Port {port_id} is unable to be assigned a floating IP"),
+        ));
+    }
+    let (subnet_id, fixed_ip) = match fixed {
+        Some(ip) => {
+            if !ip.is_ipv4() {
+                return Err(bad_request(
+                    "floatingip",
+                    format!(
+                        "Cannot process floating IP association with {ip}, since that is not an IPv4 address"
+                    ),
+                ));
+            }
+            let f = port
+                .fixed_ips
+                .iter()
+                .find(|f| f.ip_address.parse::<IpAddr>() == Ok(ip))
+                .ok_or_else(|| {
+                    bad_request(
+                        "floatingip",
+                        format!("Port {port_id} does not have fixed ip {ip}"),
+                    )
+                })?;
+            (f.subnet_id.clone(), f.ip_address.clone())
+        }
+        None => {
+            let v4: Vec<_> = port
+                .fixed_ips
+                .iter()
+                .filter(|f| f.ip_address.parse::<IpAddr>().is_ok_and(|a| a.is_ipv4()))
+                .collect();
+            match v4.as_slice() {
+                [] => {
+                    return Err(bad_request(
+                        "floatingip",
+                        format!(
+                            "Cannot add floating IP to port {port_id} that has no fixed IPv4 addresses"
+                        ),
+                    ));
+                }
+                [one] => (one.subnet_id.clone(), one.ip_address.clone()),
+                _ => {
+                    return Err(bad_request(
+                        "floatingip",
+                        format!(
+                            "Port {port_id} has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP"
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    let gateway = load::<Subnet>(conn, &subnet_id)?.and_then(|s| s.gateway_ip);
+    let routers =
+        l3::routers_between(conn, &port.network_id, &subnet_id, &fip.floating_network_id)?;
+    let router_id = routers
+        .iter()
+        .find(|(_, ip)| ip.parse::<IpAddr>().ok() == gateway)
+        .or(routers.first())
+        .map(|(r, _)| r.clone())
+        .ok_or_else(|| {
+            Error::not_found(
+                "ExternalGatewayForFloatingIPNotFound",
+                format!(
+                    "External network {} is not reachable from subnet {subnet_id}.  Therefore, cannot associate Port {port_id} with a Floating IP.",
+                    fip.floating_network_id
+                ),
+            )
+        })?;
+    Ok(Association {
+        port,
+        fixed_ip,
+        router_id,
+    })
+}
+
+/// Applies the `port_id` / `fixed_ip_address` of a create or update body.
+fn apply_association(
+    conn: &Connection,
+    caller: &Caller,
+    fip: &mut FloatingIp,
+    b: &Body,
+) -> Result<()> {
+    let port_given = b.has("port_id");
+    let port_id = uuid_attr(b, "port_id")?;
+    let fixed = ip_attr(b, "fixed_ip_address")?;
+    if fixed.is_some() && port_id.is_none() {
+        return Err(bad_request(
+            "floatingip",
+            "fixed_ip_address cannot be specified without a port_id",
+        ));
+    }
+    let target = match (port_given, port_id) {
+        (true, Some(p)) => Some(p),
+        (true, None) => None,
+        // Not named: the current association stays (re-checked if it has one).
+        (false, _) => fip.port_id.clone(),
+    };
+    let Some(port_id) = target else {
+        set_association(fip, None);
+        return Ok(());
+    };
+    let fixed = fixed.or_else(|| {
+        if b.has("port_id") {
+            None
+        } else {
+            fip.fixed_ip_address.as_ref().and_then(|a| a.parse().ok())
+        }
+    });
+    let assoc = resolve_association(conn, caller, fip, &port_id, fixed)?;
+    let changed = fip.port_id.as_deref() != Some(port_id.as_str())
+        || fip.fixed_ip_address.as_deref() != Some(assoc.fixed_ip.as_str());
+    if changed {
+        let sel = Selection::by("floating_network_id", vec![fip.floating_network_id.clone()])
+            .and("port_id", vec![port_id.clone()])
+            .and("fixed_ip_address", vec![assoc.fixed_ip.clone()]);
+        if !store::list_docs(conn, FLOATINGIPS, &sel)?.is_empty() {
+            return Err(already_associated(fip, &port_id, &assoc.fixed_ip));
+        }
+    }
+    set_association(fip, Some(assoc));
+    Ok(())
+}
+
+fn set_association(fip: &mut FloatingIp, assoc: Option<Association>) {
+    match assoc {
+        Some(a) => {
+            fip.port_id = Some(a.port.id.clone());
+            fip.fixed_ip_address = Some(a.fixed_ip);
+            fip.router_id = Some(a.router_id);
+            fip.port_details = Some(PortDetails::of(&a.port));
+            fip.status = "ACTIVE".into();
+        }
+        None => {
+            fip.port_id = None;
+            fip.fixed_ip_address = None;
+            fip.router_id = None;
+            fip.port_details = None;
+            fip.status = "DOWN".into();
+        }
+    }
+}
+
+fn create_one(tx: &mut WriteTx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<FloatingIp> {
+    check_attributes(body, ATTRS, Op::Create)?;
+    let caller = cx.caller;
+    if !caller.has_role("member") && !caller.is_admin() {
+        return Err(Error::policy("rule:create_floatingip"));
+    }
+    let b = Body(body);
+    if b.has("floating_ip_address") && !caller.is_admin() && !caller.has_role("manager") {
+        return Err(Error::policy(
+            "(rule:create_floatingip and rule:create_floatingip:floating_ip_address)",
+        ));
+    }
+    let project_id = attrs::owner(body, caller)?;
+    let network_id = uuid_attr(&b, "floating_network_id")?
+        .ok_or_else(|| Error::invalid_attr("floating_network_id", "'None' is not a valid UUID"))?;
+    let subnet_id = uuid_attr(&b, "subnet_id")?;
+    let address = ip_attr(&b, "floating_ip_address")?;
+    let net: Network = visible_network(tx.conn(), caller, &network_id)?;
+    if !net.router_external {
+        return Err(bad_request(
+            "floatingip",
+            format!("Network {network_id} is not a valid external network"),
+        ));
+    }
+    let has_v4 = net
+        .subnets
+        .iter()
+        .filter_map(|s| load::<Subnet>(tx.conn(), s).transpose())
+        .any(|s| s.is_ok_and(|s| s.ip_version == 4));
+    if !has_v4 {
+        return Err(bad_request(
+            "floatingip",
+            format!("Network {network_id} does not contain any IPv4 subnet"),
+        ));
+    }
+    let mut fixed = Map::new();
+    if let Some(s) = &subnet_id {
+        fixed.insert("subnet_id".into(), s.clone().into());
+    }
+    if let Some(a) = address {
+        fixed.insert("ip_address".into(), a.to_string().into());
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let exhausted = || {
+        Error::bad_request(format!(
+            "Unable to find any IP address on external network {network_id}."
+        ))
+        .with_kind("ExternalIpAddressExhausted")
+    };
+    let port = create_service_port(
+        tx,
+        cx.cfg,
+        ServicePort {
+            network_id: &net.id,
+            project_id: "",
+            device_owner: FIP_OWNER,
+            device_id: &id,
+            fixed_ips: (!fixed.is_empty()).then(|| vec![Value::Object(fixed)]),
+            status: "N/A",
+        },
+    )
+    .map_err(|e| {
+        if e.kind == "IpAddressGenerationFailure" {
+            exhausted()
+        } else {
+            e
+        }
+    })?;
+    let floating_ip_address = port
+        .fixed_ips
+        .iter()
+        .find(|f| f.ip_address.parse::<IpAddr>().is_ok_and(|a| a.is_ipv4()))
+        .map(|f| f.ip_address.clone())
+        .ok_or_else(exhausted)?;
+    let mut fip = FloatingIp {
+        id,
+        tenant_id: project_id.clone(),
+        project_id,
+        floating_network_id: net.id.clone(),
+        floating_ip_address,
+        port_id: None,
+        fixed_ip_address: None,
+        router_id: None,
+        status: "DOWN".into(),
+        port_details: None,
+        dns_name: b.string("dns_name", 255)?.unwrap_or_default(),
+        dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
+        std: Standard::new(
+            b.string("description", 255)?.unwrap_or_default(),
+            tags_on_create(&b)?,
+        ),
+    };
+    apply_association(tx.conn(), caller, &mut fip, &b)?;
+    save(tx.conn(), &fip, true)?;
+    Ok(fip)
+}
+
+/// The port holding a floating IP's address.
+fn address_port(conn: &Connection, fip_id: &str) -> Result<Option<Port>> {
+    for doc in store::list_docs(
+        conn,
+        PORTS,
+        &Selection::by("device_id", vec![fip_id.into()]),
+    )? {
+        let p = Port::from_doc(fip_id, &doc)?;
+        if p.device_owner == FIP_OWNER {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
+fn delete_one(tx: &mut WriteTx<'_>, fip_id: &str) -> Result<()> {
+    store::delete_row(tx.conn(), FLOATINGIPS, fip_id)?;
+    if let Some(p) = address_port(tx.conn(), fip_id)? {
+        crate::port::remove_port(tx, &p)?;
+    }
+    Ok(())
+}
+
+fn by_port(conn: &Connection, port_id: &str) -> Result<Vec<FloatingIp>> {
+    store::list_docs(
+        conn,
+        FLOATINGIPS,
+        &Selection::by("port_id", vec![port_id.into()]),
+    )?
+    .iter()
+    .map(|d| FloatingIp::from_doc(port_id, d).map_err(Error::from))
+    .collect()
+}
+
+/// A port being deleted takes its floating IPs' associations with it; a member cannot undo
+/// an association an admin made for another project.
+pub(crate) fn disassociate_port(conn: &Connection, caller: &Caller, port_id: &str) -> Result<()> {
+    let fips = by_port(conn, port_id)?;
+    if !caller.is_admin() && fips.iter().any(|f| f.project_id != caller.project_id) {
+        return Err(Error::conflict(
+            "FipAssociated",
+            format!(
+                "Unable to complete the operation on port \"{port_id}\" because the port still has an associated floating IP."
+            ),
+        ));
+    }
+    for mut f in fips {
+        set_association(&mut f, None);
+        f.std.touch();
+        save(conn, &f, false)?;
+    }
+    Ok(())
+}
+
+/// Keeps `port_details` of the floating IPs associated with `port` current.
+pub(crate) fn refresh_port_details(conn: &Connection, port: &Port) -> Result<()> {
+    for mut f in by_port(conn, &port.id)? {
+        let details = Some(PortDetails::of(port));
+        if f.port_details != details {
+            f.port_details = details;
+            save(conn, &f, false)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deleting an external network deletes its floating IPs that are not associated.
+pub(crate) fn delete_disassociated(tx: &mut WriteTx<'_>, network_id: &str) -> Result<()> {
+    let sel = Selection::by("floating_network_id", vec![network_id.into()]);
+    for doc in store::list_docs(tx.conn(), FLOATINGIPS, &sel)? {
+        let f = FloatingIp::from_doc(network_id, &doc)?;
+        if f.port_id.is_none() {
+            delete_one(tx, &f.id)?;
+        }
+    }
+    Ok(())
+}
+
+/// `/v2.0/floatingips`.
+pub struct FloatingIps;
+
+impl Collection for FloatingIps {
+    fn path(&self) -> &'static str {
+        "floatingips"
+    }
+    fn singular(&self) -> &'static str {
+        "floatingip"
+    }
+    fn plural(&self) -> &'static str {
+        "floatingips"
+    }
+    fn table(&self) -> Table {
+        FLOATINGIPS
+    }
+    fn not_found(&self, id: &str) -> Error {
+        fip_not_found(id)
+    }
+    fn extensions(&self) -> &'static [Extension] {
+        const EXTENSIONS: &[Extension] = &[
+            ext(
+                "fip-port-details",
+                "Floating IP Port Details Extension",
+                "Add port_details attribute to Floating IP resource",
+            ),
+            ext(
+                "floatingip-pools",
+                "Floating IP Pools Extension",
+                "Provides a floating IP pools API.",
+            ),
+        ];
+        EXTENSIONS
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "project_id",
+            "tenant_id",
+            "floating_network_id",
+            "floating_ip_address",
+            "port_id",
+            "fixed_ip_address",
+            "router_id",
+            "status",
+            "port_details",
+            "dns_name",
+            "dns_domain",
+            "description",
+            "tags",
+            "created_at",
+            "updated_at",
+            "revision_number",
+        ]
+    }
+    fn unsortable(&self) -> &'static [&'static str] {
+        &["port_details", "tags"]
+    }
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
+        scope.admin() || scope.reads_project(field(doc, "project_id"))
+    }
+
+    fn create(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        let fip = create_one(tx, cx, body)?;
+        serde_json::to_value(&fip).map_err(|_| Error::internal())
+    }
+
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        body: &Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value> {
+        check_attributes(body, ATTRS, Op::Update)?;
+        let mut fip: FloatingIp =
+            load_for_change(tx.conn(), cx.caller, self, id, "rule:update_floatingip")?;
+        check_revision(if_match, fip.std.revision_number)?;
+        let b = Body(body);
+        apply_association(tx.conn(), cx.caller, &mut fip, &b)?;
+        if let Some(d) = b.string("description", 255)? {
+            fip.std.description = d;
+        }
+        fip.std.touch();
+        save(tx.conn(), &fip, false)?;
+        serde_json::to_value(&fip).map_err(|_| Error::internal())
+    }
+
+    fn delete(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
+        let fip: FloatingIp =
+            load_for_change(tx.conn(), cx.caller, self, id, "rule:delete_floatingip")?;
+        check_revision(if_match, fip.std.revision_number)?;
+        delete_one(tx, id)
+    }
+}
+
+impl Networking {
+    /// `/v2.0/floatingip_pools`: the IPv4 subnets of external networks.
+    pub async fn floatingip_pools(&self) -> Result<Vec<Value>> {
+        self.store
+            .read(|conn| {
+                let mut out = Vec::new();
+                for doc in
+                    store::list_docs(conn, NETWORKS, &Selection::by("open", vec!["1".into()]))?
+                {
+                    let net: Network = Network::from_doc("", &doc)?;
+                    if !net.router_external {
+                        continue;
+                    }
+                    let sel = Selection::by("network_id", vec![net.id.clone()]);
+                    for sdoc in store::list_docs(conn, SUBNETS, &sel)? {
+                        let s = Subnet::from_doc(&net.id, &sdoc)?;
+                        if s.ip_version == 4 {
+                            out.push(json!({
+                                "subnet_id": s.id,
+                                "subnet_name": s.name,
+                                "network_id": net.id,
+                                "project_id": s.project_id,
+                                "tenant_id": s.project_id,
+                            }));
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+}

@@ -1,0 +1,891 @@
+//! Routers: create/update/delete, the external gateway (a `network:router_gateway` port on an
+//! external network, project `""`), static routes, and the rules that keep router ports out of
+//! the port API. Interfaces and the route actions are in [`crate::router_interface`].
+
+use std::net::IpAddr;
+
+use neutrino_ipam::{self as ipam, HostRoute};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use neutrino_store::l3::{self, ROUTER_GATEWAY, ROUTER_INTERFACE, RouterPortRow};
+use neutrino_store::tables::{FLOATINGIPS, ROUTERS, SUBNETS};
+use neutrino_store::{
+    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
+};
+
+use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
+use crate::collection::{Collection, Ctx};
+use crate::extensions::{Extension, ext};
+use crate::model::{FixedIp, Network, Port, Resource, Standard, Subnet};
+use crate::network::{Networks, tags_on_create};
+use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::{Caller, Error, NetworkConfig, Result};
+
+/// Most static routes a router may have (upstream's `max_routes`).
+pub(crate) const MAX_ROUTES: usize = 30;
+/// SNAT on a gateway that does not say (upstream's `enable_snat_by_default`).
+const ENABLE_SNAT_BY_DEFAULT: bool = true;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GatewayInfo {
+    pub network_id: String,
+    pub enable_snat: bool,
+    pub external_fixed_ips: Vec<FixedIp>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Router {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub tenant_id: String,
+    pub admin_state_up: bool,
+    pub status: String,
+    pub external_gateway_info: Option<GatewayInfo>,
+    pub routes: Vec<HostRoute>,
+    pub distributed: bool,
+    pub ha: bool,
+    pub availability_zone_hints: Vec<String>,
+    pub availability_zones: Vec<String>,
+    pub flavor_id: Option<String>,
+    #[serde(flatten)]
+    pub std: Standard,
+}
+
+impl Resource for Router {
+    const TABLE: Table = ROUTERS;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn std(&mut self) -> &mut Standard {
+        &mut self.std
+    }
+}
+
+const ATTRS: &[Attr] = &[
+    attr("id", false, false),
+    attr("name", true, true),
+    attr("description", true, true),
+    attr("project_id", true, false),
+    attr("tenant_id", true, false),
+    attr("admin_state_up", true, true),
+    attr("status", false, false),
+    attr("external_gateway_info", true, true),
+    attr("routes", false, true),
+    attr("distributed", true, true),
+    attr("ha", true, true),
+    attr("availability_zone_hints", true, false),
+    attr("availability_zones", false, false),
+    attr("flavor_id", true, false),
+    attr("tags", true, false),
+];
+
+/// The caller the service acts as when it manages its own ports.
+pub(crate) fn service_caller() -> Caller {
+    Caller {
+        user_id: "neutrino".into(),
+        project_id: String::new(),
+        roles: vec!["admin".into(), "member".into(), "reader".into()],
+    }
+}
+
+/// neutron_lib's `BadRequest` raised for a resource: "Bad router request: ...".
+pub(crate) fn bad_request(resource: &str, msg: impl std::fmt::Display) -> Error {
+    Error::new(400, "BadRequest", format!("Bad {resource} request: {msg}."))
+}
+
+pub(crate) fn router_not_found(id: &str) -> Error {
+    Error::not_found("RouterNotFound", format!("Router {id} could not be found"))
+}
+
+/// A port the service owns (router interface or gateway, floating IP), created through the
+/// port rules so its addresses come from the same IPAM.
+pub(crate) struct ServicePort<'a> {
+    pub network_id: &'a str,
+    pub project_id: &'a str,
+    pub device_owner: &'a str,
+    pub device_id: &'a str,
+    pub fixed_ips: Option<Vec<Value>>,
+    pub status: &'a str,
+}
+
+pub(crate) fn create_service_port(
+    tx: &mut WriteTx<'_>,
+    cfg: &NetworkConfig,
+    spec: ServicePort<'_>,
+) -> Result<Port> {
+    let mut body = Map::new();
+    body.insert("network_id".into(), spec.network_id.into());
+    body.insert("project_id".into(), spec.project_id.into());
+    body.insert("device_owner".into(), spec.device_owner.into());
+    body.insert("device_id".into(), spec.device_id.into());
+    if let Some(f) = spec.fixed_ips {
+        body.insert("fixed_ips".into(), Value::Array(f));
+    }
+    let mut port = crate::port::create_one(tx, cfg, &service_caller(), &body)?;
+    port.status = spec.status.into();
+    crate::port::save_port(tx.conn(), &port)?;
+    Ok(port)
+}
+
+/// Changes a service port through the port rules (new owner, new addresses).
+pub(crate) fn update_service_port(
+    tx: &mut WriteTx<'_>,
+    cfg: &NetworkConfig,
+    port_id: &str,
+    body: Map<String, Value>,
+    status: &str,
+) -> Result<Port> {
+    let mut port = crate::port::update_one(tx, cfg, &service_caller(), port_id, &body, None)?;
+    port.status = status.into();
+    crate::port::save_port(tx.conn(), &port)?;
+    Ok(port)
+}
+
+/// A network the caller may see, else `NetworkNotFound`.
+pub(crate) fn visible_network(conn: &Connection, caller: &Caller, id: &str) -> Result<Network> {
+    let scope = Scope::load(conn, caller)?;
+    match load::<Network>(conn, id)? {
+        Some(n) if Networks.sees(&scope, &to_map(&n)?) => Ok(n),
+        _ => Err(Error::network_not_found(id)),
+    }
+}
+
+pub(crate) fn to_map<T: Serialize>(v: &T) -> Result<Map<String, Value>> {
+    match serde_json::to_value(v) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Error::internal()),
+    }
+}
+
+pub(crate) fn subnets_of_network(conn: &Connection, network_id: &str) -> Result<Vec<Subnet>> {
+    store::list_docs(
+        conn,
+        SUBNETS,
+        &Selection::by("network_id", vec![network_id.to_string()]),
+    )?
+    .iter()
+    .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
+    .collect()
+}
+
+/// The requested gateway: none (`null` or `{}`), or a network with optional settings.
+enum GatewayRequest {
+    None,
+    Set {
+        network_id: String,
+        enable_snat: Option<bool>,
+        fixed_ips: Option<Vec<Value>>,
+    },
+}
+
+fn parse_gateway(v: &Value) -> Result<GatewayRequest> {
+    const NAME: &str = "external_gateway_info";
+    let m = match v {
+        Value::Null => return Ok(GatewayRequest::None),
+        Value::Object(m) if m.is_empty() => return Ok(GatewayRequest::None),
+        Value::Object(m) => m,
+        other => {
+            return Err(Error::invalid_attr(
+                NAME,
+                format!("'{}' is not a dictionary", attrs::show(other)),
+            ));
+        }
+    };
+    if let Some(k) = m.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "network_id" | "enable_snat" | "external_fixed_ips"
+        )
+    }) {
+        return Err(Error::invalid_attr(
+            NAME,
+            format!("Unrecognized attribute(s) '{k}'"),
+        ));
+    }
+    let network_id = match m.get("network_id") {
+        Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => s.clone(),
+        Some(other) => {
+            return Err(Error::invalid_attr(
+                NAME,
+                format!("'{}' is not a valid UUID", attrs::show(other)),
+            ));
+        }
+        None => {
+            let mut given: Vec<String> = m.keys().map(|k| format!("'{k}'")).collect();
+            given.sort();
+            return Err(Error::invalid_attr(
+                NAME,
+                format!(
+                    "Validation of dictionary's keys failed. Expected keys: {{'network_id'}} Provided keys: {{{}}}",
+                    given.join(", ")
+                ),
+            ));
+        }
+    };
+    let enable_snat = match m.get("enable_snat") {
+        None => None,
+        Some(v) => Some(attrs::to_bool(v).ok_or_else(|| {
+            Error::invalid_attr(
+                NAME,
+                format!("'{}' cannot be converted to boolean", attrs::show(v)),
+            )
+        })?),
+    };
+    let fixed_ips = match m.get("external_fixed_ips") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            for item in items {
+                let Value::Object(e) = item else {
+                    return Err(Error::invalid_attr(
+                        NAME,
+                        format!("'{}' is not a dictionary", attrs::show(item)),
+                    ));
+                };
+                if let Some(k) = e.keys().find(|k| *k != "subnet_id" && *k != "ip_address") {
+                    return Err(Error::invalid_attr(
+                        NAME,
+                        format!("Unrecognized attribute(s) '{k}'"),
+                    ));
+                }
+            }
+            Some(items.clone())
+        }
+        Some(other) => {
+            return Err(Error::invalid_attr(
+                NAME,
+                format!("'{}' is not a list", attrs::show(other)),
+            ));
+        }
+    };
+    Ok(GatewayRequest::Set {
+        network_id,
+        enable_snat,
+        fixed_ips,
+    })
+}
+
+/// Attributes of the gateway and of the router only an admin may set.
+fn check_admin_attrs(b: &Body, caller: &Caller, action: &str) -> Result<()> {
+    if caller.is_admin() {
+        return Ok(());
+    }
+    for a in ["distributed", "ha"] {
+        if b.has(a) {
+            return Err(Error::policy(&format!(
+                "(rule:{action}_router and rule:{action}_router:{a})"
+            )));
+        }
+    }
+    if let Some(Value::Object(gw)) = b.get("external_gateway_info") {
+        for a in ["enable_snat", "external_fixed_ips"] {
+            if gw.contains_key(a) {
+                return Err(Error::policy(&format!(
+                    "(rule:{action}_router and rule:{action}_router:external_gateway_info:{a})"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The router's gateway port, if it has one.
+pub(crate) fn gateway_port(conn: &Connection, router_id: &str) -> Result<Option<Port>> {
+    for rp in l3::router_ports(conn, router_id)? {
+        if rp.port_type == ROUTER_GATEWAY {
+            return Ok(load::<Port>(conn, &rp.port_id)?);
+        }
+    }
+    Ok(None)
+}
+
+/// The router's interface ports.
+pub(crate) fn interface_ports(conn: &Connection, router_id: &str) -> Result<Vec<Port>> {
+    let mut out = Vec::new();
+    for rp in l3::router_ports(conn, router_id)? {
+        if rp.port_type == ROUTER_INTERFACE
+            && let Some(p) = load::<Port>(conn, &rp.port_id)?
+        {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn floating_ips_use_router(conn: &Connection, router_id: &str) -> Result<bool> {
+    Ok(!store::list_docs(
+        conn,
+        FLOATINGIPS,
+        &Selection::by("router_id", vec![router_id.to_string()]),
+    )?
+    .is_empty())
+}
+
+/// Removes the router's gateway; refused while floating IPs are served through it.
+fn remove_gateway(tx: &mut WriteTx<'_>, router: &mut Router) -> Result<()> {
+    if let Some(gw) = gateway_port(tx.conn(), &router.id)? {
+        if floating_ips_use_router(tx.conn(), &router.id)? {
+            return Err(Error::conflict(
+                "RouterExternalGatewayInUseByFloatingIp",
+                format!(
+                    "Gateway cannot be updated for router {}, since a gateway to external network {} is required by one or more floating IPs.",
+                    router.id, gw.network_id
+                ),
+            ));
+        }
+        l3::delete_router_port(tx.conn(), &gw.id)?;
+        crate::port::remove_port(tx, &gw)?;
+    }
+    router.external_gateway_info = None;
+    Ok(())
+}
+
+/// Every subnet attached to the router (interfaces, and all subnets of the gateway network),
+/// for the overlap rule.
+pub(crate) fn attached_subnets(conn: &Connection, router_id: &str) -> Result<Vec<Subnet>> {
+    let mut out: Vec<Subnet> = Vec::new();
+    for rp in l3::router_ports(conn, router_id)? {
+        let Some(port) = load::<Port>(conn, &rp.port_id)? else {
+            continue;
+        };
+        if rp.port_type == ROUTER_GATEWAY {
+            out.extend(subnets_of_network(conn, &port.network_id)?);
+        } else {
+            for f in &port.fixed_ips {
+                if let Some(s) = load::<Subnet>(conn, &f.subnet_id)? {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `_check_for_dup_router_subnets`: a subnet already on the router, or overlapping one.
+pub(crate) fn check_new_subnets(
+    conn: &Connection,
+    router_id: &str,
+    new: &[Subnet],
+    ignore_port: Option<&str>,
+) -> Result<()> {
+    for rp in l3::router_ports(conn, router_id)? {
+        if Some(rp.port_id.as_str()) == ignore_port {
+            continue;
+        }
+        if let Some(port) = load::<Port>(conn, &rp.port_id)?
+            && let Some(f) = port
+                .fixed_ips
+                .iter()
+                .find(|f| new.iter().any(|s| s.id == f.subnet_id))
+        {
+            return Err(bad_request(
+                "router",
+                format!("Router already has a port on subnet {}", f.subnet_id),
+            ));
+        }
+    }
+    for old in attached_subnets(conn, router_id)? {
+        for s in new {
+            if old.id != s.id && ipam::overlaps(&old.cidr, &s.cidr) {
+                return Err(bad_request(
+                    "router",
+                    format!(
+                        "Cidr {} of subnet {} overlaps with cidr {} of subnet {}",
+                        s.cidr, s.id, old.cidr, old.id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_gateway(
+    tx: &mut WriteTx<'_>,
+    cfg: &NetworkConfig,
+    caller: &Caller,
+    router: &mut Router,
+    req: GatewayRequest,
+) -> Result<()> {
+    let GatewayRequest::Set {
+        network_id,
+        enable_snat,
+        fixed_ips,
+    } = req
+    else {
+        return remove_gateway(tx, router);
+    };
+    let net = visible_network(tx.conn(), caller, &network_id)?;
+    if !net.router_external {
+        return Err(bad_request(
+            "router",
+            format!("Network {network_id} is not an external network"),
+        ));
+    }
+    let subnets = subnets_of_network(tx.conn(), &net.id)?;
+    for ip in fixed_ips
+        .iter()
+        .flatten()
+        .filter_map(|e| e.get("ip_address"))
+    {
+        let ip = ip.as_str().and_then(|s| s.parse::<IpAddr>().ok());
+        if let Some(ip) = ip
+            && subnets.iter().any(|s| s.gateway_ip == Some(ip))
+        {
+            return Err(bad_request(
+                "router",
+                format!("External IP {ip} is the same as the gateway IP"),
+            ));
+        }
+    }
+    let current = gateway_port(tx.conn(), &router.id)?;
+    let port = match current {
+        Some(gw) if gw.network_id == net.id => match fixed_ips {
+            Some(ips) if !ips.is_empty() && external_ips_change(&gw, &ips) => {
+                let mut body = Map::new();
+                body.insert("fixed_ips".into(), Value::Array(ips));
+                update_service_port(tx, cfg, &gw.id, body, "ACTIVE")?
+            }
+            _ => gw,
+        },
+        _ => {
+            remove_gateway(tx, router)?;
+            check_new_subnets(tx.conn(), &router.id, &subnets, None)?;
+            let port = create_service_port(
+                tx,
+                cfg,
+                ServicePort {
+                    network_id: &net.id,
+                    project_id: "",
+                    device_owner: ROUTER_GATEWAY,
+                    device_id: &router.id,
+                    fixed_ips: fixed_ips.filter(|f| !f.is_empty()),
+                    status: "ACTIVE",
+                },
+            )?;
+            l3::insert_router_port(
+                tx.conn(),
+                &RouterPortRow {
+                    router_id: router.id.clone(),
+                    port_id: port.id.clone(),
+                    port_type: ROUTER_GATEWAY.into(),
+                    network_id: net.id.clone(),
+                },
+            )?;
+            port
+        }
+    };
+    let previous_snat = router
+        .external_gateway_info
+        .as_ref()
+        .map(|g| g.enable_snat)
+        .unwrap_or(ENABLE_SNAT_BY_DEFAULT);
+    router.external_gateway_info = Some(GatewayInfo {
+        network_id: net.id,
+        enable_snat: enable_snat.unwrap_or(previous_snat),
+        external_fixed_ips: port.fixed_ips,
+    });
+    Ok(())
+}
+
+/// Do the requested external IPs differ from the gateway port's (by subnet or address)?
+fn external_ips_change(gw: &Port, requested: &[Value]) -> bool {
+    let mut subnets: Vec<&str> = requested
+        .iter()
+        .filter_map(|e| e.get("subnet_id").and_then(Value::as_str))
+        .collect();
+    let mut current: Vec<&str> = gw.fixed_ips.iter().map(|f| f.subnet_id.as_str()).collect();
+    subnets.sort_unstable();
+    subnets.dedup();
+    current.sort_unstable();
+    current.dedup();
+    if !subnets.is_empty() && subnets != current {
+        return true;
+    }
+    let mut ips: Vec<&str> = requested
+        .iter()
+        .filter_map(|e| e.get("ip_address").and_then(Value::as_str))
+        .collect();
+    let mut have: Vec<&str> = gw.fixed_ips.iter().map(|f| f.ip_address.as_str()).collect();
+    ips.sort_unstable();
+    have.sort_unstable();
+    !ips.is_empty() && ips != have
+}
+
+/// Python's repr of a route list, as upstream puts it in `InvalidRoutes`.
+fn routes_repr(routes: &[HostRoute]) -> String {
+    let items: Vec<String> = routes
+        .iter()
+        .map(|r| {
+            format!(
+                "{{'destination': '{}', 'nexthop': '{}'}}",
+                r.destination, r.nexthop
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Parses `routes` with the host-route validator.
+pub(crate) fn parse_routes(v: &Value) -> Result<Vec<HostRoute>> {
+    let v = if v.is_null() {
+        &Value::Array(Vec::new())
+    } else {
+        v
+    };
+    ipam::validate_host_routes(v).map_err(|r| Error::invalid_attr("routes", r))
+}
+
+/// Each nexthop must be inside a subnet the router is connected to and not one of the
+/// router's own addresses; at most [`MAX_ROUTES`] routes.
+pub(crate) fn check_routes(conn: &Connection, router_id: &str, routes: &[HostRoute]) -> Result<()> {
+    if routes.len() > MAX_ROUTES {
+        return Err(Error::bad_request(format!(
+            "Unable to complete operation for {router_id}. The number of routes exceeds the maximum {MAX_ROUTES}."
+        ))
+        .with_kind("RoutesExhausted"));
+    }
+    if routes.is_empty() {
+        return Ok(());
+    }
+    let cidrs: Vec<_> = attached_subnets(conn, router_id)?
+        .into_iter()
+        .map(|s| s.cidr)
+        .collect();
+    let mut own: Vec<IpAddr> = Vec::new();
+    for rp in l3::router_ports(conn, router_id)? {
+        if let Some(p) = load::<Port>(conn, &rp.port_id)? {
+            own.extend(
+                p.fixed_ips
+                    .iter()
+                    .filter_map(|f| f.ip_address.parse::<IpAddr>().ok()),
+            );
+        }
+    }
+    for r in routes {
+        let reason = if !cidrs.iter().any(|c| c.contains(&r.nexthop)) {
+            "the nexthop is not connected with router"
+        } else if own.contains(&r.nexthop) {
+            "the nexthop is used by router"
+        } else {
+            continue;
+        };
+        return Err(Error::bad_request(format!(
+            "Invalid format for routes: {}, {reason}.",
+            routes_repr(routes)
+        ))
+        .with_kind("InvalidRoutes"));
+    }
+    Ok(())
+}
+
+fn build(caller: &Caller, body: &Map<String, Value>) -> Result<Router> {
+    check_attributes(body, ATTRS, Op::Create)?;
+    if !caller.has_role("member") && !caller.is_admin() {
+        return Err(Error::policy("rule:create_router"));
+    }
+    let b = Body(body);
+    check_admin_attrs(&b, caller, "create")?;
+    let project_id = attrs::owner(body, caller)?;
+    match b.get("flavor_id") {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            return Err(Error::not_found(
+                "FlavorNotFound",
+                format!("Flavor {} could not be found.", attrs::show(v)),
+            ));
+        }
+    }
+    let hints = b
+        .string_list("availability_zone_hints")?
+        .unwrap_or_default();
+    Ok(Router {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: b.name("name")?.unwrap_or_default(),
+        tenant_id: project_id.clone(),
+        project_id,
+        admin_state_up: b.bool("admin_state_up")?.unwrap_or(true),
+        status: "ACTIVE".into(),
+        external_gateway_info: None,
+        routes: Vec::new(),
+        distributed: b.bool("distributed")?.unwrap_or(false),
+        ha: b.bool("ha")?.unwrap_or(false),
+        availability_zone_hints: hints,
+        availability_zones: Vec::new(),
+        flavor_id: None,
+        std: Standard::new(
+            b.string("description", 255)?.unwrap_or_default(),
+            tags_on_create(&b)?,
+        ),
+    })
+}
+
+pub(crate) fn save_router(conn: &Connection, router: &Router) -> Result<()> {
+    store::update_row(
+        conn,
+        ROUTERS,
+        &router.id,
+        &[("project_id", ColumnValue::Text(router.project_id.clone()))],
+        &router.to_doc(),
+    )?;
+    Ok(())
+}
+
+/// Ports a router or floating IP owns cannot be deleted through the port API while their
+/// owner exists.
+pub(crate) fn check_port_deletable(conn: &Connection, port: &Port) -> Result<()> {
+    let owned = match port.device_owner.as_str() {
+        "network:floatingip" => store::get_doc(conn, FLOATINGIPS, &port.device_id)?.is_some(),
+        o if ipam::ROUTER_PORT_OWNERS.contains(&o) => {
+            store::get_doc(conn, ROUTERS, &port.device_id)?.is_some()
+        }
+        _ => false,
+    };
+    if owned {
+        return Err(Error::conflict(
+            "ServicePortInUse",
+            format!(
+                "Port {} cannot be deleted directly via the port API: has device owner {}.",
+                port.id, port.device_owner
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `router:external` cannot be unset while routers have their gateway on the network.
+pub(crate) fn check_external_unset(conn: &Connection, network_id: &str) -> Result<()> {
+    if l3::network_has_gateway_ports(conn, network_id)? {
+        return Err(Error::conflict(
+            "ExternalNetworkInUse",
+            format!(
+                "External network {network_id} cannot be updated to be made non-external, since it has existing gateway ports."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A subnet's gateway address cannot change while a router port holds it.
+pub(crate) fn check_gateway_change(conn: &Connection, subnet: &Subnet) -> Result<()> {
+    let Some(gw) = subnet.gateway_ip else {
+        return Ok(());
+    };
+    if let Some(port_id) = l3::router_port_with_address(conn, &subnet.id, &gw.to_string())? {
+        return Err(Error::conflict(
+            "GatewayIpInUse",
+            format!("Current gateway ip {gw} already in use by port {port_id}. Unable to update."),
+        ));
+    }
+    Ok(())
+}
+
+fn router_value(router: &Router) -> Result<Value> {
+    serde_json::to_value(router).map_err(|_| Error::internal())
+}
+
+/// `/v2.0/routers`.
+pub struct Routers;
+
+impl Collection for Routers {
+    fn path(&self) -> &'static str {
+        "routers"
+    }
+    fn singular(&self) -> &'static str {
+        "router"
+    }
+    fn plural(&self) -> &'static str {
+        "routers"
+    }
+    fn table(&self) -> Table {
+        ROUTERS
+    }
+    fn not_found(&self, id: &str) -> Error {
+        router_not_found(id)
+    }
+    fn extensions(&self) -> &'static [Extension] {
+        const EXTENSIONS: &[Extension] = &[
+            ext(
+                "router",
+                "Neutron L3 Router",
+                "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.",
+            ),
+            ext(
+                "ext-gw-mode",
+                "Neutron L3 Configurable external gateway mode",
+                "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway",
+            ),
+            ext(
+                "extraroute",
+                "Neutron Extra Route",
+                "Extra routes configuration for L3 router",
+            ),
+            ext(
+                "extraroute-atomic",
+                "Atomically add/remove extra routes",
+                "Edit extra routes of a router on server side by atomically adding/removing extra routes",
+            ),
+        ];
+        EXTENSIONS
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "project_id",
+            "tenant_id",
+            "admin_state_up",
+            "status",
+            "external_gateway_info",
+            "routes",
+            "distributed",
+            "ha",
+            "availability_zone_hints",
+            "availability_zones",
+            "flavor_id",
+            "description",
+            "tags",
+            "created_at",
+            "updated_at",
+            "revision_number",
+        ]
+    }
+    fn unsortable(&self) -> &'static [&'static str] {
+        &[
+            "external_gateway_info",
+            "routes",
+            "availability_zone_hints",
+            "availability_zones",
+            "tags",
+        ]
+    }
+    fn admin_only(&self) -> &'static [&'static str] {
+        &["distributed", "ha"]
+    }
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
+        scope.admin() || scope.reads_project(field(doc, "project_id"))
+    }
+
+    fn action(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        action: &str,
+        body: &Map<String, Value>,
+    ) -> Option<Result<Value>> {
+        crate::router_interface::action(tx, cx, id, action, body)
+    }
+
+    fn create(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        let mut router = build(cx.caller, body)?;
+        let gateway = Body(body)
+            .get("external_gateway_info")
+            .map(parse_gateway)
+            .transpose()?;
+        store::insert_row(
+            tx.conn(),
+            ROUTERS,
+            &router.id,
+            &[("project_id", ColumnValue::Text(router.project_id.clone()))],
+            &router.to_doc(),
+        )?;
+        if let Some(gw) = gateway {
+            set_gateway(tx, cx.cfg, cx.caller, &mut router, gw)?;
+            save_router(tx.conn(), &router)?;
+        }
+        router_value(&router)
+    }
+
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        body: &Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value> {
+        check_attributes(body, ATTRS, Op::Update)?;
+        let mut router: Router =
+            load_for_change(tx.conn(), cx.caller, self, id, "rule:update_router")?;
+        check_revision(if_match, router.std.revision_number)?;
+        let b = Body(body);
+        check_admin_attrs(&b, cx.caller, "update")?;
+        if let Some(name) = b.name("name")? {
+            router.name = name;
+        }
+        if let Some(d) = b.string("description", 255)? {
+            router.std.description = d;
+        }
+        if let Some(up) = b.bool("admin_state_up")? {
+            router.admin_state_up = up;
+        }
+        if let Some(d) = b.bool("distributed")? {
+            router.distributed = d;
+        }
+        if let Some(ha) = b.bool("ha")? {
+            router.ha = ha;
+        }
+        if let Some(gw) = b.get("external_gateway_info") {
+            let req = parse_gateway(gw)?;
+            set_gateway(tx, cx.cfg, cx.caller, &mut router, req)?;
+        }
+        if let Some(v) = b.get("routes") {
+            let routes = parse_routes(v)?;
+            check_routes(tx.conn(), &router.id, &routes)?;
+            router.routes = routes;
+        }
+        router.std.touch();
+        save_router(tx.conn(), &router)?;
+        router_value(&router)
+    }
+
+    fn delete(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
+        let mut router: Router =
+            load_for_change(tx.conn(), cx.caller, self, id, "rule:delete_router")?;
+        check_revision(if_match, router.std.revision_number)?;
+        let attached: Vec<String> = l3::router_ports(tx.conn(), id)?
+            .into_iter()
+            .filter(|rp| rp.port_type != ROUTER_GATEWAY)
+            .map(|rp| rp.port_id)
+            .collect();
+        if !attached.is_empty() {
+            return Err(Error::conflict(
+                "RouterInUse",
+                format!(
+                    "Router {id} has ports still attached: {}",
+                    attached.join(", ")
+                ),
+            ));
+        }
+        remove_gateway(tx, &mut router)?;
+        store::delete_row(tx.conn(), ROUTERS, id)?;
+        Ok(())
+    }
+}
+
+/// Store errors of the router ports table that mean "this port is already a router's".
+pub(crate) fn port_taken(e: StoreError, port: &Port) -> Error {
+    match e {
+        StoreError::Conflict(_) => Error::conflict(
+            "PortInUse",
+            format!(
+                "Unable to complete operation on port {} for network {}. Port already has an attached device {}.",
+                port.id, port.network_id, port.device_id
+            ),
+        ),
+        e => e.into(),
+    }
+}
