@@ -543,6 +543,9 @@ impl Collection for FloatingIps {
     fn not_found(&self, id: &str) -> Error {
         fip_not_found(id)
     }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("floatingip")
+    }
     fn extensions(&self) -> &'static [Extension] {
         const EXTENSIONS: &[Extension] = &[
             ext(

@@ -704,6 +704,9 @@ impl Collection for Routers {
     fn not_found(&self, id: &str) -> Error {
         router_not_found(id)
     }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("router")
+    }
     fn extensions(&self) -> &'static [Extension] {
         const EXTENSIONS: &[Extension] = &[
             ext(
