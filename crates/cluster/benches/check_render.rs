@@ -1,19 +1,22 @@
 //! Benchmark: check + render of a generated 1,000-host, 10-rack design (docs/benchmarks.md).
 //!
 //! cargo bench -p neutrino-cluster --bench check_render
+//! NEUTRINO_BENCH_DIR=/dev/shm cargo bench -p neutrino-cluster --bench check_render   (tmpfs)
 //!
 //! Each iteration does what `neutrino cluster render` does: read the YAML files, load the objects, build
 //! the design (validate, allocate, render every host's netplan), run every rule, produce all output files
-//! and write them to disk.
-//!
-//! NEUTRINO_BENCH_DIR=/dev/shm cargo bench -p neutrino-cluster --bench check_render   (tmpfs)
+//! and write them. Two cases: rendering into a new directory (first render), and re-rendering into the
+//! previous output with its allocation state (the everyday re-run, where unchanged files are kept).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use neutrino_cluster::check::{analyze, load_path};
 use neutrino_cluster::ipam::state::AllocationState;
 use neutrino_cluster::render::output;
 use neutrino_cluster::synth::{Shape, generate};
+
+const ITERATIONS: usize = 10;
 
 fn main() {
     let shape = Shape {
@@ -33,58 +36,54 @@ fn main() {
     for (name, text) in generate(shape) {
         std::fs::write(input.join(name), text).expect("write design");
     }
-    let out = dir.path().join("rendered");
-    let iterations = 10;
-    let mut times: Vec<Duration> = Vec::with_capacity(iterations);
-    // Per phase: load, analyze (validate + allocate + render + rules), output files, write.
-    let mut phases = [Duration::ZERO; 4];
-    let mut summary = String::new();
-    for _ in 0..iterations {
-        let started = Instant::now();
-        let (model, mut findings) = load_path(&input).expect("design loads");
-        let loaded = Instant::now();
-        let design = analyze(&model, &AllocationState::new(), &mut findings);
-        let analyzed = Instant::now();
-        assert!(
-            !findings.has_errors(),
-            "generated design must be clean:\n{}",
-            neutrino_cluster::cli::human(&findings)
-        );
-        let files = output::files(&design);
-        let produced = Instant::now();
-        output::write(&out, &files).expect("write output");
-        let written = Instant::now();
-        times.push(written - started);
-        for (sum, d) in phases.iter_mut().zip([
-            loaded - started,
-            analyzed - loaded,
-            produced - analyzed,
-            written - produced,
-        ]) {
-            *sum += d;
-        }
-        summary = format!(
-            "{} hosts rendered, {} files",
-            design.rendered_hosts().count(),
-            files.len()
-        );
-    }
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "check+render {}-host {}-rack design ({summary}): min {:.1} ms, median {:.1} ms, max {:.1} ms over {iterations} runs",
-        shape.hosts(),
-        shape.racks,
-        ms(times[0]),
-        ms(times[iterations / 2]),
-        ms(times[iterations - 1]),
+    let fresh: Vec<Phases> = (0..ITERATIONS)
+        .map(|i| render_once(&input, &dir.path().join(format!("fresh-{i}")), None))
+        .collect();
+    report(&format!("first render, {}-host {}-rack design, new output directory", shape.hosts(), shape.racks), fresh);
+    let again = dir.path().join("fresh-0");
+    let state = again.join(output::STATE_FILE);
+    let rerun: Vec<Phases> = (0..ITERATIONS).map(|_| render_once(&input, &again, Some(&state))).collect();
+    report("re-render into the previous output with its allocation state", rerun);
+}
+
+/// Durations of load, check (validate + allocate + render + rules), output files, write.
+type Phases = [Duration; 4];
+
+fn render_once(input: &Path, out: &Path, state: Option<&Path>) -> Phases {
+    let started = Instant::now();
+    let previous = state.map_or_else(AllocationState::new, |s| AllocationState::read(s).expect("state"));
+    let (model, mut findings) = load_path(input).expect("design loads");
+    let loaded = Instant::now();
+    let design = analyze(&model, &previous, &mut findings);
+    let analyzed = Instant::now();
+    assert!(
+        !findings.has_errors(),
+        "generated design must be clean:\n{}",
+        neutrino_cluster::cli::human(&findings)
     );
-    let n = u32::try_from(iterations).unwrap_or(1);
+    let files = output::files(&design);
+    assert_eq!(design.rendered_hosts().count(), 1000);
+    let produced = Instant::now();
+    output::write(out, &files).expect("write output");
+    let written = Instant::now();
+    [loaded - started, analyzed - loaded, produced - analyzed, written - produced]
+}
+
+fn report(what: &str, runs: Vec<Phases>) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut totals: Vec<Duration> = runs.iter().map(|p| p.iter().sum()).collect();
+    totals.sort();
+    let n = u32::try_from(runs.len()).unwrap_or(1);
+    let mean = |i: usize| ms(runs.iter().map(|p| p[i]).sum::<Duration>() / n);
     println!(
-        "mean per phase: load {:.1} ms, check (validate+allocate+render+rules) {:.1} ms, output {:.1} ms, write {:.1} ms",
-        ms(phases[0] / n),
-        ms(phases[1] / n),
-        ms(phases[2] / n),
-        ms(phases[3] / n)
+        "{what}: min {:.0} ms, median {:.0} ms, max {:.0} ms over {} runs (mean load {:.0} ms, check {:.0} ms, output {:.0} ms, write {:.0} ms)",
+        ms(totals[0]),
+        ms(totals[totals.len() / 2]),
+        ms(totals[totals.len() - 1]),
+        runs.len(),
+        mean(0),
+        mean(1),
+        mean(2),
+        mean(3)
     );
 }

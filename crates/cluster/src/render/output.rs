@@ -90,11 +90,20 @@ pub fn write(out: &Path, files: &Files) -> Result<(), ClusterError> {
 }
 
 /// Writes a file; netplan refuses configuration files that others can read, so those are 0600.
+/// A file that already holds exactly this content is left alone: re-rendering a stable design touches
+/// nothing (ext4 would otherwise flush every truncated-and-rewritten file to disk on close).
 #[cfg(unix)]
 fn write_file(path: &Path, content: &[u8], private: bool) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mode = if private { 0o600 } else { 0o644 };
+    if std::fs::read(path).is_ok_and(|old| old == content) {
+        let meta = std::fs::metadata(path)?;
+        if private && meta.permissions().mode() & 0o777 != mode {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        }
+        return Ok(());
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

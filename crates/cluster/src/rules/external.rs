@@ -162,7 +162,11 @@ fn check_default_route(design: &Design, findings: &mut Vec<Finding>) {
             let (line, what) = match defaults.first() {
                 Some((i, r)) => (
                     r.line,
-                    format!("default route is via {:?} on {}", r.via, i.name),
+                    format!(
+                        "default route on {} goes via {}",
+                        i.name,
+                        r.via.map_or_else(|| "no gateway (on-link)".to_string(), |v| v.to_string())
+                    ),
                 ),
                 None => (a.line, "host has no default route".to_string()),
             };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::design::Design;
 use crate::design::hosts::host_loc;
 use crate::design::role::NetRole;
-use crate::finding::Finding;
+use crate::finding::{Finding, Loc};
 use crate::model::host::NodeRole;
 
 pub fn check(design: &Design, findings: &mut Vec<Finding>) {
@@ -19,7 +19,8 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
 
 /// NB-3: a VLAN id in one rack carries one Subnet, and a Subnet stretched over racks keeps its VLAN id.
 fn check_vlans(design: &Design, findings: &mut Vec<Finding>) {
-    let mut by_rack_vlan: BTreeMap<(&str, u16), BTreeMap<&str, &str>> = BTreeMap::new();
+    // (rack, VLAN) → Subnet → (an example host, where its address is written).
+    let mut by_rack_vlan: BTreeMap<(&str, u16), BTreeMap<&str, (&str, Loc)>> = BTreeMap::new();
     let mut by_subnet: BTreeMap<&str, BTreeMap<Vec<u16>, &str>> = BTreeMap::new();
     for host in design.rendered_hosts() {
         let Some(r) = &host.rendered else { continue };
@@ -29,7 +30,7 @@ fn check_vlans(design: &Design, findings: &mut Vec<Finding>) {
                     .entry((host.host.rack.as_str(), *vlan))
                     .or_default()
                     .entry(a.subnet.as_str())
-                    .or_insert(&host.host.name);
+                    .or_insert_with(|| (&host.host.name, host_loc(host, a.line)));
             }
             by_subnet
                 .entry(a.subnet.as_str())
@@ -42,17 +43,13 @@ fn check_vlans(design: &Design, findings: &mut Vec<Finding>) {
         if subnets.len() > 1 {
             let list: Vec<String> = subnets
                 .iter()
-                .map(|(s, h)| format!("{s} (e.g. {h})"))
+                .map(|(s, (h, _))| format!("{s} (e.g. {h})"))
                 .collect();
             findings.push(
                 Finding::error(
                     "NB-3",
                     format!("rack/{}", if rack.is_empty() { "-" } else { rack }),
-                    design
-                        .hosts
-                        .first()
-                        .map(|h| h.host.loc.clone())
-                        .unwrap_or_default(),
+                    subnets.values().nth(1).map(|(_, loc)| loc.clone()).unwrap_or_default(),
                     format!(
                         "VLAN {vlan} carries {} different Subnets in one rack: {}",
                         subnets.len(),
