@@ -39,11 +39,23 @@ fn main() {
     let fresh: Vec<Phases> = (0..ITERATIONS)
         .map(|i| render_once(&input, &dir.path().join(format!("fresh-{i}")), None))
         .collect();
-    report(&format!("first render, {}-host {}-rack design, new output directory", shape.hosts(), shape.racks), fresh);
+    report(
+        &format!(
+            "first render, {}-host {}-rack design, new output directory",
+            shape.hosts(),
+            shape.racks
+        ),
+        fresh,
+    );
     let again = dir.path().join("fresh-0");
     let state = again.join(output::STATE_FILE);
-    let rerun: Vec<Phases> = (0..ITERATIONS).map(|_| render_once(&input, &again, Some(&state))).collect();
-    report("re-render into the previous output with its allocation state", rerun);
+    let rerun: Vec<Phases> = (0..ITERATIONS)
+        .map(|_| render_once(&input, &again, Some(&state)))
+        .collect();
+    report(
+        "re-render into the previous output with its allocation state",
+        rerun,
+    );
 }
 
 /// Durations of load, check (validate + allocate + render + rules), output files, write.
@@ -51,7 +63,9 @@ type Phases = [Duration; 4];
 
 fn render_once(input: &Path, out: &Path, state: Option<&Path>) -> Phases {
     let started = Instant::now();
-    let previous = state.map_or_else(AllocationState::new, |s| AllocationState::read(s).expect("state"));
+    let previous = state.map_or_else(AllocationState::new, |s| {
+        AllocationState::read(s).expect("state")
+    });
     let (model, mut findings) = load_path(input).expect("design loads");
     let loaded = Instant::now();
     let design = analyze(&model, &previous, &mut findings);
@@ -66,7 +80,12 @@ fn render_once(input: &Path, out: &Path, state: Option<&Path>) -> Phases {
     let produced = Instant::now();
     output::write(out, &files).expect("write output");
     let written = Instant::now();
-    [loaded - started, analyzed - loaded, produced - analyzed, written - produced]
+    [
+        loaded - started,
+        analyzed - loaded,
+        produced - analyzed,
+        written - produced,
+    ]
 }
 
 fn report(what: &str, runs: Vec<Phases>) {

@@ -165,7 +165,8 @@ fn check_default_route(design: &Design, findings: &mut Vec<Finding>) {
                     format!(
                         "default route on {} goes via {}",
                         i.name,
-                        r.via.map_or_else(|| "no gateway (on-link)".to_string(), |v| v.to_string())
+                        r.via
+                            .map_or_else(|| "no gateway (on-link)".to_string(), |v| v.to_string())
                     ),
                 ),
                 None => (a.line, "host has no default route".to_string()),

@@ -17,10 +17,12 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
     check_macs(design, findings);
 }
 
+/// Subnet → (an example host, where its address is written).
+type SubnetsSeen<'a> = BTreeMap<&'a str, (&'a str, Loc)>;
+
 /// NB-3: a VLAN id in one rack carries one Subnet, and a Subnet stretched over racks keeps its VLAN id.
 fn check_vlans(design: &Design, findings: &mut Vec<Finding>) {
-    // (rack, VLAN) → Subnet → (an example host, where its address is written).
-    let mut by_rack_vlan: BTreeMap<(&str, u16), BTreeMap<&str, (&str, Loc)>> = BTreeMap::new();
+    let mut by_rack_vlan: BTreeMap<(&str, u16), SubnetsSeen> = BTreeMap::new();
     let mut by_subnet: BTreeMap<&str, BTreeMap<Vec<u16>, &str>> = BTreeMap::new();
     for host in design.rendered_hosts() {
         let Some(r) = &host.rendered else { continue };
@@ -49,7 +51,11 @@ fn check_vlans(design: &Design, findings: &mut Vec<Finding>) {
                 Finding::error(
                     "NB-3",
                     format!("rack/{}", if rack.is_empty() { "-" } else { rack }),
-                    subnets.values().nth(1).map(|(_, loc)| loc.clone()).unwrap_or_default(),
+                    subnets
+                        .values()
+                        .nth(1)
+                        .map(|(_, loc)| loc.clone())
+                        .unwrap_or_default(),
                     format!(
                         "VLAN {vlan} carries {} different Subnets in one rack: {}",
                         subnets.len(),
