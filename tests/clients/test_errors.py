@@ -220,3 +220,26 @@ def test_router_interface_port_keeps_the_network_in_use(alice, alice_api, net):
     rif = alice.network.create_port(network_id=net.id, device_owner="network:router_interface", device_id="r1")
     err = neutron_error(alice_api.delete(f"/networks/{net.id}"), 409, "NetworkInUse")
     assert rif.id in err["message"]
+
+
+def test_keep_alive_survives_requests_whose_body_is_not_read(server, alice, alice_api, net):
+    """Clients (keystoneauth/requests) reuse connections. An error answered before the request body was read
+    (405, unknown path, 401 on a POST) must not leave the server closing that connection under the client:
+    the next request on it then fails with 'Remote end closed connection without response'."""
+    session = requests.Session()
+    token = alice_api.token
+    cases = [("POST", f"/networks/{net.id}", token, 405), ("POST", "/no-such-collection", token, 404),
+             ("POST", "/networks", "not-a-token", 401)]
+    broken = []
+    for method, path, tok, status in cases:
+        for i in range(150):
+            r = session.request(method, server.url + "/v2.0" + path, json={"network": {"name": "x" * 200}},
+                                headers={"X-Auth-Token": tok}, timeout=10)
+            assert r.status_code == status, r.text
+            try:
+                ok = session.get(server.url + f"/v2.0/networks/{net.id}", headers={"X-Auth-Token": token}, timeout=10)
+                assert ok.status_code == 200
+            except requests.ConnectionError as e:
+                broken.append((method, path, i, str(e)[:120]))
+                break
+    assert not broken, broken
