@@ -257,7 +257,7 @@ async fn address_pairs_security_and_dhcp_options() {
         (r.status, r.kind()),
         (StatusCode::CONFLICT, "AddressPairAndPortSecurityRequired")
     );
-    let r = api.put("alice", &path, json!({"port": {"allowed_address_pairs": [], "port_security_enabled": false,
+    let r = api.put("alice", &path, json!({"port": {"allowed_address_pairs": [], "port_security_enabled": false, "security_groups": [],
         "extra_dhcp_opts": [{"opt_name": "bootfile-name", "opt_value": null}, {"opt_name": "tftp-server", "opt_value": "10.0.0.9"}]}})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use neutrino_store::{Table, WriteTx};
+use neutrino_store::{Connection, Selection, Table, WriteTx};
 
 use crate::extensions::Extension;
 use crate::read::Scope;
@@ -75,12 +75,36 @@ pub trait Collection: Send + Sync {
         )
     }
 
+    /// A project whose default resources (its default security group) must exist before the
+    /// caller lists this collection with the rows `sel` selects.
+    fn list_project_defaults(&self, _caller: &Caller, _sel: &Selection) -> Option<String> {
+        None
+    }
+    /// Completes the views of visible resources with what lives in other tables (the rules of
+    /// a security group).
+    fn complete(&self, _conn: &Connection, _items: &mut [Map<String, Value>]) -> Result<()> {
+        Ok(())
+    }
+
     fn create(
         &self,
         tx: &mut WriteTx<'_>,
         cx: &Ctx<'_>,
         body: &Map<String, Value>,
     ) -> Result<Value>;
+    /// Creates the resources of one POST (bulk or not) in one transaction; collections whose
+    /// checks span the whole request (security group rules) replace it.
+    fn create_all(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        bodies: &[Map<String, Value>],
+    ) -> Result<Vec<Value>> {
+        bodies
+            .iter()
+            .map(|body| self.create(tx, cx, body))
+            .collect()
+    }
     fn update(
         &self,
         tx: &mut WriteTx<'_>,
@@ -115,6 +139,8 @@ pub fn collections() -> &'static [Kind] {
         &crate::port::Ports,
         &crate::router::Routers,
         &crate::floatingip::FloatingIps,
+        &crate::security_group::SecurityGroups,
+        &crate::security_group_rule::SecurityGroupRules,
     ]
 }
 

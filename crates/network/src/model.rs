@@ -167,6 +167,9 @@ pub struct Port {
     pub device_owner: String,
     pub status: String,
     pub port_security_enabled: bool,
+    /// The groups of the port (`security-group`); also kept in `port_security_groups`.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
     pub allowed_address_pairs: Vec<AddressPair>,
     pub extra_dhcp_opts: Vec<DhcpOption>,
     pub dns_name: String,

@@ -288,6 +288,8 @@ impl Collection for Networks {
         let net = build(conn, cx.cfg, cx.caller, body)?;
         store::insert_row(conn, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
         segments::reserve(conn, &net.id, &segment_of(&net))?;
+        // As upstream, a project's first network brings its default security group.
+        crate::security_group::ensure_default(conn, cx.caller, &net.project_id)?;
         serde_json::to_value(&net).map_err(|_| Error::internal())
     }
 

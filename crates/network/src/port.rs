@@ -19,6 +19,7 @@ use crate::model::{
 };
 use crate::network::Networks;
 use crate::network::{dns_domain, tags_on_create};
+use crate::port_security_groups;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::subnet::{FreeAddressCache, free_addresses};
 use crate::{Caller, Error, NetworkConfig, Result};
@@ -37,6 +38,7 @@ const ATTRS: &[Attr] = &[
     attr("device_owner", true, true),
     attr("status", false, false),
     attr("port_security_enabled", true, true),
+    attr("security_groups", true, true),
     attr("allowed_address_pairs", true, true),
     attr("extra_dhcp_opts", true, true),
     attr("dns_name", true, true),
@@ -691,6 +693,14 @@ pub(crate) fn create_one(
     }
     let dhcp = parse_dhcp_opts(&b)?;
     let device_owner = b.string("device_owner", 255)?.unwrap_or_default();
+    let security_groups = port_security_groups::for_new_port(
+        tx.conn(),
+        caller,
+        &b,
+        &project_id,
+        port_security,
+        &device_owner,
+    )?;
     let mac = choose_mac(tx.conn(), cfg, &net.id, requested_mac)?;
     let id = uuid::Uuid::new_v4().to_string();
     let mut port = Port {
@@ -704,6 +714,7 @@ pub(crate) fn create_one(
         device_owner,
         status: "DOWN".into(),
         port_security_enabled: port_security,
+        security_groups,
         allowed_address_pairs: resolve_pairs(pairs.unwrap_or_default(), &mac),
         extra_dhcp_opts: Vec::new(),
         dns_name: dns_name(&b, cfg)?.unwrap_or_default(),
@@ -735,6 +746,7 @@ pub(crate) fn create_one(
             e => e.into(),
         },
     )?;
+    port_security_groups::bind(tx.conn(), &port)?;
     let subnets = subnets_of(tx.conn(), &net.id)?;
     let target = AddressTarget {
         network_id: &net.id,
@@ -856,6 +868,7 @@ pub(crate) fn update_one(
     if !port.port_security_enabled && !port.allowed_address_pairs.is_empty() {
         return Err(address_pairs_need_security());
     }
+    port_security_groups::on_update(tx.conn(), caller, &b, &mut port)?;
     if let Some(opts) = parse_dhcp_opts(&b)? {
         merge_dhcp_opts(&mut port.extra_dhcp_opts, opts);
     }
@@ -963,6 +976,7 @@ impl Collection for Ports {
             "device_owner",
             "status",
             "port_security_enabled",
+            "security_groups",
             "allowed_address_pairs",
             "extra_dhcp_opts",
             "dns_name",
@@ -984,6 +998,7 @@ impl Collection for Ports {
     fn unsortable(&self) -> &'static [&'static str] {
         &[
             "fixed_ips",
+            "security_groups",
             "allowed_address_pairs",
             "extra_dhcp_opts",
             "dns_assignment",

@@ -95,6 +95,9 @@ impl Networking {
         kind: Kind,
         sel: Selection,
     ) -> Result<Vec<Map<String, Value>>> {
+        if let Some(project) = kind.list_project_defaults(caller, &sel) {
+            self.ensure_project_defaults(caller, &project).await?;
+        }
         let caller = caller.clone();
         self.store
             .read(move |conn| {
@@ -106,6 +109,7 @@ impl Networking {
                         out.push(scope.view(kind, map));
                     }
                 }
+                kind.complete(conn, &mut out)?;
                 Ok(out)
             })
             .await
@@ -140,7 +144,10 @@ impl Networking {
                 if !kind.sees(&scope, &map) {
                     return Err(kind.not_found(&id));
                 }
-                Ok(scope.view(kind, map))
+                let mut items = [scope.view(kind, map)];
+                kind.complete(conn, &mut items)?;
+                let [item] = items;
+                Ok(item)
             })
             .await
     }
@@ -159,10 +166,7 @@ impl Networking {
                     cfg: &cfg,
                     caller: &caller,
                 };
-                let created = bodies
-                    .iter()
-                    .map(|body| kind.create(tx, &cx, body))
-                    .collect::<Result<Vec<Value>>>()?;
+                let created = kind.create_all(tx, &cx, &bodies)?;
                 let owners: Vec<(Kind, String)> = created
                     .iter()
                     .map(|v| {

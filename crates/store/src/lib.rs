@@ -13,6 +13,7 @@ mod migrate;
 mod queries;
 mod quotas;
 mod reader;
+mod security_groups;
 pub mod tables;
 mod writer;
 
@@ -22,6 +23,7 @@ pub use error::StoreError;
 pub use queries::*;
 pub use quotas::*;
 pub use rusqlite::Connection;
+pub use security_groups::*;
 pub use writer::WriteTx;
 
 /// Handle to the database; cheap to clone.

@@ -24,3 +24,17 @@ pub const FLOATINGIPS: Table = Table::new(
         "router_id",
     ],
 );
+/// Security groups (`migrations/0002_security_groups.sql`). `is_default`: 1 for the project's
+/// `default` group, unique per project.
+pub const SECURITY_GROUPS: Table = Table::new("security_groups", &["project_id", "is_default"]);
+/// `sg_project_id`: the project owning the rule's group; `fingerprint`: unique per group.
+pub const SECURITY_GROUP_RULES: Table = Table::new(
+    "security_group_rules",
+    &[
+        "project_id",
+        "security_group_id",
+        "sg_project_id",
+        "remote_group_id",
+        "fingerprint",
+    ],
+);

@@ -1,0 +1,493 @@
+//! Security groups (`/v2.0/security-groups`) and each project's `default` group, created the
+//! first time the project needs it, with upstream's template rules.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use neutrino_store::tables::{SECURITY_GROUP_RULES, SECURITY_GROUPS};
+use neutrino_store::{
+    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
+};
+
+use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
+use crate::collection::{Collection, Ctx};
+use crate::extensions::{Extension, ext};
+use crate::model::{Resource, Standard};
+use crate::network::tags_on_create;
+use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::rule_spec::RuleSpec;
+use crate::security_group_rule::{self, SecurityGroupRule};
+use crate::tags::{self, TagChange};
+use crate::{Caller, Error, Networking, Result};
+
+const ATTRS: &[Attr] = &[
+    attr("id", false, false),
+    attr("name", true, true),
+    attr("description", true, true),
+    attr("project_id", true, false),
+    attr("tenant_id", true, false),
+    attr("stateful", true, true),
+    attr("shared", false, false),
+    attr("security_group_rules", false, false),
+    attr("tags", true, false),
+];
+
+const DEFAULT_NAME: &str = "default";
+const DEFAULT_DESCRIPTION: &str = "Default security group";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub tenant_id: String,
+    pub stateful: bool,
+    /// Shared with the caller through RBAC; false until RBAC for groups exists.
+    pub shared: bool,
+    #[serde(flatten)]
+    pub std: Standard,
+}
+
+impl Resource for SecurityGroup {
+    const TABLE: Table = SECURITY_GROUPS;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn std(&mut self) -> &mut Standard {
+        &mut self.std
+    }
+}
+
+impl SecurityGroup {
+    /// The project's `default` group (its name cannot be given to or taken from any other).
+    pub fn is_default(&self) -> bool {
+        self.name == DEFAULT_NAME
+    }
+}
+
+pub(crate) fn not_found(id: &str) -> Error {
+    Error::not_found(
+        "SecurityGroupNotFound",
+        format!("Security group {id} does not exist"),
+    )
+}
+
+/// upstream's `name_not_default` validator: a string, and never `default`.
+fn name(b: &Body) -> Result<Option<String>> {
+    let name = b.string("name", 255)?;
+    if name
+        .as_ref()
+        .is_some_and(|n| n.eq_ignore_ascii_case(DEFAULT_NAME))
+    {
+        return Err(Error::conflict(
+            "SecurityGroupDefaultAlreadyExists",
+            "Default security group already exists.",
+        ));
+    }
+    Ok(name)
+}
+
+/// The rules every new group gets: egress anywhere; the default group also lets in traffic
+/// from its own members.
+fn template_rules(is_default: bool) -> Vec<RuleSpec> {
+    let mut rules = Vec::new();
+    for direction in ["ingress", "egress"] {
+        if direction == "ingress" && !is_default {
+            continue;
+        }
+        for ethertype in ["IPv4", "IPv6"] {
+            rules.push(RuleSpec {
+                direction: direction.into(),
+                ethertype: ethertype.into(),
+                protocol: None,
+                port_range_min: None,
+                port_range_max: None,
+                remote_ip_prefix: None,
+                // Filled with the group's own id below.
+                remote_group_id: (direction == "ingress").then(String::new),
+                remote_address_group_id: None,
+            });
+        }
+    }
+    rules
+}
+
+/// Writes a new group and its template rules.
+fn insert_group(conn: &Connection, group: &SecurityGroup) -> Result<(), StoreError> {
+    let columns = [
+        ("project_id", ColumnValue::Text(group.project_id.clone())),
+        (
+            "is_default",
+            ColumnValue::Integer(i64::from(group.is_default())),
+        ),
+    ];
+    store::insert_row(conn, SECURITY_GROUPS, &group.id, &columns, &group.to_doc())
+}
+
+fn create_group(
+    conn: &Connection,
+    project_id: &str,
+    name: String,
+    description: String,
+    stateful: bool,
+    tags: Vec<String>,
+) -> Result<SecurityGroup> {
+    let group = SecurityGroup {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        project_id: project_id.to_string(),
+        tenant_id: project_id.to_string(),
+        stateful,
+        shared: false,
+        std: Standard::new(description, tags),
+    };
+    insert_group(conn, &group).map_err(|e| match e {
+        StoreError::Conflict(_) => Error::conflict(
+            "SecurityGroupDefaultAlreadyExists",
+            "Default security group already exists.",
+        ),
+        e => e.into(),
+    })?;
+    let is_default = group.is_default();
+    for mut spec in template_rules(is_default) {
+        if spec.remote_group_id.is_some() {
+            spec.remote_group_id = Some(group.id.clone());
+        }
+        SecurityGroupRule::new(project_id, &group, is_default, &spec, String::new())
+            .insert(conn, &spec.fingerprint())?;
+    }
+    Ok(group)
+}
+
+/// The id of the project's default group, created if missing. A non-admin never creates one
+/// for another project (upstream bug 1987410): then `None`.
+pub(crate) fn ensure_default(
+    conn: &Connection,
+    caller: &Caller,
+    project_id: &str,
+) -> Result<Option<String>> {
+    if project_id.is_empty() || (project_id != caller.project_id && !caller.is_admin()) {
+        return Ok(None);
+    }
+    if let Some(id) = store::default_security_group(conn, project_id)? {
+        return Ok(Some(id));
+    }
+    match create_group(
+        conn,
+        project_id,
+        DEFAULT_NAME.into(),
+        DEFAULT_DESCRIPTION.into(),
+        true,
+        Vec::new(),
+    ) {
+        Ok(g) => Ok(Some(g.id)),
+        // Another API replica created it first: the unique index refused ours.
+        Err(e) if e.kind == "SecurityGroupDefaultAlreadyExists" => {
+            store::default_security_group(conn, project_id)?
+                .map(Some)
+                .ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The project whose default group a list of groups or rules needs: the one filtered on, else
+/// the caller's.
+pub(crate) fn listed_project(caller: &Caller, sel: &Selection) -> Option<String> {
+    let filtered = sel
+        .columns
+        .iter()
+        .find(|(c, _)| *c == "project_id")
+        .and_then(|(_, v)| v.first().cloned());
+    Some(filtered.unwrap_or_else(|| caller.project_id.clone()))
+}
+
+impl Networking {
+    /// Makes sure the project has its default security group before a list shows groups or
+    /// rules; only writes when it is missing.
+    pub async fn ensure_project_defaults(&self, caller: &Caller, project_id: &str) -> Result<()> {
+        let project = project_id.to_string();
+        let exists = self
+            .store
+            .read(move |conn| {
+                Ok::<_, Error>(store::default_security_group(conn, &project)?.is_some())
+            })
+            .await?;
+        if exists {
+            return Ok(());
+        }
+        let (caller, project) = (caller.clone(), project_id.to_string());
+        self.store
+            .write(move |tx| ensure_default(tx.conn(), &caller, &project).map(|_| ()))
+            .await
+    }
+}
+
+/// A group the caller may see, with whether it is its project's default; 404 otherwise.
+pub(crate) fn load_visible(
+    conn: &Connection,
+    caller: &Caller,
+    id: &str,
+) -> Result<(SecurityGroup, bool)> {
+    let doc = store::get_doc(conn, SECURITY_GROUPS, id)?.ok_or_else(|| not_found(id))?;
+    let group = SecurityGroup::from_doc(id, &doc)?;
+    let map = to_map(&group)?;
+    if !SecurityGroups.sees(&Scope::load(conn, caller)?, &map) {
+        return Err(not_found(id));
+    }
+    let is_default = group.is_default();
+    Ok((group, is_default))
+}
+
+/// May `project` use the group (in a rule or on a port)? Its own groups, or any for an admin.
+/// Groups shared through RBAC will be added here.
+pub(crate) fn check_usable(
+    conn: &Connection,
+    caller: &Caller,
+    id: &str,
+    project_id: &str,
+) -> Result<SecurityGroup> {
+    match load::<SecurityGroup>(conn, id)? {
+        Some(g) if caller.is_admin() || g.project_id == project_id => Ok(g),
+        _ => Err(not_found(id)),
+    }
+}
+
+/// Records a change of the group's rules: a new revision.
+pub(crate) fn bump(conn: &Connection, mut group: SecurityGroup) -> Result<()> {
+    group.std.touch();
+    store::update_doc(conn, SECURITY_GROUPS, &group.id, &group.to_doc())?;
+    Ok(())
+}
+
+pub(crate) fn bump_by_id(conn: &Connection, id: &str) -> Result<()> {
+    match load::<SecurityGroup>(conn, id)? {
+        Some(g) => bump(conn, g),
+        None => Ok(()),
+    }
+}
+
+fn to_map<T: Serialize>(v: &T) -> Result<Map<String, Value>> {
+    match serde_json::to_value(v) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Error::internal()),
+    }
+}
+
+/// Adds its rules to each group view (`security_group_rules`).
+fn embed_rules(conn: &Connection, items: &mut [Map<String, Value>]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = items.iter().map(|i| field(i, "id").to_string()).collect();
+    // Few groups: read their rules by index; many: one pass over every rule.
+    let sel = if ids.len() <= 500 {
+        Selection::by("security_group_id", ids)
+    } else {
+        Selection::all()
+    };
+    let mut by_group: HashMap<String, Vec<Value>> = HashMap::new();
+    for doc in store::list_docs(conn, SECURITY_GROUP_RULES, &sel)? {
+        let Ok(Value::Object(rule)) = serde_json::from_str::<Value>(&doc) else {
+            return Err(Error::internal());
+        };
+        let group = field(&rule, "security_group_id").to_string();
+        by_group
+            .entry(group)
+            .or_default()
+            .push(Value::Object(security_group_rule::view(rule)));
+    }
+    for item in items {
+        let rules = by_group.remove(field(item, "id")).unwrap_or_default();
+        item.insert("security_group_rules".into(), Value::Array(rules));
+    }
+    Ok(())
+}
+
+/// The API view of one group: the group with its rules.
+fn group_view(conn: &Connection, group: &SecurityGroup) -> Result<Value> {
+    let mut items = [to_map(group)?];
+    embed_rules(conn, &mut items)?;
+    let [item] = items;
+    Ok(Value::Object(item))
+}
+
+fn ports_use(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(store::ports_using_security_group(conn, id)? > 0)
+}
+
+fn in_use(id: &str) -> Error {
+    Error::conflict("SecurityGroupInUse", format!("Security Group {id} in use."))
+}
+
+/// `/v2.0/security-groups`.
+pub struct SecurityGroups;
+
+impl Collection for SecurityGroups {
+    fn path(&self) -> &'static str {
+        "security-groups"
+    }
+    fn singular(&self) -> &'static str {
+        "security_group"
+    }
+    fn plural(&self) -> &'static str {
+        "security_groups"
+    }
+    fn table(&self) -> Table {
+        SECURITY_GROUPS
+    }
+    fn not_found(&self, id: &str) -> Error {
+        not_found(id)
+    }
+    fn extensions(&self) -> &'static [Extension] {
+        const EXTENSIONS: &[Extension] = &[
+            ext(
+                "security-group",
+                "security-group",
+                "The security groups extension.",
+            ),
+            ext(
+                "stateful-security-group",
+                "Stateful security group",
+                "Indicates if the security group is stateful or not",
+            ),
+        ];
+        EXTENSIONS
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "project_id",
+            "tenant_id",
+            "stateful",
+            "shared",
+            "security_group_rules",
+            "description",
+            "tags",
+            "created_at",
+            "updated_at",
+            "revision_number",
+        ]
+    }
+    fn unsortable(&self) -> &'static [&'static str] {
+        &["security_group_rules", "tags"]
+    }
+    /// The one place that decides who sees a group; RBAC sharing extends it.
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
+        scope.admin() || scope.reads_project(field(doc, "project_id"))
+    }
+    fn list_project_defaults(&self, caller: &Caller, sel: &Selection) -> Option<String> {
+        listed_project(caller, sel)
+    }
+    fn complete(&self, conn: &Connection, items: &mut [Map<String, Value>]) -> Result<()> {
+        embed_rules(conn, items)
+    }
+
+    fn create(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        let (conn, caller) = (tx.conn(), cx.caller);
+        check_attributes(body, ATTRS, Op::Create)?;
+        let b = Body(body);
+        let name = name(&b)?.unwrap_or_default();
+        let stateful = b.bool("stateful")?.unwrap_or(true);
+        let description = b.string("description", 255)?.unwrap_or_default();
+        let project_id = attrs::owner(body, caller)?;
+        if !caller.may_write(&project_id) {
+            return Err(Error::policy("rule:create_security_group"));
+        }
+        let tags = tags_on_create(&b)?;
+        ensure_default(conn, caller, &project_id)?;
+        let group = create_group(conn, &project_id, name, description, stateful, tags)?;
+        group_view(conn, &group)
+    }
+
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        body: &Map<String, Value>,
+        if_match: Option<u64>,
+    ) -> Result<Value> {
+        let conn = tx.conn();
+        check_attributes(body, ATTRS, Op::Update)?;
+        let b = Body(body);
+        let new_name = name(&b)?;
+        let stateful = b.bool("stateful")?;
+        let description = b.string("description", 255)?;
+        let mut group: SecurityGroup =
+            load_for_change(conn, cx.caller, self, id, "rule:update_security_group")?;
+        check_revision(if_match, group.std.revision_number)?;
+        if let Some(s) = stateful
+            && s != group.stateful
+        {
+            if ports_use(conn, id)? {
+                return Err(in_use(id));
+            }
+            group.stateful = s;
+        }
+        if let Some(n) = new_name {
+            if group.is_default() {
+                return Err(Error::conflict(
+                    "SecurityGroupCannotUpdateDefault",
+                    "Updating default security group not allowed.",
+                ));
+            }
+            group.name = n;
+        }
+        if let Some(d) = description {
+            group.std.description = d;
+        }
+        group.std.touch();
+        store::update_doc(conn, SECURITY_GROUPS, id, &group.to_doc())?;
+        group_view(conn, &group)
+    }
+
+    fn delete(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
+        let conn = tx.conn();
+        let group: SecurityGroup =
+            load_for_change(conn, cx.caller, self, id, "rule:delete_security_group")?;
+        check_revision(if_match, group.std.revision_number)?;
+        if ports_use(conn, id)? {
+            return Err(in_use(id));
+        }
+        if group.is_default() && !cx.caller.is_admin() {
+            return Err(Error::conflict(
+                "SecurityGroupCannotRemoveDefault",
+                "Insufficient rights for removing default security group.",
+            ));
+        }
+        // Its rules, and rules of other groups naming it as remote, go with it (foreign keys).
+        store::delete_row(conn, SECURITY_GROUPS, id)?;
+        Ok(())
+    }
+
+    fn change_tags(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        change: &TagChange,
+    ) -> Option<Result<Vec<String>>> {
+        Some(tags::change::<SecurityGroup>(
+            tx.conn(),
+            cx.caller,
+            self,
+            id,
+            change,
+        ))
+    }
+}
