@@ -80,6 +80,11 @@ pub trait Collection: Send + Sync {
     fn list_project_defaults(&self, _caller: &Caller, _sel: &Selection) -> Option<String> {
         None
     }
+    /// Is a stored document exactly the resource's view (nothing hidden, nothing to complete
+    /// from other tables, no defaults to create before a list)?
+    fn stored_is_view(&self) -> bool {
+        self.hidden().is_empty()
+    }
     /// Completes the views of visible resources with what lives in other tables (the rules of
     /// a security group).
     fn complete(&self, _conn: &Connection, _items: &mut [Map<String, Value>]) -> Result<()> {

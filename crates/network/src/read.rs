@@ -116,15 +116,15 @@ impl Networking {
     }
 
     /// The stored documents of the rows `sel` selects, unchanged, when they are exactly what the
-    /// caller may see: for admins (who see every row and attribute) of collections without
-    /// hidden attributes. `None` otherwise. Lets a plain list skip parsing and re-serialising.
+    /// caller may see: for admins (who see every row and attribute) of collections whose
+    /// stored documents are their views ([`Collection::stored_is_view`]). `None` otherwise. Lets a plain list skip parsing and re-serialising.
     pub async fn list_stored(
         &self,
         caller: &Caller,
         kind: Kind,
         sel: Selection,
     ) -> Result<Option<Vec<String>>> {
-        if !caller.is_admin() || !kind.hidden().is_empty() {
+        if !caller.is_admin() || !kind.stored_is_view() {
             return Ok(None);
         }
         self.store

@@ -18,8 +18,7 @@ use crate::model::{Resource, Standard};
 use crate::network::tags_on_create;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::rule_spec::RuleSpec;
-use crate::security_group_rule::{self, SecurityGroupRule};
-use crate::tags::{self, TagChange};
+use crate::security_group_rule::{self, SecurityGroupRule, SecurityGroupRules};
 use crate::{Caller, Error, Networking, Result};
 
 const ATTRS: &[Attr] = &[
@@ -379,8 +378,14 @@ impl Collection for SecurityGroups {
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
     }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("security_group")
+    }
     fn list_project_defaults(&self, caller: &Caller, sel: &Selection) -> Option<String> {
         listed_project(caller, sel)
+    }
+    fn stored_is_view(&self) -> bool {
+        false
     }
     fn complete(&self, conn: &Connection, items: &mut [Map<String, Value>]) -> Result<()> {
         embed_rules(conn, items)
@@ -405,6 +410,8 @@ impl Collection for SecurityGroups {
         let tags = tags_on_create(&b)?;
         ensure_default(conn, caller, &project_id)?;
         let group = create_group(conn, &project_id, name, description, stateful, tags)?;
+        // Its template rules count against the project's rule quota.
+        crate::quotas::check(conn, cx.cfg, &[(&SecurityGroupRules, project_id.clone())])?;
         group_view(conn, &group)
     }
 
@@ -473,21 +480,5 @@ impl Collection for SecurityGroups {
         // Its rules, and rules of other groups naming it as remote, go with it (foreign keys).
         store::delete_row(conn, SECURITY_GROUPS, id)?;
         Ok(())
-    }
-
-    fn change_tags(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        change: &TagChange,
-    ) -> Option<Result<Vec<String>>> {
-        Some(tags::change::<SecurityGroup>(
-            tx.conn(),
-            cx.caller,
-            self,
-            id,
-            change,
-        ))
     }
 }

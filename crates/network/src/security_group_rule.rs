@@ -15,7 +15,6 @@ use crate::extensions::{Extension, ext};
 use crate::read::{Scope, check_revision, field};
 use crate::rule_spec::RuleSpec;
 use crate::security_group::{self, SecurityGroup};
-use crate::tags::TagChange;
 use crate::{Caller, Error, Result};
 
 const ATTRS: &[Attr] = &[
@@ -357,6 +356,12 @@ impl Collection for SecurityGroupRules {
     fn hidden(&self) -> &'static [&'static str] {
         &[GROUP_PROJECT]
     }
+    fn taggable(&self) -> bool {
+        false
+    }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("security_group_rule")
+    }
     /// Visible to readers of the rule's project and of its group's project (SG_OWNER_READER).
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin()
@@ -427,15 +432,5 @@ impl Collection for SecurityGroupRules {
         store::delete_row(conn, SECURITY_GROUP_RULES, id)?;
         security_group::bump_by_id(conn, &rule.security_group_id)?;
         Ok(())
-    }
-
-    fn change_tags(
-        &self,
-        _tx: &mut WriteTx<'_>,
-        _cx: &Ctx<'_>,
-        _id: &str,
-        _change: &TagChange,
-    ) -> Option<Result<Vec<String>>> {
-        None
     }
 }
