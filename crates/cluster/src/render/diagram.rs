@@ -130,6 +130,17 @@ pub fn svg(design: &Design) -> String {
         );
         y += LINE + 2;
     }
+    let legend = format!(
+        "{:<9} {:<11} {:<5} {}",
+        "network", "interface", "VLAN", "address (one row per network a host joins)"
+    );
+    let _ = writeln!(
+        body,
+        r##"<text x="{MARGIN}" y="{}" font-size="11" fill="#555" font-family="DejaVu Sans Mono, monospace" xml:space="preserve">{}</text>"##,
+        y + 12,
+        esc(&legend)
+    );
+    y += LINE + 2;
     y += 8;
 
     // Stretched segments: bars over the full width.
@@ -139,12 +150,13 @@ pub fn svg(design: &Design) -> String {
         };
         let vlans = &usage[key].1;
         let label = format!(
-            "{} · {} · {} · VLAN {} · stretched over {} racks",
+            "{} · {} · {} · VLAN {} · stretched over {} racks{}",
             role_tags(s),
             s.name,
             s.cidr,
             vlan_text(vlans),
-            usage[key].0.len()
+            usage[key].0.len(),
+            services_in(design, s)
         );
         bar(
             &mut body,
@@ -182,11 +194,12 @@ pub fn svg(design: &Design) -> String {
                 continue;
             };
             let label = format!(
-                "{} · {} · {} · VLAN {}",
+                "{} · {} · {} · VLAN {}{}",
                 role_tags(s),
                 s.name,
                 s.cidr,
-                vlan_text(&usage[key].1)
+                vlan_text(&usage[key].1),
+                services_in(design, s)
             );
             bar(&mut body, x, cy, COLUMN, colour(&s.roles), &label);
             cy += BAR + 4;
@@ -209,6 +222,22 @@ pub fn svg(design: &Design) -> String {
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n"
     )
+}
+
+/// The service addresses a segment carries: the API VIP, MetalLB ranges.
+fn services_in(design: &Design, s: &SubnetPlan) -> String {
+    let mut out = String::new();
+    if let Some(vip) = design.vip.as_ref().filter(|v| s.cidr.contains(&v.address)) {
+        out.push_str(&format!(" · API VIP {}", vip.address));
+    }
+    for pool in &design.pools {
+        for (a, b) in pool.ranges.intervals() {
+            if s.cidr.contains(&a) && s.cidr.contains(&b) {
+                out.push_str(&format!(" · MetalLB {a}-{b}"));
+            }
+        }
+    }
+    out
 }
 
 fn vlan_text(vlans: &BTreeSet<u16>) -> String {
@@ -276,7 +305,7 @@ fn host_box(body: &mut String, design: &Design, host: &HostPlan, x: u32, y: u32)
         );
         let _ = writeln!(
             body,
-            r#"<rect x="{}" y="{}" width="8" height="10" fill="{}"/><text x="{}" y="{}" font-size="11" font-family="DejaVu Sans Mono, monospace">{}</text>"#,
+            r#"<rect x="{}" y="{}" width="8" height="10" fill="{}"/><text x="{}" y="{}" font-size="11" font-family="DejaVu Sans Mono, monospace" xml:space="preserve">{}</text>"#,
             x + 8,
             ly + 2,
             colour(&s.roles),

@@ -15,9 +15,13 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
         || format!("Cluster/{}", design.cluster_name.as_deref().unwrap_or("?")),
         |c| c.meta.id(),
     );
+    // Cluster-wide facts point at the Cluster object, or else at the first object of the design.
     let cluster_loc = design
         .cluster
-        .map_or_else(Loc::default, |c| c.meta.loc.clone());
+        .map(|c| c.meta.loc.clone())
+        .or_else(|| design.input.subnets.first().map(|s| s.meta.loc.clone()))
+        .or_else(|| design.input.hosts.first().map(|h| h.loc.clone()))
+        .unwrap_or_default();
     let labelled_lcm: Vec<_> = design
         .subnets
         .values()
@@ -76,11 +80,12 @@ pub fn check(design: &Design, findings: &mut Vec<Finding>) {
 
 fn check_vip(design: &Design, cluster_id: &str, cluster_loc: Loc, findings: &mut Vec<Finding>) {
     let Some(vip) = &design.vip else {
-        // An invalid loadBalancerHost was reported already while choosing the VIP.
-        if design
+        // An invalid loadBalancerHost was reported already while choosing the VIP; a design without
+        // hosts (Subnets only) is not a cluster yet.
+        let invalid_lb = design
             .cluster
-            .is_some_and(|c| c.load_balancer_host.is_none())
-        {
+            .is_some_and(|c| c.load_balancer_host.is_some());
+        if !invalid_lb && !design.hosts.is_empty() {
             findings.push(
                 Finding::error("MCN-6", cluster_id, cluster_loc, "the cluster has no API VIP")
                     .hint("set providerSpec.value.loadBalancerHost, or add a Subnet labelled ipam/SVC-LBhost with a free address"),
