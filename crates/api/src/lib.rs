@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .fallback_service(routes)
         .layer(middleware::map_request(strip_json_suffix))
         .layer(middleware::from_fn(refuse_head))
+        .layer(middleware::from_fn(read_whole_body))
         .layer(middleware::from_fn(request_log))
 }
 
@@ -81,13 +82,56 @@ async fn strip_json_suffix(mut req: Request) -> Request {
     req
 }
 
+/// Reads every request body before routing, whatever the handler does with it. A handler
+/// that answers without reading the body (a 404, a 405) would otherwise leave unread bytes on
+/// a keep-alive connection, and hyper would close it under a client about to reuse it. A body
+/// over the limit is refused here, with `Connection: close`, since it stays unread.
+async fn read_whole_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => {
+            let mut resp = ApiError(neutrino_network::Error::new(
+                413,
+                "HTTPRequestEntityTooLarge",
+                "Request is too large.",
+            ))
+            .into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
 /// The Networking API has no HEAD (axum would answer HEAD for every GET route); the identity
 /// under `/v3` does, for token validation.
 async fn refuse_head(req: Request, next: Next) -> Response {
-    if req.method() == axum::http::Method::HEAD && !req.uri().path().starts_with("/v3") {
+    let identity = req.uri().path().starts_with("/v3");
+    if req.method() == axum::http::Method::HEAD && !identity {
         return error::method_not_allowed().into_response();
     }
-    next.run(req).await
+    let mut resp = next.run(req).await;
+    // axum lists HEAD beside every GET in `Allow`; the API does not offer it.
+    if !identity
+        && let Some(allow) = resp
+            .headers()
+            .get(header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+    {
+        let methods: Vec<&str> = allow
+            .split(',')
+            .map(str::trim)
+            .filter(|m| *m != "HEAD")
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&methods.join(",")) {
+            resp.headers_mut().insert(header::ALLOW, v);
+        }
+    }
+    resp
 }
 
 /// Gives every request an id (`X-Openstack-Request-Id`) and logs it when it ends.

@@ -335,6 +335,20 @@ async fn tags_api_and_filters() {
         StatusCode::NOT_FOUND,
         "another project's resource"
     );
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/networks/{a}/tags"),
+            json!({"tags": ["dup", "dup"]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "Invalid input for operation: Duplicate items in the list: 'dup'."
+        )
+    );
     let p = api.port("alice", &a, json!({"tags": ["boot"]})).await;
     assert_eq!(p["tags"], json!(["boot"]), "ports take tags on create");
 }

@@ -18,8 +18,13 @@ pub(crate) fn validate(tags: &[String]) -> Result<()> {
             "Number of tags exceeds the limit of {MAX_TAGS}"
         )));
     }
-    for t in tags {
+    for (i, t) in tags.iter().enumerate() {
         validate_one(t)?;
+        if tags[..i].contains(t) {
+            return Err(Error::invalid_input(format!(
+                "Duplicate items in the list: '{t}'"
+            )));
+        }
     }
     Ok(())
 }
@@ -150,11 +155,16 @@ mod tests {
     #[test]
     fn tag_changes() {
         let mut tags = vec![];
-        apply(
+        let dup = apply(
             &mut tags,
             &TagChange::Add(vec!["b".into(), "a".into(), "b".into()]),
         )
-        .unwrap();
+        .unwrap_err();
+        assert_eq!(
+            dup.message,
+            "Invalid input for operation: Duplicate items in the list: 'b'."
+        );
+        apply(&mut tags, &TagChange::Add(vec!["b".into(), "a".into()])).unwrap();
         assert_eq!(tags, ["a", "b"]);
         apply(&mut tags, &TagChange::AddOne("c".into())).unwrap();
         assert_eq!(tags, ["a", "b", "c"]);
