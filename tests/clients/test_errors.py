@@ -232,7 +232,7 @@ def test_keep_alive_survives_requests_whose_body_is_not_read(server, alice, alic
              ("POST", "/networks", "not-a-token", 401)]
     broken = []
     for method, path, tok, status in cases:
-        for i in range(150):
+        for i in range(300):
             r = session.request(method, server.url + "/v2.0" + path, json={"network": {"name": "x" * 200}},
                                 headers={"X-Auth-Token": tok}, timeout=10)
             assert r.status_code == status, r.text

@@ -242,10 +242,11 @@ def test_cli_port_lifecycle(alice_cli, admin_cli, alice, admin, net):
     assert {"opt_name": "domain-search", "opt_value": "example.org", "ip_version": 4} in port["extra_dhcp_opts"]
     assert port["device_owner"] == "compute:nova"
 
-    admin_cli.run("port", "set", "--host", "compute-7", port["id"])
+    with ThreadPoolExecutor(2) as pool:
+        binding = pool.submit(admin_cli.run, "port", "set", "--host", "compute-7", port["id"])
+        alice_cli.run("port", "set", "--no-fixed-ip", "--fixed-ip", "ip-address=10.40.0.35", "--name", name + "-b", name)
+        binding.result()
     assert admin.network.get_port(port["id"]).binding_host_id == "compute-7"
-
-    alice_cli.run("port", "set", "--no-fixed-ip", "--fixed-ip", "ip-address=10.40.0.35", "--name", name + "-b", name)
     listed, by_ip = alice_cli.json_many(("port", "list", "--network", net.id, "--long"),
                                         ("port", "list", "--fixed-ip", "ip-address=10.40.0.35"))
     row = next(r for r in listed if r["ID"] == port["id"])

@@ -1,5 +1,7 @@
 """Subnets: IPv4 and IPv6, pools, DNS servers, host routes and gateway rules."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import openstack.exceptions
 import pytest
 
@@ -200,17 +202,21 @@ def test_cli_subnet_lifecycle(alice_cli, alice, net):
     assert sub["dns_nameservers"] == ["10.34.0.2"]
     assert sub["host_routes"] == [{"destination": "172.16.0.0/12", "nexthop": "10.34.0.3"}]
 
-    alice_cli.run("subnet", "set", "--dns-nameserver", "10.34.0.4", "--gateway", "none", "--name", name + "-b", name)
-    shown = alice_cli.json("subnet", "show", name + "-b")
-    assert shown["dns_nameservers"] == ["10.34.0.4", "10.34.0.2"]  # OSC sends the new ones first
-    assert shown["gateway_ip"] is None
-
-    v6 = alice_cli.json("subnet", "create", "--network", net.id, "--ip-version", "6", "--subnet-range",
-                        "2001:db8:34::/64", "--ipv6-ra-mode", "slaac", "--ipv6-address-mode", "slaac", name + "-6")
+    # Independent steps run side by side: each CLI start costs a second or more.
+    with ThreadPoolExecutor(2) as pool:
+        setting = pool.submit(alice_cli.run, "subnet", "set", "--dns-nameserver", "10.34.0.4", "--gateway", "none",
+                              "--name", name + "-b", name)
+        v6 = pool.submit(alice_cli.json, "subnet", "create", "--network", net.id, "--ip-version", "6",
+                         "--subnet-range", "2001:db8:34::/64", "--ipv6-ra-mode", "slaac",
+                         "--ipv6-address-mode", "slaac", name + "-6").result()
+        setting.result()
     assert v6["ip_version"] == 6 and v6["ipv6_address_mode"] == "slaac"
     assert v6["gateway_ip"] == "2001:db8:34::"
 
-    listed = alice_cli.json("subnet", "list", "--network", net.id, "--ip-version", "6")
+    shown, listed = alice_cli.json_many(("subnet", "show", name + "-b"),
+                                        ("subnet", "list", "--network", net.id, "--ip-version", "6"))
+    assert shown["dns_nameservers"] == ["10.34.0.4", "10.34.0.2"]  # OSC sends the new ones first
+    assert shown["gateway_ip"] is None
     assert [s["ID"] for s in listed] == [v6["id"]]
     assert listed[0]["Subnet"] == "2001:db8:34::/64"
 
