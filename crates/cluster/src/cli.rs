@@ -120,6 +120,9 @@ fn render(input: &Path, out: &Path, state: Option<&Path>) -> Result<u8, ClusterE
     }
     let files = output::files(&design);
     output::write(out, &files)?;
+    for host in output::remove_stale_hosts(out, &files)? {
+        eprintln!("removed hosts/{host}/: the host is no longer in the design");
+    }
     eprint!("{}", human(&findings));
     eprintln!(
         "rendered {} host(s) into {} ({} files)",

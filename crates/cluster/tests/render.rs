@@ -179,3 +179,56 @@ fn diagram_shows_racks_hosts_and_ranges() {
         assert!(svg.contains(needle), "diagram lacks {needle}");
     }
 }
+
+#[test]
+fn adding_and_removing_hosts_keeps_everybody_elses_netplan() {
+    let src = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(example()).expect("example dir") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, src.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let (s, o) = (
+        src.path().to_str().expect("utf-8"),
+        out.path().to_str().expect("utf-8"),
+    );
+    assert_eq!(run(&["render", s, "--out", o]), 0);
+    let netplan = |host: &str| {
+        std::fs::read_to_string(
+            out.path()
+                .join("hosts")
+                .join(host)
+                .join("etc/netplan/60-kaas-lcm-netplan.yaml"),
+        )
+    };
+    let before: Vec<(String, String)> = ["cmp-r1-001", "cmp-r1-003", "cmp-r2-004", "os-ctl-2"]
+        .iter()
+        .map(|h| (h.to_string(), netplan(h).expect("rendered")))
+        .collect();
+    // A new compute named to sort first, and cmp-r1-002 gone.
+    let hosts_file = src.path().join("30-hosts.yaml");
+    let hosts = std::fs::read_to_string(&hosts_file).expect("hosts");
+    let start = hosts.find("    - name: cmp-r1-002\n").expect("host entry");
+    let end = start + hosts[start + 1..].find("    - name: ").expect("next entry") + 1;
+    let mut changed = format!("{}{}", &hosts[..start], &hosts[end..]);
+    changed.push_str("    - name: cmp-r1-000\n      roles: [compute]\n      rack: rack1\n      l2Template: compute-rack1\n      nics:\n        - {name: eno1, mac: \"0c:c4:7a:ff:00:00\"}\n        - {name: eno2, mac: \"0c:c4:7a:ff:00:01\"}\n        - {name: ens1f0, mac: \"0c:c4:7a:ff:00:02\"}\n        - {name: ens1f1, mac: \"0c:c4:7a:ff:00:03\"}\n");
+    std::fs::write(&hosts_file, changed).expect("write hosts");
+    assert_eq!(run(&["render", s, "--out", o]), 0);
+    for (host, text) in before {
+        assert_eq!(
+            netplan(&host).expect("still rendered"),
+            text,
+            "{host} changed"
+        );
+    }
+    // The newcomer reuses the freed addresses, none of anybody else's.
+    let state = std::fs::read_to_string(out.path().join("ipam-state.yaml")).expect("state");
+    assert!(
+        state.contains("cmp-r1-000") && !state.contains("cmp-r1-002"),
+        "{state}"
+    );
+    assert!(
+        !out.path().join("hosts/cmp-r1-002").exists(),
+        "the removed host's netplan is gone"
+    );
+}

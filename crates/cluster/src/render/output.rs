@@ -89,6 +89,28 @@ pub fn write(out: &Path, files: &Files) -> Result<(), ClusterError> {
     Ok(())
 }
 
+/// Removes `hosts/<name>/` directories of hosts that are no longer in the design, so a re-render never
+/// leaves a removed host's netplan behind. Only directories holding our netplan file are touched.
+pub fn remove_stale_hosts(out: &Path, files: &Files) -> Result<Vec<String>, ClusterError> {
+    let hosts_dir = out.join("hosts");
+    let Ok(entries) = std::fs::read_dir(&hosts_dir) else {
+        return Ok(Vec::new());
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ClusterError::io(&hosts_dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = Path::new("hosts").join(&name).join(NETPLAN_PATH);
+        if files.contains_key(&rel) || !out.join(&rel).is_file() {
+            continue;
+        }
+        std::fs::remove_dir_all(entry.path()).map_err(|e| ClusterError::io(&entry.path(), e))?;
+        removed.push(name);
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 /// Writes a file; netplan refuses configuration files that others can read, so those are 0600.
 /// A file that already holds exactly this content is left alone: re-rendering a stable design touches
 /// nothing (ext4 would otherwise flush every truncated-and-rewritten file to disk on close).
