@@ -100,6 +100,27 @@ impl Api {
         Ok(())
     }
 
+    /// Sends `body` with `method` to `/v2.0/{path}`; any 2xx answer's JSON (null if empty).
+    pub async fn send(&self, method: &str, path: &str, body: Value) -> Result<Value> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let resp = self
+            .http
+            .request(method.clone(), format!("{}v2.0/{path}", self.base))
+            .header("x-auth-token", &self.token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if !status.is_success() {
+            bail!(
+                "{method} /v2.0/{path}: {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
     /// GETs `path_and_query` (relative to the root, e.g. `v2.0/ports`) and reads the whole body.
     pub async fn get(&self, path_and_query: &str) -> Result<Vec<u8>> {
         let resp = self

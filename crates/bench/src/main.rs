@@ -8,6 +8,7 @@
 
 mod api;
 mod baseline;
+mod l3;
 mod report;
 mod scenario;
 mod server;
@@ -70,6 +71,10 @@ struct Args {
     /// Extra environment variable for the server, KEY=VALUE (repeatable; for experiments).
     #[arg(long, value_parser = parse_env)]
     server_env: Vec<(String, String)>,
+    /// Run only the L3 scenarios (floating IP create+associate, router interface add) with
+    /// this many operations each.
+    #[arg(long)]
+    l3: Option<usize>,
     /// Also write the Markdown tables to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -104,6 +109,11 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    if let Some(n) = args.l3 {
+        let results = rt.block_on(l3::run(&server, &args.data_root, n, args.clients))?;
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(());
+    }
     let mut runs = Vec::new();
     // Interleave the log levels so that a noisy minute hurts both alike.
     for i in 1..=args.runs {
