@@ -279,3 +279,52 @@ fn mcn_19_pxe_subnet_with_gateway() {
         ),
     );
 }
+
+#[test]
+fn api_vip_from_an_lbhost_subnet_is_protected_and_usable_in_templates() {
+    let lb_host = subnet(
+        "api-vip",
+        "ipam/SVC-LBhost",
+        "  cidr: 10.10.0.0/24\n  includeRanges:\n    - 10.10.0.20\n",
+    );
+    let text = patch(
+        BASE,
+        &[
+            (
+                "      loadBalancerHost: 10.10.0.10\n",
+                "      useBGPAnnouncement: false\n",
+            ),
+            (
+                "          - {to: 10.8.0.0/13, via: {{gateway_from_subnet \"lcm\"}}}\n      k8s-pods:\n        interfaces: [m-pods]",
+                "          - {to: 10.8.0.0/13, via: {{gateway_from_subnet \"lcm\"}}}\n          - {to: \"{{cluster_api_lb_ip}}/32\", via: {{gateway_from_subnet \"lcm\"}}}\n      k8s-pods:\n        interfaces: [m-pods]",
+            ),
+        ],
+    );
+    let text = with_docs(&text, &[lb_host]);
+    let sources = vec![neutrino_cluster::source::SourceFile {
+        name: "vip.yaml".into(),
+        text,
+    }];
+    let (input, loaded) = neutrino_cluster::model::load(&sources).expect("valid yaml");
+    let mut findings = neutrino_cluster::finding::Findings::default();
+    findings.extend(loaded);
+    let design = neutrino_cluster::check::analyze(&input, &Default::default(), &mut findings);
+    assert!(findings.sorted().is_empty(), "{:#?}", findings.sorted());
+    let vip = design.vip.as_ref().expect("a VIP").address;
+    assert_eq!(vip.to_string(), "10.10.0.20");
+    // The LCM Subnet's first address is the VIP, so no host may get it.
+    assert!(
+        design.addresses.values().all(|a| *a != vip),
+        "VIP handed to a host"
+    );
+    let mgr = design
+        .hosts
+        .iter()
+        .find(|h| h.host.name == "mgr-1")
+        .and_then(|h| h.rendered.as_ref())
+        .expect("mgr-1 rendered");
+    assert!(mgr.text.contains("to: \"10.10.0.20/32\""), "{}", mgr.text);
+    // The state remembers the VIP, so it survives a later change of the range.
+    let state = neutrino_cluster::render::output::state(&design);
+    assert_eq!(state.api_vip, Some(vip));
+}
