@@ -64,6 +64,8 @@ pub trait Collection: Send + Sync {
     fn admin_only(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Adjusts attributes shown relative to the caller (a network's `shared`).
+    fn relative_view(&self, _scope: &Scope, _doc: &mut Map<String, Value>) {}
     /// May the caller see this resource (its stored JSON)?
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool;
     /// May the caller, who sees it, change or delete it? Default: a member of its project.
@@ -146,6 +148,7 @@ pub fn collections() -> &'static [Kind] {
         &crate::floatingip::FloatingIps,
         &crate::security_group::SecurityGroups,
         &crate::security_group_rule::SecurityGroupRules,
+        &crate::rbac::RbacPolicies,
     ]
 }
 

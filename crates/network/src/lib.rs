@@ -13,6 +13,7 @@ mod network;
 mod port;
 mod port_security_groups;
 pub mod quotas;
+mod rbac;
 pub mod read;
 mod router;
 mod router_interface;

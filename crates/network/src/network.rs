@@ -9,6 +9,7 @@ use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
+use crate::rbac;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::segments::{self, ProviderRequest};
 use crate::{Caller, Error, NetworkConfig, Result};
@@ -274,8 +275,13 @@ impl Collection for Networks {
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin()
             || scope.reads_project(field(doc, "project_id"))
-            || doc.get("shared") == Some(&Value::Bool(true))
-            || doc.get("router:external") == Some(&Value::Bool(true))
+            || scope.network_is_open(field(doc, "id"))
+    }
+    /// `shared` is true for a caller the network is shared with, by name or as everyone.
+    fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
+        if scope.shared_with("network", field(doc, "id"), rbac::SHARED) {
+            doc.insert("shared".into(), Value::Bool(true));
+        }
     }
 
     fn create(
@@ -290,6 +296,7 @@ impl Collection for Networks {
         segments::reserve(conn, &net.id, &segment_of(&net))?;
         // As upstream, a project's first network brings its default security group.
         crate::security_group::ensure_default(conn, cx.caller, &net.project_id)?;
+        rbac::sync_network_policies(conn, &net)?;
         serde_json::to_value(&net).map_err(|_| Error::internal())
     }
 
@@ -365,9 +372,9 @@ impl Collection for Networks {
             }
             net.router_external = ext;
         }
-        mirror_on_subnets(conn, &net)?;
+        rbac::sync_network_policies(conn, &net)?;
         net.std.touch();
-        store::update_row(conn, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
+        save_sharing(conn, &net)?;
         serde_json::to_value(&net).map_err(|_| Error::internal())
     }
 
@@ -415,6 +422,7 @@ impl Collection for Networks {
             store::delete_row(conn, SUBNETS, subnet)?;
         }
         store::delete_segments(conn, id)?;
+        store::delete_policies_on(conn, id)?;
         store::delete_row(conn, NETWORKS, id)?;
         Ok(())
     }
@@ -493,6 +501,13 @@ fn check_unshare(conn: &store::Connection, net: &Network) -> Result<()> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// Saves a network whose sharing may have changed, with the copies on its subnets.
+pub(crate) fn save_sharing(conn: &store::Connection, net: &Network) -> Result<()> {
+    mirror_on_subnets(conn, net)?;
+    store::update_row(conn, NETWORKS, &net.id, &columns(net), &net.to_doc())?;
     Ok(())
 }
 

@@ -78,6 +78,8 @@ const NETWORK_OWNER_ATTRS: &[&str] = &[
 struct NetworkRights {
     /// Admin, or member of the network's project.
     owner: bool,
+    /// The network is shared with the caller's project (or everyone).
+    shared: bool,
 }
 
 fn network_for_port(
@@ -99,7 +101,8 @@ fn network_for_port(
     }
     let owner =
         caller.is_admin() || (caller.has_role("member") && net.project_id == caller.project_id);
-    Ok((net, NetworkRights { owner }))
+    let shared = scope.shared_with("network", network_id, crate::rbac::SHARED);
+    Ok((net, NetworkRights { owner, shared }))
 }
 
 /// One entry of a `fixed_ips` request, parsed.
@@ -674,7 +677,7 @@ pub(crate) fn create_one(
     check_admin_only(&b, caller, "create")?;
     let network_id = b.string("network_id", 36)?.unwrap_or_default();
     let (net, rights) = network_for_port(tx.conn(), caller, &network_id)?;
-    if !(rights.owner || (caller.has_role("member") && net.shared)) {
+    if !(rights.owner || (caller.has_role("member") && rights.shared)) {
         return Err(Error::policy("rule:create_port"));
     }
     let fixed = parse_fixed_ips(&b)?;

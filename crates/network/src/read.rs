@@ -13,13 +13,14 @@ use crate::tags::TagChange;
 use crate::{Caller, Error, Networking, Result};
 
 /// What a caller may see beyond its own project: networks it owns (their ports and subnets are
-/// visible to it) and networks open to every project (shared or external).
+/// visible to it) and the objects RBAC policies share with its project or with everyone.
 pub struct Scope {
     admin: bool,
     project: String,
     reader: bool,
     owned_networks: HashSet<String>,
-    open_networks: HashSet<String>,
+    /// (object_type, object_id, action) of every policy targeting the project or '*'.
+    grants: HashSet<store::Grant>,
 }
 
 impl Scope {
@@ -29,7 +30,10 @@ impl Scope {
             project: caller.project_id.clone(),
             reader: caller.has_role("reader"),
             owned_networks: HashSet::new(),
-            open_networks: HashSet::new(),
+            // Admins too: `shared` is shown relative to the caller's project.
+            grants: store::grants_to(conn, &caller.project_id)?
+                .into_iter()
+                .collect(),
         };
         if scope.admin {
             return Ok(scope);
@@ -37,11 +41,14 @@ impl Scope {
         for (id, owned) in store::networks_visible_to(conn, &scope.project)? {
             if owned {
                 scope.owned_networks.insert(id);
-            } else {
-                scope.open_networks.insert(id);
             }
         }
         Ok(scope)
+    }
+
+    /// The caller's project.
+    pub fn project(&self) -> &str {
+        &self.project
     }
 
     /// Admins see everything.
@@ -59,13 +66,25 @@ impl Scope {
         self.reader && self.owned_networks.contains(network_id)
     }
 
-    /// The network is shared with, or external to, every project.
+    /// An RBAC policy shares the network with the caller's project or every project (as
+    /// shared or as external).
     pub fn network_is_open(&self, network_id: &str) -> bool {
-        self.open_networks.contains(network_id)
+        ["access_as_shared", "access_as_external"]
+            .iter()
+            .any(|a| self.shared_with("network", network_id, a))
+    }
+
+    /// An RBAC policy grants `action` on the object to the caller's project or to every project.
+    pub fn shared_with(&self, object_type: &str, object_id: &str, action: &str) -> bool {
+        // Grants are few per project; a scan avoids allocating a key per lookup.
+        self.grants
+            .iter()
+            .any(|(t, id, a)| id == object_id && t == object_type && a == action)
     }
 
     /// Strips what policy hides from this caller.
     pub(crate) fn view(&self, kind: Kind, mut doc: Map<String, Value>) -> Map<String, Value> {
+        kind.relative_view(self, &mut doc);
         if !self.admin {
             for key in kind.admin_only() {
                 doc.remove(*key);

@@ -240,8 +240,8 @@ pub(crate) fn load_visible(
     Ok((group, is_default))
 }
 
-/// May `project` use the group (in a rule or on a port)? Its own groups, or any for an admin.
-/// Groups shared through RBAC will be added here.
+/// May `project` use the group (in a rule or on a port)? Its own groups, those an RBAC policy
+/// shares with it, or any for an admin.
 pub(crate) fn check_usable(
     conn: &Connection,
     caller: &Caller,
@@ -249,7 +249,19 @@ pub(crate) fn check_usable(
     project_id: &str,
 ) -> Result<SecurityGroup> {
     match load::<SecurityGroup>(conn, id)? {
-        Some(g) if caller.is_admin() || g.project_id == project_id => Ok(g),
+        Some(g)
+            if caller.is_admin()
+                || g.project_id == project_id
+                || store::is_granted(
+                    conn,
+                    "security_group",
+                    id,
+                    crate::rbac::SHARED,
+                    project_id,
+                )? =>
+        {
+            Ok(g)
+        }
         _ => Err(not_found(id)),
     }
 }
@@ -376,7 +388,15 @@ impl Collection for SecurityGroups {
     }
     /// The one place that decides who sees a group; RBAC sharing extends it.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
-        scope.admin() || scope.reads_project(field(doc, "project_id"))
+        scope.admin()
+            || scope.reads_project(field(doc, "project_id"))
+            || scope.shared_with("security_group", field(doc, "id"), crate::rbac::SHARED)
+    }
+    /// `shared`: an RBAC policy shares the group with the caller's project or everyone.
+    fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
+        if scope.shared_with("security_group", field(doc, "id"), crate::rbac::SHARED) {
+            doc.insert("shared".into(), Value::Bool(true));
+        }
     }
     fn quota_resource(&self) -> Option<&'static str> {
         Some("security_group")

@@ -321,6 +321,12 @@ impl Collection for Subnets {
             "tags",
         ]
     }
+    /// The hidden `shared` filter follows the network's caller-relative `shared`.
+    fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
+        if scope.shared_with("network", field(doc, "network_id"), crate::rbac::SHARED) {
+            doc.insert("shared".into(), Value::Bool(true));
+        }
+    }
     /// Subnets follow their network: visible with it when it is open, to its owner's readers.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         let network = field(doc, "network_id");

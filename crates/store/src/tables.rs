@@ -38,3 +38,15 @@ pub const SECURITY_GROUP_RULES: Table = Table::new(
         "fingerprint",
     ],
 );
+
+/// RBAC policies (`migrations/0004_quotas_rbac.sql`); unique on (type, object, action, target).
+pub const RBAC_POLICIES: Table = Table::new(
+    "rbac_policies",
+    &[
+        "project_id",
+        "object_type",
+        "object_id",
+        "action",
+        "target_project",
+    ],
+);

@@ -1,0 +1,459 @@
+//! RBAC policies (`/v2.0/rbac-policies`): a project shares an object it owns with another
+//! project, or (admins) with every project ('*'). Networks take `access_as_shared` (use it)
+//! and `access_as_external` (use it as a router gateway); other objects `access_as_shared`.
+//! A network's `shared` is the wildcard `access_as_shared` policy and its `router:external`
+//! the presence of any `access_as_external` policy: the two are kept in step here.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use neutrino_store::tables::{PORTS, RBAC_POLICIES, SUBNETS};
+use neutrino_store::{
+    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
+};
+
+use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
+use crate::collection::{Collection, Ctx};
+use crate::extensions::{Extension, ext};
+use crate::model::Network;
+use crate::read::{Scope, field, load};
+use crate::{Caller, Error, Kind, Result, collections};
+
+const ATTRS: &[Attr] = &[
+    attr("id", false, false),
+    attr("project_id", true, false),
+    attr("tenant_id", true, false),
+    required("object_type"),
+    required("object_id"),
+    required("action"),
+    attr("target_tenant", true, true),
+    attr("target_project", true, true),
+];
+
+pub(crate) const SHARED: &str = "access_as_shared";
+pub(crate) const EXTERNAL: &str = "access_as_external";
+const EVERYONE: &str = "*";
+
+/// Object types that may be shared, when their collection is served.
+const OBJECT_TYPES: &[&str] = &["address_scope", "network", "security_group", "subnetpool"];
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct RbacPolicy {
+    pub id: String,
+    pub project_id: String,
+    pub tenant_id: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub action: String,
+    pub target_tenant: String,
+    pub target_project: String,
+}
+
+impl RbacPolicy {
+    fn columns(&self) -> [(&'static str, ColumnValue); 5] {
+        let text = |s: &str| ColumnValue::Text(s.to_string());
+        [
+            ("project_id", text(&self.project_id)),
+            ("object_type", text(&self.object_type)),
+            ("object_id", text(&self.object_id)),
+            ("action", text(&self.action)),
+            ("target_project", text(&self.target_project)),
+        ]
+    }
+
+    fn doc(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn not_found(id: &str) -> Error {
+    Error::not_found(
+        "RbacPolicyNotFound",
+        format!("RBAC policy with ID {id} not found"),
+    )
+}
+
+fn duplicate() -> Error {
+    Error::conflict(
+        "DuplicateRbacPolicy",
+        "An RBAC policy already exists with those values.",
+    )
+}
+
+fn in_use(object_id: &str) -> Error {
+    Error::conflict(
+        "RbacPolicyInUse",
+        format!(
+            "RBAC policy on object {object_id} cannot be removed because other objects depend on it."
+        ),
+    )
+}
+
+/// The collection of an object type that may be shared.
+fn object_kind(object_type: &str) -> Option<Kind> {
+    OBJECT_TYPES.contains(&object_type).then_some(())?;
+    collections()
+        .iter()
+        .copied()
+        .find(|c| c.singular() == object_type)
+}
+
+fn valid_actions(object_type: &str) -> &'static [&'static str] {
+    if object_type == "network" {
+        &[EXTERNAL, SHARED]
+    } else {
+        &[SHARED]
+    }
+}
+
+/// Records a policy; an identical one is `DuplicateRbacPolicy`.
+pub(crate) fn insert(conn: &Connection, p: &RbacPolicy) -> Result<()> {
+    match store::insert_row(conn, RBAC_POLICIES, &p.id, &p.columns(), &p.doc()) {
+        Err(StoreError::Conflict(_)) => Err(duplicate()),
+        other => Ok(other?),
+    }
+}
+
+pub(crate) fn new_policy(
+    owner: &str,
+    object_type: &str,
+    object_id: &str,
+    action: &str,
+    target: &str,
+) -> RbacPolicy {
+    RbacPolicy {
+        id: uuid::Uuid::new_v4().to_string(),
+        project_id: owner.to_string(),
+        tenant_id: owner.to_string(),
+        object_type: object_type.to_string(),
+        object_id: object_id.to_string(),
+        action: action.to_string(),
+        target_tenant: target.to_string(),
+        target_project: target.to_string(),
+    }
+}
+
+/// Makes the network's wildcard policies match its `shared` and `router:external` flags (set
+/// through the network API).
+pub(crate) fn sync_network_policies(conn: &Connection, net: &Network) -> Result<()> {
+    let policies = store::policies_on(conn, &net.id)?;
+    let has = |action: &str, wildcard_only: bool| {
+        policies
+            .iter()
+            .any(|(_, a, t)| a == action && (!wildcard_only || t == EVERYONE))
+    };
+    let remove = |action: &str, wildcard_only: bool| -> Result<()> {
+        for (id, a, t) in &policies {
+            if a == action && (!wildcard_only || t == EVERYONE) {
+                store::delete_row(conn, RBAC_POLICIES, id)?;
+            }
+        }
+        Ok(())
+    };
+    match (net.shared, has(SHARED, true)) {
+        (true, false) => insert(
+            conn,
+            &new_policy(&net.project_id, "network", &net.id, SHARED, EVERYONE),
+        )?,
+        (false, true) => remove(SHARED, true)?,
+        _ => {}
+    }
+    match (net.router_external, has(EXTERNAL, false)) {
+        (true, false) => insert(
+            conn,
+            &new_policy(&net.project_id, "network", &net.id, EXTERNAL, EVERYONE),
+        )?,
+        (false, true) => remove(EXTERNAL, false)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// After a policy on a network changed: its flags follow its policies.
+fn sync_network_flags(conn: &Connection, network_id: &str) -> Result<()> {
+    let Some(mut net) = load::<Network>(conn, network_id)? else {
+        return Ok(());
+    };
+    let policies = store::policies_on(conn, network_id)?;
+    let shared = policies
+        .iter()
+        .any(|(_, a, t)| a == SHARED && t == EVERYONE);
+    let external = policies.iter().any(|(_, a, _)| a == EXTERNAL);
+    if (shared, external) != (net.shared, net.router_external) {
+        net.shared = shared;
+        net.router_external = external;
+        net.std.touch();
+        crate::network::save_sharing(conn, &net)?;
+    }
+    Ok(())
+}
+
+/// Refuses to take `action` on a network away from `target` while a project that would lose
+/// it (and has no other grant) has subnets or ports there.
+fn check_removal(conn: &Connection, p: &RbacPolicy) -> Result<()> {
+    if p.object_type != "network" || p.action != SHARED {
+        return Ok(());
+    }
+    let others: Vec<String> = store::policies_on(conn, &p.object_id)?
+        .into_iter()
+        .filter(|(id, a, _)| *id != p.id && a == SHARED)
+        .map(|(_, _, t)| t)
+        .collect();
+    if others.iter().any(|t| t == EVERYONE) {
+        return Ok(());
+    }
+    let loses = |project: &str| {
+        project != p.project_id
+            && !others.iter().any(|t| t == project)
+            && (p.target_project == EVERYONE || p.target_project == project)
+    };
+    let on_net = Selection::by("network_id", vec![p.object_id.clone()]);
+    for doc in store::list_docs(conn, SUBNETS, &on_net)? {
+        let s: Value = serde_json::from_str(&doc).unwrap_or_default();
+        if loses(s["project_id"].as_str().unwrap_or_default()) {
+            return Err(in_use(&p.object_id));
+        }
+    }
+    for doc in store::list_docs(conn, PORTS, &on_net)? {
+        let port: Value = serde_json::from_str(&doc).unwrap_or_default();
+        let service = port["device_owner"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("network:");
+        if !service && loses(port["project_id"].as_str().unwrap_or_default()) {
+            return Err(in_use(&p.object_id));
+        }
+    }
+    Ok(())
+}
+
+fn policy_changed(conn: &Connection, p: &RbacPolicy) -> Result<()> {
+    if p.object_type == "network" {
+        sync_network_flags(conn, &p.object_id)?;
+    }
+    Ok(())
+}
+
+/// The target of a create or update: `target_tenant`/`target_project` (they must agree).
+fn target(b: &Body) -> Result<Option<String>> {
+    let t = b.string("target_tenant", 255)?;
+    let p = b.string("target_project", 255)?;
+    match (t, p) {
+        (Some(t), Some(p)) if t != p => Err(Error::bad_request(
+            "'target_tenant' and 'target_project' do not match",
+        )),
+        (Some(t), _) | (None, Some(t)) if t.is_empty() => Err(Error::invalid_attr(
+            "target_tenant",
+            "'' is not a valid target project ID; expected a UUID or '*'",
+        )),
+        (Some(t), _) | (None, Some(t)) => Ok(Some(t)),
+        (None, None) => Ok(None),
+    }
+}
+
+fn check_wildcard(caller: &Caller, target: &str, action: &str) -> Result<()> {
+    if target == EVERYONE && !caller.is_admin() {
+        return Err(Error::policy(&format!(
+            "(rule:{action}_rbac_policy and rule:{action}_rbac_policy:target_tenant)"
+        )));
+    }
+    Ok(())
+}
+
+fn load_policy(conn: &Connection, id: &str) -> Result<RbacPolicy> {
+    let doc = store::get_doc(conn, RBAC_POLICIES, id)?.ok_or_else(|| not_found(id))?;
+    serde_json::from_str(&doc).map_err(|_| Error::internal())
+}
+
+/// Loads a policy for a change: 404 unless the caller reads its project, 403 unless it may
+/// write there.
+fn load_for_change(
+    conn: &Connection,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+) -> Result<RbacPolicy> {
+    let p = load_policy(conn, id)?;
+    if !caller.may_read(&p.project_id) {
+        return Err(not_found(id));
+    }
+    if !caller.may_write(&p.project_id) {
+        return Err(Error::policy(&format!("rule:{action}_rbac_policy")));
+    }
+    Ok(p)
+}
+
+fn build(conn: &Connection, caller: &Caller, body: &Map<String, Value>) -> Result<RbacPolicy> {
+    check_attributes(body, ATTRS, Op::Create)?;
+    if !caller.has_role("member") && !caller.is_admin() {
+        return Err(Error::policy("rule:create_rbac_policy"));
+    }
+    let b = Body(body);
+    let object_type = b.string("object_type", 255)?.unwrap_or_default();
+    let Some(kind) = object_kind(&object_type) else {
+        return Err(Error::invalid_attr(
+            "object_type",
+            format!("'{object_type}' is not a valid RBAC object type"),
+        ));
+    };
+    let action = b.string("action", 255)?.unwrap_or_default();
+    let actions = valid_actions(&object_type);
+    if !actions.contains(&action.as_str()) {
+        return Err(Error::bad_request(format!(
+            "Invalid action '{action}' for object type '{object_type}'. Valid actions: [{}]",
+            actions
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_kind("InvalidActionForType"));
+    }
+    let Some(target) = target(&b)? else {
+        return Err(Error::bad_request(
+            "Failed to parse request. Required attribute 'target_tenant' not specified",
+        ));
+    };
+    check_wildcard(caller, &target, "create")?;
+    let project_id = attrs::owner(body, caller)?;
+    let object_id = b.string("object_id", 36)?.unwrap_or_default();
+    // The object must exist and be visible; only its owner (or an admin) may share it.
+    let doc = store::get_doc(conn, kind.table(), &object_id)?;
+    let map: Option<Map<String, Value>> = doc.and_then(|d| serde_json::from_str(&d).ok());
+    let scope = Scope::load(conn, caller)?;
+    let Some(map) = map.filter(|m| kind.sees(&scope, m)) else {
+        return Err(kind.not_found(&object_id));
+    };
+    if !caller.is_admin() && field(&map, "project_id") != caller.project_id {
+        let what = if object_type == "network" {
+            "networks"
+        } else {
+            "objects"
+        };
+        return Err(Error::invalid_input(format!(
+            "Only admins can manipulate policies on {what} they do not own"
+        )));
+    }
+    Ok(new_policy(
+        &project_id,
+        &object_type,
+        &object_id,
+        &action,
+        &target,
+    ))
+}
+
+/// `/v2.0/rbac-policies`.
+pub struct RbacPolicies;
+
+impl Collection for RbacPolicies {
+    fn path(&self) -> &'static str {
+        "rbac-policies"
+    }
+    fn singular(&self) -> &'static str {
+        "rbac_policy"
+    }
+    fn plural(&self) -> &'static str {
+        "rbac_policies"
+    }
+    fn table(&self) -> Table {
+        RBAC_POLICIES
+    }
+    fn not_found(&self, id: &str) -> Error {
+        not_found(id)
+    }
+    fn quota_resource(&self) -> Option<&'static str> {
+        Some("rbac_policy")
+    }
+    fn extensions(&self) -> &'static [Extension] {
+        const RBAC: Extension = ext(
+            "rbac-policies",
+            "RBAC Policies",
+            "Allows creation and modification of policies that control tenant access to resources.",
+        );
+        const SG: Extension = ext(
+            "rbac-security-groups",
+            "Add security_group type to network RBAC",
+            "Add security_group type to network RBAC",
+        );
+        if object_kind("security_group").is_some() {
+            &[RBAC, SG]
+        } else {
+            &[RBAC]
+        }
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "project_id",
+            "tenant_id",
+            "object_type",
+            "object_id",
+            "action",
+            "target_tenant",
+            "target_project",
+        ]
+    }
+    fn taggable(&self) -> bool {
+        false
+    }
+    fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
+        scope.admin() || scope.reads_project(field(doc, "project_id"))
+    }
+
+    fn create(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        body: &Map<String, Value>,
+    ) -> Result<Value> {
+        let conn = tx.conn();
+        let p = build(conn, cx.caller, body)?;
+        insert(conn, &p)?;
+        policy_changed(conn, &p)?;
+        serde_json::to_value(&p).map_err(|_| Error::internal())
+    }
+
+    fn update(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        body: &Map<String, Value>,
+        _if_match: Option<u64>,
+    ) -> Result<Value> {
+        let conn = tx.conn();
+        check_attributes(body, ATTRS, Op::Update)?;
+        let mut p = load_for_change(conn, cx.caller, id, "update")?;
+        let Some(target) = target(&Body(body))? else {
+            return serde_json::to_value(&p).map_err(|_| Error::internal());
+        };
+        check_wildcard(cx.caller, &target, "update")?;
+        if target != p.target_project {
+            check_removal(conn, &p)?;
+            p.target_tenant = target.clone();
+            p.target_project = target;
+            match store::update_row(conn, RBAC_POLICIES, id, &p.columns(), &p.doc()) {
+                Err(StoreError::Conflict(_)) => return Err(duplicate()),
+                other => other?,
+            }
+            policy_changed(conn, &p)?;
+        }
+        serde_json::to_value(&p).map_err(|_| Error::internal())
+    }
+
+    fn delete(
+        &self,
+        tx: &mut WriteTx<'_>,
+        cx: &Ctx<'_>,
+        id: &str,
+        _if_match: Option<u64>,
+    ) -> Result<()> {
+        let conn = tx.conn();
+        let p = load_for_change(conn, cx.caller, id, "delete")?;
+        check_removal(conn, &p)?;
+        store::delete_row(conn, RBAC_POLICIES, id)?;
+        policy_changed(conn, &p)?;
+        Ok(())
+    }
+}
