@@ -296,3 +296,72 @@ fn check_output_is_deterministic() {
     let b = findings_of(&broken, &AllocationState::new());
     assert_eq!(a, b);
 }
+
+#[test]
+fn in_6_deprecated_field() {
+    expect_only(
+        "IN-6",
+        &patch(
+            BASE,
+            &[(
+                "  autoIfMappingPrio: [eno, ens]\n",
+                "  clusterRef: c1\n  autoIfMappingPrio: [eno, ens]\n",
+            )],
+        ),
+    );
+}
+
+#[test]
+fn in_6_deprecated_subnet_pool() {
+    expect_only(
+        "IN-6",
+        &patch(
+            BASE,
+            &[(
+                "  cidr: 10.60.0.0/24\n",
+                "  cidr: 10.60.0.0/24\n  subnetPoolRef: old-pool\n",
+            )],
+        ),
+    );
+}
+
+#[test]
+fn l2t_7_template_without_cluster_label() {
+    let text = BASE.replacen(
+        "    cluster.sigs.k8s.io/cluster-name: c1\nspec:\n  autoIfMappingPrio",
+        "spec:\n  autoIfMappingPrio",
+        1,
+    );
+    expect_only("L2T-7", &text);
+}
+
+#[test]
+fn l2t_7_template_of_another_cluster() {
+    let text = BASE.replacen(
+        "    cluster.sigs.k8s.io/cluster-name: c1\nspec:\n  ifMapping: [eno1, eno2, ens1f0, ens1f1]\n  l3Layout:\n    - {subnetName: lcm, scope: namespace}\n    - {subnetName: pods, scope: namespace}\n    - {subnetName: ext, scope: namespace}\n    - {subnetName: ceph-pub",
+        "    cluster.sigs.k8s.io/cluster-name: c2\nspec:\n  ifMapping: [eno1, eno2, ens1f0, ens1f1]\n  l3Layout:\n    - {subnetName: lcm, scope: namespace}\n    - {subnetName: pods, scope: namespace}\n    - {subnetName: ext, scope: namespace}\n    - {subnetName: ceph-pub",
+        1,
+    );
+    assert_ne!(text, BASE, "patch applied");
+    // The template also makes the pods Subnet shared with cluster c2, which MCN-10 rightly reports.
+    assert_eq!(
+        rules_of(&text),
+        std::collections::BTreeSet::from(["L2T-7", "MCN-10"])
+    );
+    let findings = findings_of(&text, &AllocationState::new());
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == "L2T-7" && f.object == "host/stg-1")
+    );
+}
+
+#[test]
+fn l2t_8_controller_label_on_template() {
+    let text = BASE.replacen(
+        "    cluster.sigs.k8s.io/cluster-name: c1\nspec:\n  autoIfMappingPrio",
+        "    cluster.sigs.k8s.io/cluster-name: c1\n    ipam/UID: \"1234\"\nspec:\n  autoIfMappingPrio",
+        1,
+    );
+    expect_only("L2T-8", &text);
+}

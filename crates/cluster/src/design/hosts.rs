@@ -140,6 +140,23 @@ fn plan_host<'a>(
         );
         return plan;
     };
+    if let (Some(ours), Some(theirs)) = (cluster, chosen.template.meta.cluster())
+        && ours != theirs
+    {
+        findings.push(
+            Finding::error(
+                "L2T-7",
+                host.id(),
+                host.loc.clone(),
+                format!(
+                    "host uses {}, which is bound to cluster `{theirs}`, not `{ours}`",
+                    chosen.template.meta.id()
+                ),
+            )
+            .hint("use a template labelled for this cluster"),
+        );
+        return plan;
+    }
     plan.template = Some(template_key(chosen.template));
     plan.nics = match nic_order(host, chosen) {
         Ok(nics) => nics,

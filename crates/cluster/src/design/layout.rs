@@ -2,6 +2,7 @@
 //! parses and only uses what the layout provides (L2T-4), and the template-level rules L2T-1/L2T-2.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::role::NetRole;
 use super::services::ApiVip;
@@ -9,8 +10,8 @@ use super::subnets::{SubnetPlan, subnet_key};
 use crate::finding::{Finding, Loc};
 use crate::model::Input;
 use crate::model::l2template::{DEFAULT_FOR_CLUSTER, L2Template, L3Subnet, Scope};
+use crate::model::meta::CLUSTER_LABEL;
 use crate::model::subnet::Subnet;
-use std::rc::Rc;
 
 use crate::render::template::{Macro, ParsedTemplate, TemplateError};
 
@@ -74,6 +75,7 @@ fn plan_template<'a>(
 ) -> TemplatePlan<'a> {
     let id = template.meta.id();
     let mut renderable = true;
+    check_labels(template, findings);
     if !template.if_mapping.is_empty() && !template.auto_if_mapping_prio.is_empty() {
         findings.push(
             Finding::error(
@@ -217,6 +219,38 @@ pub fn report_template_error(
             Finding::error("L2T-5", object, shifted(start, e.line), e.message)
                 .hint("check indentation and quoting around the macros"),
         ),
+    }
+}
+
+/// L2T-7: a template must carry the cluster label (mandatory since MOSK 23.3; an old `clusterRef` is
+/// migrated to it). L2T-8: `ipam/DefaultForCluster` is the only `ipam/*` label a user sets on it.
+fn check_labels(template: &L2Template, findings: &mut Vec<Finding>) {
+    let id = template.meta.id();
+    if template.meta.cluster().is_none() && template.cluster_ref.is_none() {
+        findings.push(
+            Finding::error(
+                "L2T-7",
+                &id,
+                template.meta.loc.clone(),
+                format!("L2Template has no {CLUSTER_LABEL} label, so Container Cloud assigns it to no cluster"),
+            )
+            .hint(format!("add the label `{CLUSTER_LABEL}: <cluster name>`")),
+        );
+    }
+    for label in template.meta.labels.keys() {
+        if label.starts_with("ipam/") && label != DEFAULT_FOR_CLUSTER {
+            findings.push(
+                Finding::warning(
+                    "L2T-8",
+                    &id,
+                    template.meta.loc.clone(),
+                    format!("label `{label}` is set by the IPAM controller, not by users"),
+                )
+                .hint(format!(
+                    "remove it; on an L2Template users set only {DEFAULT_FOR_CLUSTER}"
+                )),
+            );
+        }
     }
 }
 

@@ -98,6 +98,12 @@ pub fn read_metallb(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Metal
             "templateName",
         ],
     )?;
+    reader.deprecated(
+        spec,
+        "addressPools",
+        "spec",
+        "use ipAddressPools (MetalLB IPAddressPool) instead",
+    );
     let mut pools = Vec::new();
     // The legacy `addressPools` carry the same `addresses` list; both feed the same checks.
     for key in ["ipAddressPools", "addressPools"] {

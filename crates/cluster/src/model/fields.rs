@@ -83,6 +83,20 @@ impl<'a> Reader<'a> {
         Some(spec)
     }
 
+    /// IN-6: a field Container Cloud deprecated or no longer supports (warned, otherwise ignored).
+    pub fn deprecated(&mut self, parent: &Node, key: &str, path: &str, why: &str) {
+        if let Some(node) = parent.get(key) {
+            let finding = Finding::warning(
+                "IN-6",
+                self.object.clone(),
+                self.loc(node),
+                format!("`{path}.{key}` is deprecated: {why}"),
+            )
+            .hint(format!("remove `{path}.{key}`"));
+            self.findings.push(finding);
+        }
+    }
+
     pub fn missing(&mut self, parent: &Node, path: &str) {
         let finding = Finding::error(
             "IN-4",

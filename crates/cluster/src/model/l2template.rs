@@ -33,6 +33,8 @@ pub struct L2Template {
     /// The template text and the line its first line is on (block scalars start one line below the key).
     pub np_template: Option<Located<String>>,
     pub l3_layout: Vec<L3Subnet>,
+    /// Deprecated binding to a cluster, replaced by the cluster label.
+    pub cluster_ref: Option<Located<String>>,
 }
 
 pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2Template> {
@@ -49,6 +51,13 @@ pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2
     // For a block scalar (`npTemplate: |`) the parser reports the first content line, which is what
     // template line numbers are counted from.
     let np_template = reader.required_string(spec, "npTemplate", "spec");
+    reader.deprecated(
+        spec,
+        "clusterRef",
+        "spec",
+        "since MOSK 23.3 the cluster.sigs.k8s.io/cluster-name label binds a template to its cluster",
+    );
+    let cluster_ref = reader.string(spec, "clusterRef", "spec");
     let mut l3_layout = Vec::new();
     for item in reader.list(spec, "l3Layout", "spec") {
         if !reader.mapping(
@@ -62,12 +71,26 @@ pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2
         else {
             continue;
         };
+        reader.deprecated(
+            item,
+            "subnetPool",
+            "spec.l3Layout[]",
+            "SubnetPools are deprecated since Container Cloud 2.27 and unsupported since 2.28",
+        );
         let scope = match reader.string(item, "scope", "spec.l3Layout[]") {
             None => Scope::Namespace,
             Some(s) => match s.value.as_str() {
                 "global" => Scope::Global,
                 "namespace" | "namespaced" => Scope::Namespace,
-                "cluster" => Scope::Cluster,
+                "cluster" => {
+                    reader.deprecated(
+                        item,
+                        "scope",
+                        "spec.l3Layout[]",
+                        "the `cluster` scope is deprecated since Container Cloud 2.27; use namespace",
+                    );
+                    Scope::Cluster
+                }
                 other => {
                     if let Some(node) = item.get("scope") {
                         reader.invalid(
@@ -92,6 +115,7 @@ pub fn read_l2template(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<L2
         auto_if_mapping_prio: reader.string_list(spec, "autoIfMappingPrio", "spec"),
         np_template,
         l3_layout,
+        cluster_ref,
         meta,
     })
 }

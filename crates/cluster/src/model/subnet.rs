@@ -43,6 +43,12 @@ pub fn read_subnet(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Subnet
             "subnetPoolRef",
         ],
     )?;
+    reader.deprecated(
+        spec,
+        "subnetPoolRef",
+        "spec",
+        "SubnetPools are deprecated since Container Cloud 2.27 and unsupported since 2.28",
+    );
     Some(Subnet {
         cidr: reader.required_string(spec, "cidr", "spec"),
         include_ranges: reader.string_list(spec, "includeRanges", "spec"),

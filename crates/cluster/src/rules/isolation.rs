@@ -104,7 +104,10 @@ fn check_bmc(design: &Design, findings: &mut Vec<Finding>) {
 fn check_shared_pods(design: &Design, findings: &mut Vec<Finding>) {
     let mut users: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for plan in design.templates.values() {
-        let cluster = plan.template.meta.cluster().unwrap_or("");
+        // A template bound to no cluster is reported as L2T-7; it shares nothing yet.
+        let Some(cluster) = plan.template.meta.cluster() else {
+            continue;
+        };
         for key in plan.layout.values() {
             if design
                 .subnets
