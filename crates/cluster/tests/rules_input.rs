@@ -365,3 +365,9 @@ fn l2t_8_controller_label_on_template() {
     );
     expect_only("L2T-8", &text);
 }
+
+#[test]
+fn in_1_second_cluster_is_ignored() {
+    let second = base_doc("kind: Cluster\n").replace("name: c1", "name: c9");
+    expect_only("IN-1", &with_docs(BASE, &[second]));
+}

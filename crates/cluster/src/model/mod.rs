@@ -58,6 +58,7 @@ pub fn load(sources: &[SourceFile]) -> Result<(Input, Vec<Finding>), ClusterErro
         }
     }
     report_duplicates(&input, &mut findings);
+    report_extra_clusters(&input, &mut findings);
     Ok((input, findings))
 }
 
@@ -136,6 +137,32 @@ fn read_object(file: &str, doc: &Node, input: &mut Input, findings: &mut Vec<Fin
             .ceph
             .extend(cluster::read_ceph(&mut reader, doc, meta)),
         _ => {}
+    }
+}
+
+/// IN-1: one run checks one cluster, the first Cluster object; further ones are ignored.
+fn report_extra_clusters(input: &Input, findings: &mut Vec<Finding>) {
+    let Some(first) = input.clusters.first() else {
+        return;
+    };
+    for extra in input
+        .clusters
+        .iter()
+        .skip(1)
+        .filter(|c| c.meta.name != first.meta.name)
+    {
+        findings.push(
+            Finding::warning(
+                "IN-1",
+                extra.meta.id(),
+                extra.meta.loc.clone(),
+                format!(
+                    "a second Cluster object; this run checks cluster `{}` and ignores this one",
+                    first.meta.name
+                ),
+            )
+            .hint("check one cluster per input directory"),
+        );
     }
 }
 
