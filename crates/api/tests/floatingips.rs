@@ -405,3 +405,42 @@ async fn exhaustion_pools_and_network_delete() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn associated_fixed_ip_cannot_change() {
+    let api = Api::start();
+    let (ext, _ext_sub, net, sub, _router) = topology(&api).await;
+    let port = api
+        .port(
+            "alice",
+            &net,
+            json!({"fixed_ips": [{"ip_address": "10.0.0.20"}]}),
+        )
+        .await;
+    let f = fip(
+        &api,
+        "alice",
+        json!({"floating_network_id": ext, "port_id": id(&port)}),
+    )
+    .await;
+    assert_eq!(f.status, StatusCode::CREATED, "{:?}", f.body);
+    let path = format!("/v2.0/ports/{}", id(&port));
+    let r = api
+        .put(
+            "alice",
+            &path,
+            json!({"port": {"fixed_ips": [{"subnet_id": id(&sub), "ip_address": "10.0.0.21"}]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.message(),
+        format!(
+            "Cannot update the fixed_ips of the port {}, because its original fixed_ip has been associated to a floating ip",
+            id(&port)
+        )
+    );
+    // Adding an address while keeping the associated one is fine.
+    let r = api.put("alice", &path, json!({"port": {"fixed_ips": [{"ip_address": "10.0.0.20"}, {"ip_address": "10.0.0.22"}]}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}

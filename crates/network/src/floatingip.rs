@@ -482,6 +482,13 @@ fn by_port(conn: &Connection, port_id: &str) -> Result<Vec<FloatingIp>> {
 
 /// A port being deleted takes its floating IPs' associations with it; a member cannot undo
 /// an association an admin made for another project.
+/// Whether a floating IP is associated with this fixed IP of the port.
+pub(crate) fn holds_fixed_ip(conn: &Connection, port_id: &str, fixed_ip: &str) -> Result<bool> {
+    let sel = Selection::by("port_id", vec![port_id.to_string()])
+        .and("fixed_ip_address", vec![fixed_ip.to_string()]);
+    Ok(store::exists(conn, FLOATINGIPS, &sel)?)
+}
+
 pub(crate) fn disassociate_port(conn: &Connection, caller: &Caller, port_id: &str) -> Result<()> {
     let fips = by_port(conn, port_id)?;
     if !caller.is_admin() && fips.iter().any(|f| f.project_id != caller.project_id) {

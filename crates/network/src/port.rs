@@ -14,6 +14,7 @@ use neutrino_store::{
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
+use crate::floatingip;
 use crate::model::{
     AddressPair, DhcpOption, DnsAssignment, FixedIp, Network, Port, Resource, Standard, Subnet,
 };
@@ -784,6 +785,12 @@ fn update_fixed_ips(tx: &mut WriteTx<'_>, port: &mut Port, entries: &[FixedIpEnt
         }
     }
     for gone in &current {
+        if floatingip::holds_fixed_ip(tx.conn(), &port.id, &gone.ip_address)? {
+            return Err(Error::bad_request(format!(
+                "Cannot update the fixed_ips of the port {}, because its original fixed_ip has been associated to a floating ip",
+                port.id
+            )));
+        }
         release_address(tx, &gone.subnet_id, &gone.ip_address)?;
     }
     let target = AddressTarget {
