@@ -122,6 +122,28 @@ impl Api {
     }
 
     /// GETs `path_and_query` (relative to the root, e.g. `v2.0/ports`) and reads the whole body.
+    /// Lifts the default quotas of the project owning `network_id`: the scenarios create
+    /// thousands of each resource, far over upstream's defaults (500 ports).
+    pub async fn lift_quotas(&self, network_id: &str) -> Result<()> {
+        let net = self
+            .send(
+                "PUT",
+                &format!("networks/{network_id}"),
+                serde_json::json!({"network": {}}),
+            )
+            .await?;
+        let project = net["network"]["project_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let unlimited = serde_json::json!({"quota": {
+            "network": -1, "subnet": -1, "port": -1, "router": -1, "floatingip": -1,
+            "security_group": -1, "security_group_rule": -1}});
+        self.send("PUT", &format!("quotas/{project}"), unlimited)
+            .await?;
+        Ok(())
+    }
+
     pub async fn get(&self, path_and_query: &str) -> Result<Vec<u8>> {
         let resp = self
             .http

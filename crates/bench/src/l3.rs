@@ -71,20 +71,6 @@ where
     })
 }
 
-async fn ext_project(api: &Api, network_id: &str) -> Result<String> {
-    let v = api
-        .send(
-            "PUT",
-            &format!("networks/{network_id}"),
-            json!({"network": {}}),
-        )
-        .await?;
-    Ok(v["network"]["project_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
-}
-
 fn id(v: &Value, key: &str) -> String {
     v[key]["id"].as_str().unwrap_or_default().to_string()
 }
@@ -112,12 +98,7 @@ pub async fn run(bin: &Path, root: &Path, n: usize, clients: usize) -> Result<Ve
         )
         .await?;
     let ext = id(&ext, "network");
-    // Lift the default quotas: the scenarios create thousands of each resource.
-    let project = ext_project(&api, &ext).await?;
-    let unlimited =
-        json!({"quota": {"network": -1, "subnet": -1, "port": -1, "router": -1, "floatingip": -1}});
-    api.send("PUT", &format!("quotas/{project}"), unlimited)
-        .await?;
+    api.lift_quotas(&ext).await?;
     api.send(
         "POST",
         "subnets",

@@ -127,6 +127,7 @@ pub async fn run(
     let network_id = api
         .create("networks", &json!({"network": {"name": "bench-net"}}))
         .await?;
+    api.lift_quotas(&network_id).await?;
     api.create(
         "subnets",
         &json!({"subnet": {"network_id": network_id, "ip_version": 4, "cidr": p.cidr, "name": "bench-subnet"}}),

@@ -83,7 +83,7 @@ pub(crate) fn check(
             .copied()
             .unwrap_or(-1);
         if limit >= 0
-            && store::count_owned(conn, kind.table(), project)? > limit
+            && store::owns_more_than(conn, kind.table(), project, limit)?
             && !over.contains(&resource)
         {
             over.push(resource);

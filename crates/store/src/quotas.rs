@@ -43,6 +43,24 @@ pub fn delete_quota_limits(conn: &Connection, project_id: &str) -> Result<(), St
 }
 
 /// How many rows of `table` a project owns (the table must have a `project_id` column).
+/// Whether the project owns more than `limit` rows of the table. Reads at most `limit + 1`
+/// index entries, so the check every create makes costs what the limit allows, not what the
+/// table holds.
+pub fn owns_more_than(
+    conn: &Connection,
+    table: Table,
+    project_id: &str,
+    limit: i64,
+) -> Result<bool, StoreError> {
+    let sql = format!(
+        "SELECT count(*) > ?2 FROM (SELECT 1 FROM {} WHERE project_id = ?1 LIMIT ?2 + 1)",
+        table.name()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(rusqlite::params![project_id, limit], |r| r.get(0))?)
+}
+
 pub fn count_owned(conn: &Connection, table: Table, project_id: &str) -> Result<i64, StoreError> {
     let sql = format!(
         "SELECT COUNT(*) FROM {} WHERE project_id = ?1",
