@@ -1,6 +1,7 @@
 //! The HTTP surface of the Networking API v2.0, wire-compatible with Neutron: routing, request
 //! bodies, list queries, the NeutronError envelope, request ids and the built-in identity.
 
+mod availability;
 mod error;
 mod extensions;
 mod listing;
@@ -36,6 +37,7 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let v2 = resources::routes()
         .merge(quotas::routes())
+        .merge(availability::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

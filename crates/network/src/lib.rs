@@ -2,6 +2,7 @@
 //! here — the api crate speaks HTTP, the store crate speaks SQL.
 
 pub mod attrs;
+pub mod availability;
 mod caller;
 mod collection;
 pub mod config;

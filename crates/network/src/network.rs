@@ -144,6 +144,7 @@ fn build(
     let hints = b
         .string_list("availability_zone_hints")?
         .unwrap_or_default();
+    crate::availability::check_hints(&hints)?;
     if hints.iter().map(String::len).sum::<usize>() + hints.len() > 255 {
         return Err(Error::invalid_attr(
             "availability_zone_hints",
@@ -163,7 +164,7 @@ fn build(
         port_security_enabled: b.bool("port_security_enabled")?.unwrap_or(true),
         dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
         availability_zone_hints: hints,
-        availability_zones: Vec::new(),
+        availability_zones: vec![crate::availability::ZONE.to_string()],
         ipv4_address_scope: None,
         ipv6_address_scope: None,
         is_default: false,

@@ -1,0 +1,218 @@
+//! Read-only views that are not collections of stored resources: availability zones (one
+//! static `nova` zone for networks and routers) and the IP availability of networks.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use neutrino_store::tables::{NETWORKS, SUBNETS};
+use neutrino_store::{self as store, Selection};
+
+use crate::extensions::{Extension, ext};
+use crate::model::{Network, Resource, Subnet};
+use crate::{Caller, Error, Networking, Result};
+
+pub const EXTENSIONS: &[Extension] = &[
+    ext(
+        "availability_zone",
+        "Availability Zone",
+        "The availability zone extension.",
+    ),
+    ext(
+        "network_availability_zone",
+        "Network Availability Zone",
+        "Availability zone support for network.",
+    ),
+    ext(
+        "network-ip-availability",
+        "Network IP Availability",
+        "Provides IP availability data for each network and subnet.",
+    ),
+];
+
+/// The one availability zone: the API server has no agents to place resources, so every
+/// network and router lives in it.
+pub const ZONE: &str = "nova";
+
+/// Every availability zone, per resource type it serves.
+pub fn availability_zones() -> Vec<Value> {
+    ["network", "router"]
+        .iter()
+        .map(|r| json!({"name": ZONE, "resource": r, "state": "available"}))
+        .collect()
+}
+
+/// `availability_zone_hints` must name known zones.
+pub(crate) fn check_hints(hints: &[String]) -> Result<()> {
+    match hints.iter().find(|h| h.as_str() != ZONE) {
+        Some(h) => Err(Error::not_found(
+            "AvailabilityZoneNotFound",
+            format!("AvailabilityZone {h} could not be found."),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Addresses of a subnet: totals are u128 (an IPv6 pool can hold 2^64 and more), serialised
+/// as plain JSON integers.
+#[derive(Serialize)]
+pub struct SubnetAvailability {
+    pub subnet_id: String,
+    pub subnet_name: String,
+    pub cidr: String,
+    pub ip_version: u8,
+    pub total_ips: u128,
+    pub used_ips: u128,
+}
+
+#[derive(Serialize)]
+pub struct NetworkAvailability {
+    pub network_id: String,
+    pub network_name: String,
+    pub project_id: String,
+    pub tenant_id: String,
+    pub total_ips: u128,
+    pub used_ips: u128,
+    pub subnet_ip_availability: Vec<SubnetAvailability>,
+}
+
+/// A filter of the availabilities list: the attribute and the values it may take.
+pub type Filter = (String, Vec<String>);
+
+fn as_int(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+fn subnet_availability(conn: &store::Connection, s: &Subnet) -> Result<SubnetAvailability> {
+    let total = s
+        .allocation_pools
+        .iter()
+        .map(|p| as_int(p.end).saturating_sub(as_int(p.start)) + 1)
+        .sum();
+    Ok(SubnetAvailability {
+        subnet_id: s.id.clone(),
+        subnet_name: s.name.clone(),
+        cidr: s.cidr.to_string(),
+        ip_version: s.ip_version,
+        total_ips: total,
+        used_ips: store::allocated_addresses(conn, &s.id)?.len() as u128,
+    })
+}
+
+fn matches(filters: &[Filter], key: &str, value: &str) -> bool {
+    filters
+        .iter()
+        .filter(|(k, _)| k == key)
+        .all(|(_, vs)| vs.iter().any(|v| v == value))
+}
+
+fn network_availability(
+    conn: &store::Connection,
+    net: &Network,
+    filters: &[Filter],
+) -> Result<NetworkAvailability> {
+    let mut subnets = Vec::new();
+    for doc in store::list_docs(
+        conn,
+        SUBNETS,
+        &Selection::by("network_id", vec![net.id.clone()]),
+    )? {
+        let s = Subnet::from_doc(&net.id, &doc)?;
+        if matches(filters, "ip_version", &s.ip_version.to_string()) {
+            subnets.push(subnet_availability(conn, &s)?);
+        }
+    }
+    Ok(NetworkAvailability {
+        network_id: net.id.clone(),
+        network_name: net.name.clone(),
+        project_id: net.project_id.clone(),
+        tenant_id: net.project_id.clone(),
+        total_ips: subnets.iter().map(|s| s.total_ips).sum(),
+        used_ips: subnets.iter().map(|s| s.used_ips).sum(),
+        subnet_ip_availability: subnets,
+    })
+}
+
+const FILTERS: &[&str] = &[
+    "network_id",
+    "network_name",
+    "project_id",
+    "tenant_id",
+    "ip_version",
+];
+
+fn check_admin(caller: &Caller) -> Result<()> {
+    if caller.is_admin() || caller.has_role("service") {
+        Ok(())
+    } else {
+        Err(Error::policy("rule:get_network_ip_availability"))
+    }
+}
+
+impl Networking {
+    /// `GET /v2.0/network-ip-availabilities` (admin): per network, its subnets' pool sizes and
+    /// allocated addresses.
+    pub async fn ip_availabilities(
+        &self,
+        caller: &Caller,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<NetworkAvailability>> {
+        check_admin(caller)?;
+        if let Some((k, _)) = filters.iter().find(|(k, _)| !FILTERS.contains(&k.as_str())) {
+            return Err(Error::bad_request(format!(
+                "{k} is not a valid filter for network_ip_availability"
+            )));
+        }
+        self.store
+            .read(move |conn| {
+                let mut out = Vec::new();
+                for doc in store::list_docs(conn, NETWORKS, &Selection::all())? {
+                    let net = Network::from_doc("", &doc)?;
+                    let keep = matches(&filters, "network_id", &net.id)
+                        && matches(&filters, "network_name", &net.name)
+                        && matches(&filters, "project_id", &net.project_id)
+                        && matches(&filters, "tenant_id", &net.project_id);
+                    if keep {
+                        let a = network_availability(conn, &net, &filters)?;
+                        // An ip_version filter keeps networks that have such subnets.
+                        if filters.iter().all(|(k, _)| k != "ip_version")
+                            || !a.subnet_ip_availability.is_empty()
+                        {
+                            out.push(a);
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// `GET /v2.0/network-ip-availabilities/{network_id}` (admin).
+    pub async fn ip_availability(&self, caller: &Caller, id: &str) -> Result<NetworkAvailability> {
+        check_admin(caller)?;
+        let id = id.to_string();
+        self.store
+            .read(move |conn| {
+                let net = crate::read::load::<Network>(conn, &id)?
+                    .ok_or_else(|| Error::network_not_found(&id))?;
+                network_availability(conn, &net, &[])
+            })
+            .await
+    }
+}
+
+/// The body of a list response.
+#[derive(Serialize)]
+pub struct IpAvailabilityList {
+    pub network_ip_availabilities: Vec<NetworkAvailability>,
+}
+
+/// The body of a show response.
+#[derive(Serialize)]
+pub struct IpAvailabilityOne {
+    pub network_ip_availability: NetworkAvailability,
+}
