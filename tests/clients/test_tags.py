@@ -115,5 +115,6 @@ def test_tag_body_rules(alice_api, net):
     neutron_error(alice_api.put(f"/networks/{net.id}/tags", {"tags": ["dup", "dup"]}), 400, "InvalidInput",
                   "Duplicate items in the list: 'dup'")
     neutron_error(alice_api.post(f"/networks/{net.id}/tags", {"tags": ["dup", "dup"]}), 400, "InvalidInput")
-    neutron_error(alice_api.put(f"/networks/{net.id}/tags", {"labels": ["x"]}), 400, "InvalidInput")
+    neutron_error(alice_api.put(f"/networks/{net.id}/tags", {"labels": ["x"]}), 400, "InvalidInput",
+                  "Invalid tags body")
     assert alice_api.ok("GET", f"/networks/{net.id}/tags", 200) == {"tags": []}
