@@ -325,24 +325,26 @@ fn in_6_deprecated_subnet_pool() {
     );
 }
 
+/// Replaces the labels of one base template (found by its name) with `labels` (YAML lines).
+fn relabel_template(name: &str, labels: &str) -> String {
+    let from = format!(
+        "  name: {name}\n  namespace: ns1\n  labels:\n    cluster.sigs.k8s.io/cluster-name: c1\nspec:\n"
+    );
+    let to = format!("  name: {name}\n  namespace: ns1\n  labels:\n{labels}spec:\n");
+    patch(BASE, &[(&from, &to)])
+}
+
 #[test]
 fn l2t_7_template_without_cluster_label() {
-    let text = BASE.replacen(
-        "    cluster.sigs.k8s.io/cluster-name: c1\nspec:\n  autoIfMappingPrio",
-        "spec:\n  autoIfMappingPrio",
-        1,
+    expect_only(
+        "L2T-7",
+        &relabel_template("mgr", "    kaas.mirantis.com/provider: baremetal\n"),
     );
-    expect_only("L2T-7", &text);
 }
 
 #[test]
 fn l2t_7_template_of_another_cluster() {
-    let text = BASE.replacen(
-        "    cluster.sigs.k8s.io/cluster-name: c1\nspec:\n  ifMapping: [eno1, eno2, ens1f0, ens1f1]\n  l3Layout:\n    - {subnetName: lcm, scope: namespace}\n    - {subnetName: pods, scope: namespace}\n    - {subnetName: ext, scope: namespace}\n    - {subnetName: ceph-pub",
-        "    cluster.sigs.k8s.io/cluster-name: c2\nspec:\n  ifMapping: [eno1, eno2, ens1f0, ens1f1]\n  l3Layout:\n    - {subnetName: lcm, scope: namespace}\n    - {subnetName: pods, scope: namespace}\n    - {subnetName: ext, scope: namespace}\n    - {subnetName: ceph-pub",
-        1,
-    );
-    assert_ne!(text, BASE, "patch applied");
+    let text = relabel_template("stg", "    cluster.sigs.k8s.io/cluster-name: c2\n");
     // The template also makes the pods Subnet shared with cluster c2, which MCN-10 rightly reports.
     assert_eq!(
         rules_of(&text),
@@ -358,10 +360,9 @@ fn l2t_7_template_of_another_cluster() {
 
 #[test]
 fn l2t_8_controller_label_on_template() {
-    let text = BASE.replacen(
-        "    cluster.sigs.k8s.io/cluster-name: c1\nspec:\n  autoIfMappingPrio",
-        "    cluster.sigs.k8s.io/cluster-name: c1\n    ipam/UID: \"1234\"\nspec:\n  autoIfMappingPrio",
-        1,
+    let text = relabel_template(
+        "mgr",
+        "    cluster.sigs.k8s.io/cluster-name: c1\n    ipam/UID: \"1234\"\n",
     );
     expect_only("L2T-8", &text);
 }
