@@ -370,9 +370,8 @@ fn tag_list(bytes: &[u8]) -> Result<Vec<String>, Error> {
                 })
             })
             .collect(),
-        _ => Err(Error::bad_request(
-            "Invalid input for tags. Reason: a list of tags is required.",
-        )),
+        // Upstream's tagging extension refuses any other body shape this way.
+        _ => Err(Error::invalid_input("Invalid tags body")),
     }
 }
 

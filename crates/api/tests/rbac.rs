@@ -539,3 +539,25 @@ async fn share_security_group() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn admins_see_shared_relative_to_their_project_in_lists_too() {
+    let api = Api::start();
+    let net = api.network("alice", json!({})).await;
+    let admin_project = api.project("admin");
+    let r = api
+        .post(
+            "admin",
+            "/v2.0/rbac-policies",
+            json!({"rbac_policy": {"object_type": "network", "object_id": net, "action": "access_as_shared", "target_tenant": admin_project}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let one = api
+        .get("admin", &format!("/v2.0/networks/{net}"))
+        .await
+        .body["network"]["shared"]
+        .clone();
+    let listed = api.get("admin", "/v2.0/networks").await.body["networks"][0]["shared"].clone();
+    assert_eq!((one, listed), (json!(true), json!(true)));
+}

@@ -279,6 +279,11 @@ impl Collection for Networks {
             || scope.network_is_open(field(doc, "id"))
     }
     /// `shared` is true for a caller the network is shared with, by name or as everyone.
+    /// `shared` is shown relative to the caller (RBAC grants to its project), even to admins.
+    fn stored_is_view(&self) -> bool {
+        false
+    }
+
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
         if scope.shared_with("network", field(doc, "id"), rbac::SHARED) {
             doc.insert("shared".into(), Value::Bool(true));

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use neutrino_store::tables::NETWORKS;
 use neutrino_store::{self as store, Connection, Selection, StoreError};
 
 use crate::collection::{Collection, Ctx, Kind};
@@ -38,11 +39,9 @@ impl Scope {
         if scope.admin {
             return Ok(scope);
         }
-        for (id, owned) in store::networks_visible_to(conn, &scope.project)? {
-            if owned {
-                scope.owned_networks.insert(id);
-            }
-        }
+        scope.owned_networks = store::ids_owned(conn, NETWORKS, &scope.project)?
+            .into_iter()
+            .collect();
         Ok(scope)
     }
 

@@ -109,15 +109,15 @@ pub fn exists(conn: &Connection, table: Table, sel: &Selection) -> Result<bool, 
         .query_row(params_from_iter(args), |r| r.get(0))?)
 }
 
-/// The networks a project owns and those open to every project: (id, owned by the project).
-pub fn networks_visible_to(
+/// The ids of the rows a project owns.
+pub fn ids_owned(
     conn: &Connection,
+    table: Table,
     project_id: &str,
-) -> Result<Vec<(String, bool)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, project_id = ?1 FROM networks WHERE project_id = ?1 UNION SELECT id, project_id = ?1 FROM networks WHERE open = 1",
-    )?;
-    let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+) -> Result<Vec<String>, StoreError> {
+    let sql = format!("SELECT id FROM {} WHERE project_id = ?1", table.name);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([project_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
