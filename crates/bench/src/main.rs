@@ -12,6 +12,7 @@ mod l3;
 mod report;
 mod scenario;
 mod server;
+mod sg_rules;
 mod stats;
 
 use std::path::PathBuf;
@@ -78,6 +79,10 @@ struct Args {
     /// Also write the Markdown tables to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// `ports` (the default), or `sg-rules`: create `--ports` security group rules with
+    /// `--clients` clients and list them `--list-reps` times, once per `--runs`.
+    #[arg(long, default_value = "ports")]
+    scenario: String,
 }
 
 fn main() -> Result<()> {
@@ -94,6 +99,9 @@ fn main() -> Result<()> {
             "warning: {} is tmpfs; fsync costs nothing there, so the numbers are not durable ones",
             args.data_root.display()
         );
+    }
+    if args.scenario == "sg-rules" {
+        return sg_rules_main(&args, &server, &machine);
     }
     let params = Params {
         ports: args.ports,
@@ -169,6 +177,29 @@ fn main() -> Result<()> {
         },
         "runs": runs,
     });
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("cannot write {}", args.json.display()))?;
+    eprintln!("wrote {}", args.json.display());
+    Ok(())
+}
+
+/// The security group rule scenario, its runs and their JSON.
+fn sg_rules_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut runs = Vec::new();
+    for i in 1..=args.runs {
+        eprintln!("sg-rules run {i}/{}", args.runs);
+        runs.push(rt.block_on(sg_rules::run(
+            server,
+            &args.data_root,
+            args.ports,
+            args.clients,
+            args.list_reps,
+        ))?);
+    }
+    let doc = json!({"label": "neutrino-sg-rules", "machine": machine, "runs": runs});
     std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
         .with_context(|| format!("cannot write {}", args.json.display()))?;
     eprintln!("wrote {}", args.json.display());

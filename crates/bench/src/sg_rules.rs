@@ -1,0 +1,125 @@
+//! The security group rule scenario (`--scenario sg-rules`): a fresh server, one group, `rules`
+//! single-rule POSTs (TCP, one distinct port each) from `clients` concurrent keep-alive
+//! clients, then timed full `GET /v2.0/security-group-rules`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::api::{Api, count_items};
+use crate::server::Launch;
+use crate::stats::Latency;
+
+#[derive(Debug, Serialize)]
+pub struct SgRulesResult {
+    pub rules: usize,
+    pub clients: usize,
+    pub create_wall_s: f64,
+    pub create_per_s: f64,
+    pub create_latency: Latency,
+    pub list_items: usize,
+    pub list_bytes: usize,
+    pub list_latency: Latency,
+}
+
+/// Runs the scenario once; `rules` is at most 65535 (one TCP port each).
+pub async fn run(
+    bin: &Path,
+    root: &Path,
+    rules: usize,
+    clients: usize,
+    list_reps: usize,
+) -> Result<SgRulesResult> {
+    if rules == 0 || rules > 65535 {
+        bail!("--ports must be 1..=65535 for the sg-rules scenario (one TCP port per rule)");
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("neutrino-bench-sg-")
+        .tempdir_in(root)
+        .with_context(|| format!("cannot create a temp dir in {}", root.display()))?;
+    let launch = Launch {
+        env: &[],
+        bin,
+        dir: dir.path(),
+        log_level: "warn",
+    };
+    let (mut server, _) = launch.start().await?;
+    let api = Api::login(&server.url).await?;
+    let sg = api
+        .create(
+            "security-groups",
+            &json!({"security_group": {"name": "bench-sg"}}),
+        )
+        .await?;
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..clients {
+        let (api, next, sg) = (api.clone(), next.clone(), sg.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= rules {
+                    break;
+                }
+                let port = i + 1;
+                let body = json!({"security_group_rule": {"security_group_id": sg,
+                    "direction": "ingress", "protocol": "tcp",
+                    "port_range_min": port, "port_range_max": port}});
+                let t = Instant::now();
+                api.create("security-group-rules", &body).await?;
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(rules);
+    for w in workers {
+        latencies.extend(w.await??);
+    }
+    let wall = started.elapsed();
+    let create_latency = Latency::of(&latencies);
+    eprintln!(
+        "  create {rules} rules with {clients} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+        rules as f64 / wall.as_secs_f64(),
+        create_latency.p50_ms,
+        create_latency.p99_ms
+    );
+
+    let path = "v2.0/security-group-rules";
+    api.get(path).await?;
+    let mut list = Vec::with_capacity(list_reps);
+    let (mut list_items, mut list_bytes) = (0, 0);
+    for k in 0..list_reps.max(1) {
+        let t = Instant::now();
+        let body = api.get(path).await?;
+        list.push(t.elapsed());
+        if k == 0 {
+            list_items = count_items(&body, "security_group_rules")?;
+            list_bytes = body.len();
+        }
+    }
+    let list_latency = Latency::of(&list);
+    eprintln!(
+        "  list all: {list_items} rules, {list_bytes} bytes, p50 {:.1} ms, p90 {:.1} ms",
+        list_latency.p50_ms, list_latency.p90_ms
+    );
+    server.stop();
+    Ok(SgRulesResult {
+        rules,
+        clients,
+        create_wall_s: wall.as_secs_f64(),
+        create_per_s: rules as f64 / wall.as_secs_f64(),
+        create_latency,
+        list_items,
+        list_bytes,
+        list_latency,
+    })
+}
