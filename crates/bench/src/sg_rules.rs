@@ -42,8 +42,13 @@ pub async fn run(
         .prefix("neutrino-bench-sg-")
         .tempdir_in(root)
         .with_context(|| format!("cannot create a temp dir in {}", root.display()))?;
+    // The default quota (100 rules per project) would stop the scenario early.
+    let env = [(
+        "NEUTRINO_NETWORK__QUOTAS__SECURITY_GROUP_RULE".to_string(),
+        "-1".to_string(),
+    )];
     let launch = Launch {
-        env: &[],
+        env: &env,
         bin,
         dir: dir.path(),
         log_level: "warn",
