@@ -12,6 +12,8 @@ mod floatingip;
 pub mod model;
 mod network;
 mod port;
+mod port_addresses;
+mod port_input;
 mod port_security_groups;
 pub mod quotas;
 mod rbac;

@@ -1,12 +1,10 @@
 //! Ports: MAC addresses, fixed IPs (allocated from the network's subnets), port security,
 //! allowed address pairs, extra DHCP options, DNS, binding, and the update merge rules.
 
-use std::net::IpAddr;
-
 use serde_json::{Map, Value};
 
-use neutrino_ipam::{self as ipam, FixedIpRequest, IpamError, MacAddr};
-use neutrino_store::tables::{PORTS, SUBNETS};
+use neutrino_ipam::{self as ipam, MacAddr};
+use neutrino_store::tables::PORTS;
 use neutrino_store::{
     self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
 };
@@ -14,15 +12,18 @@ use neutrino_store::{
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
-use crate::floatingip;
-use crate::model::{
-    AddressPair, DhcpOption, DnsAssignment, FixedIp, Network, Port, Resource, Standard, Subnet,
-};
+use crate::model::{DnsAssignment, Network, Port, Resource, Standard};
 use crate::network::Networks;
 use crate::network::{dns_domain, tags_on_create};
+use crate::port_addresses::{
+    AddressTarget, allocate_fixed_ips, release_address, subnets_of, update_fixed_ips,
+};
+use crate::port_input::{
+    FixedIpEntry, dns_name, merge_dhcp_opts, parse_address_pairs, parse_dhcp_opts, parse_fixed_ips,
+    profile, resolve_pairs, vnic_type,
+};
 use crate::port_security_groups;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
-use crate::subnet::{FreeAddressCache, free_addresses};
 use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
@@ -52,20 +53,6 @@ const ATTRS: &[Attr] = &[
     attr("binding:vif_type", false, false),
     attr("binding:vif_details", false, false),
     attr("tags", true, false),
-];
-
-const VNIC_TYPES: &[&str] = &[
-    "normal",
-    "direct",
-    "macvtap",
-    "baremetal",
-    "direct-physical",
-    "virtio-forwarder",
-    "smart-nic",
-    "vdpa",
-    "accelerator-direct",
-    "accelerator-direct-physical",
-    "remote-managed",
 ];
 
 /// Attributes a member may set only on ports of its own networks (not on a shared one).
@@ -104,208 +91,6 @@ fn network_for_port(
         caller.is_admin() || (caller.has_role("member") && net.project_id == caller.project_id);
     let shared = scope.shared_with("network", network_id, crate::rbac::SHARED);
     Ok((net, NetworkRights { owner, shared }))
-}
-
-/// One entry of a `fixed_ips` request, parsed.
-type FixedIpEntry = FixedIpRequest<String>;
-
-fn parse_fixed_ips(b: &Body) -> Result<Option<Vec<FixedIpEntry>>> {
-    let Some(entries) = b.object_list("fixed_ips")? else {
-        return Ok(None);
-    };
-    let mut out = Vec::with_capacity(entries.len());
-    let mut seen: Vec<IpAddr> = Vec::new();
-    for e in entries {
-        if let Some(k) = e.keys().find(|k| *k != "subnet_id" && *k != "ip_address") {
-            return Err(Error::invalid_attr(
-                "fixed_ips",
-                format!("Unrecognized attribute(s) '{k}'"),
-            ));
-        }
-        let subnet_id = match e.get("subnet_id") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(v) => {
-                return Err(Error::invalid_attr(
-                    "fixed_ips",
-                    format!("'{}' is not a valid UUID", attrs::show(v)),
-                ));
-            }
-        };
-        let ip = match e.get("ip_address") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => {
-                let ip = ipam::validate_ip_address(s)
-                    .map_err(|r| Error::invalid_attr("fixed_ips", r))?;
-                if seen.contains(&ip) {
-                    return Err(Error::invalid_attr(
-                        "fixed_ips",
-                        format!("Duplicate IP address '{s}'"),
-                    ));
-                }
-                seen.push(ip);
-                Some(ip)
-            }
-            Some(v) => {
-                return Err(Error::invalid_attr(
-                    "fixed_ips",
-                    format!("'{}' is not a valid IP address", attrs::show(v)),
-                ));
-            }
-        };
-        out.push(FixedIpRequest::classify(subnet_id, ip)?);
-    }
-    Ok(Some(out))
-}
-
-/// A requested address pair: the address and, if given, the MAC.
-type PairRequest = (String, Option<String>);
-
-/// A requested DHCP option: name, value (`None` removes it), IP version.
-type DhcpOptRequest = (String, Option<String>, u8);
-
-fn parse_address_pairs(b: &Body, cfg: &NetworkConfig) -> Result<Option<Vec<PairRequest>>> {
-    let Some(entries) = b.object_list("allowed_address_pairs")? else {
-        return Ok(None);
-    };
-    if entries.len() > cfg.max_allowed_address_pair {
-        return Err(Error::bad_request(format!(
-            "The number of allowed address pair exceeds the maximum {}.",
-            cfg.max_allowed_address_pair
-        ))
-        .with_kind("AllowedAddressPairExhausted"));
-    }
-    let mut out: Vec<PairRequest> = Vec::with_capacity(entries.len());
-    for e in entries {
-        if let Some(k) = e.keys().find(|k| *k != "ip_address" && *k != "mac_address") {
-            return Err(Error::bad_request(format!(
-                "Unrecognized attribute(s) '{k}'"
-            )));
-        }
-        let ip = match e.get("ip_address") {
-            Some(Value::String(s)) => {
-                ipam::validate_ip_or_subnet(s)
-                    .map_err(|r| Error::invalid_attr("allowed_address_pairs", r))?;
-                s.clone()
-            }
-            _ => {
-                return Err(
-                    Error::bad_request("AllowedAddressPair must contain ip_address")
-                        .with_kind("AllowedAddressPairsMissingIP"),
-                );
-            }
-        };
-        let mac = match e.get("mac_address") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(
-                ipam::validate_mac(s)
-                    .map_err(|r| Error::invalid_attr("allowed_address_pairs", r))?
-                    .to_string(),
-            ),
-            Some(v) => {
-                return Err(Error::invalid_attr(
-                    "allowed_address_pairs",
-                    format!("'{}' is not a valid MAC address", attrs::show(v)),
-                ));
-            }
-        };
-        if out.iter().any(|(i, m)| *i == ip && *m == mac) {
-            return Err(Error::bad_request("Request contains duplicate address pair: mac_address and ip_address must be unique.").with_kind("DuplicateAddressPairInRequest"));
-        }
-        out.push((ip, mac));
-    }
-    Ok(Some(out))
-}
-
-fn resolve_pairs(pairs: Vec<PairRequest>, port_mac: &str) -> Vec<AddressPair> {
-    pairs
-        .into_iter()
-        .map(|(ip_address, mac)| AddressPair {
-            ip_address,
-            mac_address: mac.unwrap_or_else(|| port_mac.to_string()),
-        })
-        .collect()
-}
-
-fn parse_dhcp_opts(b: &Body) -> Result<Option<Vec<DhcpOptRequest>>> {
-    let Some(entries) = b.object_list("extra_dhcp_opts")? else {
-        return Ok(None);
-    };
-    let mut out = Vec::with_capacity(entries.len());
-    for e in entries {
-        if let Some(k) = e
-            .keys()
-            .find(|k| !matches!(k.as_str(), "opt_name" | "opt_value" | "ip_version"))
-        {
-            return Err(Error::invalid_attr(
-                "extra_dhcp_opts",
-                format!("Unrecognized attribute(s) '{k}'"),
-            ));
-        }
-        if !e.contains_key("opt_name") || !e.contains_key("opt_value") {
-            let mut given: Vec<String> = e.keys().map(|k| format!("'{k}'")).collect();
-            given.sort();
-            return Err(Error::invalid_attr(
-                "extra_dhcp_opts",
-                format!(
-                    "Validation of dictionary's keys failed. Expected keys: {{'opt_name', 'opt_value'}} Provided keys: {{{}}}",
-                    given.join(", ")
-                ),
-            ));
-        }
-        let name = match e.get("opt_name") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            other => {
-                let shown = other.map(attrs::show).unwrap_or_default();
-                return Err(Error::invalid_attr(
-                    "extra_dhcp_opts",
-                    format!("'{shown}' Blank strings are not permitted"),
-                ));
-            }
-        };
-        // A null value removes the option on update; blank values only make sense for the
-        // two options whose empty value means "none" to dnsmasq.
-        let value = match e.get("opt_value") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s))
-                if s.is_empty()
-                    && !matches!(name.as_str(), "router" | "classless-static-route") =>
-            {
-                return Err(Error::invalid_attr(
-                    "extra_dhcp_opts",
-                    "'' Blank strings are not permitted",
-                ));
-            }
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(v) => Some(attrs::show(v)),
-        };
-        let version = match e.get("ip_version").map(attrs::to_int) {
-            None => 4,
-            Some(Some(v @ (4 | 6))) => v as u8,
-            Some(_) => {
-                return Err(Error::invalid_attr(
-                    "extra_dhcp_opts",
-                    "ip_version must be 4 or 6",
-                ));
-            }
-        };
-        out.push((name, value, version));
-    }
-    Ok(Some(out))
-}
-
-/// Merges requested DHCP options into the current ones: an option with a null value is removed.
-fn merge_dhcp_opts(current: &mut Vec<DhcpOption>, requested: Vec<DhcpOptRequest>) {
-    for (name, value, ip_version) in requested {
-        current.retain(|o| !(o.opt_name == name && o.ip_version == ip_version));
-        if let Some(opt_value) = value {
-            current.push(DhcpOption {
-                opt_name: name,
-                opt_value,
-                ip_version,
-            });
-        }
-    }
 }
 
 fn dns_assignment(port: &Port, cfg: &NetworkConfig) -> Vec<DnsAssignment> {
@@ -383,187 +168,6 @@ fn base_mac(cfg: &NetworkConfig) -> [u8; 3] {
     out
 }
 
-fn subnets_of(conn: &Connection, network_id: &str) -> Result<Vec<Subnet>> {
-    store::list_docs(
-        conn,
-        SUBNETS,
-        &Selection::by("network_id", vec![network_id.to_string()]),
-    )?
-    .iter()
-    .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
-    .collect()
-}
-
-/// Reserves one address for a port: a unique row in the store, then the writer's free set.
-fn take_address(tx: &mut WriteTx<'_>, subnet: &Subnet, ip: IpAddr, port_id: &str) -> Result<()> {
-    match store::insert_allocation(tx.conn(), &subnet.id, &ip.to_string(), port_id) {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(IpamError::IpAddressAlreadyAllocated {
-                ip: ip.to_string(),
-                subnet_id: subnet.id.clone(),
-            }
-            .into());
-        }
-        Err(e) => return Err(e.into()),
-    }
-    free_addresses(tx, subnet)?.take(ip);
-    Ok(())
-}
-
-fn release_address(tx: &mut WriteTx<'_>, subnet_id: &str, ip: &str) -> Result<()> {
-    store::delete_allocation(tx.conn(), subnet_id, ip)?;
-    if let (Some(free), Ok(addr)) = (
-        tx.cache::<FreeAddressCache>().get_mut(subnet_id),
-        ip.parse::<IpAddr>(),
-    ) {
-        free.release(addr);
-    }
-    Ok(())
-}
-
-/// Picks and reserves a free address of the subnet; `None` if it is full.
-fn allocate_any(tx: &mut WriteTx<'_>, subnet: &Subnet, port_id: &str) -> Result<Option<IpAddr>> {
-    let mut rng = rand::rng();
-    let Some(ip) = ipam::pick_address(free_addresses(tx, subnet)?, &mut rng) else {
-        return Ok(None);
-    };
-    take_address(tx, subnet, ip, port_id)?;
-    Ok(Some(ip))
-}
-
-/// What a port is being given addresses for.
-struct AddressTarget<'a> {
-    network_id: &'a str,
-    port_id: &'a str,
-    mac: &'a str,
-    device_owner: &'a str,
-}
-
-fn auto_address(subnet: &Subnet, mac: &str) -> Result<IpAddr> {
-    let mac = ipam::validate_mac(mac).map_err(|_| Error::internal())?;
-    ipam::eui64_address(&subnet.cidr, mac)
-        .map(IpAddr::V6)
-        .ok_or_else(Error::internal)
-}
-
-/// Allocates the addresses of a new port, or of a `fixed_ips` update (`keep` are the port's
-/// current addresses that stay).
-fn allocate_fixed_ips(
-    tx: &mut WriteTx<'_>,
-    subnets: &[Subnet],
-    target: &AddressTarget<'_>,
-    request: Option<&[FixedIpEntry]>,
-) -> Result<Vec<FixedIp>> {
-    let mut out = Vec::new();
-    let router_port =
-        ipam::is_router_port_owner(target.device_owner) && !target.device_owner.is_empty();
-    let Some(entries) = request else {
-        // Nothing asked: one IPv4 address, one stateful IPv6 address, and an automatic address
-        // on every SLAAC/stateless subnet.
-        let mut wanted_v4 = subnets.iter().any(|s| s.ip_version == 4);
-        let mut wanted_v6 = subnets
-            .iter()
-            .any(|s| s.ip_version == 6 && !s.ip_settings().is_auto_address());
-        let (mut got_v4, mut got_v6) = (false, false);
-        for s in subnets {
-            if s.ip_version == 6 && s.ip_settings().is_auto_address() {
-                if !router_port {
-                    let ip = auto_address(s, target.mac)?;
-                    take_address(tx, s, ip, target.port_id)?;
-                    out.push(FixedIp {
-                        subnet_id: s.id.clone(),
-                        ip_address: ip.to_string(),
-                    });
-                }
-                continue;
-            }
-            let want = if s.ip_version == 4 {
-                &mut got_v4
-            } else {
-                &mut got_v6
-            };
-            if *want {
-                continue;
-            }
-            if let Some(ip) = allocate_any(tx, s, target.port_id)? {
-                *want = true;
-                out.push(FixedIp {
-                    subnet_id: s.id.clone(),
-                    ip_address: ip.to_string(),
-                });
-            }
-        }
-        wanted_v4 &= !got_v4;
-        wanted_v6 &= !got_v6;
-        if wanted_v4 || wanted_v6 {
-            return Err(IpamError::IpAddressGenerationFailure {
-                net_id: target.network_id.to_string(),
-            }
-            .into());
-        }
-        return Ok(out);
-    };
-    for entry in entries {
-        let subnet = match entry {
-            FixedIpRequest::Subnet(id) | FixedIpRequest::SubnetAddress(id, _) => {
-                subnet_by_id(tx.conn(), subnets, id, target.network_id)?
-            }
-            FixedIpRequest::Address(ip) => {
-                let cidrs: Vec<(&Subnet, &ipnet::IpNet)> =
-                    subnets.iter().map(|s| (s, &s.cidr)).collect();
-                ipam::subnet_for_ip(cidrs, *ip, target.device_owner)?.clone()
-            }
-        };
-        let ip = match entry.ip_address() {
-            Some(ip) => {
-                ipam::check_ip_for_subnet(&subnet.cidr, ip, target.device_owner)?;
-                if subnet.ip_settings().is_auto_address() && !router_port {
-                    return Err(IpamError::AllocationOnAutoAddressSubnet {
-                        ip: ip.to_string(),
-                        subnet_id: subnet.id.clone(),
-                    }
-                    .into());
-                }
-                take_address(tx, &subnet, ip, target.port_id)?;
-                ip
-            }
-            None if subnet.ip_settings().is_auto_address() && !router_port => {
-                let ip = auto_address(&subnet, target.mac)?;
-                take_address(tx, &subnet, ip, target.port_id)?;
-                ip
-            }
-            None => allocate_any(tx, &subnet, target.port_id)?.ok_or_else(|| {
-                Error::from(IpamError::IpAddressGenerationFailure {
-                    net_id: target.network_id.to_string(),
-                })
-            })?,
-        };
-        out.push(FixedIp {
-            subnet_id: subnet.id.clone(),
-            ip_address: ip.to_string(),
-        });
-    }
-    Ok(out)
-}
-
-fn subnet_by_id(
-    conn: &Connection,
-    subnets: &[Subnet],
-    id: &str,
-    network_id: &str,
-) -> Result<Subnet> {
-    if let Some(s) = subnets.iter().find(|s| s.id == id) {
-        return Ok(s.clone());
-    }
-    match load::<Subnet>(conn, id)? {
-        Some(_) => Err(Error::bad_request(format!(
-            "Failed to create port on network {network_id}, because fixed_ips included invalid subnet {id}"
-        ))),
-        None => Err(Error::subnet_not_found(id)),
-    }
-}
-
 /// Writes a port's row: its indexed columns and its document.
 pub(crate) fn save_port(conn: &Connection, port: &Port) -> Result<()> {
     store::update_row(conn, PORTS, &port.id, &columns(port), &port.to_doc())?;
@@ -626,38 +230,6 @@ fn check_network_owner_attrs(
         return Err(Error::policy(&format!("rule:{action}_port:device_owner")));
     }
     Ok(())
-}
-
-fn vnic_type(b: &Body) -> Result<Option<String>> {
-    match b.string("binding:vnic_type", 64)? {
-        Some(v) if !VNIC_TYPES.contains(&v.as_str()) => Err(Error::invalid_attr(
-            "binding:vnic_type",
-            format!("{v} is not in valid_values"),
-        )),
-        other => Ok(other),
-    }
-}
-
-fn profile(b: &Body) -> Result<Option<Map<String, Value>>> {
-    match b.get("binding:profile") {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(Map::new())),
-        Some(Value::Object(m)) => Ok(Some(m.clone())),
-        Some(v) => Err(Error::invalid_attr(
-            "binding:profile",
-            format!("'{}' is not a dictionary", attrs::show(v)),
-        )),
-    }
-}
-
-fn dns_name(b: &Body, cfg: &NetworkConfig) -> Result<Option<String>> {
-    match b.string("dns_name", 255)? {
-        None => Ok(None),
-        Some(s) if s.is_empty() => Ok(Some(s)),
-        Some(s) => ipam::validate_dns_name(&s, &cfg.dns_domain)
-            .map(Some)
-            .map_err(|r| Error::invalid_attr("dns_name", r)),
-    }
 }
 
 fn address_pairs_need_security() -> Error {
@@ -762,51 +334,6 @@ pub(crate) fn create_one(
     port.dns_assignment = dns_assignment(&port, cfg);
     save_port(tx.conn(), &port)?;
     Ok(port)
-}
-
-/// Applies a `fixed_ips` update: entries naming an address the port has keep it, entries with
-/// only a subnet reuse the port's address there if it has one, the rest are allocated;
-/// addresses no entry keeps are released.
-fn update_fixed_ips(tx: &mut WriteTx<'_>, port: &mut Port, entries: &[FixedIpEntry]) -> Result<()> {
-    let subnets = subnets_of(tx.conn(), &port.network_id)?;
-    let mut keep: Vec<FixedIp> = Vec::new();
-    let mut new: Vec<FixedIpEntry> = Vec::new();
-    let mut current = port.fixed_ips.clone();
-    for e in entries {
-        let found = match e {
-            FixedIpRequest::Address(ip) | FixedIpRequest::SubnetAddress(_, ip) => current
-                .iter()
-                .position(|f| f.ip_address.parse::<IpAddr>().ok() == Some(*ip)),
-            FixedIpRequest::Subnet(s) => current.iter().position(|f| f.subnet_id == *s),
-        };
-        match found {
-            Some(i) => keep.push(current.remove(i)),
-            None => new.push(e.clone()),
-        }
-    }
-    for gone in &current {
-        if floatingip::holds_fixed_ip(tx.conn(), &port.id, &gone.ip_address)? {
-            return Err(Error::bad_request(format!(
-                "Cannot update the fixed_ips of the port {}, because its original fixed_ip has been associated to a floating ip",
-                port.id
-            )));
-        }
-        release_address(tx, &gone.subnet_id, &gone.ip_address)?;
-    }
-    let target = AddressTarget {
-        network_id: &port.network_id,
-        port_id: &port.id,
-        mac: &port.mac_address,
-        device_owner: &port.device_owner,
-    };
-    let added = if new.is_empty() {
-        Vec::new()
-    } else {
-        allocate_fixed_ips(tx, &subnets, &target, Some(&new))?
-    };
-    keep.extend(added);
-    port.fixed_ips = keep;
-    Ok(())
 }
 
 pub(crate) fn update_one(

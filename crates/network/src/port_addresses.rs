@@ -1,0 +1,254 @@
+//! The fixed IPs of ports: choosing and reserving addresses in the network's subnets when a
+//! port is created or its `fixed_ips` change, and releasing them.
+
+use std::net::IpAddr;
+
+use neutrino_ipam::{self as ipam, FixedIpRequest, IpamError};
+use neutrino_store::tables::SUBNETS;
+use neutrino_store::{self as store, Connection, Selection, StoreError, WriteTx};
+
+use crate::floatingip;
+use crate::model::{FixedIp, Port, Resource, Subnet};
+use crate::port_input::FixedIpEntry;
+use crate::read::load;
+use crate::subnet::{FreeAddressCache, free_addresses};
+use crate::{Error, Result};
+
+pub(crate) fn subnets_of(conn: &Connection, network_id: &str) -> Result<Vec<Subnet>> {
+    store::list_docs(
+        conn,
+        SUBNETS,
+        &Selection::by("network_id", vec![network_id.to_string()]),
+    )?
+    .iter()
+    .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
+    .collect()
+}
+
+/// Reserves one address for a port: a unique row in the store, then the writer's free set.
+pub(crate) fn take_address(
+    tx: &mut WriteTx<'_>,
+    subnet: &Subnet,
+    ip: IpAddr,
+    port_id: &str,
+) -> Result<()> {
+    match store::insert_allocation(tx.conn(), &subnet.id, &ip.to_string(), port_id) {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(IpamError::IpAddressAlreadyAllocated {
+                ip: ip.to_string(),
+                subnet_id: subnet.id.clone(),
+            }
+            .into());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    free_addresses(tx, subnet)?.take(ip);
+    Ok(())
+}
+
+pub(crate) fn release_address(tx: &mut WriteTx<'_>, subnet_id: &str, ip: &str) -> Result<()> {
+    store::delete_allocation(tx.conn(), subnet_id, ip)?;
+    if let (Some(free), Ok(addr)) = (
+        tx.cache::<FreeAddressCache>().get_mut(subnet_id),
+        ip.parse::<IpAddr>(),
+    ) {
+        free.release(addr);
+    }
+    Ok(())
+}
+
+/// Picks and reserves a free address of the subnet; `None` if it is full.
+pub(crate) fn allocate_any(
+    tx: &mut WriteTx<'_>,
+    subnet: &Subnet,
+    port_id: &str,
+) -> Result<Option<IpAddr>> {
+    let mut rng = rand::rng();
+    let Some(ip) = ipam::pick_address(free_addresses(tx, subnet)?, &mut rng) else {
+        return Ok(None);
+    };
+    take_address(tx, subnet, ip, port_id)?;
+    Ok(Some(ip))
+}
+
+/// What a port is being given addresses for.
+pub(crate) struct AddressTarget<'a> {
+    pub(crate) network_id: &'a str,
+    pub(crate) port_id: &'a str,
+    pub(crate) mac: &'a str,
+    pub(crate) device_owner: &'a str,
+}
+
+pub(crate) fn auto_address(subnet: &Subnet, mac: &str) -> Result<IpAddr> {
+    let mac = ipam::validate_mac(mac).map_err(|_| Error::internal())?;
+    ipam::eui64_address(&subnet.cidr, mac)
+        .map(IpAddr::V6)
+        .ok_or_else(Error::internal)
+}
+
+/// Allocates the addresses of a new port, or of a `fixed_ips` update (`keep` are the port's
+/// current addresses that stay).
+pub(crate) fn allocate_fixed_ips(
+    tx: &mut WriteTx<'_>,
+    subnets: &[Subnet],
+    target: &AddressTarget<'_>,
+    request: Option<&[FixedIpEntry]>,
+) -> Result<Vec<FixedIp>> {
+    let mut out = Vec::new();
+    let router_port =
+        ipam::is_router_port_owner(target.device_owner) && !target.device_owner.is_empty();
+    let Some(entries) = request else {
+        // Nothing asked: one IPv4 address, one stateful IPv6 address, and an automatic address
+        // on every SLAAC/stateless subnet.
+        let mut wanted_v4 = subnets.iter().any(|s| s.ip_version == 4);
+        let mut wanted_v6 = subnets
+            .iter()
+            .any(|s| s.ip_version == 6 && !s.ip_settings().is_auto_address());
+        let (mut got_v4, mut got_v6) = (false, false);
+        for s in subnets {
+            if s.ip_version == 6 && s.ip_settings().is_auto_address() {
+                if !router_port {
+                    let ip = auto_address(s, target.mac)?;
+                    take_address(tx, s, ip, target.port_id)?;
+                    out.push(FixedIp {
+                        subnet_id: s.id.clone(),
+                        ip_address: ip.to_string(),
+                    });
+                }
+                continue;
+            }
+            let want = if s.ip_version == 4 {
+                &mut got_v4
+            } else {
+                &mut got_v6
+            };
+            if *want {
+                continue;
+            }
+            if let Some(ip) = allocate_any(tx, s, target.port_id)? {
+                *want = true;
+                out.push(FixedIp {
+                    subnet_id: s.id.clone(),
+                    ip_address: ip.to_string(),
+                });
+            }
+        }
+        wanted_v4 &= !got_v4;
+        wanted_v6 &= !got_v6;
+        if wanted_v4 || wanted_v6 {
+            return Err(IpamError::IpAddressGenerationFailure {
+                net_id: target.network_id.to_string(),
+            }
+            .into());
+        }
+        return Ok(out);
+    };
+    for entry in entries {
+        let subnet = match entry {
+            FixedIpRequest::Subnet(id) | FixedIpRequest::SubnetAddress(id, _) => {
+                subnet_by_id(tx.conn(), subnets, id, target.network_id)?
+            }
+            FixedIpRequest::Address(ip) => {
+                let cidrs: Vec<(&Subnet, &ipnet::IpNet)> =
+                    subnets.iter().map(|s| (s, &s.cidr)).collect();
+                ipam::subnet_for_ip(cidrs, *ip, target.device_owner)?.clone()
+            }
+        };
+        let ip = match entry.ip_address() {
+            Some(ip) => {
+                ipam::check_ip_for_subnet(&subnet.cidr, ip, target.device_owner)?;
+                if subnet.ip_settings().is_auto_address() && !router_port {
+                    return Err(IpamError::AllocationOnAutoAddressSubnet {
+                        ip: ip.to_string(),
+                        subnet_id: subnet.id.clone(),
+                    }
+                    .into());
+                }
+                take_address(tx, &subnet, ip, target.port_id)?;
+                ip
+            }
+            None if subnet.ip_settings().is_auto_address() && !router_port => {
+                let ip = auto_address(&subnet, target.mac)?;
+                take_address(tx, &subnet, ip, target.port_id)?;
+                ip
+            }
+            None => allocate_any(tx, &subnet, target.port_id)?.ok_or_else(|| {
+                Error::from(IpamError::IpAddressGenerationFailure {
+                    net_id: target.network_id.to_string(),
+                })
+            })?,
+        };
+        out.push(FixedIp {
+            subnet_id: subnet.id.clone(),
+            ip_address: ip.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn subnet_by_id(
+    conn: &Connection,
+    subnets: &[Subnet],
+    id: &str,
+    network_id: &str,
+) -> Result<Subnet> {
+    if let Some(s) = subnets.iter().find(|s| s.id == id) {
+        return Ok(s.clone());
+    }
+    match load::<Subnet>(conn, id)? {
+        Some(_) => Err(Error::bad_request(format!(
+            "Failed to create port on network {network_id}, because fixed_ips included invalid subnet {id}"
+        ))),
+        None => Err(Error::subnet_not_found(id)),
+    }
+}
+
+/// Applies a `fixed_ips` update: entries naming an address the port has keep it, entries with
+/// only a subnet reuse the port's address there if it has one, the rest are allocated;
+/// addresses no entry keeps are released.
+pub(crate) fn update_fixed_ips(
+    tx: &mut WriteTx<'_>,
+    port: &mut Port,
+    entries: &[FixedIpEntry],
+) -> Result<()> {
+    let subnets = subnets_of(tx.conn(), &port.network_id)?;
+    let mut keep: Vec<FixedIp> = Vec::new();
+    let mut new: Vec<FixedIpEntry> = Vec::new();
+    let mut current = port.fixed_ips.clone();
+    for e in entries {
+        let found = match e {
+            FixedIpRequest::Address(ip) | FixedIpRequest::SubnetAddress(_, ip) => current
+                .iter()
+                .position(|f| f.ip_address.parse::<IpAddr>().ok() == Some(*ip)),
+            FixedIpRequest::Subnet(s) => current.iter().position(|f| f.subnet_id == *s),
+        };
+        match found {
+            Some(i) => keep.push(current.remove(i)),
+            None => new.push(e.clone()),
+        }
+    }
+    for gone in &current {
+        if floatingip::holds_fixed_ip(tx.conn(), &port.id, &gone.ip_address)? {
+            return Err(Error::bad_request(format!(
+                "Cannot update the fixed_ips of the port {}, because its original fixed_ip has been associated to a floating ip",
+                port.id
+            )));
+        }
+        release_address(tx, &gone.subnet_id, &gone.ip_address)?;
+    }
+    let target = AddressTarget {
+        network_id: &port.network_id,
+        port_id: &port.id,
+        mac: &port.mac_address,
+        device_owner: &port.device_owner,
+    };
+    let added = if new.is_empty() {
+        Vec::new()
+    } else {
+        allocate_fixed_ips(tx, &subnets, &target, Some(&new))?
+    };
+    keep.extend(added);
+    port.fixed_ips = keep;
+    Ok(())
+}
