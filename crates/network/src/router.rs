@@ -2,13 +2,11 @@
 //! external network, project `""`), static routes, and the rules that keep router ports out of
 //! the port API. Interfaces and the route actions are in [`crate::router_interface`].
 
-use std::net::IpAddr;
-
 use neutrino_ipam::{self as ipam, HostRoute};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use neutrino_store::l3::{self, ROUTER_GATEWAY, ROUTER_INTERFACE, RouterPortRow};
+use neutrino_store::l3::{self, ROUTER_GATEWAY, ROUTER_INTERFACE};
 use neutrino_store::tables::{FLOATINGIPS, ROUTERS, SUBNETS};
 use neutrino_store::{
     self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
@@ -20,12 +18,12 @@ use crate::extensions::{Extension, ext};
 use crate::model::{FixedIp, Network, Port, Resource, Standard, Subnet};
 use crate::network::{Networks, tags_on_create};
 use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::router_gateway::{parse_gateway, remove_gateway, set_gateway};
+use crate::router_routes::{check_routes, parse_routes};
 use crate::{Caller, Error, NetworkConfig, Result};
 
 /// Most static routes a router may have (upstream's `max_routes`).
 pub(crate) const MAX_ROUTES: usize = 30;
-/// SNAT on a gateway that does not say (upstream's `enable_snat_by_default`).
-const ENABLE_SNAT_BY_DEFAULT: bool = true;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GatewayInfo {
@@ -170,102 +168,6 @@ pub(crate) fn subnets_of_network(conn: &Connection, network_id: &str) -> Result<
     .collect()
 }
 
-/// The requested gateway: none (`null` or `{}`), or a network with optional settings.
-enum GatewayRequest {
-    None,
-    Set {
-        network_id: String,
-        enable_snat: Option<bool>,
-        fixed_ips: Option<Vec<Value>>,
-    },
-}
-
-fn parse_gateway(v: &Value) -> Result<GatewayRequest> {
-    const NAME: &str = "external_gateway_info";
-    let m = match v {
-        Value::Null => return Ok(GatewayRequest::None),
-        Value::Object(m) if m.is_empty() => return Ok(GatewayRequest::None),
-        Value::Object(m) => m,
-        other => {
-            return Err(Error::invalid_attr(
-                NAME,
-                format!("'{}' is not a dictionary", attrs::show(other)),
-            ));
-        }
-    };
-    if let Some(k) = m.keys().find(|k| {
-        !matches!(
-            k.as_str(),
-            "network_id" | "enable_snat" | "external_fixed_ips"
-        )
-    }) {
-        return Err(Error::invalid_attr(
-            NAME,
-            format!("Unrecognized attribute(s) '{k}'"),
-        ));
-    }
-    let network_id = match m.get("network_id") {
-        Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => s.clone(),
-        Some(other) => {
-            return Err(Error::invalid_attr(
-                NAME,
-                format!("'{}' is not a valid UUID", attrs::show(other)),
-            ));
-        }
-        None => {
-            let mut given: Vec<String> = m.keys().map(|k| format!("'{k}'")).collect();
-            given.sort();
-            return Err(Error::invalid_attr(
-                NAME,
-                format!(
-                    "Validation of dictionary's keys failed. Expected keys: {{'network_id'}} Provided keys: {{{}}}",
-                    given.join(", ")
-                ),
-            ));
-        }
-    };
-    let enable_snat = match m.get("enable_snat") {
-        None => None,
-        Some(v) => Some(attrs::to_bool(v).ok_or_else(|| {
-            Error::invalid_attr(
-                NAME,
-                format!("'{}' cannot be converted to boolean", attrs::show(v)),
-            )
-        })?),
-    };
-    let fixed_ips = match m.get("external_fixed_ips") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => {
-            for item in items {
-                let Value::Object(e) = item else {
-                    return Err(Error::invalid_attr(
-                        NAME,
-                        format!("'{}' is not a dictionary", attrs::show(item)),
-                    ));
-                };
-                if let Some(k) = e.keys().find(|k| *k != "subnet_id" && *k != "ip_address") {
-                    return Err(Error::invalid_attr(
-                        NAME,
-                        format!("Unrecognized attribute(s) '{k}'"),
-                    ));
-                }
-            }
-            Some(items.clone())
-        }
-        Some(other) => {
-            return Err(Error::invalid_attr(
-                NAME,
-                format!("'{}' is not a list", attrs::show(other)),
-            ));
-        }
-    };
-    Ok(GatewayRequest::Set {
-        network_id,
-        enable_snat,
-        fixed_ips,
-    })
-}
-
 /// Attributes of the gateway and of the router only an admin may set.
 fn check_admin_attrs(b: &Body, caller: &Caller, action: &str) -> Result<()> {
     if caller.is_admin() {
@@ -290,16 +192,6 @@ fn check_admin_attrs(b: &Body, caller: &Caller, action: &str) -> Result<()> {
     Ok(())
 }
 
-/// The router's gateway port, if it has one.
-pub(crate) fn gateway_port(conn: &Connection, router_id: &str) -> Result<Option<Port>> {
-    for rp in l3::router_ports(conn, router_id)? {
-        if rp.port_type == ROUTER_GATEWAY {
-            return Ok(load::<Port>(conn, &rp.port_id)?);
-        }
-    }
-    Ok(None)
-}
-
 /// The router's interface ports.
 pub(crate) fn interface_ports(conn: &Connection, router_id: &str) -> Result<Vec<Port>> {
     let mut out = Vec::new();
@@ -311,34 +203,6 @@ pub(crate) fn interface_ports(conn: &Connection, router_id: &str) -> Result<Vec<
         }
     }
     Ok(out)
-}
-
-fn floating_ips_use_router(conn: &Connection, router_id: &str) -> Result<bool> {
-    Ok(!store::list_docs(
-        conn,
-        FLOATINGIPS,
-        &Selection::by("router_id", vec![router_id.to_string()]),
-    )?
-    .is_empty())
-}
-
-/// Removes the router's gateway; refused while floating IPs are served through it.
-fn remove_gateway(tx: &mut WriteTx<'_>, router: &mut Router) -> Result<()> {
-    if let Some(gw) = gateway_port(tx.conn(), &router.id)? {
-        if floating_ips_use_router(tx.conn(), &router.id)? {
-            return Err(Error::conflict(
-                "RouterExternalGatewayInUseByFloatingIp",
-                format!(
-                    "Gateway cannot be updated for router {}, since a gateway to external network {} is required by one or more floating IPs.",
-                    router.id, gw.network_id
-                ),
-            ));
-        }
-        l3::delete_router_port(tx.conn(), &gw.id)?;
-        crate::port::remove_port(tx, &gw)?;
-    }
-    router.external_gateway_info = None;
-    Ok(())
 }
 
 /// Every subnet attached to the router (interfaces, and all subnets of the gateway network),
@@ -397,185 +261,6 @@ pub(crate) fn check_new_subnets(
                 ));
             }
         }
-    }
-    Ok(())
-}
-
-fn set_gateway(
-    tx: &mut WriteTx<'_>,
-    cfg: &NetworkConfig,
-    caller: &Caller,
-    router: &mut Router,
-    req: GatewayRequest,
-) -> Result<()> {
-    let GatewayRequest::Set {
-        network_id,
-        enable_snat,
-        fixed_ips,
-    } = req
-    else {
-        return remove_gateway(tx, router);
-    };
-    let net = visible_network(tx.conn(), caller, &network_id)?;
-    if !net.router_external {
-        return Err(bad_request(
-            "router",
-            format!("Network {network_id} is not an external network"),
-        ));
-    }
-    let subnets = subnets_of_network(tx.conn(), &net.id)?;
-    for ip in fixed_ips
-        .iter()
-        .flatten()
-        .filter_map(|e| e.get("ip_address"))
-    {
-        let ip = ip.as_str().and_then(|s| s.parse::<IpAddr>().ok());
-        if let Some(ip) = ip
-            && subnets.iter().any(|s| s.gateway_ip == Some(ip))
-        {
-            return Err(bad_request(
-                "router",
-                format!("External IP {ip} is the same as the gateway IP"),
-            ));
-        }
-    }
-    let current = gateway_port(tx.conn(), &router.id)?;
-    let port = match current {
-        Some(gw) if gw.network_id == net.id => match fixed_ips {
-            Some(ips) if !ips.is_empty() && external_ips_change(&gw, &ips) => {
-                let mut body = Map::new();
-                body.insert("fixed_ips".into(), Value::Array(ips));
-                update_service_port(tx, cfg, &gw.id, body, "ACTIVE")?
-            }
-            _ => gw,
-        },
-        _ => {
-            remove_gateway(tx, router)?;
-            check_new_subnets(tx.conn(), &router.id, &subnets, None)?;
-            let port = create_service_port(
-                tx,
-                cfg,
-                ServicePort {
-                    network_id: &net.id,
-                    project_id: "",
-                    device_owner: ROUTER_GATEWAY,
-                    device_id: &router.id,
-                    fixed_ips: fixed_ips.filter(|f| !f.is_empty()),
-                    status: "ACTIVE",
-                },
-            )?;
-            l3::insert_router_port(
-                tx.conn(),
-                &RouterPortRow {
-                    router_id: router.id.clone(),
-                    port_id: port.id.clone(),
-                    port_type: ROUTER_GATEWAY.into(),
-                    network_id: net.id.clone(),
-                },
-            )?;
-            port
-        }
-    };
-    let previous_snat = router
-        .external_gateway_info
-        .as_ref()
-        .map(|g| g.enable_snat)
-        .unwrap_or(ENABLE_SNAT_BY_DEFAULT);
-    router.external_gateway_info = Some(GatewayInfo {
-        network_id: net.id,
-        enable_snat: enable_snat.unwrap_or(previous_snat),
-        external_fixed_ips: port.fixed_ips,
-    });
-    Ok(())
-}
-
-/// Do the requested external IPs differ from the gateway port's (by subnet or address)?
-fn external_ips_change(gw: &Port, requested: &[Value]) -> bool {
-    let mut subnets: Vec<&str> = requested
-        .iter()
-        .filter_map(|e| e.get("subnet_id").and_then(Value::as_str))
-        .collect();
-    let mut current: Vec<&str> = gw.fixed_ips.iter().map(|f| f.subnet_id.as_str()).collect();
-    subnets.sort_unstable();
-    subnets.dedup();
-    current.sort_unstable();
-    current.dedup();
-    if !subnets.is_empty() && subnets != current {
-        return true;
-    }
-    let mut ips: Vec<&str> = requested
-        .iter()
-        .filter_map(|e| e.get("ip_address").and_then(Value::as_str))
-        .collect();
-    let mut have: Vec<&str> = gw.fixed_ips.iter().map(|f| f.ip_address.as_str()).collect();
-    ips.sort_unstable();
-    have.sort_unstable();
-    !ips.is_empty() && ips != have
-}
-
-/// Python's repr of a route list, as upstream puts it in `InvalidRoutes`.
-fn routes_repr(routes: &[HostRoute]) -> String {
-    let items: Vec<String> = routes
-        .iter()
-        .map(|r| {
-            format!(
-                "{{'destination': '{}', 'nexthop': '{}'}}",
-                r.destination, r.nexthop
-            )
-        })
-        .collect();
-    format!("[{}]", items.join(", "))
-}
-
-/// Parses `routes` with the host-route validator.
-pub(crate) fn parse_routes(v: &Value) -> Result<Vec<HostRoute>> {
-    let v = if v.is_null() {
-        &Value::Array(Vec::new())
-    } else {
-        v
-    };
-    ipam::validate_host_routes(v).map_err(|r| Error::invalid_attr("routes", r))
-}
-
-/// Each nexthop must be inside a subnet the router is connected to and not one of the
-/// router's own addresses; at most [`MAX_ROUTES`] routes.
-pub(crate) fn check_routes(conn: &Connection, router_id: &str, routes: &[HostRoute]) -> Result<()> {
-    if routes.len() > MAX_ROUTES {
-        return Err(Error::bad_request(format!(
-            "Unable to complete operation for {router_id}. The number of routes exceeds the maximum {MAX_ROUTES}."
-        ))
-        .with_kind("RoutesExhausted"));
-    }
-    if routes.is_empty() {
-        return Ok(());
-    }
-    let cidrs: Vec<_> = attached_subnets(conn, router_id)?
-        .into_iter()
-        .map(|s| s.cidr)
-        .collect();
-    let mut own: Vec<IpAddr> = Vec::new();
-    for rp in l3::router_ports(conn, router_id)? {
-        if let Some(p) = load::<Port>(conn, &rp.port_id)? {
-            own.extend(
-                p.fixed_ips
-                    .iter()
-                    .filter_map(|f| f.ip_address.parse::<IpAddr>().ok()),
-            );
-        }
-    }
-    for r in routes {
-        let reason = if !cidrs.iter().any(|c| c.contains(&r.nexthop)) {
-            "the nexthop is not connected with router"
-        } else if own.contains(&r.nexthop) {
-            "the nexthop is used by router"
-        } else {
-            continue;
-        };
-        return Err(Error::bad_request(format!(
-            "Invalid format for routes: {}, {reason}.",
-            routes_repr(routes)
-        ))
-        .with_kind("InvalidRoutes"));
     }
     Ok(())
 }

@@ -13,9 +13,10 @@ use crate::collection::{Collection, Ctx};
 use crate::model::{Port, Subnet};
 use crate::read::{Scope, load, load_for_change};
 use crate::router::{
-    Router, Routers, ServicePort, bad_request, check_new_subnets, check_routes,
-    create_service_port, interface_ports, parse_routes, save_router, to_map, update_service_port,
+    Router, Routers, ServicePort, bad_request, check_new_subnets, create_service_port,
+    interface_ports, save_router, to_map, update_service_port,
 };
+use crate::router_routes::{check_routes, parse_routes};
 use crate::subnet::Subnets;
 use crate::{Caller, Error, Result};
 
