@@ -8,6 +8,7 @@ mod listing;
 mod query;
 mod quotas;
 mod resources;
+mod service_info;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,8 +50,12 @@ pub fn app(state: AppState) -> Router {
             get(show_extension).fallback(|| async { error::not_found() }),
         )
         .route("/v2.0/floatingip_pools", get(list_floatingip_pools))
-        .route("/v2.0/agents", get(list_agents))
-        .route("/v2.0/agents/{id}", get(show_agent))
+        .route("/v2.0/agents", get(service_info::list_agents))
+        .route("/v2.0/agents/{id}", get(service_info::show_agent))
+        .route(
+            "/v2.0/service-providers",
+            get(service_info::list_service_providers),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     let routes = Router::new()
         .route("/", get(versions))
@@ -224,18 +229,4 @@ async fn list_floatingip_pools(State(state): State<AppState>) -> Response {
         Ok(pools) => axum::Json(serde_json::json!({"floatingip_pools": pools})).into_response(),
         Err(e) => ApiError(e).into_response(),
     }
-}
-
-/// Neutrino runs no Neutron agents (OVN needs none), so the agent list is empty for everyone —
-/// what upstream answers a non-admin — rather than a 404 that clients read as "unsupported".
-async fn list_agents() -> Response {
-    axum::Json(serde_json::json!({"agents": []})).into_response()
-}
-
-async fn show_agent(axum::extract::Path(id): axum::extract::Path<String>) -> Response {
-    ApiError(neutrino_network::Error::not_found(
-        "AgentNotFound",
-        format!("Agent {id} could not be found."),
-    ))
-    .into_response()
 }

@@ -301,6 +301,11 @@ async fn agents_list_is_empty_not_missing() {
             (StatusCode::OK, json!({"agents": []}))
         );
     }
+    let r = api.get("alice", "/v2.0/service-providers").await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (StatusCode::OK, json!({"service_providers": []}))
+    );
     let r = api.get("admin", "/v2.0/agents/abc").await;
     assert_eq!(
         (r.status, r.kind()),

@@ -70,6 +70,11 @@ pub const GENERAL: &[Extension] = &[
         "Enables to set tag on resources with standard attribute.",
     ),
     ext("agent", "agent", "The agent management extension."),
+    ext(
+        "service-type",
+        "Neutron Service Type Management",
+        "API for retrieving service providers for Neutron advanced services",
+    ),
 ];
 
 /// Every advertised extension: the general ones and those of each collection, each once.
