@@ -328,3 +328,25 @@ async fn head_is_not_allowed_and_extensions_are_read_only() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+/// docs/api.md lists the advertised extensions; keep it true to the server.
+#[test]
+fn documented_extensions_are_the_advertised_ones() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md"))
+        .expect("docs/api.md");
+    // The first paragraph of the section is the list of aliases, each in backquotes.
+    let list = doc
+        .split("## Advertised extensions\n\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap_or_default();
+    let mut documented: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+    documented.sort_unstable();
+    documented.dedup();
+    let mut advertised: Vec<&str> = neutrino_network::extensions::all()
+        .iter()
+        .map(|e| e.alias)
+        .collect();
+    advertised.sort_unstable();
+    assert_eq!(documented, advertised);
+}
