@@ -8,6 +8,7 @@
 pub mod error;
 pub mod mac;
 pub mod port;
+pub mod prefixes;
 pub mod ranges;
 pub mod subnet;
 pub mod validate;

@@ -149,6 +149,8 @@ pub fn collections() -> &'static [Kind] {
         &crate::security_group::SecurityGroups,
         &crate::security_group_rule::SecurityGroupRules,
         &crate::rbac::RbacPolicies,
+        &crate::subnetpool::SubnetPools,
+        &crate::address_scope::AddressScopes,
     ]
 }
 

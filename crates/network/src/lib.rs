@@ -1,6 +1,7 @@
 //! The rules of the Networking API: one module per resource, plus policy. No HTTP and no SQL
 //! here — the api crate speaks HTTP, the store crate speaks SQL.
 
+mod address_scope;
 pub mod attrs;
 pub mod availability;
 mod caller;
@@ -11,6 +12,7 @@ pub mod extensions;
 mod floatingip;
 pub mod model;
 mod network;
+mod pool_subnets;
 mod port;
 mod port_addresses;
 mod port_input;
@@ -27,6 +29,7 @@ mod security_group;
 mod security_group_rule;
 mod segments;
 mod subnet;
+mod subnetpool;
 pub mod tags;
 pub mod time;
 

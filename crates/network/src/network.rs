@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use neutrino_store::tables::{NETWORKS, PORTS, SUBNETS};
+use neutrino_store::tables::{self, NETWORKS, PORTS, SUBNETS};
 use neutrino_store::{self as store, ColumnValue, Selection, Table, WriteTx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
@@ -426,6 +426,8 @@ impl Collection for Networks {
         }
         for subnet in &net.subnets {
             store::delete_row(conn, SUBNETS, subnet)?;
+            // Its block returns to its subnet pool, if it came from one.
+            store::delete_row(conn, tables::SUBNETPOOL_SUBNETS, subnet)?;
         }
         store::delete_segments(conn, id)?;
         store::delete_policies_on(conn, id)?;

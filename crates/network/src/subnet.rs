@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use serde_json::{Map, Value};
 
 use neutrino_ipam::{
@@ -19,6 +21,7 @@ use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{is_network_service_port, tags_on_create};
 use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::subnetpool::SubnetPool;
 use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
@@ -39,6 +42,7 @@ const ATTRS: &[Attr] = &[
     attr("ipv6_address_mode", true, false),
     attr("subnetpool_id", true, false),
     attr("use_default_subnetpool", true, false),
+    attr("prefixlen", true, false),
     attr("tags", true, false),
 ];
 
@@ -98,7 +102,7 @@ fn build(
     cfg: &NetworkConfig,
     caller: &Caller,
     body: &Map<String, Value>,
-) -> Result<(Subnet, Network)> {
+) -> Result<(Subnet, Network, Option<SubnetPool>)> {
     check_attributes(body, ATTRS, Op::Create)?;
     let b = Body(body);
     let ip_version = match b.get("ip_version").and_then(attrs::to_int) {
@@ -112,29 +116,41 @@ fn build(
         }
     };
     let network_id = b.string("network_id", 36)?.unwrap_or_default();
-    match b.get("subnetpool_id") {
-        None | Some(Value::Null) => {}
-        Some(v) => {
-            let id = attrs::show(v);
-            return Err(Error::not_found(
-                "SubnetPoolNotFound",
-                format!("Subnet pool {id} could not be found."),
-            ));
-        }
-    }
-    if b.bool("use_default_subnetpool")? == Some(true) {
-        return Err(Error::bad_request(format!(
-            "No default subnetpool found for IPv{ip_version}"
-        )));
-    }
     let cidr = match b.get("cidr") {
-        None | Some(Value::Null) => {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(checked(
+            "cidr",
+            ipam::validate_subnet(string_value("cidr", v)?),
+        )?),
+    };
+    let prefixlen = b.uint("prefixlen")?;
+    if cidr.is_some() && prefixlen.is_some() {
+        return Err(Error::bad_request(
+            "Bad subnets request: cidr and prefixlen must not be supplied together.",
+        ));
+    }
+    let pool = crate::pool_subnets::requested_pool(conn, caller, &b, ip_version)?;
+    let any_request = match (&pool, cidr) {
+        (None, None) => {
             return Err(Error::bad_request(
                 "Bad subnets request: a subnetpool must be specified in the absence of a cidr.",
             ));
         }
-        Some(v) => checked("cidr", ipam::validate_subnet(string_value("cidr", v)?))?,
+        (Some(_), None) => {
+            if !matches!(b.get("allocation_pools"), None | Some(Value::Null)) {
+                return Err(Error::bad_request(
+                    "Bad subnets request: allocation_pools allowed only for specific subnet requests.",
+                ));
+            }
+            true
+        }
+        _ => false,
     };
+    // A pool request's CIDR is chosen once the network is known.
+    let cidr = cidr.unwrap_or(match ip_version {
+        4 => IpNet::V4(Default::default()),
+        _ => IpNet::V6(Default::default()),
+    });
     let spec = SubnetSpec {
         ip_version,
         cidr,
@@ -167,16 +183,32 @@ fn build(
             ),
         ));
     }
-    let validated = ipam::validate_new_subnet(&spec, &limits(cfg))?;
     let others = store::list_docs(
         conn,
         SUBNETS,
         &Selection::by("network_id", vec![net.id.clone()]),
     )?
     .iter()
-    .map(|d| Subnet::from_doc(&net.id, d).map(|s| s.cidr))
+    .map(|d| Subnet::from_doc(&net.id, d))
     .collect::<Result<Vec<_>, _>>()?;
-    ipam::check_overlap(&validated.cidr, &net.id, others)?;
+    let mut spec = spec;
+    if let Some(pool) = &pool {
+        crate::pool_subnets::check_network_affinity(&net, &others, ip_version, Some(pool))?;
+        let requested = (!any_request).then(|| spec.cidr.trunc());
+        let prefixlen = prefixlen.map(|n| n.min(255) as u8);
+        spec.cidr = crate::pool_subnets::allocate(conn, pool, &project_id, requested, prefixlen)?;
+        // Upstream gives a block from a pool the first address as its gateway, IPv6 too.
+        if any_request && matches!(spec.gateway_ip, GatewayChoice::Default) {
+            let first = ipam::ip_to_u128(spec.cidr.network()) + 1;
+            if let Some(first) = ipam::u128_to_ip(ip_version, first) {
+                spec.gateway_ip = GatewayChoice::Given(first);
+            }
+        }
+    } else {
+        crate::pool_subnets::check_network_affinity(&net, &others, ip_version, None)?;
+    }
+    let validated = ipam::validate_new_subnet(&spec, &limits(cfg))?;
+    ipam::check_overlap(&validated.cidr, &net.id, others.into_iter().map(|s| s.cidr))?;
 
     let mut subnet = Subnet {
         id: uuid::Uuid::new_v4().to_string(),
@@ -193,7 +225,7 @@ fn build(
         enable_dhcp: true,
         ipv6_ra_mode: None,
         ipv6_address_mode: None,
-        subnetpool_id: None,
+        subnetpool_id: pool.as_ref().map(|p| p.id.clone()),
         service_types: Vec::new(),
         dns_publish_fixed_ip: false,
         router_external: net.router_external,
@@ -204,7 +236,7 @@ fn build(
         ),
     };
     subnet.set_ip_settings(validated);
-    Ok((subnet, net))
+    Ok((subnet, net, pool))
 }
 
 fn to_map<T: serde::Serialize>(v: &T) -> Result<Map<String, Value>> {
@@ -343,7 +375,7 @@ impl Collection for Subnets {
         body: &Map<String, Value>,
     ) -> Result<Value> {
         let conn = tx.conn();
-        let (subnet, mut net) = build(conn, cx.cfg, cx.caller, body)?;
+        let (subnet, mut net, pool) = build(conn, cx.cfg, cx.caller, body)?;
         store::insert_row(
             conn,
             SUBNETS,
@@ -351,6 +383,9 @@ impl Collection for Subnets {
             &columns(&subnet),
             &subnet.to_doc(),
         )?;
+        if let Some(pool) = &pool {
+            crate::pool_subnets::record(conn, &subnet, pool, &mut net)?;
+        }
         net.subnets.push(subnet.id.clone());
         net.std.touch();
         store::update_doc(conn, NETWORKS, &net.id, &net.to_doc())?;
@@ -444,7 +479,12 @@ impl Collection for Subnets {
             store::delete_allocation(conn, id, &addr)?;
         }
         store::delete_row(conn, SUBNETS, id)?;
-        bump_network(conn, &subnet.network_id, |n| n.subnets.retain(|s| *s != id))?;
+        if let Some(mut net) = load::<Network>(conn, &subnet.network_id)? {
+            crate::pool_subnets::release(conn, &subnet, &mut net)?;
+            net.subnets.retain(|s| *s != id);
+            net.std.touch();
+            store::update_doc(conn, NETWORKS, &net.id, &net.to_doc())?;
+        }
         forget_free_addresses(tx, id);
         Ok(())
     }

@@ -50,3 +50,14 @@ pub const RBAC_POLICIES: Table = Table::new(
         "target_project",
     ],
 );
+
+/// Subnet pools (`migrations/0005_subnetpools.sql`); `default_version` is unique (one default
+/// pool per IP version).
+pub const SUBNETPOOLS: Table = Table::new(
+    "subnetpools",
+    &["project_id", "address_scope_id", "default_version"],
+);
+pub const ADDRESS_SCOPES: Table = Table::new("address_scopes", &["project_id"]);
+/// The block each subnet took from a pool: id = subnet id, doc = its CIDR.
+pub const SUBNETPOOL_SUBNETS: Table =
+    Table::new("subnetpool_subnets", &["subnetpool_id", "project_id"]);
