@@ -122,7 +122,15 @@ pub(crate) fn allocate(
             .sum();
         let block = match requested {
             Some(c) => c,
-            None => IpNet::new(pool.prefixes[0].network(), len).map_err(|_| Error::internal())?,
+            // Only the size counts: any block of the requested length will do.
+            None => {
+                let base: std::net::IpAddr = if pool.ip_version == 4 {
+                    std::net::Ipv4Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                };
+                IpNet::new(base, len).map_err(|_| Error::internal())?
+            }
         };
         if used + prefixes::quota_units(&block) > u128::from(quota) {
             return Err(Error::conflict(
