@@ -398,6 +398,41 @@ async fn update_only_grows_prefixes_and_actions_change_them() {
         r.body,
         json!({"prefixes": ["10.0.0.0/24", "10.0.2.0/24", "192.168.0.0/24"]})
     );
+    // Removing every prefix leaves an empty pool that allocates nothing (and does not fail).
+    let empty = pool_id(
+        &api,
+        "alice",
+        json!({"name": "e", "prefixes": ["172.16.0.0/24"], "default_quota": 10}),
+    )
+    .await;
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/subnetpools/{empty}/remove_prefixes"),
+            json!({"prefixes": ["172.16.0.0/16"]}),
+        )
+        .await;
+    assert_eq!(r.body, json!({"prefixes": []}));
+    let r = pool_subnet(
+        &api,
+        "alice",
+        &net,
+        json!({"subnetpool_id": empty, "prefixlen": 30}),
+    )
+    .await;
+    assert_eq!(r.kind(), "NetworkSubnetPoolAffinityError");
+    let net2 = api.network("alice", json!({})).await;
+    let r = pool_subnet(
+        &api,
+        "alice",
+        &net2,
+        json!({"subnetpool_id": empty, "prefixlen": 30}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::INTERNAL_SERVER_ERROR, "SubnetAllocationError")
+    );
     let r = api
         .put(
             "bob",
@@ -617,6 +652,14 @@ async fn pool_quota_and_network_affinity() {
         r.message(),
         "Per-project subnet pool prefix quota exceeded."
     );
+    let r = pool_subnet(
+        &api,
+        "alice",
+        &net,
+        json!({"subnetpool_id": id, "cidr": "10.0.9.0/25"}),
+    )
+    .await;
+    assert_eq!(r.kind(), "SubnetPoolQuotaExceeded");
     // Another project has its own quota.
     let bnet = api.network("bob", json!({})).await;
     assert_eq!(
