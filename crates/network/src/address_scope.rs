@@ -10,7 +10,7 @@ use neutrino_store::{self as store, ColumnValue, Connection, Selection, Table, W
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
-use crate::read::{Scope, field, load_map_for_change};
+use crate::read::{Scope, load_map_for_change};
 use crate::{Caller, Error, Result};
 
 const ATTRS: &[Attr] = &[
@@ -127,15 +127,10 @@ impl Collection for AddressScopes {
         false
     }
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
-        scope.admin()
-            || scope.reads_project(field(doc, "project_id"))
-            || doc.get("shared") == Some(&Value::Bool(true))
-            || scope.shared_with("address_scope", field(doc, "id"), crate::rbac::SHARED)
+        scope.sees_shareable("address_scope", doc)
     }
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
-        if scope.shared_with("address_scope", field(doc, "id"), crate::rbac::SHARED) {
-            doc.insert("shared".into(), Value::Bool(true));
-        }
+        scope.mark_shared("address_scope", doc);
     }
 
     fn create(

@@ -73,6 +73,22 @@ impl Scope {
             .any(|a| self.shared_with("network", network_id, a))
     }
 
+    /// Who sees a resource that RBAC can share (`access_as_shared`): admins, readers of its
+    /// project, and everyone it is shared with, by its `shared` flag or by a policy.
+    pub fn sees_shareable(&self, object_type: &str, doc: &Map<String, Value>) -> bool {
+        self.admin()
+            || self.reads_project(field(doc, "project_id"))
+            || doc.get("shared") == Some(&Value::Bool(true))
+            || self.shared_with(object_type, field(doc, "id"), crate::rbac::SHARED)
+    }
+
+    /// `shared` is shown relative to the caller: true when a policy shares the object with it.
+    pub fn mark_shared(&self, object_type: &str, doc: &mut Map<String, Value>) {
+        if self.shared_with(object_type, field(doc, "id"), crate::rbac::SHARED) {
+            doc.insert("shared".into(), Value::Bool(true));
+        }
+    }
+
     /// An RBAC policy grants `action` on the object to the caller's project or to every project.
     pub fn shared_with(&self, object_type: &str, object_id: &str, action: &str) -> bool {
         // Grants are few per project; a scan avoids allocating a key per lookup.

@@ -388,15 +388,11 @@ impl Collection for SecurityGroups {
     }
     /// The one place that decides who sees a group; RBAC sharing extends it.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
-        scope.admin()
-            || scope.reads_project(field(doc, "project_id"))
-            || scope.shared_with("security_group", field(doc, "id"), crate::rbac::SHARED)
+        scope.sees_shareable("security_group", doc)
     }
     /// `shared`: an RBAC policy shares the group with the caller's project or everyone.
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
-        if scope.shared_with("security_group", field(doc, "id"), crate::rbac::SHARED) {
-            doc.insert("shared".into(), Value::Bool(true));
-        }
+        scope.mark_shared("security_group", doc);
     }
     fn quota_resource(&self) -> Option<&'static str> {
         Some("security_group")

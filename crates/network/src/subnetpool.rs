@@ -17,7 +17,7 @@ use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
 use crate::model::{Resource, Standard};
 use crate::network::tags_on_create;
-use crate::read::{Scope, check_revision, field, load_for_change};
+use crate::read::{Scope, check_revision, load_for_change};
 use crate::{Caller, Error, Result};
 
 const ATTRS: &[Attr] = &[
@@ -550,15 +550,10 @@ impl Collection for SubnetPools {
     }
     /// Visible to its project's readers, to everyone when shared, and through RBAC grants.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
-        scope.admin()
-            || scope.reads_project(field(doc, "project_id"))
-            || doc.get("shared") == Some(&Value::Bool(true))
-            || scope.shared_with("subnetpool", field(doc, "id"), crate::rbac::SHARED)
+        scope.sees_shareable("subnetpool", doc)
     }
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
-        if scope.shared_with("subnetpool", field(doc, "id"), crate::rbac::SHARED) {
-            doc.insert("shared".into(), Value::Bool(true));
-        }
+        scope.mark_shared("subnetpool", doc);
     }
 
     fn create(
