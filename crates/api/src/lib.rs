@@ -122,6 +122,16 @@ async fn refuse_head(req: Request, next: Next) -> Response {
         return error::method_not_allowed().into_response();
     }
     let mut resp = next.run(req).await;
+    if identity && resp.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        // Identity errors are Keystone's shape, also for a method the identity lacks.
+        let allow = resp.headers().get(header::ALLOW).cloned();
+        let body = serde_json::json!({"error": {"code": 405, "title": "Method Not Allowed",
+            "message": "The method is not allowed for the requested URL."}});
+        resp = (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+        if let Some(a) = allow {
+            resp.headers_mut().insert(header::ALLOW, a);
+        }
+    }
     // axum lists HEAD beside every GET in `Allow`; the API does not offer it.
     if !identity
         && let Some(allow) = resp

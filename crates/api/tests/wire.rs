@@ -350,3 +350,14 @@ fn documented_extensions_are_the_advertised_ones() {
     advertised.sort_unstable();
     assert_eq!(documented, advertised);
 }
+
+#[tokio::test]
+async fn identity_errors_keep_keystones_shape() {
+    let api = Api::start();
+    let r = api
+        .raw(Method::POST, "/v3/projects", Some("admin"), Some("{}"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.body["error"]["code"], 405);
+    assert!(r.body.get("NeutronError").is_none());
+}
