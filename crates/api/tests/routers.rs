@@ -628,3 +628,53 @@ async fn ipv6_subnets_share_one_interface_port() {
         refused.message()
     );
 }
+
+#[tokio::test]
+async fn interfaces_on_subnets_shared_with_the_project_by_rbac() {
+    let api = Api::start();
+    let net = api.network("bob", json!({})).await;
+    let sub = api.subnet("bob", &net, "10.7.0.0/24", json!({})).await;
+    let r = router(&api, "alice", json!({})).await;
+    let rid = id(&r);
+    // Not shared with alice's project: refused.
+    let refused = add_subnet(&api, "alice", &rid, &id(&sub)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::NOT_FOUND,
+        "the subnet is not even visible: {:?}",
+        refused.body
+    );
+    // Shared with everyone: visible, still refused, as upstream (LP 1757482).
+    assert_eq!(
+        api.put(
+            "admin",
+            &format!("/v2.0/networks/{net}"),
+            json!({"network": {"shared": true}})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let refused = add_subnet(&api, "alice", &rid, &id(&sub)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        refused.body
+    );
+    assert!(
+        refused
+            .message()
+            .contains("is not owned by project making the request"),
+        "{}",
+        refused.message()
+    );
+    // Shared with alice's project by name: allowed (LP 1975603).
+    let policy = json!({"rbac_policy": {"object_type": "network", "object_id": net, "action": "access_as_shared", "target_tenant": api.project("alice")}});
+    assert_eq!(
+        api.post("bob", "/v2.0/rbac-policies", policy).await.status,
+        StatusCode::CREATED
+    );
+    let added = add_subnet(&api, "alice", &rid, &id(&sub)).await;
+    assert_eq!(added.status, StatusCode::OK, "{:?}", added.body);
+}

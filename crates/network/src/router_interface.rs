@@ -183,6 +183,15 @@ fn attach(conn: &Connection, router: &Router, port: &Port) -> Result<()> {
     .map_err(|e| crate::router::port_taken(e, port))
 }
 
+/// Whether an RBAC policy shares the network with this project by name. As upstream, a router
+/// may take an interface on another project's subnet only then — not when the network is shared
+/// with everyone (LP 1757482, LP 1975603).
+fn shared_with_project(conn: &Connection, network_id: &str, project_id: &str) -> Result<bool> {
+    Ok(store::policies_on(conn, network_id)?
+        .iter()
+        .any(|(_, action, target)| action == crate::rbac::SHARED && target == project_id))
+}
+
 fn add_by_subnet(
     tx: &mut WriteTx<'_>,
     cx: &Ctx<'_>,
@@ -196,7 +205,10 @@ fn add_by_subnet(
             "Subnet for router interface must have a gateway IP",
         ));
     };
-    if subnet.project_id != cx.caller.project_id && !cx.caller.is_admin() {
+    if subnet.project_id != cx.caller.project_id
+        && !cx.caller.is_admin()
+        && !shared_with_project(tx.conn(), &subnet.network_id, &cx.caller.project_id)?
+    {
         return Err(bad_request(
             "router",
             format!(
