@@ -561,3 +561,76 @@ async fn admins_see_shared_relative_to_their_project_in_lists_too() {
     let listed = api.get("admin", "/v2.0/networks").await.body["networks"][0]["shared"].clone();
     assert_eq!((one, listed), (json!(true), json!(true)));
 }
+
+/// Taking a share away from a project that uses the object is refused, for every shareable type.
+#[tokio::test]
+async fn policies_in_use_by_other_projects_cannot_be_removed() {
+    let api = Api::start();
+    let p2 = api.project("bob");
+    let policy = |object_type: &str, id: &str| json!({"rbac_policy": {"object_type": object_type, "object_id": id, "action": "access_as_shared", "target_tenant": p2}});
+    // A security group of alice's on one of bob's ports.
+    let sg = api
+        .post(
+            "alice",
+            "/v2.0/security-groups",
+            json!({"security_group": {"name": "web"}}),
+        )
+        .await
+        .body["security_group"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let sg_policy = api
+        .post(
+            "alice",
+            "/v2.0/rbac-policies",
+            policy("security_group", &sg),
+        )
+        .await;
+    assert_eq!(
+        sg_policy.status,
+        StatusCode::CREATED,
+        "{:?}",
+        sg_policy.body
+    );
+    let net = api.network("bob", json!({})).await;
+    api.port("bob", &net, json!({"security_groups": [sg]}))
+        .await;
+    // A subnet pool of alice's that one of bob's subnets comes from.
+    let pool = api
+        .post("alice", "/v2.0/subnetpools", json!({"subnetpool": {"name": "p", "prefixes": ["10.80.0.0/16"], "default_prefixlen": 24}}))
+        .await
+        .body["subnetpool"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let pool_policy = api
+        .post("alice", "/v2.0/rbac-policies", policy("subnetpool", &pool))
+        .await;
+    assert_eq!(
+        pool_policy.status,
+        StatusCode::CREATED,
+        "{:?}",
+        pool_policy.body
+    );
+    let s = api
+        .post(
+            "bob",
+            "/v2.0/subnets",
+            json!({"subnet": {"network_id": net, "ip_version": 4, "subnetpool_id": pool}}),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::CREATED, "{:?}", s.body);
+    for r in [&sg_policy, &pool_policy] {
+        let id = r.body["rbac_policy"]["id"].as_str().unwrap_or_default();
+        let del = api
+            .delete("alice", &format!("/v2.0/rbac-policies/{id}"))
+            .await;
+        assert_eq!(
+            (del.status, del.kind()),
+            (StatusCode::CONFLICT, "RbacPolicyInUse"),
+            "{:?}",
+            del.body
+        );
+    }
+}

@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use neutrino_store::tables::{PORTS, RBAC_POLICIES, SUBNETS};
+use neutrino_store::tables::{
+    PORTS, RBAC_POLICIES, SECURITY_GROUP_RULES, SUBNETPOOL_SUBNETS, SUBNETPOOLS, SUBNETS,
+};
 use neutrino_store::{
     self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
 };
@@ -188,10 +190,51 @@ fn sync_network_flags(conn: &Connection, network_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Refuses to take `action` on a network away from `target` while a project that would lose
-/// it (and has no other grant) has subnets or ports there.
+/// The projects that use a shared object: subnets and (non-service) ports on a network,
+/// subnets allocated from a subnet pool, subnet pools in an address scope, ports and rules
+/// (as remote group) of a security group.
+fn users(conn: &Connection, p: &RbacPolicy) -> Result<Vec<String>> {
+    let by = |column: &'static str| Selection::by(column, vec![p.object_id.clone()]);
+    Ok(match p.object_type.as_str() {
+        "network" => {
+            let mut projects =
+                store::column_values(conn, SUBNETS, "project_id", &by("network_id"))?;
+            for doc in store::list_docs(conn, PORTS, &by("network_id"))? {
+                let port: Value = serde_json::from_str(&doc).unwrap_or_default();
+                if !port["device_owner"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("network:")
+                {
+                    projects.push(port["project_id"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            projects
+        }
+        "subnetpool" => {
+            store::column_values(conn, SUBNETPOOL_SUBNETS, "project_id", &by("subnetpool_id"))?
+        }
+        "address_scope" => {
+            store::column_values(conn, SUBNETPOOLS, "project_id", &by("address_scope_id"))?
+        }
+        "security_group" => {
+            let mut projects = store::projects_using_security_group(conn, &p.object_id)?;
+            projects.extend(store::column_values(
+                conn,
+                SECURITY_GROUP_RULES,
+                "sg_project_id",
+                &by("remote_group_id"),
+            )?);
+            projects
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// Refuses to take a share away from `target` while a project that would lose it (and has no
+/// other grant) still uses the object.
 fn check_removal(conn: &Connection, p: &RbacPolicy) -> Result<()> {
-    if p.object_type != "network" || p.action != SHARED {
+    if p.action != SHARED {
         return Ok(());
     }
     let others: Vec<String> = store::policies_on(conn, &p.object_id)?
@@ -207,22 +250,8 @@ fn check_removal(conn: &Connection, p: &RbacPolicy) -> Result<()> {
             && !others.iter().any(|t| t == project)
             && (p.target_project == EVERYONE || p.target_project == project)
     };
-    let on_net = Selection::by("network_id", vec![p.object_id.clone()]);
-    for doc in store::list_docs(conn, SUBNETS, &on_net)? {
-        let s: Value = serde_json::from_str(&doc).unwrap_or_default();
-        if loses(s["project_id"].as_str().unwrap_or_default()) {
-            return Err(in_use(&p.object_id));
-        }
-    }
-    for doc in store::list_docs(conn, PORTS, &on_net)? {
-        let port: Value = serde_json::from_str(&doc).unwrap_or_default();
-        let service = port["device_owner"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("network:");
-        if !service && loses(port["project_id"].as_str().unwrap_or_default()) {
-            return Err(in_use(&p.object_id));
-        }
+    if users(conn, p)?.iter().any(|project| loses(project)) {
+        return Err(in_use(&p.object_id));
     }
     Ok(())
 }

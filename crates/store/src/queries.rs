@@ -109,6 +109,21 @@ pub fn exists(conn: &Connection, table: Table, sel: &Selection) -> Result<bool, 
         .query_row(params_from_iter(args), |r| r.get(0))?)
 }
 
+/// The distinct values of an indexed column among the rows `sel` selects.
+pub fn column_values(
+    conn: &Connection,
+    table: Table,
+    column: &str,
+    sel: &Selection,
+) -> Result<Vec<String>, StoreError> {
+    table.check_column(column)?;
+    let (filter, args) = where_clause(table, sel)?;
+    let sql = format!("SELECT DISTINCT {column} FROM {}{filter}", table.name);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The ids of the rows a project owns.
 pub fn ids_owned(
     conn: &Connection,

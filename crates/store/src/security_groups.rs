@@ -56,3 +56,15 @@ pub fn ports_using_security_group(
         .prepare_cached("SELECT COUNT(*) FROM port_security_groups WHERE security_group_id = ?1")?
         .query_row([security_group_id], |r| r.get(0))?)
 }
+
+/// The projects whose ports use the group.
+pub fn projects_using_security_group(
+    conn: &Connection,
+    security_group_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT p.project_id FROM port_security_groups g JOIN ports p ON p.id = g.port_id WHERE g.security_group_id = ?1",
+    )?;
+    let rows = stmt.query_map([security_group_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
