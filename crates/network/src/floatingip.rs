@@ -68,15 +68,7 @@ pub struct FloatingIp {
     pub std: Standard,
 }
 
-impl Resource for FloatingIp {
-    const TABLE: Table = FLOATINGIPS;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn std(&mut self) -> &mut Standard {
-        &mut self.std
-    }
-}
+crate::model::resource!(FloatingIp, FLOATINGIPS);
 
 const ATTRS: &[Attr] = &[
     attr("id", false, false),

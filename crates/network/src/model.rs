@@ -209,19 +209,21 @@ pub trait Resource: Serialize + for<'de> Deserialize<'de> {
     }
 }
 
+/// Implements [`Resource`] for a struct with `id` and flattened standard attributes `std`.
 macro_rules! resource {
     ($ty:ty, $table:expr) => {
-        impl Resource for $ty {
-            const TABLE: Table = $table;
+        impl $crate::model::Resource for $ty {
+            const TABLE: neutrino_store::Table = $table;
             fn id(&self) -> &str {
                 &self.id
             }
-            fn std(&mut self) -> &mut Standard {
+            fn std(&mut self) -> &mut $crate::model::Standard {
                 &mut self.std
             }
         }
     };
 }
+pub(crate) use resource;
 
 resource!(Network, tables::NETWORKS);
 resource!(Subnet, tables::SUBNETS);

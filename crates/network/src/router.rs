@@ -51,15 +51,7 @@ pub struct Router {
     pub std: Standard,
 }
 
-impl Resource for Router {
-    const TABLE: Table = ROUTERS;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn std(&mut self) -> &mut Standard {
-        &mut self.std
-    }
-}
+crate::model::resource!(Router, ROUTERS);
 
 const ATTRS: &[Attr] = &[
     attr("id", false, false),

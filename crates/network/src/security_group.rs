@@ -49,15 +49,7 @@ pub struct SecurityGroup {
     pub std: Standard,
 }
 
-impl Resource for SecurityGroup {
-    const TABLE: Table = SECURITY_GROUPS;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn std(&mut self) -> &mut Standard {
-        &mut self.std
-    }
-}
+crate::model::resource!(SecurityGroup, SECURITY_GROUPS);
 
 impl SecurityGroup {
     /// The project's `default` group (its name cannot be given to or taken from any other).

@@ -70,15 +70,7 @@ pub struct SubnetPool {
     pub std: Standard,
 }
 
-impl Resource for SubnetPool {
-    const TABLE: Table = SUBNETPOOLS;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn std(&mut self) -> &mut Standard {
-        &mut self.std
-    }
-}
+crate::model::resource!(SubnetPool, SUBNETPOOLS);
 
 impl SubnetPool {
     fn columns(&self) -> [(&'static str, ColumnValue); 3] {
