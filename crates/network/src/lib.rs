@@ -62,8 +62,4 @@ impl Networking {
     pub fn config(&self) -> &NetworkConfig {
         &self.cfg
     }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
