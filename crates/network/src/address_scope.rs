@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use neutrino_store::tables::{ADDRESS_SCOPES, SUBNETPOOLS};
-use neutrino_store::{self as store, ColumnValue, Connection, Selection, Table, WriteTx};
+use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -61,22 +61,18 @@ pub struct AddressScopes;
 
 impl AddressScopes {
     /// A scope the caller may see, or its 404.
-    pub(crate) fn load_visible(
-        conn: &Connection,
-        caller: &Caller,
-        id: &str,
-    ) -> Result<AddressScope> {
-        let doc = store::get_doc(conn, ADDRESS_SCOPES, id)?.ok_or_else(|| not_found(id))?;
+    pub(crate) fn load_visible(tx: &Tx<'_>, caller: &Caller, id: &str) -> Result<AddressScope> {
+        let doc = store::get_doc(tx, ADDRESS_SCOPES, id)?.ok_or_else(|| not_found(id))?;
         let map: Map<String, Value> = serde_json::from_str(&doc).map_err(|_| Error::internal())?;
-        if !AddressScopes.sees(&Scope::load(conn, caller)?, &map) {
+        if !AddressScopes.sees(&Scope::load(tx, caller)?, &map) {
             return Err(not_found(id));
         }
         parse(map)
     }
 
     /// The project owning a scope, if it exists.
-    pub(crate) fn owner(conn: &Connection, id: &str) -> Result<Option<String>> {
-        Ok(store::get_doc(conn, ADDRESS_SCOPES, id)?
+    pub(crate) fn owner(tx: &Tx<'_>, id: &str) -> Result<Option<String>> {
+        Ok(store::get_doc(tx, ADDRESS_SCOPES, id)?
             .and_then(|d| serde_json::from_str::<AddressScope>(&d).ok())
             .map(|s| s.project_id))
     }
@@ -133,12 +129,7 @@ impl Collection for AddressScopes {
         scope.mark_shared("address_scope", doc);
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let caller = cx.caller;
         check_attributes(body, ATTRS, Op::Create)?;
         check_admin_attrs(body, caller, "create")?;
@@ -167,7 +158,7 @@ impl Collection for AddressScopes {
         };
         let doc = serde_json::to_string(&scope).map_err(|_| Error::internal())?;
         store::insert_row(
-            tx.conn(),
+            tx,
             ADDRESS_SCOPES,
             &scope.id,
             &[("project_id", ColumnValue::Text(scope.project_id.clone()))],
@@ -178,15 +169,14 @@ impl Collection for AddressScopes {
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
         _if_match: Option<u64>,
     ) -> Result<Value> {
-        let conn = tx.conn();
         check_attributes(body, ATTRS, Op::Update)?;
-        let map = load_map_for_change(conn, cx.caller, self, id, "rule:update_address_scope")?;
+        let map = load_map_for_change(tx, cx.caller, self, id, "rule:update_address_scope")?;
         check_admin_attrs(body, cx.caller, "update")?;
         let mut scope = parse(map)?;
         let b = Body(body);
@@ -203,21 +193,14 @@ impl Collection for AddressScopes {
             scope.shared = shared;
         }
         let doc = serde_json::to_string(&scope).map_err(|_| Error::internal())?;
-        store::update_doc(conn, ADDRESS_SCOPES, id, &doc)?;
+        store::update_doc(tx, ADDRESS_SCOPES, id, &doc)?;
         to_value(&scope)
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        _if_match: Option<u64>,
-    ) -> Result<()> {
-        let conn = tx.conn();
-        load_map_for_change(conn, cx.caller, self, id, "rule:delete_address_scope")?;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, _if_match: Option<u64>) -> Result<()> {
+        load_map_for_change(tx, cx.caller, self, id, "rule:delete_address_scope")?;
         if store::exists(
-            conn,
+            tx,
             SUBNETPOOLS,
             &Selection::by("address_scope_id", vec![id.to_string()]),
         )? {
@@ -228,8 +211,8 @@ impl Collection for AddressScopes {
                 ),
             ));
         }
-        store::delete_policies_on(conn, id)?;
-        store::delete_row(conn, ADDRESS_SCOPES, id)?;
+        store::delete_policies_on(tx, id)?;
+        store::delete_row(tx, ADDRESS_SCOPES, id)?;
         Ok(())
     }
 }

@@ -87,7 +87,7 @@ fn as_int(ip: IpAddr) -> u128 {
     }
 }
 
-fn subnet_availability(conn: &store::Connection, s: &Subnet) -> Result<SubnetAvailability> {
+fn subnet_availability(tx: &store::Tx<'_>, s: &Subnet) -> Result<SubnetAvailability> {
     let total = s
         .allocation_pools
         .iter()
@@ -99,7 +99,7 @@ fn subnet_availability(conn: &store::Connection, s: &Subnet) -> Result<SubnetAva
         cidr: s.cidr.to_string(),
         ip_version: s.ip_version,
         total_ips: total,
-        used_ips: store::allocated_addresses(conn, &s.id)?.len() as u128,
+        used_ips: store::allocated_addresses(tx, &s.id)?.len() as u128,
     })
 }
 
@@ -111,19 +111,19 @@ fn matches(filters: &[Filter], key: &str, value: &str) -> bool {
 }
 
 fn network_availability(
-    conn: &store::Connection,
+    tx: &store::Tx<'_>,
     net: &Network,
     filters: &[Filter],
 ) -> Result<NetworkAvailability> {
     let mut subnets = Vec::new();
     for doc in store::list_docs(
-        conn,
+        tx,
         SUBNETS,
         &Selection::by("network_id", vec![net.id.clone()]),
     )? {
         let s = Subnet::from_doc(&net.id, &doc)?;
         if matches(filters, "ip_version", &s.ip_version.to_string()) {
-            subnets.push(subnet_availability(conn, &s)?);
+            subnets.push(subnet_availability(tx, &s)?);
         }
     }
     Ok(NetworkAvailability {
@@ -168,16 +168,16 @@ impl Networking {
             )));
         }
         self.store
-            .read(move |conn| {
+            .read(move |tx| {
                 let mut out = Vec::new();
-                for doc in store::list_docs(conn, NETWORKS, &Selection::all())? {
+                for doc in store::list_docs(tx, NETWORKS, &Selection::all())? {
                     let net = Network::from_doc("", &doc)?;
                     let keep = matches(&filters, "network_id", &net.id)
                         && matches(&filters, "network_name", &net.name)
                         && matches(&filters, "project_id", &net.project_id)
                         && matches(&filters, "tenant_id", &net.project_id);
                     if keep {
-                        let a = network_availability(conn, &net, &filters)?;
+                        let a = network_availability(tx, &net, &filters)?;
                         // An ip_version filter keeps networks that have such subnets.
                         if filters.iter().all(|(k, _)| k != "ip_version")
                             || !a.subnet_ip_availability.is_empty()
@@ -196,10 +196,10 @@ impl Networking {
         check_admin(caller)?;
         let id = id.to_string();
         self.store
-            .read(move |conn| {
-                let net = crate::read::load::<Network>(conn, &id)?
+            .read(move |tx| {
+                let net = crate::read::load::<Network>(tx, &id)?
                     .ok_or_else(|| Error::network_not_found(&id))?;
-                network_availability(conn, &net, &[])
+                network_availability(tx, &net, &[])
             })
             .await
     }

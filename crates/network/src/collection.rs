@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use neutrino_store::{Connection, Selection, Table, WriteTx};
+use neutrino_store::{Selection, Table, Tx};
 
 use crate::extensions::Extension;
 use crate::read::Scope;
@@ -48,7 +48,7 @@ pub trait Collection: Send + Sync {
     /// if the collection has no such action.
     fn action(
         &self,
-        _tx: &mut WriteTx<'_>,
+        _tx: &Tx<'_>,
         _cx: &Ctx<'_>,
         _id: &str,
         _action: &str,
@@ -89,21 +89,16 @@ pub trait Collection: Send + Sync {
     }
     /// Completes the views of visible resources with what lives in other tables (the rules of
     /// a security group).
-    fn complete(&self, _conn: &Connection, _items: &mut [Map<String, Value>]) -> Result<()> {
+    fn complete(&self, _conn: &Tx<'_>, _items: &mut [Map<String, Value>]) -> Result<()> {
         Ok(())
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value>;
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value>;
     /// Creates the resources of one POST (bulk or not) in one transaction; collections whose
     /// checks span the whole request (security group rules) replace it.
     fn create_all(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         bodies: &[Map<String, Value>],
     ) -> Result<Vec<Value>> {
@@ -114,19 +109,13 @@ pub trait Collection: Send + Sync {
     }
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value>;
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()>;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()>;
     /// Whether the resource has tags (`/{path}/{id}/tags`); every resource with standard
     /// attributes does, through [`crate::tags::change`].
     fn taggable(&self) -> bool {

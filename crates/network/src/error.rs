@@ -99,7 +99,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::WriterGone => Error::new(
+            StoreError::Unavailable(_) | StoreError::Retry(_) => Error::new(
                 503,
                 "ServiceUnavailable",
                 "The database is not available, try again later.",

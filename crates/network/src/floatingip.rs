@@ -7,11 +7,10 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use neutrino_store::Tx;
 use neutrino_store::l3;
 use neutrino_store::tables::{FLOATINGIPS, NETWORKS, PORTS, SUBNETS};
-use neutrino_store::{
-    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
-};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -125,12 +124,12 @@ fn already_associated(f: &FloatingIp, port_id: &str, fixed: &str) -> Error {
     )
 }
 
-fn save(conn: &Connection, f: &FloatingIp, insert: bool) -> Result<()> {
+fn save(tx: &Tx<'_>, f: &FloatingIp, insert: bool) -> Result<()> {
     let cols = columns(f);
     let written = if insert {
-        store::insert_row(conn, FLOATINGIPS, &f.id, &cols, &f.to_doc())
+        store::insert_row(tx, FLOATINGIPS, &f.id, &cols, &f.to_doc())
     } else {
-        store::update_row(conn, FLOATINGIPS, &f.id, &cols, &f.to_doc())
+        store::update_row(tx, FLOATINGIPS, &f.id, &cols, &f.to_doc())
     };
     match written {
         Err(StoreError::Conflict(_)) => Err(already_associated(
@@ -176,14 +175,14 @@ struct Association {
 /// The association rules of `l3_db`: the port's project, its fixed IPv4 address, and a router
 /// connecting its subnet to the floating network.
 fn resolve_association(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     fip: &FloatingIp,
     port_id: &str,
     fixed: Option<IpAddr>,
 ) -> Result<Association> {
-    let scope = Scope::load(conn, caller)?;
-    let port = match load::<Port>(conn, port_id)? {
+    let scope = Scope::load(tx, caller)?;
+    let port = match load::<Port>(tx, port_id)? {
         Some(p) if crate::port::Ports.sees(&scope, &to_map(&p)?) => p,
         _ => return Err(Error::port_not_found(port_id)),
     };
@@ -250,9 +249,8 @@ fn resolve_association(
             }
         }
     };
-    let gateway = load::<Subnet>(conn, &subnet_id)?.and_then(|s| s.gateway_ip);
-    let routers =
-        l3::routers_between(conn, &port.network_id, &subnet_id, &fip.floating_network_id)?;
+    let gateway = load::<Subnet>(tx, &subnet_id)?.and_then(|s| s.gateway_ip);
+    let routers = l3::routers_between(tx, &port.network_id, &subnet_id, &fip.floating_network_id)?;
     let router_id = routers
         .iter()
         .find(|(_, ip)| ip.parse::<IpAddr>().ok() == gateway)
@@ -275,12 +273,7 @@ fn resolve_association(
 }
 
 /// Applies the `port_id` / `fixed_ip_address` of a create or update body.
-fn apply_association(
-    conn: &Connection,
-    caller: &Caller,
-    fip: &mut FloatingIp,
-    b: &Body,
-) -> Result<()> {
+fn apply_association(tx: &Tx<'_>, caller: &Caller, fip: &mut FloatingIp, b: &Body) -> Result<()> {
     let port_given = b.has("port_id");
     let port_id = uuid_attr(b, "port_id")?;
     let fixed = ip_attr(b, "fixed_ip_address")?;
@@ -307,14 +300,14 @@ fn apply_association(
             fip.fixed_ip_address.as_ref().and_then(|a| a.parse().ok())
         }
     });
-    let assoc = resolve_association(conn, caller, fip, &port_id, fixed)?;
+    let assoc = resolve_association(tx, caller, fip, &port_id, fixed)?;
     let changed = fip.port_id.as_deref() != Some(port_id.as_str())
         || fip.fixed_ip_address.as_deref() != Some(assoc.fixed_ip.as_str());
     if changed {
         let sel = Selection::by("floating_network_id", vec![fip.floating_network_id.clone()])
             .and("port_id", vec![port_id.clone()])
             .and("fixed_ip_address", vec![assoc.fixed_ip.clone()]);
-        if !store::list_docs(conn, FLOATINGIPS, &sel)?.is_empty() {
+        if !store::list_docs(tx, FLOATINGIPS, &sel)?.is_empty() {
             return Err(already_associated(fip, &port_id, &assoc.fixed_ip));
         }
     }
@@ -341,7 +334,7 @@ fn set_association(fip: &mut FloatingIp, assoc: Option<Association>) {
     }
 }
 
-fn create_one(tx: &mut WriteTx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<FloatingIp> {
+fn create_one(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<FloatingIp> {
     check_attributes(body, ATTRS, Op::Create)?;
     let caller = cx.caller;
     if !caller.has_role("member") && !caller.is_admin() {
@@ -358,7 +351,7 @@ fn create_one(tx: &mut WriteTx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> 
         .ok_or_else(|| Error::invalid_attr("floating_network_id", "'None' is not a valid UUID"))?;
     let subnet_id = uuid_attr(&b, "subnet_id")?;
     let address = ip_attr(&b, "floating_ip_address")?;
-    let net: Network = visible_network(tx.conn(), caller, &network_id)?;
+    let net: Network = visible_network(tx, caller, &network_id)?;
     if !net.router_external {
         return Err(bad_request(
             "floatingip",
@@ -368,7 +361,7 @@ fn create_one(tx: &mut WriteTx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> 
     let has_v4 = net
         .subnets
         .iter()
-        .filter_map(|s| load::<Subnet>(tx.conn(), s).transpose())
+        .filter_map(|s| load::<Subnet>(tx, s).transpose())
         .any(|s| s.is_ok_and(|s| s.ip_version == 4));
     if !has_v4 {
         return Err(bad_request(
@@ -433,18 +426,14 @@ fn create_one(tx: &mut WriteTx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> 
             tags_on_create(&b)?,
         ),
     };
-    apply_association(tx.conn(), caller, &mut fip, &b)?;
-    save(tx.conn(), &fip, true)?;
+    apply_association(tx, caller, &mut fip, &b)?;
+    save(tx, &fip, true)?;
     Ok(fip)
 }
 
 /// The port holding a floating IP's address.
-fn address_port(conn: &Connection, fip_id: &str) -> Result<Option<Port>> {
-    for doc in store::list_docs(
-        conn,
-        PORTS,
-        &Selection::by("device_id", vec![fip_id.into()]),
-    )? {
+fn address_port(tx: &Tx<'_>, fip_id: &str) -> Result<Option<Port>> {
+    for doc in store::list_docs(tx, PORTS, &Selection::by("device_id", vec![fip_id.into()]))? {
         let p = Port::from_doc(fip_id, &doc)?;
         if p.device_owner == FIP_OWNER {
             return Ok(Some(p));
@@ -453,17 +442,17 @@ fn address_port(conn: &Connection, fip_id: &str) -> Result<Option<Port>> {
     Ok(None)
 }
 
-fn delete_one(tx: &mut WriteTx<'_>, fip_id: &str) -> Result<()> {
-    store::delete_row(tx.conn(), FLOATINGIPS, fip_id)?;
-    if let Some(p) = address_port(tx.conn(), fip_id)? {
+fn delete_one(tx: &Tx<'_>, fip_id: &str) -> Result<()> {
+    store::delete_row(tx, FLOATINGIPS, fip_id)?;
+    if let Some(p) = address_port(tx, fip_id)? {
         crate::port::remove_port(tx, &p)?;
     }
     Ok(())
 }
 
-fn by_port(conn: &Connection, port_id: &str) -> Result<Vec<FloatingIp>> {
+fn by_port(tx: &Tx<'_>, port_id: &str) -> Result<Vec<FloatingIp>> {
     store::list_docs(
-        conn,
+        tx,
         FLOATINGIPS,
         &Selection::by("port_id", vec![port_id.into()]),
     )?
@@ -475,14 +464,14 @@ fn by_port(conn: &Connection, port_id: &str) -> Result<Vec<FloatingIp>> {
 /// A port being deleted takes its floating IPs' associations with it; a member cannot undo
 /// an association an admin made for another project.
 /// Whether a floating IP is associated with this fixed IP of the port.
-pub(crate) fn holds_fixed_ip(conn: &Connection, port_id: &str, fixed_ip: &str) -> Result<bool> {
+pub(crate) fn holds_fixed_ip(tx: &Tx<'_>, port_id: &str, fixed_ip: &str) -> Result<bool> {
     let sel = Selection::by("port_id", vec![port_id.to_string()])
         .and("fixed_ip_address", vec![fixed_ip.to_string()]);
-    Ok(store::exists(conn, FLOATINGIPS, &sel)?)
+    Ok(store::exists(tx, FLOATINGIPS, &sel)?)
 }
 
-pub(crate) fn disassociate_port(conn: &Connection, caller: &Caller, port_id: &str) -> Result<()> {
-    let fips = by_port(conn, port_id)?;
+pub(crate) fn disassociate_port(tx: &Tx<'_>, caller: &Caller, port_id: &str) -> Result<()> {
+    let fips = by_port(tx, port_id)?;
     if !caller.is_admin() && fips.iter().any(|f| f.project_id != caller.project_id) {
         return Err(Error::conflict(
             "FipAssociated",
@@ -494,27 +483,27 @@ pub(crate) fn disassociate_port(conn: &Connection, caller: &Caller, port_id: &st
     for mut f in fips {
         set_association(&mut f, None);
         f.std.touch();
-        save(conn, &f, false)?;
+        save(tx, &f, false)?;
     }
     Ok(())
 }
 
 /// Keeps `port_details` of the floating IPs associated with `port` current.
-pub(crate) fn refresh_port_details(conn: &Connection, port: &Port) -> Result<()> {
-    for mut f in by_port(conn, &port.id)? {
+pub(crate) fn refresh_port_details(tx: &Tx<'_>, port: &Port) -> Result<()> {
+    for mut f in by_port(tx, &port.id)? {
         let details = Some(PortDetails::of(port));
         if f.port_details != details {
             f.port_details = details;
-            save(conn, &f, false)?;
+            save(tx, &f, false)?;
         }
     }
     Ok(())
 }
 
 /// Deleting an external network deletes its floating IPs that are not associated.
-pub(crate) fn delete_disassociated(tx: &mut WriteTx<'_>, network_id: &str) -> Result<()> {
+pub(crate) fn delete_disassociated(tx: &Tx<'_>, network_id: &str) -> Result<()> {
     let sel = Selection::by("floating_network_id", vec![network_id.into()]);
-    for doc in store::list_docs(tx.conn(), FLOATINGIPS, &sel)? {
+    for doc in store::list_docs(tx, FLOATINGIPS, &sel)? {
         let f = FloatingIp::from_doc(network_id, &doc)?;
         if f.port_id.is_none() {
             delete_one(tx, &f.id)?;
@@ -588,19 +577,14 @@ impl Collection for FloatingIps {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let fip = create_one(tx, cx, body)?;
         serde_json::to_value(&fip).map_err(|_| Error::internal())
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
@@ -608,27 +592,20 @@ impl Collection for FloatingIps {
     ) -> Result<Value> {
         check_attributes(body, ATTRS, Op::Update)?;
         let mut fip: FloatingIp =
-            load_for_change(tx.conn(), cx.caller, self, id, "rule:update_floatingip")?;
+            load_for_change(tx, cx.caller, self, id, "rule:update_floatingip")?;
         check_revision(if_match, fip.std.revision_number)?;
         let b = Body(body);
-        apply_association(tx.conn(), cx.caller, &mut fip, &b)?;
+        apply_association(tx, cx.caller, &mut fip, &b)?;
         if let Some(d) = b.string("description", 255)? {
             fip.std.description = d;
         }
         fip.std.touch();
-        save(tx.conn(), &fip, false)?;
+        save(tx, &fip, false)?;
         serde_json::to_value(&fip).map_err(|_| Error::internal())
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
-        let fip: FloatingIp =
-            load_for_change(tx.conn(), cx.caller, self, id, "rule:delete_floatingip")?;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
+        let fip: FloatingIp = load_for_change(tx, cx.caller, self, id, "rule:delete_floatingip")?;
         check_revision(if_match, fip.std.revision_number)?;
         delete_one(tx, id)
     }
@@ -638,17 +615,16 @@ impl Networking {
     /// `/v2.0/floatingip_pools`: the IPv4 subnets of external networks.
     pub async fn floatingip_pools(&self) -> Result<Vec<Value>> {
         self.store
-            .read(|conn| {
+            .read(|tx| {
                 let mut out = Vec::new();
-                for doc in
-                    store::list_docs(conn, NETWORKS, &Selection::by("open", vec!["1".into()]))?
+                for doc in store::list_docs(tx, NETWORKS, &Selection::by("open", vec!["1".into()]))?
                 {
                     let net: Network = Network::from_doc("", &doc)?;
                     if !net.router_external {
                         continue;
                     }
                     let sel = Selection::by("network_id", vec![net.id.clone()]);
-                    for sdoc in store::list_docs(conn, SUBNETS, &sel)? {
+                    for sdoc in store::list_docs(tx, SUBNETS, &sel)? {
                         let s = Subnet::from_doc(&net.id, &sdoc)?;
                         if s.ip_version == 4 {
                             out.push(json!({

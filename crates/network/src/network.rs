@@ -2,8 +2,9 @@
 
 use serde_json::{Map, Value};
 
+use neutrino_store::Tx;
 use neutrino_store::tables::{self, NETWORKS, PORTS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Selection, Table, WriteTx};
+use neutrino_store::{self as store, ColumnValue, Selection, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
@@ -116,7 +117,7 @@ pub(crate) fn tags_on_create(b: &Body) -> Result<Vec<String>> {
 }
 
 fn build(
-    conn: &store::Connection,
+    tx: &store::Tx<'_>,
     cfg: &NetworkConfig,
     caller: &Caller,
     body: &Map<String, Value>,
@@ -130,7 +131,7 @@ fn build(
     let b = Body(body);
     let id = uuid::Uuid::new_v4().to_string();
     let provider = provider_request(&b)?;
-    let seg = segments::choose(conn, cfg, &provider)?;
+    let seg = segments::choose(tx, cfg, &provider)?;
     let max_mtu = segments::mtu_for(cfg, &seg.network_type);
     let mtu = match b.uint("mtu")? {
         None | Some(0) => max_mtu,
@@ -290,25 +291,19 @@ impl Collection for Networks {
         }
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
-        let conn = tx.conn();
-        let net = build(conn, cx.cfg, cx.caller, body)?;
-        store::insert_row(conn, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
-        segments::reserve(conn, &net.id, &segment_of(&net))?;
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
+        let net = build(tx, cx.cfg, cx.caller, body)?;
+        store::insert_row(tx, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
+        segments::reserve(tx, &net.id, &segment_of(&net))?;
         // As upstream, a project's first network brings its default security group.
-        crate::security_group::ensure_default(conn, cx.caller, &net.project_id)?;
-        rbac::sync_network_policies(conn, &net)?;
+        crate::security_group::ensure_default(tx, cx.caller, &net.project_id)?;
+        rbac::sync_network_policies(tx, &net)?;
         serde_json::to_value(&net).map_err(|_| Error::internal())
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
@@ -316,9 +311,8 @@ impl Collection for Networks {
     ) -> Result<Value> {
         let (caller, cfg) = (cx.caller, cx.cfg);
 
-        let conn = tx.conn();
         check_attributes(body, ATTRS, Op::Update)?;
-        let mut net: Network = load_for_change(conn, caller, self, id, "rule:update_network")?;
+        let mut net: Network = load_for_change(tx, caller, self, id, "rule:update_network")?;
         check_admin_attrs(body, caller, "update")?;
         check_revision(if_match, net.std.revision_number)?;
         let b = Body(body);
@@ -364,44 +358,36 @@ impl Collection for Networks {
             net.dns_domain = d;
         }
         if let Some(mtu) = b.uint("mtu")? {
-            set_mtu(conn, cfg, &mut net, mtu)?;
+            set_mtu(tx, cfg, &mut net, mtu)?;
         }
         if let Some(shared) = b.bool("shared")? {
             if net.shared && !shared {
-                check_unshare(conn, &net)?;
+                check_unshare(tx, &net)?;
             }
             net.shared = shared;
         }
         if let Some(ext) = b.bool("router:external")? {
             if net.router_external && !ext {
-                crate::router::check_external_unset(conn, &net.id)?;
+                crate::router::check_external_unset(tx, &net.id)?;
             }
             net.router_external = ext;
         }
-        rbac::sync_network_policies(conn, &net)?;
+        rbac::sync_network_policies(tx, &net)?;
         net.std.touch();
-        save_sharing(conn, &net)?;
+        save_sharing(tx, &net)?;
         serde_json::to_value(&net).map_err(|_| Error::internal())
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
         let caller = cx.caller;
 
-        let conn = tx.conn();
-        let net: Network = load_for_change(conn, caller, self, id, "rule:delete_network")?;
+        let net: Network = load_for_change(tx, caller, self, id, "rule:delete_network")?;
         check_revision(if_match, net.std.revision_number)?;
         crate::floatingip::delete_disassociated(tx, id)?;
-        let conn = tx.conn();
         let mut in_use = Vec::new();
         let mut service = Vec::new();
         for doc in store::list_docs(
-            conn,
+            tx,
             PORTS,
             &Selection::by("network_id", vec![id.to_string()]),
         )? {
@@ -422,16 +408,16 @@ impl Collection for Networks {
             ));
         }
         for port in service {
-            store::delete_row(conn, PORTS, &port)?;
+            store::delete_row(tx, PORTS, &port)?;
         }
         for subnet in &net.subnets {
-            store::delete_row(conn, SUBNETS, subnet)?;
+            store::delete_row(tx, SUBNETS, subnet)?;
             // Its block returns to its subnet pool, if it came from one.
-            store::delete_row(conn, tables::SUBNETPOOL_SUBNETS, subnet)?;
+            store::delete_row(tx, tables::SUBNETPOOL_SUBNETS, subnet)?;
         }
-        store::delete_segments(conn, id)?;
-        store::delete_policies_on(conn, id)?;
-        store::delete_row(conn, NETWORKS, id)?;
+        store::delete_segments(tx, id)?;
+        store::delete_policies_on(tx, id)?;
+        store::delete_row(tx, NETWORKS, id)?;
         Ok(())
     }
 }
@@ -442,7 +428,7 @@ fn columns(net: &Network) -> [(&'static str, ColumnValue); 2] {
         ("project_id", ColumnValue::Text(net.project_id.clone())),
         (
             "open",
-            ColumnValue::Integer(i64::from(net.shared || net.router_external)),
+            ColumnValue::Int(i64::from(net.shared || net.router_external)),
         ),
     ]
 }
@@ -455,12 +441,7 @@ fn segment_of(net: &Network) -> store::SegmentRow {
     }
 }
 
-fn set_mtu(
-    conn: &store::Connection,
-    cfg: &NetworkConfig,
-    net: &mut Network,
-    mtu: u64,
-) -> Result<()> {
+fn set_mtu(tx: &store::Tx<'_>, cfg: &NetworkConfig, net: &mut Network, mtu: u64) -> Result<()> {
     let max = segments::mtu_for(cfg, net.network_type.as_deref().unwrap_or_default());
     let mtu = if mtu == 0 { max } else { mtu };
     if mtu > max {
@@ -469,7 +450,7 @@ fn set_mtu(
         )));
     }
     for sid in &net.subnets {
-        if let Some(s) = load::<Subnet>(conn, sid)?
+        if let Some(s) = load::<Subnet>(tx, sid)?
             && ((s.ip_version == 4 && mtu < 68) || (s.ip_version == 6 && mtu < 1280))
         {
             return Err(Error::conflict(
@@ -484,13 +465,13 @@ fn set_mtu(
 
 /// Unsharing is refused while other projects have subnets or ports (not owned by the network
 /// service) on the network.
-fn check_unshare(conn: &store::Connection, net: &Network) -> Result<()> {
+fn check_unshare(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
     let on_net = Selection::by("network_id", vec![net.id.clone()]);
-    let foreign_subnet = store::list_docs(conn, SUBNETS, &on_net)?
+    let foreign_subnet = store::list_docs(tx, SUBNETS, &on_net)?
         .iter()
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .any(|s| s["project_id"] != net.project_id.as_str());
-    let foreign_port = store::list_docs(conn, PORTS, &on_net)?
+    let foreign_port = store::list_docs(tx, PORTS, &on_net)?
         .iter()
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .any(|p| {
@@ -513,21 +494,21 @@ fn check_unshare(conn: &store::Connection, net: &Network) -> Result<()> {
 }
 
 /// Saves a network whose sharing may have changed, with the copies on its subnets.
-pub(crate) fn save_sharing(conn: &store::Connection, net: &Network) -> Result<()> {
-    mirror_on_subnets(conn, net)?;
-    store::update_row(conn, NETWORKS, &net.id, &columns(net), &net.to_doc())?;
+pub(crate) fn save_sharing(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
+    mirror_on_subnets(tx, net)?;
+    store::update_row(tx, NETWORKS, &net.id, &columns(net), &net.to_doc())?;
     Ok(())
 }
 
 /// Subnets mirror their network's `router:external` and `shared`.
-fn mirror_on_subnets(conn: &store::Connection, net: &Network) -> Result<()> {
+fn mirror_on_subnets(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
     for sid in &net.subnets {
-        if let Some(mut s) = load::<Subnet>(conn, sid)?
+        if let Some(mut s) = load::<Subnet>(tx, sid)?
             && (s.router_external != net.router_external || s.shared != net.shared)
         {
             s.router_external = net.router_external;
             s.shared = net.shared;
-            store::update_doc(conn, SUBNETS, sid, &s.to_doc())?;
+            store::update_doc(tx, SUBNETS, sid, &s.to_doc())?;
         }
     }
     Ok(())

@@ -5,8 +5,9 @@
 use ipnet::IpNet;
 
 use neutrino_ipam::prefixes;
+use neutrino_store::Tx;
 use neutrino_store::tables::{NETWORKS, SUBNETPOOL_SUBNETS, SUBNETPOOLS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Connection, Selection};
+use neutrino_store::{self as store, ColumnValue, Selection};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -30,7 +31,7 @@ fn bad_subnets(msg: &str) -> Error {
 /// The pool a subnet request names (`subnetpool_id`, or `use_default_subnetpool`), checked
 /// against the request's IP version.
 pub(crate) fn requested_pool(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     b: &Body,
     ip_version: u8,
@@ -52,8 +53,8 @@ pub(crate) fn requested_pool(
                 "subnetpool_id and use_default_subnetpool cannot both be specified",
             ));
         }
-        (Some(id), false) => SubnetPools::load_visible(conn, caller, &id)?,
-        (None, true) => default_pool(conn, caller, ip_version)?.ok_or_else(|| {
+        (Some(id), false) => SubnetPools::load_visible(tx, caller, &id)?,
+        (None, true) => default_pool(tx, caller, ip_version)?.ok_or_else(|| {
             bad_subnets(&format!("No default subnetpool found for IPv{ip_version}"))
         })?,
         (None, false) => return Ok(None),
@@ -68,9 +69,9 @@ pub(crate) fn requested_pool(
 }
 
 /// The default pool of an IP version, if the caller may see it.
-fn default_pool(conn: &Connection, caller: &Caller, ip_version: u8) -> Result<Option<SubnetPool>> {
+fn default_pool(tx: &Tx<'_>, caller: &Caller, ip_version: u8) -> Result<Option<SubnetPool>> {
     let ids: Vec<String> = store::list_docs(
-        conn,
+        tx,
         SUBNETPOOLS,
         &Selection::by("default_version", vec![ip_version.to_string()]),
     )?
@@ -79,7 +80,7 @@ fn default_pool(conn: &Connection, caller: &Caller, ip_version: u8) -> Result<Op
     .map(|p| p.id)
     .collect();
     for id in ids {
-        if let Ok(pool) = SubnetPools::load_visible(conn, caller, &id) {
+        if let Ok(pool) = SubnetPools::load_visible(tx, caller, &id) {
             return Ok(Some(pool));
         }
     }
@@ -89,7 +90,7 @@ fn default_pool(conn: &Connection, caller: &Caller, ip_version: u8) -> Result<Op
 /// The block a subnet of `project` gets from `pool`: the requested CIDR if it is free pool
 /// space, else the first free block of `prefixlen` (the pool's default if not given).
 pub(crate) fn allocate(
-    conn: &Connection,
+    tx: &Tx<'_>,
     pool: &SubnetPool,
     project: &str,
     requested: Option<IpNet>,
@@ -116,7 +117,7 @@ pub(crate) fn allocate(
     // Upstream treats a quota of 0 as no quota.
     if let Some(quota) = pool.default_quota.filter(|q| *q > 0) {
         let used: u128 = pool
-            .allocations(conn, Some(project))?
+            .allocations(tx, Some(project))?
             .iter()
             .map(prefixes::quota_units)
             .sum();
@@ -139,7 +140,7 @@ pub(crate) fn allocate(
             ));
         }
     }
-    let used = pool.allocations(conn, None)?;
+    let used = pool.allocations(tx, None)?;
     let allocation_error = |reason: String| {
         Error::new(
             500,
@@ -208,13 +209,13 @@ pub(crate) fn check_network_affinity(
 
 /// Records the block a new subnet took from its pool, and the pool's scope on its network.
 pub(crate) fn record(
-    conn: &Connection,
+    tx: &Tx<'_>,
     subnet: &Subnet,
     pool: &SubnetPool,
     net: &mut Network,
 ) -> Result<()> {
     store::insert_row(
-        conn,
+        tx,
         SUBNETPOOL_SUBNETS,
         &subnet.id,
         &[
@@ -241,13 +242,13 @@ fn set_scope(net: &mut Network, ip_version: u8, scope: Option<String>) {
 
 /// Returns a deleted subnet's block to its pool; the network keeps the scope of an IP version
 /// while a subnet of that version remains.
-pub(crate) fn release(conn: &Connection, subnet: &Subnet, net: &mut Network) -> Result<()> {
+pub(crate) fn release(tx: &Tx<'_>, subnet: &Subnet, net: &mut Network) -> Result<()> {
     if subnet.subnetpool_id.is_none() {
         return Ok(());
     }
-    store::delete_row(conn, SUBNETPOOL_SUBNETS, &subnet.id)?;
+    store::delete_row(tx, SUBNETPOOL_SUBNETS, &subnet.id)?;
     let others = store::list_docs(
-        conn,
+        tx,
         SUBNETS,
         &Selection::by("network_id", vec![net.id.clone()]),
     )?
@@ -262,10 +263,10 @@ pub(crate) fn release(conn: &Connection, subnet: &Subnet, net: &mut Network) -> 
 
 /// A pool moved to another address scope (or none): its subnets' networks follow, unless a
 /// network also has subnets of that IP version from elsewhere.
-pub(crate) fn rescope(conn: &Connection, pool: &SubnetPool) -> Result<()> {
+pub(crate) fn rescope(tx: &Tx<'_>, pool: &SubnetPool) -> Result<()> {
     let mut network_ids: Vec<String> = Vec::new();
     for block in store::list_docs(
-        conn,
+        tx,
         SUBNETPOOL_SUBNETS,
         &Selection::by("subnetpool_id", vec![pool.id.clone()]),
     )? {
@@ -277,11 +278,11 @@ pub(crate) fn rescope(conn: &Connection, pool: &SubnetPool) -> Result<()> {
         }
     }
     for network_id in network_ids {
-        let Some(mut net) = load::<Network>(conn, &network_id)? else {
+        let Some(mut net) = load::<Network>(tx, &network_id)? else {
             continue;
         };
         let foreign = store::list_docs(
-            conn,
+            tx,
             SUBNETS,
             &Selection::by("network_id", vec![network_id.clone()]),
         )?
@@ -295,7 +296,7 @@ pub(crate) fn rescope(conn: &Connection, pool: &SubnetPool) -> Result<()> {
         }
         set_scope(&mut net, pool.ip_version, pool.address_scope_id.clone());
         net.std.touch();
-        store::update_doc(conn, NETWORKS, &network_id, &net.to_doc())?;
+        store::update_doc(tx, NETWORKS, &network_id, &net.to_doc())?;
     }
     Ok(())
 }

@@ -4,10 +4,9 @@
 use serde_json::{Map, Value};
 
 use neutrino_ipam::{self as ipam, MacAddr};
+use neutrino_store::Tx;
 use neutrino_store::tables::PORTS;
-use neutrino_store::{
-    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
-};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -71,12 +70,12 @@ struct NetworkRights {
 }
 
 fn network_for_port(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     network_id: &str,
 ) -> Result<(Network, NetworkRights)> {
-    let scope = Scope::load(conn, caller)?;
-    let net = match load::<Network>(conn, network_id)? {
+    let scope = Scope::load(tx, caller)?;
+    let net = match load::<Network>(tx, network_id)? {
         Some(n) => n,
         None => return Err(Error::network_not_found(network_id)),
     };
@@ -112,10 +111,10 @@ fn dns_assignment(port: &Port, cfg: &NetworkConfig) -> Vec<DnsAssignment> {
         .collect()
 }
 
-fn mac_in_use(conn: &Connection, network_id: &str, mac: &str) -> Result<bool> {
+fn mac_in_use(tx: &Tx<'_>, network_id: &str, mac: &str) -> Result<bool> {
     let sel = Selection::by("network_id", vec![network_id.to_string()])
         .and("mac_address", vec![mac.to_string()]);
-    Ok(store::exists(conn, PORTS, &sel)?)
+    Ok(store::exists(tx, PORTS, &sel)?)
 }
 
 fn mac_in_use_error(network_id: &str, mac: &str) -> Error {
@@ -128,14 +127,14 @@ fn mac_in_use_error(network_id: &str, mac: &str) -> Error {
 }
 
 fn choose_mac(
-    conn: &Connection,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     network_id: &str,
     requested: Option<MacAddr>,
 ) -> Result<String> {
     if let Some(mac) = requested {
         let mac = mac.to_string();
-        if mac_in_use(conn, network_id, &mac)? {
+        if mac_in_use(tx, network_id, &mac)? {
             return Err(mac_in_use_error(network_id, &mac));
         }
         return Ok(mac);
@@ -144,7 +143,7 @@ fn choose_mac(
     let mut rng = rand::rng();
     for _ in 0..16 {
         let mac = ipam::random_mac(prefix, &mut rng).to_string();
-        if !mac_in_use(conn, network_id, &mac)? {
+        if !mac_in_use(tx, network_id, &mac)? {
             return Ok(mac);
         }
     }
@@ -169,19 +168,19 @@ fn base_mac(cfg: &NetworkConfig) -> [u8; 3] {
 }
 
 /// Writes a port's row: its indexed columns and its document.
-pub(crate) fn save_port(conn: &Connection, port: &Port) -> Result<()> {
-    store::update_row(conn, PORTS, &port.id, &columns(port), &port.to_doc())?;
+pub(crate) fn save_port(tx: &Tx<'_>, port: &Port) -> Result<()> {
+    store::update_row(tx, PORTS, &port.id, &columns(port), &port.to_doc())?;
     // Floating IPs show details of the port they are associated with.
-    crate::floatingip::refresh_port_details(conn, port)?;
+    crate::floatingip::refresh_port_details(tx, port)?;
     Ok(())
 }
 
 /// Deletes a port and frees its addresses, without the API's checks (ports the service owns).
-pub(crate) fn remove_port(tx: &mut WriteTx<'_>, port: &Port) -> Result<()> {
+pub(crate) fn remove_port(tx: &Tx<'_>, port: &Port) -> Result<()> {
     for f in &port.fixed_ips {
         release_address(tx, &f.subnet_id, &f.ip_address)?;
     }
-    store::delete_row(tx.conn(), PORTS, &port.id)?;
+    store::delete_row(tx, PORTS, &port.id)?;
     Ok(())
 }
 
@@ -240,7 +239,7 @@ fn address_pairs_need_security() -> Error {
 }
 
 pub(crate) fn create_one(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     caller: &Caller,
     body: &Map<String, Value>,
@@ -249,7 +248,7 @@ pub(crate) fn create_one(
     let b = Body(body);
     check_admin_only(&b, caller, "create")?;
     let network_id = b.string("network_id", 36)?.unwrap_or_default();
-    let (net, rights) = network_for_port(tx.conn(), caller, &network_id)?;
+    let (net, rights) = network_for_port(tx, caller, &network_id)?;
     if !(rights.owner || (caller.has_role("member") && rights.shared)) {
         return Err(Error::policy("rule:create_port"));
     }
@@ -270,14 +269,14 @@ pub(crate) fn create_one(
     let dhcp = parse_dhcp_opts(&b)?;
     let device_owner = b.string("device_owner", 255)?.unwrap_or_default();
     let security_groups = port_security_groups::for_new_port(
-        tx.conn(),
+        tx,
         caller,
         &b,
         &project_id,
         port_security,
         &device_owner,
     )?;
-    let mac = choose_mac(tx.conn(), cfg, &net.id, requested_mac)?;
+    let mac = choose_mac(tx, cfg, &net.id, requested_mac)?;
     let id = uuid::Uuid::new_v4().to_string();
     let mut port = Port {
         name: b.name("name")?.unwrap_or_default(),
@@ -316,14 +315,14 @@ pub(crate) fn create_one(
     };
     merge_dhcp_opts(&mut port.extra_dhcp_opts, dhcp.unwrap_or_default());
     // The row goes in first: allocations refer to it.
-    store::insert_row(tx.conn(), PORTS, &port.id, &columns(&port), &port.to_doc()).map_err(
+    store::insert_row(tx, PORTS, &port.id, &columns(&port), &port.to_doc()).map_err(
         |e| match e {
             StoreError::Conflict(_) => mac_in_use_error(&port.network_id, &port.mac_address),
             e => e.into(),
         },
     )?;
-    port_security_groups::bind(tx.conn(), &port)?;
-    let subnets = subnets_of(tx.conn(), &net.id)?;
+    port_security_groups::bind(tx, &port)?;
+    let subnets = subnets_of(tx, &net.id)?;
     let target = AddressTarget {
         network_id: &net.id,
         port_id: &port.id,
@@ -332,12 +331,12 @@ pub(crate) fn create_one(
     };
     port.fixed_ips = allocate_fixed_ips(tx, &subnets, &target, fixed.as_deref())?;
     port.dns_assignment = dns_assignment(&port, cfg);
-    save_port(tx.conn(), &port)?;
+    save_port(tx, &port)?;
     Ok(port)
 }
 
 pub(crate) fn update_one(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     caller: &Caller,
     id: &str,
@@ -345,11 +344,11 @@ pub(crate) fn update_one(
     if_match: Option<u64>,
 ) -> Result<Port> {
     check_attributes(body, ATTRS, Op::Update)?;
-    let mut port: Port = load_for_change(tx.conn(), caller, &Ports, id, "rule:update_port")?;
+    let mut port: Port = load_for_change(tx, caller, &Ports, id, "rule:update_port")?;
     check_revision(if_match, port.std.revision_number)?;
     let b = Body(body);
     check_admin_only(&b, caller, "update")?;
-    let (_, rights) = network_for_port(tx.conn(), caller, &port.network_id)?;
+    let (_, rights) = network_for_port(tx, caller, &port.network_id)?;
     let fixed = parse_fixed_ips(&b)?;
     check_network_owner_attrs(&b, &rights, fixed.as_deref(), "update")?;
     if let Some(name) = b.name("name")? {
@@ -390,7 +389,7 @@ pub(crate) fn update_one(
                     ),
                 ));
             }
-            if mac_in_use(tx.conn(), &port.network_id, &mac)? {
+            if mac_in_use(tx, &port.network_id, &mac)? {
                 return Err(mac_in_use_error(&port.network_id, &mac));
             }
             port.mac_address = mac;
@@ -405,7 +404,7 @@ pub(crate) fn update_one(
     if !port.port_security_enabled && !port.allowed_address_pairs.is_empty() {
         return Err(address_pairs_need_security());
     }
-    port_security_groups::on_update(tx.conn(), caller, &b, &mut port)?;
+    port_security_groups::on_update(tx, caller, &b, &mut port)?;
     if let Some(opts) = parse_dhcp_opts(&b)? {
         merge_dhcp_opts(&mut port.extra_dhcp_opts, opts);
     }
@@ -432,7 +431,7 @@ pub(crate) fn update_one(
     }
     port.dns_assignment = dns_assignment(&port, cfg);
     port.std.touch();
-    save_port(tx.conn(), &port)?;
+    save_port(tx, &port)?;
     Ok(port)
 }
 
@@ -564,19 +563,14 @@ impl Collection for Ports {
             || (caller.has_role("member") && scope.reads_network(field(doc, "network_id")))
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let port = create_one(tx, cx.cfg, cx.caller, body)?;
         serde_json::to_value(&port).map_err(|_| Error::internal())
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
@@ -586,17 +580,11 @@ impl Collection for Ports {
         serde_json::to_value(&port).map_err(|_| Error::internal())
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
-        let port: Port = load_for_change(tx.conn(), cx.caller, self, id, "rule:delete_port")?;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
+        let port: Port = load_for_change(tx, cx.caller, self, id, "rule:delete_port")?;
         check_revision(if_match, port.std.revision_number)?;
-        crate::router::check_port_deletable(tx.conn(), &port)?;
-        crate::floatingip::disassociate_port(tx.conn(), cx.caller, &port.id)?;
+        crate::router::check_port_deletable(tx, &port)?;
+        crate::floatingip::disassociate_port(tx, cx.caller, &port.id)?;
         remove_port(tx, &port)
     }
 }

@@ -5,18 +5,18 @@ use std::net::IpAddr;
 
 use neutrino_ipam::{self as ipam, FixedIpRequest, IpamError};
 use neutrino_store::tables::SUBNETS;
-use neutrino_store::{self as store, Connection, Selection, StoreError, WriteTx};
+use neutrino_store::{self as store, Selection, StoreError, Tx};
+use rand::RngExt;
 
 use crate::floatingip;
 use crate::model::{FixedIp, Port, Resource, Subnet};
 use crate::port_input::FixedIpEntry;
 use crate::read::load;
-use crate::subnet::{FreeAddressCache, free_addresses};
 use crate::{Error, Result};
 
-pub(crate) fn subnets_of(conn: &Connection, network_id: &str) -> Result<Vec<Subnet>> {
+pub(crate) fn subnets_of(tx: &Tx<'_>, network_id: &str) -> Result<Vec<Subnet>> {
     store::list_docs(
-        conn,
+        tx,
         SUBNETS,
         &Selection::by("network_id", vec![network_id.to_string()]),
     )?
@@ -25,51 +25,61 @@ pub(crate) fn subnets_of(conn: &Connection, network_id: &str) -> Result<Vec<Subn
     .collect()
 }
 
-/// Reserves one address for a port: a unique row in the store, then the writer's free set.
-pub(crate) fn take_address(
-    tx: &mut WriteTx<'_>,
-    subnet: &Subnet,
-    ip: IpAddr,
-    port_id: &str,
-) -> Result<()> {
-    match store::insert_allocation(tx.conn(), &subnet.id, &ip.to_string(), port_id) {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(IpamError::IpAddressAlreadyAllocated {
-                ip: ip.to_string(),
-                subnet_id: subnet.id.clone(),
-            }
-            .into());
+/// Reserves one address for a port: a unique row in the store decides who has it.
+pub(crate) fn take_address(tx: &Tx<'_>, subnet: &Subnet, ip: IpAddr, port_id: &str) -> Result<()> {
+    match store::insert_allocation(tx, &subnet.id, ip, port_id) {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict(_)) => Err(IpamError::IpAddressAlreadyAllocated {
+            ip: ip.to_string(),
+            subnet_id: subnet.id.clone(),
         }
-        Err(e) => return Err(e.into()),
+        .into()),
+        Err(e) => Err(e.into()),
     }
-    free_addresses(tx, subnet)?.take(ip);
+}
+
+pub(crate) fn release_address(tx: &Tx<'_>, subnet_id: &str, ip: &str) -> Result<()> {
+    store::delete_allocation(tx, subnet_id, ip)?;
     Ok(())
 }
 
-pub(crate) fn release_address(tx: &mut WriteTx<'_>, subnet_id: &str, ip: &str) -> Result<()> {
-    store::delete_allocation(tx.conn(), subnet_id, ip)?;
-    if let (Some(free), Ok(addr)) = (
-        tx.cache::<FreeAddressCache>().get_mut(subnet_id),
-        ip.parse::<IpAddr>(),
-    ) {
-        free.release(addr);
-    }
-    Ok(())
-}
+/// How often a pick is tried again when a concurrent transaction took the same address first.
+const PICK_ATTEMPTS: usize = 16;
 
 /// Picks and reserves a free address of the subnet; `None` if it is full.
-pub(crate) fn allocate_any(
-    tx: &mut WriteTx<'_>,
-    subnet: &Subnet,
-    port_id: &str,
-) -> Result<Option<IpAddr>> {
+///
+/// Like upstream, the pick is random among the low addresses of a pool, so that concurrent
+/// creates rarely want the same one: a random starting point within twice the part of the pool
+/// already in use (at least [`ipam::PICK_WINDOW`] addresses), then the first free address from
+/// there, wrapping around to the pool's start. Both searches are index walks in the store, so
+/// a pick costs the run of taken addresses at the starting point, not the subnet's size.
+pub(crate) fn allocate_any(tx: &Tx<'_>, subnet: &Subnet, port_id: &str) -> Result<Option<IpAddr>> {
     let mut rng = rand::rng();
-    let Some(ip) = ipam::pick_address(free_addresses(tx, subnet)?, &mut rng) else {
-        return Ok(None);
-    };
-    take_address(tx, subnet, ip, port_id)?;
-    Ok(Some(ip))
+    for pool in &subnet.allocation_pools {
+        let (lo, hi) = store::key_range(pool.start, pool.end);
+        for _ in 0..PICK_ATTEMPTS {
+            let used = store::highest_key(tx, &subnet.id, lo, hi)?.map_or(0, |top| top - lo + 1);
+            let window = (hi - lo)
+                .saturating_add(1)
+                .min(used.saturating_mul(2).max(ipam::PICK_WINDOW as i64));
+            let from = lo + rng.random_range(0..window.max(1));
+            let found = match store::first_free_key(tx, &subnet.id, from, hi)? {
+                Some(k) => Some(k),
+                None => store::first_free_key(tx, &subnet.id, lo, from - 1)?,
+            };
+            let Some(key) = found else {
+                break;
+            };
+            let ip = store::address_at(pool.start, lo, key).ok_or_else(Error::internal)?;
+            match store::insert_allocation(tx, &subnet.id, ip, port_id) {
+                Ok(()) => return Ok(Some(ip)),
+                // Another transaction committed it since the search: pick again.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// What a port is being given addresses for.
@@ -90,7 +100,7 @@ pub(crate) fn auto_address(subnet: &Subnet, mac: &str) -> Result<IpAddr> {
 /// Allocates the addresses of a new port, or of a `fixed_ips` update (`keep` are the port's
 /// current addresses that stay).
 pub(crate) fn allocate_fixed_ips(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     subnets: &[Subnet],
     target: &AddressTarget<'_>,
     request: Option<&[FixedIpEntry]>,
@@ -147,7 +157,7 @@ pub(crate) fn allocate_fixed_ips(
     for entry in entries {
         let subnet = match entry {
             FixedIpRequest::Subnet(id) | FixedIpRequest::SubnetAddress(id, _) => {
-                subnet_by_id(tx.conn(), subnets, id, target.network_id)?
+                subnet_by_id(tx, subnets, id, target.network_id)?
             }
             FixedIpRequest::Address(ip) => {
                 let cidrs: Vec<(&Subnet, &ipnet::IpNet)> =
@@ -188,7 +198,7 @@ pub(crate) fn allocate_fixed_ips(
 }
 
 pub(crate) fn subnet_by_id(
-    conn: &Connection,
+    tx: &Tx<'_>,
     subnets: &[Subnet],
     id: &str,
     network_id: &str,
@@ -196,7 +206,7 @@ pub(crate) fn subnet_by_id(
     if let Some(s) = subnets.iter().find(|s| s.id == id) {
         return Ok(s.clone());
     }
-    match load::<Subnet>(conn, id)? {
+    match load::<Subnet>(tx, id)? {
         Some(_) => Err(Error::bad_request(format!(
             "Failed to create port on network {network_id}, because fixed_ips included invalid subnet {id}"
         ))),
@@ -208,11 +218,11 @@ pub(crate) fn subnet_by_id(
 /// only a subnet reuse the port's address there if it has one, the rest are allocated;
 /// addresses no entry keeps are released.
 pub(crate) fn update_fixed_ips(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     port: &mut Port,
     entries: &[FixedIpEntry],
 ) -> Result<()> {
-    let subnets = subnets_of(tx.conn(), &port.network_id)?;
+    let subnets = subnets_of(tx, &port.network_id)?;
     let mut keep: Vec<FixedIp> = Vec::new();
     let mut new: Vec<FixedIpEntry> = Vec::new();
     let mut current = port.fixed_ips.clone();
@@ -229,7 +239,7 @@ pub(crate) fn update_fixed_ips(
         }
     }
     for gone in &current {
-        if floatingip::holds_fixed_ip(tx.conn(), &port.id, &gone.ip_address)? {
+        if floatingip::holds_fixed_ip(tx, &port.id, &gone.ip_address)? {
             return Err(Error::bad_request(format!(
                 "Cannot update the fixed_ips of the port {}, because its original fixed_ip has been associated to a floating ip",
                 port.id

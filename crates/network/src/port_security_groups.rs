@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use neutrino_store::{self as store, Connection};
+use neutrino_store::Tx;
+use neutrino_store::{self as store};
 
 use crate::attrs::{self, Body};
 use crate::model::Port;
@@ -59,16 +60,11 @@ fn security_needed() -> Error {
 
 /// Checks that the port's project may use every group, and that they are all stateful or all
 /// stateless.
-fn usable_groups(
-    conn: &Connection,
-    caller: &Caller,
-    ids: &[String],
-    project_id: &str,
-) -> Result<()> {
+fn usable_groups(tx: &Tx<'_>, caller: &Caller, ids: &[String], project_id: &str) -> Result<()> {
     let mut missing = Vec::new();
     let mut groups: Vec<SecurityGroup> = Vec::new();
     for id in ids {
-        match security_group::check_usable(conn, caller, id, project_id) {
+        match security_group::check_usable(tx, caller, id, project_id) {
             Ok(g) => groups.push(g),
             Err(e) if e.status == 404 => missing.push(id.as_str()),
             Err(e) => return Err(e),
@@ -88,7 +84,7 @@ fn usable_groups(
 
 /// The groups of a new port (before its row is written).
 pub(crate) fn for_new_port(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     b: &Body,
     project_id: &str,
@@ -106,24 +102,19 @@ pub(crate) fn for_new_port(
         return Ok(Vec::new());
     }
     match req {
-        None => Ok(security_group::ensure_default(conn, caller, project_id)?
+        None => Ok(security_group::ensure_default(tx, caller, project_id)?
             .into_iter()
             .collect()),
         Some(ids) => {
-            usable_groups(conn, caller, &ids, project_id)?;
+            usable_groups(tx, caller, &ids, project_id)?;
             Ok(ids)
         }
     }
 }
 
 /// Applies a port update's `security_groups`, after its `port_security_enabled`.
-pub(crate) fn on_update(
-    conn: &Connection,
-    caller: &Caller,
-    b: &Body,
-    port: &mut Port,
-) -> Result<()> {
-    security_group::ensure_default(conn, caller, &port.project_id)?;
+pub(crate) fn on_update(tx: &Tx<'_>, caller: &Caller, b: &Body, port: &mut Port) -> Result<()> {
+    security_group::ensure_default(tx, caller, &port.project_id)?;
     let req = requested(b)?;
     if !port.port_security_enabled {
         match &req {
@@ -149,13 +140,13 @@ pub(crate) fn on_update(
     if a == b {
         return Ok(());
     }
-    usable_groups(conn, caller, &ids, &port.project_id)?;
+    usable_groups(tx, caller, &ids, &port.project_id)?;
     port.security_groups = ids;
-    bind(conn, port)
+    bind(tx, port)
 }
 
 /// Records which groups the port uses.
-pub(crate) fn bind(conn: &Connection, port: &Port) -> Result<()> {
-    store::set_port_security_groups(conn, &port.id, &port.security_groups)?;
+pub(crate) fn bind(tx: &Tx<'_>, port: &Port) -> Result<()> {
+    store::set_port_security_groups(tx, &port.id, &port.security_groups)?;
     Ok(())
 }

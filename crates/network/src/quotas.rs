@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use neutrino_store::{self as store, Connection};
+use neutrino_store::Tx;
+use neutrino_store::{self as store};
 
 use crate::attrs::{self, show};
 use crate::extensions::{Extension, ext};
@@ -32,13 +33,9 @@ pub const EXTENSIONS: &[Extension] = &[
 const MAX_LIMIT: i64 = 2_147_483_647;
 
 /// The limits of a project: the defaults, overridden by its explicit limits.
-fn limits(
-    conn: &Connection,
-    cfg: &NetworkConfig,
-    project: &str,
-) -> Result<BTreeMap<&'static str, i64>> {
+fn limits(tx: &Tx<'_>, cfg: &NetworkConfig, project: &str) -> Result<BTreeMap<&'static str, i64>> {
     let mut out: BTreeMap<&'static str, i64> = cfg.quotas.defaults().into_iter().collect();
-    for (resource, limit) in store::quota_limits(conn, project)? {
+    for (resource, limit) in store::quota_limits(tx, project)? {
         if let Some(v) = out.get_mut(resource.as_str()) {
             *v = limit;
         }
@@ -54,20 +51,16 @@ fn counted_by(resource: &str) -> Option<Kind> {
         .find(|c| c.quota_resource() == Some(resource))
 }
 
-fn used(conn: &Connection, resource: &str, project: &str) -> Result<i64> {
+fn used(tx: &Tx<'_>, resource: &str, project: &str) -> Result<i64> {
     match counted_by(resource) {
-        Some(kind) => Ok(store::count_owned(conn, kind.table(), project)?),
+        Some(kind) => Ok(store::count_owned(tx, kind.table(), project)?),
         None => Ok(0),
     }
 }
 
 /// Checks, after a create inserted its rows, that no project is over a limit: `created` names
 /// the collection and owner of every new resource.
-pub(crate) fn check(
-    conn: &Connection,
-    cfg: &NetworkConfig,
-    created: &[(Kind, String)],
-) -> Result<()> {
+pub(crate) fn check(tx: &Tx<'_>, cfg: &NetworkConfig, created: &[(Kind, String)]) -> Result<()> {
     let mut over: Vec<&str> = Vec::new();
     let mut seen: Vec<(&str, &str)> = Vec::new();
     for (kind, project) in created {
@@ -78,12 +71,12 @@ pub(crate) fn check(
             continue;
         }
         seen.push((resource, project));
-        let limit = limits(conn, cfg, project)?
+        let limit = limits(tx, cfg, project)?
             .get(resource)
             .copied()
             .unwrap_or(-1);
         if limit >= 0
-            && store::owns_more_than(conn, kind.table(), project, limit)?
+            && store::owns_more_than(tx, kind.table(), project, limit)?
             && !over.contains(&resource)
         {
             over.push(resource);
@@ -154,7 +147,7 @@ impl Networking {
         check_read(caller, project)?;
         let (cfg, project) = (self.cfg.clone(), project.to_string());
         self.store
-            .read(move |conn| Ok(as_map(&limits(conn, &cfg, &project)?)))
+            .read(move |tx| Ok(as_map(&limits(tx, &cfg, &project)?)))
             .await
     }
 
@@ -173,10 +166,10 @@ impl Networking {
         check_read(caller, project)?;
         let (cfg, project) = (self.cfg.clone(), project.to_string());
         self.store
-            .read(move |conn| {
+            .read(move |tx| {
                 let mut out = Map::new();
-                for (resource, limit) in limits(conn, &cfg, &project)? {
-                    let used = used(conn, resource, &project)?;
+                for (resource, limit) in limits(tx, &cfg, &project)? {
+                    let used = used(tx, resource, &project)?;
                     out.insert(
                         resource.to_string(),
                         json!({"limit": limit, "used": used, "reserved": 0}),
@@ -192,8 +185,8 @@ impl Networking {
         admin_required(caller)?;
         let cfg = self.cfg.clone();
         self.store
-            .read(move |conn| {
-                let mut projects: Vec<String> = store::all_quota_limits(conn)?
+            .read(move |tx| {
+                let mut projects: Vec<String> = store::all_quota_limits(tx)?
                     .into_iter()
                     .map(|(p, _, _)| p)
                     .collect();
@@ -201,7 +194,7 @@ impl Networking {
                 projects
                     .iter()
                     .map(|p| {
-                        let mut m = as_map(&limits(conn, &cfg, p)?);
+                        let mut m = as_map(&limits(tx, &cfg, p)?);
                         m.insert("project_id".into(), json!(p));
                         m.insert("tenant_id".into(), json!(p));
                         Ok(Value::Object(m))
@@ -253,10 +246,9 @@ impl Networking {
         let (cfg, project) = (self.cfg.clone(), project.to_string());
         self.store
             .write(move |tx| {
-                let conn = tx.conn();
-                for (resource, limit) in new {
+                for &(resource, limit) in &new {
                     if !force && limit >= 0 {
-                        let used = used(conn, resource, &project)?;
+                        let used = used(tx, resource, &project)?;
                         if limit < used {
                             return Err(Error::bad_request(format!(
                                 "Quota limit {limit} for {resource} must be greater than or equal to already used {used}"
@@ -264,9 +256,9 @@ impl Networking {
                             .with_kind("InvalidQuotaValue"));
                         }
                     }
-                    store::set_quota_limit(conn, &project, resource, limit)?;
+                    store::set_quota_limit(tx, &project, resource, limit)?;
                 }
-                Ok(as_map(&limits(conn, &cfg, &project)?))
+                Ok(as_map(&limits(tx, &cfg, &project)?))
             })
             .await
     }
@@ -278,7 +270,7 @@ impl Networking {
         }
         let project = project.to_string();
         self.store
-            .write(move |tx| Ok(store::delete_quota_limits(tx.conn(), &project)?))
+            .write(move |tx| Ok(store::delete_quota_limits(tx, &project)?))
             .await
     }
 }

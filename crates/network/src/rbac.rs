@@ -7,12 +7,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use neutrino_store::Tx;
 use neutrino_store::tables::{
     PORTS, RBAC_POLICIES, SECURITY_GROUP_RULES, SUBNETPOOL_SUBNETS, SUBNETPOOLS, SUBNETS,
 };
-use neutrino_store::{
-    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
-};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -109,8 +108,8 @@ fn valid_actions(object_type: &str) -> &'static [&'static str] {
 }
 
 /// Records a policy; an identical one is `DuplicateRbacPolicy`.
-pub(crate) fn insert(conn: &Connection, p: &RbacPolicy) -> Result<()> {
-    match store::insert_row(conn, RBAC_POLICIES, &p.id, &p.columns(), &p.doc()) {
+pub(crate) fn insert(tx: &Tx<'_>, p: &RbacPolicy) -> Result<()> {
+    match store::insert_row(tx, RBAC_POLICIES, &p.id, &p.columns(), &p.doc()) {
         Err(StoreError::Conflict(_)) => Err(duplicate()),
         other => Ok(other?),
     }
@@ -137,8 +136,8 @@ pub(crate) fn new_policy(
 
 /// Makes the network's wildcard policies match its `shared` and `router:external` flags (set
 /// through the network API).
-pub(crate) fn sync_network_policies(conn: &Connection, net: &Network) -> Result<()> {
-    let policies = store::policies_on(conn, &net.id)?;
+pub(crate) fn sync_network_policies(tx: &Tx<'_>, net: &Network) -> Result<()> {
+    let policies = store::policies_on(tx, &net.id)?;
     let has = |action: &str, wildcard_only: bool| {
         policies
             .iter()
@@ -147,14 +146,14 @@ pub(crate) fn sync_network_policies(conn: &Connection, net: &Network) -> Result<
     let remove = |action: &str, wildcard_only: bool| -> Result<()> {
         for (id, a, t) in &policies {
             if a == action && (!wildcard_only || t == EVERYONE) {
-                store::delete_row(conn, RBAC_POLICIES, id)?;
+                store::delete_row(tx, RBAC_POLICIES, id)?;
             }
         }
         Ok(())
     };
     match (net.shared, has(SHARED, true)) {
         (true, false) => insert(
-            conn,
+            tx,
             &new_policy(&net.project_id, "network", &net.id, SHARED, EVERYONE),
         )?,
         (false, true) => remove(SHARED, true)?,
@@ -162,7 +161,7 @@ pub(crate) fn sync_network_policies(conn: &Connection, net: &Network) -> Result<
     }
     match (net.router_external, has(EXTERNAL, false)) {
         (true, false) => insert(
-            conn,
+            tx,
             &new_policy(&net.project_id, "network", &net.id, EXTERNAL, EVERYONE),
         )?,
         (false, true) => remove(EXTERNAL, false)?,
@@ -172,11 +171,11 @@ pub(crate) fn sync_network_policies(conn: &Connection, net: &Network) -> Result<
 }
 
 /// After a policy on a network changed: its flags follow its policies.
-fn sync_network_flags(conn: &Connection, network_id: &str) -> Result<()> {
-    let Some(mut net) = load::<Network>(conn, network_id)? else {
+fn sync_network_flags(tx: &Tx<'_>, network_id: &str) -> Result<()> {
+    let Some(mut net) = load::<Network>(tx, network_id)? else {
         return Ok(());
     };
-    let policies = store::policies_on(conn, network_id)?;
+    let policies = store::policies_on(tx, network_id)?;
     let shared = policies
         .iter()
         .any(|(_, a, t)| a == SHARED && t == EVERYONE);
@@ -185,7 +184,7 @@ fn sync_network_flags(conn: &Connection, network_id: &str) -> Result<()> {
         net.shared = shared;
         net.router_external = external;
         net.std.touch();
-        crate::network::save_sharing(conn, &net)?;
+        crate::network::save_sharing(tx, &net)?;
     }
     Ok(())
 }
@@ -193,13 +192,12 @@ fn sync_network_flags(conn: &Connection, network_id: &str) -> Result<()> {
 /// The projects that use a shared object: subnets and (non-service) ports on a network,
 /// subnets allocated from a subnet pool, subnet pools in an address scope, ports and rules
 /// (as remote group) of a security group.
-fn users(conn: &Connection, p: &RbacPolicy) -> Result<Vec<String>> {
+fn users(tx: &Tx<'_>, p: &RbacPolicy) -> Result<Vec<String>> {
     let by = |column: &'static str| Selection::by(column, vec![p.object_id.clone()]);
     Ok(match p.object_type.as_str() {
         "network" => {
-            let mut projects =
-                store::column_values(conn, SUBNETS, "project_id", &by("network_id"))?;
-            for doc in store::list_docs(conn, PORTS, &by("network_id"))? {
+            let mut projects = store::column_values(tx, SUBNETS, "project_id", &by("network_id"))?;
+            for doc in store::list_docs(tx, PORTS, &by("network_id"))? {
                 let port: Value = serde_json::from_str(&doc).unwrap_or_default();
                 if !port["device_owner"]
                     .as_str()
@@ -212,15 +210,15 @@ fn users(conn: &Connection, p: &RbacPolicy) -> Result<Vec<String>> {
             projects
         }
         "subnetpool" => {
-            store::column_values(conn, SUBNETPOOL_SUBNETS, "project_id", &by("subnetpool_id"))?
+            store::column_values(tx, SUBNETPOOL_SUBNETS, "project_id", &by("subnetpool_id"))?
         }
         "address_scope" => {
-            store::column_values(conn, SUBNETPOOLS, "project_id", &by("address_scope_id"))?
+            store::column_values(tx, SUBNETPOOLS, "project_id", &by("address_scope_id"))?
         }
         "security_group" => {
-            let mut projects = store::projects_using_security_group(conn, &p.object_id)?;
+            let mut projects = store::projects_using_security_group(tx, &p.object_id)?;
             projects.extend(store::column_values(
-                conn,
+                tx,
                 SECURITY_GROUP_RULES,
                 "sg_project_id",
                 &by("remote_group_id"),
@@ -233,11 +231,11 @@ fn users(conn: &Connection, p: &RbacPolicy) -> Result<Vec<String>> {
 
 /// Refuses to take a share away from `target` while a project that would lose it (and has no
 /// other grant) still uses the object.
-fn check_removal(conn: &Connection, p: &RbacPolicy) -> Result<()> {
+fn check_removal(tx: &Tx<'_>, p: &RbacPolicy) -> Result<()> {
     if p.action != SHARED {
         return Ok(());
     }
-    let others: Vec<String> = store::policies_on(conn, &p.object_id)?
+    let others: Vec<String> = store::policies_on(tx, &p.object_id)?
         .into_iter()
         .filter(|(id, a, _)| *id != p.id && a == SHARED)
         .map(|(_, _, t)| t)
@@ -250,15 +248,15 @@ fn check_removal(conn: &Connection, p: &RbacPolicy) -> Result<()> {
             && !others.iter().any(|t| t == project)
             && (p.target_project == EVERYONE || p.target_project == project)
     };
-    if users(conn, p)?.iter().any(|project| loses(project)) {
+    if users(tx, p)?.iter().any(|project| loses(project)) {
         return Err(in_use(&p.object_id));
     }
     Ok(())
 }
 
-fn policy_changed(conn: &Connection, p: &RbacPolicy) -> Result<()> {
+fn policy_changed(tx: &Tx<'_>, p: &RbacPolicy) -> Result<()> {
     if p.object_type == "network" {
-        sync_network_flags(conn, &p.object_id)?;
+        sync_network_flags(tx, &p.object_id)?;
     }
     Ok(())
 }
@@ -289,20 +287,15 @@ fn check_wildcard(caller: &Caller, target: &str, action: &str) -> Result<()> {
     Ok(())
 }
 
-fn load_policy(conn: &Connection, id: &str) -> Result<RbacPolicy> {
-    let doc = store::get_doc(conn, RBAC_POLICIES, id)?.ok_or_else(|| not_found(id))?;
+fn load_policy(tx: &Tx<'_>, id: &str) -> Result<RbacPolicy> {
+    let doc = store::get_doc(tx, RBAC_POLICIES, id)?.ok_or_else(|| not_found(id))?;
     serde_json::from_str(&doc).map_err(|_| Error::internal())
 }
 
 /// Loads a policy for a change: 404 unless the caller reads its project, 403 unless it may
 /// write there.
-fn load_for_change(
-    conn: &Connection,
-    caller: &Caller,
-    id: &str,
-    action: &str,
-) -> Result<RbacPolicy> {
-    let p = load_policy(conn, id)?;
+fn load_for_change(tx: &Tx<'_>, caller: &Caller, id: &str, action: &str) -> Result<RbacPolicy> {
+    let p = load_policy(tx, id)?;
     if !caller.may_read(&p.project_id) {
         return Err(not_found(id));
     }
@@ -312,7 +305,7 @@ fn load_for_change(
     Ok(p)
 }
 
-fn build(conn: &Connection, caller: &Caller, body: &Map<String, Value>) -> Result<RbacPolicy> {
+fn build(tx: &Tx<'_>, caller: &Caller, body: &Map<String, Value>) -> Result<RbacPolicy> {
     check_attributes(body, ATTRS, Op::Create)?;
     if !caller.has_role("member") && !caller.is_admin() {
         return Err(Error::policy("rule:create_rbac_policy"));
@@ -347,9 +340,9 @@ fn build(conn: &Connection, caller: &Caller, body: &Map<String, Value>) -> Resul
     let project_id = attrs::owner(body, caller)?;
     let object_id = b.string("object_id", 36)?.unwrap_or_default();
     // The object must exist and be visible; only its owner (or an admin) may share it.
-    let doc = store::get_doc(conn, kind.table(), &object_id)?;
+    let doc = store::get_doc(tx, kind.table(), &object_id)?;
     let map: Option<Map<String, Value>> = doc.and_then(|d| serde_json::from_str(&d).ok());
-    let scope = Scope::load(conn, caller)?;
+    let scope = Scope::load(tx, caller)?;
     let Some(map) = map.filter(|m| kind.sees(&scope, m)) else {
         return Err(kind.not_found(&object_id));
     };
@@ -430,59 +423,45 @@ impl Collection for RbacPolicies {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
-        let conn = tx.conn();
-        let p = build(conn, cx.caller, body)?;
-        insert(conn, &p)?;
-        policy_changed(conn, &p)?;
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
+        let p = build(tx, cx.caller, body)?;
+        insert(tx, &p)?;
+        policy_changed(tx, &p)?;
         serde_json::to_value(&p).map_err(|_| Error::internal())
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
         _if_match: Option<u64>,
     ) -> Result<Value> {
-        let conn = tx.conn();
         check_attributes(body, ATTRS, Op::Update)?;
-        let mut p = load_for_change(conn, cx.caller, id, "update")?;
+        let mut p = load_for_change(tx, cx.caller, id, "update")?;
         let Some(target) = target(&Body(body))? else {
             return serde_json::to_value(&p).map_err(|_| Error::internal());
         };
         check_wildcard(cx.caller, &target, "update")?;
         if target != p.target_project {
-            check_removal(conn, &p)?;
+            check_removal(tx, &p)?;
             p.target_tenant = target.clone();
             p.target_project = target;
-            match store::update_row(conn, RBAC_POLICIES, id, &p.columns(), &p.doc()) {
+            match store::update_row(tx, RBAC_POLICIES, id, &p.columns(), &p.doc()) {
                 Err(StoreError::Conflict(_)) => return Err(duplicate()),
                 other => other?,
             }
-            policy_changed(conn, &p)?;
+            policy_changed(tx, &p)?;
         }
         serde_json::to_value(&p).map_err(|_| Error::internal())
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        _if_match: Option<u64>,
-    ) -> Result<()> {
-        let conn = tx.conn();
-        let p = load_for_change(conn, cx.caller, id, "delete")?;
-        check_removal(conn, &p)?;
-        store::delete_row(conn, RBAC_POLICIES, id)?;
-        policy_changed(conn, &p)?;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, _if_match: Option<u64>) -> Result<()> {
+        let p = load_for_change(tx, cx.caller, id, "delete")?;
+        check_removal(tx, &p)?;
+        store::delete_row(tx, RBAC_POLICIES, id)?;
+        policy_changed(tx, &p)?;
         Ok(())
     }
 }

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use neutrino_store::Tx;
 use neutrino_store::tables::NETWORKS;
-use neutrino_store::{self as store, Connection, Selection, StoreError};
+use neutrino_store::{self as store, Selection, StoreError};
 
 use crate::collection::{Collection, Ctx, Kind};
 use crate::model::Resource;
@@ -25,21 +26,21 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub(crate) fn load(conn: &Connection, caller: &Caller) -> Result<Scope, StoreError> {
+    pub(crate) fn load(tx: &Tx<'_>, caller: &Caller) -> Result<Scope, StoreError> {
         let mut scope = Scope {
             admin: caller.is_admin(),
             project: caller.project_id.clone(),
             reader: caller.has_role("reader"),
             owned_networks: HashSet::new(),
             // Admins too: `shared` is shown relative to the caller's project.
-            grants: store::grants_to(conn, &caller.project_id)?
+            grants: store::grants_to(tx, &caller.project_id)?
                 .into_iter()
                 .collect(),
         };
         if scope.admin {
             return Ok(scope);
         }
-        scope.owned_networks = store::ids_owned(conn, NETWORKS, &scope.project)?
+        scope.owned_networks = store::ids_owned(tx, NETWORKS, &scope.project)?
             .into_iter()
             .collect();
         Ok(scope)
@@ -134,16 +135,16 @@ impl Networking {
         }
         let caller = caller.clone();
         self.store
-            .read(move |conn| {
-                let scope = Scope::load(conn, &caller)?;
+            .read(move |tx| {
+                let scope = Scope::load(tx, &caller)?;
                 let mut out = Vec::new();
-                for doc in store::list_docs(conn, kind.table(), &sel)? {
+                for doc in store::list_docs(tx, kind.table(), &sel)? {
                     let map = parse_map(kind, &doc)?;
                     if kind.sees(&scope, &map) {
                         out.push(scope.view(kind, map));
                     }
                 }
-                kind.complete(conn, &mut out)?;
+                kind.complete(tx, &mut out)?;
                 Ok(out)
             })
             .await
@@ -162,7 +163,7 @@ impl Networking {
             return Ok(None);
         }
         self.store
-            .read(move |conn| Ok(Some(store::list_docs(conn, kind.table(), &sel)?)))
+            .read(move |tx| Ok(Some(store::list_docs(tx, kind.table(), &sel)?)))
             .await
     }
 
@@ -170,16 +171,16 @@ impl Networking {
     pub async fn get(&self, caller: &Caller, kind: Kind, id: &str) -> Result<Map<String, Value>> {
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
-            .read(move |conn| {
+            .read(move |tx| {
                 let doc =
-                    store::get_doc(conn, kind.table(), &id)?.ok_or_else(|| kind.not_found(&id))?;
+                    store::get_doc(tx, kind.table(), &id)?.ok_or_else(|| kind.not_found(&id))?;
                 let map = parse_map(kind, &doc)?;
-                let scope = Scope::load(conn, &caller)?;
+                let scope = Scope::load(tx, &caller)?;
                 if !kind.sees(&scope, &map) {
                     return Err(kind.not_found(&id));
                 }
                 let mut items = [scope.view(kind, map)];
-                kind.complete(conn, &mut items)?;
+                kind.complete(tx, &mut items)?;
                 let [item] = items;
                 Ok(item)
             })
@@ -210,7 +211,7 @@ impl Networking {
                         )
                     })
                     .collect();
-                crate::quotas::check(tx.conn(), &cfg, &owners)?;
+                crate::quotas::check(tx, &cfg, &owners)?;
                 Ok(created)
             })
             .await
@@ -312,14 +313,14 @@ impl Networking {
         }
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
-            .write(move |tx| crate::tags::change(tx.conn(), &caller, kind, &id, &change))
+            .write(move |tx| crate::tags::change(tx, &caller, kind, &id, &change))
             .await
     }
 }
 
 /// Reads a typed resource inside a transaction.
-pub(crate) fn load<T: Resource>(conn: &Connection, id: &str) -> Result<Option<T>, StoreError> {
-    store::get_doc(conn, T::TABLE, id)?
+pub(crate) fn load<T: Resource>(tx: &Tx<'_>, id: &str) -> Result<Option<T>, StoreError> {
+    store::get_doc(tx, T::TABLE, id)?
         .map(|doc| T::from_doc(id, &doc))
         .transpose()
 }
@@ -327,13 +328,13 @@ pub(crate) fn load<T: Resource>(conn: &Connection, id: &str) -> Result<Option<T>
 /// Reads a resource for a change by `caller`: 404 if it may not see it, 403 (naming `rule`) if
 /// it may see it but not change it, as upstream's policy hook decides.
 pub(crate) fn load_for_change<T: Resource>(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     kind: &dyn Collection,
     id: &str,
     rule: &str,
 ) -> Result<T> {
-    let doc = load_map_for_change(conn, caller, kind, id, rule)?;
+    let doc = load_map_for_change(tx, caller, kind, id, rule)?;
     serde_json::from_value(Value::Object(doc)).map_err(|e| {
         tracing::error!(table = kind.table().name(), id, error = %e, "corrupt stored document");
         Error::internal()
@@ -342,15 +343,15 @@ pub(crate) fn load_for_change<T: Resource>(
 
 /// [`load_for_change`] for the stored document itself.
 pub(crate) fn load_map_for_change(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     kind: &dyn Collection,
     id: &str,
     rule: &str,
 ) -> Result<Map<String, Value>> {
-    let doc = store::get_doc(conn, kind.table(), id)?.ok_or_else(|| kind.not_found(id))?;
+    let doc = store::get_doc(tx, kind.table(), id)?.ok_or_else(|| kind.not_found(id))?;
     let map = parse_map(kind, &doc)?;
-    let scope = Scope::load(conn, caller)?;
+    let scope = Scope::load(tx, caller)?;
     if !kind.sees(&scope, &map) {
         return Err(kind.not_found(id));
     }

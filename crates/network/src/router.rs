@@ -6,11 +6,10 @@ use neutrino_ipam::{self as ipam, HostRoute};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use neutrino_store::Tx;
 use neutrino_store::l3::{self, ROUTER_GATEWAY, ROUTER_INTERFACE};
 use neutrino_store::tables::{FLOATINGIPS, ROUTERS, SUBNETS};
-use neutrino_store::{
-    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
-};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
@@ -101,7 +100,7 @@ pub(crate) struct ServicePort<'a> {
 }
 
 pub(crate) fn create_service_port(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     spec: ServicePort<'_>,
 ) -> Result<Port> {
@@ -115,13 +114,13 @@ pub(crate) fn create_service_port(
     }
     let mut port = crate::port::create_one(tx, cfg, &service_caller(), &body)?;
     port.status = spec.status.into();
-    crate::port::save_port(tx.conn(), &port)?;
+    crate::port::save_port(tx, &port)?;
     Ok(port)
 }
 
 /// Changes a service port through the port rules (new owner, new addresses).
 pub(crate) fn update_service_port(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     port_id: &str,
     body: Map<String, Value>,
@@ -129,14 +128,14 @@ pub(crate) fn update_service_port(
 ) -> Result<Port> {
     let mut port = crate::port::update_one(tx, cfg, &service_caller(), port_id, &body, None)?;
     port.status = status.into();
-    crate::port::save_port(tx.conn(), &port)?;
+    crate::port::save_port(tx, &port)?;
     Ok(port)
 }
 
 /// A network the caller may see, else `NetworkNotFound`.
-pub(crate) fn visible_network(conn: &Connection, caller: &Caller, id: &str) -> Result<Network> {
-    let scope = Scope::load(conn, caller)?;
-    match load::<Network>(conn, id)? {
+pub(crate) fn visible_network(tx: &Tx<'_>, caller: &Caller, id: &str) -> Result<Network> {
+    let scope = Scope::load(tx, caller)?;
+    match load::<Network>(tx, id)? {
         Some(n) if Networks.sees(&scope, &to_map(&n)?) => Ok(n),
         _ => Err(Error::network_not_found(id)),
     }
@@ -149,9 +148,9 @@ pub(crate) fn to_map<T: Serialize>(v: &T) -> Result<Map<String, Value>> {
     }
 }
 
-pub(crate) fn subnets_of_network(conn: &Connection, network_id: &str) -> Result<Vec<Subnet>> {
+pub(crate) fn subnets_of_network(tx: &Tx<'_>, network_id: &str) -> Result<Vec<Subnet>> {
     store::list_docs(
-        conn,
+        tx,
         SUBNETS,
         &Selection::by("network_id", vec![network_id.to_string()]),
     )?
@@ -185,11 +184,11 @@ fn check_admin_attrs(b: &Body, caller: &Caller, action: &str) -> Result<()> {
 }
 
 /// The router's interface ports.
-pub(crate) fn interface_ports(conn: &Connection, router_id: &str) -> Result<Vec<Port>> {
+pub(crate) fn interface_ports(tx: &Tx<'_>, router_id: &str) -> Result<Vec<Port>> {
     let mut out = Vec::new();
-    for rp in l3::router_ports(conn, router_id)? {
+    for rp in l3::router_ports(tx, router_id)? {
         if rp.port_type == ROUTER_INTERFACE
-            && let Some(p) = load::<Port>(conn, &rp.port_id)?
+            && let Some(p) = load::<Port>(tx, &rp.port_id)?
         {
             out.push(p);
         }
@@ -199,17 +198,17 @@ pub(crate) fn interface_ports(conn: &Connection, router_id: &str) -> Result<Vec<
 
 /// Every subnet attached to the router (interfaces, and all subnets of the gateway network),
 /// for the overlap rule.
-pub(crate) fn attached_subnets(conn: &Connection, router_id: &str) -> Result<Vec<Subnet>> {
+pub(crate) fn attached_subnets(tx: &Tx<'_>, router_id: &str) -> Result<Vec<Subnet>> {
     let mut out: Vec<Subnet> = Vec::new();
-    for rp in l3::router_ports(conn, router_id)? {
-        let Some(port) = load::<Port>(conn, &rp.port_id)? else {
+    for rp in l3::router_ports(tx, router_id)? {
+        let Some(port) = load::<Port>(tx, &rp.port_id)? else {
             continue;
         };
         if rp.port_type == ROUTER_GATEWAY {
-            out.extend(subnets_of_network(conn, &port.network_id)?);
+            out.extend(subnets_of_network(tx, &port.network_id)?);
         } else {
             for f in &port.fixed_ips {
-                if let Some(s) = load::<Subnet>(conn, &f.subnet_id)? {
+                if let Some(s) = load::<Subnet>(tx, &f.subnet_id)? {
                     out.push(s);
                 }
             }
@@ -220,16 +219,16 @@ pub(crate) fn attached_subnets(conn: &Connection, router_id: &str) -> Result<Vec
 
 /// `_check_for_dup_router_subnets`: a subnet already on the router, or overlapping one.
 pub(crate) fn check_new_subnets(
-    conn: &Connection,
+    tx: &Tx<'_>,
     router_id: &str,
     new: &[Subnet],
     ignore_port: Option<&str>,
 ) -> Result<()> {
-    for rp in l3::router_ports(conn, router_id)? {
+    for rp in l3::router_ports(tx, router_id)? {
         if Some(rp.port_id.as_str()) == ignore_port {
             continue;
         }
-        if let Some(port) = load::<Port>(conn, &rp.port_id)?
+        if let Some(port) = load::<Port>(tx, &rp.port_id)?
             && let Some(f) = port
                 .fixed_ips
                 .iter()
@@ -241,7 +240,7 @@ pub(crate) fn check_new_subnets(
             ));
         }
     }
-    for old in attached_subnets(conn, router_id)? {
+    for old in attached_subnets(tx, router_id)? {
         for s in new {
             if old.id != s.id && ipam::overlaps(&old.cidr, &s.cidr) {
                 return Err(bad_request(
@@ -298,9 +297,9 @@ fn build(caller: &Caller, body: &Map<String, Value>) -> Result<Router> {
     })
 }
 
-pub(crate) fn save_router(conn: &Connection, router: &Router) -> Result<()> {
+pub(crate) fn save_router(tx: &Tx<'_>, router: &Router) -> Result<()> {
     store::update_row(
-        conn,
+        tx,
         ROUTERS,
         &router.id,
         &[("project_id", ColumnValue::Text(router.project_id.clone()))],
@@ -311,11 +310,11 @@ pub(crate) fn save_router(conn: &Connection, router: &Router) -> Result<()> {
 
 /// Ports a router or floating IP owns cannot be deleted through the port API while their
 /// owner exists.
-pub(crate) fn check_port_deletable(conn: &Connection, port: &Port) -> Result<()> {
+pub(crate) fn check_port_deletable(tx: &Tx<'_>, port: &Port) -> Result<()> {
     let owned = match port.device_owner.as_str() {
-        "network:floatingip" => store::get_doc(conn, FLOATINGIPS, &port.device_id)?.is_some(),
+        "network:floatingip" => store::get_doc(tx, FLOATINGIPS, &port.device_id)?.is_some(),
         o if ipam::ROUTER_PORT_OWNERS.contains(&o) => {
-            store::get_doc(conn, ROUTERS, &port.device_id)?.is_some()
+            store::get_doc(tx, ROUTERS, &port.device_id)?.is_some()
         }
         _ => false,
     };
@@ -332,8 +331,8 @@ pub(crate) fn check_port_deletable(conn: &Connection, port: &Port) -> Result<()>
 }
 
 /// `router:external` cannot be unset while routers have their gateway on the network.
-pub(crate) fn check_external_unset(conn: &Connection, network_id: &str) -> Result<()> {
-    if l3::network_has_gateway_ports(conn, network_id)? {
+pub(crate) fn check_external_unset(tx: &Tx<'_>, network_id: &str) -> Result<()> {
+    if l3::network_has_gateway_ports(tx, network_id)? {
         return Err(Error::conflict(
             "ExternalNetworkInUse",
             format!(
@@ -345,11 +344,11 @@ pub(crate) fn check_external_unset(conn: &Connection, network_id: &str) -> Resul
 }
 
 /// A subnet's gateway address cannot change while a router port holds it.
-pub(crate) fn check_gateway_change(conn: &Connection, subnet: &Subnet) -> Result<()> {
+pub(crate) fn check_gateway_change(tx: &Tx<'_>, subnet: &Subnet) -> Result<()> {
     let Some(gw) = subnet.gateway_ip else {
         return Ok(());
     };
-    if let Some(port_id) = l3::router_port_with_address(conn, &subnet.id, &gw.to_string())? {
+    if let Some(port_id) = l3::router_port_with_address(tx, &subnet.id, &gw.to_string())? {
         return Err(Error::conflict(
             "GatewayIpInUse",
             format!("Current gateway ip {gw} already in use by port {port_id}. Unable to update."),
@@ -449,7 +448,7 @@ impl Collection for Routers {
 
     fn action(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         action: &str,
@@ -458,19 +457,14 @@ impl Collection for Routers {
         crate::router_interface::action(tx, cx, id, action, body)
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let mut router = build(cx.caller, body)?;
         let gateway = Body(body)
             .get("external_gateway_info")
             .map(parse_gateway)
             .transpose()?;
         store::insert_row(
-            tx.conn(),
+            tx,
             ROUTERS,
             &router.id,
             &[("project_id", ColumnValue::Text(router.project_id.clone()))],
@@ -478,22 +472,21 @@ impl Collection for Routers {
         )?;
         if let Some(gw) = gateway {
             set_gateway(tx, cx.cfg, cx.caller, &mut router, gw)?;
-            save_router(tx.conn(), &router)?;
+            save_router(tx, &router)?;
         }
         router_value(&router)
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value> {
         check_attributes(body, ATTRS, Op::Update)?;
-        let mut router: Router =
-            load_for_change(tx.conn(), cx.caller, self, id, "rule:update_router")?;
+        let mut router: Router = load_for_change(tx, cx.caller, self, id, "rule:update_router")?;
         check_revision(if_match, router.std.revision_number)?;
         let b = Body(body);
         check_admin_attrs(&b, cx.caller, "update")?;
@@ -518,25 +511,18 @@ impl Collection for Routers {
         }
         if let Some(v) = b.get("routes") {
             let routes = parse_routes(v)?;
-            check_routes(tx.conn(), &router.id, &routes)?;
+            check_routes(tx, &router.id, &routes)?;
             router.routes = routes;
         }
         router.std.touch();
-        save_router(tx.conn(), &router)?;
+        save_router(tx, &router)?;
         router_value(&router)
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
-        let mut router: Router =
-            load_for_change(tx.conn(), cx.caller, self, id, "rule:delete_router")?;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
+        let mut router: Router = load_for_change(tx, cx.caller, self, id, "rule:delete_router")?;
         check_revision(if_match, router.std.revision_number)?;
-        let attached: Vec<String> = l3::router_ports(tx.conn(), id)?
+        let attached: Vec<String> = l3::router_ports(tx, id)?
             .into_iter()
             .filter(|rp| rp.port_type != ROUTER_GATEWAY)
             .map(|rp| rp.port_id)
@@ -551,7 +537,7 @@ impl Collection for Routers {
             ));
         }
         remove_gateway(tx, &mut router)?;
-        store::delete_row(tx.conn(), ROUTERS, id)?;
+        store::delete_row(tx, ROUTERS, id)?;
         Ok(())
     }
 }

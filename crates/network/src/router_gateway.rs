@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use neutrino_store::l3::{self, ROUTER_GATEWAY, RouterPortRow};
 use neutrino_store::tables::FLOATINGIPS;
-use neutrino_store::{self as store, Connection, Selection, WriteTx};
+use neutrino_store::{self as store, Selection, Tx};
 
 use crate::attrs;
 use crate::model::Port;
@@ -118,18 +118,18 @@ pub(crate) fn parse_gateway(v: &Value) -> Result<GatewayRequest> {
 }
 
 /// The router's gateway port, if it has one.
-pub(crate) fn gateway_port(conn: &Connection, router_id: &str) -> Result<Option<Port>> {
-    for rp in l3::router_ports(conn, router_id)? {
+pub(crate) fn gateway_port(tx: &Tx<'_>, router_id: &str) -> Result<Option<Port>> {
+    for rp in l3::router_ports(tx, router_id)? {
         if rp.port_type == ROUTER_GATEWAY {
-            return Ok(load::<Port>(conn, &rp.port_id)?);
+            return Ok(load::<Port>(tx, &rp.port_id)?);
         }
     }
     Ok(None)
 }
 
-pub(crate) fn floating_ips_use_router(conn: &Connection, router_id: &str) -> Result<bool> {
+pub(crate) fn floating_ips_use_router(tx: &Tx<'_>, router_id: &str) -> Result<bool> {
     Ok(!store::list_docs(
-        conn,
+        tx,
         FLOATINGIPS,
         &Selection::by("router_id", vec![router_id.to_string()]),
     )?
@@ -137,9 +137,9 @@ pub(crate) fn floating_ips_use_router(conn: &Connection, router_id: &str) -> Res
 }
 
 /// Removes the router's gateway; refused while floating IPs are served through it.
-pub(crate) fn remove_gateway(tx: &mut WriteTx<'_>, router: &mut Router) -> Result<()> {
-    if let Some(gw) = gateway_port(tx.conn(), &router.id)? {
-        if floating_ips_use_router(tx.conn(), &router.id)? {
+pub(crate) fn remove_gateway(tx: &Tx<'_>, router: &mut Router) -> Result<()> {
+    if let Some(gw) = gateway_port(tx, &router.id)? {
+        if floating_ips_use_router(tx, &router.id)? {
             return Err(Error::conflict(
                 "RouterExternalGatewayInUseByFloatingIp",
                 format!(
@@ -148,7 +148,7 @@ pub(crate) fn remove_gateway(tx: &mut WriteTx<'_>, router: &mut Router) -> Resul
                 ),
             ));
         }
-        l3::delete_router_port(tx.conn(), &gw.id)?;
+        l3::delete_router_port(tx, &gw.id)?;
         crate::port::remove_port(tx, &gw)?;
     }
     router.external_gateway_info = None;
@@ -156,7 +156,7 @@ pub(crate) fn remove_gateway(tx: &mut WriteTx<'_>, router: &mut Router) -> Resul
 }
 
 pub(crate) fn set_gateway(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     caller: &Caller,
     router: &mut Router,
@@ -170,14 +170,14 @@ pub(crate) fn set_gateway(
     else {
         return remove_gateway(tx, router);
     };
-    let net = visible_network(tx.conn(), caller, &network_id)?;
+    let net = visible_network(tx, caller, &network_id)?;
     if !net.router_external {
         return Err(bad_request(
             "router",
             format!("Network {network_id} is not an external network"),
         ));
     }
-    let subnets = subnets_of_network(tx.conn(), &net.id)?;
+    let subnets = subnets_of_network(tx, &net.id)?;
     for ip in fixed_ips
         .iter()
         .flatten()
@@ -193,7 +193,7 @@ pub(crate) fn set_gateway(
             ));
         }
     }
-    let current = gateway_port(tx.conn(), &router.id)?;
+    let current = gateway_port(tx, &router.id)?;
     let port = match current {
         Some(gw) if gw.network_id == net.id => match fixed_ips {
             Some(ips) if !ips.is_empty() && external_ips_change(&gw, &ips) => {
@@ -205,7 +205,7 @@ pub(crate) fn set_gateway(
         },
         _ => {
             remove_gateway(tx, router)?;
-            check_new_subnets(tx.conn(), &router.id, &subnets, None)?;
+            check_new_subnets(tx, &router.id, &subnets, None)?;
             let port = create_service_port(
                 tx,
                 cfg,
@@ -219,7 +219,7 @@ pub(crate) fn set_gateway(
                 },
             )?;
             l3::insert_router_port(
-                tx.conn(),
+                tx,
                 &RouterPortRow {
                     router_id: router.id.clone(),
                     port_id: port.id.clone(),

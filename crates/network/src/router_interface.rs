@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use neutrino_store::l3::{self, ROUTER_INTERFACE, RouterPortRow};
 use neutrino_store::tables::FLOATINGIPS;
-use neutrino_store::{self as store, Connection, Selection, WriteTx};
+use neutrino_store::{self as store, Selection, Tx};
 
 use crate::collection::{Collection, Ctx};
 use crate::model::{Port, Subnet};
@@ -21,7 +21,7 @@ use crate::subnet::Subnets;
 use crate::{Caller, Error, Result};
 
 pub(crate) fn action(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cx: &Ctx<'_>,
     id: &str,
     action: &str,
@@ -37,26 +37,21 @@ pub(crate) fn action(
 }
 
 fn run(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cx: &Ctx<'_>,
     id: &str,
     action: &str,
     body: &Map<String, Value>,
 ) -> Result<Value> {
-    let mut router: Router = load_for_change(
-        tx.conn(),
-        cx.caller,
-        &Routers,
-        id,
-        &format!("rule:{action}"),
-    )?;
+    let mut router: Router =
+        load_for_change(tx, cx.caller, &Routers, id, &format!("rule:{action}"))?;
     let out = match action {
         "add_router_interface" => add_interface(tx, cx, &mut router, body)?,
         "remove_router_interface" => remove_interface(tx, cx, &mut router, body)?,
-        _ => change_routes(tx.conn(), &mut router, body, action == "add_extraroutes")?,
+        _ => change_routes(tx, &mut router, body, action == "add_extraroutes")?,
     };
     router.std.touch();
-    save_router(tx.conn(), &router)?;
+    save_router(tx, &router)?;
     Ok(out.unwrap_or_else(|| json!({ "router": router })))
 }
 
@@ -101,17 +96,17 @@ fn interface_info(
     Ok((port_id, subnet_id))
 }
 
-fn visible_subnet(conn: &Connection, caller: &Caller, id: &str) -> Result<Subnet> {
-    let scope = Scope::load(conn, caller)?;
-    match load::<Subnet>(conn, id)? {
+fn visible_subnet(tx: &Tx<'_>, caller: &Caller, id: &str) -> Result<Subnet> {
+    let scope = Scope::load(tx, caller)?;
+    match load::<Subnet>(tx, id)? {
         Some(s) if Subnets.sees(&scope, &to_map(&s)?) => Ok(s),
         _ => Err(Error::subnet_not_found(id)),
     }
 }
 
-fn visible_port(conn: &Connection, caller: &Caller, id: &str) -> Result<Port> {
-    let scope = Scope::load(conn, caller)?;
-    match load::<Port>(conn, id)? {
+fn visible_port(tx: &Tx<'_>, caller: &Caller, id: &str) -> Result<Port> {
+    let scope = Scope::load(tx, caller)?;
+    match load::<Port>(tx, id)? {
         Some(p) if crate::port::Ports.sees(&scope, &to_map(&p)?) => Ok(p),
         _ => Err(Error::port_not_found(id)),
     }
@@ -156,7 +151,7 @@ fn interface_reply(router: &Router, port: &Port, subnets: &[String], last: bool)
 }
 
 fn add_interface(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cx: &Ctx<'_>,
     router: &mut Router,
     body: &Map<String, Value>,
@@ -170,9 +165,9 @@ fn add_interface(
     Ok(Some(interface_reply(router, &port, &subnets, true)))
 }
 
-fn attach(conn: &Connection, router: &Router, port: &Port) -> Result<()> {
+fn attach(tx: &Tx<'_>, router: &Router, port: &Port) -> Result<()> {
     l3::insert_router_port(
-        conn,
+        tx,
         &RouterPortRow {
             router_id: router.id.clone(),
             port_id: port.id.clone(),
@@ -186,19 +181,19 @@ fn attach(conn: &Connection, router: &Router, port: &Port) -> Result<()> {
 /// Whether an RBAC policy shares the network with this project by name. As upstream, a router
 /// may take an interface on another project's subnet only then — not when the network is shared
 /// with everyone (LP 1757482, LP 1975603).
-fn shared_with_project(conn: &Connection, network_id: &str, project_id: &str) -> Result<bool> {
-    Ok(store::policies_on(conn, network_id)?
+fn shared_with_project(tx: &Tx<'_>, network_id: &str, project_id: &str) -> Result<bool> {
+    Ok(store::policies_on(tx, network_id)?
         .iter()
         .any(|(_, action, target)| action == crate::rbac::SHARED && target == project_id))
 }
 
 fn add_by_subnet(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cx: &Ctx<'_>,
     router: &Router,
     subnet_id: &str,
 ) -> Result<(Port, Vec<String>)> {
-    let subnet = visible_subnet(tx.conn(), cx.caller, subnet_id)?;
+    let subnet = visible_subnet(tx, cx.caller, subnet_id)?;
     let Some(gateway) = subnet.gateway_ip else {
         return Err(bad_request(
             "router",
@@ -207,7 +202,7 @@ fn add_by_subnet(
     };
     if subnet.project_id != cx.caller.project_id
         && !cx.caller.is_admin()
-        && !shared_with_project(tx.conn(), &subnet.network_id, &cx.caller.project_id)?
+        && !shared_with_project(tx, &subnet.network_id, &cx.caller.project_id)?
     {
         return Err(bad_request(
             "router",
@@ -217,11 +212,11 @@ fn add_by_subnet(
         ));
     }
     check_address_mode(&subnet)?;
-    check_new_subnets(tx.conn(), &router.id, std::slice::from_ref(&subnet), None)?;
+    check_new_subnets(tx, &router.id, std::slice::from_ref(&subnet), None)?;
     let entry = json!({"subnet_id": subnet.id, "ip_address": gateway.to_string()});
     if subnet.ip_version == 6 {
         // One IPv6 interface port per network: further IPv6 subnets become its prefixes.
-        let existing = interface_ports(tx.conn(), &router.id)?
+        let existing = interface_ports(tx, &router.id)?
             .into_iter()
             .find(|p| p.network_id == subnet.network_id && has_ipv6(p));
         if let Some(p) = existing {
@@ -249,17 +244,17 @@ fn add_by_subnet(
             status: "ACTIVE",
         },
     )?;
-    attach(tx.conn(), router, &port)?;
+    attach(tx, router, &port)?;
     Ok((port, vec![subnet.id]))
 }
 
 fn add_by_port(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cx: &Ctx<'_>,
     router: &Router,
     port_id: &str,
 ) -> Result<(Port, Vec<String>)> {
-    let port = visible_port(tx.conn(), cx.caller, port_id)?;
+    let port = visible_port(tx, cx.caller, port_id)?;
     if !port.device_id.is_empty() {
         return Err(Error::conflict(
             "PortInUse",
@@ -277,7 +272,7 @@ fn add_by_port(
     }
     let mut subnets = Vec::new();
     for f in &port.fixed_ips {
-        if let Some(s) = load::<Subnet>(tx.conn(), &f.subnet_id)?
+        if let Some(s) = load::<Subnet>(tx, &f.subnet_id)?
             && !subnets.iter().any(|x: &Subnet| x.id == s.id)
         {
             check_address_mode(&s)?;
@@ -285,7 +280,7 @@ fn add_by_port(
         }
     }
     if has_ipv6(&port)
-        && let Some(other) = interface_ports(tx.conn(), &router.id)?
+        && let Some(other) = interface_ports(tx, &router.id)?
             .into_iter()
             .find(|p| p.network_id == port.network_id && has_ipv6(p))
     {
@@ -297,7 +292,7 @@ fn add_by_port(
             ),
         ));
     }
-    check_new_subnets(tx.conn(), &router.id, &subnets, Some(&port.id))?;
+    check_new_subnets(tx, &router.id, &subnets, Some(&port.id))?;
     if subnets.iter().filter(|s| s.ip_version == 4).count() > 1 {
         return Err(bad_request(
             "router",
@@ -330,13 +325,13 @@ fn add_by_port(
     body.insert("device_id".into(), router.id.clone().into());
     body.insert("device_owner".into(), ROUTER_INTERFACE.into());
     let port = update_service_port(tx, cx.cfg, &port.id, body, "ACTIVE")?;
-    attach(tx.conn(), router, &port)?;
+    attach(tx, router, &port)?;
     Ok((port, subnets.into_iter().map(|s| s.id).collect()))
 }
 
 /// An interface on `subnet` cannot go while a static route's nexthop or a floating IP served
 /// by this router needs it.
-fn check_interface_unused(conn: &Connection, router: &Router, subnet: &Subnet) -> Result<()> {
+fn check_interface_unused(tx: &Tx<'_>, router: &Router, subnet: &Subnet) -> Result<()> {
     if router
         .routes
         .iter()
@@ -351,7 +346,7 @@ fn check_interface_unused(conn: &Connection, router: &Router, subnet: &Subnet) -
         ));
     }
     let fips = store::list_docs(
-        conn,
+        tx,
         FLOATINGIPS,
         &Selection::by("router_id", vec![router.id.clone()]),
     )?;
@@ -364,7 +359,7 @@ fn check_interface_unused(conn: &Connection, router: &Router, subnet: &Subnet) -
             continue;
         };
         let port_id = fip["port_id"].as_str().unwrap_or_default();
-        let on_subnet = load::<Port>(conn, port_id)?.is_some_and(|p| {
+        let on_subnet = load::<Port>(tx, port_id)?.is_some_and(|p| {
             p.fixed_ips
                 .iter()
                 .any(|f| f.subnet_id == subnet.id && f.ip_address.parse() == Ok(fixed))
@@ -383,7 +378,7 @@ fn check_interface_unused(conn: &Connection, router: &Router, subnet: &Subnet) -
 }
 
 /// Takes `subnet_id` off a router port: the port goes if it was its only subnet.
-fn detach_subnet(tx: &mut WriteTx<'_>, cx: &Ctx<'_>, port: &Port, subnet_id: &str) -> Result<()> {
+fn detach_subnet(tx: &Tx<'_>, cx: &Ctx<'_>, port: &Port, subnet_id: &str) -> Result<()> {
     if port.fixed_ips.iter().any(|f| f.subnet_id != subnet_id) {
         let ips: Vec<Value> = port
             .fixed_ips
@@ -396,19 +391,19 @@ fn detach_subnet(tx: &mut WriteTx<'_>, cx: &Ctx<'_>, port: &Port, subnet_id: &st
         update_service_port(tx, cx.cfg, &port.id, body, "ACTIVE")?;
         return Ok(());
     }
-    l3::delete_router_port(tx.conn(), &port.id)?;
+    l3::delete_router_port(tx, &port.id)?;
     crate::port::remove_port(tx, port)
 }
 
 fn remove_interface(
-    tx: &mut WriteTx<'_>,
+    tx: &Tx<'_>,
     cx: &Ctx<'_>,
     router: &mut Router,
     body: &Map<String, Value>,
 ) -> Result<Option<Value>> {
     let (port_id, subnet_id) = interface_info(body, true)?;
     if let Some(port_id) = port_id {
-        let port = interface_ports(tx.conn(), &router.id)?
+        let port = interface_ports(tx, &router.id)?
             .into_iter()
             .find(|p| p.id == port_id)
             .ok_or_else(|| {
@@ -430,22 +425,22 @@ fn remove_interface(
             .with_kind("SubnetMismatchForPort"));
         }
         for sid in &subnet_ids {
-            if let Some(s) = load::<Subnet>(tx.conn(), sid)? {
-                check_interface_unused(tx.conn(), router, &s)?;
+            if let Some(s) = load::<Subnet>(tx, sid)? {
+                check_interface_unused(tx, router, &s)?;
             }
         }
-        l3::delete_router_port(tx.conn(), &port.id)?;
+        l3::delete_router_port(tx, &port.id)?;
         crate::port::remove_port(tx, &port)?;
         return Ok(Some(interface_reply(router, &port, &subnet_ids, false)));
     }
     let subnet_id = subnet_id.unwrap_or_default();
-    let subnet = visible_subnet(tx.conn(), cx.caller, &subnet_id)?;
-    let ports: Vec<Port> = interface_ports(tx.conn(), &router.id)?
+    let subnet = visible_subnet(tx, cx.caller, &subnet_id)?;
+    let ports: Vec<Port> = interface_ports(tx, &router.id)?
         .into_iter()
         .filter(|p| p.network_id == subnet.network_id)
         .collect();
     if !ports.is_empty() {
-        check_interface_unused(tx.conn(), router, &subnet)?;
+        check_interface_unused(tx, router, &subnet)?;
     }
     let port = ports
         .into_iter()
@@ -470,7 +465,7 @@ fn remove_interface(
 
 /// `add_extraroutes` / `remove_extraroutes`: `{"router": {"routes": [...]}}`.
 fn change_routes(
-    conn: &Connection,
+    tx: &Tx<'_>,
     router: &mut Router,
     body: &Map<String, Value>,
     add: bool,
@@ -491,7 +486,7 @@ fn change_routes(
                 routes.push(r);
             }
         }
-        check_routes(conn, &router.id, &routes)?;
+        check_routes(tx, &router.id, &routes)?;
     } else {
         routes.retain(|r| !given.contains(r));
     }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use neutrino_ipam::{self as ipam, HostRoute};
 use serde_json::Value;
 
-use neutrino_store::Connection;
+use neutrino_store::Tx;
 use neutrino_store::l3;
 
 use crate::model::Port;
@@ -40,7 +40,7 @@ pub(crate) fn parse_routes(v: &Value) -> Result<Vec<HostRoute>> {
 
 /// Each nexthop must be inside a subnet the router is connected to and not one of the
 /// router's own addresses; at most [`MAX_ROUTES`] routes.
-pub(crate) fn check_routes(conn: &Connection, router_id: &str, routes: &[HostRoute]) -> Result<()> {
+pub(crate) fn check_routes(tx: &Tx<'_>, router_id: &str, routes: &[HostRoute]) -> Result<()> {
     if routes.len() > MAX_ROUTES {
         return Err(Error::bad_request(format!(
             "Unable to complete operation for {router_id}. The number of routes exceeds the maximum {MAX_ROUTES}."
@@ -50,13 +50,13 @@ pub(crate) fn check_routes(conn: &Connection, router_id: &str, routes: &[HostRou
     if routes.is_empty() {
         return Ok(());
     }
-    let cidrs: Vec<_> = attached_subnets(conn, router_id)?
+    let cidrs: Vec<_> = attached_subnets(tx, router_id)?
         .into_iter()
         .map(|s| s.cidr)
         .collect();
     let mut own: Vec<IpAddr> = Vec::new();
-    for rp in l3::router_ports(conn, router_id)? {
-        if let Some(p) = load::<Port>(conn, &rp.port_id)? {
+    for rp in l3::router_ports(tx, router_id)? {
+        if let Some(p) = load::<Port>(tx, &rp.port_id)? {
             own.extend(
                 p.fixed_ips
                     .iter()

@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use neutrino_store::Tx;
 use neutrino_store::tables::{SECURITY_GROUP_RULES, SECURITY_GROUPS};
-use neutrino_store::{
-    self as store, ColumnValue, Connection, Selection, StoreError, Table, WriteTx,
-};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
@@ -106,19 +105,19 @@ fn template_rules(is_default: bool) -> Vec<RuleSpec> {
 }
 
 /// Writes a new group and its template rules.
-fn insert_group(conn: &Connection, group: &SecurityGroup) -> Result<(), StoreError> {
+fn insert_group(tx: &Tx<'_>, group: &SecurityGroup) -> Result<(), StoreError> {
     let columns = [
         ("project_id", ColumnValue::Text(group.project_id.clone())),
         (
             "is_default",
-            ColumnValue::Integer(i64::from(group.is_default())),
+            ColumnValue::Int(i64::from(group.is_default())),
         ),
     ];
-    store::insert_row(conn, SECURITY_GROUPS, &group.id, &columns, &group.to_doc())
+    store::insert_row(tx, SECURITY_GROUPS, &group.id, &columns, &group.to_doc())
 }
 
 fn create_group(
-    conn: &Connection,
+    tx: &Tx<'_>,
     project_id: &str,
     name: String,
     description: String,
@@ -134,7 +133,7 @@ fn create_group(
         shared: false,
         std: Standard::new(description, tags),
     };
-    insert_group(conn, &group).map_err(|e| match e {
+    insert_group(tx, &group).map_err(|e| match e {
         StoreError::Conflict(_) => Error::conflict(
             "SecurityGroupDefaultAlreadyExists",
             "Default security group already exists.",
@@ -147,7 +146,7 @@ fn create_group(
             spec.remote_group_id = Some(group.id.clone());
         }
         SecurityGroupRule::new(project_id, &group, is_default, &spec, String::new())
-            .insert(conn, &spec.fingerprint())?;
+            .insert(tx, &spec.fingerprint())?;
     }
     Ok(group)
 }
@@ -155,18 +154,18 @@ fn create_group(
 /// The id of the project's default group, created if missing. A non-admin never creates one
 /// for another project (upstream bug 1987410): then `None`.
 pub(crate) fn ensure_default(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     project_id: &str,
 ) -> Result<Option<String>> {
     if project_id.is_empty() || (project_id != caller.project_id && !caller.is_admin()) {
         return Ok(None);
     }
-    if let Some(id) = store::default_security_group(conn, project_id)? {
+    if let Some(id) = store::default_security_group(tx, project_id)? {
         return Ok(Some(id));
     }
     match create_group(
-        conn,
+        tx,
         project_id,
         DEFAULT_NAME.into(),
         DEFAULT_DESCRIPTION.into(),
@@ -176,7 +175,7 @@ pub(crate) fn ensure_default(
         Ok(g) => Ok(Some(g.id)),
         // Another API replica created it first: the unique index refused ours.
         Err(e) if e.kind == "SecurityGroupDefaultAlreadyExists" => {
-            store::default_security_group(conn, project_id)?
+            store::default_security_group(tx, project_id)?
                 .map(Some)
                 .ok_or(e)
         }
@@ -202,30 +201,28 @@ impl Networking {
         let project = project_id.to_string();
         let exists = self
             .store
-            .read(move |conn| {
-                Ok::<_, Error>(store::default_security_group(conn, &project)?.is_some())
-            })
+            .read(move |tx| Ok::<_, Error>(store::default_security_group(tx, &project)?.is_some()))
             .await?;
         if exists {
             return Ok(());
         }
         let (caller, project) = (caller.clone(), project_id.to_string());
         self.store
-            .write(move |tx| ensure_default(tx.conn(), &caller, &project).map(|_| ()))
+            .write(move |tx| ensure_default(tx, &caller, &project).map(|_| ()))
             .await
     }
 }
 
 /// A group the caller may see, with whether it is its project's default; 404 otherwise.
 pub(crate) fn load_visible(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     id: &str,
 ) -> Result<(SecurityGroup, bool)> {
-    let doc = store::get_doc(conn, SECURITY_GROUPS, id)?.ok_or_else(|| not_found(id))?;
+    let doc = store::get_doc(tx, SECURITY_GROUPS, id)?.ok_or_else(|| not_found(id))?;
     let group = SecurityGroup::from_doc(id, &doc)?;
     let map = to_map(&group)?;
-    if !SecurityGroups.sees(&Scope::load(conn, caller)?, &map) {
+    if !SecurityGroups.sees(&Scope::load(tx, caller)?, &map) {
         return Err(not_found(id));
     }
     let is_default = group.is_default();
@@ -235,17 +232,17 @@ pub(crate) fn load_visible(
 /// May `project` use the group (in a rule or on a port)? Its own groups, those an RBAC policy
 /// shares with it, or any for an admin.
 pub(crate) fn check_usable(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     id: &str,
     project_id: &str,
 ) -> Result<SecurityGroup> {
-    match load::<SecurityGroup>(conn, id)? {
+    match load::<SecurityGroup>(tx, id)? {
         Some(g)
             if caller.is_admin()
                 || g.project_id == project_id
                 || store::is_granted(
-                    conn,
+                    tx,
                     "security_group",
                     id,
                     crate::rbac::SHARED,
@@ -259,15 +256,15 @@ pub(crate) fn check_usable(
 }
 
 /// Records a change of the group's rules: a new revision.
-pub(crate) fn bump(conn: &Connection, mut group: SecurityGroup) -> Result<()> {
+pub(crate) fn bump(tx: &Tx<'_>, mut group: SecurityGroup) -> Result<()> {
     group.std.touch();
-    store::update_doc(conn, SECURITY_GROUPS, &group.id, &group.to_doc())?;
+    store::update_doc(tx, SECURITY_GROUPS, &group.id, &group.to_doc())?;
     Ok(())
 }
 
-pub(crate) fn bump_by_id(conn: &Connection, id: &str) -> Result<()> {
-    match load::<SecurityGroup>(conn, id)? {
-        Some(g) => bump(conn, g),
+pub(crate) fn bump_by_id(tx: &Tx<'_>, id: &str) -> Result<()> {
+    match load::<SecurityGroup>(tx, id)? {
+        Some(g) => bump(tx, g),
         None => Ok(()),
     }
 }
@@ -280,7 +277,7 @@ fn to_map<T: Serialize>(v: &T) -> Result<Map<String, Value>> {
 }
 
 /// Adds its rules to each group view (`security_group_rules`).
-fn embed_rules(conn: &Connection, items: &mut [Map<String, Value>]) -> Result<()> {
+fn embed_rules(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
     if items.is_empty() {
         return Ok(());
     }
@@ -292,7 +289,7 @@ fn embed_rules(conn: &Connection, items: &mut [Map<String, Value>]) -> Result<()
         Selection::all()
     };
     let mut by_group: HashMap<String, Vec<Value>> = HashMap::new();
-    for doc in store::list_docs(conn, SECURITY_GROUP_RULES, &sel)? {
+    for doc in store::list_docs(tx, SECURITY_GROUP_RULES, &sel)? {
         let Ok(Value::Object(rule)) = serde_json::from_str::<Value>(&doc) else {
             return Err(Error::internal());
         };
@@ -310,15 +307,15 @@ fn embed_rules(conn: &Connection, items: &mut [Map<String, Value>]) -> Result<()
 }
 
 /// The API view of one group: the group with its rules.
-fn group_view(conn: &Connection, group: &SecurityGroup) -> Result<Value> {
+fn group_view(tx: &Tx<'_>, group: &SecurityGroup) -> Result<Value> {
     let mut items = [to_map(group)?];
-    embed_rules(conn, &mut items)?;
+    embed_rules(tx, &mut items)?;
     let [item] = items;
     Ok(Value::Object(item))
 }
 
-fn ports_use(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(store::ports_using_security_group(conn, id)? > 0)
+fn ports_use(tx: &Tx<'_>, id: &str) -> Result<bool> {
+    Ok(store::ports_using_security_group(tx, id)? > 0)
 }
 
 fn in_use(id: &str) -> Error {
@@ -395,17 +392,12 @@ impl Collection for SecurityGroups {
     fn stored_is_view(&self) -> bool {
         false
     }
-    fn complete(&self, conn: &Connection, items: &mut [Map<String, Value>]) -> Result<()> {
-        embed_rules(conn, items)
+    fn complete(&self, tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+        embed_rules(tx, items)
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
-        let (conn, caller) = (tx.conn(), cx.caller);
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
+        let (tx, caller) = (tx, cx.caller);
         check_attributes(body, ATTRS, Op::Create)?;
         let b = Body(body);
         let name = name(&b)?.unwrap_or_default();
@@ -416,34 +408,33 @@ impl Collection for SecurityGroups {
             return Err(Error::policy("rule:create_security_group"));
         }
         let tags = tags_on_create(&b)?;
-        ensure_default(conn, caller, &project_id)?;
-        let group = create_group(conn, &project_id, name, description, stateful, tags)?;
+        ensure_default(tx, caller, &project_id)?;
+        let group = create_group(tx, &project_id, name, description, stateful, tags)?;
         // Its template rules count against the project's rule quota.
-        crate::quotas::check(conn, cx.cfg, &[(&SecurityGroupRules, project_id.clone())])?;
-        group_view(conn, &group)
+        crate::quotas::check(tx, cx.cfg, &[(&SecurityGroupRules, project_id.clone())])?;
+        group_view(tx, &group)
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value> {
-        let conn = tx.conn();
         check_attributes(body, ATTRS, Op::Update)?;
         let b = Body(body);
         let new_name = name(&b)?;
         let stateful = b.bool("stateful")?;
         let description = b.string("description", 255)?;
         let mut group: SecurityGroup =
-            load_for_change(conn, cx.caller, self, id, "rule:update_security_group")?;
+            load_for_change(tx, cx.caller, self, id, "rule:update_security_group")?;
         check_revision(if_match, group.std.revision_number)?;
         if let Some(s) = stateful
             && s != group.stateful
         {
-            if ports_use(conn, id)? {
+            if ports_use(tx, id)? {
                 return Err(in_use(id));
             }
             group.stateful = s;
@@ -461,22 +452,15 @@ impl Collection for SecurityGroups {
             group.std.description = d;
         }
         group.std.touch();
-        store::update_doc(conn, SECURITY_GROUPS, id, &group.to_doc())?;
-        group_view(conn, &group)
+        store::update_doc(tx, SECURITY_GROUPS, id, &group.to_doc())?;
+        group_view(tx, &group)
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
-        let conn = tx.conn();
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
         let group: SecurityGroup =
-            load_for_change(conn, cx.caller, self, id, "rule:delete_security_group")?;
+            load_for_change(tx, cx.caller, self, id, "rule:delete_security_group")?;
         check_revision(if_match, group.std.revision_number)?;
-        if ports_use(conn, id)? {
+        if ports_use(tx, id)? {
             return Err(in_use(id));
         }
         if group.is_default() && !cx.caller.is_admin() {
@@ -486,7 +470,7 @@ impl Collection for SecurityGroups {
             ));
         }
         // Its rules, and rules of other groups naming it as remote, go with it (foreign keys).
-        store::delete_row(conn, SECURITY_GROUPS, id)?;
+        store::delete_row(tx, SECURITY_GROUPS, id)?;
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use neutrino_store::tables::SECURITY_GROUP_RULES;
-use neutrino_store::{self as store, ColumnValue, Connection, StoreError, Table, WriteTx};
+use neutrino_store::{self as store, ColumnValue, StoreError, Table, Tx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -95,7 +95,7 @@ impl SecurityGroupRule {
     }
 
     /// Inserts the rule; a rule of the group that matches the same traffic is a 409.
-    pub(crate) fn insert(&self, conn: &Connection, fingerprint: &str) -> Result<()> {
+    pub(crate) fn insert(&self, tx: &Tx<'_>, fingerprint: &str) -> Result<()> {
         let doc = serde_json::to_string(self).map_err(|_| Error::internal())?;
         let columns = [
             ("project_id", ColumnValue::Text(self.project_id.clone())),
@@ -115,11 +115,11 @@ impl SecurityGroupRule {
             ),
             ("fingerprint", ColumnValue::Text(fingerprint.to_string())),
         ];
-        match store::insert_row(conn, SECURITY_GROUP_RULES, &self.id, &columns, &doc) {
+        match store::insert_row(tx, SECURITY_GROUP_RULES, &self.id, &columns, &doc) {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict(_)) => {
                 let existing =
-                    store::rule_with_fingerprint(conn, &self.security_group_id, fingerprint)?
+                    store::rule_with_fingerprint(tx, &self.security_group_id, fingerprint)?
                         .unwrap_or_default();
                 Err(Error::conflict(
                     "SecurityGroupRuleExists",
@@ -144,8 +144,8 @@ fn rule_not_found(id: &str) -> Error {
     )
 }
 
-fn load_rule(conn: &Connection, id: &str) -> Result<SecurityGroupRule> {
-    let doc = store::get_doc(conn, SECURITY_GROUP_RULES, id)?.ok_or_else(|| rule_not_found(id))?;
+fn load_rule(tx: &Tx<'_>, id: &str) -> Result<SecurityGroupRule> {
+    let doc = store::get_doc(tx, SECURITY_GROUP_RULES, id)?.ok_or_else(|| rule_not_found(id))?;
     serde_json::from_str(&doc).map_err(|e| {
         tracing::error!(rule = id, error = %e, "corrupt stored security group rule");
         Error::internal()
@@ -155,17 +155,17 @@ fn load_rule(conn: &Connection, id: &str) -> Result<SecurityGroupRule> {
 /// Loads a rule the caller may change: 404 if it may not see it, 403 if it may see it but is
 /// neither admin nor a member of the group's project (SG_OWNER_MEMBER).
 fn load_for_change(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     id: &str,
     action: &str,
 ) -> Result<SecurityGroupRule> {
-    let rule = load_rule(conn, id)?;
+    let rule = load_rule(tx, id)?;
     let map = match serde_json::to_value(&rule) {
         Ok(Value::Object(m)) => m,
         _ => return Err(Error::internal()),
     };
-    let scope = Scope::load(conn, caller)?;
+    let scope = Scope::load(tx, caller)?;
     if !SecurityGroupRules.sees(&scope, &map) {
         return Err(rule_not_found(id));
     }
@@ -215,17 +215,13 @@ fn parse(caller: &Caller, body: &Map<String, Value>) -> Result<Request> {
 
 /// Checks that the rule may be added: the group exists and the caller may change it, the
 /// remote group exists, both visible to the rule's project.
-fn check_groups(
-    conn: &Connection,
-    caller: &Caller,
-    req: &Request,
-) -> Result<(SecurityGroup, bool)> {
-    let (group, is_default) = security_group::load_visible(conn, caller, &req.security_group_id)?;
+fn check_groups(tx: &Tx<'_>, caller: &Caller, req: &Request) -> Result<(SecurityGroup, bool)> {
+    let (group, is_default) = security_group::load_visible(tx, caller, &req.security_group_id)?;
     if !caller.may_write(&group.project_id) {
         return Err(Error::policy("rule:create_security_group_rule"));
     }
     if let Some(remote) = &req.spec.remote_group_id {
-        security_group::check_usable(conn, caller, remote, &req.project_id)?;
+        security_group::check_usable(tx, caller, remote, &req.project_id)?;
     }
     if let Some(ag) = &req.spec.remote_address_group_id {
         return Err(Error::not_found(
@@ -233,18 +229,13 @@ fn check_groups(
             format!("Address group {ag} could not be found."),
         ));
     }
-    security_group::check_usable(conn, caller, &req.security_group_id, &req.project_id)?;
+    security_group::check_usable(tx, caller, &req.security_group_id, &req.project_id)?;
     Ok((group, is_default))
 }
 
 /// Creates the rules of one POST: they must name one group and one project, and none may
 /// repeat another of the request or of the group.
-fn create_rules(
-    tx: &mut WriteTx<'_>,
-    caller: &Caller,
-    bodies: &[Map<String, Value>],
-) -> Result<Vec<Value>> {
-    let conn = tx.conn();
+fn create_rules(tx: &Tx<'_>, caller: &Caller, bodies: &[Map<String, Value>]) -> Result<Vec<Value>> {
     let requests = bodies
         .iter()
         .map(|b| parse(caller, b))
@@ -272,7 +263,7 @@ fn create_rules(
     let mut out = Vec::with_capacity(requests.len());
     let mut group = None;
     for req in &requests {
-        let (g, is_default) = check_groups(conn, caller, req)?;
+        let (g, is_default) = check_groups(tx, caller, req)?;
         let fingerprint = req.spec.fingerprint();
         if !seen.insert(fingerprint.clone()) {
             return Err(Error::conflict(
@@ -287,12 +278,12 @@ fn create_rules(
             &req.spec,
             req.description.clone(),
         );
-        rule.insert(conn, &fingerprint)?;
+        rule.insert(tx, &fingerprint)?;
         out.push(serde_json::to_value(&rule).map_err(|_| Error::internal())?);
         group = Some(g);
     }
     if let Some(g) = group {
-        security_group::bump(conn, g)?;
+        security_group::bump(tx, g)?;
     }
     Ok(out)
 }
@@ -376,19 +367,14 @@ impl Collection for SecurityGroupRules {
         security_group::listed_project(caller, sel)
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let mut out = create_rules(tx, cx.caller, std::slice::from_ref(body))?;
         out.pop().ok_or_else(Error::internal)
     }
 
     fn create_all(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         bodies: &[Map<String, Value>],
     ) -> Result<Vec<Value>> {
@@ -398,15 +384,14 @@ impl Collection for SecurityGroupRules {
     /// Only the description of a rule changes; it is a change of the group too.
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value> {
-        let conn = tx.conn();
         check_attributes(body, ATTRS, Op::Update)?;
-        let mut rule = load_for_change(conn, cx.caller, id, "update")?;
+        let mut rule = load_for_change(tx, cx.caller, id, "update")?;
         check_revision(if_match, rule.revision_number)?;
         if let Some(d) = Body(body).string("description", 255)? {
             rule.description = d;
@@ -414,23 +399,16 @@ impl Collection for SecurityGroupRules {
         rule.revision_number += 1;
         rule.updated_at = crate::time::now();
         let doc = serde_json::to_string(&rule).map_err(|_| Error::internal())?;
-        store::update_doc(conn, SECURITY_GROUP_RULES, id, &doc)?;
-        security_group::bump_by_id(conn, &rule.security_group_id)?;
+        store::update_doc(tx, SECURITY_GROUP_RULES, id, &doc)?;
+        security_group::bump_by_id(tx, &rule.security_group_id)?;
         serde_json::to_value(&rule).map_err(|_| Error::internal())
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
-        let conn = tx.conn();
-        let rule = load_for_change(conn, cx.caller, id, "delete")?;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
+        let rule = load_for_change(tx, cx.caller, id, "delete")?;
         check_revision(if_match, rule.revision_number)?;
-        store::delete_row(conn, SECURITY_GROUP_RULES, id)?;
-        security_group::bump_by_id(conn, &rule.security_group_id)?;
+        store::delete_row(tx, SECURITY_GROUP_RULES, id)?;
+        security_group::bump_by_id(tx, &rule.security_group_id)?;
         Ok(())
     }
 }

@@ -4,7 +4,8 @@
 use std::ops::RangeInclusive;
 
 use neutrino_ipam as ipam;
-use neutrino_store::{self as store, Connection, SegmentRow};
+use neutrino_store::Tx;
+use neutrino_store::{self as store, SegmentRow};
 
 use crate::{Error, NetworkConfig, Result};
 
@@ -67,7 +68,7 @@ fn no_segments() -> Error {
 
 /// Chooses the segment of a new network; [`reserve`] records it once the network row exists.
 pub(crate) fn choose(
-    conn: &Connection,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     req: &ProviderRequest,
 ) -> Result<SegmentRow> {
@@ -98,7 +99,7 @@ pub(crate) fn choose(
                 }
                 Some(id) => id,
                 None => {
-                    let used = store::used_segmentation_ids(conn, &network_type, "")?;
+                    let used = store::used_segmentation_ids(tx, &network_type, "")?;
                     lowest_free(ranges, used).ok_or_else(no_segments)?
                 }
             };
@@ -134,7 +135,7 @@ pub(crate) fn choose(
                 }
                 Some(id) => id,
                 None => {
-                    let used = store::used_segmentation_ids(conn, "vlan", &physnet)?;
+                    let used = store::used_segmentation_ids(tx, "vlan", &physnet)?;
                     lowest_free(ranges, used).ok_or_else(no_segments)?
                 }
             };
@@ -174,8 +175,8 @@ pub(crate) fn choose(
 }
 
 /// Records a network's segment; another network holding it is a conflict.
-pub(crate) fn reserve(conn: &Connection, network_id: &str, seg: &SegmentRow) -> Result<()> {
-    match store::insert_segment(conn, network_id, seg) {
+pub(crate) fn reserve(tx: &Tx<'_>, network_id: &str, seg: &SegmentRow) -> Result<()> {
+    match store::insert_segment(tx, network_id, seg) {
         Ok(()) => Ok(()),
         Err(store::StoreError::Conflict(_)) if seg.network_type == "flat" => Err(Error::conflict(
             "FlatNetworkInUse",

@@ -1,18 +1,15 @@
 //! Subnets: IP settings checked by the IPAM rules, overlap within the network, the network's
 //! `subnets` list and revision, and the in-use rule on delete.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-
 use ipnet::IpNet;
 
 use serde_json::{Map, Value};
 
 use neutrino_ipam::{
-    self as ipam, FreeAddresses, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate,
+    self as ipam, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate,
 };
 use neutrino_store::tables::{NETWORKS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Connection, Selection, Table, WriteTx};
+use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -98,7 +95,7 @@ fn listed<T>(
 }
 
 fn build(
-    conn: &Connection,
+    tx: &Tx<'_>,
     cfg: &NetworkConfig,
     caller: &Caller,
     body: &Map<String, Value>,
@@ -129,7 +126,7 @@ fn build(
             "Bad subnets request: cidr and prefixlen must not be supplied together.",
         ));
     }
-    let pool = crate::pool_subnets::requested_pool(conn, caller, &b, ip_version)?;
+    let pool = crate::pool_subnets::requested_pool(tx, caller, &b, ip_version)?;
     let any_request = match (&pool, cidr) {
         (None, None) => {
             return Err(Error::bad_request(
@@ -165,8 +162,8 @@ fn build(
     };
     let project_id = attrs::owner(body, caller)?;
 
-    let scope = Scope::load(conn, caller)?;
-    let net: Network = match load::<Network>(conn, &network_id)? {
+    let scope = Scope::load(tx, caller)?;
+    let net: Network = match load::<Network>(tx, &network_id)? {
         Some(n) if Networks.sees(&scope, &to_map(&n)?) => n,
         _ => return Err(Error::network_not_found(&network_id)),
     };
@@ -184,7 +181,7 @@ fn build(
         ));
     }
     let others = store::list_docs(
-        conn,
+        tx,
         SUBNETS,
         &Selection::by("network_id", vec![net.id.clone()]),
     )?
@@ -196,7 +193,7 @@ fn build(
         crate::pool_subnets::check_network_affinity(&net, &others, ip_version, Some(pool))?;
         let requested = (!any_request).then(|| spec.cidr.trunc());
         let prefixlen = prefixlen.map(|n| n.min(255) as u8);
-        spec.cidr = crate::pool_subnets::allocate(conn, pool, &project_id, requested, prefixlen)?;
+        spec.cidr = crate::pool_subnets::allocate(tx, pool, &project_id, requested, prefixlen)?;
         // Upstream gives a block from a pool the first address as its gateway, IPv6 too.
         if any_request && matches!(spec.gateway_ip, GatewayChoice::Default) {
             let first = ipam::ip_to_u128(spec.cidr.network()) + 1;
@@ -244,43 +241,6 @@ fn to_map<T: serde::Serialize>(v: &T) -> Result<Map<String, Value>> {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(Error::internal()),
     }
-}
-
-/// The writer's cache of free addresses per subnet, so that allocating an address does not
-/// read every allocation of the subnet.
-#[derive(Default)]
-pub(crate) struct FreeAddressCache(HashMap<String, FreeAddresses>);
-
-impl FreeAddressCache {
-    pub(crate) fn get_mut(&mut self, subnet_id: &str) -> Option<&mut FreeAddresses> {
-        self.0.get_mut(subnet_id)
-    }
-}
-
-/// The free addresses of a subnet, from the cache or built from the store.
-pub(crate) fn free_addresses<'t>(
-    tx: &'t mut WriteTx<'_>,
-    subnet: &Subnet,
-) -> Result<&'t mut FreeAddresses> {
-    let known = tx.cache::<FreeAddressCache>().0.contains_key(&subnet.id);
-    if !known {
-        let allocated: Vec<IpAddr> = store::allocated_addresses(tx.conn(), &subnet.id)?
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect();
-        let free = subnet.ip_settings().free_addresses(allocated);
-        tx.cache::<FreeAddressCache>()
-            .0
-            .insert(subnet.id.clone(), free);
-    }
-    tx.cache::<FreeAddressCache>()
-        .0
-        .get_mut(&subnet.id)
-        .ok_or_else(Error::internal)
-}
-
-fn forget_free_addresses(tx: &mut WriteTx<'_>, subnet_id: &str) {
-    tx.cache::<FreeAddressCache>().0.remove(subnet_id);
 }
 
 /// `/v2.0/subnets`.
@@ -368,33 +328,21 @@ impl Collection for Subnets {
             || scope.reads_network(network)
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
-        let conn = tx.conn();
-        let (subnet, mut net, pool) = build(conn, cx.cfg, cx.caller, body)?;
-        store::insert_row(
-            conn,
-            SUBNETS,
-            &subnet.id,
-            &columns(&subnet),
-            &subnet.to_doc(),
-        )?;
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
+        let (subnet, mut net, pool) = build(tx, cx.cfg, cx.caller, body)?;
+        store::insert_row(tx, SUBNETS, &subnet.id, &columns(&subnet), &subnet.to_doc())?;
         if let Some(pool) = &pool {
-            crate::pool_subnets::record(conn, &subnet, pool, &mut net)?;
+            crate::pool_subnets::record(tx, &subnet, pool, &mut net)?;
         }
         net.subnets.push(subnet.id.clone());
         net.std.touch();
-        store::update_doc(conn, NETWORKS, &net.id, &net.to_doc())?;
+        store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
         serde_json::to_value(&subnet).map_err(|_| Error::internal())
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
@@ -402,9 +350,8 @@ impl Collection for Subnets {
     ) -> Result<Value> {
         let (caller, cfg) = (cx.caller, cx.cfg);
 
-        let conn = tx.conn();
         check_attributes(body, ATTRS, Op::Update)?;
-        let mut subnet: Subnet = load_for_change(conn, caller, self, id, "rule:update_subnet")?;
+        let mut subnet: Subnet = load_for_change(tx, caller, self, id, "rule:update_subnet")?;
         check_revision(if_match, subnet.std.revision_number)?;
         let b = Body(body);
         let changes = SubnetUpdate {
@@ -426,7 +373,7 @@ impl Collection for Subnets {
             &limits(cfg),
         )?;
         if validated.gateway_ip != subnet.gateway_ip {
-            crate::router::check_gateway_change(conn, &subnet)?;
+            crate::router::check_gateway_change(tx, &subnet)?;
         }
         if let Some(name) = b.name("name")? {
             subnet.name = name;
@@ -436,28 +383,20 @@ impl Collection for Subnets {
         }
         subnet.set_ip_settings(validated);
         subnet.std.touch();
-        store::update_doc(conn, SUBNETS, &subnet.id, &subnet.to_doc())?;
-        bump_network(conn, &subnet.network_id, |_| {})?;
+        store::update_doc(tx, SUBNETS, &subnet.id, &subnet.to_doc())?;
+        bump_network(tx, &subnet.network_id, |_| {})?;
         // The pools may have changed: rebuild the free addresses on next use.
-        forget_free_addresses(tx, id);
         serde_json::to_value(&subnet).map_err(|_| Error::internal())
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
         let caller = cx.caller;
 
-        let conn = tx.conn();
-        let subnet: Subnet = load_for_change(conn, caller, self, id, "rule:delete_subnet")?;
+        let subnet: Subnet = load_for_change(tx, caller, self, id, "rule:delete_subnet")?;
         check_revision(if_match, subnet.std.revision_number)?;
         let auto_address = subnet.ip_settings().is_auto_address();
-        for port_id in store::ports_on_subnet(conn, id)? {
-            let Some(mut port) = load::<Port>(conn, &port_id)? else {
+        for port_id in store::ports_on_subnet(tx, id)? {
+            let Some(mut port) = load::<Port>(tx, &port_id)? else {
                 continue;
             };
             if !auto_address && !is_network_service_port(&port.device_owner) {
@@ -473,19 +412,18 @@ impl Collection for Subnets {
             port.dns_assignment
                 .retain(|d| port.fixed_ips.iter().any(|f| f.ip_address == d.ip_address));
             port.std.touch();
-            crate::port::save_port(conn, &port)?;
+            crate::port::save_port(tx, &port)?;
         }
-        for addr in store::allocated_addresses(conn, id)? {
-            store::delete_allocation(conn, id, &addr)?;
+        for addr in store::allocated_addresses(tx, id)? {
+            store::delete_allocation(tx, id, &addr)?;
         }
-        store::delete_row(conn, SUBNETS, id)?;
-        if let Some(mut net) = load::<Network>(conn, &subnet.network_id)? {
-            crate::pool_subnets::release(conn, &subnet, &mut net)?;
+        store::delete_row(tx, SUBNETS, id)?;
+        if let Some(mut net) = load::<Network>(tx, &subnet.network_id)? {
+            crate::pool_subnets::release(tx, &subnet, &mut net)?;
             net.subnets.retain(|s| *s != id);
             net.std.touch();
-            store::update_doc(conn, NETWORKS, &net.id, &net.to_doc())?;
+            store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
         }
-        forget_free_addresses(tx, id);
         Ok(())
     }
 }
@@ -499,15 +437,11 @@ fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 2] {
 }
 
 /// A change of a network's subnets is a change of the network: new revision.
-fn bump_network(
-    conn: &Connection,
-    network_id: &str,
-    change: impl FnOnce(&mut Network),
-) -> Result<()> {
-    if let Some(mut net) = load::<Network>(conn, network_id)? {
+fn bump_network(tx: &Tx<'_>, network_id: &str, change: impl FnOnce(&mut Network)) -> Result<()> {
+    if let Some(mut net) = load::<Network>(tx, network_id)? {
         change(&mut net);
         net.std.touch();
-        store::update_doc(conn, NETWORKS, network_id, &net.to_doc())?;
+        store::update_doc(tx, NETWORKS, network_id, &net.to_doc())?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use neutrino_ipam::{self as ipam, prefixes};
 use neutrino_store::tables::{SUBNETPOOL_SUBNETS, SUBNETPOOLS};
-use neutrino_store::{self as store, ColumnValue, Connection, Selection, Table, WriteTx};
+use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx};
 
 use crate::address_scope::{AddressScope, AddressScopes};
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
@@ -86,7 +86,7 @@ impl SubnetPool {
             (
                 "default_version",
                 if self.is_default {
-                    ColumnValue::Integer(i64::from(self.ip_version))
+                    ColumnValue::Int(i64::from(self.ip_version))
                 } else {
                     ColumnValue::Null
                 },
@@ -95,16 +95,12 @@ impl SubnetPool {
     }
 
     /// The CIDRs of the subnets allocated from this pool (of `project` only, if given).
-    pub(crate) fn allocations(
-        &self,
-        conn: &Connection,
-        project: Option<&str>,
-    ) -> Result<Vec<IpNet>> {
+    pub(crate) fn allocations(&self, tx: &Tx<'_>, project: Option<&str>) -> Result<Vec<IpNet>> {
         let mut sel = Selection::by("subnetpool_id", vec![self.id.clone()]);
         if let Some(p) = project {
             sel = sel.and("project_id", vec![p.to_string()]);
         }
-        Ok(store::list_docs(conn, SUBNETPOOL_SUBNETS, &sel)?
+        Ok(store::list_docs(tx, SUBNETPOOL_SUBNETS, &sel)?
             .iter()
             .filter_map(|d| serde_json::from_str::<crate::pool_subnets::PoolBlock>(d).ok())
             .map(|b| b.cidr)
@@ -222,10 +218,10 @@ fn check_admin_attrs(body: &Map<String, Value>, caller: &Caller, action: &str) -
 
 /// The pool-wide rules a created or changed pool must keep: one default per IP version, and
 /// its address scope (visible, same IP version, no prefix shared with the scope's other pools).
-fn check_associations(conn: &Connection, caller: &Caller, pool: &SubnetPool) -> Result<()> {
+fn check_associations(tx: &Tx<'_>, caller: &Caller, pool: &SubnetPool) -> Result<()> {
     if pool.is_default {
         let other_default = store::list_docs(
-            conn,
+            tx,
             SUBNETPOOLS,
             &Selection::by("default_version", vec![pool.ip_version.to_string()]),
         )?
@@ -241,7 +237,7 @@ fn check_associations(conn: &Connection, caller: &Caller, pool: &SubnetPool) -> 
     let Some(scope_id) = &pool.address_scope_id else {
         return Ok(());
     };
-    let scope: AddressScope = AddressScopes::load_visible(conn, caller, scope_id)?;
+    let scope: AddressScope = AddressScopes::load_visible(tx, caller, scope_id)?;
     if !caller.is_admin() && !scope.shared && scope.project_id != caller.project_id {
         return Err(Error::bad_request(format!(
             "Illegal subnetpool association: subnetpool {} cannot be associated with address scope {scope_id}.",
@@ -257,7 +253,7 @@ fn check_associations(conn: &Connection, caller: &Caller, pool: &SubnetPool) -> 
         .with_kind("IllegalSubnetPoolIpVersionAssociationToAddressScope"));
     }
     for doc in store::list_docs(
-        conn,
+        tx,
         SUBNETPOOLS,
         &Selection::by("address_scope_id", vec![scope_id.clone()]),
     )? {
@@ -274,8 +270,8 @@ fn check_associations(conn: &Connection, caller: &Caller, pool: &SubnetPool) -> 
     Ok(())
 }
 
-fn save(conn: &Connection, pool: &SubnetPool) -> Result<()> {
-    store::update_row(conn, SUBNETPOOLS, &pool.id, &pool.columns(), &pool.to_doc())?;
+fn save(tx: &Tx<'_>, pool: &SubnetPool) -> Result<()> {
+    store::update_row(tx, SUBNETPOOLS, &pool.id, &pool.columns(), &pool.to_doc())?;
     Ok(())
 }
 
@@ -283,7 +279,7 @@ fn view(pool: &SubnetPool) -> Result<Value> {
     serde_json::to_value(pool).map_err(|_| Error::internal())
 }
 
-fn build(conn: &Connection, caller: &Caller, body: &Map<String, Value>) -> Result<SubnetPool> {
+fn build(tx: &Tx<'_>, caller: &Caller, body: &Map<String, Value>) -> Result<SubnetPool> {
     check_attributes(body, ATTRS, Op::Create)?;
     check_admin_attrs(body, caller, "create")?;
     if !caller.has_role("member") && !caller.is_admin() {
@@ -321,7 +317,7 @@ fn build(conn: &Connection, caller: &Caller, body: &Map<String, Value>) -> Resul
         ),
     };
     check_bounds(&pool)?;
-    check_associations(conn, caller, &pool)?;
+    check_associations(tx, caller, &pool)?;
     Ok(pool)
 }
 
@@ -339,11 +335,11 @@ fn scope_id(b: &Body) -> Result<Option<Option<String>>> {
 }
 
 /// Applies an update body to a pool, with upstream's checks.
-fn apply_update(conn: &Connection, caller: &Caller, pool: &mut SubnetPool, b: &Body) -> Result<()> {
+fn apply_update(tx: &Tx<'_>, caller: &Caller, pool: &mut SubnetPool, b: &Body) -> Result<()> {
     let old_scope = pool.address_scope_id.clone();
     if let Some(scope) = &old_scope
         && !caller.is_admin()
-        && AddressScopes::owner(conn, scope)?.as_deref() != Some(caller.project_id.as_str())
+        && AddressScopes::owner(tx, scope)?.as_deref() != Some(caller.project_id.as_str())
     {
         return Err(Error::bad_request(format!(
             "Illegal subnetpool update : subnetpool {} cannot be updated when associated with shared address scope {scope}.",
@@ -390,9 +386,9 @@ fn apply_update(conn: &Connection, caller: &Caller, pool: &mut SubnetPool, b: &B
         pool.address_scope_id = s;
     }
     check_bounds(pool)?;
-    check_associations(conn, caller, pool)?;
+    check_associations(tx, caller, pool)?;
     if pool.address_scope_id != old_scope {
-        crate::pool_subnets::rescope(conn, pool)?;
+        crate::pool_subnets::rescope(tx, pool)?;
     }
     Ok(())
 }
@@ -419,14 +415,14 @@ fn action_prefixes(body: &Map<String, Value>) -> Result<Vec<IpNet>> {
 }
 
 fn change_prefixes(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     id: &str,
     action: &str,
     body: &Map<String, Value>,
 ) -> Result<Value> {
     let mut pool: SubnetPool =
-        load_for_change(conn, caller, &SubnetPools, id, &format!("rule:{action}"))?;
+        load_for_change(tx, caller, &SubnetPools, id, &format!("rule:{action}"))?;
     let given = action_prefixes(body)?;
     if action == "add_prefixes" {
         let mut all = pool.prefixes.clone();
@@ -443,16 +439,16 @@ fn change_prefixes(
         if !prefixes::sets_overlap(&pool.prefixes, &given) {
             return Ok(json!({"prefixes": pool.prefixes}));
         }
-        if prefixes::sets_overlap(&pool.allocations(conn, None)?, &given) {
+        if prefixes::sets_overlap(&pool.allocations(tx, None)?, &given) {
             return Err(prefix_update_error(
                 "One or more the prefixes to be removed is in use by a subnet.",
             ));
         }
         pool.prefixes = prefixes::difference(&pool.prefixes, &given);
     }
-    check_associations(conn, caller, &pool)?;
+    check_associations(tx, caller, &pool)?;
     pool.std.touch();
-    save(conn, &pool)?;
+    save(tx, &pool)?;
     Ok(json!({"prefixes": pool.prefixes}))
 }
 
@@ -461,10 +457,10 @@ pub struct SubnetPools;
 
 impl SubnetPools {
     /// A pool the caller may see, or its 404.
-    pub(crate) fn load_visible(conn: &Connection, caller: &Caller, id: &str) -> Result<SubnetPool> {
-        let doc = store::get_doc(conn, SUBNETPOOLS, id)?.ok_or_else(|| not_found(id))?;
+    pub(crate) fn load_visible(tx: &Tx<'_>, caller: &Caller, id: &str) -> Result<SubnetPool> {
+        let doc = store::get_doc(tx, SUBNETPOOLS, id)?.ok_or_else(|| not_found(id))?;
         let map: Map<String, Value> = serde_json::from_str(&doc).map_err(|_| Error::internal())?;
-        if !SubnetPools.sees(&Scope::load(conn, caller)?, &map) {
+        if !SubnetPools.sees(&Scope::load(tx, caller)?, &map) {
             return Err(not_found(id));
         }
         serde_json::from_value(Value::Object(map)).map_err(|_| Error::internal())
@@ -548,51 +544,36 @@ impl Collection for SubnetPools {
         scope.mark_shared("subnetpool", doc);
     }
 
-    fn create(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        body: &Map<String, Value>,
-    ) -> Result<Value> {
-        let conn = tx.conn();
-        let pool = build(conn, cx.caller, body)?;
-        store::insert_row(conn, SUBNETPOOLS, &pool.id, &pool.columns(), &pool.to_doc())?;
+    fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
+        let pool = build(tx, cx.caller, body)?;
+        store::insert_row(tx, SUBNETPOOLS, &pool.id, &pool.columns(), &pool.to_doc())?;
         view(&pool)
     }
 
     fn update(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         body: &Map<String, Value>,
         if_match: Option<u64>,
     ) -> Result<Value> {
-        let conn = tx.conn();
         check_attributes(body, ATTRS, Op::Update)?;
         let mut pool: SubnetPool =
-            load_for_change(conn, cx.caller, self, id, "rule:update_subnetpool")?;
+            load_for_change(tx, cx.caller, self, id, "rule:update_subnetpool")?;
         check_admin_attrs(body, cx.caller, "update")?;
         check_revision(if_match, pool.std.revision_number)?;
-        apply_update(conn, cx.caller, &mut pool, &Body(body))?;
+        apply_update(tx, cx.caller, &mut pool, &Body(body))?;
         pool.std.touch();
-        save(conn, &pool)?;
+        save(tx, &pool)?;
         view(&pool)
     }
 
-    fn delete(
-        &self,
-        tx: &mut WriteTx<'_>,
-        cx: &Ctx<'_>,
-        id: &str,
-        if_match: Option<u64>,
-    ) -> Result<()> {
-        let conn = tx.conn();
-        let pool: SubnetPool =
-            load_for_change(conn, cx.caller, self, id, "rule:delete_subnetpool")?;
+    fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
+        let pool: SubnetPool = load_for_change(tx, cx.caller, self, id, "rule:delete_subnetpool")?;
         check_revision(if_match, pool.std.revision_number)?;
         if store::exists(
-            conn,
+            tx,
             SUBNETPOOL_SUBNETS,
             &Selection::by("subnetpool_id", vec![id.to_string()]),
         )? {
@@ -601,14 +582,14 @@ impl Collection for SubnetPools {
             )
             .with_kind("SubnetPoolDeleteError"));
         }
-        store::delete_policies_on(conn, id)?;
-        store::delete_row(conn, SUBNETPOOLS, id)?;
+        store::delete_policies_on(tx, id)?;
+        store::delete_row(tx, SUBNETPOOLS, id)?;
         Ok(())
     }
 
     fn action(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &Tx<'_>,
         cx: &Ctx<'_>,
         id: &str,
         action: &str,
@@ -616,7 +597,7 @@ impl Collection for SubnetPools {
     ) -> Option<Result<Value>> {
         match action {
             "add_prefixes" | "remove_prefixes" => {
-                Some(change_prefixes(tx.conn(), cx.caller, id, action, body))
+                Some(change_prefixes(tx, cx.caller, id, action, body))
             }
             _ => None,
         }

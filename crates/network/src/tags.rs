@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use neutrino_store::{self as store, Connection};
+use neutrino_store::Tx;
+use neutrino_store::{self as store};
 
 use crate::collection::{Collection, Kind};
 use crate::read::load_map_for_change;
@@ -98,14 +99,14 @@ fn apply(tags: &mut Vec<String>, change: &TagChange) -> Result<()> {
 /// needed, and a change bumps its revision. Works on the stored document, so every taggable
 /// collection shares it.
 pub(crate) fn change(
-    conn: &Connection,
+    tx: &Tx<'_>,
     caller: &Caller,
     kind: &dyn Collection,
     id: &str,
     c: &TagChange,
 ) -> Result<Vec<String>> {
     let rule = format!("rule:update_{}:tags", kind.singular());
-    let mut doc = load_map_for_change(conn, caller, kind, id, &rule)?;
+    let mut doc = load_map_for_change(tx, caller, kind, id, &rule)?;
     let mut tags: Vec<String> = doc
         .get("tags")
         .and_then(Value::as_array)
@@ -127,7 +128,7 @@ pub(crate) fn change(
         doc.insert("tags".into(), Value::from(tags.clone()));
         // Tags are not indexed columns, so rewriting the document is enough for every table.
         let text = serde_json::to_string(&doc).map_err(|_| Error::internal())?;
-        store::update_doc(conn, kind.table(), id, &text)?;
+        store::update_doc(tx, kind.table(), id, &text)?;
     }
     Ok(tags)
 }

@@ -1,24 +1,40 @@
 //! Queries on resource rows. A row is its indexed columns plus `doc`, the resource's JSON.
 
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use crate::tx::Tx;
+use crate::value::Value;
+use crate::{Constraint, StoreError};
 
-use crate::StoreError;
-
-/// A resource table: its name and the indexed columns beside `id` and `doc` that queries may
-/// constrain and writes must fill.
+/// A resource table: its name, the indexed columns beside `id` and `doc` that queries may
+/// constrain and writes must fill, and its unique constraint beyond the primary key, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Table {
     pub name: &'static str,
     pub columns: &'static [&'static str],
+    pub unique: Option<Constraint>,
 }
 
 impl Table {
     pub const fn new(name: &'static str, columns: &'static [&'static str]) -> Table {
-        Table { name, columns }
+        Table {
+            name,
+            columns,
+            unique: None,
+        }
+    }
+
+    /// The same table with a unique constraint that inserts and updates may hit.
+    pub const fn unique(mut self, constraint: Constraint) -> Table {
+        self.unique = Some(constraint);
+        self
     }
 
     pub fn name(self) -> &'static str {
         self.name
+    }
+
+    /// What a refused insert or update of this table conflicted with.
+    fn conflict(self) -> StoreError {
+        StoreError::Conflict(self.unique.unwrap_or(Constraint::PrimaryKey(self.name)))
     }
 
     fn has_column(self, column: &str) -> bool {
@@ -29,8 +45,9 @@ impl Table {
         if self.has_column(column) {
             Ok(())
         } else {
-            Err(StoreError::Sql(rusqlite::Error::InvalidColumnName(
-                format!("{}.{column}", self.name),
+            Err(StoreError::Database(format!(
+                "table {} has no column {column}",
+                self.name
             )))
         }
     }
@@ -61,18 +78,17 @@ impl Selection {
 }
 
 /// The stored document of one row.
-pub fn get_doc(conn: &Connection, table: Table, id: &str) -> Result<Option<String>, StoreError> {
+pub fn get_doc(tx: &Tx, table: Table, id: &str) -> Result<Option<String>, StoreError> {
     let sql = format!("SELECT doc FROM {} WHERE id = ?1", table.name());
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], |r| r.get(0))
-        .optional()?)
+    tx.query_opt(&sql, &[id.into()])?
+        .map(|r| r.text(0))
+        .transpose()
 }
 
 /// `WHERE …` for a selection, and its arguments.
-fn where_clause(table: Table, sel: &Selection) -> Result<(String, Vec<&str>), StoreError> {
+fn where_clause(table: Table, sel: &Selection) -> Result<(String, Vec<Value>), StoreError> {
     let mut sql = String::new();
-    let mut args: Vec<&str> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
     for (i, (column, values)) in sel.columns.iter().enumerate() {
         table.check_column(column)?;
         sql.push_str(if i == 0 { " WHERE " } else { " AND " });
@@ -80,38 +96,32 @@ fn where_clause(table: Table, sel: &Selection) -> Result<(String, Vec<&str>), St
             sql.push_str("0 = 1");
             continue;
         }
-        let marks = vec!["?"; values.len()].join(",");
-        sql.push_str(&format!("{column} IN ({marks})"));
-        args.extend(values.iter().map(String::as_str));
+        let marks: Vec<String> = (0..values.len())
+            .map(|k| format!("?{}", args.len() + k + 1))
+            .collect();
+        sql.push_str(&format!("{column} IN ({})", marks.join(",")));
+        args.extend(values.iter().map(Value::from));
     }
     Ok((sql, args))
 }
 
-/// The documents of every row matching `sel`, in insertion order.
-pub fn list_docs(
-    conn: &Connection,
-    table: Table,
-    sel: &Selection,
-) -> Result<Vec<String>, StoreError> {
+/// The documents of every row matching `sel`, oldest first.
+pub fn list_docs(tx: &Tx, table: Table, sel: &Selection) -> Result<Vec<String>, StoreError> {
     let (filter, args) = where_clause(table, sel)?;
     let sql = format!("SELECT doc FROM {}{filter} ORDER BY rowid", table.name);
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    tx.texts(&sql, &args)
 }
 
 /// Whether any row matches `sel`.
-pub fn exists(conn: &Connection, table: Table, sel: &Selection) -> Result<bool, StoreError> {
+pub fn exists(tx: &Tx, table: Table, sel: &Selection) -> Result<bool, StoreError> {
     let (filter, args) = where_clause(table, sel)?;
     let sql = format!("SELECT EXISTS (SELECT 1 FROM {}{filter})", table.name);
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(args), |r| r.get(0))?)
+    tx.flag(&sql, &args)
 }
 
 /// The distinct values of an indexed column among the rows `sel` selects.
 pub fn column_values(
-    conn: &Connection,
+    tx: &Tx,
     table: Table,
     column: &str,
     sel: &Selection,
@@ -119,81 +129,90 @@ pub fn column_values(
     table.check_column(column)?;
     let (filter, args) = where_clause(table, sel)?;
     let sql = format!("SELECT DISTINCT {column} FROM {}{filter}", table.name);
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    tx.texts(&sql, &args)
 }
 
 /// The ids of the rows a project owns.
-pub fn ids_owned(
-    conn: &Connection,
-    table: Table,
-    project_id: &str,
-) -> Result<Vec<String>, StoreError> {
+pub fn ids_owned(tx: &Tx, table: Table, project_id: &str) -> Result<Vec<String>, StoreError> {
     let sql = format!("SELECT id FROM {} WHERE project_id = ?1", table.name);
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([project_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    tx.texts(&sql, &[project_id.into()])
 }
 
 /// A value of an indexed column.
-pub type ColumnValue = rusqlite::types::Value;
+pub type ColumnValue = Value;
 
 /// Inserts a row: its id, its indexed columns (every one the table declares) and its document.
+/// A row the table's unique constraint refuses is a [`StoreError::Conflict`] naming it, and the
+/// transaction stays usable.
 pub fn insert_row(
-    conn: &Connection,
+    tx: &Tx,
     table: Table,
     id: &str,
-    columns: &[(&str, ColumnValue)],
+    columns: &[(&str, Value)],
     doc: &str,
 ) -> Result<(), StoreError> {
     for (c, _) in columns {
         table.check_column(c)?;
     }
-    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-    let marks = vec!["?"; columns.len() + 2].join(", ");
+    let names: String = columns.iter().map(|(c, _)| format!("{c}, ")).collect();
+    let marks: Vec<String> = (1..=columns.len() + 2).map(|k| format!("?{k}")).collect();
     let sql = format!(
-        "INSERT INTO {} (id, {}doc) VALUES ({marks})",
+        "INSERT INTO {} (id, {names}doc) VALUES ({}) ON CONFLICT DO NOTHING",
         table.name,
-        names.iter().map(|n| format!("{n}, ")).collect::<String>()
+        marks.join(", ")
     );
-    let mut args: Vec<ColumnValue> = vec![ColumnValue::Text(id.to_string())];
+    let mut args: Vec<Value> = vec![id.into()];
     args.extend(columns.iter().map(|(_, v)| v.clone()));
-    args.push(ColumnValue::Text(doc.to_string()));
-    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
-    Ok(())
+    args.push(doc.into());
+    match tx.execute(&sql, &args)? {
+        0 => Err(table.conflict()),
+        _ => Ok(()),
+    }
 }
 
 /// Rewrites a row's document and the given indexed columns.
 pub fn update_row(
-    conn: &Connection,
+    tx: &Tx,
     table: Table,
     id: &str,
-    columns: &[(&str, ColumnValue)],
+    columns: &[(&str, Value)],
     doc: &str,
 ) -> Result<(), StoreError> {
     for (c, _) in columns {
         table.check_column(c)?;
     }
-    let sets: String = columns.iter().map(|(c, _)| format!("{c} = ?, ")).collect();
-    let sql = format!("UPDATE {} SET {sets}doc = ? WHERE id = ?", table.name);
-    let mut args: Vec<ColumnValue> = columns.iter().map(|(_, v)| v.clone()).collect();
-    args.push(ColumnValue::Text(doc.to_string()));
-    args.push(ColumnValue::Text(id.to_string()));
-    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
-    Ok(())
+    let sets: String = columns
+        .iter()
+        .enumerate()
+        .map(|(k, (c, _))| format!("{c} = ?{}, ", k + 1))
+        .collect();
+    let n = columns.len();
+    let sql = format!(
+        "UPDATE {} SET {sets}doc = ?{} WHERE id = ?{}",
+        table.name,
+        n + 1,
+        n + 2
+    );
+    let mut args: Vec<Value> = columns.iter().map(|(_, v)| v.clone()).collect();
+    args.push(doc.into());
+    args.push(id.into());
+    match tx.execute(&sql, &args) {
+        // The only unique constraint an update can hit is the table's own (ids never change).
+        Err(StoreError::Conflict(_)) => Err(table.conflict()),
+        other => other.map(drop),
+    }
 }
 
-/// Replaces the document of a row (networks and subnets; ports go through [`update_port`]).
-pub fn update_doc(conn: &Connection, table: Table, id: &str, doc: &str) -> Result<(), StoreError> {
+/// Replaces the document of a row.
+pub fn update_doc(tx: &Tx, table: Table, id: &str, doc: &str) -> Result<(), StoreError> {
     let sql = format!("UPDATE {} SET doc = ?2 WHERE id = ?1", table.name());
-    conn.prepare_cached(&sql)?.execute(params![id, doc])?;
+    tx.execute(&sql, &[id.into(), doc.into()])?;
     Ok(())
 }
 
-pub fn delete_row(conn: &Connection, table: Table, id: &str) -> Result<(), StoreError> {
+pub fn delete_row(tx: &Tx, table: Table, id: &str) -> Result<(), StoreError> {
     let sql = format!("DELETE FROM {} WHERE id = ?1", table.name());
-    conn.prepare_cached(&sql)?.execute([id])?;
+    tx.execute(&sql, &[id.into()])?;
     Ok(())
 }
 
@@ -205,73 +224,43 @@ pub struct SegmentRow {
     pub segmentation_id: i64,
 }
 
-pub fn insert_segment(
-    conn: &Connection,
-    network_id: &str,
-    seg: &SegmentRow,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO network_segments (network_id, network_type, physical_network, segmentation_id) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![network_id, seg.network_type, seg.physical_network, seg.segmentation_id])?;
-    Ok(())
+/// Records a network's segment; one another network holds is a `Conflict(Segment)`.
+pub fn insert_segment(tx: &Tx, network_id: &str, seg: &SegmentRow) -> Result<(), StoreError> {
+    let n = tx.execute(
+        "INSERT INTO network_segments (network_id, network_type, physical_network, segmentation_id) \
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+        &[
+            network_id.into(),
+            (&seg.network_type).into(),
+            (&seg.physical_network).into(),
+            seg.segmentation_id.into(),
+        ],
+    )?;
+    match n {
+        0 => Err(StoreError::Conflict(Constraint::Segment)),
+        _ => Ok(()),
+    }
 }
 
 /// Segmentation ids in use for a network type on a physical network ('' for tunnels).
 pub fn used_segmentation_ids(
-    conn: &Connection,
+    tx: &Tx,
     network_type: &str,
     physnet: &str,
 ) -> Result<Vec<i64>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    tx.query(
         "SELECT segmentation_id FROM network_segments WHERE network_type = ?1 AND physical_network = ?2",
-    )?;
-    let rows = stmt.query_map(params![network_type, physnet], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub fn delete_segments(conn: &Connection, network_id: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM network_segments WHERE network_id = ?1")?
-        .execute([network_id])?;
-    Ok(())
-}
-
-/// Records that `port_id` holds `ip_address` on `subnet_id`; a taken address is a `Conflict`.
-pub fn insert_allocation(
-    conn: &Connection,
-    subnet_id: &str,
-    ip_address: &str,
-    port_id: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO ip_allocations (subnet_id, ip_address, port_id) VALUES (?1, ?2, ?3)",
+        &[network_type.into(), physnet.into()],
     )?
-    .execute(params![subnet_id, ip_address, port_id])?;
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
+pub fn delete_segments(tx: &Tx, network_id: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM network_segments WHERE network_id = ?1",
+        &[network_id.into()],
+    )?;
     Ok(())
-}
-
-pub fn delete_allocation(
-    conn: &Connection,
-    subnet_id: &str,
-    ip_address: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM ip_allocations WHERE subnet_id = ?1 AND ip_address = ?2")?
-        .execute(params![subnet_id, ip_address])?;
-    Ok(())
-}
-
-/// Every allocated address of a subnet.
-pub fn allocated_addresses(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT ip_address FROM ip_allocations WHERE subnet_id = ?1")?;
-    let rows = stmt.query_map([subnet_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Ports with an address on the subnet.
-pub fn ports_on_subnet(conn: &Connection, subnet_id: &str) -> Result<Vec<String>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT DISTINCT port_id FROM ip_allocations WHERE subnet_id = ?1")?;
-    let rows = stmt.query_map([subnet_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -1,51 +1,58 @@
 //! RBAC policies: which objects are shared with which projects.
 
-use rusqlite::{Connection, params};
-
 use crate::StoreError;
+use crate::tx::Tx;
 
 /// One grant to a project: (object_type, object_id, action).
 pub type Grant = (String, String, String);
 
 /// The grants targeting `project` or every project ('*').
-pub fn grants_to(conn: &Connection, project_id: &str) -> Result<Vec<Grant>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn grants_to(tx: &Tx, project_id: &str) -> Result<Vec<Grant>, StoreError> {
+    tx.query(
         "SELECT object_type, object_id, action FROM rbac_policies WHERE target_project IN ('*', ?1)",
-    )?;
-    let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        &[project_id.into()],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)))
+    .collect()
 }
 
 /// The policies on one object: (id, action, target_project).
-pub fn policies_on(
-    conn: &Connection,
-    object_id: &str,
-) -> Result<Vec<(String, String, String)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn policies_on(tx: &Tx, object_id: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+    tx.query(
         "SELECT id, action, target_project FROM rbac_policies WHERE object_id = ?1 ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map([object_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        &[object_id.into()],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)))
+    .collect()
 }
 
 /// Removes every policy on an object that is going away.
-pub fn delete_policies_on(conn: &Connection, object_id: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM rbac_policies WHERE object_id = ?1")?
-        .execute(params![object_id])?;
+pub fn delete_policies_on(tx: &Tx, object_id: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM rbac_policies WHERE object_id = ?1",
+        &[object_id.into()],
+    )?;
     Ok(())
 }
 
 /// Does a policy grant `action` on the object to `project` (by name or as everyone)?
 pub fn is_granted(
-    conn: &Connection,
+    tx: &Tx,
     object_type: &str,
     object_id: &str,
     action: &str,
     project_id: &str,
 ) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM rbac_policies WHERE object_id = ?1 AND object_type = ?2 AND action = ?3 AND target_project IN ('*', ?4))",
-        )?
-        .query_row(params![object_id, object_type, action, project_id], |r| r.get(0))?)
+    tx.flag(
+        "SELECT EXISTS (SELECT 1 FROM rbac_policies WHERE object_id = ?1 AND object_type = ?2 \
+         AND action = ?3 AND target_project IN ('*', ?4))",
+        &[
+            object_id.into(),
+            object_type.into(),
+            action.into(),
+            project_id.into(),
+        ],
+    )
 }

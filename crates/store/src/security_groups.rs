@@ -1,70 +1,70 @@
 //! Queries of security groups beyond plain rows: the per-project default group, rule
 //! fingerprints and the port↔group bindings.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use crate::StoreError;
+use crate::tx::Tx;
 
 /// The id of the project's `default` group, if it exists.
-pub fn default_security_group(
-    conn: &Connection,
-    project_id: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM security_groups WHERE project_id = ?1 AND is_default = 1")?
-        .query_row([project_id], |r| r.get(0))
-        .optional()?)
+pub fn default_security_group(tx: &Tx, project_id: &str) -> Result<Option<String>, StoreError> {
+    tx.query_opt(
+        "SELECT id FROM security_groups WHERE project_id = ?1 AND is_default = 1",
+        &[project_id.into()],
+    )?
+    .map(|r| r.text(0))
+    .transpose()
 }
 
 /// The id of the rule of the group with this fingerprint, if there is one.
 pub fn rule_with_fingerprint(
-    conn: &Connection,
+    tx: &Tx,
     security_group_id: &str,
     fingerprint: &str,
 ) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM security_group_rules WHERE security_group_id = ?1 AND fingerprint = ?2",
-        )?
-        .query_row(params![security_group_id, fingerprint], |r| r.get(0))
-        .optional()?)
+    tx.query_opt(
+        "SELECT id FROM security_group_rules WHERE security_group_id = ?1 AND fingerprint = ?2",
+        &[security_group_id.into(), fingerprint.into()],
+    )?
+    .map(|r| r.text(0))
+    .transpose()
 }
 
 /// Replaces the groups a port uses.
 pub fn set_port_security_groups(
-    conn: &Connection,
+    tx: &Tx,
     port_id: &str,
     groups: &[String],
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM port_security_groups WHERE port_id = ?1")?
-        .execute([port_id])?;
-    let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO port_security_groups (port_id, security_group_id) VALUES (?1, ?2)",
+    tx.execute(
+        "DELETE FROM port_security_groups WHERE port_id = ?1",
+        &[port_id.into()],
     )?;
     for g in groups {
-        insert.execute(params![port_id, g])?;
+        tx.execute(
+            "INSERT INTO port_security_groups (port_id, security_group_id) VALUES (?1, ?2) \
+             ON CONFLICT DO NOTHING",
+            &[port_id.into(), g.into()],
+        )?;
     }
     Ok(())
 }
 
 /// How many ports use the group.
-pub fn ports_using_security_group(
-    conn: &Connection,
-    security_group_id: &str,
-) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT COUNT(*) FROM port_security_groups WHERE security_group_id = ?1")?
-        .query_row([security_group_id], |r| r.get(0))?)
+pub fn ports_using_security_group(tx: &Tx, security_group_id: &str) -> Result<i64, StoreError> {
+    tx.query_one(
+        "SELECT COUNT(*) FROM port_security_groups WHERE security_group_id = ?1",
+        &[security_group_id.into()],
+    )?
+    .int(0)
 }
 
 /// The projects whose ports use the group.
 pub fn projects_using_security_group(
-    conn: &Connection,
+    tx: &Tx,
     security_group_id: &str,
 ) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT p.project_id FROM port_security_groups g JOIN ports p ON p.id = g.port_id WHERE g.security_group_id = ?1",
-    )?;
-    let rows = stmt.query_map([security_group_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    tx.texts(
+        "SELECT DISTINCT p.project_id FROM port_security_groups g JOIN ports p ON p.id = g.port_id \
+         WHERE g.security_group_id = ?1",
+        &[security_group_id.into()],
+    )
 }

@@ -1,7 +1,7 @@
 //! The resource tables of the core API, with the indexed columns each keeps beside its document.
-//! Their SQL is in `migrations/0001_core.sql`.
+//! Their SQL is in `migrations/sqlite/0001_core.sql`.
 
-use crate::Table;
+use crate::{Constraint, Table};
 
 /// `open`: 1 when every project may see the network (shared or external).
 pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"]);
@@ -9,7 +9,8 @@ pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"]);
 pub const PORTS: Table = Table::new(
     "ports",
     &["project_id", "network_id", "device_id", "mac_address"],
-);
+)
+.unique(Constraint::PortMac);
 
 /// Routers; their ports are listed in `router_ports` (see [`crate::l3`]). SQL in `0003_l3.sql`.
 pub const ROUTERS: Table = Table::new("routers", &["project_id"]);
@@ -23,10 +24,12 @@ pub const FLOATINGIPS: Table = Table::new(
         "fixed_ip_address",
         "router_id",
     ],
-);
+)
+.unique(Constraint::FloatingIpFixedIp);
 /// Security groups (`migrations/0002_security_groups.sql`). `is_default`: 1 for the project's
 /// `default` group, unique per project.
-pub const SECURITY_GROUPS: Table = Table::new("security_groups", &["project_id", "is_default"]);
+pub const SECURITY_GROUPS: Table = Table::new("security_groups", &["project_id", "is_default"])
+    .unique(Constraint::SecurityGroupDefault);
 /// `sg_project_id`: the project owning the rule's group; `fingerprint`: unique per group.
 pub const SECURITY_GROUP_RULES: Table = Table::new(
     "security_group_rules",
@@ -37,7 +40,8 @@ pub const SECURITY_GROUP_RULES: Table = Table::new(
         "remote_group_id",
         "fingerprint",
     ],
-);
+)
+.unique(Constraint::SecurityGroupRule);
 
 /// RBAC policies (`migrations/0004_quotas_rbac.sql`); unique on (type, object, action, target).
 pub const RBAC_POLICIES: Table = Table::new(
@@ -49,14 +53,16 @@ pub const RBAC_POLICIES: Table = Table::new(
         "action",
         "target_project",
     ],
-);
+)
+.unique(Constraint::RbacPolicy);
 
 /// Subnet pools (`migrations/0005_subnetpools.sql`); `default_version` is unique (one default
 /// pool per IP version).
 pub const SUBNETPOOLS: Table = Table::new(
     "subnetpools",
     &["project_id", "address_scope_id", "default_version"],
-);
+)
+.unique(Constraint::DefaultSubnetPool);
 pub const ADDRESS_SCOPES: Table = Table::new("address_scopes", &["project_id"]);
 /// The block each subnet took from a pool: id = subnet id, doc = its CIDR.
 pub const SUBNETPOOL_SUBNETS: Table =

@@ -2,7 +2,7 @@
 //! and everything acknowledged is in the file afterwards.
 
 use neutrino_store::tables::{NETWORKS, PORTS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Connection, Selection, Store, StoreError};
+use neutrino_store::{self as store, ColumnValue, Selection, Store, StoreError, Tx};
 
 #[derive(Debug)]
 #[allow(dead_code)] // the store error is only shown in failure messages
@@ -21,17 +21,17 @@ fn text(s: &str) -> ColumnValue {
     ColumnValue::Text(s.to_string())
 }
 
-fn insert_network(conn: &Connection, id: &str) -> Result<(), StoreError> {
+fn insert_network(conn: &Tx, id: &str) -> Result<(), StoreError> {
     store::insert_row(
         conn,
         NETWORKS,
         id,
-        &[("project_id", text("p")), ("open", ColumnValue::Integer(0))],
+        &[("project_id", text("p")), ("open", ColumnValue::Int(0))],
         "{}",
     )
 }
 
-fn insert_port(conn: &Connection, id: &str, mac: &str) -> Result<(), StoreError> {
+fn insert_port(conn: &Tx, id: &str, mac: &str) -> Result<(), StoreError> {
     let cols = [
         ("project_id", text("p")),
         ("network_id", text("n")),
@@ -51,7 +51,7 @@ async fn concurrent_writes_are_batched_and_isolated() {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
             db.write(move |tx| {
-                insert_network(tx.conn(), &format!("n{i}"))?;
+                insert_network(tx, &format!("n{i}"))?;
                 // Every tenth request fails after writing: its row must vanish.
                 if i % 10 == 0 {
                     Err(TestError::Refused)
@@ -88,11 +88,15 @@ async fn requests_waiting_behind_a_commit_share_the_next_one() {
     let db = Store::open_sqlite(&dir.path().join("db.sqlite")).expect("open");
     // The first request holds the writer; the 50 sent meanwhile queue up behind it.
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    // A write may run more than once; the signal is sent the first time.
+    let started_tx = std::sync::Mutex::new(Some(started_tx));
     let slow = {
         let db = db.clone();
         tokio::spawn(async move {
             db.write(move |_tx| {
-                let _ = started_tx.send(());
+                if let Some(tx) = started_tx.lock().expect("lock").take() {
+                    let _ = tx.send(());
+                }
                 std::thread::sleep(std::time::Duration::from_millis(200));
                 Ok::<_, StoreError>(())
             })
@@ -105,7 +109,7 @@ async fn requests_waiting_behind_a_commit_share_the_next_one() {
         .map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write(move |tx| insert_network(tx.conn(), &format!("q{i}")))
+                db.write(move |tx| insert_network(tx, &format!("q{i}")))
                     .await
             })
         })
@@ -127,25 +131,25 @@ async fn unique_indexes_report_conflicts() {
     let dir = tempfile::tempdir().expect("dir");
     let db = Store::open_sqlite(&dir.path().join("db.sqlite")).expect("open");
     db.write(|tx| {
-        insert_network(tx.conn(), "n")?;
+        insert_network(tx, "n")?;
         store::insert_row(
-            tx.conn(),
+            tx,
             SUBNETS,
             "s",
             &[("project_id", text("p")), ("network_id", text("n"))],
             "{}",
         )?;
-        insert_port(tx.conn(), "port", "fa:16:3e:00:00:01")?;
-        store::insert_allocation(tx.conn(), "s", "10.0.0.2", "port")
+        insert_port(tx, "port", "fa:16:3e:00:00:01")?;
+        store::insert_allocation(tx, "s", "10.0.0.2".parse().unwrap(), "port")
     })
     .await
     .expect("setup");
     let again = db
-        .write(|tx| store::insert_allocation(tx.conn(), "s", "10.0.0.2", "port"))
+        .write(|tx| store::insert_allocation(tx, "s", "10.0.0.2".parse().unwrap(), "port"))
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let mac = db
-        .write(|tx| insert_port(tx.conn(), "port2", "fa:16:3e:00:00:01"))
+        .write(|tx| insert_port(tx, "port2", "fa:16:3e:00:00:01"))
         .await;
     assert!(matches!(mac, Err(StoreError::Conflict(_))), "{mac:?}");
 }

@@ -3,8 +3,6 @@
 //! batch) and only then answers the requests. A request that fails rolls back its savepoint and
 //! leaves the others untouched; if the commit itself fails, every request of the batch fails.
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::StoreError;
+use crate::tx::Tx;
+use crate::{CommitStats, StoreError};
 
 /// Most requests committed together; bounds the latency a batch adds to its first request.
 const MAX_BATCH: usize = 512;
@@ -23,46 +22,7 @@ const MAX_BATCH: usize = 512;
 const MAX_GATHER: Duration = Duration::from_micros(1000);
 
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&mut WriteTx<'_>) -> (bool, Completion) + Send>;
-
-/// What a write request sees: the connection (inside its savepoint) and the writer's caches.
-pub struct WriteTx<'a> {
-    conn: &'a Connection,
-    caches: &'a mut Caches,
-}
-
-impl WriteTx<'_> {
-    pub fn conn(&self) -> &Connection {
-        self.conn
-    }
-
-    /// A cache private to the writer thread, e.g. the free addresses of a subnet. Only the
-    /// writer changes the database, so a cache kept here stays exact; it is dropped whenever a
-    /// request or a commit fails, so it can never hold state that was rolled back.
-    pub fn cache<T: Default + Send + 'static>(&mut self) -> &mut T {
-        self.caches.get()
-    }
-}
-
-#[derive(Default)]
-struct Caches(HashMap<TypeId, Box<dyn Any + Send>>);
-
-impl Caches {
-    fn get<T: Default + Send + 'static>(&mut self) -> &mut T {
-        self.0
-            .entry(TypeId::of::<T>())
-            .or_insert_with(|| Box::new(T::default()))
-            .downcast_mut::<T>()
-            .expect("cache entries are keyed by their own type")
-    }
-}
-
-/// Counters of the group commit.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CommitStats {
-    pub commits: u64,
-    pub requests: u64,
-}
+type Job = Box<dyn FnOnce(&Tx) -> (bool, Completion) + Send>;
 
 #[derive(Clone)]
 pub(crate) struct Writer {
@@ -80,7 +40,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || run(conn, rx, &c, &r))
-            .map_err(|e| StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+            .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             jobs,
             commits,
@@ -92,7 +52,7 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
+        F: Fn(&Tx) -> Result<T, E> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(move |wtx| {
@@ -100,17 +60,15 @@ impl Writer {
             let ok = result.is_ok();
             let done: Completion = Box::new(move |commit_error| {
                 let outcome = match commit_error {
-                    Some(e) if ok => Err(E::from(clone_error(e))),
+                    Some(e) if ok => Err(E::from(e.for_batch())),
                     _ => result,
                 };
                 let _ = tx.send(outcome);
             });
             (ok, done)
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| E::from(StoreError::WriterGone))?;
-        rx.await.map_err(|_| E::from(StoreError::WriterGone))?
+        self.jobs.send(job).map_err(|_| E::from(writer_gone()))?;
+        rx.await.map_err(|_| E::from(writer_gone()))?
     }
 
     pub(crate) fn stats(&self) -> CommitStats {
@@ -121,12 +79,9 @@ impl Writer {
     }
 }
 
-fn clone_error(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
-        StoreError::WriterGone => StoreError::WriterGone,
-        other => StoreError::CommitFailed(other.to_string()),
-    }
+/// The writer thread has stopped (the store is shutting down, or the thread died).
+fn writer_gone() -> StoreError {
+    StoreError::Unavailable("the database writer has stopped".into())
 }
 
 /// The WAL file is restarted from its beginning once it grows past this size (see [`cap_wal`]).
@@ -152,7 +107,6 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, reque
         .path()
         .map(|p| std::path::PathBuf::from(format!("{p}-wal")))
         .unwrap_or_default();
-    let mut caches = Caches::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let (mut last_batch, mut last_commit) = (1usize, Duration::ZERO);
     while let Ok(first) = rx.recv() {
@@ -160,11 +114,10 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, reque
         gather(&rx, &mut batch, last_batch, last_commit);
         let n = batch.len();
         let started = Instant::now();
-        let (completions, result) = commit_batch(&mut conn, &mut caches, batch.drain(..));
+        let (completions, result) = commit_batch(&mut conn, batch.drain(..));
         last_commit = started.elapsed();
         last_batch = n;
         if let Err(e) = &result {
-            caches = Caches::default();
             tracing::error!(error = %e, requests = n, "group commit failed");
         }
         let total = commits.fetch_add(1, Ordering::Relaxed) + 1;
@@ -210,7 +163,6 @@ fn gather(
 
 fn commit_batch(
     conn: &mut Connection,
-    caches: &mut Caches,
     jobs: impl Iterator<Item = Job>,
 ) -> (Vec<Completion>, Result<(), StoreError>) {
     let mut completions = Vec::new();
@@ -218,25 +170,21 @@ fn commit_batch(
     // that the writer failed.
     let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return (completions, Err(StoreError::from(e))),
+        Err(e) => return (completions, Err(super::store_error(e))),
     };
     for job in jobs {
         let Ok(sp) = tx.savepoint() else { continue };
-        let mut wtx = WriteTx { conn: &sp, caches };
-        let (ok, done) = job(&mut wtx);
+        let (ok, done) = job(&Tx::new(&*sp));
         let released = if ok {
-            sp.commit().map_err(StoreError::from)
+            sp.commit().map_err(super::store_error)
         } else {
             Ok(())
         };
-        if !ok || released.is_err() {
-            *caches = Caches::default();
-        }
         match released {
             Ok(()) => completions.push(done),
             Err(e) => completions.push(Box::new(move |_| done(Some(&e)))),
         }
     }
-    let result = tx.commit().map_err(StoreError::from);
+    let result = tx.commit().map_err(super::store_error);
     (completions, result)
 }

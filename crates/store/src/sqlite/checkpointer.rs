@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use super::writer::Writer;
 use crate::StoreError;
-use crate::writer::Writer;
 
 /// How often the WAL is checkpointed.
 const INTERVAL: Duration = Duration::from_millis(500);
@@ -18,11 +18,11 @@ const INTERVAL: Duration = Duration::from_millis(500);
 pub(crate) fn start(path: PathBuf, writer: Writer) -> Result<Arc<()>, StoreError> {
     let alive = Arc::new(());
     let watch: Weak<()> = Arc::downgrade(&alive);
-    let conn = crate::open_connection(&path)?;
+    let conn = super::open_connection(&path)?;
     // A TRUNCATE checkpoint holds back writers while it waits for readers: give up soon and
     // try again at the next tick rather than delay a write.
     conn.busy_timeout(Duration::from_millis(50))
-        .map_err(StoreError::Sql)?;
+        .map_err(super::store_error)?;
     std::thread::Builder::new()
         .name("store-checkpoint".into())
         .spawn(move || {
@@ -45,6 +45,6 @@ pub(crate) fn start(path: PathBuf, writer: Writer) -> Result<Arc<()>, StoreError
                 }
             }
         })
-        .map_err(|e| StoreError::Sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+        .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
     Ok(alive)
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 use crate::StoreError;
+use crate::tx::Tx;
 
 #[derive(Clone)]
 pub(crate) struct ReadPool {
@@ -25,7 +26,7 @@ impl ReadPool {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&Tx) -> Result<T, E> + Send + 'static,
     {
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
@@ -33,12 +34,12 @@ impl ReadPool {
                 Ok(c) => c,
                 Err(e) => return Err(E::from(e)),
             };
-            let out = f(&conn);
+            let out = f(&Tx::new(&conn));
             pool.put(conn);
             out
         })
         .await
-        .map_err(|_| E::from(StoreError::WriterGone))?
+        .map_err(|_| E::from(StoreError::Unavailable("a database reader failed".into())))?
     }
 
     fn take(&self) -> Result<Connection, StoreError> {
@@ -46,8 +47,9 @@ impl ReadPool {
         match idle {
             Some(c) => Ok(c),
             None => {
-                let c = crate::open_connection(&self.path)?;
-                c.pragma_update(None, "query_only", "ON")?;
+                let c = super::open_connection(&self.path)?;
+                c.pragma_update(None, "query_only", "ON")
+                    .map_err(super::store_error)?;
                 Ok(c)
             }
         }

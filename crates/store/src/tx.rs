@@ -1,0 +1,61 @@
+//! The transaction interface the rules see. A [`Tx`] is one transaction on some engine; every
+//! typed operation of the store (`get_doc`, `insert_row`, `next_free_offset`, ...) is written once
+//! on top of it, in SQL that both engines accept:
+//!
+//! * arguments are numbered `?1`, `?2`, ... (PostgreSQL's engine rewrites them to `$1`);
+//! * booleans are integers 0/1, and `EXISTS`/comparisons are read with [`Row::bool`];
+//! * an insert that may hit a unique constraint uses `ON CONFLICT DO NOTHING` and reports the
+//!   constraint by its name, so the transaction stays usable on both engines.
+
+use crate::StoreError;
+use crate::value::{Row, Value};
+
+/// What an engine provides: run a statement, run a query. Implemented by the SQLite and
+/// PostgreSQL engines for their connections (inside a transaction).
+pub(crate) trait Session {
+    /// Runs a statement; returns how many rows it changed.
+    fn execute(&self, sql: &str, args: &[Value]) -> Result<usize, StoreError>;
+    /// Runs a query and returns its rows.
+    fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError>;
+}
+
+/// One transaction. Reads see a consistent snapshot; inside [`crate::Store::write`] the changes
+/// commit together, durably, or not at all.
+pub struct Tx<'a> {
+    session: &'a dyn Session,
+}
+
+impl<'a> Tx<'a> {
+    pub(crate) fn new(session: &'a dyn Session) -> Tx<'a> {
+        Tx { session }
+    }
+
+    pub(crate) fn execute(&self, sql: &str, args: &[Value]) -> Result<usize, StoreError> {
+        self.session.execute(sql, args)
+    }
+
+    pub(crate) fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.session.query(sql, args)
+    }
+
+    /// The first row, if any.
+    pub(crate) fn query_opt(&self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, args)?.into_iter().next())
+    }
+
+    /// The first row; a query that returns none is a store bug.
+    pub(crate) fn query_one(&self, sql: &str, args: &[Value]) -> Result<Row, StoreError> {
+        self.query_opt(sql, args)?
+            .ok_or_else(|| StoreError::Database(format!("no row from: {sql}")))
+    }
+
+    /// The first column of every row, as text.
+    pub(crate) fn texts(&self, sql: &str, args: &[Value]) -> Result<Vec<String>, StoreError> {
+        self.query(sql, args)?.iter().map(|r| r.text(0)).collect()
+    }
+
+    /// The first column of the first row as a boolean (`EXISTS`, comparisons).
+    pub(crate) fn flag(&self, sql: &str, args: &[Value]) -> Result<bool, StoreError> {
+        self.query_one(sql, args)?.bool(0)
+    }
+}
