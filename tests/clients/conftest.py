@@ -148,11 +148,24 @@ class Server:
         return json.loads((self.data_dir / "identity-passwords.json").read_text())[user]
 
 
+def database_toml():
+    """`[database]` for the engine of this run: nothing (SQLite in the data dir), or with
+    NEUTRINO_TEST_ENGINE=postgres a fresh database on the server of NEUTRINO_TEST_POSTGRES_URL."""
+    if os.environ.get("NEUTRINO_TEST_ENGINE") != "postgres":
+        return ""
+    url = os.environ.get("NEUTRINO_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("NEUTRINO_TEST_ENGINE=postgres needs NEUTRINO_TEST_POSTGRES_URL (scripts/test starts a server)")
+    name = "clients_" + uuid.uuid4().hex[:16]
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"], check=True)
+    return f'[database]\nurl = "{url.rsplit("/", 1)[0]}/{name}"\n\n'
+
+
 def start_server(base_dir, users=None):
     base_dir = Path(base_dir)
     base_dir.mkdir(parents=True, exist_ok=True)
     config = base_dir / "neutrino.toml"
-    config.write_text(config_toml(USERS if users is None else users))
+    config.write_text(database_toml() + config_toml(USERS if users is None else users))
     return Server(data_dir=base_dir / "data", config=config, port=free_port(), log=base_dir / "neutrino.log").start()
 
 

@@ -4,12 +4,14 @@
 //! Environment names: `NEUTRINO_` + the key path in upper case, sections joined by `__`
 //! (`NEUTRINO_LISTEN`, `NEUTRINO_NETWORK__GLOBAL_PHYSNET_MTU=9000`). Values are read as TOML
 //! values when they parse as one (numbers, booleans, arrays), else as strings.
+//! `NEUTRINO_DATABASE_URL` is accepted for `[database] url` too.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use neutrino_identity::IdentityConfig;
 use neutrino_network::NetworkConfig;
+use neutrino_store::DatabaseConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -20,6 +22,7 @@ pub struct Config {
     /// Where the database, the identity's key and the client credentials live.
     pub data_dir: PathBuf,
     pub log: LogConfig,
+    pub database: DatabaseConfig,
     pub identity: IdentityConfig,
     pub network: NetworkConfig,
 }
@@ -39,6 +42,7 @@ impl Default for Config {
             listen: "127.0.0.1:9696".into(),
             data_dir: PathBuf::from("neutrino-data"),
             log: LogConfig::default(),
+            database: DatabaseConfig::default(),
             identity: IdentityConfig::default(),
             network: NetworkConfig::default(),
         }
@@ -73,7 +77,11 @@ pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
         let Some(key) = name.strip_prefix("NEUTRINO_") else {
             continue;
         };
-        let key = key.to_lowercase();
+        let key = match key.to_lowercase() {
+            // The conventional name of a database URL, beside NEUTRINO_DATABASE__URL.
+            k if k == "database_url" => "database__url".to_string(),
+            k => k,
+        };
         // Variables that name no setting (NEUTRINO_BIN in a test harness, say) are not ours;
         // a wrong key inside a known section is still an error, caught below.
         if !names_a_setting(&known, &key) {
@@ -156,6 +164,10 @@ mod tests {
         assert_eq!(cfg.network.global_physnet_mtu, 9000);
         assert_eq!(cfg.log.level, "debug");
         assert_eq!(cfg.network.tenant_network_type, "geneve");
+        assert!(cfg.database.url.is_empty(), "SQLite by default");
+        let pg = "postgresql://n:pw@127.0.0.1:5432/n";
+        let cfg = load(None, env(&[("NEUTRINO_DATABASE_URL", pg)])).unwrap();
+        assert_eq!(cfg.database.url, pg);
     }
 
     #[test]

@@ -86,8 +86,7 @@ async fn serve(cfg: Config) -> Result<()> {
         .unwrap_or_else(|| format!("http://{local}/"));
     let identity = Identity::open(&cfg.identity, &cfg.data_dir, &public_url)
         .context("cannot start the identity service")?;
-    let store = Store::open_sqlite(&neutrino_store::sqlite_path(&cfg.data_dir))
-        .context("cannot open the database")?;
+    let store = Store::open(&cfg.database, &cfg.data_dir).context("cannot open the database")?;
     let net = Networking::new(store, cfg.network.clone())
         .map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
     let state = AppState {

@@ -51,13 +51,14 @@ fn row(r: &Row) -> Result<RouterPortRow, StoreError> {
 
 /// Every port of a router, oldest first.
 pub fn router_ports(tx: &Tx, router_id: &str) -> Result<Vec<RouterPortRow>, StoreError> {
-    tx.query(
-        "SELECT router_id, port_id, port_type, network_id FROM router_ports WHERE router_id = ?1 ORDER BY rowid",
-        &[router_id.into()],
-    )?
-    .iter()
-    .map(row)
-    .collect()
+    let sql = format!(
+        "SELECT router_id, port_id, port_type, network_id FROM router_ports WHERE router_id = ?1 ORDER BY {}",
+        tx.insertion_order()
+    );
+    tx.query(&sql, &[router_id.into()])?
+        .iter()
+        .map(row)
+        .collect()
 }
 
 /// The router a port belongs to, if any.
@@ -87,13 +88,17 @@ pub fn routers_between(
     subnet_id: &str,
     external_network_id: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
-    tx.query(
+    let sql = format!(
         "SELECT rp.router_id, a.ip_address FROM router_ports rp \
          JOIN ip_allocations a ON a.port_id = rp.port_id AND a.subnet_id = ?2 \
          WHERE rp.network_id = ?1 AND rp.port_type = ?4 \
          AND EXISTS (SELECT 1 FROM router_ports g WHERE g.router_id = rp.router_id \
                      AND g.port_type = ?5 AND g.network_id = ?3) \
-         ORDER BY rp.rowid",
+         ORDER BY rp.{}",
+        tx.insertion_order()
+    );
+    tx.query(
+        &sql,
         &[
             network_id.into(),
             subnet_id.into(),

@@ -4,8 +4,10 @@
 //! (`get_doc`, `list_docs`, `insert_row`, `insert_allocation`, `first_free_key`, ...); no engine
 //! type appears outside the engine modules. Engines:
 //!
-//! * [`sqlite`]: embedded, the default; one writer thread with group commit and durable
+//! * `sqlite`: embedded, the default; one writer thread with group commit and durable
 //!   acknowledgements.
+//! * `postgres`: for several API replicas on one database; SERIALIZABLE transactions that are
+//!   run again on serialization failures.
 //!
 //! A write is a closure that may run more than once (an engine may retry it after a
 //! serialization failure), so it must have no effect outside its transaction.
@@ -14,12 +16,14 @@ mod allocations;
 mod error;
 pub mod l3;
 mod migrations;
+mod postgres;
 mod queries;
 mod quotas;
 mod rbac;
 mod security_groups;
 mod sqlite;
 pub mod tables;
+pub mod testing;
 mod tx;
 mod value;
 
@@ -27,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 pub use allocations::*;
 pub use error::{Constraint, StoreError};
+pub use postgres::DatabaseConfig;
 pub use queries::*;
 pub use quotas::*;
 pub use rbac::*;
@@ -43,6 +48,7 @@ pub struct Store {
 #[derive(Clone)]
 enum Engine {
     Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
 }
 
 /// Counters of the commits: how many requests shared how many commits.
@@ -50,9 +56,33 @@ enum Engine {
 pub struct CommitStats {
     pub commits: u64,
     pub requests: u64,
+    /// Transactions run again after a serialization failure or deadlock.
+    pub retries: u64,
 }
 
 impl Store {
+    /// Opens the database `cfg` names: PostgreSQL when it has a URL, else SQLite in `data_dir`.
+    pub fn open(cfg: &DatabaseConfig, data_dir: &Path) -> Result<Store, StoreError> {
+        let url = cfg.url.trim();
+        if url.is_empty() {
+            return Store::open_sqlite(&sqlite_path(data_dir));
+        }
+        if !(url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+            return Err(StoreError::Open {
+                target: "[database] url".into(),
+                reason: "expected empty (SQLite in the data directory) or postgresql://…".into(),
+            });
+        }
+        Store::open_postgres(cfg)
+    }
+
+    /// Connects to the PostgreSQL database of `cfg.url` and applies pending migrations.
+    pub fn open_postgres(cfg: &DatabaseConfig) -> Result<Store, StoreError> {
+        Ok(Store {
+            engine: Engine::Postgres(postgres::Postgres::open(cfg)?),
+        })
+    }
+
     /// Opens (creating if needed) the SQLite database at `path` and applies pending migrations.
     pub fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
         Ok(Store {
@@ -71,6 +101,7 @@ impl Store {
     {
         match &self.engine {
             Engine::Sqlite(db) => db.write(f).await,
+            Engine::Postgres(db) => db.write(f).await,
         }
     }
 
@@ -83,6 +114,7 @@ impl Store {
     {
         match &self.engine {
             Engine::Sqlite(db) => db.read(f).await,
+            Engine::Postgres(db) => db.read(f).await,
         }
     }
 
@@ -90,6 +122,7 @@ impl Store {
     pub fn commit_stats(&self) -> CommitStats {
         match &self.engine {
             Engine::Sqlite(db) => db.stats(),
+            Engine::Postgres(db) => db.stats(),
         }
     }
 }

@@ -108,7 +108,11 @@ fn where_clause(table: Table, sel: &Selection) -> Result<(String, Vec<Value>), S
 /// The documents of every row matching `sel`, oldest first.
 pub fn list_docs(tx: &Tx, table: Table, sel: &Selection) -> Result<Vec<String>, StoreError> {
     let (filter, args) = where_clause(table, sel)?;
-    let sql = format!("SELECT doc FROM {}{filter} ORDER BY rowid", table.name);
+    let sql = format!(
+        "SELECT doc FROM {}{filter} ORDER BY {}",
+        table.name,
+        tx.insertion_order()
+    );
     tx.texts(&sql, &args)
 }
 

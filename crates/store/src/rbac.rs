@@ -19,13 +19,14 @@ pub fn grants_to(tx: &Tx, project_id: &str) -> Result<Vec<Grant>, StoreError> {
 
 /// The policies on one object: (id, action, target_project).
 pub fn policies_on(tx: &Tx, object_id: &str) -> Result<Vec<(String, String, String)>, StoreError> {
-    tx.query(
-        "SELECT id, action, target_project FROM rbac_policies WHERE object_id = ?1 ORDER BY rowid",
-        &[object_id.into()],
-    )?
-    .iter()
-    .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)))
-    .collect()
+    let sql = format!(
+        "SELECT id, action, target_project FROM rbac_policies WHERE object_id = ?1 ORDER BY {}",
+        tx.insertion_order()
+    );
+    tx.query(&sql, &[object_id.into()])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)))
+        .collect()
 }
 
 /// Removes every policy on an object that is going away.

@@ -17,6 +17,9 @@ pub(crate) trait Session {
     fn execute(&self, sql: &str, args: &[Value]) -> Result<usize, StoreError>;
     /// Runs a query and returns its rows.
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError>;
+    /// The column that orders a table's rows by insertion: SQLite's implicit `rowid`,
+    /// PostgreSQL's `seq` identity column.
+    fn insertion_order(&self) -> &'static str;
 }
 
 /// One transaction. Reads see a consistent snapshot; inside [`crate::Store::write`] the changes
@@ -36,6 +39,11 @@ impl<'a> Tx<'a> {
 
     pub(crate) fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
         self.session.query(sql, args)
+    }
+
+    /// The column that orders rows by insertion (see [`Session::insertion_order`]).
+    pub(crate) fn insertion_order(&self) -> &'static str {
+        self.session.insertion_order()
     }
 
     /// The first row, if any.

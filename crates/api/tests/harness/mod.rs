@@ -1,5 +1,6 @@
-//! An in-process Neutrino: the real router over a real SQLite store in a temp dir, called
-//! without a socket. Users: admin (admin), alice and bob (members of p1 and p2), rita
+//! An in-process Neutrino: the real router over a real store, called without a socket. The
+//! store is SQLite in a temp dir, or a fresh PostgreSQL schema when the run sets
+//! `NEUTRINO_TEST_ENGINE=postgres` (see `neutrino_store::testing`). Users: admin (admin), alice and bob (members of p1 and p2), rita
 //! (reader of p1).
 
 // Each test file uses a different part of the harness.
@@ -14,13 +15,14 @@ use http_body_util::BodyExt;
 use neutrino_api::{AppState, app};
 use neutrino_identity::{Identity, IdentityConfig, UserConfig};
 use neutrino_network::{NetworkConfig, Networking};
-use neutrino_store::Store;
+use neutrino_store::testing::ScratchDatabase;
 use serde_json::Value;
 use tower::ServiceExt;
 
 pub struct Api {
     router: Router,
     identity: Arc<Identity>,
+    _db: ScratchDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -72,7 +74,8 @@ impl Api {
         };
         let identity =
             Arc::new(Identity::open(&cfg, dir.path(), "http://neutrino.test/").expect("identity"));
-        let store = Store::open_sqlite(&dir.path().join("db.sqlite")).expect("store");
+        let db = ScratchDatabase::new(dir.path());
+        let store = db.open(dir.path()).expect("store");
         let net = Networking::new(store, net_cfg).expect("networking");
         let router = app(AppState {
             net,
@@ -81,6 +84,7 @@ impl Api {
         Api {
             router,
             identity,
+            _db: db,
             _dir: dir,
         }
     }

@@ -138,6 +138,10 @@ impl Session for Connection {
             .map_err(store_error)?;
         rows.collect::<Result<_, _>>().map_err(store_error)
     }
+
+    fn insertion_order(&self) -> &'static str {
+        "rowid"
+    }
 }
 
 /// SQLite's errors by their codes. A unique violation only reaches here from an `UPDATE` (every

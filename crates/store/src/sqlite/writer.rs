@@ -75,6 +75,7 @@ impl Writer {
         CommitStats {
             commits: self.commits.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
+            retries: 0,
         }
     }
 }

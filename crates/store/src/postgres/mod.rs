@@ -1,0 +1,283 @@
+//! The PostgreSQL engine, for several API replicas on one database.
+//!
+//! Client: the synchronous `postgres` crate. The rules are synchronous closures; a blocking
+//! client run on tokio's blocking pool keeps them so, with no async layer between a rule and
+//! its statements. Connections come from a small pool ([`pool`]) bounded by
+//! `[database] max_connections`.
+//!
+//! Isolation: every write runs at SERIALIZABLE and is run again on a serialization failure or
+//! deadlock (up to `max_retries` times, with a short random back-off). The rules read, check and
+//! then write (quotas, in-use checks, overlaps, documents of parents); SERIALIZABLE makes each
+//! of those read-then-write sequences safe across processes without a lock for every rule,
+//! and a write closure may run again by contract. Allocation (addresses, MACs, segments) is
+//! decided by unique constraints besides. Reads run in READ ONLY REPEATABLE READ
+//! transactions: one consistent snapshot per request.
+
+mod pool;
+mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres::IsolationLevel;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::migrations::{self, Migration};
+use crate::tx::Tx;
+use crate::{CommitStats, StoreError};
+use pool::{Conn, Pool};
+use session::{Failure, PgSession, store_error};
+
+/// `[database]`: which engine, and the PostgreSQL engine's settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Empty: SQLite in the data directory. `postgresql://user:password@host:port/db`: that
+    /// PostgreSQL database.
+    pub url: String,
+    /// Most connections this process opens.
+    pub max_connections: usize,
+    /// How long a request waits for a free connection before it answers 503.
+    pub acquire_timeout_ms: u64,
+    /// How long opening a connection may take.
+    pub connect_timeout_ms: u64,
+    /// How often a write is run again after a serialization failure or deadlock.
+    pub max_retries: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: String::new(),
+            max_connections: 16,
+            acquire_timeout_ms: 10_000,
+            connect_timeout_ms: 5_000,
+            max_retries: 10,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Postgres {
+    pool: Arc<Pool>,
+    retries: u32,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration::sql(
+        "0001_core",
+        include_str!("../../migrations/postgres/0001_core.sql"),
+    ),
+    Migration::sql(
+        "0002_security_groups",
+        include_str!("../../migrations/postgres/0002_security_groups.sql"),
+    ),
+    Migration::sql(
+        "0003_l3",
+        include_str!("../../migrations/postgres/0003_l3.sql"),
+    ),
+    Migration::sql(
+        "0004_quotas_rbac",
+        include_str!("../../migrations/postgres/0004_quotas_rbac.sql"),
+    ),
+    Migration::sql(
+        "0005_subnetpools",
+        include_str!("../../migrations/postgres/0005_subnetpools.sql"),
+    ),
+    Migration::sql(
+        "0006_ip_keys",
+        include_str!("../../migrations/postgres/0006_ip_keys.sql"),
+    )
+    .then(crate::allocations::backfill_keys),
+];
+
+/// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).
+const MIGRATION_LOCK: i64 = 0x6e65_7574_7269_6e6f; // "neutrino"
+
+/// The outcome of one run of a write.
+enum Attempt<T, E> {
+    Done(Result<T, E>),
+    Again(StoreError),
+}
+
+impl Postgres {
+    pub(crate) fn open(settings: &DatabaseConfig) -> Result<Postgres, StoreError> {
+        let pool = Pool::new(&settings.url, settings)?;
+        off_runtime(|| {
+            let mut conn = pool.connect()?;
+            migrate(&mut conn)?;
+            pool.put(conn);
+            Ok(())
+        })?;
+        Ok(Postgres {
+            pool: Arc::new(pool),
+            retries: settings.max_retries,
+        })
+    }
+
+    pub(crate) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: Fn(&Tx) -> Result<T, E> + Send + 'static,
+    {
+        let permit = self.pool.acquire().await.map_err(E::from)?;
+        let (pool, retries) = (self.pool.clone(), self.retries);
+        let job = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut conn = pool.take().map_err(E::from)?;
+            let mut attempt = 0;
+            loop {
+                match write_once(&mut conn, &f) {
+                    Attempt::Done(result) => {
+                        pool.count_commit();
+                        pool.put(conn);
+                        return result;
+                    }
+                    Attempt::Again(e @ StoreError::Unavailable(_)) => return Err(E::from(e)),
+                    Attempt::Again(e) if attempt >= retries => {
+                        pool.put(conn);
+                        return Err(E::from(e));
+                    }
+                    Attempt::Again(e) => {
+                        attempt += 1;
+                        pool.count_retry();
+                        tracing::debug!(attempt, error = %e, "retrying a write");
+                        backoff(attempt);
+                    }
+                }
+            }
+        });
+        job.await
+            .map_err(|_| E::from(StoreError::Unavailable("a database worker failed".into())))?
+    }
+
+    pub(crate) async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Tx) -> Result<T, E> + Send + 'static,
+    {
+        let permit = self.pool.acquire().await.map_err(E::from)?;
+        let pool = self.pool.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut conn = pool.take().map_err(E::from)?;
+            let Conn { client, statements } = &mut conn;
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(|e| E::from(store_error(&e)))?;
+            let session = PgSession::new(tx, statements);
+            let result = f(&Tx::new(&session));
+            let broken = session.failure() == Some(Failure::Broken);
+            // Nothing to keep: ending a read-only transaction either way is the same.
+            let _ = session.into_transaction().rollback();
+            if !broken {
+                pool.put(conn);
+            }
+            result
+        });
+        job.await
+            .map_err(|_| E::from(StoreError::Unavailable("a database worker failed".into())))?
+    }
+
+    pub(crate) fn stats(&self) -> CommitStats {
+        self.pool.stats()
+    }
+}
+
+/// Runs `f` once in a SERIALIZABLE transaction and commits it if it succeeded.
+fn write_once<T, E, F>(conn: &mut Conn, f: &F) -> Attempt<T, E>
+where
+    E: From<StoreError>,
+    F: Fn(&Tx) -> Result<T, E>,
+{
+    let Conn { client, statements } = conn;
+    let tx = match client
+        .build_transaction()
+        .isolation_level(IsolationLevel::Serializable)
+        .start()
+    {
+        Ok(tx) => tx,
+        Err(e) => return Attempt::Again(store_error(&e)),
+    };
+    let session = PgSession::new(tx, statements);
+    let result = f(&Tx::new(&session));
+    let failure = session.failure();
+    let tx = session.into_transaction();
+    match (result, failure) {
+        (_, Some(Failure::Broken)) => Attempt::Again(StoreError::Unavailable(
+            "the database connection was lost".into(),
+        )),
+        (_, Some(Failure::Retry)) => {
+            let _ = tx.rollback();
+            Attempt::Again(StoreError::Retry("serialization failure".into()))
+        }
+        (Err(e), None) => {
+            let _ = tx.rollback();
+            Attempt::Done(Err(e))
+        }
+        (Ok(v), None) => match tx.commit() {
+            Ok(()) => Attempt::Done(Ok(v)),
+            Err(e) => match store_error(&e) {
+                err @ (StoreError::Retry(_) | StoreError::Unavailable(_)) => Attempt::Again(err),
+                err => Attempt::Done(Err(E::from(StoreError::CommitFailed(err.to_string())))),
+            },
+        },
+    }
+}
+
+/// Waits a random 1–2^attempt ms (at most ~0.5 s) so that transactions that collided do not
+/// collide again.
+fn backoff(attempt: u32) {
+    let top = 1u64 << attempt.min(9);
+    let ms = rand::rng().random_range(1..=top);
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
+/// Runs `f` on a thread of its own. The blocking client drives its connection with a runtime of
+/// its own, which cannot start on a thread that is already running async tasks (as the caller
+/// of `Store::open` may be).
+pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Applies pending migrations in one transaction, one replica at a time.
+fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
+    let Conn { client, statements } = conn;
+    let tx = client.transaction().map_err(|e| store_error(&e))?;
+    let session = PgSession::new(tx, statements);
+    let applied = {
+        let tx = Tx::new(&session);
+        tx.execute("SELECT pg_advisory_xact_lock(?1)", &[MIGRATION_LOCK.into()])?;
+        session
+            .tx
+            .borrow_mut()
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            )
+            .map_err(|e| session.note(e))?;
+        migrations::apply(&tx, MIGRATIONS, |sql| {
+            session
+                .tx
+                .borrow_mut()
+                .batch_execute(sql)
+                .map_err(|e| session.note(e))
+        })?
+    };
+    session
+        .into_transaction()
+        .commit()
+        .map_err(|e| store_error(&e))?;
+    for name in applied {
+        tracing::info!(migration = name, "applied database migration");
+    }
+    Ok(())
+}
