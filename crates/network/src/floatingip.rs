@@ -494,6 +494,7 @@ pub(crate) fn refresh_port_details(tx: &Tx<'_>, port: &Port) -> Result<()> {
         let details = Some(PortDetails::of(port));
         if f.port_details != details {
             f.port_details = details;
+            f.std.touch();
             save(tx, &f, false)?;
         }
     }

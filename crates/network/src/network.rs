@@ -508,6 +508,7 @@ fn mirror_on_subnets(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
         {
             s.router_external = net.router_external;
             s.shared = net.shared;
+            s.std.touch();
             store::update_doc(tx, SUBNETS, sid, &s.to_doc())?;
         }
     }

@@ -469,7 +469,11 @@ impl Collection for SecurityGroups {
                 "Insufficient rights for removing default security group.",
             ));
         }
-        // Its rules, and rules of other groups naming it as remote, go with it (foreign keys).
+        // Its rules, and rules of other groups naming it as remote, go with it; deleted here
+        // rather than by the foreign keys' cascade, so that each is in the outbox.
+        for rule in store::rules_of_or_naming(tx, id)? {
+            store::delete_row(tx, SECURITY_GROUP_RULES, &rule)?;
+        }
         store::delete_row(tx, SECURITY_GROUPS, id)?;
         Ok(())
     }

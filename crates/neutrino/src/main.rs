@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod changes;
 mod config;
 mod serve;
 
@@ -23,8 +24,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the Networking API (with its built-in identity) on SQLite.
+    /// Serve the Networking API (with its built-in identity) on SQLite or PostgreSQL.
     Serve(serve::ServeArgs),
+    /// Print the change feed: every create, update and delete of a resource, in commit order.
+    Changes(changes::ChangesArgs),
     /// Cluster networking: check a bare-metal network design, render host netplan, MetalLB and Ceph settings.
     Cluster(neutrino_cluster::cli::ClusterArgs),
 }
@@ -33,6 +36,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Cluster(args) => neutrino_cluster::cli::run(args),
+        Command::Changes(args) => match changes::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            // The reader went away (`neutrino changes | head`): nothing left to do.
+            Err(e)
+                if e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+            {
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("neutrino changes: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Serve(args) => match serve::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -87,6 +87,10 @@ async fn serve(cfg: Config) -> Result<()> {
     let identity = Identity::open(&cfg.identity, &cfg.data_dir, &public_url)
         .context("cannot start the identity service")?;
     let store = Store::open(&cfg.database, &cfg.data_dir).context("cannot open the database")?;
+    tokio::spawn(prune_outbox(
+        store.clone(),
+        i64::try_from(cfg.database.outbox_retain_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+    ));
     let net = Networking::new(store, cfg.network.clone())
         .map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
     let state = AppState {
@@ -104,6 +108,19 @@ async fn serve(cfg: Config) -> Result<()> {
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Keeps the change feed's table small: once a minute, drops what every consumer has read.
+async fn prune_outbox(store: Store, retain_ms: i64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match store.prune_outbox(retain_ms).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(entries = n, "pruned the change feed"),
+            Err(e) => tracing::warn!(error = %e, "cannot prune the change feed"),
+        }
+    }
 }
 
 /// SIGTERM or Ctrl-C: stop accepting, finish the requests in flight, then exit.

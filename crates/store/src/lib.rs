@@ -14,8 +14,10 @@
 
 mod allocations;
 mod error;
+mod feed;
 pub mod l3;
 mod migrations;
+pub mod outbox;
 mod postgres;
 mod queries;
 mod quotas;
@@ -31,6 +33,8 @@ use std::path::{Path, PathBuf};
 
 pub use allocations::*;
 pub use error::{Constraint, StoreError};
+pub use feed::Subscription;
+pub use outbox::{Change, Op};
 pub use postgres::DatabaseConfig;
 pub use queries::*;
 pub use quotas::*;
@@ -43,6 +47,7 @@ pub use value::{Row, Value};
 #[derive(Clone)]
 pub struct Store {
     engine: Engine,
+    feed: feed::Feed,
 }
 
 #[derive(Clone)]
@@ -78,15 +83,19 @@ impl Store {
 
     /// Connects to the PostgreSQL database of `cfg.url` and applies pending migrations.
     pub fn open_postgres(cfg: &DatabaseConfig) -> Result<Store, StoreError> {
+        let feed = feed::Feed::new();
         Ok(Store {
-            engine: Engine::Postgres(postgres::Postgres::open(cfg)?),
+            engine: Engine::Postgres(postgres::Postgres::open(cfg, feed.clone())?),
+            feed,
         })
     }
 
     /// Opens (creating if needed) the SQLite database at `path` and applies pending migrations.
     pub fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        let feed = feed::Feed::new();
         Ok(Store {
-            engine: Engine::Sqlite(sqlite::Sqlite::open(path)?),
+            engine: Engine::Sqlite(sqlite::Sqlite::open(path, feed.clone())?),
+            feed,
         })
     }
 
@@ -118,6 +127,33 @@ impl Store {
         }
     }
 
+    /// The outbox entries after position `after`, oldest first, at most `limit`.
+    pub async fn changes(&self, after: i64, limit: i64) -> Result<Vec<Change>, StoreError> {
+        if let Engine::Postgres(db) = &self.engine {
+            db.sequence_outbox().await?;
+        }
+        self.read(move |tx| outbox::changes_since(tx, after, limit))
+            .await
+    }
+
+    /// Wakes after every commit that changed a resource, in this process or (on PostgreSQL)
+    /// in any process on the same database.
+    pub fn subscribe(&self) -> Subscription {
+        if let Engine::Postgres(db) = &self.engine {
+            db.listen_for_changes();
+        }
+        self.feed.subscribe()
+    }
+
+    /// Deletes outbox entries that every registered consumer has passed (with none registered,
+    /// entries older than `retain_ms`).
+    pub async fn prune_outbox(&self, retain_ms: i64) -> Result<usize, StoreError> {
+        if let Engine::Postgres(db) = &self.engine {
+            db.sequence_outbox().await?;
+        }
+        self.write(move |tx| outbox::prune(tx, retain_ms)).await
+    }
+
     /// Statistics of the commits, for metrics and benchmarks.
     pub fn commit_stats(&self) -> CommitStats {
         match &self.engine {
@@ -130,6 +166,13 @@ impl Store {
 /// Where the SQLite file lives inside a data directory.
 pub fn sqlite_path(data_dir: &Path) -> PathBuf {
     data_dir.join("neutrino.sqlite")
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn unix_time_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Seconds since the Unix epoch.

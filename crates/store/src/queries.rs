@@ -1,16 +1,20 @@
 //! Queries on resource rows. A row is its indexed columns plus `doc`, the resource's JSON.
 
+use crate::outbox::{self, Op};
 use crate::tx::Tx;
 use crate::value::Value;
 use crate::{Constraint, StoreError};
 
-/// A resource table: its name, the indexed columns beside `id` and `doc` that queries may
-/// constrain and writes must fill, and its unique constraint beyond the primary key, if any.
+/// A table of rows with an `id` and a `doc`: its name, the indexed columns beside them that
+/// queries may constrain and writes must fill, its unique constraint beyond the primary key, if
+/// any, and — for the tables of API resources — the resource kind its changes are recorded as
+/// in the outbox (such tables have a `revision_number` column).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Table {
     pub name: &'static str,
     pub columns: &'static [&'static str],
     pub unique: Option<Constraint>,
+    pub kind: Option<&'static str>,
 }
 
 impl Table {
@@ -19,7 +23,14 @@ impl Table {
             name,
             columns,
             unique: None,
+            kind: None,
         }
+    }
+
+    /// The same table as the rows of API resources of `kind`: every change is in the outbox.
+    pub const fn resource(mut self, kind: &'static str) -> Table {
+        self.kind = Some(kind);
+        self
     }
 
     /// The same table with a unique constraint that inserts and updates may hit.
@@ -168,10 +179,42 @@ pub fn insert_row(
     let mut args: Vec<Value> = vec![id.into()];
     args.extend(columns.iter().map(|(_, v)| v.clone()));
     args.push(doc.into());
-    match tx.execute(&sql, &args)? {
-        0 => Err(table.conflict()),
-        _ => Ok(()),
+    if tx.execute(&sql, &args)? == 0 {
+        return Err(table.conflict());
     }
+    if let Some(kind) = table.kind {
+        tx.first_revision(kind, id);
+        outbox::append(tx, kind, id, 1, Op::Create)?;
+    }
+    Ok(())
+}
+
+/// Runs `UPDATE table SET {sets} WHERE id = ?{id_arg}`. A resource row's first update in a
+/// transaction is its next revision, recorded in the outbox; later ones in the same transaction
+/// are part of that revision.
+fn run_update(
+    tx: &Tx,
+    table: Table,
+    id: &str,
+    sets: &str,
+    id_arg: usize,
+    args: &[Value],
+) -> Result<(), StoreError> {
+    let Some(kind) = table.kind.filter(|k| tx.first_revision(k, id)) else {
+        let plain = format!("UPDATE {} SET {sets} WHERE id = ?{id_arg}", table.name);
+        tx.execute(&plain, args)?;
+        return Ok(());
+    };
+    let sql = format!(
+        "UPDATE {} SET {sets}, revision_number = revision_number + 1 WHERE id = ?{id_arg} \
+         RETURNING revision_number",
+        table.name
+    );
+    // No row: nothing changed, nothing to record.
+    if let Some(row) = tx.query_opt(&sql, args)? {
+        outbox::append(tx, kind, id, row.int(0)?, Op::Update)?;
+    }
+    Ok(())
 }
 
 /// Rewrites a row's document and the given indexed columns.
@@ -191,33 +234,58 @@ pub fn update_row(
         .map(|(k, (c, _))| format!("{c} = ?{}, ", k + 1))
         .collect();
     let n = columns.len();
-    let sql = format!(
-        "UPDATE {} SET {sets}doc = ?{} WHERE id = ?{}",
-        table.name,
-        n + 1,
-        n + 2
-    );
+    let sets = format!("{sets}doc = ?{}", n + 1);
     let mut args: Vec<Value> = columns.iter().map(|(_, v)| v.clone()).collect();
     args.push(doc.into());
     args.push(id.into());
-    match tx.execute(&sql, &args) {
+    match run_update(tx, table, id, &sets, n + 2, &args) {
         // The only unique constraint an update can hit is the table's own (ids never change).
         Err(StoreError::Conflict(_)) => Err(table.conflict()),
-        other => other.map(drop),
+        other => other,
     }
 }
 
 /// Replaces the document of a row.
 pub fn update_doc(tx: &Tx, table: Table, id: &str, doc: &str) -> Result<(), StoreError> {
-    let sql = format!("UPDATE {} SET doc = ?2 WHERE id = ?1", table.name());
-    tx.execute(&sql, &[id.into(), doc.into()])?;
+    run_update(tx, table, id, "doc = ?2", 1, &[id.into(), doc.into()])
+}
+
+/// Deletes a row; a resource's delete is recorded in the outbox.
+pub fn delete_row(tx: &Tx, table: Table, id: &str) -> Result<(), StoreError> {
+    let Some(kind) = table.kind else {
+        let sql = format!("DELETE FROM {} WHERE id = ?1", table.name());
+        tx.execute(&sql, &[id.into()])?;
+        return Ok(());
+    };
+    let sql = format!(
+        "DELETE FROM {} WHERE id = ?1 RETURNING revision_number",
+        table.name()
+    );
+    if let Some(row) = tx.query_opt(&sql, &[id.into()])? {
+        outbox::append(tx, kind, id, row.int(0)? + 1, Op::Delete)?;
+    }
     Ok(())
 }
 
-pub fn delete_row(tx: &Tx, table: Table, id: &str) -> Result<(), StoreError> {
-    let sql = format!("DELETE FROM {} WHERE id = ?1", table.name());
-    tx.execute(&sql, &[id.into()])?;
-    Ok(())
+/// `(id, revision, doc)` of every row of a resource table, by id: what a full compare and the
+/// outbox tests read.
+pub fn revisions(tx: &Tx, table: Table) -> Result<Vec<(String, i64, String)>, StoreError> {
+    let sql = format!(
+        "SELECT id, revision_number, doc FROM {} ORDER BY id",
+        table.name()
+    );
+    tx.query(&sql, &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.int(1)?, r.text(2)?)))
+        .collect()
+}
+
+/// The revision of a resource row, if it exists.
+pub fn revision_of(tx: &Tx, table: Table, id: &str) -> Result<Option<i64>, StoreError> {
+    let sql = format!("SELECT revision_number FROM {} WHERE id = ?1", table.name());
+    tx.query_opt(&sql, &[id.into()])?
+        .map(|r| r.int(0))
+        .transpose()
 }
 
 /// A network segment: the unique index on (type, physnet, id) makes its allocation race-free.

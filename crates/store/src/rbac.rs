@@ -29,12 +29,11 @@ pub fn policies_on(tx: &Tx, object_id: &str) -> Result<Vec<(String, String, Stri
         .collect()
 }
 
-/// Removes every policy on an object that is going away.
+/// Removes every policy on an object that is going away (each recorded in the outbox).
 pub fn delete_policies_on(tx: &Tx, object_id: &str) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM rbac_policies WHERE object_id = ?1",
-        &[object_id.into()],
-    )?;
+    for (id, _, _) in policies_on(tx, object_id)? {
+        crate::delete_row(tx, crate::tables::RBAC_POLICIES, &id)?;
+    }
     Ok(())
 }
 

@@ -68,3 +68,12 @@ pub fn projects_using_security_group(
         &[security_group_id.into()],
     )
 }
+
+/// The rules that go with a group when it is deleted: its own, and other groups' rules that
+/// name it as their remote group.
+pub fn rules_of_or_naming(tx: &Tx, security_group_id: &str) -> Result<Vec<String>, StoreError> {
+    tx.texts(
+        "SELECT id FROM security_group_rules WHERE security_group_id = ?1 OR remote_group_id = ?1",
+        &[security_group_id.into()],
+    )
+}

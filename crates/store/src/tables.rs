@@ -4,16 +4,17 @@
 use crate::{Constraint, Table};
 
 /// `open`: 1 when every project may see the network (shared or external).
-pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"]);
-pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"]);
+pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"]).resource("network");
+pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"]).resource("subnet");
 pub const PORTS: Table = Table::new(
     "ports",
     &["project_id", "network_id", "device_id", "mac_address"],
 )
-.unique(Constraint::PortMac);
+.unique(Constraint::PortMac)
+.resource("port");
 
 /// Routers; their ports are listed in `router_ports` (see [`crate::l3`]). SQL in `0003_l3.sql`.
-pub const ROUTERS: Table = Table::new("routers", &["project_id"]);
+pub const ROUTERS: Table = Table::new("routers", &["project_id"]).resource("router");
 /// Floating IPs: the association columns are NULL while not associated.
 pub const FLOATINGIPS: Table = Table::new(
     "floatingips",
@@ -25,11 +26,13 @@ pub const FLOATINGIPS: Table = Table::new(
         "router_id",
     ],
 )
-.unique(Constraint::FloatingIpFixedIp);
+.unique(Constraint::FloatingIpFixedIp)
+.resource("floatingip");
 /// Security groups (`migrations/0002_security_groups.sql`). `is_default`: 1 for the project's
 /// `default` group, unique per project.
 pub const SECURITY_GROUPS: Table = Table::new("security_groups", &["project_id", "is_default"])
-    .unique(Constraint::SecurityGroupDefault);
+    .unique(Constraint::SecurityGroupDefault)
+    .resource("security_group");
 /// `sg_project_id`: the project owning the rule's group; `fingerprint`: unique per group.
 pub const SECURITY_GROUP_RULES: Table = Table::new(
     "security_group_rules",
@@ -41,7 +44,8 @@ pub const SECURITY_GROUP_RULES: Table = Table::new(
         "fingerprint",
     ],
 )
-.unique(Constraint::SecurityGroupRule);
+.unique(Constraint::SecurityGroupRule)
+.resource("security_group_rule");
 
 /// RBAC policies (`migrations/0004_quotas_rbac.sql`); unique on (type, object, action, target).
 pub const RBAC_POLICIES: Table = Table::new(
@@ -54,7 +58,8 @@ pub const RBAC_POLICIES: Table = Table::new(
         "target_project",
     ],
 )
-.unique(Constraint::RbacPolicy);
+.unique(Constraint::RbacPolicy)
+.resource("rbac_policy");
 
 /// Subnet pools (`migrations/0005_subnetpools.sql`); `default_version` is unique (one default
 /// pool per IP version).
@@ -62,8 +67,24 @@ pub const SUBNETPOOLS: Table = Table::new(
     "subnetpools",
     &["project_id", "address_scope_id", "default_version"],
 )
-.unique(Constraint::DefaultSubnetPool);
-pub const ADDRESS_SCOPES: Table = Table::new("address_scopes", &["project_id"]);
+.unique(Constraint::DefaultSubnetPool)
+.resource("subnetpool");
+pub const ADDRESS_SCOPES: Table =
+    Table::new("address_scopes", &["project_id"]).resource("address_scope");
 /// The block each subnet took from a pool: id = subnet id, doc = its CIDR.
 pub const SUBNETPOOL_SUBNETS: Table =
     Table::new("subnetpool_subnets", &["subnetpool_id", "project_id"]);
+
+/// Every table of API resources: what the outbox records and a full compare walks.
+pub const RESOURCES: [Table; 10] = [
+    NETWORKS,
+    SUBNETS,
+    PORTS,
+    ROUTERS,
+    FLOATINGIPS,
+    SECURITY_GROUPS,
+    SECURITY_GROUP_RULES,
+    RBAC_POLICIES,
+    SUBNETPOOLS,
+    ADDRESS_SCOPES,
+];

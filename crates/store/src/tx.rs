@@ -8,6 +8,9 @@
 //!   constraint by its name, so the transaction stays usable on both engines.
 
 use crate::StoreError;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
 use crate::value::{Row, Value};
 
 /// What an engine provides: run a statement, run a query. Implemented by the SQLite and
@@ -26,11 +29,35 @@ pub(crate) trait Session {
 /// commit together, durably, or not at all.
 pub struct Tx<'a> {
     session: &'a dyn Session,
+    /// Whether the transaction appended to the outbox: its commit wakes the change feed.
+    changed: Cell<bool>,
+    /// The resource rows (kind, id) this transaction has already created or given a new
+    /// revision: a resource changes revision once per transaction, however many statements it
+    /// takes, as upstream's revision numbers do.
+    revised: RefCell<HashSet<(&'static str, String)>>,
 }
 
 impl<'a> Tx<'a> {
     pub(crate) fn new(session: &'a dyn Session) -> Tx<'a> {
-        Tx { session }
+        Tx {
+            session,
+            changed: Cell::new(false),
+            revised: RefCell::default(),
+        }
+    }
+
+    /// Records that this transaction revises the row; false if it already did.
+    pub(crate) fn first_revision(&self, kind: &'static str, id: &str) -> bool {
+        self.revised.borrow_mut().insert((kind, id.to_string()))
+    }
+
+    pub(crate) fn mark_changed(&self) {
+        self.changed.set(true);
+    }
+
+    /// Whether the transaction changed a resource (appended to the outbox).
+    pub(crate) fn changed(&self) -> bool {
+        self.changed.get()
     }
 
     pub(crate) fn execute(&self, sql: &str, args: &[Value]) -> Result<usize, StoreError> {

@@ -6,7 +6,9 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -16,12 +18,19 @@ use neutrino_api::{AppState, app};
 use neutrino_identity::{Identity, IdentityConfig, UserConfig};
 use neutrino_network::{NetworkConfig, Networking};
 use neutrino_store::testing::ScratchDatabase;
+use neutrino_store::{Change, Op};
+use neutrino_store::{Store, StoreError, tables};
 use serde_json::Value;
 use tower::ServiceExt;
 
 pub struct Api {
     router: Router,
     identity: Arc<Identity>,
+    store: Store,
+    /// Requests started, and requests in flight: a write's outbox is checked only when it ran
+    /// alone (see [`Api::raw`]).
+    started: AtomicU64,
+    in_flight: AtomicU64,
     _db: ScratchDatabase,
     _dir: tempfile::TempDir,
 }
@@ -76,7 +85,7 @@ impl Api {
             Arc::new(Identity::open(&cfg, dir.path(), "http://neutrino.test/").expect("identity"));
         let db = ScratchDatabase::new(dir.path());
         let store = db.open(dir.path()).expect("store");
-        let net = Networking::new(store, net_cfg).expect("networking");
+        let net = Networking::new(store.clone(), net_cfg).expect("networking");
         let router = app(AppState {
             net,
             identity: identity.clone(),
@@ -84,6 +93,9 @@ impl Api {
         Api {
             router,
             identity,
+            store,
+            started: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             _db: db,
             _dir: dir,
         }
@@ -103,6 +115,54 @@ impl Api {
     }
 
     pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let write = method != Method::GET && method != Method::HEAD;
+        let started = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let alone = self.in_flight.fetch_add(1, Ordering::SeqCst) == 0;
+        let before = match write && alone {
+            true => Some(self.snapshot().await),
+            false => None,
+        };
+        let reply = self.call(method, path, user, body, headers).await;
+        let still_alone = self.started.load(Ordering::SeqCst) == started;
+        if let (Some(before), true) = (before, still_alone) {
+            let after = self.snapshot().await;
+            check_outbox(path, &before, &after);
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        reply
+    }
+
+    /// Every resource row's revision, and the outbox's last position.
+    async fn snapshot(&self) -> Snapshot {
+        let changes = self.store.changes(0, i64::MAX).await.expect("changes");
+        self.store
+            .read(|tx| {
+                let mut rows = BTreeMap::new();
+                for table in tables::RESOURCES {
+                    for (id, revision, doc) in neutrino_store::revisions(tx, table)? {
+                        let kind = table.kind.unwrap_or_default();
+                        rows.insert((kind.to_string(), id), (revision, doc));
+                    }
+                }
+                let last = changes.last().map_or(0, |c| c.seq);
+                Ok::<_, StoreError>(Snapshot {
+                    rows,
+                    last,
+                    changes,
+                })
+            })
+            .await
+            .expect("snapshot")
+    }
+
+    async fn call(
         &self,
         method: Method,
         path: &str,
@@ -194,5 +254,60 @@ impl Api {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body["port"].clone()
+    }
+}
+
+/// The resource rows and the outbox at one moment.
+struct Snapshot {
+    rows: BTreeMap<(String, String), (i64, String)>,
+    last: i64,
+    changes: Vec<Change>,
+}
+
+/// The outbox entries a write appended name exactly the rows it created, changed or deleted,
+/// each with its final revision; and every stored document shows its row's revision.
+fn check_outbox(path: &str, before: &Snapshot, after: &Snapshot) {
+    let new: Vec<&Change> = after
+        .changes
+        .iter()
+        .filter(|c| c.seq > before.last)
+        .collect();
+    let mut last_entry: BTreeMap<(String, String), &Change> = BTreeMap::new();
+    for c in &new {
+        last_entry.insert((c.kind.clone(), c.id.clone()), c);
+    }
+    let mut changed = BTreeMap::new();
+    for (key, (revision, _)) in &after.rows {
+        if before.rows.get(key).map(|(r, _)| r) != Some(revision) {
+            changed.insert(key.clone(), Some(*revision));
+        }
+    }
+    for key in before.rows.keys() {
+        if !after.rows.contains_key(key) {
+            changed.insert(key.clone(), None);
+        }
+    }
+    let recorded: BTreeMap<_, _> = last_entry
+        .iter()
+        .map(|(k, c)| {
+            let revision = (c.op != Op::Delete).then_some(c.revision);
+            (k.clone(), revision)
+        })
+        .collect();
+    assert_eq!(
+        recorded, changed,
+        "{path}: the outbox (left: last entry per resource; revision, or None for a delete) \
+         must record exactly the rows that changed (right)"
+    );
+    for ((kind, id), (revision, doc)) in &after.rows {
+        let shown = serde_json::from_str::<Value>(doc)
+            .ok()
+            .and_then(|d| d.get("revision_number").and_then(Value::as_i64));
+        if let Some(shown) = shown {
+            assert_eq!(
+                shown, *revision,
+                "{path}: {kind} {id} shows revision {shown} but its row is at {revision}"
+            );
+        }
     }
 }

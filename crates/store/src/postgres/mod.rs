@@ -13,6 +13,7 @@
 //! decided by unique constraints besides. Reads run in READ ONLY REPEATABLE READ
 //! transactions: one consistent snapshot per request.
 
+mod changes;
 mod pool;
 mod session;
 
@@ -23,6 +24,7 @@ use postgres::IsolationLevel;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use crate::feed::Feed;
 use crate::migrations::{self, Migration};
 use crate::tx::Tx;
 use crate::{CommitStats, StoreError};
@@ -44,6 +46,9 @@ pub struct DatabaseConfig {
     pub connect_timeout_ms: u64,
     /// How often a write is run again after a serialization failure or deadlock.
     pub max_retries: u32,
+    /// Both engines: how long change-feed entries are kept while no consumer is registered
+    /// (a registered consumer holds back every entry it has not passed).
+    pub outbox_retain_secs: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -54,6 +59,7 @@ impl Default for DatabaseConfig {
             acquire_timeout_ms: 10_000,
             connect_timeout_ms: 5_000,
             max_retries: 10,
+            outbox_retain_secs: 86_400,
         }
     }
 }
@@ -62,6 +68,9 @@ impl Default for DatabaseConfig {
 pub(crate) struct Postgres {
     pool: Arc<Pool>,
     retries: u32,
+    feed: Feed,
+    /// Whether the listener for other processes' changes runs (started by the first subscriber).
+    listening: Arc<std::sync::Once>,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -90,6 +99,10 @@ const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0006_ip_keys.sql"),
     )
     .then(crate::allocations::backfill_keys),
+    Migration::sql(
+        "0007_outbox",
+        include_str!("../../migrations/postgres/0007_outbox.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).
@@ -97,12 +110,13 @@ const MIGRATION_LOCK: i64 = 0x6e65_7574_7269_6e6f; // "neutrino"
 
 /// The outcome of one run of a write.
 enum Attempt<T, E> {
-    Done(Result<T, E>),
+    /// Finished: the closure's result, and whether a resource changed.
+    Done(Result<T, E>, bool),
     Again(StoreError),
 }
 
 impl Postgres {
-    pub(crate) fn open(settings: &DatabaseConfig) -> Result<Postgres, StoreError> {
+    pub(crate) fn open(settings: &DatabaseConfig, feed: Feed) -> Result<Postgres, StoreError> {
         let pool = Pool::new(&settings.url, settings)?;
         off_runtime(|| {
             let mut conn = pool.connect()?;
@@ -113,6 +127,8 @@ impl Postgres {
         Ok(Postgres {
             pool: Arc::new(pool),
             retries: settings.max_retries,
+            feed,
+            listening: Arc::new(std::sync::Once::new()),
         })
     }
 
@@ -123,16 +139,19 @@ impl Postgres {
         F: Fn(&Tx) -> Result<T, E> + Send + 'static,
     {
         let permit = self.pool.acquire().await.map_err(E::from)?;
-        let (pool, retries) = (self.pool.clone(), self.retries);
+        let (pool, retries, feed) = (self.pool.clone(), self.retries, self.feed.clone());
         let job = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let mut conn = pool.take().map_err(E::from)?;
             let mut attempt = 0;
             loop {
                 match write_once(&mut conn, &f) {
-                    Attempt::Done(result) => {
+                    Attempt::Done(result, changed) => {
                         pool.count_commit();
                         pool.put(conn);
+                        if changed {
+                            feed.wake();
+                        }
                         return result;
                     }
                     Attempt::Again(e @ StoreError::Unavailable(_)) => return Err(E::from(e)),
@@ -188,6 +207,29 @@ impl Postgres {
     pub(crate) fn stats(&self) -> CommitStats {
         self.pool.stats()
     }
+
+    /// Gives the committed outbox entries their feed positions (see [`changes`]).
+    pub(crate) async fn sequence_outbox(&self) -> Result<(), StoreError> {
+        let permit = self.pool.acquire().await?;
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut conn = pool.take()?;
+            let result = changes::sequence(&mut conn);
+            if !matches!(result, Err(StoreError::Unavailable(_))) {
+                pool.put(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Unavailable("a database worker failed".into()))?
+    }
+
+    /// Starts listening for other processes' changes (once).
+    pub(crate) fn listen_for_changes(&self) {
+        self.listening
+            .call_once(|| changes::listen(self.pool.clone(), self.feed.downgrade()));
+    }
 }
 
 /// Runs `f` once in a SERIALIZABLE transaction and commits it if it succeeded.
@@ -206,7 +248,19 @@ where
         Err(e) => return Attempt::Again(store_error(&e)),
     };
     let session = PgSession::new(tx, statements);
-    let result = f(&Tx::new(&session));
+    let (result, changed) = {
+        let tx = Tx::new(&session);
+        let result = f(&tx);
+        (result, tx.changed())
+    };
+    if changed && result.is_ok() {
+        // Delivered at commit, once per transaction, to every process that listens.
+        let _ = session
+            .tx
+            .borrow_mut()
+            .batch_execute(&format!("NOTIFY {}", changes::CHANNEL))
+            .map_err(|e| session.note(e));
+    }
     let failure = session.failure();
     let tx = session.into_transaction();
     match (result, failure) {
@@ -219,13 +273,16 @@ where
         }
         (Err(e), None) => {
             let _ = tx.rollback();
-            Attempt::Done(Err(e))
+            Attempt::Done(Err(e), false)
         }
         (Ok(v), None) => match tx.commit() {
-            Ok(()) => Attempt::Done(Ok(v)),
+            Ok(()) => Attempt::Done(Ok(v), changed),
             Err(e) => match store_error(&e) {
                 err @ (StoreError::Retry(_) | StoreError::Unavailable(_)) => Attempt::Again(err),
-                err => Attempt::Done(Err(E::from(StoreError::CommitFailed(err.to_string())))),
+                err => Attempt::Done(
+                    Err(E::from(StoreError::CommitFailed(err.to_string()))),
+                    false,
+                ),
             },
         },
     }

@@ -34,6 +34,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0006_ip_keys.sql"),
     )
     .then(crate::allocations::backfill_keys),
+    Migration::sql(
+        "0007_outbox",
+        include_str!("../../migrations/sqlite/0007_outbox.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.

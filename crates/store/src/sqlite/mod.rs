@@ -15,6 +15,7 @@ use std::sync::Arc;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql, params_from_iter};
 
+use crate::feed::Feed;
 use crate::tx::{Session, Tx};
 use crate::value::{Row, Value};
 use crate::{CommitStats, StoreError};
@@ -29,11 +30,11 @@ pub(crate) struct Sqlite {
 }
 
 impl Sqlite {
-    pub(crate) fn open(path: &Path) -> Result<Sqlite, StoreError> {
+    pub(crate) fn open(path: &Path, feed: Feed) -> Result<Sqlite, StoreError> {
         let mut conn = open_connection(path)?;
         migrate::apply(&mut conn)?;
         tune_writer(&conn).map_err(|e| open_error(path, e))?;
-        let writer = writer::Writer::start(conn)?;
+        let writer = writer::Writer::start(conn, feed)?;
         let checkpointer = checkpointer::start(path.to_path_buf(), writer.clone())?;
         let reader = reader::ReadPool::new(path.to_path_buf());
         Ok(Sqlite {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use crate::feed::Feed;
 use crate::tx::Tx;
 use crate::{CommitStats, StoreError};
 
@@ -22,7 +23,15 @@ const MAX_BATCH: usize = 512;
 const MAX_GATHER: Duration = Duration::from_micros(1000);
 
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&Tx) -> (bool, Completion) + Send>;
+/// A request: runs in the batch's transaction; says whether it succeeded and changed a
+/// resource, and how to answer once the commit is done.
+type Job = Box<dyn FnOnce(&Tx) -> Outcome + Send>;
+
+struct Outcome {
+    ok: bool,
+    changed: bool,
+    done: Completion,
+}
 
 #[derive(Clone)]
 pub(crate) struct Writer {
@@ -32,14 +41,14 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Connection) -> Result<Writer, StoreError> {
+    pub(crate) fn start(conn: Connection, feed: Feed) -> Result<Writer, StoreError> {
         let (jobs, rx) = mpsc::channel();
         let commits = Arc::new(AtomicU64::new(0));
         let requests = Arc::new(AtomicU64::new(0));
         let (c, r) = (commits.clone(), requests.clone());
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(conn, rx, &c, &r))
+            .spawn(move || run(conn, rx, &feed, &c, &r))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             jobs,
@@ -58,6 +67,7 @@ impl Writer {
         let job: Job = Box::new(move |wtx| {
             let result = f(wtx);
             let ok = result.is_ok();
+            let changed = ok && wtx.changed();
             let done: Completion = Box::new(move |commit_error| {
                 let outcome = match commit_error {
                     Some(e) if ok => Err(E::from(e.for_batch())),
@@ -65,7 +75,7 @@ impl Writer {
                 };
                 let _ = tx.send(outcome);
             });
-            (ok, done)
+            Outcome { ok, changed, done }
         });
         self.jobs.send(job).map_err(|_| E::from(writer_gone()))?;
         rx.await.map_err(|_| E::from(writer_gone()))?
@@ -103,7 +113,13 @@ fn cap_wal(conn: &Connection, wal: &std::path::Path) {
     }
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, requests: &AtomicU64) {
+fn run(
+    mut conn: Connection,
+    rx: mpsc::Receiver<Job>,
+    feed: &Feed,
+    commits: &AtomicU64,
+    requests: &AtomicU64,
+) {
     let wal = conn
         .path()
         .map(|p| std::path::PathBuf::from(format!("{p}-wal")))
@@ -115,7 +131,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, reque
         gather(&rx, &mut batch, last_batch, last_commit);
         let n = batch.len();
         let started = Instant::now();
-        let (completions, result) = commit_batch(&mut conn, batch.drain(..));
+        let (completions, changed, result) = commit_batch(&mut conn, batch.drain(..));
         last_commit = started.elapsed();
         last_batch = n;
         if let Err(e) = &result {
@@ -125,6 +141,9 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, commits: &AtomicU64, reque
         requests.fetch_add(n as u64, Ordering::Relaxed);
         for done in completions {
             done(result.as_ref().err());
+        }
+        if changed && result.is_ok() {
+            feed.wake();
         }
         if total.is_multiple_of(64) {
             cap_wal(&conn, &wal);
@@ -162,20 +181,28 @@ fn gather(
     }
 }
 
+/// Runs the jobs in one transaction and commits it: the answers to send, whether a job changed
+/// a resource, and the commit's result.
 fn commit_batch(
     conn: &mut Connection,
     jobs: impl Iterator<Item = Job>,
-) -> (Vec<Completion>, Result<(), StoreError>) {
+) -> (Vec<Completion>, bool, Result<(), StoreError>) {
     let mut completions = Vec::new();
+    let mut changed = false;
     // A job that cannot run is dropped: dropping its answer channel tells the waiting request
     // that the writer failed.
     let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return (completions, Err(super::store_error(e))),
+        Err(e) => return (completions, false, Err(super::store_error(e))),
     };
     for job in jobs {
         let Ok(sp) = tx.savepoint() else { continue };
-        let (ok, done) = job(&Tx::new(&*sp));
+        let Outcome {
+            ok,
+            changed: job_changed,
+            done,
+        } = job(&Tx::new(&*sp));
+        changed |= job_changed;
         let released = if ok {
             sp.commit().map_err(super::store_error)
         } else {
@@ -187,5 +214,5 @@ fn commit_batch(
         }
     }
     let result = tx.commit().map_err(super::store_error);
-    (completions, result)
+    (completions, changed, result)
 }

@@ -1,0 +1,94 @@
+//! The change feed on PostgreSQL. Transactions commit in another order than they append to the
+//! outbox, so an entry is given its position (`seq`) only after it committed, by the sequencer:
+//! one at a time (an advisory lock), in append order, in a READ COMMITTED transaction that sees
+//! every entry committed so far. A consumer reading `seq > position` thus never skips an entry
+//! that committed late. A writing transaction that changed a resource sends
+//! `NOTIFY neutrino_changes`, which PostgreSQL delivers at commit to every listening process.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use postgres::fallible_iterator::FallibleIterator;
+use tokio::sync::watch;
+
+use super::pool::{Conn, Pool};
+use super::session::store_error;
+use crate::StoreError;
+
+pub(crate) const CHANNEL: &str = "neutrino_changes";
+
+/// Serializes sequencers across processes.
+const SEQUENCER_LOCK: i64 = 0x6e65_7574_7365_7131; // "neutseq1"
+
+/// Gives committed, unsequenced entries their positions, in append order.
+pub(crate) fn sequence(conn: &mut Conn) -> Result<(), StoreError> {
+    let mut tx = conn.client.transaction().map_err(|e| store_error(&e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK])
+        .map_err(|e| store_error(&e))?;
+    // A new statement: READ COMMITTED sees what the previous sequencer committed.
+    tx.execute(
+        "UPDATE outbox SET seq = s.n FROM (\
+             SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM outbox) \
+                        + row_number() OVER (ORDER BY id) AS n \
+             FROM outbox WHERE seq IS NULL) s \
+         WHERE outbox.id = s.id",
+        &[],
+    )
+    .map_err(|e| store_error(&e))?;
+    tx.commit().map_err(|e| store_error(&e))
+}
+
+/// Listens for other processes' changes on a connection of its own and wakes the feed, until
+/// the store is gone. Reconnects after a lost connection.
+pub(crate) fn listen(pool: Arc<Pool>, feed: Weak<watch::Sender<u64>>) {
+    let spawned = std::thread::Builder::new()
+        .name("store-listen".into())
+        .spawn(move || {
+            while feed.strong_count() > 0 {
+                if let Err(e) = listen_once(&pool, &feed) {
+                    tracing::warn!(error = %e, "change notifications lost; reconnecting");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the change listener");
+    }
+}
+
+fn listen_once(pool: &Pool, feed: &Weak<watch::Sender<u64>>) -> Result<(), StoreError> {
+    let mut conn = pool.connect()?;
+    conn.client
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .map_err(|e| store_error(&e))?;
+    // Changes made while nobody listened are in the outbox; a wake makes subscribers look.
+    wake(feed);
+    loop {
+        let Some(sender) = feed.upgrade() else {
+            return Ok(());
+        };
+        drop(sender);
+        let got = {
+            let mut notifications = conn.client.notifications();
+            let got = notifications
+                .timeout_iter(Duration::from_secs(1))
+                .next()
+                .map_err(|e| store_error(&e))?
+                .is_some();
+            // More may be waiting already: one wake covers them all.
+            while let Ok(Some(_)) = notifications.iter().next() {}
+            got
+        };
+        if got {
+            wake(feed);
+        } else if conn.client.is_closed() {
+            return Err(StoreError::Unavailable("listener connection closed".into()));
+        }
+    }
+}
+
+fn wake(feed: &Weak<watch::Sender<u64>>) {
+    if let Some(sender) = feed.upgrade() {
+        sender.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
