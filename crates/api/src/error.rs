@@ -2,24 +2,55 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use neutrino_network::Error;
+use neutrino_network::{Error, Failure};
 use serde_json::json;
 
-/// An API error response.
-pub struct ApiError(pub Error);
+/// An API error response: a failure of the rules, or one of HTTP itself (a method the path
+/// lacks, a body too large) with its own status.
+pub struct ApiError {
+    status: StatusCode,
+    error: Error,
+}
+
+impl ApiError {
+    /// An error of the HTTP layer, shown in the same envelope.
+    pub fn http(status: StatusCode, kind: &'static str, message: &str) -> ApiError {
+        ApiError {
+            status,
+            error: Error::new(Failure::Invalid, kind, message),
+        }
+    }
+}
 
 impl From<Error> for ApiError {
-    fn from(e: Error) -> Self {
-        ApiError(e)
+    fn from(error: Error) -> Self {
+        ApiError {
+            status: status_of(error.failure),
+            error,
+        }
+    }
+}
+
+/// The status Neutron answers each failure with.
+pub fn status_of(failure: Failure) -> StatusCode {
+    match failure {
+        Failure::Invalid => StatusCode::BAD_REQUEST,
+        Failure::Policy => StatusCode::FORBIDDEN,
+        Failure::NotFound => StatusCode::NOT_FOUND,
+        Failure::Conflict | Failure::InUse | Failure::OverQuota => StatusCode::CONFLICT,
+        Failure::RevisionMismatch => StatusCode::PRECONDITION_FAILED,
+        Failure::Exhausted | Failure::Retry | Failure::Unavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let e = self.0;
-        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let e = self.error;
         let body = json!({"NeutronError": {"type": e.kind, "message": e.message, "detail": ""}});
-        (status, axum::Json(body)).into_response()
+        (self.status, axum::Json(body)).into_response()
     }
 }
 
@@ -34,16 +65,25 @@ pub fn unauthorized(www_authenticate: &str, message: &str) -> Response {
 }
 
 pub fn not_found() -> ApiError {
-    ApiError(Error::not_found(
+    ApiError::from(Error::not_found(
         "HTTPNotFound",
         "The resource could not be found.",
     ))
 }
 
 pub fn method_not_allowed() -> ApiError {
-    ApiError(Error::new(
-        405,
+    ApiError::http(
+        StatusCode::METHOD_NOT_ALLOWED,
         "HTTPMethodNotAllowed",
         "The server could not comply with the request since it is either malformed or otherwise incorrect.",
-    ))
+    )
+}
+
+/// 413: a body beyond the limit.
+pub fn too_large() -> ApiError {
+    ApiError::http(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "HTTPRequestEntityTooLarge",
+        "Request is too large.",
+    )
 }

@@ -101,12 +101,7 @@ async fn read_whole_body(req: Request, next: Next) -> Response {
                 .await
         }
         Err(_) => {
-            let mut resp = ApiError(neutrino_network::Error::new(
-                413,
-                "HTTPRequestEntityTooLarge",
-                "Request is too large.",
-            ))
-            .into_response();
+            let mut resp = error::too_large().into_response();
             resp.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
             resp
@@ -225,7 +220,7 @@ async fn list_extensions() -> Response {
 async fn show_extension(axum::extract::Path(alias): axum::extract::Path<String>) -> Response {
     match extensions::show(&alias) {
         Some(ext) => axum::Json(ext).into_response(),
-        None => ApiError(neutrino_network::Error::not_found(
+        None => ApiError::from(neutrino_network::Error::not_found(
             "HTTPNotFound",
             format!("Extension with alias {alias} does not exist"),
         ))
@@ -237,6 +232,6 @@ async fn show_extension(axum::extract::Path(alias): axum::extract::Path<String>)
 async fn list_floatingip_pools(State(state): State<AppState>) -> Response {
     match state.net.floatingip_pools().await {
         Ok(pools) => axum::Json(serde_json::json!({"floatingip_pools": pools})).into_response(),
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -27,7 +27,7 @@ pub fn validate(kind: Kind, q: &ListQuery) -> Result<(), Error> {
     }
     if q.filter("project_id").is_some() && q.filter("tenant_id").is_some() {
         return Err(Error::new(
-            400,
+            neutrino_network::Failure::Invalid,
             "TenantIdProjectIdFilterConflict",
             "Both tenant_id and project_id passed as filters.",
         ));
@@ -408,7 +408,10 @@ mod tests {
     fn unknown_marker_is_the_resource_not_found() {
         let q = ListQuery::parse("limit=1&marker=nope", -1).unwrap();
         let e = apply(networks(), items(), &q, "u").err().unwrap();
-        assert_eq!((e.status, e.kind.as_ref()), (404, "NetworkNotFound"));
+        assert_eq!(
+            (e.failure, e.kind.as_ref()),
+            (neutrino_network::Failure::NotFound, "NetworkNotFound")
+        );
     }
 
     #[test]

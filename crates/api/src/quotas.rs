@@ -34,11 +34,11 @@ async fn list(State(st): State<AppState>, Extension(caller): Extension<Caller>) 
 }
 
 async fn not_implemented() -> ApiResult {
-    Err(ApiError(Error::new(
-        501,
+    Err(ApiError::http(
+        axum::http::StatusCode::NOT_IMPLEMENTED,
         "HTTPNotImplemented",
         "The server has either erred or is incapable of performing the requested operation.",
-    )))
+    ))
 }
 
 /// `quotas/project` and `quotas/tenant` name the caller's own project.

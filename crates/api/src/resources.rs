@@ -43,13 +43,7 @@ pub(crate) async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
     to_bytes(body, MAX_BODY_BYTES)
         .await
         .map(|b| b.to_vec())
-        .map_err(|_| {
-            ApiError(Error::new(
-                413,
-                "HTTPRequestEntityTooLarge",
-                "Request is too large.",
-            ))
-        })
+        .map_err(|_| crate::error::too_large())
 }
 
 pub(crate) fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, Error> {

@@ -14,7 +14,7 @@ pub async fn list_agents() -> Response {
 }
 
 pub async fn show_agent(axum::extract::Path(id): axum::extract::Path<String>) -> Response {
-    ApiError(Error::not_found(
+    ApiError::from(Error::not_found(
         "AgentNotFound",
         format!("Agent {id} could not be found."),
     ))

@@ -204,7 +204,7 @@ impl Collection for AddressScopes {
             SUBNETPOOLS,
             &Selection::by("address_scope_id", vec![id.to_string()]),
         )? {
-            return Err(Error::conflict(
+            return Err(Error::in_use(
                 "AddressScopeInUse",
                 format!(
                     "Unable to complete operation on address scope {id}. There are one or more subnet pools in use on the address scope."

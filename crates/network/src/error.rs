@@ -4,12 +4,40 @@ use std::borrow::Cow;
 
 use neutrino_store::StoreError;
 
-/// An error in Neutron's terms: HTTP status, exception `type` name and message text. Clients
-/// and tempest match both the type and the message, so they follow upstream's wording.
+/// What went wrong, in the domain's terms. The rules say which; each API family maps it to its
+/// own status code (the Neutron API: `neutrino_api::error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The request is malformed or breaks a rule of the resource.
+    Invalid,
+    /// The caller may see the resource but not do this to it.
+    Policy,
+    /// No such resource (or the caller may not see it).
+    NotFound,
+    /// The request contradicts the current state (a duplicate, a taken address).
+    Conflict,
+    /// Another resource still uses this one.
+    InUse,
+    /// The project would exceed a quota.
+    OverQuota,
+    /// `If-Match` named another revision than the current one.
+    RevisionMismatch,
+    /// A pool the request needs is used up (segmentation ids, MACs).
+    Exhausted,
+    /// The request collided with concurrent ones more often than retries allow.
+    Retry,
+    /// A dependency (the database) is not reachable right now.
+    Unavailable,
+    /// A fault of ours, or a failure upstream reports as one.
+    Internal,
+}
+
+/// An error in Neutron's terms: what failed, the exception `type` name and the message text.
+/// Clients and tempest match both the type and the message, so they follow upstream's wording.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct Error {
-    pub status: u16,
+    pub failure: Failure,
     pub kind: Cow<'static, str>,
     pub message: String,
 }
@@ -18,12 +46,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(
-        status: u16,
+        failure: Failure,
         kind: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
         Error {
-            status,
+            failure,
             kind: kind.into(),
             message: message.into(),
         }
@@ -31,7 +59,7 @@ impl Error {
 
     /// A 400 raised as a bare webob exception upstream (request-body and query errors).
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Error::new(400, "HTTPBadRequest", message)
+        Error::new(Failure::Invalid, "HTTPBadRequest", message)
     }
 
     /// "Invalid input for {attr}. Reason: {reason}." — how upstream reports a failed validator.
@@ -42,24 +70,29 @@ impl Error {
     /// neutron_lib's `InvalidInput`.
     pub fn invalid_input(detail: impl std::fmt::Display) -> Self {
         Error::new(
-            400,
+            Failure::Invalid,
             "InvalidInput",
             format!("Invalid input for operation: {detail}."),
         )
     }
 
     pub fn not_found(kind: &'static str, message: impl Into<String>) -> Self {
-        Error::new(404, kind, message)
+        Error::new(Failure::NotFound, kind, message)
     }
 
     pub fn conflict(kind: &'static str, message: impl Into<String>) -> Self {
-        Error::new(409, kind, message)
+        Error::new(Failure::Conflict, kind, message)
+    }
+
+    /// Another resource still uses the one the request would change or delete.
+    pub fn in_use(kind: &'static str, message: impl Into<String>) -> Self {
+        Error::new(Failure::InUse, kind, message)
     }
 
     /// oslo.policy's denial.
     pub fn policy(rule: &str) -> Self {
         Error::new(
-            403,
+            Failure::Policy,
             "PolicyNotAuthorized",
             format!("{rule} is disallowed by policy"),
         )
@@ -88,7 +121,7 @@ impl Error {
 
     pub fn internal() -> Self {
         Error::new(
-            500,
+            Failure::Internal,
             "HTTPInternalServerError",
             "Request Failed: internal server error while processing your request.",
         )
@@ -99,10 +132,15 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::Unavailable(_) | StoreError::Retry(_) => Error::new(
-                503,
+            StoreError::Unavailable(_) => Error::new(
+                Failure::Unavailable,
                 "ServiceUnavailable",
                 "The database is not available, try again later.",
+            ),
+            StoreError::Retry(_) => Error::new(
+                Failure::Retry,
+                "ServiceUnavailable",
+                "The request collided with concurrent changes too often, try again.",
             ),
             _ => Error::internal(),
         }
@@ -111,6 +149,11 @@ impl From<StoreError> for Error {
 
 impl From<neutrino_ipam::IpamError> for Error {
     fn from(e: neutrino_ipam::IpamError) -> Self {
-        Error::new(e.status(), e.neutron_type(), e.to_string())
+        let failure = match e.status() {
+            409 => Failure::Conflict,
+            400 => Failure::Invalid,
+            _ => Failure::Internal,
+        };
+        Error::new(failure, e.neutron_type(), e.to_string())
     }
 }

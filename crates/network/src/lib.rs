@@ -38,7 +38,7 @@ use std::sync::Arc;
 pub use caller::Caller;
 pub use collection::{Collection, Kind, collection, collections};
 pub use config::NetworkConfig;
-pub use error::{Error, Result};
+pub use error::{Error, Failure, Result};
 pub use neutrino_store::{Selection, Store};
 pub use read::Scope;
 

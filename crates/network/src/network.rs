@@ -399,7 +399,7 @@ impl Collection for Networks {
             }
         }
         if !in_use.is_empty() {
-            return Err(Error::conflict(
+            return Err(Error::in_use(
                 "NetworkInUse",
                 format!(
                     "Unable to complete operation on network {id}. There are one or more ports still in use on the network, id for these ports is: {}.",

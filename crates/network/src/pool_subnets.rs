@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attrs::{self, Body};
+use crate::error::Failure;
 use crate::model::{Network, Resource, Subnet};
 use crate::read::load;
 use crate::subnetpool::{SubnetPool, SubnetPools};
@@ -143,7 +144,7 @@ pub(crate) fn allocate(
     let used = pool.allocations(tx, None)?;
     let allocation_error = |reason: String| {
         Error::new(
-            500,
+            Failure::Internal,
             "SubnetAllocationError",
             format!("Failed to allocate subnet: {reason}."),
         )

@@ -10,6 +10,7 @@ use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
+use crate::error::Failure;
 use crate::extensions::{Extension, ext};
 use crate::model::{DnsAssignment, Network, Port, Resource, Standard};
 use crate::network::Networks;
@@ -118,7 +119,7 @@ fn mac_in_use(tx: &Tx<'_>, network_id: &str, mac: &str) -> Result<bool> {
 }
 
 fn mac_in_use_error(network_id: &str, mac: &str) -> Error {
-    Error::conflict(
+    Error::in_use(
         "MacAddressInUse",
         format!(
             "Unable to complete operation for network {network_id}. The mac address {mac} is in use."
@@ -148,7 +149,7 @@ fn choose_mac(
         }
     }
     Err(Error::new(
-        503,
+        Failure::Exhausted,
         "MacAddressGenerationFailure",
         format!("Unable to generate unique mac on network {network_id}."),
     ))

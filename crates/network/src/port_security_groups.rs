@@ -8,6 +8,7 @@ use neutrino_store::Tx;
 use neutrino_store::{self as store};
 
 use crate::attrs::{self, Body};
+use crate::error::Failure;
 use crate::model::Port;
 use crate::security_group::{self, SecurityGroup};
 use crate::{Caller, Error, Result};
@@ -52,7 +53,7 @@ fn requested(b: &Body) -> Result<Option<Vec<String>>> {
 
 fn security_needed() -> Error {
     Error::new(
-        400,
+        Failure::Invalid,
         "PortSecurityAndIPRequiredForSecurityGroups",
         "Port security must be enabled and port must have an IP address in order to use security groups.",
     )
@@ -66,7 +67,7 @@ fn usable_groups(tx: &Tx<'_>, caller: &Caller, ids: &[String], project_id: &str)
     for id in ids {
         match security_group::check_usable(tx, caller, id, project_id) {
             Ok(g) => groups.push(g),
-            Err(e) if e.status == 404 => missing.push(id.as_str()),
+            Err(e) if e.failure == Failure::NotFound => missing.push(id.as_str()),
             Err(e) => return Err(e),
         }
     }

@@ -13,6 +13,7 @@ use neutrino_store::Tx;
 use neutrino_store::{self as store};
 
 use crate::attrs::{self, show};
+use crate::error::Failure;
 use crate::extensions::{Extension, ext};
 use crate::{Caller, Error, Kind, NetworkConfig, Networking, Result, collections};
 
@@ -87,7 +88,8 @@ pub(crate) fn check(tx: &Tx<'_>, cfg: &NetworkConfig, created: &[(Kind, String)]
     }
     over.sort_unstable();
     let listed: Vec<String> = over.iter().map(|r| format!("'{r}'")).collect();
-    Err(Error::conflict(
+    Err(Error::new(
+        Failure::OverQuota,
         "OverQuota",
         format!("Quota exceeded for resources: [{}].", listed.join(", ")),
     ))
@@ -107,7 +109,7 @@ fn admin_required(caller: &Caller) -> Result<()> {
         Ok(())
     } else {
         Err(Error::new(
-            403,
+            Failure::Policy,
             "AdminRequired",
             "User does not have admin privileges: Only admin can view or configure quota.",
         ))

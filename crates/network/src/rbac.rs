@@ -82,7 +82,7 @@ fn duplicate() -> Error {
 }
 
 fn in_use(object_id: &str) -> Error {
-    Error::conflict(
+    Error::in_use(
         "RbacPolicyInUse",
         format!(
             "RBAC policy on object {object_id} cannot be removed because other objects depend on it."

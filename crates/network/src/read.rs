@@ -10,6 +10,7 @@ use neutrino_store::tables::NETWORKS;
 use neutrino_store::{self as store, Selection, StoreError};
 
 use crate::collection::{Collection, Ctx, Kind};
+use crate::error::Failure;
 use crate::model::Resource;
 use crate::tags::TagChange;
 use crate::{Caller, Error, Networking, Result};
@@ -365,7 +366,7 @@ pub(crate) fn load_map_for_change(
 pub(crate) fn check_revision(expected: Option<u64>, current: u64) -> Result<()> {
     match expected {
         Some(n) if n != current => Err(Error::new(
-            412,
+            Failure::RevisionMismatch,
             "RevisionNumberConstraintFailed",
             format!("Constrained to {n}, but current revision is {current}"),
         )),

@@ -13,6 +13,7 @@ use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
+use crate::error::Failure;
 use crate::extensions::{Extension, ext};
 use crate::model::{FixedIp, Network, Port, Resource, Standard, Subnet};
 use crate::network::{Networks, tags_on_create};
@@ -81,7 +82,11 @@ pub(crate) fn service_caller() -> Caller {
 
 /// neutron_lib's `BadRequest` raised for a resource: "Bad router request: ...".
 pub(crate) fn bad_request(resource: &str, msg: impl std::fmt::Display) -> Error {
-    Error::new(400, "BadRequest", format!("Bad {resource} request: {msg}."))
+    Error::new(
+        Failure::Invalid,
+        "BadRequest",
+        format!("Bad {resource} request: {msg}."),
+    )
 }
 
 pub(crate) fn router_not_found(id: &str) -> Error {
@@ -319,7 +324,7 @@ pub(crate) fn check_port_deletable(tx: &Tx<'_>, port: &Port) -> Result<()> {
         _ => false,
     };
     if owned {
-        return Err(Error::conflict(
+        return Err(Error::in_use(
             "ServicePortInUse",
             format!(
                 "Port {} cannot be deleted directly via the port API: has device owner {}.",
@@ -333,7 +338,7 @@ pub(crate) fn check_port_deletable(tx: &Tx<'_>, port: &Port) -> Result<()> {
 /// `router:external` cannot be unset while routers have their gateway on the network.
 pub(crate) fn check_external_unset(tx: &Tx<'_>, network_id: &str) -> Result<()> {
     if l3::network_has_gateway_ports(tx, network_id)? {
-        return Err(Error::conflict(
+        return Err(Error::in_use(
             "ExternalNetworkInUse",
             format!(
                 "External network {network_id} cannot be updated to be made non-external, since it has existing gateway ports."
@@ -349,7 +354,7 @@ pub(crate) fn check_gateway_change(tx: &Tx<'_>, subnet: &Subnet) -> Result<()> {
         return Ok(());
     };
     if let Some(port_id) = l3::router_port_with_address(tx, &subnet.id, &gw.to_string())? {
-        return Err(Error::conflict(
+        return Err(Error::in_use(
             "GatewayIpInUse",
             format!("Current gateway ip {gw} already in use by port {port_id}. Unable to update."),
         ));
@@ -528,7 +533,7 @@ impl Collection for Routers {
             .map(|rp| rp.port_id)
             .collect();
         if !attached.is_empty() {
-            return Err(Error::conflict(
+            return Err(Error::in_use(
                 "RouterInUse",
                 format!(
                     "Router {id} has ports still attached: {}",
@@ -545,7 +550,7 @@ impl Collection for Routers {
 /// Store errors of the router ports table that mean "this port is already a router's".
 pub(crate) fn port_taken(e: StoreError, port: &Port) -> Error {
     match e {
-        StoreError::Conflict(_) => Error::conflict(
+        StoreError::Conflict(_) => Error::in_use(
             "PortInUse",
             format!(
                 "Unable to complete operation on port {} for network {}. Port already has an attached device {}.",

@@ -140,7 +140,7 @@ pub(crate) fn floating_ips_use_router(tx: &Tx<'_>, router_id: &str) -> Result<bo
 pub(crate) fn remove_gateway(tx: &Tx<'_>, router: &mut Router) -> Result<()> {
     if let Some(gw) = gateway_port(tx, &router.id)? {
         if floating_ips_use_router(tx, &router.id)? {
-            return Err(Error::conflict(
+            return Err(Error::in_use(
                 "RouterExternalGatewayInUseByFloatingIp",
                 format!(
                     "Gateway cannot be updated for router {}, since a gateway to external network {} is required by one or more floating IPs.",

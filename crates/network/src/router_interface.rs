@@ -256,7 +256,7 @@ fn add_by_port(
 ) -> Result<(Port, Vec<String>)> {
     let port = visible_port(tx, cx.caller, port_id)?;
     if !port.device_id.is_empty() {
-        return Err(Error::conflict(
+        return Err(Error::in_use(
             "PortInUse",
             format!(
                 "Unable to complete operation on port {} for network {}. Port already has an attached device {}.",
@@ -337,7 +337,7 @@ fn check_interface_unused(tx: &Tx<'_>, router: &Router, subnet: &Subnet) -> Resu
         .iter()
         .any(|r| subnet.cidr.contains(&r.nexthop))
     {
-        return Err(Error::conflict(
+        return Err(Error::in_use(
             "RouterInterfaceInUseByRoute",
             format!(
                 "Router interface for subnet {} on router {} cannot be deleted, as it is required by one or more routes.",
@@ -365,7 +365,7 @@ fn check_interface_unused(tx: &Tx<'_>, router: &Router, subnet: &Subnet) -> Resu
                 .any(|f| f.subnet_id == subnet.id && f.ip_address.parse() == Ok(fixed))
         });
         if on_subnet {
-            return Err(Error::conflict(
+            return Err(Error::in_use(
                 "RouterInterfaceInUseByFloatingIP",
                 format!(
                     "Router interface for subnet {} on router {} cannot be deleted, as it is required by one or more floating IPs.",

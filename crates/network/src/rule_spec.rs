@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use serde_json::Value;
 
 use crate::attrs::{self, Body};
+use crate::error::Failure;
 use crate::{Error, Result};
 
 /// Protocol names a rule accepts, with their numbers, in upstream's order (`IP_PROTOCOL_MAP`).
@@ -91,7 +92,7 @@ fn protocol_key(protocol: &str) -> String {
 fn invalid_protocol(v: &Value) -> Error {
     let names: Vec<String> = PROTOCOLS.iter().map(|(n, _)| format!("'{n}'")).collect();
     Error::new(
-        400,
+        Failure::Invalid,
         "SecurityGroupRuleInvalidProtocol",
         format!(
             "Security group rule protocol {} not supported. Only protocol values (None, 'any', {}) and integer representations [0 to 255] are supported.",
@@ -138,7 +139,7 @@ fn port(v: Option<&Value>) -> Result<Option<u32>> {
         Some(v) => match attrs::to_int(v) {
             Some(p) if (0..=65535).contains(&p) && !v.is_boolean() => Ok(Some(p as u32)),
             _ => Err(Error::new(
-                400,
+                Failure::Invalid,
                 "SecurityGroupInvalidPortValue",
                 format!("Invalid value for port {}", attrs::show(v)),
             )),
@@ -152,7 +153,7 @@ fn ethertype(v: Option<&Value>) -> Result<String> {
         Some(Value::String(s)) if s.eq_ignore_ascii_case("ipv4") => Ok("IPv4".into()),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("ipv6") => Ok("IPv6".into()),
         Some(v) => Err(Error::new(
-            400,
+            Failure::Invalid,
             "SecurityGroupRuleInvalidEtherType",
             format!(
                 "Security group rule for ethertype '{}' not supported. Allowed values are ['IPv4', 'IPv6'].",
@@ -183,14 +184,14 @@ fn ip_prefix(v: Option<&Value>) -> Result<Option<IpNet>> {
 
 fn invalid_cidr(text: &str) -> Error {
     Error::new(
-        400,
+        Failure::Invalid,
         "InvalidCIDR",
         format!("Invalid CIDR {text} given as IP prefix."),
     )
 }
 
 fn invalid_input(kind: &'static str, message: String) -> Error {
-    Error::new(400, kind, message)
+    Error::new(Failure::Invalid, kind, message)
 }
 
 /// An optional id given as a string (other values are kept as text: they name no group).

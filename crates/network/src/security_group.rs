@@ -319,7 +319,7 @@ fn ports_use(tx: &Tx<'_>, id: &str) -> Result<bool> {
 }
 
 fn in_use(id: &str) -> Error {
-    Error::conflict("SecurityGroupInUse", format!("Security Group {id} in use."))
+    Error::in_use("SecurityGroupInUse", format!("Security Group {id} in use."))
 }
 
 /// `/v2.0/security-groups`.

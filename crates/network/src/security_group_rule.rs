@@ -11,6 +11,7 @@ use neutrino_store::{self as store, ColumnValue, StoreError, Table, Tx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
+use crate::error::Failure;
 use crate::extensions::{Extension, ext};
 use crate::read::{Scope, check_revision, field};
 use crate::rule_spec::RuleSpec;
@@ -246,14 +247,14 @@ fn create_rules(tx: &Tx<'_>, caller: &Caller, bodies: &[Map<String, Value>]) -> 
             .any(|r| r.security_group_id != first.security_group_id)
         {
             return Err(Error::new(
-                400,
+                Failure::Invalid,
                 "SecurityGroupNotSingleGroupRules",
                 "Only allowed to update rules for one security profile at a time",
             ));
         }
         if requests.iter().any(|r| r.project_id != first.project_id) {
             return Err(Error::new(
-                400,
+                Failure::Invalid,
                 "SecurityGroupRulesNotSingleProject",
                 "Multiple project_ids in bulk security group rule create not allowed",
             ));

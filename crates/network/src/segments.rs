@@ -7,6 +7,7 @@ use neutrino_ipam as ipam;
 use neutrino_store::Tx;
 use neutrino_store::{self as store, SegmentRow};
 
+use crate::error::Failure;
 use crate::{Error, NetworkConfig, Result};
 
 /// Provider attributes as requested.
@@ -60,7 +61,7 @@ fn lowest_free(ranges: Vec<RangeInclusive<u32>>, used: Vec<i64>) -> Option<i64> 
 
 fn no_segments() -> Error {
     Error::new(
-        503,
+        Failure::Exhausted,
         "NoNetworkAvailable",
         "Unable to create the network. No tenant network is available for allocation.",
     )
@@ -178,14 +179,14 @@ pub(crate) fn choose(
 pub(crate) fn reserve(tx: &Tx<'_>, network_id: &str, seg: &SegmentRow) -> Result<()> {
     match store::insert_segment(tx, network_id, seg) {
         Ok(()) => Ok(()),
-        Err(store::StoreError::Conflict(_)) if seg.network_type == "flat" => Err(Error::conflict(
+        Err(store::StoreError::Conflict(_)) if seg.network_type == "flat" => Err(Error::in_use(
             "FlatNetworkInUse",
             format!(
                 "Unable to create the flat network. Physical network {} is in use.",
                 seg.physical_network
             ),
         )),
-        Err(store::StoreError::Conflict(_)) => Err(Error::conflict(
+        Err(store::StoreError::Conflict(_)) => Err(Error::in_use(
             "SegmentationIdInUse",
             format!(
                 "Unable to create the network. The {} {} on physical network {} is in use.",

@@ -400,7 +400,7 @@ impl Collection for Subnets {
                 continue;
             };
             if !auto_address && !is_network_service_port(&port.device_owner) {
-                return Err(Error::conflict(
+                return Err(Error::in_use(
                     "SubnetInUse",
                     format!(
                         "Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet."
