@@ -130,7 +130,12 @@ impl Error {
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store error");
+        match &e {
+            // The engine runs the write again: not an error unless retries run out.
+            StoreError::Retry(_) => tracing::debug!(error = %e, "store conflict"),
+            StoreError::Unavailable(_) => tracing::warn!(error = %e, "store unavailable"),
+            _ => tracing::error!(error = %e, "store error"),
+        }
         match e {
             StoreError::Unavailable(_) => Error::new(
                 Failure::Unavailable,

@@ -58,7 +58,7 @@ impl Default for DatabaseConfig {
             max_connections: 16,
             acquire_timeout_ms: 10_000,
             connect_timeout_ms: 5_000,
-            max_retries: 10,
+            max_retries: 20,
             outbox_retain_secs: 86_400,
         }
     }
@@ -145,7 +145,11 @@ impl Postgres {
             let mut conn = pool.take().map_err(E::from)?;
             let mut attempt = 0;
             loop {
-                match write_once(&mut conn, &f) {
+                let outcome = match attempt {
+                    0 => write_once(&mut conn, &f),
+                    _ => one_retrier_at_a_time(&mut conn, |conn| write_once(conn, &f)),
+                };
+                match outcome {
                     Attempt::Done(result, changed) => {
                         pool.count_commit();
                         pool.put(conn);
@@ -287,6 +291,35 @@ where
         },
     }
 }
+
+/// Serializes retried writes across every process on the database (a session advisory lock
+/// taken before the transaction starts). Concurrent creates in one subnet or project read what
+/// the others write (the free-address search, the quota count), so SERIALIZABLE lets only some
+/// of them commit each round; without this, the losers collide again with each other on every
+/// retry. One retrier at a time collides only with first attempts, and gets through.
+fn one_retrier_at_a_time<T, E>(
+    conn: &mut Conn,
+    run: impl FnOnce(&mut Conn) -> Attempt<T, E>,
+) -> Attempt<T, E> {
+    if let Err(e) = conn
+        .client
+        .execute("SELECT pg_advisory_lock($1)", &[&RETRY_LOCK])
+    {
+        return Attempt::Again(store_error(&e));
+    }
+    let outcome = run(conn);
+    if let Err(e) = conn
+        .client
+        .execute("SELECT pg_advisory_unlock($1)", &[&RETRY_LOCK])
+    {
+        // The lock goes with the session: a broken connection is dropped, not reused.
+        return Attempt::Again(store_error(&e));
+    }
+    outcome
+}
+
+/// The advisory lock of [`one_retrier_at_a_time`].
+const RETRY_LOCK: i64 = 0x6e65_7574_7265_7472; // "neutretr"
 
 /// Waits a random 1–2^attempt ms (at most ~0.5 s) so that transactions that collided do not
 /// collide again.
