@@ -124,7 +124,8 @@ fn fixed_ips_match(item: &Item, values: &[String]) -> Result<bool, Error> {
     }))
 }
 
-fn matches(item: &Item, q: &ListQuery) -> Result<bool, Error> {
+/// Does the item pass every filter of the query?
+pub fn matches(item: &Item, q: &ListQuery) -> Result<bool, Error> {
     for (key, values) in &q.filters {
         let ok = match key.as_str() {
             "tags" => {
@@ -265,12 +266,30 @@ pub fn apply(
             Some(links(&items, limit, q, base_url))
         }
     };
+    project(&mut items, q);
+    Ok(Page { items, links })
+}
+
+/// A page the store already read in id order, filtered and limited (see [`by_id_in_store`]):
+/// its links and the `fields` projection.
+pub fn finish(mut items: Vec<Item>, q: &ListQuery, base_url: &str) -> Page {
+    let links = q.limit.map(|limit| links(&items, limit, q, base_url));
+    project(&mut items, q);
+    Page { items, links }
+}
+
+/// Can the store page this list itself? When it is paged or has a marker and no sort keys:
+/// upstream then orders by id, which the store walks with its index.
+pub fn by_id_in_store(q: &ListQuery) -> bool {
+    q.sort.is_empty() && (q.limit.is_some() || q.marker.is_some())
+}
+
+fn project(items: &mut [Item], q: &ListQuery) {
     if !q.fields.is_empty() {
-        for item in &mut items {
+        for item in items {
             item.retain(|k, _| q.fields.iter().any(|f| f == k));
         }
     }
-    Ok(Page { items, links })
 }
 
 fn position(kind: Kind, items: &[Item], marker: &str) -> Result<usize, Error> {

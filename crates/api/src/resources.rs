@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use neutrino_network::tags::TagChange;
-use neutrino_network::{Caller, Error, Kind, Selection};
+use neutrino_network::{Caller, Error, Kind, PageRequest, Selection};
 use serde_json::{Map, Value};
 
 use crate::listing;
@@ -150,7 +150,7 @@ fn wrap(key: &str, v: Value) -> Value {
 /// The part of a list filter the store can apply with its indexes.
 fn pushdown(kind: Kind, q: &ListQuery) -> Selection {
     let mut sel = Selection::all();
-    for &col in std::iter::once(&"id").chain(kind.table().columns) {
+    for col in kind.table().filter_columns() {
         let values = q.filter(col).or_else(|| {
             if col == "project_id" {
                 q.filter("tenant_id")
@@ -168,7 +168,27 @@ fn pushdown(kind: Kind, q: &ListQuery) -> Selection {
             sel = sel.and(col, values);
         }
     }
+    if kind.path() == "ports"
+        && let Some(values) = q.filter("fixed_ips")
+    {
+        sel.allocations = fixed_ips_pushdown(values);
+    }
     sel
+}
+
+/// The `ip_address=` and `subnet_id=` parts of a `fixed_ips` filter, for the store to select
+/// ports by their allocations (`ip_address_substr` and malformed values are left to the exact
+/// filter).
+fn fixed_ips_pushdown(values: &[String]) -> Option<(Vec<String>, Vec<String>)> {
+    let (mut addresses, mut subnets) = (Vec::new(), Vec::new());
+    for v in values {
+        match v.split_once('=') {
+            Some(("ip_address", a)) => addresses.push(a.to_string()),
+            Some(("subnet_id", s)) => subnets.push(s.to_string()),
+            _ => {}
+        }
+    }
+    (!addresses.is_empty() || !subnets.is_empty()).then_some((addresses, subnets))
 }
 
 async fn list(
@@ -192,9 +212,24 @@ async fn list(
     {
         return Ok(spliced(kind.plural(), &docs));
     }
-    let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
     let base = format!("{}v2.0/{}", root_url(&headers), kind.plural());
-    let mut page = listing::apply(kind, items, &q, &base)?;
+    let mut page = if listing::by_id_in_store(&q) {
+        let request = PageRequest {
+            limit: q.limit.unwrap_or(usize::MAX),
+            marker: q.marker.clone(),
+            reverse: q.page_reverse,
+        };
+        let filters = q.clone();
+        let keep = Box::new(move |item: &Map<String, Value>| listing::matches(item, &filters));
+        let items = st
+            .net
+            .list_page(&caller, kind, pushdown(kind, &q), request, keep)
+            .await?;
+        listing::finish(items, &q, &base)
+    } else {
+        let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
+        listing::apply(kind, items, &q, &base)?
+    };
     for item in &mut page.items {
         strip_hidden(kind, item);
     }
@@ -217,7 +252,7 @@ async fn list(
 /// sorted, paged or projected.
 fn plain(kind: Kind, q: &ListQuery) -> bool {
     let pushed = |k: &str| {
-        k == "id" || k == "tenant_id" || (k != "open" && kind.table().columns.contains(&k))
+        k == "tenant_id" || (k != "open" && kind.table().filter_columns().any(|c| c == k))
     };
     q.sort.is_empty()
         && q.limit.is_none()

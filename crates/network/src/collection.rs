@@ -68,6 +68,12 @@ pub trait Collection: Send + Sync {
     fn relative_view(&self, _scope: &Scope, _doc: &mut Map<String, Value>) {}
     /// May the caller see this resource (its stored JSON)?
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool;
+    /// For a caller who is not an admin, rows that include every one it [`Collection::sees`],
+    /// as alternatives `column IN values`, so that a list reads only those rows; `None` reads
+    /// every row. Collections that may hold many rows of other projects say it.
+    fn visible_rows(&self, _scope: &Scope) -> Option<Vec<(&'static str, Vec<String>)>> {
+        None
+    }
     /// May the caller, who sees it, change or delete it? Default: a member of its project.
     fn may_change(&self, _scope: &Scope, caller: &Caller, doc: &Map<String, Value>) -> bool {
         caller.may_write(

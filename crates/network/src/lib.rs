@@ -40,7 +40,7 @@ pub use collection::{Collection, Kind, collection, collections};
 pub use config::NetworkConfig;
 pub use error::{Error, Failure, Result};
 pub use neutrino_store::{Selection, Store};
-pub use read::Scope;
+pub use read::{Keep, PageRequest, Scope};
 
 /// The Networking service: the store plus the settings its rules need.
 #[derive(Clone)]

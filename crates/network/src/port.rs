@@ -558,6 +558,13 @@ impl Collection for Ports {
             || scope.reads_project(field(doc, "project_id"))
             || scope.reads_network(field(doc, "network_id"))
     }
+    /// Its project's ports and the ports on networks it owns.
+    fn visible_rows(&self, scope: &Scope) -> Option<Vec<(&'static str, Vec<String>)>> {
+        Some(vec![
+            ("project_id", vec![scope.project().to_string()]),
+            ("network_id", scope.owned_networks()),
+        ])
+    }
     /// The owner of the network may change ports others put on it (NET_OWNER_MEMBER).
     fn may_change(&self, scope: &Scope, caller: &Caller, doc: &Map<String, Value>) -> bool {
         caller.may_write(field(doc, "project_id"))

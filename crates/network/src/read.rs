@@ -52,6 +52,11 @@ impl Scope {
         &self.project
     }
 
+    /// The networks the caller's project owns (none are listed for admins).
+    pub fn owned_networks(&self) -> Vec<String> {
+        self.owned_networks.iter().cloned().collect()
+    }
+
     /// Admins see everything.
     pub fn admin(&self) -> bool {
         self.admin
@@ -138,12 +143,74 @@ impl Networking {
         self.store
             .read(move |tx| {
                 let scope = Scope::load(tx, &caller)?;
+                let sel = only_visible(kind, &scope, sel);
                 let mut out = Vec::new();
                 for doc in store::list_docs(tx, kind.table(), &sel)? {
                     let map = parse_map(kind, &doc)?;
                     if kind.sees(&scope, &map) {
                         out.push(scope.view(kind, map));
                     }
+                }
+                kind.complete(tx, &mut out)?;
+                Ok(out)
+            })
+            .await
+    }
+
+    /// One page of the resources of `kind` the caller may see among the rows `sel` selects and
+    /// `keep` accepts, in id order: up to `page.limit` after (or, reversed, before) the marker.
+    /// The page is read from the store in id order, a little more than asked at a time, so it
+    /// costs the page, not the table. A marker the caller may not see is not found.
+    pub async fn list_page(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        sel: Selection,
+        page: PageRequest,
+        keep: Keep,
+    ) -> Result<Vec<Map<String, Value>>> {
+        if let Some(project) = kind.list_project_defaults(caller, &sel) {
+            self.ensure_project_defaults(caller, &project).await?;
+        }
+        let caller = caller.clone();
+        self.store
+            .read(move |tx| {
+                let scope = Scope::load(tx, &caller)?;
+                if let Some(marker) = &page.marker {
+                    let doc = store::get_doc(tx, kind.table(), marker)?
+                        .ok_or_else(|| kind.not_found(marker))?;
+                    if !kind.sees(&scope, &parse_map(kind, &doc)?) {
+                        return Err(kind.not_found(marker));
+                    }
+                }
+                let mut sel = only_visible(kind, &scope, sel);
+                let mut from = page.marker.clone();
+                let mut out = Vec::new();
+                while out.len() < page.limit {
+                    // Over-read a little: some rows may be filtered out below.
+                    let want = (page.limit - out.len()).saturating_mul(2).clamp(16, 1000);
+                    sel.page = Some(store::IdPage {
+                        from: from.clone(),
+                        descending: page.reverse,
+                        limit: want as i64,
+                    });
+                    let docs = store::list_docs(tx, kind.table(), &sel)?;
+                    for doc in &docs {
+                        let map = parse_map(kind, doc)?;
+                        from = Some(field(&map, "id").to_string());
+                        if out.len() < page.limit && kind.sees(&scope, &map) {
+                            let view = scope.view(kind, map);
+                            if keep(&view)? {
+                                out.push(view);
+                            }
+                        }
+                    }
+                    if docs.len() < want {
+                        break;
+                    }
+                }
+                if page.reverse {
+                    out.reverse();
                 }
                 kind.complete(tx, &mut out)?;
                 Ok(out)
@@ -317,6 +384,26 @@ impl Networking {
             .write(move |tx| crate::tags::change(tx, &caller, kind, &id, &change))
             .await
     }
+}
+
+/// A page of a list in id order (see [`Networking::list_page`]).
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub marker: Option<String>,
+    pub reverse: bool,
+}
+
+/// The filters of a list that SQL did not apply: true to keep a resource (as the caller sees it).
+pub type Keep = Box<dyn Fn(&Map<String, Value>) -> Result<bool> + Send>;
+
+/// Narrows a selection to the rows a caller who is not an admin may see, where the collection
+/// can say which in SQL.
+fn only_visible(kind: Kind, scope: &Scope, mut sel: Selection) -> Selection {
+    if !scope.admin() {
+        sel.visible = kind.visible_rows(scope);
+    }
+    sel
 }
 
 /// Reads a typed resource inside a transaction.

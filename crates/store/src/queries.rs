@@ -15,6 +15,10 @@ pub struct Table {
     pub columns: &'static [&'static str],
     pub unique: Option<Constraint>,
     pub kind: Option<&'static str>,
+    /// Columns that hold a top-level string attribute of the document of the same name
+    /// (`name`, a port's `device_owner`), set from the document on every write so they can
+    /// never disagree with it.
+    pub doc_columns: &'static [&'static str],
 }
 
 impl Table {
@@ -24,7 +28,14 @@ impl Table {
             columns,
             unique: None,
             kind: None,
+            doc_columns: &[],
         }
+    }
+
+    /// The same table with columns copied from its documents (see [`Table::doc_columns`]).
+    pub const fn from_doc(mut self, columns: &'static [&'static str]) -> Table {
+        self.doc_columns = columns;
+        self
     }
 
     /// The same table as the rows of API resources of `kind`: every change is in the outbox.
@@ -49,7 +60,14 @@ impl Table {
     }
 
     fn has_column(self, column: &str) -> bool {
-        column == "id" || self.columns.contains(&column)
+        column == "id" || self.columns.contains(&column) || self.doc_columns.contains(&column)
+    }
+
+    /// Every column a list filter may constrain in SQL.
+    pub fn filter_columns(self) -> impl Iterator<Item = &'static str> {
+        std::iter::once("id")
+            .chain(self.columns.iter().copied())
+            .chain(self.doc_columns.iter().copied())
     }
 
     fn check_column(self, column: &str) -> Result<(), StoreError> {
@@ -64,11 +82,29 @@ impl Table {
     }
 }
 
-/// Which rows to read: for each named column, the values it may take (an SQL `IN`).
-/// Columns not named are unconstrained. Used to push the cheap part of a list filter into SQL.
+/// Which rows to read, in SQL: for each named column, the values it may take (an SQL `IN`);
+/// optionally the ports holding given addresses, the rows a caller may see, and a page of rows
+/// in id order. Columns not named are unconstrained. A selection may select more than a list
+/// shows (the rules filter exactly afterwards); it never selects less.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     pub columns: Vec<(&'static str, Vec<String>)>,
+    /// Ports with a fixed IP at one of these addresses (any, if empty) on one of these subnets
+    /// (any, if empty).
+    pub allocations: Option<(Vec<String>, Vec<String>)>,
+    /// Rows matching any of these (column, values): what a caller who is not an admin may see.
+    pub visible: Option<Vec<(&'static str, Vec<String>)>>,
+    /// Rows by id, ascending (or descending), after (or before) an id, at most so many.
+    pub page: Option<IdPage>,
+}
+
+/// A keyset page in id order.
+#[derive(Clone, Debug, Default)]
+pub struct IdPage {
+    /// Ids strictly after this one (strictly before it when `descending`).
+    pub from: Option<String>,
+    pub descending: bool,
+    pub limit: i64,
 }
 
 impl Selection {
@@ -77,9 +113,7 @@ impl Selection {
     }
 
     pub fn by(column: &'static str, values: Vec<String>) -> Selection {
-        Selection {
-            columns: vec![(column, values)],
-        }
+        Selection::all().and(column, values)
     }
 
     pub fn and(mut self, column: &'static str, values: Vec<String>) -> Selection {
@@ -98,32 +132,79 @@ pub fn get_doc(tx: &Tx, table: Table, id: &str) -> Result<Option<String>, StoreE
 
 /// `WHERE …` for a selection, and its arguments.
 fn where_clause(table: Table, sel: &Selection) -> Result<(String, Vec<Value>), StoreError> {
-    let mut sql = String::new();
+    let mut terms: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
-    for (i, (column, values)) in sel.columns.iter().enumerate() {
-        table.check_column(column)?;
-        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+    let one_of = |column: &str, values: &[String], args: &mut Vec<Value>| {
         if values.is_empty() {
-            sql.push_str("0 = 1");
-            continue;
+            return "0 = 1".to_string();
         }
         let marks: Vec<String> = (0..values.len())
             .map(|k| format!("?{}", args.len() + k + 1))
             .collect();
-        sql.push_str(&format!("{column} IN ({})", marks.join(",")));
         args.extend(values.iter().map(Value::from));
+        format!("{column} IN ({})", marks.join(","))
+    };
+    for (column, values) in &sel.columns {
+        table.check_column(column)?;
+        terms.push(one_of(column, values, &mut args));
     }
+    if let Some((addresses, subnets)) = &sel.allocations {
+        let mut inner = Vec::new();
+        if !addresses.is_empty() {
+            inner.push(one_of("ip_address", addresses, &mut args));
+        }
+        if !subnets.is_empty() {
+            inner.push(one_of("subnet_id", subnets, &mut args));
+        }
+        let cond = match inner.is_empty() {
+            true => String::new(),
+            false => format!(" WHERE {}", inner.join(" AND ")),
+        };
+        terms.push(format!("id IN (SELECT port_id FROM ip_allocations{cond})"));
+    }
+    if let Some(any) = &sel.visible {
+        let mut alternatives = Vec::new();
+        for (column, values) in any {
+            table.check_column(column)?;
+            if !values.is_empty() {
+                alternatives.push(one_of(column, values, &mut args));
+            }
+        }
+        terms.push(match alternatives.is_empty() {
+            true => "0 = 1".to_string(),
+            false => format!("({})", alternatives.join(" OR ")),
+        });
+    }
+    if let Some(IdPage {
+        from: Some(from),
+        descending,
+        ..
+    }) = &sel.page
+    {
+        args.push(from.into());
+        let op = if *descending { "<" } else { ">" };
+        terms.push(format!("id {op} ?{}", args.len()));
+    }
+    let sql = match terms.is_empty() {
+        true => String::new(),
+        false => format!(" WHERE {}", terms.join(" AND ")),
+    };
     Ok((sql, args))
 }
 
-/// The documents of every row matching `sel`, oldest first.
+/// The documents of every row matching `sel`: oldest first, or the selection's page in id
+/// order.
 pub fn list_docs(tx: &Tx, table: Table, sel: &Selection) -> Result<Vec<String>, StoreError> {
-    let (filter, args) = where_clause(table, sel)?;
-    let sql = format!(
-        "SELECT doc FROM {}{filter} ORDER BY {}",
-        table.name,
-        tx.insertion_order()
-    );
+    let (filter, mut args) = where_clause(table, sel)?;
+    let order = match &sel.page {
+        None => format!(" ORDER BY {}", tx.insertion_order()),
+        Some(page) => {
+            args.push(page.limit.into());
+            let dir = if page.descending { "DESC" } else { "ASC" };
+            format!(" ORDER BY id {dir} LIMIT ?{}", args.len())
+        }
+    };
+    let sql = format!("SELECT doc FROM {}{filter}{order}", table.name);
     tx.texts(&sql, &args)
 }
 
@@ -169,6 +250,7 @@ pub fn insert_row(
     for (c, _) in columns {
         table.check_column(c)?;
     }
+    let columns = with_doc_columns(table, columns, doc)?;
     let names: String = columns.iter().map(|(c, _)| format!("{c}, ")).collect();
     let marks: Vec<String> = (1..=columns.len() + 2).map(|k| format!("?{k}")).collect();
     let sql = format!(
@@ -228,6 +310,7 @@ pub fn update_row(
     for (c, _) in columns {
         table.check_column(c)?;
     }
+    let columns = with_doc_columns(table, columns, doc)?;
     let sets: String = columns
         .iter()
         .enumerate()
@@ -247,7 +330,44 @@ pub fn update_row(
 
 /// Replaces the document of a row.
 pub fn update_doc(tx: &Tx, table: Table, id: &str, doc: &str) -> Result<(), StoreError> {
-    run_update(tx, table, id, "doc = ?2", 1, &[id.into(), doc.into()])
+    update_row(tx, table, id, &[], doc)
+}
+
+/// The attributes a document may give its row's columns (see [`Table::doc_columns`]); the
+/// rest of the document is skipped unparsed.
+#[derive(serde::Deserialize)]
+struct DocColumns {
+    name: Option<String>,
+    device_owner: Option<String>,
+}
+
+/// `columns` plus the table's columns taken from `doc`.
+fn with_doc_columns<'c>(
+    table: Table,
+    columns: &[(&'c str, Value)],
+    doc: &str,
+) -> Result<Vec<(&'c str, Value)>, StoreError>
+where
+    'static: 'c,
+{
+    let mut all = columns.to_vec();
+    if table.doc_columns.is_empty() {
+        return Ok(all);
+    }
+    let found: DocColumns = serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+        table: table.name,
+        id: String::new(),
+        reason: e.to_string(),
+    })?;
+    for &column in table.doc_columns {
+        let value = match column {
+            "name" => found.name.clone(),
+            "device_owner" => found.device_owner.clone(),
+            _ => None,
+        };
+        all.push((column, Value::Text(value.unwrap_or_default())));
+    }
+    Ok(all)
 }
 
 /// Deletes a row; a resource's delete is recorded in the outbox.

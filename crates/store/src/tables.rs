@@ -4,17 +4,24 @@
 use crate::{Constraint, Table};
 
 /// `open`: 1 when every project may see the network (shared or external).
-pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"]).resource("network");
-pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"]).resource("subnet");
+pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"])
+    .resource("network")
+    .from_doc(&["name"]);
+pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"])
+    .resource("subnet")
+    .from_doc(&["name"]);
 pub const PORTS: Table = Table::new(
     "ports",
     &["project_id", "network_id", "device_id", "mac_address"],
 )
 .unique(Constraint::PortMac)
-.resource("port");
+.resource("port")
+.from_doc(&["name", "device_owner"]);
 
 /// Routers; their ports are listed in `router_ports` (see [`crate::l3`]). SQL in `0003_l3.sql`.
-pub const ROUTERS: Table = Table::new("routers", &["project_id"]).resource("router");
+pub const ROUTERS: Table = Table::new("routers", &["project_id"])
+    .resource("router")
+    .from_doc(&["name"]);
 /// Floating IPs: the association columns are NULL while not associated.
 pub const FLOATINGIPS: Table = Table::new(
     "floatingips",
@@ -27,12 +34,14 @@ pub const FLOATINGIPS: Table = Table::new(
     ],
 )
 .unique(Constraint::FloatingIpFixedIp)
-.resource("floatingip");
+.resource("floatingip")
+.from_doc(&["name"]);
 /// Security groups (`migrations/0002_security_groups.sql`). `is_default`: 1 for the project's
 /// `default` group, unique per project.
 pub const SECURITY_GROUPS: Table = Table::new("security_groups", &["project_id", "is_default"])
     .unique(Constraint::SecurityGroupDefault)
-    .resource("security_group");
+    .resource("security_group")
+    .from_doc(&["name"]);
 /// `sg_project_id`: the project owning the rule's group; `fingerprint`: unique per group.
 pub const SECURITY_GROUP_RULES: Table = Table::new(
     "security_group_rules",
@@ -68,9 +77,11 @@ pub const SUBNETPOOLS: Table = Table::new(
     &["project_id", "address_scope_id", "default_version"],
 )
 .unique(Constraint::DefaultSubnetPool)
-.resource("subnetpool");
-pub const ADDRESS_SCOPES: Table =
-    Table::new("address_scopes", &["project_id"]).resource("address_scope");
+.resource("subnetpool")
+.from_doc(&["name"]);
+pub const ADDRESS_SCOPES: Table = Table::new("address_scopes", &["project_id"])
+    .resource("address_scope")
+    .from_doc(&["name"]);
 /// The block each subnet took from a pool: id = subnet id, doc = its CIDR.
 pub const SUBNETPOOL_SUBNETS: Table =
     Table::new("subnetpool_subnets", &["subnetpool_id", "project_id"]);

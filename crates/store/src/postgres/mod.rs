@@ -103,6 +103,10 @@ const MIGRATIONS: &[Migration] = &[
         "0007_outbox",
         include_str!("../../migrations/postgres/0007_outbox.sql"),
     ),
+    Migration::sql(
+        "0008_list_columns",
+        include_str!("../../migrations/postgres/0008_list_columns.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

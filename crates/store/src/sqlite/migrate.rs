@@ -38,6 +38,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0007_outbox",
         include_str!("../../migrations/sqlite/0007_outbox.sql"),
     ),
+    Migration::sql(
+        "0008_list_columns",
+        include_str!("../../migrations/sqlite/0008_list_columns.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
