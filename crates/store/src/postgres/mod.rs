@@ -16,6 +16,8 @@
 mod changes;
 mod pool;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -345,6 +347,11 @@ pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// Applies pending migrations in one transaction, one replica at a time.
 fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
+    migrate_history(conn, MIGRATIONS)
+}
+
+/// Applies the pending migrations of `history` (a prefix of [`MIGRATIONS`] in tests).
+fn migrate_history(conn: &mut Conn, history: &[Migration]) -> Result<(), StoreError> {
     let Conn { client, statements } = conn;
     let tx = client.transaction().map_err(|e| store_error(&e))?;
     let session = PgSession::new(tx, statements);
@@ -358,7 +365,7 @@ fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
                 "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
             )
             .map_err(|e| session.note(e))?;
-        migrations::apply(&tx, MIGRATIONS, |sql| {
+        migrations::apply(&tx, history, |sql| {
             session
                 .tx
                 .borrow_mut()

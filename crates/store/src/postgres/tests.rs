@@ -1,0 +1,161 @@
+//! The PostgreSQL engine against a real server. Ignored in a plain `cargo test`: `scripts/test`
+//! runs them with `NEUTRINO_TEST_ENGINE=postgres` and `--run-ignored all`, and each fails
+//! loudly without a server.
+
+use std::time::Duration;
+
+use super::pool::{Conn, Pool};
+use super::{DatabaseConfig, MIGRATIONS, migrate_history};
+use crate::testing::ScratchDatabase;
+use crate::{StoreError, tables};
+
+fn scratch() -> (tempfile::TempDir, ScratchDatabase) {
+    assert_eq!(
+        crate::testing::engine(),
+        "postgres",
+        "run with NEUTRINO_TEST_ENGINE=postgres and NEUTRINO_TEST_POSTGRES_URL (scripts/test does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = ScratchDatabase::new(dir.path());
+    (dir, db)
+}
+
+fn connect(cfg: &DatabaseConfig) -> Conn {
+    let pool = Pool::new(&cfg.url, cfg).unwrap();
+    super::off_runtime(|| pool.connect()).unwrap()
+}
+
+/// Columns (with types, nullability, defaults, identity) and indexes of the current schema.
+fn schema(conn: &mut Conn) -> Vec<String> {
+    super::off_runtime(|| {
+        let mut out = Vec::new();
+        for r in conn
+            .client
+            .query(
+                "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable \
+                 || ' ' || COALESCE(column_default, '') || ' ' || is_identity \
+                 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 ORDER BY table_name, column_name",
+                &[],
+            )
+            .unwrap()
+        {
+            out.push(r.get::<_, String>(0));
+        }
+        for r in conn
+            .client
+            .query(
+                "SELECT replace(indexdef, current_schema() || '.', '') FROM pg_indexes WHERE schemaname = current_schema() \
+                 ORDER BY indexname",
+                &[],
+            )
+            .unwrap()
+        {
+            out.push(r.get::<_, String>(0));
+        }
+        out
+    })
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
+fn upgrading_from_every_earlier_schema_gives_the_fresh_schema() {
+    let (_dir, fresh) = scratch();
+    let mut conn = connect(&fresh.config);
+    super::off_runtime(|| migrate_history(&mut conn, MIGRATIONS)).unwrap();
+    let want = schema(&mut conn);
+    assert!(want.iter().any(|c| c.starts_with("outbox.seq ")));
+    for split in 1..MIGRATIONS.len() {
+        let (_dir, old) = scratch();
+        let mut conn = connect(&old.config);
+        super::off_runtime(|| {
+            migrate_history(&mut conn, &MIGRATIONS[..split])?;
+            migrate_history(&mut conn, MIGRATIONS)
+        })
+        .unwrap();
+        assert_eq!(
+            schema(&mut conn),
+            want,
+            "upgraded from {}",
+            MIGRATIONS[split - 1].name
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
+fn a_newer_schema_is_refused() {
+    let (dir, db) = scratch();
+    drop(db.open(dir.path()).unwrap());
+    let mut conn = connect(&db.config);
+    super::off_runtime(|| {
+        conn.client
+            .execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES ('0099_future', 0)",
+                &[],
+            )
+            .unwrap();
+    });
+    let err = db.open(dir.path()).err().expect("refused");
+    assert!(
+        matches!(&err, StoreError::SchemaTooNew { found, .. } if found == "0099_future"),
+        "{err}"
+    );
+}
+
+/// Writes from many tasks on two handles (two processes, as far as the database can tell)
+/// appear in the feed exactly once each, in an order every reader agrees on; a write through
+/// one handle wakes a subscriber of the other (LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
+async fn the_feed_is_complete_and_wakes_other_processes() {
+    let (dir, db) = scratch();
+    let a = db.open(dir.path()).unwrap();
+    let b = db.open(dir.path()).unwrap();
+    let mut woken = b.subscribe();
+    // Let the listener connect before the first change.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    woken.wait(Duration::from_millis(10)).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| {
+                    crate::insert_row(
+                        tx,
+                        tables::NETWORKS,
+                        &format!("net-{i:02}"),
+                        &[("project_id", "p".into()), ("open", 0.into())],
+                        &format!("{{\"name\": \"n{i}\"}}"),
+                    )
+                })
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert!(
+        woken.wait(Duration::from_secs(5)).await,
+        "a subscriber of the other handle is woken"
+    );
+    let seen_by_a = a.changes(0, 1000).await.unwrap();
+    let seen_by_b = b.changes(0, 1000).await.unwrap();
+    assert_eq!(seen_by_a, seen_by_b);
+    let mut ids: Vec<&str> = seen_by_a.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), 40);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "each change once");
+    let positions: Vec<i64> = seen_by_a.iter().map(|c| c.seq).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]));
+    // Reading from a position gives the rest, and pruning what a consumer passed keeps it.
+    let rest = a.changes(positions[9], 1000).await.unwrap();
+    assert_eq!(rest.len(), 30);
+    a.write(move |tx| crate::outbox::set_consumer_position(tx, "test", positions[9]))
+        .await
+        .unwrap();
+    assert_eq!(a.prune_outbox(0).await.unwrap(), 10);
+    assert_eq!(b.changes(0, 1000).await.unwrap(), rest);
+}
