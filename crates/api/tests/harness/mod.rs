@@ -71,6 +71,16 @@ impl Api {
     }
 
     pub fn with_config(net_cfg: NetworkConfig) -> Api {
+        Api::build(net_cfg, None)
+    }
+
+    /// The API over a copy of an existing SQLite database file (a fixture of an earlier
+    /// release), upgraded by opening it.
+    pub fn on_sqlite_copy(file: &std::path::Path) -> Api {
+        Api::build(NetworkConfig::default(), Some(file))
+    }
+
+    fn build(net_cfg: NetworkConfig, sqlite_file: Option<&std::path::Path>) -> Api {
         let dir = tempfile::tempdir().expect("temp dir");
         let cfg = IdentityConfig {
             users: vec![
@@ -84,7 +94,14 @@ impl Api {
         let identity =
             Arc::new(Identity::open(&cfg, dir.path(), "http://neutrino.test/").expect("identity"));
         let db = ScratchDatabase::new(dir.path());
-        let store = db.open(dir.path()).expect("store");
+        let store = match sqlite_file {
+            Some(file) => {
+                let copy = dir.path().join("copy.sqlite");
+                std::fs::copy(file, &copy).expect("copy the fixture");
+                Store::open_sqlite(&copy).expect("open and upgrade the fixture")
+            }
+            None => db.open(dir.path()).expect("store"),
+        };
         let net = Networking::new(store.clone(), net_cfg).expect("networking");
         let router = app(AppState {
             net,
