@@ -339,6 +339,7 @@ pub fn update_doc(tx: &Tx, table: Table, id: &str, doc: &str) -> Result<(), Stor
 struct DocColumns {
     name: Option<String>,
     device_owner: Option<String>,
+    status: Option<String>,
 }
 
 /// `columns` plus the table's columns taken from `doc`.
@@ -363,6 +364,7 @@ where
         let value = match column {
             "name" => found.name.clone(),
             "device_owner" => found.device_owner.clone(),
+            "status" => found.status.clone(),
             _ => None,
         };
         all.push((column, Value::Text(value.unwrap_or_default())));
@@ -398,6 +400,39 @@ pub fn revisions(tx: &Tx, table: Table) -> Result<Vec<(String, i64, String)>, St
         .iter()
         .map(|r| Ok((r.text(0)?, r.int(1)?, r.text(2)?)))
         .collect()
+}
+
+/// Sets a resource's operational status, as the data plane reports it: the `status` column
+/// and the document's `status`, without a new revision and without an outbox entry (the
+/// change came from the back end; it is not one to push to it). Returns whether it changed.
+pub fn set_status(tx: &Tx, table: Table, id: &str, status: &str) -> Result<bool, StoreError> {
+    if !table.doc_columns.contains(&"status") {
+        return Err(StoreError::Database(format!(
+            "{} has no status",
+            table.name
+        )));
+    }
+    let Some(doc) = get_doc(tx, table, id)? else {
+        return Ok(false);
+    };
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+        table: table.name,
+        id: id.to_string(),
+        reason: e.to_string(),
+    };
+    let mut map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&doc).map_err(corrupt)?;
+    if map.get("status").and_then(serde_json::Value::as_str) == Some(status) {
+        return Ok(false);
+    }
+    map.insert("status".into(), status.into());
+    let doc = serde_json::to_string(&map).map_err(corrupt)?;
+    let sql = format!(
+        "UPDATE {} SET status = ?2, doc = ?3 WHERE id = ?1",
+        table.name()
+    );
+    tx.execute(&sql, &[id.into(), status.into(), doc.into()])?;
+    Ok(true)
 }
 
 /// The revision of a resource row, if it exists.

@@ -6,7 +6,7 @@ use crate::{Constraint, Table};
 /// `open`: 1 when every project may see the network (shared or external).
 pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"])
     .resource("network")
-    .from_doc(&["name"]);
+    .from_doc(&["name", "status"]);
 pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"])
     .resource("subnet")
     .from_doc(&["name"]);
@@ -16,12 +16,12 @@ pub const PORTS: Table = Table::new(
 )
 .unique(Constraint::PortMac)
 .resource("port")
-.from_doc(&["name", "device_owner"]);
+.from_doc(&["name", "device_owner", "status"]);
 
 /// Routers; their ports are listed in `router_ports` (see [`crate::l3`]). SQL in `0003_l3.sql`.
 pub const ROUTERS: Table = Table::new("routers", &["project_id"])
     .resource("router")
-    .from_doc(&["name"]);
+    .from_doc(&["name", "status"]);
 /// Floating IPs: the association columns are NULL while not associated.
 pub const FLOATINGIPS: Table = Table::new(
     "floatingips",
@@ -35,7 +35,7 @@ pub const FLOATINGIPS: Table = Table::new(
 )
 .unique(Constraint::FloatingIpFixedIp)
 .resource("floatingip")
-.from_doc(&["name"]);
+.from_doc(&["name", "status"]);
 /// Security groups (`migrations/0002_security_groups.sql`). `is_default`: 1 for the project's
 /// `default` group, unique per project.
 pub const SECURITY_GROUPS: Table = Table::new("security_groups", &["project_id", "is_default"])

@@ -109,6 +109,10 @@ const MIGRATIONS: &[Migration] = &[
         "0008_list_columns",
         include_str!("../../migrations/postgres/0008_list_columns.sql"),
     ),
+    Migration::sql(
+        "0009_status",
+        include_str!("../../migrations/postgres/0009_status.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

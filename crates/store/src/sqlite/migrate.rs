@@ -42,6 +42,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0008_list_columns",
         include_str!("../../migrations/sqlite/0008_list_columns.sql"),
     ),
+    Migration::sql(
+        "0009_status",
+        include_str!("../../migrations/sqlite/0009_status.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
