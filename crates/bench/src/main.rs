@@ -8,8 +8,11 @@
 
 mod api;
 mod baseline;
+mod bulk_fill;
 mod database;
 mod l3;
+mod large_list;
+mod large_list_report;
 mod report;
 mod scenario;
 mod server;
@@ -35,19 +38,21 @@ struct Args {
     /// The `neutrino` binary to benchmark (a release build).
     #[arg(long)]
     server: PathBuf,
-    /// Ports to create in each run (single-port POSTs on one network) [default: 10000].
+    /// Ports to create in each run (single-port POSTs on one network) [default: 10000; 100000
+    /// for large-list].
     #[arg(long)]
     ports: Option<usize>,
     /// Concurrent keep-alive clients creating ports.
     #[arg(long, default_value_t = 8)]
     clients: usize,
-    /// Runs per log level; the report gives the median [default: 3].
+    /// Runs per log level; the report gives the median [default: 3; 1 for large-list].
     #[arg(long)]
     runs: Option<usize>,
     /// Server log levels (RUST_LOG) to run, comma separated; targets are judged on the first.
     #[arg(long, value_delimiter = ',', default_value = "warn,info")]
     log_levels: Vec<String>,
-    /// Timed full `GET /v2.0/ports` per run [default: 20].
+    /// Timed full `GET /v2.0/ports` per run; large-list: timed repetitions of each query
+    /// [default: 20; 50 for large-list].
     #[arg(long)]
     list_reps: Option<usize>,
     /// Timed `GET /v2.0/ports?device_id=…` per run.
@@ -81,8 +86,11 @@ struct Args {
     /// Also write the Markdown tables to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// `ports` (the default), or `sg-rules`: create `--ports` security group rules with
-    /// `--clients` clients and list them `--list-reps` times, once per `--runs`.
+    /// `ports` (the default); `sg-rules`: create `--ports` security group rules with
+    /// `--clients` clients and list them `--list-reps` times, once per `--runs`; `large-list`:
+    /// fill `--ports` ports (bulk POSTs of 100 from `--clients` clients) plus a member's 100,
+    /// then time pages, filters, the member's list (`--list-reps` each) and paging through all,
+    /// at the first of `--log-levels`.
     #[arg(long, default_value = "ports")]
     scenario: String,
     /// Run the server on PostgreSQL: for each server start, a new database `bench_<random>` is
@@ -103,7 +111,8 @@ impl Args {
     }
 
     fn runs(&self) -> usize {
-        self.runs.unwrap_or(3)
+        self.runs
+            .unwrap_or(if self.scenario == "large-list" { 1 } else { 3 })
     }
 
     fn list_reps(&self) -> usize {
@@ -129,8 +138,8 @@ fn main() -> Result<()> {
     if args.runs() == 0 || args.clients == 0 || args.ports() == 0 || args.log_levels.is_empty() {
         bail!("--runs, --clients, --ports and --log-levels must not be zero or empty");
     }
-    if !["ports", "sg-rules"].contains(&args.scenario.as_str()) {
-        bail!("--scenario must be ports or sg-rules");
+    if !["ports", "sg-rules", "large-list"].contains(&args.scenario.as_str()) {
+        bail!("--scenario must be ports, sg-rules or large-list");
     }
     let database_url = args.database_url.as_deref();
     if let Some(url) = database_url {
@@ -151,6 +160,9 @@ fn main() -> Result<()> {
     }
     if args.scenario == "sg-rules" {
         return sg_rules_main(&args, &server, &machine);
+    }
+    if args.scenario == "large-list" {
+        return large_list_main(&args, &server, &machine);
     }
     let params = Params {
         ports: args.ports(),
@@ -260,6 +272,65 @@ fn sg_rules_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
     }
     let doc = json!({"label": "neutrino-sg-rules", "machine": machine,
         "engine": scenario::engine(args.database_url.as_deref()), "runs": runs});
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("cannot write {}", args.json.display()))?;
+    eprintln!("wrote {}", args.json.display());
+    Ok(())
+}
+
+/// The large-list scenario, its runs (at the first log level), Markdown and JSON.
+fn large_list_main(
+    args: &Args,
+    server: &std::path::Path,
+    machine: &serde_json::Value,
+) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let params = large_list::Params {
+        ports: args.ports(),
+        clients: args.clients,
+        reps: args.list_reps().max(1),
+        baseline_secs: args.baseline_secs,
+        log_level: args.log_levels[0].clone(),
+        server_env: args.server_env.clone(),
+    };
+    let mut runs = Vec::new();
+    for i in 1..=args.runs() {
+        eprintln!(
+            "large-list run {i}/{}, {} ports, server RUST_LOG={}",
+            args.runs(),
+            params.ports,
+            params.log_level
+        );
+        runs.push(rt.block_on(large_list::run(
+            server,
+            &args.data_root,
+            i,
+            &params,
+            args.database_url.as_deref(),
+        ))?);
+    }
+    let md = large_list_report::markdown(&runs);
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let doc = json!({
+        "label": "neutrino-large-list",
+        "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "command": args.command(),
+        "server": server.display().to_string(),
+        "engine": scenario::engine(args.database_url.as_deref()),
+        "machine": machine,
+        "params": params,
+        "targets": {
+            "page_or_filter_p50_ms": large_list::PAGE_P50_MS,
+            "member_p50_ms": large_list::MEMBER_P50_MS,
+            "paging_all_s": large_list::PAGING_S,
+        },
+        "runs": runs,
+    });
     std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
         .with_context(|| format!("cannot write {}", args.json.display()))?;
     eprintln!("wrote {}", args.json.display());

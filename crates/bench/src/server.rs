@@ -13,6 +13,10 @@ use anyhow::{Context, Result, bail};
 pub const USER: &str = "bench";
 pub const PASSWORD: &str = "bench-password-not-secret";
 pub const PROJECT: &str = "bench";
+/// A member (not admin) in a project of its own, for the scenarios that list as a tenant.
+pub const MEMBER_USER: &str = "bench-member";
+pub const MEMBER_PASSWORD: &str = "bench-member-password-not-secret";
+pub const MEMBER_PROJECT: &str = "bench-member";
 
 /// A server process this benchmark started.
 pub struct Server {
@@ -45,9 +49,14 @@ impl Launch<'_> {
         if let Some(url) = self.database_url {
             text += &format!("[database]\nurl = {}\n\n", toml_string(url));
         }
-        text += &format!(
-            "[[identity.users]]\nname = \"{USER}\"\npassword = \"{PASSWORD}\"\nproject = \"{PROJECT}\"\nroles = [\"admin\"]\n"
-        );
+        for (user, password, project, role) in [
+            (USER, PASSWORD, PROJECT, "admin"),
+            (MEMBER_USER, MEMBER_PASSWORD, MEMBER_PROJECT, "member"),
+        ] {
+            text += &format!(
+                "[[identity.users]]\nname = \"{user}\"\npassword = \"{password}\"\nproject = \"{project}\"\nroles = [\"{role}\"]\n\n"
+            );
+        }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(path)
     }
