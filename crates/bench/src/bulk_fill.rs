@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::api::Api;
+use crate::database::TempDatabase;
 use crate::server::Server;
 use crate::stats::Latency;
 
@@ -40,22 +41,39 @@ pub struct FillResult {
     /// Latency of one bulk request.
     pub request_latency: Latency,
     pub server_cpu_ms_per_port: f64,
+    /// With PostgreSQL on this machine: CPU time of the database's backends per port.
+    pub database_cpu_ms_per_port: Option<f64>,
 }
 
-/// Creates ports `0..ports`, named `name(i)`; request `c` (ports `c*bulk..`) goes to network
-/// `networks[c % networks.len()]`. Returns the ports in index order.
+/// What to create: ports `0..ports`, named `name(i)`, in bulk requests of `bulk` from
+/// `clients` concurrent clients; request `c` (ports `c*bulk..`) goes to network
+/// `networks[c % networks.len()]`.
+pub struct Plan<'a> {
+    pub networks: &'a [String],
+    pub ports: usize,
+    pub bulk: usize,
+    pub clients: usize,
+    pub name: fn(usize) -> String,
+}
+
+/// Creates the ports of `plan`; returns them in index order.
 pub async fn fill(
     api: &Api,
     server: &Server,
-    networks: &[String],
-    ports: usize,
-    bulk: usize,
-    clients: usize,
-    name: fn(usize) -> String,
+    database: Option<&TempDatabase>,
+    plan: &Plan<'_>,
 ) -> Result<(FillResult, Vec<PortRef>)> {
+    let Plan {
+        networks,
+        ports,
+        bulk,
+        clients,
+        name,
+    } = *plan;
     let requests = ports.div_ceil(bulk);
     let networks = Arc::new(networks.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
+    let database_cpu0 = database.and_then(TempDatabase::backend_cpu);
     let server_cpu0 = server.cpu_time()?;
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -111,6 +129,10 @@ pub async fn fill(
     }
     let wall = started.elapsed();
     let server_cpu = server.cpu_time()? - server_cpu0;
+    let database_cpu = database
+        .and_then(TempDatabase::backend_cpu)
+        .zip(database_cpu0)
+        .map(|(after, before)| after.saturating_sub(before).as_secs_f64() * 1e3 / ports as f64);
     chunks.sort_by_key(|(c, _)| *c);
     let refs: Vec<PortRef> = chunks.into_iter().flat_map(|(_, r)| r).collect();
     if refs.len() != ports {
@@ -129,6 +151,7 @@ pub async fn fill(
             ports_per_s: ports as f64 / wall.as_secs_f64(),
             request_latency: Latency::of(&latencies),
             server_cpu_ms_per_port: server_cpu.as_secs_f64() * 1e3 / ports as f64,
+            database_cpu_ms_per_port: database_cpu,
         },
         refs,
     ))

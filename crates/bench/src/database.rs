@@ -5,9 +5,11 @@
 //! a thread inside the benchmark's tokio runtime: every call here runs on a plain thread of its
 //! own ([`off_runtime`]).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
+
+use crate::server::process_cpu_time;
 
 /// Runs `f` on a new plain thread and waits for it: safe to call from async code (it blocks the
 /// calling thread, which is what the benchmark wants between its timed phases).
@@ -32,6 +34,9 @@ pub struct TempDatabase {
     pub name: String,
     /// The URL of the new database, for the server's config.
     pub url: String,
+    /// Whether the server runs on this machine (a loopback host or a unix socket), so that
+    /// its backends' CPU can be read from /proc.
+    local: bool,
 }
 
 impl TempDatabase {
@@ -51,7 +56,29 @@ impl TempDatabase {
             admin_url: admin_url.to_string(),
             name,
             url,
+            local: is_local(admin_url),
         })
+    }
+
+    /// CPU time (user + system) used so far by the PostgreSQL backends connected to this
+    /// database (the server's pool), from /proc; `None` if the PostgreSQL server is not on this
+    /// machine or a backend cannot be read. Backends that exit between two readings take their
+    /// CPU with them, so only differences over a phase with a steady pool mean anything.
+    pub fn backend_cpu(&self) -> Option<Duration> {
+        if !self.local {
+            return None;
+        }
+        let pids: Vec<i32> = off_runtime(|| {
+            let rows = connect(&self.admin_url)?.query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1::text",
+                &[&self.name],
+            )?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+        .ok()?;
+        pids.iter()
+            .map(|pid| process_cpu_time(&format!("/proc/{pid}/stat")).ok())
+            .sum()
     }
 
     /// `pg_database_size` of the database (what a restart reads, roughly).
@@ -98,6 +125,24 @@ pub fn with_database(url: &str, name: &str) -> Result<String> {
     Ok(format!("{scheme}://{authority}/{name}{query}"))
 }
 
+/// Whether the host of `url` is a loopback address, `localhost` or a unix socket directory.
+fn is_local(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match hostport.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => hostport.split(':').next().unwrap_or_default(),
+    };
+    let query_host = rest
+        .split_once('?')
+        .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("host=")));
+    match query_host {
+        Some(h) => h.starts_with('/') || h.starts_with("%2F") || h.starts_with("%2f"),
+        None => host.is_empty() || host == "localhost" || host == "::1" || host.starts_with("127."),
+    }
+}
+
 /// `url` with its password replaced by `***`, for messages and the JSON results.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -134,6 +179,16 @@ mod tests {
             "postgresql://u@h:1/b?a=1"
         );
         assert!(with_database("mysql://h/d", "b").is_err());
+    }
+
+    #[test]
+    fn knows_a_local_server() {
+        assert!(is_local("postgresql://u:p@127.0.0.1:5433/d"));
+        assert!(is_local("postgresql://u@localhost/d"));
+        assert!(is_local("postgresql://u@[::1]:5432/d"));
+        assert!(is_local("postgresql:///d?host=/tmp/pg"));
+        assert!(!is_local("postgresql://u:p@db.example:5432/d"));
+        assert!(!is_local("postgresql://u@localhost/d?host=db.example"));
     }
 
     #[test]

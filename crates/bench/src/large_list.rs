@@ -78,6 +78,8 @@ pub struct PagingResult {
     pub seconds: f64,
     pub page_latency: Latency,
     pub server_cpu_s: f64,
+    /// With PostgreSQL on this machine: CPU time of the database's backends over the walk.
+    pub database_cpu_s: Option<f64>,
     pub target_s: f64,
     pub met: bool,
 }
@@ -152,10 +154,14 @@ pub async fn run(
     let admin = Api::login(&server.url).await?;
 
     let networks = admin_networks(&admin, p.ports).await?;
-    let (fill, admin_ports) = bulk_fill::fill(
-        &admin, &server, &networks, p.ports, BULK, p.clients, port_name,
-    )
-    .await?;
+    let plan = bulk_fill::Plan {
+        networks: &networks,
+        ports: p.ports,
+        bulk: BULK,
+        clients: p.clients,
+        name: port_name,
+    };
+    let (fill, admin_ports) = bulk_fill::fill(&admin, &server, database.as_ref(), &plan).await?;
     eprintln!(
         "  fill: {} ports in {:.1} s ({:.0}/s, {} bulk requests of {BULK}, {} clients, {} networks), server CPU {:.3} ms/port, {} retries",
         fill.ports,
@@ -196,7 +202,7 @@ pub async fn run(
         &member_ports,
     )
     .await?;
-    let paging = page_through(&admin, &server, &all).await?;
+    let paging = page_through(&admin, &server, database.as_ref(), &all).await?;
     let (rss_kib, peak_rss_kib) = server.memory_kib()?;
     server.stop();
     drop(server);
@@ -501,12 +507,18 @@ async fn measure(
 
 /// Pages through every port as openstacksdk does: `GET /v2.0/ports?limit=100`, then the
 /// `next` link of each answer until an answer has none. `all`: every port id, sorted.
-async fn page_through(api: &Api, server: &Server, all: &[String]) -> Result<PagingResult> {
+async fn page_through(
+    api: &Api,
+    server: &Server,
+    database: Option<&TempDatabase>,
+    all: &[String],
+) -> Result<PagingResult> {
     let mut seen: HashSet<String> = HashSet::with_capacity(all.len());
     let (mut pages, mut items_seen, mut duplicates, mut out_of_order) = (0, 0, 0, 0);
     let mut last: Option<String> = None;
     let mut latencies = Vec::new();
     let mut path = format!("v2.0/ports?limit={PAGE}");
+    let database_cpu0 = database.and_then(TempDatabase::backend_cpu);
     let cpu0 = server.cpu_time()?;
     let started = Instant::now();
     loop {
@@ -545,6 +557,10 @@ async fn page_through(api: &Api, server: &Server, all: &[String]) -> Result<Pagi
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = server.cpu_time()? - cpu0;
+    let database_cpu = database
+        .and_then(TempDatabase::backend_cpu)
+        .zip(database_cpu0)
+        .map(|(after, before)| after.saturating_sub(before).as_secs_f64());
     let missing = all.iter().filter(|id| !seen.contains(*id)).count();
     let page_latency = Latency::of(&latencies);
     eprintln!(
@@ -563,6 +579,7 @@ async fn page_through(api: &Api, server: &Server, all: &[String]) -> Result<Pagi
         seconds,
         page_latency,
         server_cpu_s: cpu.as_secs_f64(),
+        database_cpu_s: database_cpu,
         target_s: PAGING_S,
         met: seconds <= PAGING_S && items_seen == all.len() && duplicates == 0 && missing == 0,
     })

@@ -59,6 +59,13 @@ fn section(r: &LargeListResult) -> String {
         p.server_cpu_s * 1e3 / p.pages.max(1) as f64,
         yes(p.met)
     );
+    if let Some(db) = p.database_cpu_s {
+        let _ = writeln!(
+            out,
+            "\nPaging through all: server CPU {:.1} s, PostgreSQL backends' CPU {db:.1} s.",
+            p.server_cpu_s
+        );
+    }
     if p.duplicates + p.missing + p.out_of_order > 0 {
         let _ = writeln!(
             out,
@@ -71,16 +78,16 @@ fn section(r: &LargeListResult) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| fill | ports/s | bulk request p50 / p90 ms | server CPU ms/port | retries | raw SQLite commits/s | raw PostgreSQL commits/s (1 client) | CPU baseline/s | RSS MB after fill / after lists (peak) | database MB |"
+        "| fill | ports/s | bulk request p50 / p90 ms | server CPU ms/port | PostgreSQL CPU ms/port | retries | raw SQLite commits/s | raw PostgreSQL commits/s (1 client) | CPU baseline/s | RSS MB after fill / after lists (peak) | database MB |"
     );
     let _ = writeln!(
         out,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let mb = |kib: u64| kib as f64 * 1.024 / 1000.0;
     let _ = writeln!(
         out,
-        "| {} ports, bulk {}, {} clients, {} networks, {:.1} s | {:.0} | {:.1} / {:.1} | {:.3} | {} | {:.0} | {} | {:.0} | {:.1} / {:.1} ({:.1}) | {:.1} |",
+        "| {} ports, bulk {}, {} clients, {} networks, {:.1} s | {:.0} | {:.1} / {:.1} | {:.3} | {} | {} | {:.0} | {} | {:.0} | {:.1} / {:.1} ({:.1}) | {:.1} |",
         f.ports,
         f.bulk,
         f.clients,
@@ -90,6 +97,8 @@ fn section(r: &LargeListResult) -> String {
         f.request_latency.p50_ms,
         f.request_latency.p90_ms,
         f.server_cpu_ms_per_port,
+        f.database_cpu_ms_per_port
+            .map_or_else(|| "—".to_string(), |v| format!("{v:.3}")),
         f.retries,
         r.sqlite_baseline.commits_per_s,
         r.postgres_baseline

@@ -35,6 +35,8 @@ pub struct Summary {
     pub create_p90_ms: f64,
     pub create_p99_ms: f64,
     pub create_server_cpu_ms_per_op: f64,
+    /// PostgreSQL backends' CPU per created port, if measured.
+    pub create_database_cpu_ms_per_op: Option<f64>,
     pub create_client_cpu_ms_per_op: f64,
     /// Failed creates over all runs, and the first failure.
     pub create_errors: usize,
@@ -83,6 +85,7 @@ impl Summary {
             create_p90_ms: m(&|r| r.create.latency.p90_ms),
             create_p99_ms: m(&|r| r.create.latency.p99_ms),
             create_server_cpu_ms_per_op: m(&|r| r.create.server_cpu_ms_per_op),
+            create_database_cpu_ms_per_op: m_opt(&|r| r.create.database_cpu_ms_per_op),
             create_client_cpu_ms_per_op: m(&|r| r.create.client_cpu_ms_per_op),
             create_errors: runs.iter().map(|r| r.create.errors).sum(),
             create_error_sample: runs.iter().find_map(|r| r.create.error_sample.clone()),
@@ -174,16 +177,16 @@ pub fn runs_table(runs: &[RunResult]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| run | RUST_LOG | engine | SQLite commits/s | PostgreSQL commits/s | CPU baseline/s | created/s | failed creates | create p50 ms | server CPU ms/port | list p50 ms | filter p50 ms | RSS MB | start ms |"
+        "| run | RUST_LOG | engine | SQLite commits/s | PostgreSQL commits/s | CPU baseline/s | created/s | failed creates | create p50 ms | server CPU ms/port | PostgreSQL CPU ms/port | list p50 ms | filter p50 ms | RSS MB | start ms |"
     );
     let _ = writeln!(
         out,
-        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for r in runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {} | {:.0} | {:.0} | {} | {:.2} | {:.3} | {:.1} | {:.2} | {:.1} | {:.1} |",
+            "| {} | {} | {} | {:.0} | {} | {:.0} | {:.0} | {} | {:.2} | {:.3} | {} | {:.1} | {:.2} | {:.1} | {:.1} |",
             r.run,
             r.log_level,
             r.engine,
@@ -196,6 +199,9 @@ pub fn runs_table(runs: &[RunResult]) -> String {
             r.create.errors,
             r.create.latency.p50_ms,
             r.create.server_cpu_ms_per_op,
+            r.create
+                .database_cpu_ms_per_op
+                .map_or_else(|| "—".to_string(), |v| format!("{v:.3}")),
             r.list_all.latency.p50_ms,
             r.filter_device_id.latency.p50_ms,
             r.rss_kib as f64 * 1.024 / 1000.0,
@@ -228,8 +234,11 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
                 0 => String::new(),
                 n => format!(", **{n} failed**"),
             };
+            let database = s
+                .create_database_cpu_ms_per_op
+                .map_or_else(String::new, |v| format!(" + {v:.3} ms PostgreSQL"));
             format!(
-                "{:.0} ports/s ({:.3} ms server CPU/port{errors})",
+                "{:.0} ports/s ({:.3} ms server CPU/port{database}{errors})",
                 s.create_ops_per_s, s.create_server_cpu_ms_per_op
             )
         }),
@@ -313,11 +322,11 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| RUST_LOG | engine | raw SQLite durable commits/s | raw PostgreSQL durable commits/s (1 client) | CPU baseline (JSON round trips/s) | ports created/s | ratio created/SQLite commits | ratio created/PostgreSQL commits | server CPU ms/port | RSS MB after creates / after lists (peak) | start ms (fresh) | restart ms ({ports} ports) | create/s each run |"
+        "| RUST_LOG | engine | raw SQLite durable commits/s | raw PostgreSQL durable commits/s (1 client) | CPU baseline (JSON round trips/s) | ports created/s | ratio created/SQLite commits | ratio created/PostgreSQL commits | server CPU ms/port | PostgreSQL CPU ms/port | RSS MB after creates / after lists (peak) | start ms (fresh) | restart ms ({ports} ports) | create/s each run |"
     );
     let _ = writeln!(
         out,
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for s in summaries {
         let each: Vec<String> = s
@@ -327,7 +336,7 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {:.0} | {:.0} | {:.2}× | {} | {:.3} | {:.1} / {:.1} ({:.1}) | {:.1} | {:.1} | {} |",
+            "| {} | {} | {:.0} | {} | {:.0} | {:.0} | {:.2}× | {} | {:.3} | {} | {:.1} / {:.1} ({:.1}) | {:.1} | {:.1} | {} |",
             s.log_level,
             s.engine,
             s.sqlite_commits_per_s,
@@ -339,6 +348,8 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
             s.create_vs_postgres_commit_ratio
                 .map_or_else(|| "—".to_string(), |v| format!("{v:.2}×")),
             s.create_server_cpu_ms_per_op,
+            s.create_database_cpu_ms_per_op
+                .map_or_else(|| "—".to_string(), |v| format!("{v:.3}")),
             s.rss_after_create_mib * 1.048_576,
             s.rss_mib * 1.048_576,
             s.peak_rss_mib * 1.048_576,

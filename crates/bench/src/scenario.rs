@@ -45,6 +45,8 @@ pub struct CreateResult {
     /// Server CPU time (user + system, all threads) per created port (failed attempts' CPU
     /// included).
     pub server_cpu_ms_per_op: f64,
+    /// With PostgreSQL on this machine: CPU time of the database's backends per created port.
+    pub database_cpu_ms_per_op: Option<f64>,
     /// This benchmark's own CPU time per created port (it shares the 2 cores with the server).
     pub client_cpu_ms_per_op: f64,
 }
@@ -177,7 +179,7 @@ pub async fn run(
     .await?;
 
     let perf = Profiler::start(profile, &server, "create")?;
-    let create = create_ports(&api, &server, &network_id, p).await?;
+    let create = create_ports(&api, &server, database.as_ref(), &network_id, p).await?;
     drop(perf);
     let (rss_after_create_kib, _) = server.memory_kib()?;
     eprintln!(
@@ -193,6 +195,9 @@ pub async fn run(
         "  server CPU per created port: {:.3} ms",
         create.server_cpu_ms_per_op
     );
+    if let Some(db) = create.database_cpu_ms_per_op {
+        eprintln!("  PostgreSQL backends' CPU per created port: {db:.3} ms");
+    }
     if let Some(e) = &create.error_sample {
         // Reported with the results; the lists below expect only the created ports.
         eprintln!(
@@ -309,10 +314,12 @@ pub async fn run(
 async fn create_ports(
     api: &Api,
     server: &Server,
+    database: Option<&TempDatabase>,
     network_id: &str,
     p: &Params,
 ) -> Result<CreateResult> {
     let next = Arc::new(AtomicUsize::new(0));
+    let database_cpu0 = database.and_then(TempDatabase::backend_cpu);
     let (server_cpu0, client_cpu0) = (server.cpu_time()?, self_cpu());
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -352,6 +359,10 @@ async fn create_ports(
     }
     created.sort_unstable();
     let done = created.len().max(1) as f64;
+    let database_cpu = database
+        .and_then(TempDatabase::backend_cpu)
+        .zip(database_cpu0)
+        .map(|(after, before)| ms(after.saturating_sub(before)) / done);
     let wall = started.elapsed();
     let (server_cpu, client_cpu) = (
         server.cpu_time()? - server_cpu0,
@@ -367,6 +378,7 @@ async fn create_ports(
         ops_per_s: latencies.len() as f64 / wall.as_secs_f64(),
         latency: Latency::of(&latencies),
         server_cpu_ms_per_op: ms(server_cpu) / done,
+        database_cpu_ms_per_op: database_cpu,
         client_cpu_ms_per_op: ms(client_cpu) / done,
     })
 }
