@@ -16,8 +16,13 @@ pub struct Api {
 }
 
 impl Api {
-    /// Gets a project-scoped token from the server's built-in identity.
+    /// Gets a token of the benchmark's admin user from the server's built-in identity.
     pub async fn login(base: &str) -> Result<Api> {
+        Api::login_as(base, server::USER, server::PASSWORD, server::PROJECT).await
+    }
+
+    /// Gets a token of `user`, scoped to `project`, from the server's built-in identity.
+    pub async fn login_as(base: &str, user: &str, password: &str, project: &str) -> Result<Api> {
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(300))
             .tcp_nodelay(true)
@@ -25,8 +30,8 @@ impl Api {
             .build()?;
         let body = json!({"auth": {
             "identity": {"methods": ["password"], "password": {"user": {
-                "name": server::USER, "domain": {"name": "Default"}, "password": server::PASSWORD}}},
-            "scope": {"project": {"name": server::PROJECT, "domain": {"name": "Default"}}}}});
+                "name": user, "domain": {"name": "Default"}, "password": password}}},
+            "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}});
         let resp = http
             .post(format!("{base}v3/auth/tokens"))
             .json(&body)
@@ -49,6 +54,11 @@ impl Api {
                 resp.text().await.unwrap_or_default()
             ),
         }
+    }
+
+    /// The server's root URL (`http://127.0.0.1:PORT/`), which links in answers start with.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// POSTs `body` to `/v2.0/{collection}` and returns the created resource's id.
@@ -121,7 +131,6 @@ impl Api {
         Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    /// GETs `path_and_query` (relative to the root, e.g. `v2.0/ports`) and reads the whole body.
     /// Lifts the default quotas of the project owning `network_id`: the scenarios create
     /// thousands of each resource, far over upstream's defaults (500 ports).
     pub async fn lift_quotas(&self, network_id: &str) -> Result<()> {
@@ -144,6 +153,7 @@ impl Api {
         Ok(())
     }
 
+    /// GETs `path_and_query` (relative to the root, e.g. `v2.0/ports`) and reads the whole body.
     pub async fn get(&self, path_and_query: &str) -> Result<Vec<u8>> {
         let resp = self
             .http

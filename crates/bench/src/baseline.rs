@@ -2,6 +2,7 @@
 //! `synchronous=FULL` (the server's settings), one after another, on the same file system as
 //! the server's data dir. Every commit waits for its own fsync, so this is the ceiling of a
 //! server that commits each request alone; group commit beats it only by batching requests.
+//! With PostgreSQL, the same from one client on the benchmark's PostgreSQL server.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -45,6 +46,41 @@ pub fn sqlite_commit_rate(dir: &Path, duration: Duration) -> Result<CommitRate> 
         commits,
         seconds,
         commits_per_s: commits as f64 / seconds,
+    })
+}
+
+/// Commits single-row `INSERT`s from one client (autocommit: one transaction, one WAL flush
+/// each) into a scratch table of the database at `url` for about `duration` (at least 100
+/// commits), then drops the table. Warns when the server does not flush commits
+/// (`synchronous_commit` or `fsync` off), since the figure is then not a durable one.
+pub fn postgres_commit_rate(url: &str, duration: Duration) -> Result<CommitRate> {
+    crate::database::off_runtime(|| {
+        let mut client = crate::database::connect(url)?;
+        for setting in ["synchronous_commit", "fsync"] {
+            let value: String = client.query_one(&format!("SHOW {setting}"), &[])?.get(0);
+            if value != "on" {
+                eprintln!("warning: PostgreSQL has {setting} = {value}: commits are not durable");
+            }
+        }
+        client.batch_execute(
+            "CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, doc text NOT NULL)",
+        )?;
+        let doc = "x".repeat(700); // about the size of a port document
+        let insert = client.prepare("INSERT INTO bench_baseline (doc) VALUES ($1)")?;
+        client.execute(&insert, &[&doc])?;
+        let started = Instant::now();
+        let mut commits = 0u64;
+        while started.elapsed() < duration || commits < 100 {
+            client.execute(&insert, &[&doc])?;
+            commits += 1;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        client.batch_execute("DROP TABLE bench_baseline")?;
+        Ok(CommitRate {
+            commits,
+            seconds,
+            commits_per_s: commits as f64 / seconds,
+        })
     })
 }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::api::Api;
+use crate::database::TempDatabase;
 use crate::server::Launch;
 use crate::stats::Latency;
 
@@ -77,16 +78,25 @@ fn id(v: &Value, key: &str) -> String {
 
 /// A fresh server; `n` floating IPs created already associated with `n` ports, then `n`
 /// subnets added to routers (one router per 64 subnets, as upstream caps nothing but clients do).
-pub async fn run(bin: &Path, root: &Path, n: usize, clients: usize) -> Result<Vec<L3Result>> {
+/// `database_url`: on a new database of that PostgreSQL server instead of SQLite.
+pub async fn run(
+    bin: &Path,
+    root: &Path,
+    n: usize,
+    clients: usize,
+    database_url: Option<&str>,
+) -> Result<Vec<L3Result>> {
     let dir = tempfile::Builder::new()
         .prefix("neutrino-bench-l3-")
         .tempdir_in(root)?;
+    let database = database_url.map(TempDatabase::create).transpose()?;
     let env = Vec::new();
     let launch = Launch {
         env: &env,
         bin,
         dir: dir.path(),
         log_level: "warn",
+        database_url: database.as_ref().map(|db| db.url.as_str()),
     };
     let (mut server, _) = launch.start().await?;
     let api = Api::login(&server.url).await?;

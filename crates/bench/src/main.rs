@@ -1,14 +1,18 @@
 //! `neutrino-bench`: the benchmark of the core Networking API.
 //!
-//! Starts the release server itself (fresh temp data dir, loopback port), measures the raw
-//! durable commit rate of the machine as a baseline, creates ports with concurrent keep-alive
-//! clients, lists them in full and filtered, reads the server's memory, times its start, and
-//! stops it by PID. Every scenario runs `--runs` times per server log level; the report gives
-//! the median run.
+//! Starts the release server itself (fresh temp data dir, loopback port; SQLite, or a fresh
+//! database on the PostgreSQL server of `--database-url`), measures the raw durable commit rate
+//! of the machine as a baseline, creates ports with concurrent keep-alive clients, lists them in
+//! full and filtered, reads the server's memory, times its start, and stops it by PID. Every
+//! scenario runs `--runs` times per server log level; the report gives the median run.
 
 mod api;
 mod baseline;
+mod bulk_fill;
+mod database;
 mod l3;
+mod large_list;
+mod large_list_report;
 mod report;
 mod scenario;
 mod server;
@@ -34,25 +38,28 @@ struct Args {
     /// The `neutrino` binary to benchmark (a release build).
     #[arg(long)]
     server: PathBuf,
-    /// Ports to create in each run (single-port POSTs on one network).
-    #[arg(long, default_value_t = 10_000)]
-    ports: usize,
+    /// Ports to create in each run (single-port POSTs on one network) [default: 10000; 100000
+    /// for large-list].
+    #[arg(long)]
+    ports: Option<usize>,
     /// Concurrent keep-alive clients creating ports.
     #[arg(long, default_value_t = 8)]
     clients: usize,
-    /// Runs per log level; the report gives the median.
-    #[arg(long, default_value_t = 3)]
-    runs: usize,
+    /// Runs per log level; the report gives the median [default: 3; 1 for large-list].
+    #[arg(long)]
+    runs: Option<usize>,
     /// Server log levels (RUST_LOG) to run, comma separated; targets are judged on the first.
     #[arg(long, value_delimiter = ',', default_value = "warn,info")]
     log_levels: Vec<String>,
-    /// Timed full `GET /v2.0/ports` per run.
-    #[arg(long, default_value_t = 20)]
-    list_reps: usize,
+    /// Timed full `GET /v2.0/ports` per run; large-list: timed repetitions of each query
+    /// [default: 20; 50 for large-list].
+    #[arg(long)]
+    list_reps: Option<usize>,
     /// Timed `GET /v2.0/ports?device_id=…` per run.
     #[arg(long, default_value_t = 500)]
     filter_reps: usize,
-    /// Seconds of raw SQLite single-row durable commits per run (the baseline).
+    /// Seconds of raw SQLite (and, with --database-url, PostgreSQL) single-row durable commits
+    /// per run (the baselines).
     #[arg(long, default_value_t = 2.0)]
     baseline_secs: f64,
     /// The subnet's CIDR.
@@ -79,16 +86,67 @@ struct Args {
     /// Also write the Markdown tables to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// `ports` (the default), or `sg-rules`: create `--ports` security group rules with
-    /// `--clients` clients and list them `--list-reps` times, once per `--runs`.
+    /// `ports` (the default); `sg-rules`: create `--ports` security group rules with
+    /// `--clients` clients and list them `--list-reps` times, once per `--runs`; `large-list`:
+    /// fill `--ports` ports (bulk POSTs of 100 from `--clients` clients) plus a member's 100,
+    /// then time pages, filters, the member's list (`--list-reps` each) and paging through all,
+    /// at the first of `--log-levels`.
     #[arg(long, default_value = "ports")]
     scenario: String,
+    /// Run the server on PostgreSQL: for each server start, a new database `bench_<random>` is
+    /// created on this server (`postgresql://user:password@host:port/db`; the role needs
+    /// CREATEDB), given to the server as `[database] url`, and dropped after the run. Adds a
+    /// PostgreSQL single-row commit baseline to each run.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+impl Args {
+    fn ports(&self) -> usize {
+        self.ports.unwrap_or(if self.scenario == "large-list" {
+            100_000
+        } else {
+            10_000
+        })
+    }
+
+    fn runs(&self) -> usize {
+        self.runs
+            .unwrap_or(if self.scenario == "large-list" { 1 } else { 3 })
+    }
+
+    fn list_reps(&self) -> usize {
+        self.list_reps.unwrap_or(if self.scenario == "large-list" {
+            50
+        } else {
+            20
+        })
+    }
+
+    /// The command line, with the database password hidden.
+    fn command(&self) -> String {
+        let cmd = std::env::args().collect::<Vec<_>>().join(" ");
+        match &self.database_url {
+            Some(url) => cmd.replace(url.as_str(), &database::redact(url)),
+            None => cmd,
+        }
+    }
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    if args.runs == 0 || args.clients == 0 || args.ports == 0 || args.log_levels.is_empty() {
+    if args.runs() == 0 || args.clients == 0 || args.ports() == 0 || args.log_levels.is_empty() {
         bail!("--runs, --clients, --ports and --log-levels must not be zero or empty");
+    }
+    if !["ports", "sg-rules", "large-list"].contains(&args.scenario.as_str()) {
+        bail!("--scenario must be ports, sg-rules or large-list");
+    }
+    let database_url = args.database_url.as_deref();
+    if let Some(url) = database_url {
+        eprintln!(
+            "engine: PostgreSQL, a new database per server start on {}",
+            database::redact(url)
+        );
     }
     let server = std::fs::canonicalize(&args.server)
         .with_context(|| format!("no server binary at {}", args.server.display()))?;
@@ -103,10 +161,13 @@ fn main() -> Result<()> {
     if args.scenario == "sg-rules" {
         return sg_rules_main(&args, &server, &machine);
     }
+    if args.scenario == "large-list" {
+        return large_list_main(&args, &server, &machine);
+    }
     let params = Params {
-        ports: args.ports,
+        ports: args.ports(),
         clients: args.clients,
-        list_reps: args.list_reps,
+        list_reps: args.list_reps(),
         filter_reps: args.filter_reps,
         baseline_secs: args.baseline_secs,
         cidr: args.cidr.clone(),
@@ -118,15 +179,21 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     if let Some(n) = args.l3 {
-        let results = rt.block_on(l3::run(&server, &args.data_root, n, args.clients))?;
+        let results = rt.block_on(l3::run(
+            &server,
+            &args.data_root,
+            n,
+            args.clients,
+            database_url,
+        ))?;
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
     let mut runs = Vec::new();
     // Interleave the log levels so that a noisy minute hurts both alike.
-    for i in 1..=args.runs {
+    for i in 1..=args.runs() {
         for level in &args.log_levels {
-            eprintln!("run {i}/{}, server RUST_LOG={level}", args.runs);
+            eprintln!("run {i}/{}, server RUST_LOG={level}", args.runs());
             let profile = args.perf_dir.as_deref().filter(|_| runs.is_empty());
             runs.push(rt.block_on(scenario::run(
                 &server,
@@ -134,6 +201,7 @@ fn main() -> Result<()> {
                 level,
                 i,
                 &params,
+                database_url,
                 profile,
             ))?);
         }
@@ -151,8 +219,9 @@ fn main() -> Result<()> {
             )
         })
         .collect();
-    let md =
-        report::markdown(&summaries, args.ports, args.clients) + "\n" + &report::runs_table(&runs);
+    let md = report::markdown(&summaries, args.ports(), args.clients)
+        + "\n"
+        + &report::runs_table(&runs);
     println!("{md}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
@@ -160,8 +229,9 @@ fn main() -> Result<()> {
     let doc = json!({
         "label": "neutrino-networking-api",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "command": args.command(),
         "server": server.display().to_string(),
+        "engine": scenario::engine(database_url),
         "machine": machine,
         "params": params,
         "targets": summaries.first().map(targets),
@@ -189,17 +259,78 @@ fn sg_rules_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
         .enable_all()
         .build()?;
     let mut runs = Vec::new();
-    for i in 1..=args.runs {
-        eprintln!("sg-rules run {i}/{}", args.runs);
+    for i in 1..=args.runs() {
+        eprintln!("sg-rules run {i}/{}", args.runs());
         runs.push(rt.block_on(sg_rules::run(
             server,
             &args.data_root,
-            args.ports,
+            args.ports(),
             args.clients,
-            args.list_reps,
+            args.list_reps(),
+            args.database_url.as_deref(),
         ))?);
     }
-    let doc = json!({"label": "neutrino-sg-rules", "machine": machine, "runs": runs});
+    let doc = json!({"label": "neutrino-sg-rules", "machine": machine,
+        "engine": scenario::engine(args.database_url.as_deref()), "runs": runs});
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("cannot write {}", args.json.display()))?;
+    eprintln!("wrote {}", args.json.display());
+    Ok(())
+}
+
+/// The large-list scenario, its runs (at the first log level), Markdown and JSON.
+fn large_list_main(
+    args: &Args,
+    server: &std::path::Path,
+    machine: &serde_json::Value,
+) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let params = large_list::Params {
+        ports: args.ports(),
+        clients: args.clients,
+        reps: args.list_reps().max(1),
+        baseline_secs: args.baseline_secs,
+        log_level: args.log_levels[0].clone(),
+        server_env: args.server_env.clone(),
+    };
+    let mut runs = Vec::new();
+    for i in 1..=args.runs() {
+        eprintln!(
+            "large-list run {i}/{}, {} ports, server RUST_LOG={}",
+            args.runs(),
+            params.ports,
+            params.log_level
+        );
+        runs.push(rt.block_on(large_list::run(
+            server,
+            &args.data_root,
+            i,
+            &params,
+            args.database_url.as_deref(),
+        ))?);
+    }
+    let md = large_list_report::markdown(&runs);
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let doc = json!({
+        "label": "neutrino-large-list",
+        "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "command": args.command(),
+        "server": server.display().to_string(),
+        "engine": scenario::engine(args.database_url.as_deref()),
+        "machine": machine,
+        "params": params,
+        "targets": {
+            "page_or_filter_p50_ms": large_list::PAGE_P50_MS,
+            "member_p50_ms": large_list::MEMBER_P50_MS,
+            "paging_all_s": large_list::PAGING_S,
+        },
+        "runs": runs,
+    });
     std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
         .with_context(|| format!("cannot write {}", args.json.display()))?;
     eprintln!("wrote {}", args.json.display());

@@ -1,4 +1,5 @@
-//! One run: a fresh server on a fresh data dir, then every scenario against it.
+//! One run: a fresh server on a fresh data dir (and, with `--database-url`, a fresh PostgreSQL
+//! database), then every scenario against it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use serde_json::json;
 
 use crate::api::{Api, count_items};
 use crate::baseline::{self, CommitRate, CpuRate};
+use crate::database::TempDatabase;
 use crate::server::{Launch, Profiler, Server, process_cpu_time};
 use crate::stats::Latency;
 
@@ -31,13 +33,20 @@ pub struct Params {
 pub struct CreateResult {
     pub ports: usize,
     pub clients: usize,
+    /// Creates answered with an error (not sent again); the run goes on with the others.
     pub errors: usize,
     pub error_sample: Option<String>,
+    /// The indices of the ports that were created.
+    #[serde(skip)]
+    pub created: Vec<usize>,
     pub wall_s: f64,
     pub ops_per_s: f64,
     pub latency: Latency,
-    /// Server CPU time (user + system, all threads) per created port.
+    /// Server CPU time (user + system, all threads) per created port (failed attempts' CPU
+    /// included).
     pub server_cpu_ms_per_op: f64,
+    /// With PostgreSQL on this machine: CPU time of the database's backends per created port.
+    pub database_cpu_ms_per_op: Option<f64>,
     /// This benchmark's own CPU time per created port (it shares the 2 cores with the server).
     pub client_cpu_ms_per_op: f64,
 }
@@ -55,7 +64,12 @@ pub struct ListResult {
 pub struct RunResult {
     pub log_level: String,
     pub run: usize,
+    /// `sqlite` or `postgresql`: the server's storage engine.
+    pub engine: String,
     pub sqlite_baseline: CommitRate,
+    /// Single-row durable INSERTs from one client on the benchmark's PostgreSQL server (only
+    /// with `--database-url`).
+    pub postgres_baseline: Option<CommitRate>,
     /// JSON round trips per second on one thread, measured just before the server starts.
     pub cpu_baseline: CpuRate,
     /// Spawn to the first answered `GET /`, empty data dir (creates the key, schema, openrc).
@@ -63,6 +77,8 @@ pub struct RunResult {
     pub create: CreateResult,
     /// Created ports per second over raw single-row durable commits per second.
     pub create_vs_sqlite_commit_ratio: f64,
+    /// The same over the PostgreSQL baseline (only with `--database-url`).
+    pub create_vs_postgres_commit_ratio: Option<f64>,
     pub list_all: ListResult,
     pub filter_device_id: ListResult,
     /// VmRSS after the creates, before any list.
@@ -70,11 +86,21 @@ pub struct RunResult {
     /// VmRSS and VmHWM at the end of the run (after the lists).
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
-    /// Sizes of the database file and its WAL after the server stopped (what a restart reads).
+    /// Sizes of the database file and its WAL after the server stopped (what a restart reads);
+    /// PostgreSQL: `pg_database_size`, and no WAL figure (0).
     pub db_bytes_at_stop: u64,
     pub wal_bytes_at_stop: u64,
     /// Spawn to the first answered `GET /`, restarting on the data dir with all the ports.
     pub startup_restart_ms: f64,
+}
+
+/// The name of the engine a server with this `--database-url` runs on.
+pub fn engine(database_url: Option<&str>) -> &'static str {
+    if database_url.is_some() {
+        "postgresql"
+    } else {
+        "sqlite"
+    }
 }
 
 fn device_id(i: usize) -> String {
@@ -90,13 +116,16 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Runs every scenario once against a new server in a new directory under `root`.
-/// `profile`: a directory to write `perf record` data of the create and list phases to.
+/// `database_url`: run the server on a new database of that PostgreSQL server (dropped at the
+/// end) instead of SQLite. `profile`: a directory to write `perf record` data of the create and
+/// list phases to.
 pub async fn run(
     bin: &Path,
     root: &Path,
     log_level: &str,
     index: usize,
     p: &Params,
+    database_url: Option<&str>,
     profile: Option<&Path>,
 ) -> Result<RunResult> {
     let dir = tempfile::Builder::new()
@@ -109,6 +138,20 @@ pub async fn run(
         "  raw SQLite durable commits: {:.0}/s",
         sqlite_baseline.commits_per_s
     );
+    // Declared before the server, so dropped (the database with it) after the server stopped.
+    let database = database_url.map(TempDatabase::create).transpose()?;
+    let postgres_baseline = match &database {
+        Some(db) => {
+            let rate =
+                baseline::postgres_commit_rate(&db.url, Duration::from_secs_f64(p.baseline_secs))?;
+            eprintln!(
+                "  raw PostgreSQL durable commits (1 client): {:.0}/s",
+                rate.commits_per_s
+            );
+            Some(rate)
+        }
+        None => None,
+    };
 
     let cpu_baseline = baseline::json_cpu_rate(Duration::from_millis(500))?;
     eprintln!(
@@ -120,6 +163,7 @@ pub async fn run(
         bin,
         dir: dir.path(),
         log_level,
+        database_url: database.as_ref().map(|db| db.url.as_str()),
     };
     let (mut server, startup) = launch.start().await?;
     eprintln!("  start (fresh data dir): {:.1} ms", ms(startup));
@@ -135,7 +179,7 @@ pub async fn run(
     .await?;
 
     let perf = Profiler::start(profile, &server, "create")?;
-    let create = create_ports(&api, &server, &network_id, p).await?;
+    let create = create_ports(&api, &server, database.as_ref(), &network_id, p).await?;
     drop(perf);
     let (rss_after_create_kib, _) = server.memory_kib()?;
     eprintln!(
@@ -147,12 +191,24 @@ pub async fn run(
         create.latency.p99_ms,
         create.errors
     );
-    if create.errors > 0 {
-        bail!(
-            "{} port creates failed, e.g. {:?}",
+    eprintln!(
+        "  server CPU per created port: {:.3} ms",
+        create.server_cpu_ms_per_op
+    );
+    if let Some(db) = create.database_cpu_ms_per_op {
+        eprintln!("  PostgreSQL backends' CPU per created port: {db:.3} ms");
+    }
+    if let Some(e) = &create.error_sample {
+        // Reported with the results; the lists below expect only the created ports.
+        eprintln!(
+            "  warning: {} of {} port creates failed, e.g. {e}; end of the server log:\n{}",
             create.errors,
-            create.error_sample
+            create.ports,
+            server.log_tail()
         );
+    }
+    if create.created.is_empty() {
+        bail!("no port was created");
     }
 
     let perf = Profiler::start(profile, &server, "list")?;
@@ -165,20 +221,23 @@ pub async fn run(
         "  list all: {} ports, {} bytes, p50 {:.1} ms",
         list_all.items_returned, list_all.body_bytes, list_all.latency.p50_ms
     );
-    if list_all.items_returned != p.ports {
+    if list_all.items_returned != create.created.len() {
         bail!(
-            "GET /v2.0/ports returned {} ports, expected {}",
+            "GET /v2.0/ports returned {} ports, expected the {} created",
             list_all.items_returned,
-            p.ports
+            create.created.len()
         );
     }
-    let n = p.ports;
+    let created = &create.created;
     let filter_device_id = timed_list(
         &api,
         &server,
         "v2.0/ports?device_id=<one of them>",
         p.filter_reps,
-        |k| format!("v2.0/ports?device_id={}", device_id((k * 7919 + 13) % n)),
+        |k| {
+            let i = created[(k * 7919 + 13) % created.len()];
+            format!("v2.0/ports?device_id={}", device_id(i))
+        },
     )
     .await?;
     eprintln!(
@@ -206,12 +265,22 @@ pub async fn run(
             .map(|m| m.len())
             .unwrap_or(0)
     };
-    let (db_bytes_at_stop, wal_bytes_at_stop) = (size(""), size("-wal"));
-    eprintln!(
-        "  at stop: database {:.1} MB, WAL {:.1} MB",
-        db_bytes_at_stop as f64 / 1e6,
-        wal_bytes_at_stop as f64 / 1e6
-    );
+    let (db_bytes_at_stop, wal_bytes_at_stop) = match &database {
+        Some(db) => (db.size_bytes()?, 0),
+        None => (size(""), size("-wal")),
+    };
+    if database.is_some() {
+        eprintln!(
+            "  at stop: database {:.1} MB (pg_database_size)",
+            db_bytes_at_stop as f64 / 1e6
+        );
+    } else {
+        eprintln!(
+            "  at stop: database {:.1} MB, WAL {:.1} MB",
+            db_bytes_at_stop as f64 / 1e6,
+            wal_bytes_at_stop as f64 / 1e6
+        );
+    }
 
     let (mut again, restart) = launch.start().await?;
     eprintln!("  restart with {} ports: {:.1} ms", p.ports, ms(restart));
@@ -220,8 +289,13 @@ pub async fn run(
     Ok(RunResult {
         log_level: log_level.to_string(),
         run: index,
+        engine: engine(database_url).to_string(),
         create_vs_sqlite_commit_ratio: create.ops_per_s / sqlite_baseline.commits_per_s,
+        create_vs_postgres_commit_ratio: postgres_baseline
+            .as_ref()
+            .map(|b| create.ops_per_s / b.commits_per_s),
         sqlite_baseline,
+        postgres_baseline,
         cpu_baseline,
         startup_fresh_ms: ms(startup),
         create,
@@ -240,10 +314,12 @@ pub async fn run(
 async fn create_ports(
     api: &Api,
     server: &Server,
+    database: Option<&TempDatabase>,
     network_id: &str,
     p: &Params,
 ) -> Result<CreateResult> {
     let next = Arc::new(AtomicUsize::new(0));
+    let database_cpu0 = database.and_then(TempDatabase::backend_cpu);
     let (server_cpu0, client_cpu0) = (server.cpu_time()?, self_cpu());
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -252,7 +328,7 @@ async fn create_ports(
             (api.clone(), next.clone(), network_id.to_string(), p.ports);
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(total / 4 + 1);
-            let mut errors = Vec::new();
+            let (mut created, mut errors) = (Vec::new(), Vec::new());
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
@@ -263,20 +339,30 @@ async fn create_ports(
                     .create_port(&network_id, &device_id(i), &format!("bench-port-{i}"))
                     .await
                 {
-                    Ok(()) => latencies.push(t.elapsed()),
+                    Ok(()) => {
+                        latencies.push(t.elapsed());
+                        created.push(i);
+                    }
                     Err(e) => errors.push(format!("{e:#}")),
                 }
             }
-            (latencies, errors)
+            (latencies, created, errors)
         }));
     }
     let mut latencies = Vec::with_capacity(p.ports);
-    let mut errors = Vec::new();
+    let (mut created, mut errors) = (Vec::with_capacity(p.ports), Vec::new());
     for w in workers {
-        let (l, e) = w.await?;
+        let (l, c, e) = w.await?;
         latencies.extend(l);
+        created.extend(c);
         errors.extend(e);
     }
+    created.sort_unstable();
+    let done = created.len().max(1) as f64;
+    let database_cpu = database
+        .and_then(TempDatabase::backend_cpu)
+        .zip(database_cpu0)
+        .map(|(after, before)| ms(after.saturating_sub(before)) / done);
     let wall = started.elapsed();
     let (server_cpu, client_cpu) = (
         server.cpu_time()? - server_cpu0,
@@ -287,11 +373,13 @@ async fn create_ports(
         clients: p.clients,
         errors: errors.len(),
         error_sample: errors.into_iter().next(),
+        created,
         wall_s: wall.as_secs_f64(),
         ops_per_s: latencies.len() as f64 / wall.as_secs_f64(),
         latency: Latency::of(&latencies),
-        server_cpu_ms_per_op: ms(server_cpu) / p.ports as f64,
-        client_cpu_ms_per_op: ms(client_cpu) / p.ports as f64,
+        server_cpu_ms_per_op: ms(server_cpu) / done,
+        database_cpu_ms_per_op: database_cpu,
+        client_cpu_ms_per_op: ms(client_cpu) / done,
     })
 }
 

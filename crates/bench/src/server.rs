@@ -13,6 +13,10 @@ use anyhow::{Context, Result, bail};
 pub const USER: &str = "bench";
 pub const PASSWORD: &str = "bench-password-not-secret";
 pub const PROJECT: &str = "bench";
+/// A member (not admin) in a project of its own, for the scenarios that list as a tenant.
+pub const MEMBER_USER: &str = "bench-member";
+pub const MEMBER_PASSWORD: &str = "bench-member-password-not-secret";
+pub const MEMBER_PROJECT: &str = "bench-member";
 
 /// A server process this benchmark started.
 pub struct Server {
@@ -30,6 +34,8 @@ pub struct Launch<'a> {
     pub log_level: &'a str,
     /// Extra environment variables.
     pub env: &'a [(String, String)],
+    /// `[database] url`: a PostgreSQL database; `None`: SQLite in the data dir.
+    pub database_url: Option<&'a str>,
 }
 
 impl Launch<'_> {
@@ -39,9 +45,18 @@ impl Launch<'_> {
 
     fn write_config(&self) -> Result<PathBuf> {
         let path = self.dir.join("neutrino.toml");
-        let text = format!(
-            "[[identity.users]]\nname = \"{USER}\"\npassword = \"{PASSWORD}\"\nproject = \"{PROJECT}\"\nroles = [\"admin\"]\n"
-        );
+        let mut text = String::new();
+        if let Some(url) = self.database_url {
+            text += &format!("[database]\nurl = {}\n\n", toml_string(url));
+        }
+        for (user, password, project, role) in [
+            (USER, PASSWORD, PROJECT, "admin"),
+            (MEMBER_USER, MEMBER_PASSWORD, MEMBER_PROJECT, "member"),
+        ] {
+            text += &format!(
+                "[[identity.users]]\nname = \"{user}\"\npassword = \"{password}\"\nproject = \"{project}\"\nroles = [\"{role}\"]\n\n"
+            );
+        }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(path)
     }
@@ -75,6 +90,9 @@ impl Launch<'_> {
             .arg(&config)
             .current_dir(self.dir)
             .env("RUST_LOG", self.log_level)
+            // The engine is the generated config's alone, not whatever this shell exports.
+            .env_remove("NEUTRINO_DATABASE_URL")
+            .env_remove("NEUTRINO_DATABASE__URL")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -189,6 +207,21 @@ pub fn process_cpu_time(stat_path: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(
         (utime + stime) as f64 / ticks as f64,
     ))
+}
+
+/// `s` as a TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::api::{Api, count_items};
+use crate::database::TempDatabase;
 use crate::server::Launch;
 use crate::stats::Latency;
 
@@ -27,13 +28,15 @@ pub struct SgRulesResult {
     pub list_latency: Latency,
 }
 
-/// Runs the scenario once; `rules` is at most 65535 (one TCP port each).
+/// Runs the scenario once; `rules` is at most 65535 (one TCP port each). `database_url`: on a
+/// new database of that PostgreSQL server instead of SQLite.
 pub async fn run(
     bin: &Path,
     root: &Path,
     rules: usize,
     clients: usize,
     list_reps: usize,
+    database_url: Option<&str>,
 ) -> Result<SgRulesResult> {
     if rules == 0 || rules > 65535 {
         bail!("--ports must be 1..=65535 for the sg-rules scenario (one TCP port per rule)");
@@ -42,6 +45,7 @@ pub async fn run(
         .prefix("neutrino-bench-sg-")
         .tempdir_in(root)
         .with_context(|| format!("cannot create a temp dir in {}", root.display()))?;
+    let database = database_url.map(TempDatabase::create).transpose()?;
     // The default quota (100 rules per project) would stop the scenario early.
     let env = [(
         "NEUTRINO_NETWORK__QUOTAS__SECURITY_GROUP_RULE".to_string(),
@@ -52,6 +56,7 @@ pub async fn run(
         bin,
         dir: dir.path(),
         log_level: "warn",
+        database_url: database.as_ref().map(|db| db.url.as_str()),
     };
     let (mut server, _) = launch.start().await?;
     let api = Api::login(&server.url).await?;
