@@ -322,7 +322,7 @@ pub(crate) fn create_one(
             e => e.into(),
         },
     )?;
-    port_security_groups::bind(tx, &port)?;
+    port_security_groups::bind_new(tx, &port)?;
     let subnets = subnets_of(tx, &net.id)?;
     let target = AddressTarget {
         network_id: &net.id,
@@ -332,7 +332,8 @@ pub(crate) fn create_one(
     };
     port.fixed_ips = allocate_fixed_ips(tx, &subnets, &target, fixed.as_deref())?;
     port.dns_assignment = dns_assignment(&port, cfg);
-    save_port(tx, &port)?;
+    // Not `save_port`: no floating IP can be associated with a port that did not exist.
+    store::update_row(tx, PORTS, &port.id, &columns(&port), &port.to_doc())?;
     Ok(port)
 }
 

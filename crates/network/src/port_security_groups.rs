@@ -147,7 +147,14 @@ pub(crate) fn on_update(tx: &Tx<'_>, caller: &Caller, b: &Body, port: &mut Port)
 }
 
 /// Records which groups the port uses.
+/// Records the groups of a port, replacing those it had.
 pub(crate) fn bind(tx: &Tx<'_>, port: &Port) -> Result<()> {
     store::set_port_security_groups(tx, &port.id, &port.security_groups)?;
+    Ok(())
+}
+
+/// Records the groups of a new port (it has none yet).
+pub(crate) fn bind_new(tx: &Tx<'_>, port: &Port) -> Result<()> {
+    store::add_port_security_groups(tx, &port.id, &port.security_groups)?;
     Ok(())
 }

@@ -38,6 +38,15 @@ pub fn set_port_security_groups(
         "DELETE FROM port_security_groups WHERE port_id = ?1",
         &[port_id.into()],
     )?;
+    add_port_security_groups(tx, port_id, groups)
+}
+
+/// Gives a port (a new one: it has none yet) its groups.
+pub fn add_port_security_groups(
+    tx: &Tx,
+    port_id: &str,
+    groups: &[String],
+) -> Result<(), StoreError> {
     for g in groups {
         tx.execute(
             "INSERT INTO port_security_groups (port_id, security_group_id) VALUES (?1, ?2) \
