@@ -43,26 +43,42 @@ pub(crate) fn release_address(tx: &Tx<'_>, subnet_id: &str, ip: &str) -> Result<
     Ok(())
 }
 
-/// How often a pick is tried again when a concurrent transaction took the same address first.
-const PICK_ATTEMPTS: usize = 16;
+/// Random probes per window before the window doubles.
+const PROBES_PER_WINDOW: usize = 3;
+
+/// How often the gap search of a dense pool picks again when a concurrent transaction took
+/// the address it found first.
+const SEARCH_ATTEMPTS: usize = 16;
 
 /// Picks and reserves a free address of the subnet; `None` if it is full.
 ///
 /// Like upstream, the pick is random among the low addresses of a pool, so that concurrent
-/// creates rarely want the same one: a random starting point within twice the part of the pool
-/// already in use (at least [`ipam::PICK_WINDOW`] addresses), then the first free address from
-/// there, wrapping around to the pool's start. Both searches are index walks in the store, so
-/// a pick costs the run of taken addresses at the starting point, not the subnet's size.
+/// creates rarely want the same one. It probes: a random address among the pool's first
+/// [`ipam::PICK_WINDOW`], reserved by inserting it (the unique key decides); when taken, again,
+/// and after a few misses in a window twice as large. Nothing is read before the insert, so
+/// concurrent allocations in one pool do not conflict on what they read (on PostgreSQL a read
+/// of the pool would make SERIALIZABLE abort most of them). Only a dense pool, where probes
+/// keep missing, is searched: the first free address from a random point, wrapping around.
 pub(crate) fn allocate_any(tx: &Tx<'_>, subnet: &Subnet, port_id: &str) -> Result<Option<IpAddr>> {
     let mut rng = rand::rng();
     for pool in &subnet.allocation_pools {
         let (lo, hi) = store::key_range(pool.start, pool.end);
-        for _ in 0..PICK_ATTEMPTS {
-            let used = store::highest_key(tx, &subnet.id, lo, hi)?.map_or(0, |top| top - lo + 1);
-            let window = (hi - lo)
-                .saturating_add(1)
-                .min(used.saturating_mul(2).max(ipam::PICK_WINDOW as i64));
-            let from = lo + rng.random_range(0..window.max(1));
+        let size = (hi - lo).saturating_add(1);
+        let mut window = size.min(ipam::PICK_WINDOW as i64);
+        loop {
+            for _ in 0..PROBES_PER_WINDOW {
+                let key = lo + rng.random_range(0..window);
+                if let Some(ip) = try_reserve(tx, subnet, pool.start, lo, key, port_id)? {
+                    return Ok(Some(ip));
+                }
+            }
+            if window == size {
+                break;
+            }
+            window = window.saturating_mul(2).min(size);
+        }
+        for _ in 0..SEARCH_ATTEMPTS {
+            let from = lo + rng.random_range(0..size);
             let found = match store::first_free_key(tx, &subnet.id, from, hi)? {
                 Some(k) => Some(k),
                 None => store::first_free_key(tx, &subnet.id, lo, from - 1)?,
@@ -70,16 +86,30 @@ pub(crate) fn allocate_any(tx: &Tx<'_>, subnet: &Subnet, port_id: &str) -> Resul
             let Some(key) = found else {
                 break;
             };
-            let ip = store::address_at(pool.start, lo, key).ok_or_else(Error::internal)?;
-            match store::insert_allocation(tx, &subnet.id, ip, port_id) {
-                Ok(()) => return Ok(Some(ip)),
-                // Another transaction committed it since the search: pick again.
-                Err(StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
+            if let Some(ip) = try_reserve(tx, subnet, pool.start, lo, key, port_id)? {
+                return Ok(Some(ip));
             }
         }
     }
     Ok(None)
+}
+
+/// Reserves the address of `key` in the pool starting at `start` (key `lo`); `None` if it is
+/// taken.
+fn try_reserve(
+    tx: &Tx<'_>,
+    subnet: &Subnet,
+    start: IpAddr,
+    lo: i64,
+    key: i64,
+    port_id: &str,
+) -> Result<Option<IpAddr>> {
+    let ip = store::address_at(start, lo, key).ok_or_else(Error::internal)?;
+    match store::insert_allocation(tx, &subnet.id, ip, port_id) {
+        Ok(()) => Ok(Some(ip)),
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What a port is being given addresses for.

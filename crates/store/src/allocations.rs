@@ -109,16 +109,6 @@ pub fn ports_on_subnet(tx: &Tx, subnet_id: &str) -> Result<Vec<String>, StoreErr
     )
 }
 
-/// The highest allocated key of the subnet within `[lo, hi]`, if any: how far a pool has been
-/// filled.
-pub fn highest_key(tx: &Tx, subnet_id: &str, lo: i64, hi: i64) -> Result<Option<i64>, StoreError> {
-    tx.query_one(
-        "SELECT MAX(ip_key) FROM ip_allocations WHERE subnet_id = ?1 AND ip_key >= ?2 AND ip_key <= ?3",
-        &[subnet_id.into(), lo.into(), hi.into()],
-    )?
-    .opt_int(0)
-}
-
 /// The lowest free key of the subnet within `[from, hi]`, if any. Walks the allocated keys
 /// from `from` in index order and stops at the first gap, so it costs the length of the run of
 /// taken addresses at `from`, not the size of the subnet.

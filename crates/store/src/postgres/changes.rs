@@ -2,10 +2,12 @@
 //! outbox, so an entry is given its position (`seq`) only after it committed, by the sequencer:
 //! one at a time (an advisory lock), in append order, in a READ COMMITTED transaction that sees
 //! every entry committed so far. A consumer reading `seq > position` thus never skips an entry
-//! that committed late. A writing transaction that changed a resource sends
-//! `NOTIFY neutrino_changes`, which PostgreSQL delivers at commit to every listening process.
+//! that committed late. After a commit that changed a resource, the [`Notifier`] sends
+//! `NOTIFY neutrino_changes` to every listening process — from its own connection, after the
+//! commit and coalesced, because a NOTIFY inside the writing transaction takes a lock at commit
+//! that every other notifying commit waits for (it would serialize all writes).
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
@@ -90,5 +92,75 @@ fn listen_once(pool: &Pool, feed: &Weak<watch::Sender<u64>>) -> Result<(), Store
 fn wake(feed: &Weak<watch::Sender<u64>>) {
     if let Some(sender) = feed.upgrade() {
         sender.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+/// Announces committed changes to other processes: many commits in a few milliseconds make one
+/// notification. Subscribers only learn "look at the outbox", so one per burst is enough.
+pub(crate) struct Notifier {
+    pending: Arc<(Mutex<bool>, Condvar)>,
+}
+
+/// How long the notifier waits for more commits before it announces them.
+const COALESCE: Duration = Duration::from_millis(2);
+
+impl Notifier {
+    pub(crate) fn start(pool: Arc<Pool>) -> Notifier {
+        let pending = Arc::new((Mutex::new(false), Condvar::new()));
+        let state = Arc::downgrade(&pending);
+        let spawned = std::thread::Builder::new()
+            .name("store-notify".into())
+            .spawn(move || announce_loop(&pool, &state));
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the change notifier");
+        }
+        Notifier { pending }
+    }
+
+    /// Asks for a notification soon.
+    pub(crate) fn announce(&self) {
+        let (flag, wake) = &*self.pending;
+        if let Ok(mut p) = flag.lock() {
+            *p = true;
+            wake.notify_one();
+        }
+    }
+}
+
+fn announce_loop(pool: &Pool, state: &Weak<(Mutex<bool>, Condvar)>) {
+    let mut conn: Option<Conn> = None;
+    loop {
+        let Some(shared) = state.upgrade() else {
+            return;
+        };
+        let (flag, wake) = &*shared;
+        let Ok(guard) = flag.lock() else {
+            return;
+        };
+        let Ok((mut guard, _)) = wake.wait_timeout_while(guard, Duration::from_secs(1), |p| !*p)
+        else {
+            return;
+        };
+        if !*guard {
+            continue;
+        }
+        *guard = false;
+        drop(guard);
+        drop(shared);
+        std::thread::sleep(COALESCE);
+        let sent = match conn.as_mut() {
+            Some(c) => c.client.batch_execute(&format!("NOTIFY {CHANNEL}")).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // No connection yet, or it broke: connect and try once more.
+            conn = pool.connect().ok();
+            if let Some(c) = conn.as_mut()
+                && let Err(e) = c.client.batch_execute(&format!("NOTIFY {CHANNEL}"))
+            {
+                tracing::warn!(error = %e, "cannot announce changes to other processes");
+                conn = None;
+            }
+        }
     }
 }

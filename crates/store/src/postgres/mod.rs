@@ -73,6 +73,7 @@ pub(crate) struct Postgres {
     feed: Feed,
     /// Whether the listener for other processes' changes runs (started by the first subscriber).
     listening: Arc<std::sync::Once>,
+    notifier: Arc<changes::Notifier>,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -134,8 +135,10 @@ impl Postgres {
             pool.put(conn);
             Ok(())
         })?;
+        let pool = Arc::new(pool);
         Ok(Postgres {
-            pool: Arc::new(pool),
+            notifier: Arc::new(changes::Notifier::start(pool.clone())),
+            pool,
             retries: settings.max_retries,
             feed,
             listening: Arc::new(std::sync::Once::new()),
@@ -150,6 +153,7 @@ impl Postgres {
     {
         let permit = self.pool.acquire().await.map_err(E::from)?;
         let (pool, retries, feed) = (self.pool.clone(), self.retries, self.feed.clone());
+        let notifier = self.notifier.clone();
         let job = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let mut conn = pool.take().map_err(E::from)?;
@@ -165,6 +169,7 @@ impl Postgres {
                         pool.put(conn);
                         if changed {
                             feed.wake();
+                            notifier.announce();
                         }
                         return result;
                     }
@@ -267,14 +272,6 @@ where
         let result = f(&tx);
         (result, tx.changed())
     };
-    if changed && result.is_ok() {
-        // Delivered at commit, once per transaction, to every process that listens.
-        let _ = session
-            .tx
-            .borrow_mut()
-            .batch_execute(&format!("NOTIFY {}", changes::CHANNEL))
-            .map_err(|e| session.note(e));
-    }
     let failure = session.failure();
     let tx = session.into_transaction();
     match (result, failure) {
