@@ -126,7 +126,7 @@ impl Selection {
 pub fn get_doc(tx: &Tx, table: Table, id: &str) -> Result<Option<String>, StoreError> {
     let sql = format!("SELECT doc FROM {} WHERE id = ?1", table.name());
     tx.query_opt(&sql, &[id.into()])?
-        .map(|r| r.text(0))
+        .map(|r| r.into_text(0))
         .transpose()
 }
 

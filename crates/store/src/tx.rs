@@ -86,7 +86,10 @@ impl<'a> Tx<'a> {
 
     /// The first column of every row, as text.
     pub(crate) fn texts(&self, sql: &str, args: &[Value]) -> Result<Vec<String>, StoreError> {
-        self.query(sql, args)?.iter().map(|r| r.text(0)).collect()
+        self.query(sql, args)?
+            .into_iter()
+            .map(|r| r.into_text(0))
+            .collect()
     }
 
     /// The first column of the first row as a boolean (`EXISTS`, comparisons).

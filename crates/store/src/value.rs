@@ -4,8 +4,9 @@
 use crate::StoreError;
 
 /// One SQL value. Booleans are stored as integers (0/1) on every engine.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Value {
+    #[default]
     Null,
     Int(i64),
     Text(String),
@@ -64,6 +65,16 @@ impl Row {
     pub fn text(&self, i: usize) -> Result<String, StoreError> {
         match self.column(i)? {
             Value::Text(s) => Ok(s.clone()),
+            other => Err(StoreError::Database(format!(
+                "column {i} is {other:?}, not text"
+            ))),
+        }
+    }
+
+    /// Column `i` as text, moved out of the row (no copy: lists of documents are megabytes).
+    pub fn into_text(mut self, i: usize) -> Result<String, StoreError> {
+        match self.0.get_mut(i).map(std::mem::take) {
+            Some(Value::Text(s)) => Ok(s),
             other => Err(StoreError::Database(format!(
                 "column {i} is {other:?}, not text"
             ))),
