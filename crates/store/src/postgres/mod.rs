@@ -114,6 +114,10 @@ const MIGRATIONS: &[Migration] = &[
         "0009_status",
         include_str!("../../migrations/postgres/0009_status.sql"),
     ),
+    Migration::sql(
+        "0010_mac_index",
+        include_str!("../../migrations/postgres/0010_mac_index.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

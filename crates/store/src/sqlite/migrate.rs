@@ -46,6 +46,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0009_status",
         include_str!("../../migrations/sqlite/0009_status.sql"),
     ),
+    Migration::sql(
+        "0010_mac_index",
+        include_str!("../../migrations/sqlite/0010_mac_index.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
