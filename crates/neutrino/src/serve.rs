@@ -1,4 +1,4 @@
-//! `neutrino serve`: the Networking API with its built-in identity, on SQLite.
+//! `neutrino serve`: the Networking API with its built-in identity, on SQLite or PostgreSQL.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
 //! The transaction interface the rules see. A [`Tx`] is one transaction on some engine; every
-//! typed operation of the store (`get_doc`, `insert_row`, `next_free_offset`, ...) is written once
+//! typed operation of the store (`get_doc`, `insert_row`, `first_free_key`, ...) is written once
 //! on top of it, in SQL that both engines accept:
 //!
 //! * arguments are numbered `?1`, `?2`, ... (PostgreSQL's engine rewrites them to `$1`);
