@@ -5,20 +5,25 @@
 #     a logical switch with DHCPv4 options and three ports, plugged into namespaces on chassis-1 and
 #     chassis-2; each gets its address by DHCP from ovn-controller; the Southbound Port_Binding rows
 #     are claimed by the right chassis; ping (also 1500-byte frames with DF) and TCP across chassis;
+#     a fourth port with a static address times plug -> claim -> first answered ping;
 #     a logical router with a gateway port on physnet1 (localnet port on an external switch, gateway
 #     chassis chassis-1): SNAT takes instances on both chassis to the external host, a dnat_and_snat
 #     floating IP lets the external host reach an instance on the non-gateway chassis (ICMP and TCP);
-#     then `down`, and nothing may be left (namespaces, links, processes, ports, directory).
+#     `unplug` releases a port; then `down`, and nothing may be left (namespaces, links, processes,
+#     listening ports, directory), and a second `down` is a no-op.
 #   phase 2 (3 chassis, --nb-cluster): the Northbound Raft cluster has a leader and 3 members, writes
 #     through it reach the Southbound, chassis-1/2 are gateway-capable (ovn-cms-options) and chassis-3
-#     is not, ping between chassis-1 and chassis-3; the NB leader is killed and a write goes through
-#     again; `down`, nothing left.
+#     is not, ping between chassis-1 and chassis-3; gateway HA: a router's gateway port on chassis-1
+#     and chassis-2 moves to chassis-2 when chassis-1's ovs-vswitchd is killed (BFD, 3 chassis), and an
+#     instance on chassis-3 reaches the external host again; the NB leader is killed and a write goes
+#     through again; `down`, nothing left.
 #
 #   tests/dataplane/smoke.sh [--keep] [--phase 1|2] [--dir DIR]
 #     --keep     leave the sandbox up after phase 1 (or after a failure) for a look by hand
 #     --phase N  run only that phase
-# It uses its own name prefix (ovnsmk), directory, ports (16641...) and underlay (192.168.199.0/24), so a sandbox started with the
-# defaults can run at the same time. Exit status 0 only if every check passed. Needs root and the
+# It uses its own name prefixes (ovnsmk, ovnsmk2), directory, ports (16641..., 16741...) and underlays
+# (192.168.199.0/24, 192.168.198.0/24), so a sandbox started with the defaults can run at the same
+# time. Exit status 0 only if every check passed. Needs root and the
 # packages listed in docs/ovn-sandbox.md (iputils-ping, netcat-openbsd, isc-dhcp-client, ethtool).
 set -euo pipefail
 set -o errtrace
@@ -115,14 +120,16 @@ first_ping() {
 
 # plug_and_time VM LSP CHASSIS MAC: plug, then report claim and up=true latencies
 plug_and_time() {
-    local ns=$1 lsp=$2 ch=$3 mac=$4 t
+    local ns=$1 lsp=$2 ch=$3 mac=$4 t t1
     t=$(now)
     "$SANDBOX" plug --dir "$DIR" "$ch" "$ns" "$lsp" "$mac" >/dev/null
+    t1=$(now) # plug's last step is the ovs-vsctl add-port
     poll 10 bound_to "$lsp" "$ch" || fail "$lsp not claimed by $ch within 10 s (bound to '$(chassis_of "$lsp")')"
-    local claim
+    local claim claim1
     claim=$(since "$t")
+    claim1=$(since "$t1")
     poll 10 lsp_up "$lsp" || fail "$lsp: NB up=true not set within 10 s"
-    ok "$lsp plugged into $ns on $ch: Port_Binding claimed by $ch after ${claim}s, NB up=true after $(since "$t")s"
+    ok "$lsp plugged into $ns on $ch (plug took $(awk -v a="$claim" -v b="$claim1" 'BEGIN { printf "%.3f", a - b }')s): Port_Binding claimed by $ch ${claim1}s after add-port, NB up=true $(since "$t1")s after"
 }
 
 # tcp_bulk SRC_NS DST_NS DST_IP PORT MIB: send MIB MiB, check the byte count arrives
@@ -163,9 +170,12 @@ leftovers() { # print anything of the sandbox that is still there
     ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$NAME-" | sed 's/^/link /' || :
     local p
     for p in /proc/[0-9]*; do
-        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$d/" && echo "process ${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline")"
+        tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$d/" && echo "process ${p#/proc/}: $(tr '\0' ' ' 2>/dev/null <"$p/cmdline")"
     done
-    ss -Hltn | awk '{print $4}' | grep -E ":(1664[1-9]|1665[0-9]|1666[0-9])$" | sed 's/^/listening /' || :
+    local port
+    for port in $(seq $((PORT_BASE + 1)) $((PORT_BASE + 29))); do
+        [ -z "$(ss -Hltn "sport = :$port")" ] || echo "listening on port $port"
+    done
     [ ! -e "$d" ] || echo "directory $d"
 }
 
@@ -197,7 +207,10 @@ phase1() {
     echo "# phase 1: 2 chassis, standalone Northbound"
     DIR=$BASE_DIR/p1
     mkdir -p "$BASE_DIR"
-    [ ! -e "$DIR" ] || "$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 || :
+    if [ -e "$DIR" ]; then # left from an earlier run
+        "$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 || :
+        rm -rf -- "$DIR"
+    fi
     sandbox_up --chassis 2
     "$SANDBOX" status --dir "$DIR" >/dev/null || fail "status reports a problem right after up"
     ok "status: all daemons running, both chassis registered"
@@ -251,13 +264,13 @@ phase1() {
     local VM4=$NAME-vm4 claim
     ovn-nbctl lsp-add sw0 p4 -- lsp-set-addresses p4 "fa:16:3e:00:00:14 10.0.0.14"
     ovn-nbctl --wait=hv sync
-    t=$(now)
     "$SANDBOX" plug --dir "$DIR" chassis-2 "$VM4" p4 fa:16:3e:00:00:14 >/dev/null
+    t=$(now)
     in_ns "$VM4" ip addr add 10.0.0.14/24 dev eth0
     poll 10 bound_to p4 chassis-2 || fail "p4 not claimed by chassis-2"
     claim=$(since "$t")
     first_ping "$VM1" 10.0.0.14 10 || fail "no ping vm1 (chassis-1) -> vm4 (chassis-2)"
-    ok "p4 on chassis-2: plug -> Port_Binding claimed ${claim}s -> first ping from vm1 (chassis-1) answered $(since "$t")s (attempt $TRIES)"
+    ok "p4 on chassis-2, address set right after plug: Port_Binding claimed ${claim}s after add-port, first ping from vm1 (chassis-1) answered $(since "$t")s after (attempt $TRIES)"
 
     # --- router, gateway on physnet1, SNAT and a floating IP -----------------------------------
     ovn-nbctl lr-add lr0 \
@@ -332,9 +345,13 @@ nb_servers() { # number of servers the member knows
 
 phase2() {
     echo "# phase 2: 3 chassis, 3-member Northbound Raft cluster"
+    NAME=${NAME}2 PORT_BASE=$((PORT_BASE + 100)) UNDERLAY=192.168.198.0/24 # may run beside a kept phase 1
     DIR=$BASE_DIR/p2
     mkdir -p "$BASE_DIR"
-    [ ! -e "$DIR" ] || "$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 || :
+    if [ -e "$DIR" ]; then # left from an earlier run
+        "$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 || :
+        rm -rf -- "$DIR"
+    fi
     sandbox_up --chassis 3 --nb-cluster
     local roles ctl
     roles=$(nb_roles)
@@ -376,8 +393,38 @@ phase2() {
     in_ns "$A" ip addr add 10.1.0.11/24 dev eth0
     in_ns "$B" ip addr add 10.1.0.13/24 dev eth0
     t=$(now)
-    poll 10 pings "$A" 10.1.0.13 || fail "no ping chassis-1 -> chassis-3"
-    ok "ping chassis-1 -> chassis-3 ($(since "$t")s)"
+    first_ping "$A" 10.1.0.13 10 || fail "no ping chassis-1 -> chassis-3"
+    ok "ping chassis-1 -> chassis-3 answered $(since "$t")s after setting the addresses (attempt $TRIES)"
+
+    # gateway HA: the router's gateway port on chassis-1 (priority 20) and chassis-2 (10); an instance
+    # on chassis-3 reaches the external host through it; chassis-1's ovs-vswitchd dies -> chassis-2
+    ovn-nbctl lr-add lr1 \
+        -- lrp-add lr1 lr1-sw1 fa:16:3e:00:01:01 10.1.0.1/24 \
+        -- lsp-add sw1 sw1-lr1 -- lsp-set-type sw1-lr1 router -- lsp-set-addresses sw1-lr1 router \
+        -- lsp-set-options sw1-lr1 router-port=lr1-sw1 \
+        -- ls-add public -- lsp-add public public-ln -- lsp-set-type public-ln localnet \
+        -- lsp-set-addresses public-ln unknown -- lsp-set-options public-ln network_name="$OVN_SANDBOX_PHYSNET" \
+        -- lrp-add lr1 lr1-public fa:16:3e:00:01:02 172.24.4.20/24 \
+        -- lsp-add public public-lr1 -- lsp-set-type public-lr1 router \
+        -- lsp-set-addresses public-lr1 router -- lsp-set-options public-lr1 router-port=lr1-public nat-addresses=router \
+        -- lr-nat-add lr1 snat 172.24.4.20 10.1.0.0/24
+    ovn-nbctl lrp-set-gateway-chassis lr1-public chassis-1 20 -- lrp-set-gateway-chassis lr1-public chassis-2 10
+    in_ns "$B" ip route add default via 10.1.0.1
+    poll 10 bound_to cr-lr1-public chassis-1 || fail "cr-lr1-public not on chassis-1 ('$(chassis_of cr-lr1-public)')"
+    first_ping "$B" "$OVN_SANDBOX_EXTERNAL_HOST_IP" 10 || fail "no ping chassis-3 -> external host through chassis-1"
+    bfd_up() { "$SANDBOX" exec --dir "$DIR" chassis-2 ovs-vsctl --bare --columns=bfd_status find Interface type=geneve | grep -q 'state=up'; }
+    t=$(now)
+    poll 20 bfd_up || fail "BFD did not come up on chassis-2's tunnels"
+    ok "gateway HA: cr-lr1-public on chassis-1 (prio 20, chassis-2 prio 10); chassis-3 reaches the external host; BFD up ($(since "$t")s)"
+    local vpid
+    vpid=$(cat "$OVN_SANDBOX_CHASSIS_1_DIR/ovs-vswitchd.pid")
+    t=$(now)
+    kill -TERM "$vpid"
+    poll 30 bound_to cr-lr1-public chassis-2 || fail "cr-lr1-public did not move to chassis-2 ('$(chassis_of cr-lr1-public)')"
+    local moved
+    moved=$(since "$t")
+    first_ping "$B" "$OVN_SANDBOX_EXTERNAL_HOST_IP" 20 || fail "no ping chassis-3 -> external host after the failover"
+    ok "gateway HA: chassis-1's ovs-vswitchd killed -> cr-lr1-public claimed by chassis-2 after ${moved}s, chassis-3 pings the external host again after $(since "$t")s"
 
     # kill the leader (by its PID file); the next write that reaches the Southbound
     local leader= i=0 pid
@@ -408,4 +455,5 @@ DIR_KEPT=
 for p in $PHASES; do "phase$p"; done
 trap - ERR
 echo "all checks passed in $(since "$T_START")s"
+[ "$KEEP" = 1 ] || { rm -f "$BASE_DIR/up.log"; rmdir "$BASE_DIR" 2>/dev/null || :; }
 [ -z "$DIR_KEPT" ] || DIR=$DIR_KEPT
