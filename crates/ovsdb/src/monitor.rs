@@ -110,6 +110,8 @@ impl MonitorRequest {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cache {
     tables: BTreeMap<String, BTreeMap<Uuid, Row>>,
+    /// The monitored columns of each table (empty: all), so that rows can be completed.
+    columns: BTreeMap<String, Vec<String>>,
 }
 
 impl Cache {
@@ -119,6 +121,11 @@ impl Cache {
                 .tables
                 .keys()
                 .map(|t| (t.clone(), BTreeMap::new()))
+                .collect(),
+            columns: request
+                .tables
+                .iter()
+                .map(|(t, s)| (t.clone(), s.columns.clone()))
                 .collect(),
         }
     }
@@ -164,7 +171,6 @@ impl Cache {
             let Json::Object(rows) = rows else {
                 return Err(DecodeError::new("row updates are not an object", rows));
             };
-            let cached = self.tables.entry(table_name.clone()).or_default();
             for (uuid_text, change) in rows {
                 let uuid = Uuid::parse_str(uuid_text)
                     .map_err(|_| DecodeError(format!("bad row uuid {uuid_text}")))?;
@@ -172,9 +178,27 @@ impl Cache {
                     return Err(DecodeError::new("row update is not an object", change));
                 };
                 if let Some(row) = change.get("initial").or_else(|| change.get("insert")) {
-                    cached.insert(uuid, row_from_json(row, table_schema)?);
+                    let mut row = row_from_json(row, table_schema)?;
+                    if let Some(table_schema) = table_schema {
+                        // The server leaves out columns that hold their default value.
+                        let wanted = self.columns.get(table_name).filter(|c| !c.is_empty());
+                        for (name, column) in &table_schema.columns {
+                            if wanted.is_none_or(|w| w.contains(name)) && !row.contains_key(name) {
+                                row.insert(name.clone(), column.column_type.default_value());
+                            }
+                        }
+                    }
+                    self.tables
+                        .entry(table_name.clone())
+                        .or_default()
+                        .insert(uuid, row);
                 } else if let Some(diff) = change.get("modify") {
-                    let row = cached.entry(uuid).or_default();
+                    let row = self
+                        .tables
+                        .entry(table_name.clone())
+                        .or_default()
+                        .entry(uuid)
+                        .or_default();
                     let Json::Object(diff) = diff else {
                         return Err(DecodeError::new("modify is not an object", diff));
                     };
@@ -192,7 +216,9 @@ impl Cache {
                         }
                     }
                 } else if change.contains_key("delete") {
-                    cached.remove(&uuid);
+                    if let Some(rows) = self.tables.get_mut(table_name) {
+                        rows.remove(&uuid);
+                    }
                 } else {
                     return Err(DecodeError(format!(
                         "row update for {uuid} has no initial/insert/modify/delete"

@@ -88,6 +88,25 @@ impl ColumnType {
         self.value.is_some()
     }
 
+    /// The value a column holds when nothing was written to it: the empty set or map, or for a
+    /// scalar `0`, `0.0`, `false`, `""` or the all-zero UUID. Monitors' `insert`/`initial` rows leave
+    /// such columns out.
+    pub fn default_value(&self) -> Value {
+        if self.value.is_some() {
+            return Value::Map(Vec::new());
+        }
+        if !self.is_scalar() {
+            return Value::empty();
+        }
+        Value::Atom(match self.key.atomic {
+            AtomicType::Integer => Atom::Integer(0),
+            AtomicType::Real => Atom::Real(0.0),
+            AtomicType::Boolean => Atom::Boolean(false),
+            AtomicType::String => Atom::String(String::new()),
+            AtomicType::Uuid => Atom::Uuid(uuid::Uuid::nil()),
+        })
+    }
+
     /// A set of any size of `atomic` (used by tests and callers that build schemas by hand).
     pub fn set_of(atomic: AtomicType) -> Self {
         ColumnType {

@@ -241,13 +241,15 @@ async fn establish(
                     }
                 };
                 *monitor.epoch.lock().unwrap_or_else(PoisonError::into_inner) = session.epoch;
+                // Transaction id before the cache: the version bump of the cache change below is
+                // what `Client::monitor` waits for before it hands the monitor out.
+                monitor.set_last_txn_id(txn_id);
                 let applied = if found {
                     monitor.update(&updates, &session.schema)
                 } else {
                     monitor.rebuild(&updates, &session.schema)
                 };
                 applied.map_err(|e| Error::decode(remote, e))?;
-                monitor.set_last_txn_id(txn_id);
                 shared.emit(Event::Resynced {
                     monitor: monitor.id.clone(),
                     epoch: session.epoch,
@@ -274,10 +276,10 @@ async fn establish(
     {
         Ok(updates) => {
             *monitor.epoch.lock().unwrap_or_else(PoisonError::into_inner) = session.epoch;
+            monitor.set_last_txn_id(None);
             monitor
                 .rebuild(&updates, &session.schema)
                 .map_err(|e| Error::decode(remote, e))?;
-            monitor.set_last_txn_id(None);
             shared.emit(Event::Resynced {
                 monitor: monitor.id.clone(),
                 epoch: session.epoch,
