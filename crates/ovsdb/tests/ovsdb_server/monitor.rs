@@ -197,3 +197,39 @@ async fn conditional_monitor_and_cancel() {
     drop(handle); // cancels the monitor on the server
     client.echo().await.unwrap();
 }
+
+/// An initial reply far larger than one read (hundreds of kilobytes) arrives whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_initial_monitor_reply() {
+    let dir = scratch();
+    let server = Server::standalone(dir.path());
+    let client = Client::connect(config(vec![server.remote()]))
+        .await
+        .expect("connect");
+    let padding = "x".repeat(200);
+    let inserts: Vec<Operation> = (0..3000)
+        .map(|i| {
+            Operation::insert(
+                "Logical_Switch",
+                row([
+                    ("name", Value::from(format!("ls{i}"))),
+                    ("external_ids", Value::map([("padding", padding.as_str())])),
+                ]),
+            )
+        })
+        .collect();
+    client.transact(&inserts).await.expect("bulk insert");
+    let handle = client
+        .monitor(MonitorRequest::new().table("Logical_Switch", &["name", "external_ids"]))
+        .await
+        .expect("monitor");
+    let cache = handle.snapshot();
+    let table = cache.table("Logical_Switch").expect("table");
+    assert_eq!(table.len(), 3000);
+    assert!(table.values().all(|r| {
+        r["external_ids"]
+            .get(&"padding".into())
+            .and_then(|a| a.as_str())
+            == Some(padding.as_str())
+    }));
+}
