@@ -1,7 +1,7 @@
 //! Where a server listens (`unix:PATH`, `tcp:HOST:PORT`) and the byte streams to it.
 //!
 //! The transport is an enum so that TLS (`ssl:HOST:PORT`) can be added as one more variant of
-//! [`Remote`], [`ReadHalf`] and [`WriteHalf`] without touching the JSON-RPC layer above.
+//! [`Remote`], `ReadHalf` and `WriteHalf` without touching the JSON-RPC layer above.
 
 use std::fmt;
 use std::io;

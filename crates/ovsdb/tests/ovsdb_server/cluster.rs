@@ -122,3 +122,53 @@ async fn follows_the_leader_of_a_three_member_cluster() {
     )
     .await;
 }
+
+/// The leader stays up but leaves the cluster (`cluster/leave`): the client must not keep using it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moves_on_when_the_leader_leaves_the_cluster() {
+    let cluster = Cluster::start(3);
+    let leader = cluster.leader().expect("a leader");
+    let client = Client::connect(config(cluster.remotes()))
+        .await
+        .expect("connect to the cluster");
+    let old = cluster.servers[leader].remote();
+    assert_eq!(client.current_remote().as_deref(), Some(old.as_str()));
+    let mut events = client.events();
+
+    let out = std::process::Command::new(crate::harness::program("ovs-appctl"))
+        .arg("-t")
+        .arg(&cluster.servers[leader].ctl)
+        .args(["cluster/leave", crate::harness::NB])
+        .output()
+        .expect("ovs-appctl");
+    assert!(
+        out.status.success(),
+        "cluster/leave: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let reason = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(neutrino_ovsdb::Event::Disconnected { reason, .. }) = events.recv().await {
+                return reason;
+            }
+        }
+    })
+    .await
+    .expect("the client kept using a server that left the cluster");
+    // The server keeps the session open; the client's watch of `_Server.Database` noticed.
+    assert!(reason.contains("stopped being leader"), "{reason}");
+    let started = Instant::now();
+    loop {
+        match client
+            .transact(&[Operation::insert("Logical_Switch", row([("name", "x")]))])
+            .await
+        {
+            Ok(_) => break,
+            Err(e) => assert!(e.is_retriable(), "{e}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no new leader");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_ne!(client.current_remote(), Some(old));
+}
