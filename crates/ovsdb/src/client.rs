@@ -389,7 +389,7 @@ impl Client {
     }
 }
 
-/// How long the client has been asked to wait for a request.
+/// The per-session settings taken from the client's configuration.
 pub(crate) fn session_options(config: &ClientConfig) -> crate::connection::SessionOptions {
     crate::connection::SessionOptions {
         probe_interval: config.probe_interval,

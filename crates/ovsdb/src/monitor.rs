@@ -107,11 +107,14 @@ impl MonitorRequest {
 }
 
 /// A copy of the watched rows: table → UUID → row (the monitored columns only).
+///
+/// Each table is shared between snapshots until it changes, so a change to one table copies that
+/// table only, and only while someone still holds an older snapshot.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cache {
-    tables: BTreeMap<String, BTreeMap<Uuid, Row>>,
+    tables: BTreeMap<String, Arc<BTreeMap<Uuid, Row>>>,
     /// The monitored columns of each table (empty: all), so that rows can be completed.
-    columns: BTreeMap<String, Vec<String>>,
+    columns: Arc<BTreeMap<String, Vec<String>>>,
 }
 
 impl Cache {
@@ -120,19 +123,21 @@ impl Cache {
             tables: request
                 .tables
                 .keys()
-                .map(|t| (t.clone(), BTreeMap::new()))
+                .map(|t| (t.clone(), Arc::default()))
                 .collect(),
-            columns: request
-                .tables
-                .iter()
-                .map(|(t, s)| (t.clone(), s.columns.clone()))
-                .collect(),
+            columns: Arc::new(
+                request
+                    .tables
+                    .iter()
+                    .map(|(t, s)| (t.clone(), s.columns.clone()))
+                    .collect(),
+            ),
         }
     }
 
     /// The rows of a watched table (`None` if the monitor does not watch it).
     pub fn table(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>> {
-        self.tables.get(table)
+        self.tables.get(table).map(|t| &**t)
     }
 
     pub fn get(&self, table: &str, uuid: &Uuid) -> Option<&Row> {
@@ -149,12 +154,12 @@ impl Cache {
         self.tables
             .get(table)
             .into_iter()
-            .flatten()
+            .flat_map(|t| t.iter())
             .filter(move |(_, row)| row.get(column) == Some(value))
     }
 
     pub fn tables(&self) -> impl Iterator<Item = (&str, &BTreeMap<Uuid, Row>)> {
-        self.tables.iter().map(|(k, v)| (k.as_str(), v))
+        self.tables.iter().map(|(k, v)| (k.as_str(), &**v))
     }
 
     /// Applies a `<table-updates2>` object. Column diffs are interpreted with the schema's types.
@@ -171,6 +176,8 @@ impl Cache {
             let Json::Object(rows) = rows else {
                 return Err(DecodeError::new("row updates are not an object", rows));
             };
+            let wanted = self.columns.get(table_name).filter(|c| !c.is_empty());
+            let cached = Arc::make_mut(self.tables.entry(table_name.clone()).or_default());
             for (uuid_text, change) in rows {
                 let uuid = Uuid::parse_str(uuid_text)
                     .map_err(|_| DecodeError(format!("bad row uuid {uuid_text}")))?;
@@ -181,24 +188,15 @@ impl Cache {
                     let mut row = row_from_json(row, table_schema)?;
                     if let Some(table_schema) = table_schema {
                         // The server leaves out columns that hold their default value.
-                        let wanted = self.columns.get(table_name).filter(|c| !c.is_empty());
                         for (name, column) in &table_schema.columns {
                             if wanted.is_none_or(|w| w.contains(name)) && !row.contains_key(name) {
                                 row.insert(name.clone(), column.column_type.default_value());
                             }
                         }
                     }
-                    self.tables
-                        .entry(table_name.clone())
-                        .or_default()
-                        .insert(uuid, row);
+                    cached.insert(uuid, row);
                 } else if let Some(diff) = change.get("modify") {
-                    let row = self
-                        .tables
-                        .entry(table_name.clone())
-                        .or_default()
-                        .entry(uuid)
-                        .or_default();
+                    let row = cached.entry(uuid).or_default();
                     let Json::Object(diff) = diff else {
                         return Err(DecodeError::new("modify is not an object", diff));
                     };
@@ -216,9 +214,7 @@ impl Cache {
                         }
                     }
                 } else if change.contains_key("delete") {
-                    if let Some(rows) = self.tables.get_mut(table_name) {
-                        rows.remove(&uuid);
-                    }
+                    cached.remove(&uuid);
                 } else {
                     return Err(DecodeError(format!(
                         "row update for {uuid} has no initial/insert/modify/delete"
@@ -328,13 +324,18 @@ impl MonitorState {
         updates: &Json,
         schema: &DatabaseSchema,
     ) -> Result<(), DecodeError> {
-        {
+        let applied = {
             let mut guard = self.cache.write().unwrap_or_else(PoisonError::into_inner);
             // Copy-on-write: readers holding a snapshot keep theirs unchanged.
-            Arc::make_mut(&mut guard).apply(updates, schema)?;
+            Arc::make_mut(&mut guard).apply(updates, schema)
+        };
+        if applied.is_err() {
+            // The cache may now be half updated. The caller ends the session; forgetting the
+            // transaction id makes the next session rebuild the cache in full instead of resuming.
+            self.set_last_txn_id(None);
         }
         self.version.send_modify(|v| *v += 1);
-        Ok(())
+        applied
     }
 
     pub(crate) fn set_last_txn_id(&self, id: Option<String>) {
