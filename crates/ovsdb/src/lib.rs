@@ -15,7 +15,9 @@
 //! * **Schema**: the server's schema is read at every connect, and the tables and columns the
 //!   caller declares in [`ClientConfig::needs`] are checked against it ([`schema::Shape`]).
 //! * **Monitors**: [`Client::monitor`] keeps a local [`Cache`] (table → UUID → row) current, with a
-//!   version counter to wait on and [`Event`]s. After a reconnect every monitor is set up again:
+//!   version counter to wait on and [`Event`]s. Rows hold every monitored column (the server
+//!   leaves out default values; the cache puts them back), and snapshots are cheap: tables are
+//!   shared until they change. After a reconnect every monitor is set up again:
 //!   with `monitor_cond_since` and its last transaction id when the server has it (only the changes
 //!   since are applied), else with a full `monitor_cond` whose reply replaces the cache whole.
 //! * **Liveness**: the server's `echo` requests are answered; our own `echo` probes every

@@ -189,6 +189,19 @@ impl Server {
         std::fs::read_to_string(self.dir.join("ovsdb-server.log")).unwrap_or_default()
     }
 
+    /// A counter from `ovs-appctl -t CTL memory/show` ("monitors", "sessions", ...).
+    pub fn memory_counter(&self, name: &str) -> Option<u64> {
+        let out = Command::new(program("ovs-appctl"))
+            .arg("-t")
+            .arg(&self.ctl)
+            .arg("memory/show")
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .find_map(|item| item.strip_prefix(name)?.strip_prefix(':')?.parse().ok())
+    }
+
     /// `ovs-appctl -t CTL cluster/status DB`: "leader", "follower" or "candidate".
     pub fn cluster_role(&self) -> Option<String> {
         let out = Command::new(program("ovs-appctl"))

@@ -194,7 +194,13 @@ async fn conditional_monitor_and_cancel() {
             other.map(|h| h.id().to_owned())
         ),
     }
+    // Ours and the client's watch of _Server.
+    assert_eq!(server.memory_counter("monitors"), Some(2));
     drop(handle); // cancels the monitor on the server
+    crate::harness::eventually(5, "monitor_cancel to reach the server", || {
+        server.memory_counter("monitors") == Some(1)
+    })
+    .await;
     client.echo().await.unwrap();
 }
 
