@@ -74,3 +74,16 @@ pub use remote::Remote;
 pub use schema::{DatabaseSchema, Shape, TableNeed};
 pub use transact::OperationResult;
 pub use value::{Row, Value};
+
+#[cfg(test)]
+mod tests {
+    /// The client and its handles are meant to be shared across tasks.
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<crate::Client>();
+        shareable::<crate::MonitorHandle>();
+        shareable::<crate::Error>();
+        shareable::<crate::Cache>();
+    }
+}

@@ -202,17 +202,24 @@ impl Server {
             .find_map(|item| item.strip_prefix(name)?.strip_prefix(':')?.parse().ok())
     }
 
-    /// `ovs-appctl -t CTL cluster/status DB`: "leader", "follower" or "candidate".
-    pub fn cluster_role(&self) -> Option<String> {
+    /// The output of `ovs-appctl -t CTL cluster/status DB`.
+    pub fn cluster_status(&self) -> Option<String> {
         let out = Command::new(program("ovs-appctl"))
             .arg("-t")
             .arg(&self.ctl)
             .args(["cluster/status", NB])
             .output()
             .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        text.lines()
-            .find_map(|l| l.strip_prefix("Role: "))
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// A `Field: value` line of the cluster status ("Role" → "leader", "Status" → "cluster member").
+    pub fn cluster_field(&self, field: &str) -> Option<String> {
+        let status = self.cluster_status()?;
+        let prefix = format!("{field}: ");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
             .map(str::to_owned)
     }
 }
@@ -260,13 +267,15 @@ impl Cluster {
             server.start();
         }
         let cluster = Cluster { servers, _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while cluster.leader().is_none() {
+        // Every member must have finished joining (and the leader must list them all); a member
+        // still joining cannot take part in electing the next leader when the tests kill this one.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !cluster.formed(members) {
             assert!(
                 Instant::now() < deadline,
-                "the cluster elected no leader in 15 s"
+                "the cluster did not form in 20 s"
             );
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
         }
         cluster
     }
@@ -279,12 +288,41 @@ impl Cluster {
     pub fn leader(&self) -> Option<usize> {
         self.servers
             .iter()
-            .position(|s| s.is_running() && s.cluster_role().as_deref() == Some("leader"))
+            .position(|s| s.is_running() && s.cluster_field("Role").as_deref() == Some("leader"))
     }
+
+    fn formed(&self, members: usize) -> bool {
+        let all_members = self
+            .servers
+            .iter()
+            .all(|s| s.cluster_field("Status").as_deref() == Some("cluster member"));
+        let listed = self
+            .leader()
+            .and_then(|i| self.servers[i].cluster_status())
+            .map(|status| {
+                status
+                    .lines()
+                    .skip_while(|l| !l.starts_with("Servers:"))
+                    .filter(|l| l.contains(" at "))
+                    .count()
+            });
+        all_members && listed == Some(members)
+    }
+}
+
+/// Client logs go to the test's output (shown when a test fails); RUST_LOG overrides the level.
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("neutrino_ovsdb=debug"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 /// A client configuration with short timeouts, so that failures show quickly.
 pub fn config(remotes: Vec<String>) -> ClientConfig {
+    init_logs();
     let mut config = ClientConfig::new(remotes, NB);
     config.request_timeout = Duration::from_secs(5);
     config.monitor_timeout = Duration::from_secs(10);

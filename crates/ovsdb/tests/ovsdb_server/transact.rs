@@ -250,3 +250,40 @@ async fn unknown_database_is_a_clear_error() {
     );
     assert!(text.contains("unknown database"), "{text}");
 }
+
+/// Many requests in flight on one session at once: each reply reaches its own caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_transactions_share_one_session() {
+    let dir = scratch();
+    let server = Server::standalone(dir.path());
+    let client = Client::connect(config(vec![server.remote()]))
+        .await
+        .expect("connect");
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let name = format!("c{i}");
+                let inserted = client
+                    .transact(&[Operation::insert(
+                        "Logical_Switch",
+                        row([("name", name.as_str())]),
+                    )])
+                    .await
+                    .expect("insert")[0]
+                    .uuid()
+                    .expect("uuid");
+                let found = one_row(&client, select_switch(&name)).await;
+                assert_eq!(found["_uuid"], Value::from(inserted));
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let all = client
+        .transact(&[Operation::select("Logical_Switch", vec![])])
+        .await
+        .unwrap();
+    assert_eq!(all[0].rows().map(<[Row]>::len), Some(200));
+}
