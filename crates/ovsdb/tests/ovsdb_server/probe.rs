@@ -47,8 +47,10 @@ async fn echo_probes_detect_a_stopped_server() {
     let reason = disconnected.expect("the stopped server was never noticed");
     assert!(reason.contains("echo"), "{reason}");
     eprintln!("stopped server detected after {detected:?} (probe interval {interval:?})");
+    // Worst case by design: the next echo leaves at most one interval after the stop, and is
+    // given up on one interval later; the rest is slack for a busy 2-core machine.
     assert!(
-        detected <= interval * 2 + Duration::from_millis(300),
+        detected <= interval * 2 + Duration::from_millis(400),
         "took {detected:?} for a {interval:?} probe interval"
     );
 
