@@ -386,6 +386,16 @@ impl MonitorHandle {
         *self.state.version.borrow()
     }
 
+    /// Why the server refused to set this monitor up again after a reconnect (for example a
+    /// column that a schema upgrade removed), if it did. The cache then stops following changes.
+    pub fn failure(&self) -> Option<Error> {
+        self.state
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The last transaction id the server reported (clustered databases), used to resume.
     pub fn last_txn_id(&self) -> Option<String> {
         self.state.last_txn_id()

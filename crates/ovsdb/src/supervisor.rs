@@ -208,6 +208,11 @@ async fn establish(
     if *monitor.epoch.lock().unwrap_or_else(PoisonError::into_inner) == session.epoch {
         return Ok(());
     }
+    // A failure on an earlier session is history once we try again.
+    *monitor
+        .failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = None;
     if let Err(e) = monitor.request.check(&session.schema) {
         monitor.fail(e.into());
         return Ok(());
