@@ -1,0 +1,503 @@
+//! Monitors (`monitor_cond`, `monitor_cond_since`): what to watch, and the local cache
+//! (table → UUID → row) kept up to date from the server's `update2`/`update3` notifications.
+//!
+//! The cache is the client's copy of the rows it watches; the reconciler reads it instead of asking
+//! the server. After a reconnect it is either brought up to date from the last transaction id the
+//! server reported (only the changes since then are sent) or rebuilt from a full initial reply, and
+//! readers never see a half-built cache: a rebuild is swapped in whole.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use serde_json::{Map, Value as Json, json};
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use crate::atom::{Atom, DecodeError};
+use crate::error::Error;
+use crate::operation::Condition;
+use crate::schema::{ColumnType, DatabaseSchema, SchemaError, TableNeed};
+use crate::value::{Row, Value, row_from_json};
+
+/// The tables (and in each, the columns and optionally the rows) a monitor watches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonitorRequest {
+    pub(crate) tables: BTreeMap<String, TableSelection>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TableSelection {
+    /// Empty: every column.
+    columns: Vec<String>,
+    /// `None`: every row.
+    conditions: Option<Vec<Condition>>,
+}
+
+impl MonitorRequest {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Watches `columns` of every row of `table` (all columns if `columns` is empty).
+    pub fn table(mut self, table: impl Into<String>, columns: &[&str]) -> Self {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.tables.insert(
+            table.into(),
+            TableSelection {
+                columns,
+                conditions: None,
+            },
+        );
+        self
+    }
+
+    /// Watches only the rows of `table` that match all `conditions`.
+    pub fn table_where(
+        mut self,
+        table: impl Into<String>,
+        columns: &[&str],
+        conditions: Vec<Condition>,
+    ) -> Self {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.tables.insert(
+            table.into(),
+            TableSelection {
+                columns,
+                conditions: Some(conditions),
+            },
+        );
+        self
+    }
+
+    /// The `<monitor-cond-requests>` object.
+    pub(crate) fn to_json(&self) -> Json {
+        let mut requests = Map::new();
+        for (table, selection) in &self.tables {
+            let mut request = Map::new();
+            if !selection.columns.is_empty() {
+                request.insert("columns".into(), json!(selection.columns));
+            }
+            if let Some(conditions) = &selection.conditions {
+                request.insert(
+                    "where".into(),
+                    Json::Array(conditions.iter().map(Condition::to_json).collect()),
+                );
+            }
+            requests.insert(table.clone(), Json::Array(vec![Json::Object(request)]));
+        }
+        Json::Object(requests)
+    }
+
+    /// The request's tables and columns must exist in the server's schema.
+    pub(crate) fn check(&self, schema: &DatabaseSchema) -> Result<(), SchemaError> {
+        let needs: Vec<TableNeed> = self
+            .tables
+            .iter()
+            .map(|(table, selection)| {
+                selection
+                    .columns
+                    .iter()
+                    .fold(TableNeed::new(table), |need, c| {
+                        need.column(c, crate::schema::Shape::Any)
+                    })
+            })
+            .collect();
+        schema.check(&needs)
+    }
+}
+
+/// A copy of the watched rows: table → UUID → row (the monitored columns only).
+///
+/// Each table is shared between snapshots until it changes, so a change to one table copies that
+/// table only, and only while someone still holds an older snapshot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cache {
+    tables: BTreeMap<String, Arc<BTreeMap<Uuid, Row>>>,
+    /// The monitored columns of each table (empty: all), so that rows can be completed.
+    columns: Arc<BTreeMap<String, Vec<String>>>,
+}
+
+impl Cache {
+    fn for_request(request: &MonitorRequest) -> Self {
+        Cache {
+            tables: request
+                .tables
+                .keys()
+                .map(|t| (t.clone(), Arc::default()))
+                .collect(),
+            columns: Arc::new(
+                request
+                    .tables
+                    .iter()
+                    .map(|(t, s)| (t.clone(), s.columns.clone()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The rows of a watched table (`None` if the monitor does not watch it).
+    pub fn table(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>> {
+        self.tables.get(table).map(|t| &**t)
+    }
+
+    pub fn get(&self, table: &str, uuid: &Uuid) -> Option<&Row> {
+        self.tables.get(table)?.get(uuid)
+    }
+
+    /// The rows of `table` whose `column` holds exactly `value` (a linear scan).
+    pub fn find<'a>(
+        &'a self,
+        table: &str,
+        column: &'a str,
+        value: &'a Value,
+    ) -> impl Iterator<Item = (&'a Uuid, &'a Row)> + 'a {
+        self.tables
+            .get(table)
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .filter(move |(_, row)| row.get(column) == Some(value))
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = (&str, &BTreeMap<Uuid, Row>)> {
+        self.tables.iter().map(|(k, v)| (k.as_str(), &**v))
+    }
+
+    /// Applies a `<table-updates2>` object. Column diffs are interpreted with the schema's types.
+    pub(crate) fn apply(
+        &mut self,
+        updates: &Json,
+        schema: &DatabaseSchema,
+    ) -> Result<(), DecodeError> {
+        let Json::Object(tables) = updates else {
+            return Err(DecodeError::new("table updates are not an object", updates));
+        };
+        for (table_name, rows) in tables {
+            let table_schema = schema.tables.get(table_name);
+            let Json::Object(rows) = rows else {
+                return Err(DecodeError::new("row updates are not an object", rows));
+            };
+            let wanted = self.columns.get(table_name).filter(|c| !c.is_empty());
+            let cached = Arc::make_mut(self.tables.entry(table_name.clone()).or_default());
+            for (uuid_text, change) in rows {
+                let uuid = Uuid::parse_str(uuid_text)
+                    .map_err(|_| DecodeError(format!("bad row uuid {uuid_text}")))?;
+                let Json::Object(change) = change else {
+                    return Err(DecodeError::new("row update is not an object", change));
+                };
+                if let Some(row) = change.get("initial").or_else(|| change.get("insert")) {
+                    let mut row = row_from_json(row, table_schema)?;
+                    if let Some(table_schema) = table_schema {
+                        // The server leaves out columns that hold their default value.
+                        for (name, column) in &table_schema.columns {
+                            if wanted.is_none_or(|w| w.contains(name)) && !row.contains_key(name) {
+                                row.insert(name.clone(), column.column_type.default_value());
+                            }
+                        }
+                    }
+                    cached.insert(uuid, row);
+                } else if let Some(diff) = change.get("modify") {
+                    let row = cached.entry(uuid).or_default();
+                    let Json::Object(diff) = diff else {
+                        return Err(DecodeError::new("modify is not an object", diff));
+                    };
+                    for (column, delta) in diff {
+                        let delta = Value::from_json(delta)?;
+                        match table_schema.and_then(|t| t.columns.get(column)) {
+                            Some(c) => {
+                                let old = row.remove(column);
+                                row.insert(column.clone(), apply_diff(old, delta, &c.column_type));
+                            }
+                            // A column the schema does not know cannot be diffed; keep what was sent.
+                            None => {
+                                row.insert(column.clone(), delta);
+                            }
+                        }
+                    }
+                } else if change.contains_key("delete") {
+                    cached.remove(&uuid);
+                } else {
+                    return Err(DecodeError(format!(
+                        "row update for {uuid} has no initial/insert/modify/delete"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `update2` "modify" semantics (RFC 7047 extension, ovsdb-server(7)): a scalar column gets the new
+/// value; a set column's diff holds the elements to toggle (present → removed, absent → added); a
+/// map column's diff holds pairs to remove (same key and value), change (same key, new value) or add.
+fn apply_diff(old: Option<Value>, delta: Value, ty: &ColumnType) -> Value {
+    if ty.is_scalar() {
+        return delta.normalize(ty);
+    }
+    let old = old.map_or_else(Value::empty, |v| v.normalize(ty));
+    let delta = delta.normalize(ty);
+    match (old, delta) {
+        (Value::Map(mut pairs), Value::Map(changes)) => {
+            for (key, value) in changes {
+                match pairs.iter().position(|(k, _)| *k == key) {
+                    Some(i) if pairs[i].1 == value => {
+                        pairs.remove(i);
+                    }
+                    Some(i) => pairs[i].1 = value,
+                    None => pairs.push((key, value)),
+                }
+            }
+            Value::Map(pairs)
+        }
+        (old, delta) => {
+            let mut atoms: Vec<Atom> = old.atoms().to_vec();
+            for atom in delta.atoms() {
+                match atoms.iter().position(|a| a == atom) {
+                    Some(i) => {
+                        atoms.remove(i);
+                    }
+                    None => atoms.push(atom.clone()),
+                }
+            }
+            Value::Set(atoms).normalize(ty)
+        }
+    }
+}
+
+/// What the supervisor is asked to do with a monitor.
+pub(crate) enum Command {
+    Establish(String),
+    Cancel(String),
+}
+
+/// A monitor's state, shared by its handle and the client's supervisor task.
+pub(crate) struct MonitorState {
+    pub(crate) id: String,
+    pub(crate) request: MonitorRequest,
+    cache: RwLock<Arc<Cache>>,
+    /// The last transaction id the server reported, for `monitor_cond_since` after a reconnect.
+    pub(crate) last_txn_id: Mutex<Option<String>>,
+    /// The connection epoch this monitor was last set up on (0: never).
+    pub(crate) epoch: Mutex<u64>,
+    /// Bumped on every change of the cache.
+    version: watch::Sender<u64>,
+    /// Why setting the monitor up failed, if it did.
+    pub(crate) failure: Mutex<Option<Error>>,
+}
+
+impl MonitorState {
+    pub(crate) fn new(id: String, request: MonitorRequest) -> Self {
+        let cache = Cache::for_request(&request);
+        MonitorState {
+            id,
+            request,
+            cache: RwLock::new(Arc::new(cache)),
+            last_txn_id: Mutex::new(None),
+            epoch: Mutex::new(0),
+            version: watch::channel(0).0,
+            failure: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Arc<Cache> {
+        self.cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the whole cache with the rows of a full initial reply.
+    pub(crate) fn rebuild(
+        &self,
+        updates: &Json,
+        schema: &DatabaseSchema,
+    ) -> Result<(), DecodeError> {
+        let mut fresh = Cache::for_request(&self.request);
+        fresh.apply(updates, schema)?;
+        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
+        self.version.send_modify(|v| *v += 1);
+        Ok(())
+    }
+
+    /// Applies changes on top of the current cache.
+    pub(crate) fn update(
+        &self,
+        updates: &Json,
+        schema: &DatabaseSchema,
+    ) -> Result<(), DecodeError> {
+        let applied = {
+            let mut guard = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+            // Copy-on-write: readers holding a snapshot keep theirs unchanged.
+            Arc::make_mut(&mut guard).apply(updates, schema)
+        };
+        if applied.is_err() {
+            // The cache may now be half updated. The caller ends the session; forgetting the
+            // transaction id makes the next session rebuild the cache in full instead of resuming.
+            self.set_last_txn_id(None);
+        }
+        self.version.send_modify(|v| *v += 1);
+        applied
+    }
+
+    pub(crate) fn set_last_txn_id(&self, id: Option<String>) {
+        *self
+            .last_txn_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = id;
+    }
+
+    pub(crate) fn last_txn_id(&self) -> Option<String> {
+        self.last_txn_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn fail(&self, error: Error) {
+        *self.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+        self.version.send_modify(|_| {});
+    }
+}
+
+/// The caller's side of a monitor: a cache snapshot and change notification. Dropping the handle
+/// cancels the monitor.
+pub struct MonitorHandle {
+    pub(crate) state: Arc<MonitorState>,
+    pub(crate) commands: mpsc::UnboundedSender<Command>,
+}
+
+impl MonitorHandle {
+    /// The monitor's id on the wire (the `update2` notifications name it).
+    pub fn id(&self) -> &str {
+        &self.state.id
+    }
+
+    /// The cache as of now. Cheap: it is shared until the next change.
+    pub fn snapshot(&self) -> Arc<Cache> {
+        self.state.snapshot()
+    }
+
+    /// A counter bumped on every change of the cache (initial load, update, resync); `changed()`
+    /// on the receiver waits for the next one.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.state.version.subscribe()
+    }
+
+    pub fn version(&self) -> u64 {
+        *self.state.version.borrow()
+    }
+
+    /// Why the server refused to set this monitor up again after a reconnect (for example a
+    /// column that a schema upgrade removed), if it did. The cache then stops following changes.
+    pub fn failure(&self) -> Option<Error> {
+        self.state
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The last transaction id the server reported (clustered databases), used to resume.
+    pub fn last_txn_id(&self) -> Option<String> {
+        self.state.last_txn_id()
+    }
+
+    /// Waits until the cache satisfies `predicate`, re-checking on every change.
+    pub async fn wait_for(&self, mut predicate: impl FnMut(&Cache) -> bool) -> Arc<Cache> {
+        let mut rx = self.subscribe();
+        loop {
+            let snapshot = self.snapshot();
+            if predicate(&snapshot) {
+                return snapshot;
+            }
+            if rx.changed().await.is_err() {
+                return self.snapshot();
+            }
+        }
+    }
+}
+
+impl Drop for MonitorHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Cancel(self.state.id.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::DatabaseSchema;
+
+    fn schema() -> DatabaseSchema {
+        DatabaseSchema::from_json(&json!({
+            "name": "D", "version": "1.0.0",
+            "tables": {"T": {"columns": {
+                "name": {"type": "string"},
+                "tags": {"type": {"key": "string", "min": 0, "max": "unlimited"}},
+                "opt": {"type": {"key": "integer", "min": 0, "max": 1}},
+                "ids": {"type": {"key": "string", "value": "string", "min": 0, "max": "unlimited"}}
+            }}}
+        }))
+        .unwrap()
+    }
+
+    const U: &str = "01234567-89ab-cdef-0123-456789abcdef";
+
+    #[test]
+    fn applies_update2_diffs_by_column_type() {
+        let s = schema();
+        let mut cache = Cache::default();
+        cache
+            .apply(
+                &json!({"T": {U: {"insert": {"name": "a", "tags": "x", "opt": ["set", []], "ids": ["map", [["k", "v"], ["k2", "v2"]]]}}}}),
+                &s,
+            )
+            .unwrap();
+        let uuid = Uuid::parse_str(U).unwrap();
+        let row = cache.get("T", &uuid).unwrap();
+        assert_eq!(
+            row["tags"],
+            Value::set(["x"]),
+            "one-element shorthand normalized to a set"
+        );
+        cache
+            .apply(
+                &json!({"T": {U: {"modify": {"name": "b", "tags": ["set", ["x", "y"]], "opt": 5, "ids": ["map", [["k", "v"], ["k2", "w"], ["k3", "z"]]]}}}}),
+                &s,
+            )
+            .unwrap();
+        let row = cache.get("T", &uuid).unwrap();
+        assert_eq!(row["name"], Value::from("b"));
+        assert_eq!(row["tags"], Value::set(["y"]));
+        assert_eq!(row["opt"], Value::set([5i64]));
+        assert_eq!(row["ids"], Value::map([("k2", "w"), ("k3", "z")]));
+        cache
+            .apply(&json!({"T": {U: {"modify": {"opt": 5}}}}), &s)
+            .unwrap();
+        assert_eq!(cache.get("T", &uuid).unwrap()["opt"], Value::empty());
+        cache
+            .apply(&json!({"T": {U: {"delete": null}}}), &s)
+            .unwrap();
+        assert!(cache.get("T", &uuid).is_none());
+        assert!(cache.apply(&json!({"T": {U: {"upsert": {}}}}), &s).is_err());
+    }
+
+    #[test]
+    fn encodes_requests() {
+        let request = MonitorRequest::new().table("T", &["name"]).table_where(
+            "U",
+            &[],
+            vec![Condition::eq("name", "a")],
+        );
+        assert_eq!(
+            request.to_json(),
+            json!({"T": [{"columns": ["name"]}], "U": [{"where": [["name", "==", "a"]]}]})
+        );
+        assert!(request.check(&schema()).is_err(), "table U does not exist");
+        assert!(
+            MonitorRequest::new()
+                .table("T", &["nope"])
+                .check(&schema())
+                .is_err()
+        );
+    }
+}
