@@ -12,15 +12,15 @@ use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
 use crate::error::Failure;
 use crate::extensions::{Extension, ext};
-use crate::model::{DnsAssignment, Network, Port, Resource, Standard};
+use crate::model::{DnsAssignment, Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{dns_domain, tags_on_create};
 use crate::port_addresses::{
     AddressTarget, allocate_fixed_ips, release_address, subnets_of, update_fixed_ips,
 };
 use crate::port_input::{
-    FixedIpEntry, dns_name, merge_dhcp_opts, parse_address_pairs, parse_dhcp_opts, parse_fixed_ips,
-    profile, resolve_pairs, vnic_type,
+    FixedIpEntry, PairRequest, dns_name, merge_dhcp_opts, parse_address_pairs, parse_dhcp_opts,
+    parse_fixed_ips, profile, resolve_pairs, vnic_type,
 };
 use crate::port_security_groups;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
@@ -75,11 +75,26 @@ fn network_for_port(
     caller: &Caller,
     network_id: &str,
 ) -> Result<(Network, NetworkRights)> {
-    let scope = Scope::load(tx, caller)?;
     let net = match load::<Network>(tx, network_id)? {
         Some(n) => n,
         None => return Err(Error::network_not_found(network_id)),
     };
+    let owner =
+        caller.is_admin() || (caller.has_role("member") && net.project_id == caller.project_id);
+    // Admins and the network's own members need no sharing rules (the common case: no read of
+    // the caller's RBAC grants).
+    if caller.is_admin()
+        || (owner && caller.has_role("reader") && net.project_id == caller.project_id)
+    {
+        return Ok((
+            net,
+            NetworkRights {
+                owner,
+                shared: false,
+            },
+        ));
+    }
+    let scope = Scope::load(tx, caller)?;
     let map = match serde_json::to_value(&net) {
         Ok(Value::Object(m)) => m,
         _ => return Err(Error::internal()),
@@ -87,8 +102,6 @@ fn network_for_port(
     if !Networks.sees(&scope, &map) {
         return Err(Error::network_not_found(network_id));
     }
-    let owner =
-        caller.is_admin() || (caller.has_role("member") && net.project_id == caller.project_id);
     let shared = scope.shared_with("network", network_id, crate::rbac::SHARED);
     Ok((net, NetworkRights { owner, shared }))
 }
@@ -127,31 +140,65 @@ fn mac_in_use_error(network_id: &str, mac: &str) -> Error {
     )
 }
 
-fn choose_mac(
+/// What a new port asks for that depends on its MAC.
+struct NewPortRequest<'a> {
+    mac: Option<MacAddr>,
+    pairs: Vec<PairRequest>,
+    fixed: Option<&'a [FixedIpEntry]>,
+}
+
+/// Gives a new port its MAC and addresses and writes its row, once. A requested MAC is checked
+/// first (its error comes before any address error, as upstream's). A random MAC is settled by
+/// the unique (network, MAC) index: when the insert finds it taken, the addresses (SLAAC ones
+/// derive from the MAC) are released and the port tries another.
+fn insert_new_port(
     tx: &Tx<'_>,
     cfg: &NetworkConfig,
-    network_id: &str,
-    requested: Option<MacAddr>,
-) -> Result<String> {
-    if let Some(mac) = requested {
+    port: &mut Port,
+    subnets: &[Subnet],
+    request: NewPortRequest<'_>,
+) -> Result<()> {
+    if let Some(mac) = request.mac {
         let mac = mac.to_string();
-        if mac_in_use(tx, network_id, &mac)? {
-            return Err(mac_in_use_error(network_id, &mac));
+        if mac_in_use(tx, &port.network_id, &mac)? {
+            return Err(mac_in_use_error(&port.network_id, &mac));
         }
-        return Ok(mac);
     }
     let prefix = base_mac(cfg);
-    let mut rng = rand::rng();
     for _ in 0..16 {
-        let mac = ipam::random_mac(prefix, &mut rng).to_string();
-        if !mac_in_use(tx, network_id, &mac)? {
-            return Ok(mac);
+        port.mac_address = match request.mac {
+            Some(mac) => mac.to_string(),
+            None => ipam::random_mac(prefix, &mut rand::rng()).to_string(),
+        };
+        port.allowed_address_pairs = resolve_pairs(request.pairs.clone(), &port.mac_address);
+        let target = AddressTarget {
+            network_id: &port.network_id,
+            port_id: &port.id,
+            mac: &port.mac_address,
+            device_owner: &port.device_owner,
+        };
+        port.fixed_ips = allocate_fixed_ips(tx, subnets, &target, request.fixed)?;
+        port.dns_assignment = dns_assignment(port, cfg);
+        match store::insert_row(tx, PORTS, &port.id, &columns(port), &port.to_doc()) {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict(_)) if request.mac.is_none() => {
+                for f in &port.fixed_ips {
+                    release_address(tx, &f.subnet_id, &f.ip_address)?;
+                }
+            }
+            Err(StoreError::Conflict(_)) => {
+                return Err(mac_in_use_error(&port.network_id, &port.mac_address));
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     Err(Error::new(
         Failure::Exhausted,
         "MacAddressGenerationFailure",
-        format!("Unable to generate unique mac on network {network_id}."),
+        format!(
+            "Unable to generate unique mac on network {}.",
+            port.network_id
+        ),
     ))
 }
 
@@ -277,7 +324,6 @@ pub(crate) fn create_one(
         port_security,
         &device_owner,
     )?;
-    let mac = choose_mac(tx, cfg, &net.id, requested_mac)?;
     let id = uuid::Uuid::new_v4().to_string();
     let mut port = Port {
         name: b.name("name")?.unwrap_or_default(),
@@ -291,7 +337,7 @@ pub(crate) fn create_one(
         status: "DOWN".into(),
         port_security_enabled: port_security,
         security_groups,
-        allowed_address_pairs: resolve_pairs(pairs.unwrap_or_default(), &mac),
+        allowed_address_pairs: Vec::new(),
         extra_dhcp_opts: Vec::new(),
         dns_name: dns_name(&b, cfg)?.unwrap_or_default(),
         dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
@@ -311,29 +357,18 @@ pub(crate) fn create_one(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
         ),
-        mac_address: mac,
+        mac_address: String::new(),
         id,
     };
     merge_dhcp_opts(&mut port.extra_dhcp_opts, dhcp.unwrap_or_default());
-    // The row goes in first: allocations refer to it.
-    store::insert_row(tx, PORTS, &port.id, &columns(&port), &port.to_doc()).map_err(
-        |e| match e {
-            StoreError::Conflict(_) => mac_in_use_error(&port.network_id, &port.mac_address),
-            e => e.into(),
-        },
-    )?;
-    port_security_groups::bind_new(tx, &port)?;
     let subnets = subnets_of(tx, &net.id)?;
-    let target = AddressTarget {
-        network_id: &net.id,
-        port_id: &port.id,
-        mac: &port.mac_address,
-        device_owner: &port.device_owner,
+    let request = NewPortRequest {
+        mac: requested_mac,
+        pairs: pairs.unwrap_or_default(),
+        fixed: fixed.as_deref(),
     };
-    port.fixed_ips = allocate_fixed_ips(tx, &subnets, &target, fixed.as_deref())?;
-    port.dns_assignment = dns_assignment(&port, cfg);
-    // Not `save_port`: no floating IP can be associated with a port that did not exist.
-    store::update_row(tx, PORTS, &port.id, &columns(&port), &port.to_doc())?;
+    insert_new_port(tx, cfg, &mut port, &subnets, request)?;
+    port_security_groups::bind_new(tx, &port)?;
     Ok(port)
 }
 
