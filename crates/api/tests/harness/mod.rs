@@ -118,6 +118,11 @@ impl Api {
         }
     }
 
+    /// The store under the API: for what only the data plane does (set a status).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn token(&self, user: &str) -> String {
         self.identity
             .issue_token(user, &format!("{user}-pw"), None)

@@ -118,6 +118,10 @@ const MIGRATIONS: &[Migration] = &[
         "0010_mac_index",
         include_str!("../../migrations/postgres/0010_mac_index.sql"),
     ),
+    Migration::sql(
+        "0011_derived_fields",
+        include_str!("../../migrations/postgres/0011_derived_fields.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -50,6 +50,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0010_mac_index",
         include_str!("../../migrations/sqlite/0010_mac_index.sql"),
     ),
+    Migration::sql(
+        "0011_derived_fields",
+        include_str!("../../migrations/sqlite/0011_derived_fields.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
