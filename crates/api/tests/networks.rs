@@ -3,7 +3,7 @@
 mod harness;
 
 use axum::http::StatusCode;
-use harness::Api;
+use harness::{Api, ids};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -334,16 +334,6 @@ async fn delete_in_use_and_cascade() {
             format!("Network {id} could not be found.")
         )
     );
-}
-
-fn ids(list: &Value) -> Vec<String> {
-    list.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s["id"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A network's `subnets` are read from the subnets table when the network is, in creation

@@ -3,8 +3,8 @@
 mod harness;
 
 use axum::http::StatusCode;
-use harness::Api;
-use serde_json::{Value, json};
+use harness::{Api, ids};
+use serde_json::json;
 
 #[tokio::test]
 async fn ipv4_and_ipv6_defaults() {
@@ -322,16 +322,6 @@ async fn shared_is_a_hidden_filter() {
             .map(Vec::len),
         Some(2)
     );
-}
-
-fn ids(list: &Value) -> Vec<String> {
-    list.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s["id"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A subnet's `router:external` and `shared` are its network's, read with the subnet: they
