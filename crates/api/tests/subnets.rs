@@ -387,3 +387,25 @@ async fn network_flags_follow_the_network_without_revising_subnets() {
         assert_eq!(ids(&r.body["subnets"]), vec![sid.as_str()], "{query}");
     }
 }
+
+/// Subnets created together on one network are one new revision of it (the request's), and
+/// its document shows that revision (the harness checks every stored document).
+#[tokio::test]
+async fn bulk_subnets_are_one_network_revision() {
+    let api = Api::start();
+    let net = api.network("alice", json!({})).await;
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnets": [
+                {"network_id": net, "ip_version": 4, "cidr": "10.0.0.0/24"},
+                {"network_id": net, "ip_version": 4, "cidr": "10.0.1.0/24"},
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let n = api.get("alice", &format!("/v2.0/networks/{net}")).await;
+    assert_eq!(n.body["network"]["revision_number"], 2);
+    assert_eq!(n.body["network"]["subnets"], json!(ids(&r.body["subnets"])));
+}

@@ -440,6 +440,14 @@ fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 2] {
 fn revise_network(tx: &Tx<'_>, net: &mut Network) -> Result<()> {
     net.std.touch();
     store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
+    // Several subnets of one request (a bulk create) are one revision of the network, as the
+    // store counts it: its document must show that revision, not one per subnet.
+    if let Some(revision) = store::revision_of(tx, NETWORKS, &net.id)?
+        && u64::try_from(revision).ok() != Some(net.std.revision_number)
+    {
+        net.std.revision_number = u64::try_from(revision).unwrap_or_default();
+        store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
+    }
     Ok(())
 }
 
