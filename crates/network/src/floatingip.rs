@@ -489,7 +489,9 @@ pub(crate) fn disassociate_port(tx: &Tx<'_>, caller: &Caller, port_id: &str) -> 
 pub(crate) fn with_port_details(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
     let port_of =
         |f: &Map<String, Value>| f.get("port_id").and_then(Value::as_str).map(String::from);
-    let ids: Vec<String> = items.iter().filter_map(port_of).collect();
+    let mut ids: Vec<String> = items.iter().filter_map(port_of).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let mut details = HashMap::new();
     for doc in store::docs_by_id(tx, PORTS, &ids)? {
         let port = Port::from_doc("", &doc)?;
@@ -585,6 +587,7 @@ impl Collection for FloatingIps {
     fn stored_is_view(&self) -> bool {
         false
     }
+    /// `port_details`, from the associated ports.
     fn complete(
         &self,
         tx: &Tx<'_>,

@@ -291,6 +291,7 @@ impl Collection for Networks {
             doc.insert("shared".into(), Value::Bool(true));
         }
     }
+    /// `subnets`, from the subnets table.
     fn complete(
         &self,
         tx: &Tx<'_>,

@@ -221,7 +221,7 @@ const MAX_BOUND: usize = 10_000;
 
 /// `(parent, id)` of every row whose `parent_column` is one of `parents`, each parent's rows
 /// oldest first (a network's subnets in creation order): the children of a whole list of
-/// parents in one query.
+/// parents in one query (one per [`MAX_BOUND`] parents).
 pub fn child_ids(
     tx: &Tx,
     table: Table,
@@ -244,7 +244,7 @@ pub fn child_ids(
 }
 
 /// The documents of the rows with these ids (those that exist, in no particular order): what
-/// a list reads of the resources its members name, in one query.
+/// a list reads of the resources its members name, in one query (one per [`MAX_BOUND`] ids).
 pub fn docs_by_id(tx: &Tx, table: Table, ids: &[String]) -> Result<Vec<String>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(MAX_BOUND) {
