@@ -142,10 +142,34 @@ async fn allocate_associate_move_disassociate() {
         json!({"port": {"name": "renamed"}}),
     )
     .await;
+    let shown = api.get("alice", &path).await.body["floatingip"].clone();
+    assert_eq!(shown["port_details"]["name"], "renamed");
+    // The port changed, not the floating IP: its revision stays (as upstream's).
     assert_eq!(
-        api.get("alice", &path).await.body["floatingip"]["port_details"]["name"],
-        "renamed"
+        shown["revision_number"],
+        d.body["floatingip"]["revision_number"]
     );
+    // A status the data plane sets shows too (it is no write through the rules at all).
+    let p1_id = id(&p1);
+    api.store()
+        .write(move |tx| {
+            neutrino_store::set_status(tx, neutrino_store::tables::PORTS, &p1_id, "ACTIVE")
+        })
+        .await
+        .expect("set the port's status");
+    let fip_id = id(&f);
+    for list in ["/v2.0/floatingips", "/v2.0/floatingips?limit=5"] {
+        let r = api.get("admin", list).await;
+        let listed = r.body["floatingips"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["id"] == json!(fip_id))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(listed["port_details"]["status"], "ACTIVE", "{list}");
+        assert_eq!(listed["port_details"]["name"], "renamed", "{list}");
+    }
     // Move to another port, then disassociate.
     let m = api
         .put("alice", &path, json!({"floatingip": {"port_id": id(&p2)}}))

@@ -3,7 +3,7 @@
 mod harness;
 
 use axum::http::StatusCode;
-use harness::Api;
+use harness::{Api, ids};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -334,4 +334,58 @@ async fn delete_in_use_and_cascade() {
             format!("Network {id} could not be found.")
         )
     );
+}
+
+/// A network's `subnets` are read from the subnets table when the network is, in creation
+/// order: for one network, a list, and a page of a list; a subnet deleted is gone from it.
+#[tokio::test]
+async fn subnets_are_read_in_creation_order() {
+    let api = Api::start();
+    let a = api.network("alice", json!({})).await;
+    let b = api.network("alice", json!({})).await;
+    let mut on_a = Vec::new();
+    for k in [5, 1, 4, 2, 3, 0] {
+        let s = api
+            .subnet("alice", &a, &format!("10.0.{k}.0/24"), json!({}))
+            .await;
+        on_a.push(s["id"].as_str().unwrap_or_default().to_string());
+    }
+    let s = api.subnet("alice", &b, "10.1.0.0/24", json!({})).await;
+    let on_b = vec![s["id"].as_str().unwrap_or_default().to_string()];
+    let gone = on_a.remove(2);
+    let d = api.delete("alice", &format!("/v2.0/subnets/{gone}")).await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT, "{:?}", d.body);
+
+    let shown = api.get("alice", &format!("/v2.0/networks/{a}")).await;
+    assert_eq!(shown.body["network"]["subnets"], json!(on_a));
+    for query in [
+        "",
+        "?limit=1",
+        "?limit=1&page_reverse=true",
+        "?fields=id&fields=subnets",
+    ] {
+        let r = api.get("alice", &format!("/v2.0/networks{query}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {:?}", r.body);
+        for n in r.body["networks"].as_array().into_iter().flatten() {
+            let want = if n["id"] == json!(a) { &on_a } else { &on_b };
+            assert_eq!(n["subnets"], json!(want), "{query}");
+        }
+    }
+    let r = api
+        .get("admin", &format!("/v2.0/networks?id={a}&id={b}"))
+        .await;
+    assert_eq!(ids(&r.body["networks"]).len(), 2);
+    for n in r.body["networks"].as_array().into_iter().flatten() {
+        let want = if n["id"] == json!(a) { &on_a } else { &on_b };
+        assert_eq!(n["subnets"], json!(want));
+    }
+    // The network's update answers with its subnets too.
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/networks/{a}"),
+            json!({"network": {"name": "renamed"}}),
+        )
+        .await;
+    assert_eq!(r.body["network"]["subnets"], json!(on_a));
 }

@@ -4,7 +4,7 @@
 mod harness;
 
 use axum::http::StatusCode;
-use harness::Api;
+use harness::{Api, ids};
 use serde_json::{Value, json};
 
 async fn share(api: &Api, user: &str, net: &str, action: &str, target: &str) -> harness::Reply {
@@ -14,17 +14,6 @@ async fn share(api: &Api, user: &str, net: &str, action: &str, target: &str) -> 
         json!({"rbac_policy": {"object_type": "network", "object_id": net, "action": action, "target_tenant": target}}),
     )
     .await
-}
-
-fn ids(v: &Value, key: &str) -> Vec<String> {
-    v[key]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x["id"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -77,7 +66,7 @@ async fn share_with_one_project() {
         false
     );
     let r = api.get("bob", "/v2.0/networks?shared=true").await;
-    assert_eq!(ids(&r.body, "networks"), vec![net.clone()]);
+    assert_eq!(ids(&r.body["networks"]), vec![net.clone()]);
     // bob can put a port and see subnets on it.
     let sub = api.subnet("alice", &net, "10.0.0.0/24", json!({})).await;
     let sub_id = sub["id"].as_str().unwrap_or_default();
@@ -97,7 +86,7 @@ async fn share_with_one_project() {
         StatusCode::NOT_FOUND
     );
     let r = api.get("alice", "/v2.0/rbac-policies").await;
-    assert_eq!(ids(&r.body, "rbac_policies"), vec![policy.clone()]);
+    assert_eq!(ids(&r.body["rbac_policies"]), vec![policy.clone()]);
     // While bob's port is there the policy stays.
     let r = api
         .delete("alice", &format!("/v2.0/rbac-policies/{policy}"))

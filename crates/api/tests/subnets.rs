@@ -3,7 +3,7 @@
 mod harness;
 
 use axum::http::StatusCode;
-use harness::Api;
+use harness::{Api, ids};
 use serde_json::json;
 
 #[tokio::test]
@@ -322,4 +322,90 @@ async fn shared_is_a_hidden_filter() {
             .map(Vec::len),
         Some(2)
     );
+}
+
+/// A subnet's `router:external` and `shared` are its network's, read with the subnet: they
+/// follow every change of the network, which is not a change of the subnet (its revision stays,
+/// as upstream's, where a network's update does not touch its subnets' rows).
+#[tokio::test]
+async fn network_flags_follow_the_network_without_revising_subnets() {
+    let api = Api::start();
+    let net = api.network("admin", json!({})).await;
+    let s = api.subnet("admin", &net, "10.0.0.0/24", json!({})).await;
+    let sid = s["id"].as_str().unwrap_or_default().to_string();
+    let path = format!("/v2.0/subnets/{sid}");
+    assert_eq!(s["router:external"], false);
+    let rev = s["revision_number"].clone();
+    let net_path = format!("/v2.0/networks/{net}");
+    let r = api
+        .put(
+            "admin",
+            &net_path,
+            json!({"network": {"shared": true, "router:external": true}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let shown = api.get("bob", &path).await.body["subnet"].clone();
+    assert_eq!(shown["router:external"], true);
+    assert_eq!(shown["revision_number"], rev, "the subnet did not change");
+    assert!(shown.get("shared").is_none());
+    for query in [
+        "shared=true",
+        "shared=true&limit=5",
+        "router:external=true",
+        "router:external=true&limit=5",
+    ] {
+        let r = api.get("bob", &format!("/v2.0/subnets?{query}")).await;
+        assert_eq!(ids(&r.body["subnets"]), vec![sid.as_str()], "{query}");
+    }
+    // Unshared through its wildcard policy, no longer external: the subnet follows again.
+    let policies = api
+        .get(
+            "admin",
+            &format!("/v2.0/rbac-policies?object_id={net}&action=access_as_shared"),
+        )
+        .await;
+    for p in ids(&policies.body["rbac_policies"]) {
+        let d = api
+            .delete("admin", &format!("/v2.0/rbac-policies/{p}"))
+            .await;
+        assert_eq!(d.status, StatusCode::NO_CONTENT, "{:?}", d.body);
+    }
+    let r = api
+        .put(
+            "admin",
+            &net_path,
+            json!({"network": {"router:external": false}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let shown = api.get("admin", &path).await.body["subnet"].clone();
+    assert_eq!(shown["router:external"], false);
+    assert_eq!(shown["revision_number"], rev, "the subnet did not change");
+    for query in ["shared=false", "shared=false&limit=5"] {
+        let r = api.get("admin", &format!("/v2.0/subnets?{query}")).await;
+        assert_eq!(ids(&r.body["subnets"]), vec![sid.as_str()], "{query}");
+    }
+}
+
+/// Subnets created together on one network are one new revision of it (the request's), and
+/// its document shows that revision (the harness checks every stored document).
+#[tokio::test]
+async fn bulk_subnets_are_one_network_revision() {
+    let api = Api::start();
+    let net = api.network("alice", json!({})).await;
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnets": [
+                {"network_id": net, "ip_version": 4, "cidr": "10.0.0.0/24"},
+                {"network_id": net, "ip_version": 4, "cidr": "10.0.1.0/24"},
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let n = api.get("alice", &format!("/v2.0/networks/{net}")).await;
+    assert_eq!(n.body["network"]["revision_number"], 2);
+    assert_eq!(n.body["network"]["subnets"], json!(ids(&r.body["subnets"])));
 }

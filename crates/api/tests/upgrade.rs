@@ -66,6 +66,35 @@ async fn the_previous_release_data_opens_unchanged() {
             assert_eq!(was, is, "{coll} {id} as the old release showed it");
         }
     }
+    // Derived fields are computed on read: the copies the old release stored are gone.
+    let stored = api
+        .store()
+        .read(|tx| {
+            use neutrino_store::tables::{FLOATINGIPS, NETWORKS, SUBNETS};
+            let mut docs = Vec::new();
+            for (table, copies) in [
+                (NETWORKS, &["subnets"][..]),
+                (SUBNETS, &["shared", "router:external"][..]),
+                (FLOATINGIPS, &["port_details"][..]),
+            ] {
+                for (id, _, doc) in neutrino_store::revisions(tx, table)? {
+                    docs.push((table.name(), id, doc, copies));
+                }
+            }
+            Ok::<_, neutrino_store::StoreError>(docs)
+        })
+        .await
+        .expect("stored documents");
+    assert!(
+        stored.iter().any(|(t, ..)| *t == "floatingips"),
+        "the fixture has floating IPs"
+    );
+    for (table, id, doc, copies) in stored {
+        let doc: Value = serde_json::from_str(&doc).expect("json");
+        for copy in copies {
+            assert!(doc.get(copy).is_none(), "{table} {id} still stores {copy}");
+        }
+    }
     // The upgraded rows work: filters on the new columns, the next free address skips every
     // address the old release allocated, and changes are recorded from here on.
     let ports = api.get("admin", "/v2.0/ports?name=vm-0-renamed").await;

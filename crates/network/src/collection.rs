@@ -94,8 +94,14 @@ pub trait Collection: Send + Sync {
         self.hidden().is_empty()
     }
     /// Completes the views of visible resources with what lives in other tables (the rules of
-    /// a security group).
-    fn complete(&self, _conn: &Tx<'_>, _items: &mut [Map<String, Value>]) -> Result<()> {
+    /// a security group, a network's subnets): attributes computed when read, never copied
+    /// into the resource's own row. One call for a whole list, so one query for all of it.
+    fn complete(
+        &self,
+        _tx: &Tx<'_>,
+        _scope: &Scope,
+        _items: &mut [Map<String, Value>],
+    ) -> Result<()> {
         Ok(())
     }
 

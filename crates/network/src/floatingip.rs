@@ -2,6 +2,7 @@
 //! project `""`), associated with a fixed IPv4 address of a port that a router connects to that
 //! network; and the floating IP pools.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -17,13 +18,13 @@ use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::network::{dns_domain, tags_on_create};
-use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::read::{Scope, check_revision, completed, field, load, load_for_change};
 use crate::router::{ServicePort, bad_request, create_service_port, to_map, visible_network};
 use crate::{Caller, Error, Networking, Result};
 
 const FIP_OWNER: &str = "network:floatingip";
 
-/// What a floating IP shows of its port (`fip-port-details`).
+/// What a floating IP shows of its port (`fip-port-details`), read with the floating IP.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PortDetails {
     pub name: String,
@@ -60,7 +61,6 @@ pub struct FloatingIp {
     pub fixed_ip_address: Option<String>,
     pub router_id: Option<String>,
     pub status: String,
-    pub port_details: Option<PortDetails>,
     pub dns_name: String,
     pub dns_domain: String,
     #[serde(flatten)]
@@ -321,14 +321,12 @@ fn set_association(fip: &mut FloatingIp, assoc: Option<Association>) {
             fip.port_id = Some(a.port.id.clone());
             fip.fixed_ip_address = Some(a.fixed_ip);
             fip.router_id = Some(a.router_id);
-            fip.port_details = Some(PortDetails::of(&a.port));
             fip.status = "ACTIVE".into();
         }
         None => {
             fip.port_id = None;
             fip.fixed_ip_address = None;
             fip.router_id = None;
-            fip.port_details = None;
             fip.status = "DOWN".into();
         }
     }
@@ -358,11 +356,9 @@ fn create_one(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Fl
             format!("Network {network_id} is not a valid external network"),
         ));
     }
-    let has_v4 = net
-        .subnets
+    let has_v4 = crate::router::subnets_of_network(tx, &net.id)?
         .iter()
-        .filter_map(|s| load::<Subnet>(tx, s).transpose())
-        .any(|s| s.is_ok_and(|s| s.ip_version == 4));
+        .any(|s| s.ip_version == 4);
     if !has_v4 {
         return Err(bad_request(
             "floatingip",
@@ -418,7 +414,6 @@ fn create_one(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Fl
         fixed_ip_address: None,
         router_id: None,
         status: "DOWN".into(),
-        port_details: None,
         dns_name: b.string("dns_name", 255)?.unwrap_or_default(),
         dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
         std: Standard::new(
@@ -488,15 +483,26 @@ pub(crate) fn disassociate_port(tx: &Tx<'_>, caller: &Caller, port_id: &str) -> 
     Ok(())
 }
 
-/// Keeps `port_details` of the floating IPs associated with `port` current.
-pub(crate) fn refresh_port_details(tx: &Tx<'_>, port: &Port) -> Result<()> {
-    for mut f in by_port(tx, &port.id)? {
-        let details = Some(PortDetails::of(port));
-        if f.port_details != details {
-            f.port_details = details;
-            f.std.touch();
-            save(tx, &f, false)?;
-        }
+/// A floating IP's `port_details`: what its associated port shows now (`null` while not
+/// associated), from the ports of every floating IP of `items` in one query. A change of the
+/// port is not a change of the floating IP: no new revision for it (as upstream).
+pub(crate) fn with_port_details(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+    let port_of =
+        |f: &Map<String, Value>| f.get("port_id").and_then(Value::as_str).map(String::from);
+    let mut ids: Vec<String> = items.iter().filter_map(port_of).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut details = HashMap::new();
+    for doc in store::docs_by_id(tx, PORTS, &ids)? {
+        let port = Port::from_doc("", &doc)?;
+        let shown = serde_json::to_value(PortDetails::of(&port)).map_err(|_| Error::internal())?;
+        details.insert(port.id, shown);
+    }
+    for fip in items {
+        let shown = port_of(fip)
+            .and_then(|p| details.get(&p).cloned())
+            .unwrap_or(Value::Null);
+        fip.insert("port_details".into(), shown);
     }
     Ok(())
 }
@@ -577,10 +583,23 @@ impl Collection for FloatingIps {
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
     }
+    /// `port_details` is read from the port: the stored document is not the view.
+    fn stored_is_view(&self) -> bool {
+        false
+    }
+    /// `port_details`, from the associated ports.
+    fn complete(
+        &self,
+        tx: &Tx<'_>,
+        _scope: &Scope,
+        items: &mut [Map<String, Value>],
+    ) -> Result<()> {
+        with_port_details(tx, items)
+    }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let fip = create_one(tx, cx, body)?;
-        serde_json::to_value(&fip).map_err(|_| Error::internal())
+        completed(tx, &fip, with_port_details)
     }
 
     fn update(
@@ -602,7 +621,7 @@ impl Collection for FloatingIps {
         }
         fip.std.touch();
         save(tx, &fip, false)?;
-        serde_json::to_value(&fip).map_err(|_| Error::internal())
+        completed(tx, &fip, with_port_details)
     }
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {

@@ -1,5 +1,8 @@
-//! The resources as stored and shown: each struct serialises to exactly the JSON object the API
-//! returns (before per-caller policy strips admin-only attributes).
+//! The resources as stored: each struct serialises to the JSON object the API returns (before
+//! per-caller policy strips admin-only attributes), less the attributes computed when read from
+//! other rows — a network's `subnets`, a subnet's `shared` and `router:external`, a floating
+//! IP's `port_details` (see [`crate::collection::Collection::complete`]). Documents stored by
+//! earlier releases may still hold copies of those; reading ignores them.
 
 use std::net::IpAddr;
 
@@ -47,7 +50,6 @@ pub struct Network {
     pub tenant_id: String,
     pub admin_state_up: bool,
     pub status: String,
-    pub subnets: Vec<String>,
     pub shared: bool,
     #[serde(rename = "router:external")]
     pub router_external: bool,
@@ -89,10 +91,6 @@ pub struct Subnet {
     pub subnetpool_id: Option<String>,
     pub service_types: Vec<String>,
     pub dns_publish_fixed_ip: bool,
-    #[serde(rename = "router:external")]
-    pub router_external: bool,
-    /// Mirrors the network's `shared`: filterable, never shown.
-    pub shared: bool,
     #[serde(flatten)]
     pub std: Standard,
 }

@@ -1,5 +1,7 @@
 //! Networks: create (with its segment), update, delete (with its subnets and service ports).
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use neutrino_store::Tx;
@@ -9,9 +11,9 @@ use neutrino_store::{self as store, ColumnValue, Selection, Table};
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
-use crate::model::{Network, Port, Resource, Standard, Subnet};
+use crate::model::{Network, Port, Resource, Standard};
 use crate::rbac;
-use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::read::{Scope, check_revision, completed, field, load_for_change};
 use crate::segments::{self, ProviderRequest};
 use crate::{Caller, Error, NetworkConfig, Result};
 
@@ -158,7 +160,6 @@ fn build(
         project_id,
         admin_state_up: b.bool("admin_state_up")?.unwrap_or(true),
         status: "ACTIVE".into(),
-        subnets: Vec::new(),
         shared: b.bool("shared")?.unwrap_or(false),
         router_external: b.bool("router:external")?.unwrap_or(false),
         mtu,
@@ -290,6 +291,15 @@ impl Collection for Networks {
             doc.insert("shared".into(), Value::Bool(true));
         }
     }
+    /// `subnets`, from the subnets table.
+    fn complete(
+        &self,
+        tx: &Tx<'_>,
+        _scope: &Scope,
+        items: &mut [Map<String, Value>],
+    ) -> Result<()> {
+        with_subnets(tx, items)
+    }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let net = build(tx, cx.cfg, cx.caller, body)?;
@@ -298,7 +308,7 @@ impl Collection for Networks {
         // As upstream, a project's first network brings its default security group.
         crate::security_group::ensure_default(tx, cx.caller, &net.project_id)?;
         rbac::sync_network_policies(tx, &net)?;
-        serde_json::to_value(&net).map_err(|_| Error::internal())
+        completed(tx, &net, with_subnets)
     }
 
     fn update(
@@ -374,8 +384,8 @@ impl Collection for Networks {
         }
         rbac::sync_network_policies(tx, &net)?;
         net.std.touch();
-        save_sharing(tx, &net)?;
-        serde_json::to_value(&net).map_err(|_| Error::internal())
+        save(tx, &net)?;
+        completed(tx, &net, with_subnets)
     }
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
@@ -410,10 +420,12 @@ impl Collection for Networks {
         for port in service {
             store::delete_row(tx, PORTS, &port)?;
         }
-        for subnet in &net.subnets {
-            store::delete_row(tx, SUBNETS, subnet)?;
+        for (_, subnet) in
+            store::child_ids(tx, SUBNETS, "network_id", std::slice::from_ref(&net.id))?
+        {
+            store::delete_row(tx, SUBNETS, &subnet)?;
             // Its block returns to its subnet pool, if it came from one.
-            store::delete_row(tx, tables::SUBNETPOOL_SUBNETS, subnet)?;
+            store::delete_row(tx, tables::SUBNETPOOL_SUBNETS, &subnet)?;
         }
         store::delete_segments(tx, id)?;
         store::delete_policies_on(tx, id)?;
@@ -449,10 +461,8 @@ fn set_mtu(tx: &store::Tx<'_>, cfg: &NetworkConfig, net: &mut Network, mtu: u64)
             "Requested MTU is too big, maximum is {max}"
         )));
     }
-    for sid in &net.subnets {
-        if let Some(s) = load::<Subnet>(tx, sid)?
-            && ((s.ip_version == 4 && mtu < 68) || (s.ip_version == 6 && mtu < 1280))
-        {
+    for s in crate::router::subnets_of_network(tx, &net.id)? {
+        if (s.ip_version == 4 && mtu < 68) || (s.ip_version == 6 && mtu < 1280) {
             return Err(Error::conflict(
                 "NetworkMTUSubnetConflict",
                 format!("MTU of {} is not compatible with subnet {}.", net.id, s.id),
@@ -493,24 +503,25 @@ fn check_unshare(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
     Ok(())
 }
 
-/// Saves a network whose sharing may have changed, with the copies on its subnets.
-pub(crate) fn save_sharing(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
-    mirror_on_subnets(tx, net)?;
+/// Saves a changed network. Its subnets show its `shared` and `router:external` when they are
+/// read: nothing to rewrite on them, and no new revision for them (as upstream, where a
+/// network's change does not touch its subnets' rows).
+pub(crate) fn save(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
     store::update_row(tx, NETWORKS, &net.id, &columns(net), &net.to_doc())?;
     Ok(())
 }
 
-/// Subnets mirror their network's `router:external` and `shared`.
-fn mirror_on_subnets(tx: &store::Tx<'_>, net: &Network) -> Result<()> {
-    for sid in &net.subnets {
-        if let Some(mut s) = load::<Subnet>(tx, sid)?
-            && (s.router_external != net.router_external || s.shared != net.shared)
-        {
-            s.router_external = net.router_external;
-            s.shared = net.shared;
-            s.std.touch();
-            store::update_doc(tx, SUBNETS, sid, &s.to_doc())?;
-        }
+/// A network's `subnets`: the ids of its subnets, oldest first, from the subnets table (by its
+/// `network_id` index) for every network of `items` in one query.
+pub(crate) fn with_subnets(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+    let ids: Vec<String> = items.iter().map(|n| field(n, "id").to_string()).collect();
+    let mut by_network: HashMap<String, Vec<Value>> = HashMap::new();
+    for (network, subnet) in store::child_ids(tx, SUBNETS, "network_id", &ids)? {
+        by_network.entry(network).or_default().push(subnet.into());
+    }
+    for net in items {
+        let subnets = by_network.remove(field(net, "id")).unwrap_or_default();
+        net.insert("subnets".into(), Value::Array(subnets));
     }
     Ok(())
 }

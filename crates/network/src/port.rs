@@ -218,8 +218,6 @@ fn base_mac(cfg: &NetworkConfig) -> [u8; 3] {
 /// Writes a port's row: its indexed columns and its document.
 pub(crate) fn save_port(tx: &Tx<'_>, port: &Port) -> Result<()> {
     store::update_row(tx, PORTS, &port.id, &columns(port), &port.to_doc())?;
-    // Floating IPs show details of the port they are associated with.
-    crate::floatingip::refresh_port_details(tx, port)?;
     Ok(())
 }
 

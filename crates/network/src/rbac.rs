@@ -184,7 +184,7 @@ fn sync_network_flags(tx: &Tx<'_>, network_id: &str) -> Result<()> {
         net.shared = shared;
         net.router_external = external;
         net.std.touch();
-        crate::network::save_sharing(tx, &net)?;
+        crate::network::save(tx, &net)?;
     }
     Ok(())
 }

@@ -151,7 +151,7 @@ impl Networking {
                         out.push(scope.view(kind, map));
                     }
                 }
-                kind.complete(tx, &mut out)?;
+                kind.complete(tx, &scope, &mut out)?;
                 Ok(out)
             })
             .await
@@ -195,14 +195,19 @@ impl Networking {
                         limit: want as i64,
                     });
                     let docs = store::list_docs(tx, kind.table(), &sel)?;
+                    let mut seen = Vec::new();
                     for doc in &docs {
                         let map = parse_map(kind, doc)?;
                         from = Some(field(&map, "id").to_string());
-                        if out.len() < page.limit && kind.sees(&scope, &map) {
-                            let view = scope.view(kind, map);
-                            if keep(&view)? {
-                                out.push(view);
-                            }
+                        if kind.sees(&scope, &map) {
+                            seen.push(scope.view(kind, map));
+                        }
+                    }
+                    // Filters may name computed attributes: complete before filtering.
+                    kind.complete(tx, &scope, &mut seen)?;
+                    for view in seen {
+                        if out.len() < page.limit && keep(&view)? {
+                            out.push(view);
                         }
                     }
                     if docs.len() < want {
@@ -212,7 +217,6 @@ impl Networking {
                 if page.reverse {
                     out.reverse();
                 }
-                kind.complete(tx, &mut out)?;
                 Ok(out)
             })
             .await
@@ -248,7 +252,7 @@ impl Networking {
                     return Err(kind.not_found(&id));
                 }
                 let mut items = [scope.view(kind, map)];
-                kind.complete(tx, &mut items)?;
+                kind.complete(tx, &scope, &mut items)?;
                 let [item] = items;
                 Ok(item)
             })
@@ -404,6 +408,23 @@ fn only_visible(kind: Kind, scope: &Scope, mut sel: Selection) -> Selection {
         sel.visible = kind.visible_rows(scope);
     }
     sel
+}
+
+/// A written resource as the write returns it: its stored document completed by `complete`
+/// with what is computed on read (as [`crate::collection::Collection::complete`] does for
+/// reads, without the caller-relative adjustments of a view).
+pub(crate) fn completed<T: serde::Serialize>(
+    tx: &Tx<'_>,
+    resource: &T,
+    complete: impl FnOnce(&Tx<'_>, &mut [Map<String, Value>]) -> Result<()>,
+) -> Result<Value> {
+    let Ok(Value::Object(map)) = serde_json::to_value(resource) else {
+        return Err(Error::internal());
+    };
+    let mut items = [map];
+    complete(tx, &mut items)?;
+    let [map] = items;
+    Ok(Value::Object(map))
 }
 
 /// Reads a typed resource inside a transaction.

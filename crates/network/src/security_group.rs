@@ -392,7 +392,12 @@ impl Collection for SecurityGroups {
     fn stored_is_view(&self) -> bool {
         false
     }
-    fn complete(&self, tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+    fn complete(
+        &self,
+        tx: &Tx<'_>,
+        _scope: &Scope,
+        items: &mut [Map<String, Value>],
+    ) -> Result<()> {
         embed_rules(tx, items)
     }
 

@@ -1,15 +1,19 @@
 //! Subnets: IP settings checked by the IPAM rules, overlap within the network, the network's
-//! `subnets` list and revision, and the in-use rule on delete.
+//! revision, the network's `shared` and `router:external` shown on its subnets, and the in-use
+//! rule on delete.
+
+use std::collections::HashMap;
 
 use ipnet::IpNet;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use neutrino_ipam::{
     self as ipam, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate,
 };
 use neutrino_store::tables::{NETWORKS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Tx};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -17,7 +21,7 @@ use crate::extensions::{Extension, ext};
 use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{is_network_service_port, tags_on_create};
-use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::read::{Scope, check_revision, completed, field, load, load_for_change};
 use crate::subnetpool::SubnetPool;
 use crate::{Caller, Error, NetworkConfig, Result};
 
@@ -225,8 +229,6 @@ fn build(
         subnetpool_id: pool.as_ref().map(|p| p.id.clone()),
         service_types: Vec::new(),
         dns_publish_fixed_ip: false,
-        router_external: net.router_external,
-        shared: net.shared,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -313,11 +315,10 @@ impl Collection for Subnets {
             "tags",
         ]
     }
-    /// The hidden `shared` filter follows the network's caller-relative `shared`.
-    fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
-        if scope.shared_with("network", field(doc, "network_id"), crate::rbac::SHARED) {
-            doc.insert("shared".into(), Value::Bool(true));
-        }
+    /// `router:external` and the hidden `shared` filter are the network's, `shared` relative to
+    /// the caller as the network's is.
+    fn complete(&self, tx: &Tx<'_>, scope: &Scope, items: &mut [Map<String, Value>]) -> Result<()> {
+        with_network_flags(tx, Some(scope), items)
     }
     /// Subnets follow their network: visible with it when it is open, to its owner's readers.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
@@ -334,10 +335,8 @@ impl Collection for Subnets {
         if let Some(pool) = &pool {
             crate::pool_subnets::record(tx, &subnet, pool, &mut net)?;
         }
-        net.subnets.push(subnet.id.clone());
-        net.std.touch();
-        store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
-        serde_json::to_value(&subnet).map_err(|_| Error::internal())
+        revise_network(tx, &mut net)?;
+        shown(tx, &subnet)
     }
 
     fn update(
@@ -384,9 +383,10 @@ impl Collection for Subnets {
         subnet.set_ip_settings(validated);
         subnet.std.touch();
         store::update_doc(tx, SUBNETS, &subnet.id, &subnet.to_doc())?;
-        bump_network(tx, &subnet.network_id, |_| {})?;
-        // The pools may have changed: rebuild the free addresses on next use.
-        serde_json::to_value(&subnet).map_err(|_| Error::internal())
+        if let Some(mut net) = load::<Network>(tx, &subnet.network_id)? {
+            revise_network(tx, &mut net)?;
+        }
+        shown(tx, &subnet)
     }
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
@@ -420,9 +420,7 @@ impl Collection for Subnets {
         store::delete_row(tx, SUBNETS, id)?;
         if let Some(mut net) = load::<Network>(tx, &subnet.network_id)? {
             crate::pool_subnets::release(tx, &subnet, &mut net)?;
-            net.subnets.retain(|s| *s != id);
-            net.std.touch();
-            store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
+            revise_network(tx, &mut net)?;
         }
         Ok(())
     }
@@ -436,12 +434,67 @@ fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 2] {
     ]
 }
 
-/// A change of a network's subnets is a change of the network: new revision.
-fn bump_network(tx: &Tx<'_>, network_id: &str, change: impl FnOnce(&mut Network)) -> Result<()> {
-    if let Some(mut net) = load::<Network>(tx, network_id)? {
-        change(&mut net);
-        net.std.touch();
-        store::update_doc(tx, NETWORKS, network_id, &net.to_doc())?;
+/// A subnet created, changed or deleted is a change of its network: a new revision (and
+/// update time) for the network, though the network's document holds nothing of its subnets —
+/// as upstream, where a subnet `revises_on_change` its network.
+fn revise_network(tx: &Tx<'_>, net: &mut Network) -> Result<()> {
+    net.std.touch();
+    store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
+    // Several subnets of one request (a bulk create) are one revision of the network, as the
+    // store counts it: its document must show that revision, not one per subnet.
+    if let Some(revision) = store::revision_of(tx, NETWORKS, &net.id)?
+        && u64::try_from(revision).ok() != Some(net.std.revision_number)
+    {
+        net.std.revision_number = u64::try_from(revision).unwrap_or_default();
+        store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
+    }
+    Ok(())
+}
+
+/// A written subnet as the write returns it.
+fn shown(tx: &Tx<'_>, subnet: &Subnet) -> Result<Value> {
+    completed(tx, subnet, |tx, items| with_network_flags(tx, None, items))
+}
+
+/// What a subnet shows of its network.
+#[derive(Deserialize)]
+struct NetworkFlags {
+    id: String,
+    shared: bool,
+    #[serde(rename = "router:external")]
+    router_external: bool,
+}
+
+/// A subnet's `router:external` and (filter-only) `shared` are its network's, read from the
+/// networks of every subnet of `items` in one query. With a caller's `scope`, `shared` is also
+/// true when a policy shares the network with the caller's project.
+pub(crate) fn with_network_flags(
+    tx: &Tx<'_>,
+    scope: Option<&Scope>,
+    items: &mut [Map<String, Value>],
+) -> Result<()> {
+    let mut ids: Vec<String> = items
+        .iter()
+        .map(|s| field(s, "network_id").to_string())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut flags = HashMap::new();
+    for doc in store::docs_by_id(tx, NETWORKS, &ids)? {
+        let f: NetworkFlags = serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt {
+            table: NETWORKS.name(),
+            id: String::new(),
+            reason: e.to_string(),
+        })?;
+        flags.insert(f.id, (f.shared, f.router_external));
+    }
+    for subnet in items {
+        let network = field(subnet, "network_id");
+        let (shared, external) = flags.get(network).copied().unwrap_or_default();
+        let shared =
+            shared || scope.is_some_and(|s| s.shared_with("network", network, crate::rbac::SHARED));
+        subnet.insert("shared".into(), Value::Bool(shared));
+        subnet.insert("router:external".into(), Value::Bool(external));
     }
     Ok(())
 }

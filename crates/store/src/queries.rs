@@ -215,6 +215,44 @@ pub fn exists(tx: &Tx, table: Table, sel: &Selection) -> Result<bool, StoreError
     tx.flag(&sql, &args)
 }
 
+/// The most values one query binds. Both engines accept more (SQLite 32,766, PostgreSQL
+/// 65,535); a longer list of keys is read in several queries of this many.
+const MAX_BOUND: usize = 10_000;
+
+/// `(parent, id)` of every row whose `parent_column` is one of `parents`, each parent's rows
+/// oldest first (a network's subnets in creation order): the children of a whole list of
+/// parents in one query (one per [`MAX_BOUND`] parents).
+pub fn child_ids(
+    tx: &Tx,
+    table: Table,
+    parent_column: &'static str,
+    parents: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in parents.chunks(MAX_BOUND) {
+        let (filter, args) = where_clause(table, &Selection::by(parent_column, chunk.to_vec()))?;
+        let sql = format!(
+            "SELECT {parent_column}, id FROM {}{filter} ORDER BY {}",
+            table.name,
+            tx.insertion_order()
+        );
+        for row in tx.query(&sql, &args)? {
+            out.push((row.text(0)?, row.text(1)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The documents of the rows with these ids (those that exist, in no particular order): what
+/// a list reads of the resources its members name, in one query (one per [`MAX_BOUND`] ids).
+pub fn docs_by_id(tx: &Tx, table: Table, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(MAX_BOUND) {
+        out.extend(list_docs(tx, table, &Selection::by("id", chunk.to_vec()))?);
+    }
+    Ok(out)
+}
+
 /// The distinct values of an indexed column among the rows `sel` selects.
 pub fn column_values(
     tx: &Tx,

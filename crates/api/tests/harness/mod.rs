@@ -23,6 +23,17 @@ use neutrino_store::{Store, StoreError, tables};
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The ids of the resources of a list (`body["networks"]`), in order.
+pub fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub struct Api {
     router: Router,
     identity: Arc<Identity>,
@@ -116,6 +127,11 @@ impl Api {
             _db: db,
             _dir: dir,
         }
+    }
+
+    /// The store under the API: for what only the data plane does (set a status).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn token(&self, user: &str) -> String {

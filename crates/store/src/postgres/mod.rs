@@ -119,6 +119,10 @@ const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0010_mac_index.sql"),
     ),
     Migration::sql(
+        "0011_derived_fields",
+        include_str!("../../migrations/postgres/0011_derived_fields.sql"),
+    ),
+    Migration::sql(
         "0013_port_written_once",
         include_str!("../../migrations/postgres/0013_port_written_once.sql"),
     ),

@@ -51,6 +51,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0010_mac_index.sql"),
     ),
     Migration::sql(
+        "0011_derived_fields",
+        include_str!("../../migrations/sqlite/0011_derived_fields.sql"),
+    ),
+    Migration::sql(
         "0013_port_written_once",
         include_str!("../../migrations/sqlite/0013_port_written_once.sql"),
     ),
