@@ -356,7 +356,7 @@ fn create_one(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Fl
             format!("Network {network_id} is not a valid external network"),
         ));
     }
-    let has_v4 = crate::router::subnets_of_network(tx, &net.id)?
+    let has_v4 = crate::port_addresses::subnets_of(tx, &net.id)?
         .iter()
         .any(|s| s.ip_version == 4);
     if !has_v4 {

@@ -461,7 +461,7 @@ fn set_mtu(tx: &store::Tx<'_>, cfg: &NetworkConfig, net: &mut Network, mtu: u64)
             "Requested MTU is too big, maximum is {max}"
         )));
     }
-    for s in crate::router::subnets_of_network(tx, &net.id)? {
+    for s in crate::port_addresses::subnets_of(tx, &net.id)? {
         if (s.ip_version == 4 && mtu < 68) || (s.ip_version == 6 && mtu < 1280) {
             return Err(Error::conflict(
                 "NetworkMTUSubnetConflict",

@@ -14,6 +14,7 @@ use crate::port_input::FixedIpEntry;
 use crate::read::load;
 use crate::{Error, Result};
 
+/// A network's subnets, in creation order.
 pub(crate) fn subnets_of(tx: &Tx<'_>, network_id: &str) -> Result<Vec<Subnet>> {
     store::list_docs(
         tx,

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use neutrino_store::Tx;
 use neutrino_store::l3::{self, ROUTER_GATEWAY, ROUTER_INTERFACE};
-use neutrino_store::tables::{FLOATINGIPS, ROUTERS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
+use neutrino_store::tables::{FLOATINGIPS, ROUTERS};
+use neutrino_store::{self as store, ColumnValue, StoreError, Table};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
@@ -17,6 +17,7 @@ use crate::error::Failure;
 use crate::extensions::{Extension, ext};
 use crate::model::{FixedIp, Network, Port, Resource, Standard, Subnet};
 use crate::network::{Networks, tags_on_create};
+use crate::port_addresses::subnets_of;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
 use crate::router_gateway::{parse_gateway, remove_gateway, set_gateway};
 use crate::router_routes::{check_routes, parse_routes};
@@ -153,17 +154,6 @@ pub(crate) fn to_map<T: Serialize>(v: &T) -> Result<Map<String, Value>> {
     }
 }
 
-pub(crate) fn subnets_of_network(tx: &Tx<'_>, network_id: &str) -> Result<Vec<Subnet>> {
-    store::list_docs(
-        tx,
-        SUBNETS,
-        &Selection::by("network_id", vec![network_id.to_string()]),
-    )?
-    .iter()
-    .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
-    .collect()
-}
-
 /// Attributes of the gateway and of the router only an admin may set.
 fn check_admin_attrs(b: &Body, caller: &Caller, action: &str) -> Result<()> {
     if caller.is_admin() {
@@ -210,7 +200,7 @@ pub(crate) fn attached_subnets(tx: &Tx<'_>, router_id: &str) -> Result<Vec<Subne
             continue;
         };
         if rp.port_type == ROUTER_GATEWAY {
-            out.extend(subnets_of_network(tx, &port.network_id)?);
+            out.extend(subnets_of(tx, &port.network_id)?);
         } else {
             for f in &port.fixed_ips {
                 if let Some(s) = load::<Subnet>(tx, &f.subnet_id)? {

@@ -14,7 +14,7 @@ use crate::model::Port;
 use crate::read::load;
 use crate::router::{
     GatewayInfo, Router, ServicePort, bad_request, check_new_subnets, create_service_port,
-    subnets_of_network, update_service_port, visible_network,
+    update_service_port, visible_network,
 };
 use crate::{Caller, Error, NetworkConfig, Result};
 
@@ -177,7 +177,7 @@ pub(crate) fn set_gateway(
             format!("Network {network_id} is not an external network"),
         ));
     }
-    let subnets = subnets_of_network(tx, &net.id)?;
+    let subnets = crate::port_addresses::subnets_of(tx, &net.id)?;
     for ip in fixed_ips
         .iter()
         .flatten()
