@@ -1,0 +1,31 @@
+//! The OVN back end, first step: Neutron resources mapped onto the OVN Northbound rows upstream
+//! ML2/OVN writes ([`mapping`]), and the diff that turns that desired state and a cached copy of
+//! the Northbound database into one OVSDB transaction ([`plan`]).
+//!
+//! ```text
+//! NetworkSpec, SubnetSpec, PortSpec ──mapping──▶ Desired (NbRow by RowId)
+//!                                                   │
+//!            Northbound cache (monitor) ──────▶ plan(desired, cache, scope) ──▶ Plan { operations }
+//!                                                                                   │ transact
+//! ```
+//!
+//! Rows are found by key (name or an `external_ids` entry), never by `_uuid`; set and map columns
+//! are changed by `mutate`; every change to a row with a Neutron revision waits on that revision so
+//! an older change never overwrites a newer one. Routers, NAT, port groups and ACLs are later steps:
+//! they add tables to [`row::TABLES`] and functions to [`mapping`].
+
+pub mod input;
+pub mod mapping;
+pub mod plan;
+pub mod row;
+
+pub use input::{
+    AddressPair, FixedIp, HostRoute, Ipv6AddressMode, MappingConfig, NetworkSpec, PortSpec,
+    SubnetSpec,
+};
+pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
+pub use plan::{Change, NbView, Plan, Scope, monitor_request, plan};
+pub use row::{Desired, NbRow, RowId, table};
+
+#[cfg(test)]
+mod tests;
