@@ -1,0 +1,477 @@
+//! The mapping and the plan against a real OVN Northbound database: each test starts its own
+//! standalone `ovsdb-server`, brings it to a desired state through our OVSDB client, reads it back
+//! with `ovn-nbctl` and the client's monitor cache, and changes it behind our back.
+
+mod server;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use neutrino_ovn::row::revision_of;
+use neutrino_ovn::{
+    Change, Desired, FixedIp, MappingConfig, NetworkSpec, Plan, PortSpec, RowId, Scope, SubnetSpec,
+    desired_state, monitor_request, plan, table,
+};
+use neutrino_ovsdb::{Cache, Client, ClientConfig, Error, MonitorHandle, Operation};
+use server::NbServer;
+
+const NET: &str = "fdbf1838-1e0c-45a8-997f-f709fca48fd9";
+const SUBNET: &str = "5a4039fa-278d-49e4-a3b3-13c8030cee82";
+const PORT_A: &str = "d3d6fd22-39aa-43fe-9c80-5e00db573640";
+const PORT_B: &str = "724ad2ea-6f82-40d3-8660-2abad64ba54c";
+
+fn network() -> NetworkSpec {
+    NetworkSpec {
+        id: NET.into(),
+        name: "net1".into(),
+        revision_number: 1,
+        mtu: 1442,
+        network_type: "geneve".into(),
+        physical_network: None,
+        segmentation_id: Some(7),
+        segment_id: NET.into(),
+        availability_zone_hints: vec![],
+        dns_domain: String::new(),
+    }
+}
+
+fn subnet() -> SubnetSpec {
+    SubnetSpec {
+        id: SUBNET.into(),
+        network_id: NET.into(),
+        revision_number: 1,
+        cidr: "10.10.0.0/24".parse().unwrap(),
+        gateway_ip: Some("10.10.0.1".parse().unwrap()),
+        enable_dhcp: true,
+        dns_nameservers: vec!["192.0.2.53".parse().unwrap()],
+        host_routes: vec![],
+        ipv6_address_mode: None,
+    }
+}
+
+fn port(id: &str, mac: &str, ip: &str) -> PortSpec {
+    PortSpec {
+        id: id.into(),
+        name: format!("port-{ip}"),
+        network_id: NET.into(),
+        project_id: "p1".into(),
+        revision_number: 1,
+        admin_state_up: true,
+        mac_address: mac.into(),
+        fixed_ips: vec![FixedIp {
+            subnet_id: SUBNET.into(),
+            ip_address: ip.parse().unwrap(),
+        }],
+        device_id: String::new(),
+        device_owner: String::new(),
+        port_security_enabled: true,
+        security_groups: vec![],
+        allowed_address_pairs: vec![],
+        host_id: String::new(),
+        vnic_type: "normal".into(),
+    }
+}
+
+fn ports() -> Vec<PortSpec> {
+    vec![
+        port(PORT_A, "fa:16:3e:00:00:0a", "10.10.0.10"),
+        port(PORT_B, "fa:16:3e:00:00:0b", "10.10.0.11"),
+    ]
+}
+
+fn desired_with(ports: &[PortSpec]) -> Desired {
+    desired_state(&MappingConfig::default(), &[network()], &[subnet()], ports)
+}
+
+/// A Northbound database, our client and a monitor of the managed tables.
+struct Lab {
+    nb: NbServer,
+    client: Client,
+    monitor: MonitorHandle,
+}
+
+impl Lab {
+    async fn start() -> Lab {
+        let nb = NbServer::start();
+        let mut config = ClientConfig::new([nb.remote()], "OVN_Northbound");
+        config.request_timeout = Duration::from_secs(5);
+        config.connect_timeout = Duration::from_secs(5);
+        let client = Client::connect(config)
+            .await
+            .expect("connect to the NB server");
+        let monitor = client.monitor(monitor_request()).await.expect("monitor");
+        Lab {
+            nb,
+            client,
+            monitor,
+        }
+    }
+
+    fn cache(&self) -> Arc<Cache> {
+        self.monitor.snapshot()
+    }
+
+    fn plan(&self, desired: &Desired, scope: &Scope) -> Plan {
+        plan(desired, &*self.cache(), scope)
+    }
+
+    /// Waits up to 5 s for the cache to satisfy `condition`.
+    async fn settle(&self, what: &str, condition: impl Fn(&Cache) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !condition(&self.cache()) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "cache never showed {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Plans, transacts, and waits until the cache shows the desired state reached.
+    async fn apply(&self, desired: &Desired, scope: &Scope) -> Plan {
+        let plan = self.plan(desired, scope);
+        if !plan.is_empty() {
+            self.client
+                .transact(&plan.operations)
+                .await
+                .unwrap_or_else(|e| panic!("transaction failed: {e}\n{:#?}", plan.operations));
+        }
+        self.settle("the desired state", |cache| {
+            neutrino_ovn::plan(desired, cache, scope).is_empty()
+        })
+        .await;
+        plan
+    }
+
+    fn nbctl(&self, args: &[&str]) -> String {
+        self.nb.nbctl(args)
+    }
+
+    /// One column of every row of `table`, sorted (`ovn-nbctl --bare`).
+    fn column(&self, table: &str, column: &str) -> Vec<String> {
+        let out = self.nbctl(&["--bare", &format!("--columns={column}"), "list", table]);
+        let mut values: Vec<String> = out
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        values.sort();
+        values
+    }
+
+    fn lsp_count(&self) -> usize {
+        self.column("Logical_Switch_Port", "_uuid").len()
+    }
+}
+
+fn names(plan: &Plan) -> Vec<&'static str> {
+    plan.operations.iter().map(Operation::name).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_with_a_subnet_and_two_ports_becomes_exactly_these_rows() {
+    let lab = Lab::start().await;
+    let desired = desired_with(&ports());
+    let first = lab.apply(&desired, &Scope::Full).await;
+    assert_eq!(first.changes.len(), 4, "{:?}", first.changes);
+    assert!(first.changes.iter().all(|c| matches!(c, Change::Insert(_))));
+
+    // Read back with ovn-nbctl.
+    assert_eq!(
+        lab.column("Logical_Switch", "name"),
+        vec![format!("neutron-{NET}")]
+    );
+    let lsps = lab.nbctl(&["lsp-list", &format!("neutron-{NET}")]);
+    let mut listed: Vec<&str> = lsps
+        .lines()
+        .filter_map(|l| l.split_once(" (")?.1.strip_suffix(')'))
+        .collect();
+    listed.sort();
+    assert_eq!(listed, vec![PORT_B, PORT_A]);
+    assert_eq!(lab.lsp_count(), 2, "no other ports");
+    assert_eq!(
+        lab.nbctl(&["lsp-get-addresses", PORT_A]).trim(),
+        "fa:16:3e:00:00:0a 10.10.0.10"
+    );
+    assert_eq!(
+        lab.nbctl(&["lsp-get-port-security", PORT_A]).trim(),
+        "fa:16:3e:00:00:0a 10.10.0.10"
+    );
+    assert_eq!(lab.nbctl(&["lsp-get-enabled", PORT_B]).trim(), "enabled");
+    let dhcp = lab.column("DHCP_Options", "_uuid");
+    assert_eq!(dhcp.len(), 1);
+    assert_eq!(lab.column("DHCP_Options", "cidr"), vec!["10.10.0.0/24"]);
+    let dhcp_of_a = lab.nbctl(&["lsp-get-dhcpv4-options", PORT_A]);
+    assert!(dhcp_of_a.starts_with(&dhcp[0]), "{dhcp_of_a}");
+    let options = lab.nbctl(&["dhcp-options-get-options", &dhcp[0]]);
+    for expected in [
+        "router=10.10.0.1",
+        "mtu=1442",
+        "lease_time=43200",
+        "dns_server={192.0.2.53}",
+    ] {
+        assert!(
+            options.lines().any(|l| l == expected),
+            "{expected} in {options}"
+        );
+    }
+    assert_eq!(
+        lab.nbctl(&[
+            "get",
+            "Logical_Switch_Port",
+            PORT_A,
+            "external_ids:\"neutron:revision_number\""
+        ])
+        .trim(),
+        "\"1\""
+    );
+
+    // The same desired state again: nothing to do.
+    let again = lab.plan(&desired, &Scope::Full);
+    assert!(again.is_empty(), "{:#?}", again.operations);
+    assert!(again.changes.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_address_is_one_mutate_of_that_column() {
+    let lab = Lab::start().await;
+    lab.apply(&desired_with(&ports()), &Scope::Full).await;
+
+    let mut changed = ports();
+    changed[0].fixed_ips[0].ip_address = "10.10.0.20".parse().unwrap();
+    changed[0].revision_number = 2;
+    let desired = desired_with(&changed);
+    let plan = lab.plan(&desired, &Scope::Full);
+    assert_eq!(
+        plan.changes,
+        vec![Change::Update(
+            RowId::new(table::LOGICAL_SWITCH_PORT, PORT_A),
+            vec![
+                "addresses".into(),
+                "external_ids".into(),
+                "port_security".into()
+            ]
+        )]
+    );
+    assert_eq!(
+        names(&plan),
+        vec!["wait", "mutate"],
+        "{:#?}",
+        plan.operations
+    );
+    match &plan.operations[1] {
+        Operation::Mutate {
+            table, mutations, ..
+        } => {
+            assert_eq!(table, "Logical_Switch_Port");
+            let columns: Vec<&str> = mutations.iter().map(|m| m.column.as_str()).collect();
+            assert_eq!(
+                columns,
+                vec![
+                    "addresses",
+                    "addresses",
+                    "external_ids",
+                    "external_ids",
+                    "port_security",
+                    "port_security"
+                ]
+            );
+        }
+        other => panic!("expected a mutate, got {other:?}"),
+    }
+    lab.apply(&desired, &Scope::Full).await;
+    assert_eq!(
+        lab.nbctl(&["lsp-get-addresses", PORT_A]).trim(),
+        "fa:16:3e:00:00:0a 10.10.0.20"
+    );
+    assert_eq!(
+        lab.nbctl(&["lsp-get-addresses", PORT_B]).trim(),
+        "fa:16:3e:00:00:0b 10.10.0.11"
+    );
+    let external_ids = lab.nbctl(&["get", "Logical_Switch_Port", PORT_A, "external_ids"]);
+    assert!(
+        external_ids.contains("\"neutron:cidrs\"=\"10.10.0.20/24\""),
+        "{external_ids}"
+    );
+    assert!(
+        external_ids.contains("\"neutron:revision_number\"=\"2\""),
+        "{external_ids}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_repaired_a_deleted_port_comes_back_and_a_leftover_goes() {
+    let lab = Lab::start().await;
+    let desired = desired_with(&ports());
+    lab.apply(&desired, &Scope::Full).await;
+    let switch = format!("neutron-{NET}");
+
+    // Deleted by hand: re-created and linked into its switch again.
+    lab.nbctl(&["lsp-del", PORT_B]);
+    lab.settle("the deleted port", |c| {
+        c.table("Logical_Switch_Port").is_some_and(|t| t.len() == 1)
+    })
+    .await;
+    let repair = lab.plan(&desired, &Scope::Full);
+    assert_eq!(
+        repair.changes,
+        vec![Change::Insert(RowId::new(
+            table::LOGICAL_SWITCH_PORT,
+            PORT_B
+        ))]
+    );
+    assert_eq!(names(&repair), vec!["wait", "insert", "mutate"]);
+    lab.apply(&desired, &Scope::Full).await;
+    assert!(lab.nbctl(&["lsp-list", &switch]).contains(PORT_B));
+    assert_eq!(
+        lab.nbctl(&["lsp-get-addresses", PORT_B]).trim(),
+        "fa:16:3e:00:00:0b 10.10.0.11"
+    );
+
+    // A leftover of ours (neutron external_ids, nothing desires it) goes; a port that is not ours stays.
+    lab.nbctl(&[
+        "lsp-add",
+        &switch,
+        "leftover",
+        "--",
+        "set",
+        "Logical_Switch_Port",
+        "leftover",
+        "external_ids:\"neutron:revision_number\"=3",
+    ]);
+    lab.nbctl(&["lsp-add", &switch, "not-ours"]);
+    lab.settle("the extra ports", |c| {
+        c.table("Logical_Switch_Port").is_some_and(|t| t.len() == 4)
+    })
+    .await;
+    let cleanup = lab.plan(&desired, &Scope::Full);
+    assert_eq!(
+        cleanup.changes,
+        vec![Change::Delete(RowId::new(
+            table::LOGICAL_SWITCH_PORT,
+            "leftover"
+        ))]
+    );
+    assert_eq!(
+        names(&cleanup),
+        vec!["wait", "mutate"],
+        "unlinked from its switch"
+    );
+    lab.apply(&desired, &Scope::Full).await;
+    let mut left: Vec<String> = lab.column("Logical_Switch_Port", "name");
+    left.sort();
+    let mut expected = vec![PORT_A.to_owned(), PORT_B.to_owned(), "not-ours".to_owned()];
+    expected.sort();
+    assert_eq!(left, expected);
+
+    // A stray DHCP_Options row of ours and a changed switch column are repaired in one go.
+    lab.nbctl(&[
+        "create",
+        "DHCP_Options",
+        "cidr=10.99.0.0/24",
+        "external_ids:subnet_id=gone",
+        "external_ids:\"neutron:revision_number\"=1",
+    ]);
+    lab.nbctl(&[
+        "set",
+        "Logical_Switch",
+        &switch,
+        "other_config:mcast_snoop=true",
+    ]);
+    lab.settle("the drift", |c| {
+        c.table("DHCP_Options").is_some_and(|t| t.len() == 2)
+    })
+    .await;
+    let plan = lab.apply(&desired, &Scope::Full).await;
+    assert_eq!(plan.changes.len(), 2, "{:?}", plan.changes);
+    assert_eq!(lab.column("DHCP_Options", "cidr"), vec!["10.10.0.0/24"]);
+    assert_eq!(
+        lab.nbctl(&["get", "Logical_Switch", &switch, "other_config:mcast_snoop"])
+            .trim(),
+        "\"false\""
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_revision_never_overwrites_a_newer_one() {
+    let lab = Lab::start().await;
+    lab.apply(&desired_with(&ports()), &Scope::Full).await;
+
+    // Revision 2 of port A is planned against the cache, but before it is applied another writer
+    // stores revision 3: the revision wait makes the whole transaction fail.
+    let mut rev2 = ports();
+    rev2[0].name = "renamed-in-rev-2".into();
+    rev2[0].revision_number = 2;
+    let desired2 = desired_with(&rev2);
+    let plan2 = lab.plan(&desired2, &Scope::Full);
+    assert_eq!(names(&plan2), vec!["wait", "mutate"]);
+    lab.nbctl(&[
+        "set",
+        "Logical_Switch_Port",
+        PORT_A,
+        "external_ids:\"neutron:revision_number\"=3",
+        "external_ids:\"neutron:port_name\"=written-by-rev-3",
+    ]);
+    let err = lab
+        .client
+        .transact(&plan2.operations)
+        .await
+        .expect_err("the wait must refuse");
+    match &err {
+        Error::Transaction {
+            index, operation, ..
+        } => {
+            assert_eq!(*index, 0, "{err}");
+            assert_eq!(operation, "wait on Logical_Switch_Port", "{err}");
+        }
+        other => panic!("expected a failed wait, got {other}"),
+    }
+    let name = lab.nbctl(&[
+        "get",
+        "Logical_Switch_Port",
+        PORT_A,
+        "external_ids:\"neutron:port_name\"",
+    ]);
+    assert_eq!(name.trim(), "written-by-rev-3");
+
+    // Planned again from the current cache, revision 2 is stale: nothing to do.
+    lab.settle("revision 3", |c| {
+        c.table("Logical_Switch_Port")
+            .is_some_and(|t| t.values().any(|r| revision_of(r) == Some(3)))
+    })
+    .await;
+    let replan = lab.plan(&desired2, &Scope::Full);
+    assert!(replan.is_empty(), "{:#?}", replan.operations);
+    assert_eq!(
+        replan.changes,
+        vec![Change::Stale {
+            id: RowId::new(table::LOGICAL_SWITCH_PORT, PORT_A),
+            actual: 3,
+            desired: 2
+        }]
+    );
+
+    // Revision 4 applies.
+    let mut rev4 = ports();
+    rev4[0].name = "rev-4".into();
+    rev4[0].revision_number = 4;
+    lab.apply(&desired_with(&rev4), &Scope::Full).await;
+    let name = lab.nbctl(&[
+        "get",
+        "Logical_Switch_Port",
+        PORT_A,
+        "external_ids:\"neutron:port_name\"",
+    ]);
+    assert_eq!(name.trim(), "rev-4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_network_takes_its_ports_and_dhcp_options_along() {
+    let lab = Lab::start().await;
+    lab.apply(&desired_with(&ports()), &Scope::Full).await;
+    let plan = lab.apply(&Desired::new(), &Scope::Full).await;
+    assert_eq!(plan.changes.len(), 4, "{:?}", plan.changes);
+    assert_eq!(lab.lsp_count(), 0);
+    assert!(lab.column("Logical_Switch", "_uuid").is_empty());
+    assert!(lab.column("DHCP_Options", "_uuid").is_empty());
+}
