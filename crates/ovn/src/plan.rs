@@ -147,6 +147,7 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     let mut waits = Vec::new();
     let mut inserts = Vec::new();
     let mut changes_ops = Vec::new();
+    let mut update_ops = Vec::new();
     let mut changes = Vec::new();
 
     // Children to insert, by parent: they go into the parent's insert or into one mutate.
@@ -187,7 +188,7 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
                     let (ops, columns) = update(spec, row, found, &resolve);
                     if !ops.is_empty() {
                         waits.extend(revision_wait(spec, found));
-                        changes_ops.extend(ops);
+                        update_ops.extend(ops);
                         changes.push(Change::Update(row.id.clone(), columns));
                     }
                 }
@@ -212,6 +213,8 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
         let name = named.get(&row.id).cloned().unwrap_or_default();
         changes_ops.push(Operation::insert_named(spec.name, values, name));
     }
+    // Updates after the inserts, so that references to new rows follow their definition.
+    changes_ops.extend(update_ops);
     // New children of existing parents.
     for (parent, children) in new_children {
         if let (Some(found), Some(column)) = (
@@ -234,6 +237,8 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
         .collect();
     doomed.extend(duplicates.iter().map(|(id, e)| (id.clone(), e)));
     let doomed_uuids: BTreeSet<Uuid> = doomed.iter().map(|(_, e)| e.uuid).collect();
+    // Which rows hold each child (built once: a full compare may remove many children).
+    let holders = child_holders(actual);
     // Removals from one parent are one mutate.
     let mut unlinks: BTreeMap<(&'static str, Uuid), Vec<Atom>> = BTreeMap::new();
     for (id, found) in doomed {
@@ -243,14 +248,10 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
         waits.extend(revision_wait(spec, found));
         changes.push(Change::Delete(id));
         match spec.parent {
-            Some((parent_table, column)) => {
-                let holders = actual.rows(parent_table).into_iter().flatten();
-                for (parent_uuid, parent_row) in holders {
-                    let holds = parent_row
-                        .get(column)
-                        .is_some_and(|v| v.atoms().contains(&Atom::Uuid(found.uuid)));
+            Some((parent_table, _)) => {
+                for parent_uuid in holders.get(&found.uuid).into_iter().flatten() {
                     // A parent that goes away takes its children with it.
-                    if holds && !doomed_uuids.contains(parent_uuid) {
+                    if !doomed_uuids.contains(parent_uuid) {
                         unlinks
                             .entry((parent_table, *parent_uuid))
                             .or_default()
@@ -285,6 +286,20 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
         operations: waits,
         changes,
     }
+}
+
+/// Child UUID → the UUIDs of the rows whose child column lists it, over every parent table.
+fn child_holders(actual: &dyn NbView) -> BTreeMap<Uuid, Vec<Uuid>> {
+    let mut holders: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    for (parent_table, column) in TABLES.iter().filter_map(|t| t.parent) {
+        for (parent_uuid, row) in actual.rows(parent_table).into_iter().flatten() {
+            let children = row.get(column).map(Value::atoms).unwrap_or_default();
+            for child in children.iter().filter_map(Atom::as_uuid) {
+                holders.entry(child).or_default().push(*parent_uuid);
+            }
+        }
+    }
+    holders
 }
 
 /// The column of `spec`'s rows that holds children (Logical_Switch → `ports`).

@@ -475,3 +475,35 @@ async fn a_deleted_network_takes_its_ports_and_dhcp_options_along() {
     assert!(lab.column("Logical_Switch", "_uuid").is_empty());
     assert!(lab.column("DHCP_Options", "_uuid").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dhcp_turned_on_later_links_existing_ports_to_the_new_options_row() {
+    let lab = Lab::start().await;
+    let mut no_dhcp = subnet();
+    no_dhcp.enable_dhcp = false;
+    let config = MappingConfig::default();
+    let before = desired_state(&config, &[network()], &[no_dhcp], &ports());
+    lab.apply(&before, &Scope::Full).await;
+    assert!(lab.column("DHCP_Options", "_uuid").is_empty());
+    assert!(
+        lab.nbctl(&["lsp-get-dhcpv4-options", PORT_A])
+            .trim()
+            .is_empty()
+    );
+
+    // The new row and the ports' references to it (by its uuid-name) in one transaction.
+    let after = desired_with(&ports());
+    let plan = lab.apply(&after, &Scope::Full).await;
+    assert_eq!(
+        names(&plan),
+        vec!["wait", "wait", "wait", "insert", "update", "update"]
+    );
+    let dhcp = lab.column("DHCP_Options", "_uuid");
+    assert_eq!(dhcp.len(), 1);
+    for port in [PORT_A, PORT_B] {
+        assert!(
+            lab.nbctl(&["lsp-get-dhcpv4-options", port])
+                .starts_with(&dhcp[0])
+        );
+    }
+}
