@@ -65,6 +65,8 @@ pub struct SubnetSpec {
     pub dns_nameservers: Vec<IpAddr>,
     pub host_routes: Vec<HostRoute>,
     pub ipv6_address_mode: Option<Ipv6AddressMode>,
+    /// `ipv6_ra_mode`: the router port sends router advertisements in this mode.
+    pub ipv6_ra_mode: Option<Ipv6AddressMode>,
 }
 
 impl SubnetSpec {
@@ -108,6 +110,26 @@ pub struct PortSpec {
     pub host_id: String,
     /// `binding:vnic_type`.
     pub vnic_type: String,
+}
+
+/// A router. Its interfaces and gateway are the ports whose `device_id` is the router and whose
+/// `device_owner` is `network:router_interface` or `network:router_gateway`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouterSpec {
+    pub id: String,
+    pub name: String,
+    pub revision_number: u64,
+    pub admin_state_up: bool,
+    pub availability_zone_hints: Vec<String>,
+}
+
+/// Everything the desired state is made from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Resources<'a> {
+    pub networks: &'a [NetworkSpec],
+    pub subnets: &'a [SubnetSpec],
+    pub ports: &'a [PortSpec],
+    pub routers: &'a [RouterSpec],
 }
 
 /// Settings of the mapping that come from configuration, not from a resource.

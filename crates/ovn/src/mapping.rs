@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use neutrino_ovsdb::Atom;
 
-use crate::input::{Ipv6AddressMode, MappingConfig, NetworkSpec, PortSpec, SubnetSpec};
+use crate::input::{Ipv6AddressMode, MappingConfig, NetworkSpec, PortSpec, Resources, SubnetSpec};
 use crate::row::{Desired, NbRow, REVISION_KEY, RowId, table};
 
 /// `neutron-<network id>`: the name of a network's Logical_Switch.
@@ -28,27 +28,29 @@ pub fn router_port_name(port_id: &str) -> String {
 }
 
 /// The whole desired state of the given resources: what a full compare checks the database against.
-pub fn desired_state(
-    config: &MappingConfig,
-    networks: &[NetworkSpec],
-    subnets: &[SubnetSpec],
-    ports: &[PortSpec],
-) -> Desired {
+pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desired {
     let mut desired = Desired::new();
-    let by_id: BTreeMap<&str, &NetworkSpec> = networks.iter().map(|n| (n.id.as_str(), n)).collect();
-    for network in networks {
+    let networks: BTreeMap<&str, &NetworkSpec> = resources
+        .networks
+        .iter()
+        .map(|n| (n.id.as_str(), n))
+        .collect();
+    for network in resources.networks {
         desired.extend(network_rows(network));
     }
-    for subnet in subnets {
-        if let Some(network) = by_id.get(subnet.network_id.as_str()) {
+    for subnet in resources.subnets {
+        if let Some(network) = networks.get(subnet.network_id.as_str()) {
             desired.extend(subnet_row(config, subnet, network));
         }
     }
-    let context = PortContext::new(subnets, ports);
-    for port in ports {
-        if by_id.contains_key(port.network_id.as_str()) {
+    let context = PortContext::new(resources.subnets, resources.ports);
+    for port in resources.ports {
+        if networks.contains_key(port.network_id.as_str()) {
             desired.insert(port_row(port, &context));
         }
+    }
+    for router in resources.routers {
+        desired.extend(crate::router::router_rows(router, resources));
     }
     desired
 }

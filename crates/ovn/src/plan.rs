@@ -151,20 +151,20 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     let mut changes = Vec::new();
 
     // Children to insert, by parent: they go into the parent's insert or into one mutate.
-    let mut new_children: BTreeMap<RowId, Vec<Atom>> = BTreeMap::new();
+    let mut new_children: BTreeMap<(RowId, &'static str), Vec<Atom>> = BTreeMap::new();
 
     for spec in TABLES {
         for row in desired.table(spec.name) {
             match existing.get(&row.id) {
                 None => {
-                    if let Some(parent) = &row.parent {
+                    if let (Some(parent), Some((_, column))) = (&row.parent, spec.parent) {
                         if !existing.contains_key(parent) && desired.get(parent).is_none() {
                             changes.push(Change::Orphan(row.id.clone()));
                             continue;
                         }
                         if let Some(name) = named.get(&row.id) {
                             new_children
-                                .entry(parent.clone())
+                                .entry((parent.clone(), column))
                                 .or_default()
                                 .push(Atom::NamedUuid(name.clone()));
                         }
@@ -205,10 +205,14 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
                 Value::Set(targets.iter().filter_map(&resolve).collect()),
             );
         }
-        if let Some(children) = new_children.remove(&row.id)
-            && let Some(column) = child_column(spec)
+        for (_, column) in TABLES
+            .iter()
+            .filter_map(|t| t.parent)
+            .filter(|p| p.0 == spec.name)
         {
-            values.insert(column.to_owned(), Value::Set(children));
+            if let Some(children) = new_children.remove(&(row.id.clone(), column)) {
+                values.insert(column.to_owned(), Value::Set(children));
+            }
         }
         let name = named.get(&row.id).cloned().unwrap_or_default();
         changes_ops.push(Operation::insert_named(spec.name, values, name));
@@ -216,11 +220,8 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     // Updates after the inserts, so that references to new rows follow their definition.
     changes_ops.extend(update_ops);
     // New children of existing parents.
-    for (parent, children) in new_children {
-        if let (Some(found), Some(column)) = (
-            existing.get(&parent),
-            table_spec(parent.table).and_then(child_column),
-        ) {
+    for ((parent, column), children) in new_children {
+        if let Some(found) = existing.get(&parent) {
             changes_ops.push(Operation::mutate(
                 parent.table,
                 vec![Condition::uuid(found.uuid)],
@@ -240,7 +241,7 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     // Which rows hold each child (built once: a full compare may remove many children).
     let holders = child_holders(actual);
     // Removals from one parent are one mutate.
-    let mut unlinks: BTreeMap<(&'static str, Uuid), Vec<Atom>> = BTreeMap::new();
+    let mut unlinks: BTreeMap<(&'static str, &'static str, Uuid), Vec<Atom>> = BTreeMap::new();
     for (id, found) in doomed {
         let Some(spec) = table_spec(id.table) else {
             continue;
@@ -248,12 +249,14 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
         waits.extend(revision_wait(spec, found));
         changes.push(Change::Delete(id));
         match spec.parent {
-            Some((parent_table, _)) => {
-                for parent_uuid in holders.get(&found.uuid).into_iter().flatten() {
+            Some(_) => {
+                for &(parent_table, column, parent_uuid) in
+                    holders.get(&found.uuid).into_iter().flatten()
+                {
                     // A parent that goes away takes its children with it.
-                    if !doomed_uuids.contains(parent_uuid) {
+                    if !doomed_uuids.contains(&parent_uuid) {
                         unlinks
-                            .entry((parent_table, *parent_uuid))
+                            .entry((parent_table, column, parent_uuid))
                             .or_default()
                             .push(Atom::Uuid(found.uuid));
                     }
@@ -265,14 +268,12 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
             )),
         }
     }
-    for ((parent_table, parent_uuid), children) in unlinks {
-        if let Some(column) = table_spec(parent_table).and_then(child_column) {
-            changes_ops.push(Operation::mutate(
-                parent_table,
-                vec![Condition::uuid(parent_uuid)],
-                vec![Mutation::delete(column, Value::Set(children))],
-            ));
-        }
+    for ((parent_table, column, parent_uuid), children) in unlinks {
+        changes_ops.push(Operation::mutate(
+            parent_table,
+            vec![Condition::uuid(parent_uuid)],
+            vec![Mutation::delete(column, Value::Set(children))],
+        ));
     }
 
     if changes_ops.is_empty() {
@@ -288,26 +289,23 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     }
 }
 
-/// Child UUID → the UUIDs of the rows whose child column lists it, over every parent table.
-fn child_holders(actual: &dyn NbView) -> BTreeMap<Uuid, Vec<Uuid>> {
-    let mut holders: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+/// Child UUID → the rows (table, child column, UUID) whose child column lists it.
+type Holders = BTreeMap<Uuid, Vec<(&'static str, &'static str, Uuid)>>;
+
+fn child_holders(actual: &dyn NbView) -> Holders {
+    let mut holders = Holders::new();
     for (parent_table, column) in TABLES.iter().filter_map(|t| t.parent) {
         for (parent_uuid, row) in actual.rows(parent_table).into_iter().flatten() {
             let children = row.get(column).map(Value::atoms).unwrap_or_default();
             for child in children.iter().filter_map(Atom::as_uuid) {
-                holders.entry(child).or_default().push(*parent_uuid);
+                holders
+                    .entry(child)
+                    .or_default()
+                    .push((parent_table, column, *parent_uuid));
             }
         }
     }
     holders
-}
-
-/// The column of `spec`'s rows that holds children (Logical_Switch → `ports`).
-fn child_column(spec: &TableSpec) -> Option<&'static str> {
-    TABLES.iter().find_map(|child| match child.parent {
-        Some((parent, column)) if parent == spec.name => Some(column),
-        _ => None,
-    })
 }
 
 /// The condition that selects rows under `id`'s key.

@@ -10,11 +10,13 @@ use std::collections::BTreeMap;
 use neutrino_ovsdb::{Atom, Row, Value};
 
 /// The Northbound tables the back end manages, in the order rows are created (rows that others
-/// refer to first). Routers, NAT, port groups and ACLs join this list in later steps.
+/// refer to first). NAT, static routes, port groups and ACLs join this list in later steps.
 pub mod table {
     pub const DHCP_OPTIONS: &str = "DHCP_Options";
     pub const LOGICAL_SWITCH: &str = "Logical_Switch";
     pub const LOGICAL_SWITCH_PORT: &str = "Logical_Switch_Port";
+    pub const LOGICAL_ROUTER: &str = "Logical_Router";
+    pub const LOGICAL_ROUTER_PORT: &str = "Logical_Router_Port";
 }
 
 /// The `external_ids` key holding the Neutron revision a row was written from.
@@ -61,6 +63,18 @@ pub const TABLES: &[TableSpec] = &[
         parent: Some((table::LOGICAL_SWITCH, "ports")),
         optional_columns: &["enabled", "tag", "dhcpv4_options", "dhcpv6_options"],
     },
+    TableSpec {
+        name: table::LOGICAL_ROUTER,
+        key: KeyRule::Name,
+        parent: None,
+        optional_columns: &["enabled"],
+    },
+    TableSpec {
+        name: table::LOGICAL_ROUTER_PORT,
+        key: KeyRule::Name,
+        parent: Some((table::LOGICAL_ROUTER, "ports")),
+        optional_columns: &[],
+    },
 ];
 
 /// The spec of a managed table.
@@ -84,6 +98,15 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "options",
             "dhcpv4_options",
             "dhcpv6_options",
+            "external_ids",
+        ],
+        table::LOGICAL_ROUTER => &["name", "ports", "enabled", "options", "external_ids"],
+        table::LOGICAL_ROUTER_PORT => &[
+            "name",
+            "mac",
+            "networks",
+            "options",
+            "ipv6_ra_configs",
             "external_ids",
         ],
         _ => &[],

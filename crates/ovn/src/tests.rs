@@ -62,6 +62,7 @@ fn subnet_v4() -> SubnetSpec {
             nexthop: "10.10.0.254".parse().unwrap(),
         }],
         ipv6_address_mode: None,
+        ipv6_ra_mode: None,
     }
 }
 
@@ -76,6 +77,7 @@ fn subnet_v6(mode: Ipv6AddressMode) -> SubnetSpec {
         dns_nameservers: vec![],
         host_routes: vec![],
         ipv6_address_mode: Some(mode),
+        ipv6_ra_mode: Some(mode),
     }
 }
 
@@ -545,9 +547,12 @@ fn a_bound_port_requests_its_chassis() {
 fn the_desired_state_holds_every_row_once() {
     let desired = desired_state(
         &MappingConfig::default(),
-        &[probe_net(), public_net()],
-        &subnets(),
-        &[port_sg(), port_aap()],
+        &Resources {
+            networks: &[probe_net(), public_net()],
+            subnets: &subnets(),
+            ports: &[port_sg(), port_aap()],
+            ..Default::default()
+        },
     );
     let ids: Vec<String> = desired.rows().map(|r| r.id.to_string()).collect();
     assert_eq!(desired.len(), 6, "{ids:?}"); // 2 switches, localnet, DHCPv4, 2 ports
@@ -562,9 +567,12 @@ fn ops_named(plan: &crate::plan::Plan, name: &str) -> usize {
 fn small_desired() -> Desired {
     desired_state(
         &MappingConfig::default(),
-        &[probe_net()],
-        &[subnet_v4()],
-        &[port_sg()],
+        &Resources {
+            networks: &[probe_net()],
+            subnets: &[subnet_v4()],
+            ports: &[port_sg()],
+            ..Default::default()
+        },
     )
 }
 
@@ -720,4 +728,187 @@ fn leftovers_are_removed_from_their_switch_only_in_scope() {
     let other = RowId::new(table::LOGICAL_SWITCH_PORT, "someone-else");
     let narrow = plan(&fewer, &db, &Scope::Rows([other].into()));
     assert!(narrow.is_empty());
+}
+
+// --- routers ---
+
+fn router_port(
+    id: &str,
+    mac: &str,
+    owner: &str,
+    network: &str,
+    subnet: &str,
+    ip: &str,
+) -> PortSpec {
+    PortSpec {
+        id: id.into(),
+        name: String::new(),
+        network_id: network.into(),
+        project_id: PROJECT.into(),
+        revision_number: 2,
+        admin_state_up: true,
+        mac_address: mac.into(),
+        fixed_ips: vec![FixedIp {
+            subnet_id: subnet.into(),
+            ip_address: ip.parse().unwrap(),
+        }],
+        device_id: ROUTER.into(),
+        device_owner: owner.into(),
+        port_security_enabled: false,
+        security_groups: vec![],
+        allowed_address_pairs: vec![],
+        host_id: String::new(),
+        vnic_type: "normal".into(),
+    }
+}
+
+#[test]
+fn a_router_and_its_ports_as_upstream_writes_them() {
+    let public = public_net();
+    let public_subnet = SubnetSpec {
+        id: "b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2".into(),
+        network_id: public.id.clone(),
+        revision_number: 0,
+        cidr: "198.18.0.0/20".parse().unwrap(),
+        gateway_ip: Some("198.18.0.1".parse().unwrap()),
+        enable_dhcp: false,
+        dns_nameservers: vec![],
+        host_routes: vec![],
+        ipv6_address_mode: None,
+        ipv6_ra_mode: None,
+    };
+    let subnets = vec![
+        subnet_v4(),
+        subnet_v6(Ipv6AddressMode::Slaac),
+        public_subnet,
+    ];
+    let mut gateway = router_port(
+        "6c115f58-f8de-4a92-a96d-dd3c88863f4a",
+        "fa:16:3e:1a:43:46",
+        "network:router_gateway",
+        &public.id,
+        "b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2",
+        "198.18.2.73",
+    );
+    gateway.revision_number = 1;
+    let ports = vec![
+        router_port(
+            "6c86556a-1f1d-4a4a-851a-7cdeca170bdc",
+            "fa:16:3e:ce:fe:6c",
+            "network:router_interface",
+            NET,
+            SUBNET4,
+            "10.10.0.1",
+        ),
+        router_port(
+            "85d9536c-72c7-446f-a06c-df98c17dd5e8",
+            "fa:16:3e:f3:95:ad",
+            "network:router_interface",
+            NET,
+            SUBNET6,
+            "2001:db8:10::",
+        ),
+        gateway,
+        port_sg(),
+    ];
+    let router = RouterSpec {
+        id: ROUTER.into(),
+        name: "probe-router".into(),
+        revision_number: 4,
+        admin_state_up: true,
+        availability_zone_hints: vec![],
+    };
+    let networks = [probe_net(), public];
+    let resources = Resources {
+        networks: &networks,
+        subnets: &subnets,
+        ports: &ports,
+        routers: std::slice::from_ref(&router),
+    };
+    let rows = crate::router::router_rows(&router, &resources);
+    let [lr, v4, v6, gw] = rows.as_slice() else {
+        panic!("a router and three ports: {rows:?}");
+    };
+    assert_eq!(
+        lr.string("name"),
+        Some(format!("neutron-{ROUTER}").as_str())
+    );
+    assert_eq!(lr.columns["enabled"], Value::Set(vec![Atom::Boolean(true)]));
+    assert_eq!(
+        map(lr, "external_ids"),
+        expect_map(&[
+            ("neutron:availability_zone_hints", ""),
+            ("neutron:revision_number", "4"),
+            ("neutron:router_name", "probe-router"),
+        ])
+    );
+    assert_eq!(
+        map(lr, "options"),
+        expect_map(&[
+            ("always_learn_from_arp_request", "false"),
+            ("dynamic_neigh_routers", "true"),
+            ("mac_binding_age_threshold", "300"),
+        ])
+    );
+    let router_name = format!("neutron-{ROUTER}");
+    let net_name = format!("neutron-{NET}");
+    assert_eq!(
+        v4.string("name"),
+        Some("lrp-6c86556a-1f1d-4a4a-851a-7cdeca170bdc")
+    );
+    assert_eq!(v4.string("mac"), Some("fa:16:3e:ce:fe:6c"));
+    assert_eq!(v4.strings("networks"), vec!["10.10.0.1/24"]);
+    assert_eq!(
+        map(v4, "external_ids"),
+        expect_map(&[
+            ("neutron:is_ext_gw", "False"),
+            ("neutron:network_name", &net_name),
+            ("neutron:revision_number", "2"),
+            ("neutron:router_name", &router_name),
+            ("neutron:subnet_ids", SUBNET4),
+        ])
+    );
+    assert_eq!(map(v4, "options"), BTreeMap::new());
+    assert_eq!(map(v4, "ipv6_ra_configs"), BTreeMap::new());
+    assert_eq!(v4.parent.as_ref(), Some(&lr.id));
+    assert_eq!(v6.strings("networks"), vec!["2001:db8:10::/64"]);
+    assert_eq!(
+        map(v6, "ipv6_ra_configs"),
+        expect_map(&[
+            ("address_mode", "slaac"),
+            ("mtu", "1442"),
+            ("send_periodic", "true")
+        ])
+    );
+    assert_eq!(gw.strings("networks"), vec!["198.18.2.73/20"]);
+    assert_eq!(
+        gw.map_entry("external_ids", "neutron:is_ext_gw"),
+        Some("True")
+    );
+    assert_eq!(
+        map(gw, "options"),
+        expect_map(&[
+            ("gateway_mtu", "1442"),
+            ("reside-on-redirect-chassis", "true")
+        ])
+    );
+
+    // The whole state: the router, its three ports, and their switch sides as router-type LSPs.
+    let desired = desired_state(&MappingConfig::default(), &resources);
+    assert_eq!(desired.table(table::LOGICAL_ROUTER).count(), 1);
+    assert_eq!(desired.table(table::LOGICAL_ROUTER_PORT).count(), 3);
+    let lsp = desired
+        .get(&RowId::new(
+            table::LOGICAL_SWITCH_PORT,
+            "6c115f58-f8de-4a92-a96d-dd3c88863f4a",
+        ))
+        .unwrap();
+    assert_eq!(
+        map(lsp, "options"),
+        expect_map(&[
+            ("exclude-lb-vips-from-garp", "true"),
+            ("nat-addresses", "router"),
+            ("router-port", "lrp-6c115f58-f8de-4a92-a96d-dd3c88863f4a"),
+        ])
+    );
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use neutrino_ovn::row::revision_of;
 use neutrino_ovn::{
-    Change, Desired, FixedIp, MappingConfig, NetworkSpec, Plan, PortSpec, RowId, Scope, SubnetSpec,
-    desired_state, monitor_request, plan, table,
+    Change, Desired, FixedIp, MappingConfig, NetworkSpec, Plan, PortSpec, Resources, RouterSpec,
+    RowId, Scope, SubnetSpec, desired_state, monitor_request, plan, table,
 };
 use neutrino_ovsdb::{Cache, Client, ClientConfig, Error, MonitorHandle, Operation};
 use server::NbServer;
@@ -46,6 +46,7 @@ fn subnet() -> SubnetSpec {
         dns_nameservers: vec!["192.0.2.53".parse().unwrap()],
         host_routes: vec![],
         ipv6_address_mode: None,
+        ipv6_ra_mode: None,
     }
 }
 
@@ -80,7 +81,15 @@ fn ports() -> Vec<PortSpec> {
 }
 
 fn desired_with(ports: &[PortSpec]) -> Desired {
-    desired_state(&MappingConfig::default(), &[network()], &[subnet()], ports)
+    desired_state(
+        &MappingConfig::default(),
+        &Resources {
+            networks: &[network()],
+            subnets: &[subnet()],
+            ports,
+            ..Default::default()
+        },
+    )
 }
 
 /// A Northbound database, our client and a monitor of the managed tables.
@@ -482,7 +491,15 @@ async fn dhcp_turned_on_later_links_existing_ports_to_the_new_options_row() {
     let mut no_dhcp = subnet();
     no_dhcp.enable_dhcp = false;
     let config = MappingConfig::default();
-    let before = desired_state(&config, &[network()], &[no_dhcp], &ports());
+    let before = desired_state(
+        &config,
+        &Resources {
+            networks: &[network()],
+            subnets: &[no_dhcp],
+            ports: &ports(),
+            ..Default::default()
+        },
+    );
     lab.apply(&before, &Scope::Full).await;
     assert!(lab.column("DHCP_Options", "_uuid").is_empty());
     assert!(
@@ -506,4 +523,81 @@ async fn dhcp_turned_on_later_links_existing_ports_to_the_new_options_row() {
                 .starts_with(&dhcp[0])
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_interface_is_a_router_port_joined_to_its_switch_port() {
+    let lab = Lab::start().await;
+    let router = RouterSpec {
+        id: "3cb77081-1ec7-4cfd-bbcb-15d8e3be5d2d".into(),
+        name: "r1".into(),
+        revision_number: 1,
+        admin_state_up: true,
+        availability_zone_hints: vec![],
+    };
+    let mut interface = port(
+        "6c86556a-1f1d-4a4a-851a-7cdeca170bdc",
+        "fa:16:3e:00:00:01",
+        "10.10.0.1",
+    );
+    interface.device_owner = "network:router_interface".into();
+    interface.device_id = router.id.clone();
+    let mut all = ports();
+    all.push(interface);
+    let (networks, subnets) = ([network()], [subnet()]);
+    let resources = Resources {
+        networks: &networks,
+        subnets: &subnets,
+        ports: &all,
+        routers: std::slice::from_ref(&router),
+    };
+    let desired = desired_state(&MappingConfig::default(), &resources);
+    let first = lab.apply(&desired, &Scope::Full).await;
+    assert_eq!(first.changes.len(), 7, "{:?}", first.changes); // LS, DHCP, 3 LSP, LR, LRP
+    assert!(lab.plan(&desired, &Scope::Full).is_empty());
+
+    let lrp = "lrp-6c86556a-1f1d-4a4a-851a-7cdeca170bdc";
+    let lr = format!("neutron-{}", router.id);
+    assert!(lab.nbctl(&["lrp-list", &lr]).contains(lrp));
+    assert_eq!(
+        lab.nbctl(&["get", "Logical_Router_Port", lrp, "networks"])
+            .trim(),
+        "[\"10.10.0.1/24\"]"
+    );
+    assert_eq!(
+        lab.nbctl(&["lsp-get-type", "6c86556a-1f1d-4a4a-851a-7cdeca170bdc"])
+            .trim(),
+        "router"
+    );
+    assert_eq!(
+        lab.nbctl(&["lsp-get-options", "6c86556a-1f1d-4a4a-851a-7cdeca170bdc"])
+            .trim(),
+        format!("router-port={lrp}")
+    );
+
+    // The interface removed: its router port leaves the router, its switch port the switch.
+    let without = desired_state(
+        &MappingConfig::default(),
+        &Resources {
+            ports: &all[..2],
+            ..resources
+        },
+    );
+    let removal = lab.apply(&without, &Scope::Full).await;
+    assert_eq!(removal.changes.len(), 2, "{:?}", removal.changes);
+    assert!(lab.column("Logical_Router_Port", "_uuid").is_empty());
+    assert_eq!(lab.column("Logical_Router", "name"), vec![lr]);
+    assert_eq!(lab.lsp_count(), 2);
+
+    // The router deleted.
+    let no_router = desired_state(
+        &MappingConfig::default(),
+        &Resources {
+            ports: &all[..2],
+            routers: &[],
+            ..resources
+        },
+    );
+    lab.apply(&no_router, &Scope::Full).await;
+    assert!(lab.column("Logical_Router", "_uuid").is_empty());
 }
