@@ -27,7 +27,7 @@ pub use input::{
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use plan::{Change, NbView, Plan, Scope, monitor_request, plan};
 pub use router::router_rows;
-pub use row::{Desired, NbRow, RowId, table};
+pub use row::{Desired, Kind, NbRow, RowId, rows_of, table};
 
 #[cfg(test)]
 mod tests;

@@ -86,6 +86,26 @@ pub enum Change {
     Orphan(RowId),
 }
 
+impl std::fmt::Display for Change {
+    /// One line of `neutrino ovn sync --dry-run`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Insert(id) => write!(f, "create {id}"),
+            Change::Update(id, columns) => write!(f, "update {id}: {}", columns.join(", ")),
+            Change::Delete(id) => write!(f, "delete {id}"),
+            Change::Stale {
+                id,
+                actual,
+                desired,
+            } => write!(
+                f,
+                "keep {id}: it holds revision {actual}, newer than {desired}"
+            ),
+            Change::Orphan(id) => write!(f, "skip {id}: its parent row is missing"),
+        }
+    }
+}
+
 /// The operations of one transaction, and a description of each row's change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {

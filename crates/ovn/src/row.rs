@@ -270,6 +270,39 @@ impl Desired {
     }
 }
 
+/// A kind of Neutron resource, for [`rows_of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Network,
+    Subnet,
+    Port,
+    Router,
+}
+
+/// The rows a Neutron resource maps to, whatever its contents: the scope of a reconcile of that
+/// resource, deletion included ([`crate::plan::Scope::Rows`]). Rows of non-root tables under these
+/// (a network's localnet port) go with their parent.
+pub fn rows_of(kind: Kind, id: &str) -> Vec<RowId> {
+    match kind {
+        Kind::Network => vec![RowId::new(
+            table::LOGICAL_SWITCH,
+            crate::mapping::switch_name(id),
+        )],
+        Kind::Subnet => vec![RowId::new(table::DHCP_OPTIONS, id)],
+        Kind::Port => vec![
+            RowId::new(table::LOGICAL_SWITCH_PORT, id),
+            RowId::new(
+                table::LOGICAL_ROUTER_PORT,
+                crate::mapping::router_port_name(id),
+            ),
+        ],
+        Kind::Router => vec![RowId::new(
+            table::LOGICAL_ROUTER,
+            crate::router::router_name(id),
+        )],
+    }
+}
+
 /// The key of an existing row under its table's rule, if it is one of ours: rows without any
 /// `neutron:` entry in `external_ids` belong to someone else and are never touched.
 pub fn actual_key(spec: &TableSpec, row: &Row) -> Option<String> {

@@ -460,11 +460,37 @@ async fn an_older_revision_never_overwrites_a_newer_one() {
         }]
     );
 
+    // A port deleted in Neutron, reconciled by its own scope: only its row goes.
+    let scope = Scope::Rows(
+        neutrino_ovn::rows_of(neutrino_ovn::Kind::Port, PORT_B)
+            .into_iter()
+            .collect(),
+    );
+    let only_a = desired_with(&rev2[..1]);
+    let narrow = lab.plan(&only_a, &scope);
+    assert_eq!(
+        narrow.changes,
+        vec![
+            Change::Stale {
+                id: RowId::new(table::LOGICAL_SWITCH_PORT, PORT_A),
+                actual: 3,
+                desired: 2
+            },
+            Change::Delete(RowId::new(table::LOGICAL_SWITCH_PORT, PORT_B)),
+        ]
+    );
+    assert_eq!(
+        narrow.changes[0].to_string().split(':').next(),
+        Some(&*format!("keep Logical_Switch_Port {PORT_A}"))
+    );
+    lab.apply(&only_a, &scope).await;
+    assert_eq!(lab.lsp_count(), 1);
+
     // Revision 4 applies.
     let mut rev4 = ports();
     rev4[0].name = "rev-4".into();
     rev4[0].revision_number = 4;
-    lab.apply(&desired_with(&rev4), &Scope::Full).await;
+    lab.apply(&desired_with(&rev4[..1]), &Scope::Full).await;
     let name = lab.nbctl(&[
         "get",
         "Logical_Switch_Port",
@@ -600,4 +626,24 @@ async fn a_router_interface_is_a_router_port_joined_to_its_switch_port() {
     );
     lab.apply(&no_router, &Scope::Full).await;
     assert!(lab.column("Logical_Router", "_uuid").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_created_by_someone_else_meanwhile_fails_the_insert() {
+    let lab = Lab::start().await;
+    let desired = desired_with(&ports());
+    let plan = lab.plan(&desired, &Scope::Full);
+    // Logical_Switch has no unique index on name: only our absence wait catches a twin.
+    lab.nbctl(&["ls-add", &format!("neutron-{NET}")]);
+    let err = lab
+        .client
+        .transact(&plan.operations)
+        .await
+        .expect_err("the wait must refuse");
+    assert!(
+        matches!(&err, Error::Transaction { operation, .. } if operation == "wait on Logical_Switch"),
+        "{err}"
+    );
+    assert_eq!(lab.column("Logical_Switch", "_uuid").len(), 1);
+    assert_eq!(lab.lsp_count(), 0);
 }
