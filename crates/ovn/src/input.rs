@@ -130,6 +130,7 @@ pub struct Resources<'a> {
     pub subnets: &'a [SubnetSpec],
     pub ports: &'a [PortSpec],
     pub routers: &'a [RouterSpec],
+    pub security_groups: &'a [SecurityGroupSpec],
 }
 
 /// Settings of the mapping that come from configuration, not from a resource.
@@ -148,4 +149,37 @@ impl Default for MappingConfig {
             dns_servers: Vec::new(),
         }
     }
+}
+
+/// `direction` of a security group rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// A security group rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityGroupRuleSpec {
+    pub id: String,
+    pub direction: Direction,
+    /// `ethertype`: true for IPv6.
+    pub ipv6: bool,
+    /// `tcp`, `udp`, `icmp`, a number, ... (`None`: any).
+    pub protocol: Option<String>,
+    pub port_range_min: Option<u32>,
+    pub port_range_max: Option<u32>,
+    pub remote_ip_prefix: Option<IpNet>,
+    pub remote_group_id: Option<String>,
+    pub remote_address_group_id: Option<String>,
+}
+
+/// A security group and its rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityGroupSpec {
+    pub id: String,
+    pub revision_number: u64,
+    /// `stateful`: ACLs `allow-related` when true, `allow-stateless` otherwise.
+    pub stateful: bool,
+    pub rules: Vec<SecurityGroupRuleSpec>,
 }

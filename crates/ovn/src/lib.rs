@@ -11,23 +11,25 @@
 //!
 //! Rows are found by key (name or an `external_ids` entry), never by `_uuid`; set and map columns
 //! are changed by `mutate`; every change to a row with a Neutron revision waits on that revision so
-//! an older change never overwrites a newer one. Routers and their ports are mapped ([`router`]); NAT, static routes, gateway chassis, port groups
-//! and ACLs are later steps: they add tables to [`row::TABLES`] and mapping functions.
+//! an older change never overwrites a newer one. Routers and their ports ([`router`]) and security groups ([`security`]) are mapped too; NAT,
+//! static routes, gateway chassis and address groups are later steps: they add tables to [`row::TABLES`] and mapping functions.
 
 pub mod input;
 pub mod mapping;
 pub mod plan;
 pub mod router;
 pub mod row;
+pub mod security;
 
 pub use input::{
-    AddressPair, FixedIp, HostRoute, Ipv6AddressMode, MappingConfig, NetworkSpec, PortSpec,
-    Resources, RouterSpec, SubnetSpec,
+    AddressPair, Direction, FixedIp, HostRoute, Ipv6AddressMode, MappingConfig, NetworkSpec,
+    PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
 };
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use plan::{Change, NbView, Plan, Scope, monitor_request, plan};
 pub use router::router_rows;
 pub use row::{Desired, Kind, NbRow, RowId, rows_of, table};
+pub use security::{rule_match, security_rows};
 
 #[cfg(test)]
 mod tests;

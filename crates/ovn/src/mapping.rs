@@ -52,6 +52,7 @@ pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desir
     for router in resources.routers {
         desired.extend(crate::router::router_rows(router, resources));
     }
+    desired.extend(crate::security::security_rows(resources));
     desired
 }
 

@@ -10,13 +10,15 @@ use std::collections::BTreeMap;
 use neutrino_ovsdb::{Atom, Row, Value};
 
 /// The Northbound tables the back end manages, in the order rows are created (rows that others
-/// refer to first). NAT, static routes, port groups and ACLs join this list in later steps.
+/// refer to first). NAT, static routes and address sets join this list in later steps.
 pub mod table {
     pub const DHCP_OPTIONS: &str = "DHCP_Options";
     pub const LOGICAL_SWITCH: &str = "Logical_Switch";
     pub const LOGICAL_SWITCH_PORT: &str = "Logical_Switch_Port";
     pub const LOGICAL_ROUTER: &str = "Logical_Router";
     pub const LOGICAL_ROUTER_PORT: &str = "Logical_Router_Port";
+    pub const PORT_GROUP: &str = "Port_Group";
+    pub const ACL: &str = "ACL";
 }
 
 /// The `external_ids` key holding the Neutron revision a row was written from.
@@ -75,6 +77,18 @@ pub const TABLES: &[TableSpec] = &[
         parent: Some((table::LOGICAL_ROUTER, "ports")),
         optional_columns: &[],
     },
+    TableSpec {
+        name: table::PORT_GROUP,
+        key: KeyRule::Name,
+        parent: None,
+        optional_columns: &[],
+    },
+    TableSpec {
+        name: table::ACL,
+        key: KeyRule::ExternalId(crate::security::RULE_KEY),
+        parent: Some((table::PORT_GROUP, "acls")),
+        optional_columns: &[],
+    },
 ];
 
 /// The spec of a managed table.
@@ -107,6 +121,16 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "networks",
             "options",
             "ipv6_ra_configs",
+            "external_ids",
+        ],
+        table::PORT_GROUP => &["name", "ports", "acls", "external_ids"],
+        table::ACL => &[
+            "direction",
+            "priority",
+            "action",
+            "match",
+            "log",
+            "label",
             "external_ids",
         ],
         _ => &[],
@@ -277,6 +301,8 @@ pub enum Kind {
     Subnet,
     Port,
     Router,
+    SecurityGroup,
+    SecurityGroupRule,
 }
 
 /// The rows a Neutron resource maps to, whatever its contents: the scope of a reconcile of that
@@ -300,6 +326,11 @@ pub fn rows_of(kind: Kind, id: &str) -> Vec<RowId> {
             table::LOGICAL_ROUTER,
             crate::router::router_name(id),
         )],
+        Kind::SecurityGroup => vec![RowId::new(
+            table::PORT_GROUP,
+            crate::security::port_group_name(id),
+        )],
+        Kind::SecurityGroupRule => vec![RowId::new(table::ACL, id)],
     }
 }
 

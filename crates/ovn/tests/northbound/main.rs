@@ -182,7 +182,8 @@ async fn a_network_with_a_subnet_and_two_ports_becomes_exactly_these_rows() {
     let lab = Lab::start().await;
     let desired = desired_with(&ports());
     let first = lab.apply(&desired, &Scope::Full).await;
-    assert_eq!(first.changes.len(), 4, "{:?}", first.changes);
+    // LS, DHCP_Options, 2 LSP, and the drop group with its 2 ACLs (both ports have port security).
+    assert_eq!(first.changes.len(), 7, "{:?}", first.changes);
     assert!(first.changes.iter().all(|c| matches!(c, Change::Insert(_))));
 
     // Read back with ovn-nbctl.
@@ -324,12 +325,17 @@ async fn drift_is_repaired_a_deleted_port_comes_back_and_a_leftover_goes() {
     let repair = lab.plan(&desired, &Scope::Full);
     assert_eq!(
         repair.changes,
-        vec![Change::Insert(RowId::new(
-            table::LOGICAL_SWITCH_PORT,
-            PORT_B
-        ))]
+        vec![
+            Change::Insert(RowId::new(table::LOGICAL_SWITCH_PORT, PORT_B)),
+            Change::Update(
+                RowId::new(table::PORT_GROUP, "neutron_pg_drop"),
+                vec!["ports".into()]
+            ),
+        ]
     );
-    assert_eq!(names(&repair), vec!["wait", "insert", "mutate"]);
+    // Insert, link into the switch, and back into the drop group (its weak reference was dropped
+    // with the row).
+    assert_eq!(names(&repair), vec!["wait", "insert", "mutate", "mutate"]);
     lab.apply(&desired, &Scope::Full).await;
     assert!(lab.nbctl(&["lsp-list", &switch]).contains(PORT_B));
     assert_eq!(
@@ -380,8 +386,8 @@ async fn drift_is_repaired_a_deleted_port_comes_back_and_a_leftover_goes() {
         "cidr=10.99.0.0/24",
         "external_ids:subnet_id=gone",
         "external_ids:\"neutron:revision_number\"=1",
-    ]);
-    lab.nbctl(&[
+        // One transaction, so the cache shows both changes at once.
+        "--",
         "set",
         "Logical_Switch",
         &switch,
@@ -476,6 +482,11 @@ async fn an_older_revision_never_overwrites_a_newer_one() {
                 actual: 3,
                 desired: 2
             },
+            // The port also leaves the drop group (a weak reference, by mutate).
+            Change::Update(
+                RowId::new(table::PORT_GROUP, "neutron_pg_drop"),
+                vec!["ports".into()]
+            ),
             Change::Delete(RowId::new(table::LOGICAL_SWITCH_PORT, PORT_B)),
         ]
     );
@@ -505,7 +516,9 @@ async fn a_deleted_network_takes_its_ports_and_dhcp_options_along() {
     let lab = Lab::start().await;
     lab.apply(&desired_with(&ports()), &Scope::Full).await;
     let plan = lab.apply(&Desired::new(), &Scope::Full).await;
-    assert_eq!(plan.changes.len(), 4, "{:?}", plan.changes);
+    assert_eq!(plan.changes.len(), 7, "{:?}", plan.changes);
+    assert!(lab.column("Port_Group", "_uuid").is_empty());
+    assert!(lab.column("ACL", "_uuid").is_empty());
     assert_eq!(lab.lsp_count(), 0);
     assert!(lab.column("Logical_Switch", "_uuid").is_empty());
     assert!(lab.column("DHCP_Options", "_uuid").is_empty());
@@ -576,10 +589,12 @@ async fn a_router_interface_is_a_router_port_joined_to_its_switch_port() {
         subnets: &subnets,
         ports: &all,
         routers: std::slice::from_ref(&router),
+        ..Default::default()
     };
     let desired = desired_state(&MappingConfig::default(), &resources);
     let first = lab.apply(&desired, &Scope::Full).await;
-    assert_eq!(first.changes.len(), 7, "{:?}", first.changes); // LS, DHCP, 3 LSP, LR, LRP
+    // LS, DHCP, 3 LSP, LR, LRP, the drop group and its 2 ACLs
+    assert_eq!(first.changes.len(), 10, "{:?}", first.changes);
     assert!(lab.plan(&desired, &Scope::Full).is_empty());
 
     let lrp = "lrp-6c86556a-1f1d-4a4a-851a-7cdeca170bdc";
@@ -646,4 +661,138 @@ async fn a_row_created_by_someone_else_meanwhile_fails_the_insert() {
     );
     assert_eq!(lab.column("Logical_Switch", "_uuid").len(), 1);
     assert_eq!(lab.lsp_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_group_is_a_port_group_whose_acls_follow_its_rules() {
+    use neutrino_ovn::{Direction, SecurityGroupRuleSpec, SecurityGroupSpec};
+    let lab = Lab::start().await;
+    let sg = "34a2c6be-78c5-4899-a526-7d03c0f4a2f7";
+    let pg = "pg_34a2c6be_78c5_4899_a526_7d03c0f4a2f7";
+    let rule = |id: &str, port: u32| SecurityGroupRuleSpec {
+        id: id.into(),
+        direction: Direction::Ingress,
+        ipv6: false,
+        protocol: Some("tcp".into()),
+        port_range_min: Some(port),
+        port_range_max: Some(port),
+        remote_ip_prefix: Some("0.0.0.0/0".parse().unwrap()),
+        remote_group_id: None,
+        remote_address_group_id: None,
+    };
+    let mut members = ports();
+    members[0].security_groups = vec![sg.into()];
+    let (networks, subnets) = ([network()], [subnet()]);
+    let group = |rules| SecurityGroupSpec {
+        id: sg.into(),
+        revision_number: 1,
+        stateful: true,
+        rules,
+    };
+    let two_rules = [group(vec![rule("rule-8080", 8080), rule("rule-22", 22)])];
+    let resources = Resources {
+        networks: &networks,
+        subnets: &subnets,
+        ports: &members,
+        security_groups: &two_rules,
+        ..Default::default()
+    };
+    lab.apply(
+        &desired_state(&MappingConfig::default(), &resources),
+        &Scope::Full,
+    )
+    .await;
+    let acls = lab.nbctl(&["acl-list", pg]);
+    assert!(
+        acls.contains(&format!(
+            "to-lport  1002 (outport == @{pg} && ip4 && ip4.src == 0.0.0.0/0 && tcp && tcp.dst == 8080) allow-related"
+        )),
+        "{acls}"
+    );
+    assert_eq!(acls.lines().count(), 2, "{acls}");
+    assert_eq!(
+        lab.nbctl(&["acl-list", "neutron_pg_drop"]).lines().count(),
+        2
+    );
+    let member_uuid = lab.nbctl(&[
+        "--bare",
+        "--columns=_uuid",
+        "find",
+        "Logical_Switch_Port",
+        &format!("name={PORT_A}"),
+    ]);
+    assert_eq!(
+        lab.nbctl(&[
+            "--bare",
+            "--columns=ports",
+            "find",
+            "Port_Group",
+            &format!("name={pg}")
+        ])
+        .trim(),
+        member_uuid.trim()
+    );
+
+    // A rule deleted: its ACL leaves the group (and the database); the other stays.
+    let one_rule = [group(vec![rule("rule-22", 22)])];
+    let plan = lab
+        .apply(
+            &desired_state(
+                &MappingConfig::default(),
+                &Resources {
+                    security_groups: &one_rule,
+                    ..resources
+                },
+            ),
+            &Scope::Full,
+        )
+        .await;
+    assert_eq!(
+        plan.changes,
+        vec![Change::Delete(RowId::new(table::ACL, "rule-8080"))]
+    );
+    let acls = lab.nbctl(&["acl-list", pg]);
+    assert!(
+        acls.contains("tcp.dst == 22") && !acls.contains("8080"),
+        "{acls}"
+    );
+    assert_eq!(lab.column("ACL", "_uuid").len(), 3);
+
+    // An ACL changed by hand is put back.
+    let uuid = lab.nbctl(&[
+        "--bare",
+        "--columns=_uuid",
+        "find",
+        "ACL",
+        "external_ids:\"neutron:security_group_rule_id\"=rule-22",
+    ]);
+    lab.nbctl(&["set", "ACL", uuid.trim(), "match=\"ip\"", "action=drop"]);
+    lab.settle("the changed ACL", |c| {
+        c.table("ACL").is_some_and(|t| {
+            t.values().any(|r| {
+                r.get("action").and_then(|v| v.as_str()) == Some("drop")
+                    && r.get("match").and_then(|v| v.as_str()) == Some("ip")
+            })
+        })
+    })
+    .await;
+    let desired = desired_state(
+        &MappingConfig::default(),
+        &Resources {
+            security_groups: &one_rule,
+            ..resources
+        },
+    );
+    let repair = lab.apply(&desired, &Scope::Full).await;
+    assert_eq!(
+        repair.changes,
+        vec![Change::Update(
+            RowId::new(table::ACL, "rule-22"),
+            vec!["action".into(), "match".into()]
+        )]
+    );
+    assert!(
+        lab.nbctl(&["acl-list", pg])
+            .contains("tcp.dst == 22) allow-related")
+    );
 }
