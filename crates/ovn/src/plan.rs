@@ -151,8 +151,15 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
 
     // Name every row to be inserted, so references resolve before the operations are built.
     let mut named: BTreeMap<RowId, String> = BTreeMap::new();
+    // A row of a non-root table whose parent is neither there nor desired cannot be created;
+    // it gets no name, so nothing refers to it.
+    let orphan = |row: &NbRow| {
+        row.parent
+            .as_ref()
+            .is_some_and(|p| !existing.contains_key(p) && desired.get(p).is_none())
+    };
     for row in desired.rows() {
-        if !existing.contains_key(&row.id) {
+        if !existing.contains_key(&row.id) && !orphan(row) {
             let name = format!("row{}", named.len());
             named.insert(row.id.clone(), name);
         }
@@ -177,17 +184,17 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
         for row in desired.table(spec.name) {
             match existing.get(&row.id) {
                 None => {
-                    if let (Some(parent), Some((_, column))) = (&row.parent, spec.parent) {
-                        if !existing.contains_key(parent) && desired.get(parent).is_none() {
-                            changes.push(Change::Orphan(row.id.clone()));
-                            continue;
-                        }
-                        if let Some(name) = named.get(&row.id) {
-                            new_children
-                                .entry((parent.clone(), column))
-                                .or_default()
-                                .push(Atom::NamedUuid(name.clone()));
-                        }
+                    if orphan(row) {
+                        changes.push(Change::Orphan(row.id.clone()));
+                        continue;
+                    }
+                    if let (Some(parent), Some((_, column)), Some(name)) =
+                        (&row.parent, spec.parent, named.get(&row.id))
+                    {
+                        new_children
+                            .entry((parent.clone(), column))
+                            .or_default()
+                            .push(Atom::NamedUuid(name.clone()));
                     }
                     waits.push(absent(spec, &row.id));
                     inserts.push((spec, row));

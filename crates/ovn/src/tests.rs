@@ -1078,3 +1078,39 @@ fn security_groups_are_port_groups_with_acls_and_the_drop_group() {
         )])
     );
 }
+
+#[test]
+fn a_port_of_a_missing_network_is_an_orphan_nothing_refers_to() {
+    let mut desired = Desired::new();
+    let subnets = subnets();
+    let ports = vec![port_sg()];
+    desired.insert(port_row(&ports[0], &PortContext::new(&subnets, &ports)));
+    let mut group = NbRow::new(table::PORT_GROUP, "pg_x");
+    group.reference(
+        "ports",
+        vec![RowId::new(table::LOGICAL_SWITCH_PORT, ports[0].id.clone())],
+    );
+    desired.insert(group);
+    let actual: BTreeMap<String, BTreeMap<Uuid, Row>> = BTreeMap::new();
+    let plan = plan(&desired, &actual, &Scope::Full);
+    assert!(plan.changes.contains(&Change::Orphan(RowId::new(
+        table::LOGICAL_SWITCH_PORT,
+        ports[0].id.clone()
+    ))));
+    let group_insert = plan
+        .operations
+        .iter()
+        .find_map(|o| match o {
+            Operation::Insert { row, .. } => Some(row),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(group_insert["ports"], Value::empty());
+    assert_eq!(
+        plan.changes[0].to_string(),
+        format!(
+            "skip Logical_Switch_Port {}: its parent row is missing",
+            ports[0].id
+        )
+    );
+}
