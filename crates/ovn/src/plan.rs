@@ -15,6 +15,7 @@
 //!   a `wait` that the row still has the revision the plan was made from, so a transaction planned
 //!   from an older view fails rather than overwrite a newer change.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use neutrino_ovsdb::{
@@ -382,9 +383,26 @@ fn revision_wait(spec: &TableSpec, found: &Existing<'_>) -> Option<Operation> {
     ))
 }
 
-/// A canonical text of an atom, for comparing and ordering.
-fn atom_key(atom: &Atom) -> String {
-    atom.to_json().to_string()
+/// An atom as an ordered key, for comparing sets and maps without caring about their order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum AtomKey<'a> {
+    Integer(i64),
+    Real(u64),
+    Boolean(bool),
+    String(&'a str),
+    Uuid(Uuid),
+    NamedUuid(&'a str),
+}
+
+fn atom_key(atom: &Atom) -> AtomKey<'_> {
+    match atom {
+        Atom::Integer(i) => AtomKey::Integer(*i),
+        Atom::Real(r) => AtomKey::Real(r.to_bits()),
+        Atom::Boolean(b) => AtomKey::Boolean(*b),
+        Atom::String(s) => AtomKey::String(s),
+        Atom::Uuid(u) => AtomKey::Uuid(*u),
+        Atom::NamedUuid(n) => AtomKey::NamedUuid(n),
+    }
 }
 
 /// The operations that bring one existing row to the desired columns, and the changed columns.
@@ -394,15 +412,15 @@ fn update(
     found: &Existing<'_>,
     resolve: &dyn Fn(&RowId) -> Option<Atom>,
 ) -> (Vec<Operation>, Vec<String>) {
-    let mut wanted: Vec<(String, Value)> = row
+    let mut wanted: Vec<(&String, Cow<'_, Value>)> = row
         .columns
         .iter()
-        .map(|(c, v)| (c.clone(), v.clone()))
+        .map(|(c, v)| (c, Cow::Borrowed(v)))
         .collect();
     for (column, targets) in &row.refs {
         wanted.push((
-            column.clone(),
-            Value::Set(targets.iter().filter_map(resolve).collect()),
+            column,
+            Cow::Owned(Value::Set(targets.iter().filter_map(resolve).collect())),
         ));
     }
     let mut whole = Row::new();
@@ -410,17 +428,20 @@ fn update(
     let mut changed = Vec::new();
     let empty = Value::empty();
     for (column, want) in wanted {
-        let have = found.row.get(&column).unwrap_or(&empty);
+        let have = found.row.get(column).unwrap_or(&empty);
+        if *have == *want {
+            continue; // the common case, when both list their elements in the same order
+        }
         let optional = spec.optional_columns.contains(&column.as_str());
-        match &want {
+        match want.as_ref() {
             Value::Map(pairs) => {
-                let have: BTreeMap<String, &Atom> = have
+                let have: BTreeMap<AtomKey<'_>, &Atom> = have
                     .as_map()
                     .unwrap_or_default()
                     .iter()
                     .map(|(k, v)| (atom_key(k), v))
                     .collect();
-                let want_map: BTreeMap<String, &Atom> =
+                let want_map: BTreeMap<AtomKey<'_>, &Atom> =
                     pairs.iter().map(|(k, v)| (atom_key(k), v)).collect();
                 let mut gone = Vec::new();
                 let mut new = Vec::new();
@@ -436,7 +457,7 @@ fn update(
                 }
                 for (k, _) in found
                     .row
-                    .get(&column)
+                    .get(column)
                     .and_then(Value::as_map)
                     .unwrap_or_default()
                 {
@@ -450,13 +471,13 @@ fn update(
                 if !new.is_empty() {
                     mutations.push(Mutation::insert(column.clone(), Value::Map(new)));
                 }
-                if mutations.last().is_some_and(|m| m.column == column) {
-                    changed.push(column);
+                if mutations.last().is_some_and(|m| m.column == *column) {
+                    changed.push(column.clone());
                 }
             }
             Value::Set(atoms) if !optional => {
-                let have_keys: BTreeSet<String> = have.atoms().iter().map(atom_key).collect();
-                let want_keys: BTreeSet<String> = atoms.iter().map(atom_key).collect();
+                let have_keys: BTreeSet<AtomKey<'_>> = have.atoms().iter().map(atom_key).collect();
+                let want_keys: BTreeSet<AtomKey<'_>> = atoms.iter().map(atom_key).collect();
                 let new: Vec<Atom> = atoms
                     .iter()
                     .filter(|a| !have_keys.contains(&atom_key(a)))
@@ -474,21 +495,21 @@ fn update(
                 if !new.is_empty() {
                     mutations.push(Mutation::insert(column.clone(), Value::Set(new)));
                 }
-                if mutations.last().is_some_and(|m| m.column == column) {
-                    changed.push(column);
+                if mutations.last().is_some_and(|m| m.column == *column) {
+                    changed.push(column.clone());
                 }
             }
             _ => {
                 let same = {
-                    let mut a: Vec<String> = have.atoms().iter().map(atom_key).collect();
-                    let mut b: Vec<String> = want.atoms().iter().map(atom_key).collect();
+                    let mut a: Vec<AtomKey<'_>> = have.atoms().iter().map(atom_key).collect();
+                    let mut b: Vec<AtomKey<'_>> = want.atoms().iter().map(atom_key).collect();
                     a.sort();
                     b.sort();
                     a == b
                 };
                 if !same {
-                    whole.insert(column.clone(), want);
-                    changed.push(column);
+                    whole.insert(column.clone(), want.into_owned());
+                    changed.push(column.clone());
                 }
             }
         }
