@@ -121,6 +121,25 @@ pub struct RouterSpec {
     pub revision_number: u64,
     pub admin_state_up: bool,
     pub availability_zone_hints: Vec<String>,
+    /// `external_gateway_info.enable_snat`: one SNAT per gateway IPv4 address.
+    pub enable_snat: bool,
+    /// `routes`: extra static routes.
+    pub routes: Vec<HostRoute>,
+}
+
+/// A floating IP. It becomes a NAT row only while associated (`port_id`, `fixed_ip_address` and
+/// `router_id` set).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FloatingIpSpec {
+    pub id: String,
+    pub revision_number: u64,
+    pub floating_ip_address: IpAddr,
+    pub floating_network_id: String,
+    /// The MAC of the floating IP's own port on the external network.
+    pub floating_port_mac: String,
+    pub router_id: Option<String>,
+    pub port_id: Option<String>,
+    pub fixed_ip_address: Option<IpAddr>,
 }
 
 /// Everything the desired state is made from.
@@ -131,6 +150,7 @@ pub struct Resources<'a> {
     pub ports: &'a [PortSpec],
     pub routers: &'a [RouterSpec],
     pub security_groups: &'a [SecurityGroupSpec],
+    pub floating_ips: &'a [FloatingIpSpec],
 }
 
 /// Settings of the mapping that come from configuration, not from a resource.
@@ -140,6 +160,9 @@ pub struct MappingConfig {
     pub dhcp_lease_time: u32,
     /// DNS servers handed out when a subnet names none (upstream's `[ovn] dns_servers`).
     pub dns_servers: Vec<IpAddr>,
+    /// Floating IPs of bound ports are translated on the port's chassis (`external_mac` and
+    /// `logical_port` set) rather than on the gateway (upstream's `enable_distributed_floating_ip`).
+    pub distributed_floating_ips: bool,
 }
 
 impl Default for MappingConfig {
@@ -147,6 +170,7 @@ impl Default for MappingConfig {
         MappingConfig {
             dhcp_lease_time: 43200,
             dns_servers: Vec::new(),
+            distributed_floating_ips: false,
         }
     }
 }

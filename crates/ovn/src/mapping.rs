@@ -51,6 +51,10 @@ pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desir
     }
     for router in resources.routers {
         desired.extend(crate::router::router_rows(router, resources));
+        desired.extend(crate::nat::router_l3_rows(router, resources));
+    }
+    for fip in resources.floating_ips {
+        desired.extend(crate::nat::floating_ip_row(config, fip, resources));
     }
     desired.extend(crate::security::security_rows(resources));
     desired

@@ -2,8 +2,8 @@
 //! `Logical_Router_Port` named `lrp-<port id>` (its switch side is the port's `router`-type
 //! Logical_Switch_Port, see [`crate::mapping::port_row`]).
 //!
-//! Not yet: the gateway's chassis (`HA_Chassis_Group`), its default route and SNAT, floating IPs,
-//! and extra routes; they come with the NAT and static-route tables.
+//! SNAT, routes and floating IPs are in [`crate::nat`]. Not yet: the gateway's chassis
+//! (`HA_Chassis_Group`), without which OVN does not place the gateway port anywhere.
 
 use std::collections::BTreeMap;
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use neutrino_ovsdb::{Atom, Row, Value};
 
 /// The Northbound tables the back end manages, in the order rows are created (rows that others
-/// refer to first). NAT, static routes and address sets join this list in later steps.
+/// refer to first). Address sets, HA chassis groups and QoS join this list in later steps.
 pub mod table {
     pub const DHCP_OPTIONS: &str = "DHCP_Options";
     pub const LOGICAL_SWITCH: &str = "Logical_Switch";
@@ -19,6 +19,8 @@ pub mod table {
     pub const LOGICAL_ROUTER_PORT: &str = "Logical_Router_Port";
     pub const PORT_GROUP: &str = "Port_Group";
     pub const ACL: &str = "ACL";
+    pub const NAT: &str = "NAT";
+    pub const LOGICAL_ROUTER_STATIC_ROUTE: &str = "Logical_Router_Static_Route";
 }
 
 /// The `external_ids` key holding the Neutron revision a row was written from.
@@ -78,6 +80,18 @@ pub const TABLES: &[TableSpec] = &[
         optional_columns: &[],
     },
     TableSpec {
+        name: table::NAT,
+        key: KeyRule::ExternalId(crate::nat::NAT_KEY),
+        parent: Some((table::LOGICAL_ROUTER, "nat")),
+        optional_columns: &["logical_port", "external_mac"],
+    },
+    TableSpec {
+        name: table::LOGICAL_ROUTER_STATIC_ROUTE,
+        key: KeyRule::ExternalId(crate::nat::ROUTE_KEY),
+        parent: Some((table::LOGICAL_ROUTER, "static_routes")),
+        optional_columns: &[],
+    },
+    TableSpec {
         name: table::PORT_GROUP,
         key: KeyRule::Name,
         parent: None,
@@ -114,7 +128,25 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "dhcpv6_options",
             "external_ids",
         ],
-        table::LOGICAL_ROUTER => &["name", "ports", "enabled", "options", "external_ids"],
+        table::LOGICAL_ROUTER => &[
+            "name",
+            "ports",
+            "nat",
+            "static_routes",
+            "enabled",
+            "options",
+            "external_ids",
+        ],
+        table::NAT => &[
+            "type",
+            "external_ip",
+            "logical_ip",
+            "logical_port",
+            "external_mac",
+            "options",
+            "external_ids",
+        ],
+        table::LOGICAL_ROUTER_STATIC_ROUTE => &["ip_prefix", "nexthop", "external_ids"],
         table::LOGICAL_ROUTER_PORT => &[
             "name",
             "mac",
@@ -303,6 +335,7 @@ pub enum Kind {
     Router,
     SecurityGroup,
     SecurityGroupRule,
+    FloatingIp,
 }
 
 /// The rows a Neutron resource maps to, whatever its contents: the scope of a reconcile of that
@@ -331,6 +364,7 @@ pub fn rows_of(kind: Kind, id: &str) -> Vec<RowId> {
             crate::security::port_group_name(id),
         )],
         Kind::SecurityGroupRule => vec![RowId::new(table::ACL, id)],
+        Kind::FloatingIp => vec![RowId::new(table::NAT, id)],
     }
 }
 

@@ -301,6 +301,7 @@ fn dhcpv4_domain_and_default_dns_servers() {
     let config = MappingConfig {
         dhcp_lease_time: 600,
         dns_servers: vec!["192.0.2.1".parse().unwrap(), "2001:db8::1".parse().unwrap()],
+        distributed_floating_ips: false,
     };
     let row = subnet_row(&config, &subnet, &net).unwrap();
     assert_eq!(
@@ -826,6 +827,8 @@ fn a_router_and_its_ports_as_upstream_writes_them() {
         revision_number: 4,
         admin_state_up: true,
         availability_zone_hints: vec![],
+        enable_snat: true,
+        routes: vec![],
     };
     let networks = [probe_net(), public];
     let resources = Resources {
@@ -1112,5 +1115,144 @@ fn a_port_of_a_missing_network_is_an_orphan_nothing_refers_to() {
             "skip Logical_Switch_Port {}: its parent row is missing",
             ports[0].id
         )
+    );
+}
+
+// --- SNAT, routes, floating IPs ---
+
+#[test]
+fn gateway_snat_default_route_and_a_floating_ip_as_upstream_writes_them() {
+    let public = public_net();
+    let ext_subnet = SubnetSpec {
+        id: "b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2".into(),
+        network_id: public.id.clone(),
+        revision_number: 0,
+        cidr: "198.18.0.0/20".parse().unwrap(),
+        gateway_ip: Some("198.18.0.1".parse().unwrap()),
+        enable_dhcp: false,
+        dns_nameservers: vec![],
+        host_routes: vec![],
+        ipv6_address_mode: None,
+        ipv6_ra_mode: None,
+    };
+    let gateway = router_port(
+        "6c115f58-f8de-4a92-a96d-dd3c88863f4a",
+        "fa:16:3e:1a:43:46",
+        "network:router_gateway",
+        &public.id,
+        &ext_subnet.id,
+        "198.18.2.73",
+    );
+    let mut bound = port_sg();
+    bound.host_id = "chassis-1".into();
+    let ports = vec![gateway, bound];
+    let subnets = vec![subnet_v4(), ext_subnet];
+    let mut router = RouterSpec {
+        id: ROUTER.into(),
+        name: "probe-router".into(),
+        revision_number: 4,
+        admin_state_up: true,
+        availability_zone_hints: vec![],
+        enable_snat: true,
+        routes: vec![HostRoute {
+            destination: "192.0.2.0/24".parse().unwrap(),
+            nexthop: "10.10.0.254".parse().unwrap(),
+        }],
+    };
+    let fip = FloatingIpSpec {
+        id: "f2b9d839-7136-4a58-b25c-0ca0980d2941".into(),
+        revision_number: 1,
+        floating_ip_address: "198.18.3.82".parse().unwrap(),
+        floating_network_id: public.id.clone(),
+        floating_port_mac: "fa:16:3e:19:49:c5".into(),
+        router_id: Some(ROUTER.into()),
+        port_id: Some("d3d6fd22-39aa-43fe-9c80-5e00db573640".into()),
+        fixed_ip_address: Some("10.10.0.10".parse().unwrap()),
+    };
+    let resources = Resources {
+        subnets: &subnets,
+        ports: &ports,
+        ..Default::default()
+    };
+    let rows = crate::nat::router_l3_rows(&router, &resources);
+    let [default_route, snat, extra] = rows.as_slice() else {
+        panic!("{rows:?}");
+    };
+    assert_eq!(default_route.string("ip_prefix"), Some("0.0.0.0/0"));
+    assert_eq!(default_route.string("nexthop"), Some("198.18.0.1"));
+    assert_eq!(
+        default_route.map_entry("external_ids", "neutron:is_ext_gw"),
+        Some("true")
+    );
+    assert_eq!(
+        default_route.map_entry("external_ids", "neutron:subnet_id"),
+        Some("b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2")
+    );
+    assert_eq!(snat.string("type"), Some("snat"));
+    assert_eq!(snat.string("external_ip"), Some("198.18.2.73"));
+    assert_eq!(snat.string("logical_ip"), Some("0.0.0.0/0"));
+    let router_row = RowId::new(table::LOGICAL_ROUTER, format!("neutron-{ROUTER}"));
+    assert_eq!(snat.parent.as_ref(), Some(&router_row));
+    assert_eq!(extra.string("ip_prefix"), Some("192.0.2.0/24"));
+    assert_eq!(extra.string("nexthop"), Some("10.10.0.254"));
+    assert_eq!(extra.map_entry("external_ids", "neutron:is_ext_gw"), None);
+
+    router.enable_snat = false;
+    let rows = crate::nat::router_l3_rows(&router, &resources);
+    assert!(rows.iter().all(|r| r.id.table != table::NAT), "no SNAT");
+
+    let nat = crate::nat::floating_ip_row(&MappingConfig::default(), &fip, &resources).unwrap();
+    assert_eq!(nat.id, RowId::new(table::NAT, fip.id.clone()));
+    assert_eq!(nat.string("type"), Some("dnat_and_snat"));
+    assert_eq!(nat.string("external_ip"), Some("198.18.3.82"));
+    assert_eq!(nat.string("logical_ip"), Some("10.10.0.10"));
+    assert_eq!(
+        nat.columns["logical_port"],
+        Value::Set(vec![Atom::String(
+            "d3d6fd22-39aa-43fe-9c80-5e00db573640".into()
+        )])
+    );
+    assert_eq!(nat.columns["external_mac"], Value::empty());
+    assert_eq!(map(&nat, "options"), expect_map(&[("stateless", "false")]));
+    assert_eq!(
+        map(&nat, "external_ids"),
+        expect_map(&[
+            ("neutron:fip_external_mac", "fa:16:3e:19:49:c5"),
+            ("neutron:fip_id", "f2b9d839-7136-4a58-b25c-0ca0980d2941"),
+            (
+                "neutron:fip_network_id",
+                "45d0d069-0983-4fad-a44b-73359fc58289"
+            ),
+            (
+                "neutron:fip_port_id",
+                "d3d6fd22-39aa-43fe-9c80-5e00db573640"
+            ),
+            ("neutron:nat_id", "f2b9d839-7136-4a58-b25c-0ca0980d2941"),
+            ("neutron:revision_number", "1"),
+            ("neutron:router_name", &format!("neutron-{ROUTER}")),
+        ])
+    );
+    assert_eq!(nat.parent.as_ref(), Some(&router_row));
+
+    // Distributed: translated on the bound port's chassis, from the port's MAC.
+    let distributed = MappingConfig {
+        distributed_floating_ips: true,
+        ..MappingConfig::default()
+    };
+    let nat = crate::nat::floating_ip_row(&distributed, &fip, &resources).unwrap();
+    assert_eq!(
+        nat.columns["external_mac"],
+        Value::Set(vec![Atom::String("fa:16:3e:c3:1d:db".into())])
+    );
+
+    // Unassociated: no row.
+    let free = FloatingIpSpec {
+        port_id: None,
+        fixed_ip_address: None,
+        ..fip
+    };
+    assert_eq!(
+        crate::nat::floating_ip_row(&MappingConfig::default(), &free, &resources),
+        None
     );
 }
