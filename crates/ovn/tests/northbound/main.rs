@@ -571,6 +571,17 @@ async fn dhcp_turned_on_later_links_existing_ports_to_the_new_options_row() {
                 .starts_with(&dhcp[0])
         );
     }
+
+    // Off again: the row goes, and the ports' optional reference is cleared (an optional column
+    // going from one value to none, which the cache must follow).
+    let plan = lab.apply(&before, &Scope::Full).await;
+    assert_eq!(plan.changes.len(), 3, "{:?}", plan.changes);
+    assert!(lab.column("DHCP_Options", "_uuid").is_empty());
+    assert!(
+        lab.nbctl(&["lsp-get-dhcpv4-options", PORT_A])
+            .trim()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
