@@ -1,12 +1,14 @@
 //! The OVN back end, first step: Neutron resources mapped onto the OVN Northbound rows upstream
 //! ML2/OVN writes ([`mapping`]), and the diff that turns that desired state and a cached copy of
-//! the Northbound database into one OVSDB transaction ([`plan`]).
+//! the Northbound database into one OVSDB transaction ([`mod@plan`]).
 //!
 //! ```text
-//! NetworkSpec, SubnetSpec, PortSpec ──mapping──▶ Desired (NbRow by RowId)
-//!                                                   │
-//!            Northbound cache (monitor) ──────▶ plan(desired, cache, scope) ──▶ Plan { operations }
-//!                                                                                   │ transact
+//! Resources { networks, subnets, ports, routers, floating IPs, security groups }
+//!        │ desired_state (pure)
+//!        ▼
+//! Desired (NbRow by RowId) ─┐
+//! Northbound cache ─────────┴─▶ plan(desired, cache, scope) ─▶ Plan { operations, changes }
+//! (monitor_request())                                              │ Client::transact
 //! ```
 //!
 //! Rows are found by key (name or an `external_ids` entry), never by `_uuid`; set and map columns

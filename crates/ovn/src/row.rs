@@ -3,7 +3,7 @@
 //!
 //! A row is never identified by its OVSDB `_uuid` (the database picks it): it is found by a key
 //! taken from its contents — its `name`, or one `external_ids` entry — so that a desired row can be
-//! matched to a row in a cached copy of the database (see [`crate::plan`]).
+//! matched to a row in a cached copy of the database (see [`crate::plan()`]).
 
 use std::collections::BTreeMap;
 
@@ -110,7 +110,7 @@ pub fn table_spec(name: &str) -> Option<&'static TableSpec> {
     TABLES.iter().find(|t| t.name == name)
 }
 
-/// The columns a cache of the Northbound database must hold for [`crate::plan`]: every column the
+/// The columns a cache of the Northbound database must hold for [`crate::plan()`]: every column the
 /// mapping writes, plus the parents' child columns.
 pub fn monitored_columns(table: &str) -> &'static [&'static str] {
     match table {
