@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use neutrino_ovsdb::Atom;
 
-use crate::input::{Ipv6AddressMode, MappingConfig, NetworkSpec, PortSpec, Resources, SubnetSpec};
+use crate::input::{
+    FloatingIpSpec, Ipv6AddressMode, MappingConfig, NetworkSpec, PortSpec, Resources, SubnetSpec,
+};
 use crate::row::{Desired, NbRow, REVISION_KEY, RowId, table};
 
 /// `neutron-<network id>`: the name of a network's Logical_Switch.
@@ -43,7 +45,8 @@ pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desir
             desired.extend(subnet_row(config, subnet, network));
         }
     }
-    let context = PortContext::new(resources.subnets, resources.ports);
+    let context = PortContext::new(resources.subnets, resources.ports)
+        .with_floating_ips(resources.floating_ips);
     for port in resources.ports {
         if networks.contains_key(port.network_id.as_str()) {
             desired.insert(port_row(port, &context));
@@ -235,6 +238,8 @@ pub struct PortContext<'a> {
     subnets: BTreeMap<&'a str, &'a SubnetSpec>,
     /// (network id, address) → ids of the ports that list it in `allowed_address_pairs`.
     pair_owners: BTreeMap<(&'a str, IpAddr), BTreeSet<&'a str>>,
+    /// Port id → the floating IP associated with it (`neutron:port_fip`).
+    floating_ips: BTreeMap<&'a str, IpAddr>,
 }
 
 impl<'a> PortContext<'a> {
@@ -255,7 +260,17 @@ impl<'a> PortContext<'a> {
         PortContext {
             subnets: subnets.iter().map(|s| (s.id.as_str(), s)).collect(),
             pair_owners,
+            floating_ips: BTreeMap::new(),
         }
+    }
+
+    /// Adds the floating IPs, so that each associated port names its address.
+    pub fn with_floating_ips(mut self, floating_ips: &'a [FloatingIpSpec]) -> PortContext<'a> {
+        self.floating_ips = floating_ips
+            .iter()
+            .filter_map(|f| Some((f.port_id.as_deref()?, f.floating_ip_address)))
+            .collect();
+        self
     }
 
     /// The parents of a virtual port at `ip` on `network`: the other ports that declare `ip`.
@@ -398,7 +413,7 @@ pub fn port_row(port: &PortSpec, context: &PortContext<'_>) -> NbRow {
             format!("{}/{prefix}", f.ip_address)
         })
         .collect();
-    let external_ids = strings([
+    let mut external_ids = strings([
         ("neutron:port_name", port.name.clone()),
         ("neutron:device_id", port.device_id.clone()),
         ("neutron:device_owner", port.device_owner.clone()),
@@ -413,6 +428,9 @@ pub fn port_row(port: &PortSpec, context: &PortContext<'_>) -> NbRow {
         ("neutron:subnet_pool_addr_scope4", String::new()),
         ("neutron:subnet_pool_addr_scope6", String::new()),
     ]);
+    if let Some(fip) = context.floating_ips.get(port.id.as_str()) {
+        external_ids.insert("neutron:port_fip".to_owned(), fip.to_string());
+    }
 
     let mut row = NbRow::new(table::LOGICAL_SWITCH_PORT, port.id.clone());
     row.set("type", kind)

@@ -281,6 +281,22 @@ fn gateway_snat_default_route_and_a_floating_ip_as_upstream_writes_them() {
         Value::Set(vec![Atom::String("fa:16:3e:c3:1d:db".into())])
     );
 
+    // The associated port names its floating IP, as upstream's `neutron:port_fip`.
+    let fips = [fip.clone()];
+    let with_fip = Resources {
+        floating_ips: &fips,
+        ..resources
+    };
+    let context = PortContext::new(&subnets, &ports).with_floating_ips(with_fip.floating_ips);
+    assert_eq!(
+        port_row(&ports[1], &context).map_entry("external_ids", "neutron:port_fip"),
+        Some("198.18.3.82")
+    );
+    assert_eq!(
+        port_row(&ports[0], &context).map_entry("external_ids", "neutron:port_fip"),
+        None
+    );
+
     // Unassociated: no row.
     let free = FloatingIpSpec {
         port_id: None,

@@ -186,18 +186,34 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
             &Scope::Full,
         )
         .await;
+    // Both ports' `neutron:port_fip` follow (one loses it, one gains it).
     assert_eq!(
         plan.changes,
-        vec![Change::Update(
-            RowId::new(table::NAT, "f2b9d839-7136-4a58-b25c-0ca0980d2941"),
-            vec![
-                "external_ids".into(),
-                "logical_ip".into(),
-                "logical_port".into()
-            ]
-        )]
+        vec![
+            Change::Update(
+                RowId::new(table::LOGICAL_SWITCH_PORT, PORT_B),
+                vec!["external_ids".into()]
+            ),
+            Change::Update(
+                RowId::new(table::LOGICAL_SWITCH_PORT, PORT_A),
+                vec!["external_ids".into()]
+            ),
+            Change::Update(
+                RowId::new(table::NAT, "f2b9d839-7136-4a58-b25c-0ca0980d2941"),
+                vec![
+                    "external_ids".into(),
+                    "logical_ip".into(),
+                    "logical_port".into()
+                ]
+            )
+        ]
     );
     assert!(lab.nbctl(&["lr-nat-list", &lr]).contains("10.10.0.11"));
+    let port_fip = |port| {
+        lab.nbctl(&["get", "Logical_Switch_Port", port, "external_ids"])
+            .contains("\"neutron:port_fip\"=\"172.24.4.20\"")
+    };
+    assert!(port_fip(PORT_B) && !port_fip(PORT_A));
 
     // Disassociated, and SNAT turned off: both NAT rows leave the router.
     let no_snat = [RouterSpec {
