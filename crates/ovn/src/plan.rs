@@ -24,8 +24,8 @@ use neutrino_ovsdb::{
 use uuid::Uuid;
 
 use crate::row::{
-    Desired, KeyRule, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, monitored_columns,
-    table_spec,
+    Desired, KeyRule, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, key_of,
+    monitored_columns, table_spec,
 };
 
 /// Read access to a copy of the Northbound database: table → UUID → row.
@@ -83,8 +83,11 @@ pub enum Change {
         actual: u64,
         desired: u64,
     },
-    /// A row of a non-root table whose parent is neither present nor desired: not created.
+    /// A row of a non-root table whose parent is neither present nor to be created: not created.
     Orphan(RowId),
+    /// A row that is not ours (no `neutron:` external id) holds the key: not created, so the rest
+    /// of the transaction still applies; someone has to remove or adopt that row.
+    Conflict(RowId),
 }
 
 impl std::fmt::Display for Change {
@@ -103,6 +106,7 @@ impl std::fmt::Display for Change {
                 "keep {id}: it holds revision {actual}, newer than {desired}"
             ),
             Change::Orphan(id) => write!(f, "skip {id}: its parent row is missing"),
+            Change::Conflict(id) => write!(f, "skip {id}: a row that is not ours has its key"),
         }
     }
 }
@@ -132,9 +136,14 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     // Index our existing rows by key; extra rows under one key are duplicates.
     let mut existing: BTreeMap<RowId, Existing<'_>> = BTreeMap::new();
     let mut duplicates: Vec<(RowId, Existing<'_>)> = Vec::new();
+    // Keys held by rows that are not ours: we never create a twin beside them.
+    let mut foreign: BTreeSet<RowId> = BTreeSet::new();
     for spec in TABLES {
         for (uuid, row) in actual.rows(spec.name).into_iter().flatten() {
             let Some(key) = actual_key(spec, row) else {
+                if let Some(key) = key_of(spec, row) {
+                    foreign.insert(RowId::new(spec.name, key));
+                }
                 continue;
             };
             let id = RowId::new(spec.name, key);
@@ -152,15 +161,18 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
 
     // Name every row to be inserted, so references resolve before the operations are built.
     let mut named: BTreeMap<RowId, String> = BTreeMap::new();
-    // A row of a non-root table whose parent is neither there nor desired cannot be created;
-    // it gets no name, so nothing refers to it.
+    // A row of a non-root table whose parent is neither there nor to be created cannot be
+    // created; it gets no name, so nothing refers to it. Nor does a row whose key a foreign row
+    // holds.
+    let blocked = |id: &RowId| !existing.contains_key(id) && foreign.contains(id);
+    // (Parents are rows of root tables, so one level is enough.)
     let orphan = |row: &NbRow| {
         row.parent
             .as_ref()
-            .is_some_and(|p| !existing.contains_key(p) && desired.get(p).is_none())
+            .is_some_and(|p| !existing.contains_key(p) && (desired.get(p).is_none() || blocked(p)))
     };
     for row in desired.rows() {
-        if !existing.contains_key(&row.id) && !orphan(row) {
+        if !existing.contains_key(&row.id) && !orphan(row) && !blocked(&row.id) {
             let name = format!("row{}", named.len());
             named.insert(row.id.clone(), name);
         }
@@ -187,6 +199,10 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
                 None => {
                     if orphan(row) {
                         changes.push(Change::Orphan(row.id.clone()));
+                        continue;
+                    }
+                    if blocked(&row.id) {
+                        changes.push(Change::Conflict(row.id.clone()));
                         continue;
                     }
                     if let (Some(parent), Some((_, column)), Some(name)) =

@@ -371,19 +371,30 @@ pub fn rows_of(kind: Kind, id: &str) -> Vec<RowId> {
 /// The key of an existing row under its table's rule, if it is one of ours: rows without any
 /// `neutron:` entry in `external_ids` belong to someone else and are never touched.
 pub fn actual_key(spec: &TableSpec, row: &Row) -> Option<String> {
-    let external_ids = row.get("external_ids")?.as_map()?;
-    let ours = external_ids
-        .iter()
-        .any(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("neutron:")));
-    if !ours {
-        return None;
+    if is_ours(row) {
+        key_of(spec, row)
+    } else {
+        None
     }
+}
+
+/// Whether a row carries a `neutron:` entry in `external_ids`.
+pub fn is_ours(row: &Row) -> bool {
+    row.get("external_ids")
+        .and_then(Value::as_map)
+        .unwrap_or_default()
+        .iter()
+        .any(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("neutron:")))
+}
+
+/// The value of a row's key column under its table's rule, whoever owns the row.
+pub fn key_of(spec: &TableSpec, row: &Row) -> Option<String> {
     match spec.key {
         KeyRule::Name => row.get("name")?.as_str().map(str::to_owned),
-        KeyRule::ExternalId(key) => external_ids
-            .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .and_then(|(_, v)| v.as_str())
+        KeyRule::ExternalId(key) => row
+            .get("external_ids")?
+            .get(&Atom::String(key.to_owned()))?
+            .as_str()
             .map(str::to_owned),
     }
 }

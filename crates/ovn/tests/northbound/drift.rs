@@ -222,4 +222,40 @@ async fn a_row_created_by_someone_else_meanwhile_fails_the_insert() {
     );
     assert_eq!(lab.column("Logical_Switch", "_uuid").len(), 1);
     assert_eq!(lab.lsp_count(), 0);
+
+    // Planned again: the switch is a conflict left to a human, and its ports are orphans; the
+    // rest (the DHCP options, the drop group) still goes through.
+    lab.settle("the twin", |c| {
+        c.table("Logical_Switch").is_some_and(|t| t.len() == 1)
+    })
+    .await;
+    let replan = lab.plan(&desired, &Scope::Full);
+    let switch = RowId::new(table::LOGICAL_SWITCH, format!("neutron-{NET}"));
+    assert!(
+        replan.changes.contains(&Change::Conflict(switch.clone())),
+        "{:?}",
+        replan.changes
+    );
+    assert!(
+        replan.changes.contains(&Change::Orphan(RowId::new(
+            table::LOGICAL_SWITCH_PORT,
+            PORT_A
+        ))),
+        "{:?}",
+        replan.changes
+    );
+    lab.client
+        .transact(&replan.operations)
+        .await
+        .expect("everything but the conflict applies");
+    assert_eq!(lab.column("DHCP_Options", "_uuid").len(), 1);
+    assert_eq!(
+        lab.column("Logical_Switch", "_uuid").len(),
+        1,
+        "no twin created"
+    );
+    assert_eq!(
+        Change::Conflict(switch).to_string(),
+        format!("skip Logical_Switch neutron-{NET}: a row that is not ours has its key")
+    );
 }
