@@ -226,11 +226,13 @@ impl Cache {
     }
 }
 
-/// `update2` "modify" semantics (RFC 7047 extension, ovsdb-server(7)): a scalar column gets the new
-/// value; a set column's diff holds the elements to toggle (present → removed, absent → added); a
-/// map column's diff holds pairs to remove (same key and value), change (same key, new value) or add.
+/// `update2` "modify" semantics (RFC 7047 extension, ovsdb-server(7)): a column that holds at most
+/// one value (a scalar, or an optional `min 0, max 1` column) gets the new value — ovsdb-server
+/// diffs only columns with `max` above 1; a set column's diff holds the elements to toggle
+/// (present → removed, absent → added); a map column's diff holds pairs to remove (same key and
+/// value), change (same key, new value) or add.
 fn apply_diff(old: Option<Value>, delta: Value, ty: &ColumnType) -> Value {
-    if ty.is_scalar() {
+    if ty.max == crate::schema::Max::Limited(1) {
         return delta.normalize(ty);
     }
     let old = old.map_or_else(Value::empty, |v| v.normalize(ty));
@@ -470,8 +472,13 @@ mod tests {
         assert_eq!(row["tags"], Value::set(["y"]));
         assert_eq!(row["opt"], Value::set([5i64]));
         assert_eq!(row["ids"], Value::map([("k2", "w"), ("k3", "z")]));
+        // An optional column is sent whole, not as a diff: 5 → 7, then 7 → empty.
         cache
-            .apply(&json!({"T": {U: {"modify": {"opt": 5}}}}), &s)
+            .apply(&json!({"T": {U: {"modify": {"opt": 7}}}}), &s)
+            .unwrap();
+        assert_eq!(cache.get("T", &uuid).unwrap()["opt"], Value::set([7i64]));
+        cache
+            .apply(&json!({"T": {U: {"modify": {"opt": ["set", []]}}}}), &s)
             .unwrap();
         assert_eq!(cache.get("T", &uuid).unwrap()["opt"], Value::empty());
         cache

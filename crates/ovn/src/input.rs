@@ -1,0 +1,209 @@
+//! What the mapping reads: the parts of Neutron's resources that reach OVN, in plain structs the
+//! caller fills from its model (`neutrino-network`'s `Network`, `Subnet`, `Port`).
+//!
+//! The crate does not depend on `neutrino-network`: that would pull the store and both SQL engines
+//! into the back end's build, and the mapping needs a few facts the stored resources do not hold
+//! (a network's segment id, a subnet's DHCP server MAC). The caller converts; the mapping stays a
+//! pure function of these values.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+/// A network (`provider:*` attributes included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkSpec {
+    pub id: String,
+    pub name: String,
+    pub revision_number: u64,
+    pub mtu: u32,
+    /// `provider:network_type`: `geneve`, `vxlan`, `flat`, `vlan`, `local`.
+    pub network_type: String,
+    /// `provider:physical_network` of a flat or VLAN network.
+    pub physical_network: Option<String>,
+    /// `provider:segmentation_id`: the VLAN id of a VLAN network (the VNI of an overlay one).
+    pub segmentation_id: Option<i64>,
+    /// The id that names the provider network's localnet port `provnet-<segment_id>`; upstream uses
+    /// the network segment's id. A caller without segments passes the network id.
+    pub segment_id: String,
+    pub availability_zone_hints: Vec<String>,
+    /// `dns_domain` of the network: `domain_name` in DHCP when not empty.
+    pub dns_domain: String,
+}
+
+impl NetworkSpec {
+    /// A flat or VLAN network, which reaches a physical network through a localnet port.
+    pub fn is_provider(&self) -> bool {
+        self.physical_network.is_some() && matches!(self.network_type.as_str(), "flat" | "vlan")
+    }
+}
+
+/// `ipv6_address_mode` of a subnet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ipv6AddressMode {
+    Slaac,
+    Dhcpv6Stateful,
+    Dhcpv6Stateless,
+}
+
+/// A host route of a subnet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostRoute {
+    pub destination: IpNet,
+    pub nexthop: IpAddr,
+}
+
+/// A subnet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubnetSpec {
+    pub id: String,
+    pub network_id: String,
+    pub revision_number: u64,
+    pub cidr: IpNet,
+    pub gateway_ip: Option<IpAddr>,
+    pub enable_dhcp: bool,
+    pub dns_nameservers: Vec<IpAddr>,
+    pub host_routes: Vec<HostRoute>,
+    pub ipv6_address_mode: Option<Ipv6AddressMode>,
+    /// `ipv6_ra_mode`: the router port sends router advertisements in this mode.
+    pub ipv6_ra_mode: Option<Ipv6AddressMode>,
+}
+
+impl SubnetSpec {
+    pub fn is_ipv4(&self) -> bool {
+        matches!(self.cidr, IpNet::V4(_))
+    }
+}
+
+/// A fixed IP of a port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixedIp {
+    pub subnet_id: String,
+    pub ip_address: IpAddr,
+}
+
+/// An allowed address pair: an address (or CIDR) and the MAC it may come from (the port's own MAC
+/// when `None`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressPair {
+    pub ip_address: IpNet,
+    pub mac_address: Option<String>,
+}
+
+/// A port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortSpec {
+    pub id: String,
+    pub name: String,
+    pub network_id: String,
+    pub project_id: String,
+    pub revision_number: u64,
+    pub admin_state_up: bool,
+    pub mac_address: String,
+    pub fixed_ips: Vec<FixedIp>,
+    pub device_id: String,
+    pub device_owner: String,
+    pub port_security_enabled: bool,
+    pub security_groups: Vec<String>,
+    pub allowed_address_pairs: Vec<AddressPair>,
+    /// `binding:host_id` (empty when unbound).
+    pub host_id: String,
+    /// `binding:vnic_type`.
+    pub vnic_type: String,
+}
+
+/// A router. Its interfaces and gateway are the ports whose `device_id` is the router and whose
+/// `device_owner` is `network:router_interface` or `network:router_gateway`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouterSpec {
+    pub id: String,
+    pub name: String,
+    pub revision_number: u64,
+    pub admin_state_up: bool,
+    pub availability_zone_hints: Vec<String>,
+    /// `external_gateway_info.enable_snat`: one SNAT per gateway IPv4 address.
+    pub enable_snat: bool,
+    /// `routes`: extra static routes.
+    pub routes: Vec<HostRoute>,
+}
+
+/// A floating IP. It becomes a NAT row only while associated (`port_id`, `fixed_ip_address` and
+/// `router_id` set).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FloatingIpSpec {
+    pub id: String,
+    pub revision_number: u64,
+    pub floating_ip_address: IpAddr,
+    pub floating_network_id: String,
+    /// The MAC of the floating IP's own port on the external network.
+    pub floating_port_mac: String,
+    pub router_id: Option<String>,
+    pub port_id: Option<String>,
+    pub fixed_ip_address: Option<IpAddr>,
+}
+
+/// Everything the desired state is made from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Resources<'a> {
+    pub networks: &'a [NetworkSpec],
+    pub subnets: &'a [SubnetSpec],
+    pub ports: &'a [PortSpec],
+    pub routers: &'a [RouterSpec],
+    pub security_groups: &'a [SecurityGroupSpec],
+    pub floating_ips: &'a [FloatingIpSpec],
+}
+
+/// Settings of the mapping that come from configuration, not from a resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappingConfig {
+    /// DHCPv4 `lease_time`, seconds (upstream's default: 43200).
+    pub dhcp_lease_time: u32,
+    /// DNS servers handed out when a subnet names none (upstream's `[ovn] dns_servers`).
+    pub dns_servers: Vec<IpAddr>,
+    /// Floating IPs of bound ports are translated on the port's chassis (`external_mac` and
+    /// `logical_port` set) rather than on the gateway (upstream's `enable_distributed_floating_ip`).
+    pub distributed_floating_ips: bool,
+}
+
+impl Default for MappingConfig {
+    fn default() -> Self {
+        MappingConfig {
+            dhcp_lease_time: 43200,
+            dns_servers: Vec::new(),
+            distributed_floating_ips: false,
+        }
+    }
+}
+
+/// `direction` of a security group rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// A security group rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityGroupRuleSpec {
+    pub id: String,
+    pub direction: Direction,
+    /// `ethertype`: true for IPv6.
+    pub ipv6: bool,
+    /// `tcp`, `udp`, `icmp`, a number, ... (`None`: any).
+    pub protocol: Option<String>,
+    pub port_range_min: Option<u32>,
+    pub port_range_max: Option<u32>,
+    pub remote_ip_prefix: Option<IpNet>,
+    pub remote_group_id: Option<String>,
+    pub remote_address_group_id: Option<String>,
+}
+
+/// A security group and its rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityGroupSpec {
+    pub id: String,
+    pub revision_number: u64,
+    /// `stateful`: ACLs `allow-related` when true, `allow-stateless` otherwise.
+    pub stateful: bool,
+    pub rules: Vec<SecurityGroupRuleSpec>,
+}

@@ -1,0 +1,150 @@
+//! Routers → `Logical_Router`, and each router port (interface or gateway) → a
+//! `Logical_Router_Port` named `lrp-<port id>` (its switch side is the port's `router`-type
+//! Logical_Switch_Port, see [`crate::mapping::port_row`]).
+//!
+//! SNAT, routes and floating IPs are in [`crate::nat`]. Not yet: the gateway's chassis
+//! (`HA_Chassis_Group`), without which OVN does not place the gateway port anywhere.
+
+use std::collections::BTreeMap;
+
+use neutrino_ovsdb::Atom;
+
+use crate::input::{Ipv6AddressMode, NetworkSpec, PortSpec, Resources, RouterSpec, SubnetSpec};
+use crate::mapping::{router_port_name, switch_name};
+use crate::row::{NbRow, REVISION_KEY, RowId, table};
+
+pub const ROUTER_INTERFACE: &str = "network:router_interface";
+pub const ROUTER_GATEWAY: &str = "network:router_gateway";
+
+/// `neutron-<router id>`: the name of a router's Logical_Router.
+pub fn router_name(router_id: &str) -> String {
+    format!("neutron-{router_id}")
+}
+
+fn is_router_port(port: &PortSpec, router_id: &str) -> bool {
+    port.device_id == router_id
+        && matches!(
+            port.device_owner.as_str(),
+            ROUTER_INTERFACE | ROUTER_GATEWAY | "network:router_interface_distributed"
+        )
+}
+
+fn strings<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// A router's Logical_Router and one Logical_Router_Port per router port with an address.
+pub fn router_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow> {
+    let name = router_name(&router.id);
+    let mut lr = NbRow::new(table::LOGICAL_ROUTER, name.clone());
+    lr.set_optional("enabled", Some(Atom::Boolean(router.admin_state_up)))
+        .set_map(
+            "external_ids",
+            &strings([
+                ("neutron:router_name", router.name.clone()),
+                (REVISION_KEY, router.revision_number.to_string()),
+                (
+                    "neutron:availability_zone_hints",
+                    router.availability_zone_hints.join(","),
+                ),
+            ]),
+        )
+        .set_map(
+            "options",
+            &strings([
+                ("always_learn_from_arp_request", "false".into()),
+                ("dynamic_neigh_routers", "true".into()),
+                ("mac_binding_age_threshold", "300".into()),
+            ]),
+        );
+    lr.revision = Some(router.revision_number);
+
+    let subnets: BTreeMap<&str, &SubnetSpec> = resources
+        .subnets
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    let networks: BTreeMap<&str, &NetworkSpec> = resources
+        .networks
+        .iter()
+        .map(|n| (n.id.as_str(), n))
+        .collect();
+    let ports: Vec<&PortSpec> = resources
+        .ports
+        .iter()
+        .filter(|p| is_router_port(p, &router.id))
+        .collect();
+    // The gateway forwards at the smallest MTU of the router's networks.
+    let gateway_mtu = ports
+        .iter()
+        .filter_map(|p| networks.get(p.network_id.as_str()).map(|n| n.mtu))
+        .min();
+
+    let mut rows = vec![lr];
+    for port in ports {
+        let on_subnets: Vec<(&SubnetSpec, std::net::IpAddr)> = port
+            .fixed_ips
+            .iter()
+            .filter_map(|f| Some((*subnets.get(f.subnet_id.as_str())?, f.ip_address)))
+            .collect();
+        if on_subnets.is_empty() {
+            continue; // a Logical_Router_Port needs at least one network
+        }
+        let network = networks.get(port.network_id.as_str());
+        let is_gateway = port.device_owner == ROUTER_GATEWAY;
+        let mut lrp = NbRow::new(table::LOGICAL_ROUTER_PORT, router_port_name(&port.id));
+        let subnet_ids: Vec<&str> = on_subnets.iter().map(|(s, _)| s.id.as_str()).collect();
+        lrp.set("mac", port.mac_address.to_lowercase())
+            .set_strings(
+                "networks",
+                on_subnets
+                    .iter()
+                    .map(|(s, ip)| format!("{ip}/{}", s.cidr.prefix_len())),
+            )
+            .set_map(
+                "external_ids",
+                &strings([
+                    ("neutron:network_name", switch_name(&port.network_id)),
+                    ("neutron:router_name", name.clone()),
+                    ("neutron:subnet_ids", subnet_ids.join(" ")),
+                    (
+                        "neutron:is_ext_gw",
+                        if is_gateway { "True" } else { "False" }.into(),
+                    ),
+                    (REVISION_KEY, port.revision_number.to_string()),
+                ]),
+            );
+        let mut options = BTreeMap::new();
+        if is_gateway {
+            if let Some(mtu) = gateway_mtu {
+                options.insert("gateway_mtu".to_owned(), mtu.to_string());
+            }
+            if network.is_some_and(|n| n.is_provider()) {
+                options.insert("reside-on-redirect-chassis".to_owned(), "true".to_owned());
+            }
+        }
+        lrp.set_map("options", &options);
+        // Router advertisements for the first IPv6 subnet with an RA mode.
+        let mut ra = BTreeMap::new();
+        if let Some((subnet, mode)) = on_subnets
+            .iter()
+            .find_map(|(s, _)| s.ipv6_ra_mode.map(|m| (s, m)))
+        {
+            let mode = match mode {
+                Ipv6AddressMode::Slaac => "slaac",
+                Ipv6AddressMode::Dhcpv6Stateful => "dhcpv6_stateful",
+                Ipv6AddressMode::Dhcpv6Stateless => "dhcpv6_stateless",
+            };
+            ra.insert("address_mode".to_owned(), mode.to_owned());
+            ra.insert("send_periodic".to_owned(), "true".to_owned());
+            if let Some(n) = networks.get(subnet.network_id.as_str()) {
+                ra.insert("mtu".to_owned(), n.mtu.to_string());
+            }
+        }
+        lrp.set_map("ipv6_ra_configs", &ra);
+        lrp.parent = Some(RowId::new(table::LOGICAL_ROUTER, name.clone()));
+        lrp.revision = Some(port.revision_number);
+        rows.push(lrp);
+    }
+    rows
+}

@@ -1,0 +1,194 @@
+//! Security groups → `Port_Group` `pg_<id>` with one stateful `ACL` per rule, and the drop group
+//! `neutron_pg_drop` that every port with port security joins (its two ACLs drop what no group
+//! allows). Ports with port security off join no group.
+//!
+//! Two differences from upstream, both so a full compare recognises these rows as ours: every
+//! Port_Group carries `neutron:revision_number` (and `neutron_pg_drop` the marker
+//! `neutron:drop_group`), and the drop ACLs are keyed `neutron:security_group_rule_id` =
+//! `neutron_pg_drop:<direction>`.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use crate::input::{Direction, PortSpec, Resources, SecurityGroupRuleSpec, SecurityGroupSpec};
+use crate::row::{NbRow, REVISION_KEY, RowId, table};
+
+pub const DROP_GROUP: &str = "neutron_pg_drop";
+/// The external_ids key that identifies an ACL.
+pub const RULE_KEY: &str = "neutron:security_group_rule_id";
+/// Priorities upstream uses: allow rules above the drop group's.
+pub const ALLOW_PRIORITY: i64 = 1002;
+pub const DROP_PRIORITY: i64 = 1000;
+
+/// `pg_<id with - as _>`: a security group's Port_Group.
+pub fn port_group_name(security_group_id: &str) -> String {
+    format!("pg_{}", security_group_id.replace('-', "_"))
+}
+
+/// Whether a port is filtered: a VIF (not a router or service port) with port security on.
+pub fn is_filtered(port: &PortSpec) -> bool {
+    port.port_security_enabled && !port.device_owner.starts_with("network:")
+}
+
+fn strings<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn acl(
+    key: String,
+    parent: &str,
+    direction: &str,
+    priority: i64,
+    action: &str,
+    matches: String,
+) -> NbRow {
+    let mut row = NbRow::new(table::ACL, key.clone());
+    row.set("direction", direction)
+        .set("priority", priority)
+        .set("action", action)
+        .set("match", matches)
+        .set("log", false)
+        .set("label", 0_i64)
+        .set_map("external_ids", &strings([(RULE_KEY, key)]));
+    row.parent = Some(RowId::new(table::PORT_GROUP, parent));
+    row
+}
+
+/// The `match` of one rule's ACL.
+pub fn rule_match(group: &str, rule: &SecurityGroupRuleSpec) -> String {
+    let ip = if rule.ipv6 { "ip6" } else { "ip4" };
+    let (port_side, remote_side) = match rule.direction {
+        Direction::Ingress => (format!("outport == @{group}"), "src"),
+        Direction::Egress => (format!("inport == @{group}"), "dst"),
+    };
+    let mut parts = vec![port_side, ip.to_owned()];
+    if let Some(prefix) = rule.remote_ip_prefix {
+        let prefix: IpNet = prefix.trunc();
+        parts.push(format!("{ip}.{remote_side} == {prefix}"));
+    } else if let Some(remote) = &rule.remote_group_id {
+        parts.push(format!(
+            "{ip}.{remote_side} == ${}_{ip}",
+            port_group_name(remote)
+        ));
+    } else if let Some(remote) = &rule.remote_address_group_id {
+        parts.push(format!(
+            "{ip}.{remote_side} == $ag_{}_{ip}",
+            remote.replace('-', "_")
+        ));
+    }
+    if let Some(protocol) = rule.protocol.as_deref() {
+        let protocol = protocol.to_lowercase();
+        match protocol.as_str() {
+            "tcp" | "udp" | "sctp" | "6" | "17" | "132" => {
+                let name = match protocol.as_str() {
+                    "6" => "tcp",
+                    "17" => "udp",
+                    "132" => "sctp",
+                    other => other,
+                };
+                parts.push(name.to_owned());
+                match (rule.port_range_min, rule.port_range_max) {
+                    (Some(min), Some(max)) if min == max => {
+                        parts.push(format!("{name}.dst == {min}"))
+                    }
+                    (Some(min), Some(max)) => {
+                        parts.push(format!("{name}.dst >= {min} && {name}.dst <= {max}"));
+                    }
+                    (Some(min), None) => parts.push(format!("{name}.dst >= {min}")),
+                    _ => {}
+                }
+            }
+            "icmp" | "1" | "icmpv6" | "ipv6-icmp" | "58" => {
+                let icmp = if rule.ipv6 { "icmp6" } else { "icmp4" };
+                parts.push(icmp.to_owned());
+                if let Some(kind) = rule.port_range_min {
+                    parts.push(format!("{icmp}.type == {kind}"));
+                    if let Some(code) = rule.port_range_max {
+                        parts.push(format!("{icmp}.code == {code}"));
+                    }
+                }
+            }
+            number => parts.push(format!("ip.proto == {number}")),
+        }
+    }
+    parts.join(" && ")
+}
+
+/// The Port_Groups and ACLs of the given security groups, and the drop group when any port is
+/// filtered. Members are the filtered ports listing the group.
+pub fn security_rows(resources: &Resources<'_>) -> Vec<NbRow> {
+    let filtered: Vec<&PortSpec> = resources.ports.iter().filter(|p| is_filtered(p)).collect();
+    let mut rows = Vec::new();
+    if !filtered.is_empty() || !resources.security_groups.is_empty() {
+        let mut drop = NbRow::new(table::PORT_GROUP, DROP_GROUP);
+        drop.set_map(
+            "external_ids",
+            &strings([("neutron:drop_group", "true".into())]),
+        )
+        .reference(
+            "ports",
+            filtered
+                .iter()
+                .map(|p| RowId::new(table::LOGICAL_SWITCH_PORT, p.id.clone()))
+                .collect(),
+        );
+        rows.push(drop);
+        for (direction, port) in [("from-lport", "inport"), ("to-lport", "outport")] {
+            rows.push(acl(
+                format!("{DROP_GROUP}:{direction}"),
+                DROP_GROUP,
+                direction,
+                DROP_PRIORITY,
+                "drop",
+                format!("{port} == @{DROP_GROUP} && ip"),
+            ));
+        }
+    }
+    for group in resources.security_groups {
+        rows.extend(group_rows(group, &filtered));
+    }
+    rows
+}
+
+fn group_rows(group: &SecurityGroupSpec, filtered: &[&PortSpec]) -> Vec<NbRow> {
+    let name = port_group_name(&group.id);
+    let mut pg = NbRow::new(table::PORT_GROUP, name.clone());
+    pg.set_map(
+        "external_ids",
+        &strings([
+            ("neutron:security_group_id", group.id.clone()),
+            (REVISION_KEY, group.revision_number.to_string()),
+        ]),
+    )
+    .reference(
+        "ports",
+        filtered
+            .iter()
+            .filter(|p| p.security_groups.contains(&group.id))
+            .map(|p| RowId::new(table::LOGICAL_SWITCH_PORT, p.id.clone()))
+            .collect(),
+    );
+    pg.revision = Some(group.revision_number);
+    let action = if group.stateful {
+        "allow-related"
+    } else {
+        "allow-stateless"
+    };
+    let mut rows = vec![pg];
+    for rule in &group.rules {
+        let direction = match rule.direction {
+            Direction::Ingress => "to-lport",
+            Direction::Egress => "from-lport",
+        };
+        rows.push(acl(
+            rule.id.clone(),
+            &name,
+            direction,
+            ALLOW_PRIORITY,
+            action,
+            rule_match(&name, rule),
+        ));
+    }
+    rows
+}

@@ -1,0 +1,310 @@
+//! Routers, their ports, SNAT, routes and floating IPs against the rows upstream wrote.
+
+use super::*;
+
+#[test]
+fn a_router_and_its_ports_as_upstream_writes_them() {
+    let public = public_net();
+    let public_subnet = SubnetSpec {
+        id: "b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2".into(),
+        network_id: public.id.clone(),
+        revision_number: 0,
+        cidr: "198.18.0.0/20".parse().unwrap(),
+        gateway_ip: Some("198.18.0.1".parse().unwrap()),
+        enable_dhcp: false,
+        dns_nameservers: vec![],
+        host_routes: vec![],
+        ipv6_address_mode: None,
+        ipv6_ra_mode: None,
+    };
+    let subnets = vec![
+        subnet_v4(),
+        subnet_v6(Ipv6AddressMode::Slaac),
+        public_subnet,
+    ];
+    let mut gateway = router_port(
+        "6c115f58-f8de-4a92-a96d-dd3c88863f4a",
+        "fa:16:3e:1a:43:46",
+        "network:router_gateway",
+        &public.id,
+        "b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2",
+        "198.18.2.73",
+    );
+    gateway.revision_number = 1;
+    let ports = vec![
+        router_port(
+            "6c86556a-1f1d-4a4a-851a-7cdeca170bdc",
+            "fa:16:3e:ce:fe:6c",
+            "network:router_interface",
+            NET,
+            SUBNET4,
+            "10.10.0.1",
+        ),
+        router_port(
+            "85d9536c-72c7-446f-a06c-df98c17dd5e8",
+            "fa:16:3e:f3:95:ad",
+            "network:router_interface",
+            NET,
+            SUBNET6,
+            "2001:db8:10::",
+        ),
+        gateway,
+        port_sg(),
+    ];
+    let router = RouterSpec {
+        id: ROUTER.into(),
+        name: "probe-router".into(),
+        revision_number: 4,
+        admin_state_up: true,
+        availability_zone_hints: vec![],
+        enable_snat: true,
+        routes: vec![],
+    };
+    let networks = [probe_net(), public];
+    let resources = Resources {
+        networks: &networks,
+        subnets: &subnets,
+        ports: &ports,
+        routers: std::slice::from_ref(&router),
+        ..Default::default()
+    };
+    let rows = crate::router::router_rows(&router, &resources);
+    let [lr, v4, v6, gw] = rows.as_slice() else {
+        panic!("a router and three ports: {rows:?}");
+    };
+    assert_eq!(
+        lr.string("name"),
+        Some(format!("neutron-{ROUTER}").as_str())
+    );
+    assert_eq!(lr.columns["enabled"], Value::Set(vec![Atom::Boolean(true)]));
+    assert_eq!(
+        map(lr, "external_ids"),
+        expect_map(&[
+            ("neutron:availability_zone_hints", ""),
+            ("neutron:revision_number", "4"),
+            ("neutron:router_name", "probe-router"),
+        ])
+    );
+    assert_eq!(
+        map(lr, "options"),
+        expect_map(&[
+            ("always_learn_from_arp_request", "false"),
+            ("dynamic_neigh_routers", "true"),
+            ("mac_binding_age_threshold", "300"),
+        ])
+    );
+    let router_name = format!("neutron-{ROUTER}");
+    let net_name = format!("neutron-{NET}");
+    assert_eq!(
+        v4.string("name"),
+        Some("lrp-6c86556a-1f1d-4a4a-851a-7cdeca170bdc")
+    );
+    assert_eq!(v4.string("mac"), Some("fa:16:3e:ce:fe:6c"));
+    assert_eq!(v4.strings("networks"), vec!["10.10.0.1/24"]);
+    assert_eq!(
+        map(v4, "external_ids"),
+        expect_map(&[
+            ("neutron:is_ext_gw", "False"),
+            ("neutron:network_name", &net_name),
+            ("neutron:revision_number", "2"),
+            ("neutron:router_name", &router_name),
+            ("neutron:subnet_ids", SUBNET4),
+        ])
+    );
+    assert_eq!(map(v4, "options"), BTreeMap::new());
+    assert_eq!(map(v4, "ipv6_ra_configs"), BTreeMap::new());
+    assert_eq!(v4.parent.as_ref(), Some(&lr.id));
+    assert_eq!(v6.strings("networks"), vec!["2001:db8:10::/64"]);
+    assert_eq!(
+        map(v6, "ipv6_ra_configs"),
+        expect_map(&[
+            ("address_mode", "slaac"),
+            ("mtu", "1442"),
+            ("send_periodic", "true")
+        ])
+    );
+    assert_eq!(gw.strings("networks"), vec!["198.18.2.73/20"]);
+    assert_eq!(
+        gw.map_entry("external_ids", "neutron:is_ext_gw"),
+        Some("True")
+    );
+    assert_eq!(
+        map(gw, "options"),
+        expect_map(&[
+            ("gateway_mtu", "1442"),
+            ("reside-on-redirect-chassis", "true")
+        ])
+    );
+
+    // The whole state: the router, its three ports, and their switch sides as router-type LSPs.
+    let desired = desired_state(&MappingConfig::default(), &resources);
+    assert_eq!(desired.table(table::LOGICAL_ROUTER).count(), 1);
+    assert_eq!(desired.table(table::LOGICAL_ROUTER_PORT).count(), 3);
+    let lsp = desired
+        .get(&RowId::new(
+            table::LOGICAL_SWITCH_PORT,
+            "6c115f58-f8de-4a92-a96d-dd3c88863f4a",
+        ))
+        .unwrap();
+    assert_eq!(
+        map(lsp, "options"),
+        expect_map(&[
+            ("exclude-lb-vips-from-garp", "true"),
+            ("nat-addresses", "router"),
+            ("router-port", "lrp-6c115f58-f8de-4a92-a96d-dd3c88863f4a"),
+        ])
+    );
+}
+
+#[test]
+fn gateway_snat_default_route_and_a_floating_ip_as_upstream_writes_them() {
+    let public = public_net();
+    let ext_subnet = SubnetSpec {
+        id: "b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2".into(),
+        network_id: public.id.clone(),
+        revision_number: 0,
+        cidr: "198.18.0.0/20".parse().unwrap(),
+        gateway_ip: Some("198.18.0.1".parse().unwrap()),
+        enable_dhcp: false,
+        dns_nameservers: vec![],
+        host_routes: vec![],
+        ipv6_address_mode: None,
+        ipv6_ra_mode: None,
+    };
+    let gateway = router_port(
+        "6c115f58-f8de-4a92-a96d-dd3c88863f4a",
+        "fa:16:3e:1a:43:46",
+        "network:router_gateway",
+        &public.id,
+        &ext_subnet.id,
+        "198.18.2.73",
+    );
+    let mut bound = port_sg();
+    bound.host_id = "chassis-1".into();
+    let ports = vec![gateway, bound];
+    let subnets = vec![subnet_v4(), ext_subnet];
+    let mut router = RouterSpec {
+        id: ROUTER.into(),
+        name: "probe-router".into(),
+        revision_number: 4,
+        admin_state_up: true,
+        availability_zone_hints: vec![],
+        enable_snat: true,
+        routes: vec![HostRoute {
+            destination: "192.0.2.0/24".parse().unwrap(),
+            nexthop: "10.10.0.254".parse().unwrap(),
+        }],
+    };
+    let fip = FloatingIpSpec {
+        id: "f2b9d839-7136-4a58-b25c-0ca0980d2941".into(),
+        revision_number: 1,
+        floating_ip_address: "198.18.3.82".parse().unwrap(),
+        floating_network_id: public.id.clone(),
+        floating_port_mac: "fa:16:3e:19:49:c5".into(),
+        router_id: Some(ROUTER.into()),
+        port_id: Some("d3d6fd22-39aa-43fe-9c80-5e00db573640".into()),
+        fixed_ip_address: Some("10.10.0.10".parse().unwrap()),
+    };
+    let resources = Resources {
+        subnets: &subnets,
+        ports: &ports,
+        ..Default::default()
+    };
+    let rows = crate::nat::router_l3_rows(&router, &resources);
+    let [default_route, snat, extra] = rows.as_slice() else {
+        panic!("{rows:?}");
+    };
+    assert_eq!(default_route.string("ip_prefix"), Some("0.0.0.0/0"));
+    assert_eq!(default_route.string("nexthop"), Some("198.18.0.1"));
+    assert_eq!(
+        default_route.map_entry("external_ids", "neutron:is_ext_gw"),
+        Some("true")
+    );
+    assert_eq!(
+        default_route.map_entry("external_ids", "neutron:subnet_id"),
+        Some("b8f09e17-a4b5-4f5d-8d57-49ec8fbd85f2")
+    );
+    assert_eq!(snat.string("type"), Some("snat"));
+    assert_eq!(snat.string("external_ip"), Some("198.18.2.73"));
+    assert_eq!(snat.string("logical_ip"), Some("0.0.0.0/0"));
+    let router_row = RowId::new(table::LOGICAL_ROUTER, format!("neutron-{ROUTER}"));
+    assert_eq!(snat.parent.as_ref(), Some(&router_row));
+    assert_eq!(extra.string("ip_prefix"), Some("192.0.2.0/24"));
+    assert_eq!(extra.string("nexthop"), Some("10.10.0.254"));
+    assert_eq!(extra.map_entry("external_ids", "neutron:is_ext_gw"), None);
+
+    router.enable_snat = false;
+    let rows = crate::nat::router_l3_rows(&router, &resources);
+    assert!(rows.iter().all(|r| r.id.table != table::NAT), "no SNAT");
+
+    let nat = crate::nat::floating_ip_row(&MappingConfig::default(), &fip, &resources).unwrap();
+    assert_eq!(nat.id, RowId::new(table::NAT, fip.id.clone()));
+    assert_eq!(nat.string("type"), Some("dnat_and_snat"));
+    assert_eq!(nat.string("external_ip"), Some("198.18.3.82"));
+    assert_eq!(nat.string("logical_ip"), Some("10.10.0.10"));
+    assert_eq!(
+        nat.columns["logical_port"],
+        Value::Set(vec![Atom::String(
+            "d3d6fd22-39aa-43fe-9c80-5e00db573640".into()
+        )])
+    );
+    assert_eq!(nat.columns["external_mac"], Value::empty());
+    assert_eq!(map(&nat, "options"), expect_map(&[("stateless", "false")]));
+    assert_eq!(
+        map(&nat, "external_ids"),
+        expect_map(&[
+            ("neutron:fip_external_mac", "fa:16:3e:19:49:c5"),
+            ("neutron:fip_id", "f2b9d839-7136-4a58-b25c-0ca0980d2941"),
+            (
+                "neutron:fip_network_id",
+                "45d0d069-0983-4fad-a44b-73359fc58289"
+            ),
+            (
+                "neutron:fip_port_id",
+                "d3d6fd22-39aa-43fe-9c80-5e00db573640"
+            ),
+            ("neutron:nat_id", "f2b9d839-7136-4a58-b25c-0ca0980d2941"),
+            ("neutron:revision_number", "1"),
+            ("neutron:router_name", &format!("neutron-{ROUTER}")),
+        ])
+    );
+    assert_eq!(nat.parent.as_ref(), Some(&router_row));
+
+    // Distributed: translated on the bound port's chassis, from the port's MAC.
+    let distributed = MappingConfig {
+        distributed_floating_ips: true,
+        ..MappingConfig::default()
+    };
+    let nat = crate::nat::floating_ip_row(&distributed, &fip, &resources).unwrap();
+    assert_eq!(
+        nat.columns["external_mac"],
+        Value::Set(vec![Atom::String("fa:16:3e:c3:1d:db".into())])
+    );
+
+    // The associated port names its floating IP, as upstream's `neutron:port_fip`.
+    let fips = [fip.clone()];
+    let with_fip = Resources {
+        floating_ips: &fips,
+        ..resources
+    };
+    let context = PortContext::new(&subnets, &ports).with_floating_ips(with_fip.floating_ips);
+    assert_eq!(
+        port_row(&ports[1], &context).map_entry("external_ids", "neutron:port_fip"),
+        Some("198.18.3.82")
+    );
+    assert_eq!(
+        port_row(&ports[0], &context).map_entry("external_ids", "neutron:port_fip"),
+        None
+    );
+
+    // Unassociated: no row.
+    let free = FloatingIpSpec {
+        port_id: None,
+        fixed_ip_address: None,
+        ..fip
+    };
+    assert_eq!(
+        crate::nat::floating_ip_row(&MappingConfig::default(), &free, &resources),
+        None
+    );
+}

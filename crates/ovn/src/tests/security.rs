@@ -1,0 +1,157 @@
+//! Security groups against the rows upstream wrote.
+
+use super::*;
+
+const SG: &str = "c282720b-2cfc-401d-9cd6-95d06f658e4e";
+const PG: &str = "pg_c282720b_2cfc_401d_9cd6_95d06f658e4e";
+
+fn rule(direction: Direction, ipv6: bool) -> SecurityGroupRuleSpec {
+    SecurityGroupRuleSpec {
+        id: "06c2f473-41e5-4bbe-a469-ea859c235ebb".into(),
+        direction,
+        ipv6,
+        protocol: None,
+        port_range_min: None,
+        port_range_max: None,
+        remote_ip_prefix: None,
+        remote_group_id: None,
+        remote_address_group_id: None,
+    }
+}
+
+#[test]
+fn rule_matches_as_upstream_writes_them() {
+    use crate::security::rule_match;
+    assert_eq!(
+        rule_match(PG, &rule(Direction::Egress, false)),
+        format!("inport == @{PG} && ip4")
+    );
+    assert_eq!(
+        rule_match(PG, &rule(Direction::Egress, true)),
+        format!("inport == @{PG} && ip6")
+    );
+    let mut ssh = rule(Direction::Ingress, false);
+    ssh.protocol = Some("tcp".into());
+    ssh.port_range_min = Some(22);
+    ssh.port_range_max = Some(22);
+    ssh.remote_ip_prefix = Some("0.0.0.0/0".parse().unwrap());
+    assert_eq!(
+        rule_match(PG, &ssh),
+        format!("outport == @{PG} && ip4 && ip4.src == 0.0.0.0/0 && tcp && tcp.dst == 22")
+    );
+    let mut range = ssh.clone();
+    range.remote_ip_prefix = None;
+    range.remote_group_id = Some(SG.into());
+    range.port_range_min = Some(8000);
+    range.port_range_max = Some(8080);
+    assert_eq!(
+        rule_match(PG, &range),
+        format!(
+            "outport == @{PG} && ip4 && ip4.src == ${PG}_ip4 && tcp && tcp.dst >= 8000 && tcp.dst <= 8080"
+        )
+    );
+    let mut icmp = rule(Direction::Ingress, false);
+    icmp.protocol = Some("icmp".into());
+    icmp.remote_ip_prefix = Some("0.0.0.0/0".parse().unwrap());
+    assert_eq!(
+        rule_match(PG, &icmp),
+        format!("outport == @{PG} && ip4 && ip4.src == 0.0.0.0/0 && icmp4")
+    );
+    let mut dns = rule(Direction::Ingress, false);
+    dns.protocol = Some("udp".into());
+    dns.port_range_min = Some(53);
+    dns.port_range_max = Some(53);
+    dns.remote_address_group_id = Some("51bc0ef2-7140-4357-82dd-e12d86fa89a1".into());
+    assert_eq!(
+        rule_match(PG, &dns),
+        format!(
+            "outport == @{PG} && ip4 && ip4.src == $ag_51bc0ef2_7140_4357_82dd_e12d86fa89a1_ip4 && udp && udp.dst == 53"
+        )
+    );
+    let mut icmp6 = rule(Direction::Egress, true);
+    icmp6.protocol = Some("ipv6-icmp".into());
+    icmp6.remote_ip_prefix = Some("2001:db8::1/64".parse().unwrap());
+    assert_eq!(
+        rule_match(PG, &icmp6),
+        format!("inport == @{PG} && ip6 && ip6.dst == 2001:db8::/64 && icmp6")
+    );
+}
+
+#[test]
+fn security_groups_are_port_groups_with_acls_and_the_drop_group() {
+    let mut nosec = port_aap();
+    nosec.id = "724ad2ea-6f82-40d3-8660-2abad64ba54c".into();
+    nosec.port_security_enabled = false;
+    nosec.security_groups = vec![];
+    let ports = vec![port_sg(), port_aap(), nosec];
+    let mut stateless = rule(Direction::Ingress, false);
+    stateless.id = "rule-2".into();
+    let groups = vec![SecurityGroupSpec {
+        id: SG.into(),
+        revision_number: 3,
+        stateful: true,
+        rules: vec![rule(Direction::Egress, false)],
+    }];
+    let resources = Resources {
+        ports: &ports,
+        security_groups: &groups,
+        ..Default::default()
+    };
+    let rows = crate::security::security_rows(&resources);
+    let [drop, drop_out, drop_in, pg, acl] = rows.as_slice() else {
+        panic!("{rows:?}");
+    };
+    assert_eq!(drop.string("name"), Some("neutron_pg_drop"));
+    let lsp = |id: &str| RowId::new(table::LOGICAL_SWITCH_PORT, id);
+    assert_eq!(
+        drop.refs["ports"],
+        vec![
+            lsp("d3d6fd22-39aa-43fe-9c80-5e00db573640"),
+            lsp("6bb31cd8-5a78-4478-be3a-647ad63efced")
+        ],
+        "port security off: in no group"
+    );
+    assert_eq!(
+        drop_out.string("match"),
+        Some("inport == @neutron_pg_drop && ip")
+    );
+    assert_eq!(drop_out.string("action"), Some("drop"));
+    assert_eq!(
+        drop_out.columns["priority"],
+        Value::Atom(Atom::Integer(1000))
+    );
+    assert_eq!(drop_in.string("direction"), Some("to-lport"));
+    assert_eq!(
+        drop_in.string("match"),
+        Some("outport == @neutron_pg_drop && ip")
+    );
+    assert_eq!(pg.string("name"), Some(PG));
+    assert_eq!(
+        map(pg, "external_ids"),
+        expect_map(&[
+            ("neutron:revision_number", "3"),
+            ("neutron:security_group_id", SG)
+        ])
+    );
+    assert_eq!(
+        pg.refs["ports"],
+        vec![lsp("d3d6fd22-39aa-43fe-9c80-5e00db573640")]
+    );
+    assert_eq!(
+        acl.id,
+        RowId::new(table::ACL, "06c2f473-41e5-4bbe-a469-ea859c235ebb")
+    );
+    assert_eq!(acl.parent, Some(pg.id.clone()));
+    assert_eq!(acl.string("direction"), Some("from-lport"));
+    assert_eq!(acl.string("action"), Some("allow-related"));
+    assert_eq!(acl.columns["priority"], Value::Atom(Atom::Integer(1002)));
+    assert_eq!(acl.columns["log"], Value::Atom(Atom::Boolean(false)));
+    assert_eq!(acl.columns["label"], Value::Atom(Atom::Integer(0)));
+    assert_eq!(
+        map(acl, "external_ids"),
+        expect_map(&[(
+            "neutron:security_group_rule_id",
+            "06c2f473-41e5-4bbe-a469-ea859c235ebb"
+        )])
+    );
+}
