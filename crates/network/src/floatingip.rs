@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use neutrino_store::Tx;
 use neutrino_store::l3;
 use neutrino_store::tables::{FLOATINGIPS, NETWORKS, PORTS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -576,6 +576,10 @@ impl Collection for FloatingIps {
     }
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
+    }
+    /// Its project's floating IPs.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        scope.own_rows()
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {

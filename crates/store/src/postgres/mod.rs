@@ -118,6 +118,11 @@ const MIGRATIONS: &[Migration] = &[
         "0010_mac_index",
         include_str!("../../migrations/postgres/0010_mac_index.sql"),
     ),
+    Migration::sql(
+        "0012_tags",
+        include_str!("../../migrations/postgres/0012_tags.sql"),
+    )
+    .then(crate::tags::backfill),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

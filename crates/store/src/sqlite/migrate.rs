@@ -50,6 +50,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0010_mac_index",
         include_str!("../../migrations/sqlite/0010_mac_index.sql"),
     ),
+    Migration::sql(
+        "0012_tags",
+        include_str!("../../migrations/sqlite/0012_tags.sql"),
+    )
+    .then(crate::tags::backfill),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
