@@ -6,44 +6,74 @@ use axum::http::StatusCode;
 use harness::Api;
 use serde_json::{Value, json};
 
-fn names(r: &Value, coll: &str) -> Vec<String> {
+/// The `key` attribute of every item of a list answer, in order.
+fn attr_of(r: &Value, coll: &str, key: &str) -> Vec<String> {
     r[coll]
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|n| n["name"].as_str().unwrap_or_default().to_string())
+                .map(|x| x[key].as_str().unwrap_or_default().to_string())
                 .collect()
         })
         .unwrap_or_default()
 }
 
-/// Follows `rel` links from `first` until none is left; returns the names in visiting order.
-async fn walk(api: &Api, first: &str, rel: &str) -> Vec<String> {
-    let mut out = Vec::new();
+fn names(r: &Value, coll: &str) -> Vec<String> {
+    attr_of(r, coll, "name")
+}
+
+fn ids_of(r: &Value, coll: &str) -> Vec<String> {
+    attr_of(r, coll, "id")
+}
+
+/// The `key` of every item of every page from `first` on, following `rel` links (`previous`
+/// pages are taken in reverse, so the result is in list order for either direction).
+async fn walk_by(
+    api: &Api,
+    user: &str,
+    coll: &str,
+    first: &str,
+    rel: &str,
+    key: &str,
+) -> Vec<String> {
+    let mut pages: Vec<Vec<String>> = Vec::new();
     let mut path = first.to_string();
-    for _ in 0..20 {
-        let r = api.get("alice", &path).await;
+    for _ in 0..100 {
+        let r = api.get(user, &path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
-        let mut page = names(&r.body, "networks");
-        if rel == "previous" {
-            page.reverse();
-        }
-        out.extend(page);
-        let next = r.body["networks_links"]
+        let page = attr_of(&r.body, coll, key);
+        let empty = page.is_empty();
+        pages.push(page);
+        let link = r.body[format!("{coll}_links")]
             .as_array()
             .and_then(|l| l.iter().find(|x| x["rel"] == rel).cloned());
-        match next {
-            Some(link) if !r.body["networks"].as_array().is_some_and(Vec::is_empty) => {
+        match link {
+            Some(link) if !empty => {
                 path = link["href"]
                     .as_str()
                     .unwrap_or_default()
                     .trim_start_matches("http://neutrino.test")
                     .to_string();
             }
-            _ => return out,
+            _ => {
+                if rel == "previous" {
+                    pages.reverse();
+                }
+                return pages.concat();
+            }
         }
     }
     panic!("pagination did not end");
+}
+
+/// Alice's network names, page after page (see [`walk_by`]).
+async fn walk(api: &Api, first: &str, rel: &str) -> Vec<String> {
+    walk_by(api, "alice", "networks", first, rel, "name").await
+}
+
+/// The ids, page after page (see [`walk_by`]).
+async fn walk_ids(api: &Api, user: &str, coll: &str, first: &str, rel: &str) -> Vec<String> {
+    walk_by(api, user, coll, first, rel, "id").await
 }
 
 #[tokio::test]
@@ -145,13 +175,12 @@ async fn pagination_walks_both_ways() {
         )
         .await;
     assert_eq!(names(&last.body, "networks"), ["n3", "n4"]);
-    let mut back = walk(
+    let back = walk(
         &api,
         "/v2.0/networks?sort_key=name&limit=2&page_reverse=True",
         "previous",
     )
     .await;
-    back.reverse();
     assert_eq!(back, all);
     let r = api
         .get("alice", "/v2.0/networks?limit=2&marker=missing")
@@ -484,57 +513,6 @@ async fn store_pages_ports_in_id_order() {
         expected[at.saturating_sub(3)..at],
         "the page before the marker"
     );
-}
-
-/// The ids of every page from `first` on, following `rel` links (`previous` pages are turned
-/// around, so the result is in list order for either direction).
-async fn walk_ids(api: &Api, user: &str, coll: &str, first: &str, rel: &str) -> Vec<String> {
-    let mut pages: Vec<Vec<String>> = Vec::new();
-    let mut path = first.to_string();
-    for _ in 0..100 {
-        let r = api.get(user, &path).await;
-        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
-        let ids: Vec<String> = r.body[coll]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|x| x["id"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let empty = ids.is_empty();
-        pages.push(ids);
-        let link = r.body[format!("{coll}_links")]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["rel"] == rel).cloned());
-        match link {
-            Some(link) if !empty => {
-                path = link["href"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .trim_start_matches("http://neutrino.test")
-                    .to_string();
-            }
-            _ => {
-                if rel == "previous" {
-                    pages.reverse();
-                }
-                return pages.concat();
-            }
-        }
-    }
-    panic!("pagination did not end");
-}
-
-fn ids_of(r: &Value, coll: &str) -> Vec<String> {
-    r[coll]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| x["id"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Sorting by a column runs in SQL as keyset pages: walking every page forwards or backwards,

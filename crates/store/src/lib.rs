@@ -43,6 +43,7 @@ pub use queries::*;
 pub use quotas::*;
 pub use rbac::*;
 pub use security_groups::*;
+pub use tags::all_tags;
 pub use tx::Tx;
 pub use value::{Row, Value};
 

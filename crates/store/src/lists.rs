@@ -294,16 +294,19 @@ pub fn list_docs(tx: &Tx, table: Table, sel: &Selection) -> Result<Vec<String>, 
     tx.texts(&sql, &args.0)
 }
 
-/// Whether any row matches `sel`.
-pub fn exists(tx: &Tx, table: Table, sel: &Selection) -> Result<bool, StoreError> {
+/// `SELECT {what} FROM table WHERE …` with the conditions of `sel` (its page aside), and the
+/// statement's arguments.
+fn select(table: Table, sel: &Selection, what: &str) -> Result<(String, Vec<Value>), StoreError> {
     let mut args = Args::default();
     let terms = conditions(table, sel, &mut args)?;
-    let sql = format!(
-        "SELECT EXISTS (SELECT 1 FROM {}{})",
-        table.name,
-        where_of(&terms)
-    );
-    tx.flag(&sql, &args.0)
+    let sql = format!("SELECT {what} FROM {}{}", table.name, where_of(&terms));
+    Ok((sql, args.0))
+}
+
+/// Whether any row matches `sel`.
+pub fn exists(tx: &Tx, table: Table, sel: &Selection) -> Result<bool, StoreError> {
+    let (sql, args) = select(table, sel, "1")?;
+    tx.flag(&format!("SELECT EXISTS ({sql})"), &args)
 }
 
 /// The distinct values of an indexed column among the rows `sel` selects.
@@ -314,12 +317,6 @@ pub fn column_values(
     sel: &Selection,
 ) -> Result<Vec<String>, StoreError> {
     table.check_column(column)?;
-    let mut args = Args::default();
-    let terms = conditions(table, sel, &mut args)?;
-    let sql = format!(
-        "SELECT DISTINCT {column} FROM {}{}",
-        table.name,
-        where_of(&terms)
-    );
-    tx.texts(&sql, &args.0)
+    let (sql, args) = select(table, sel, &format!("DISTINCT {column}"))?;
+    tx.texts(&sql, &args)
 }

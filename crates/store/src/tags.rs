@@ -54,3 +54,15 @@ pub(crate) fn backfill(tx: &Tx) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Every row of the `tags` table as (table, resource id, tag), in that order: what tests
+/// compare with the stored documents.
+pub fn all_tags(tx: &Tx) -> Result<Vec<(String, String, String)>, StoreError> {
+    tx.query(
+        "SELECT resource_type, resource_id, tag FROM tags ORDER BY resource_type, resource_id, tag",
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)))
+    .collect()
+}
