@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use neutrino_network::attrs::to_bool;
-use neutrino_network::{Error, Kind, time};
+use neutrino_network::{Error, Kind, TagMatch, time};
 use serde_json::{Map, Value};
 
 use crate::query::ListQuery;
@@ -15,10 +15,7 @@ type Item = Map<String, Value>;
 pub fn validate(kind: Kind, q: &ListQuery) -> Result<(), Error> {
     let attrs = kind.attributes();
     for (key, _) in &q.filters {
-        let special = matches!(
-            key.as_str(),
-            "tags" | "tags-any" | "not-tags" | "not-tags-any" | "changed_since"
-        );
+        let special = TAG_FILTERS.contains(&key.as_str()) || key == "changed_since";
         if !special && !attrs.contains(&key.as_str()) {
             return Err(Error::bad_request(format!(
                 "['{key}'] is invalid attribute for filtering"
@@ -49,6 +46,42 @@ pub fn validate(kind: Kind, q: &ListQuery) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The tag filters, as upstream names them.
+pub const TAG_FILTERS: [&str; 4] = ["tags", "tags-any", "not-tags", "not-tags-any"];
+
+/// The tag filters of a query, for the store to apply with the `tags` table (exactly as
+/// [`matches`] does).
+pub fn tag_filters(q: &ListQuery) -> Vec<(TagMatch, Vec<String>)> {
+    let how = [
+        TagMatch::All,
+        TagMatch::Any,
+        TagMatch::NotAll,
+        TagMatch::NotAny,
+    ];
+    TAG_FILTERS
+        .iter()
+        .zip(how)
+        .filter_map(|(key, how)| {
+            let values = q.filter(key)?;
+            Some((
+                how,
+                tag_values(values).into_iter().map(String::from).collect(),
+            ))
+        })
+        .collect()
+}
+
+/// The query with only the filters SQL does not apply exactly: tags, and columns that hold
+/// their attribute (not NULL, the same value; [`neutrino_network::Kind`]'s table says which)
+/// are left out. What remains runs in memory over the rows SQL selected.
+pub fn not_in_sql(kind: Kind, q: &ListQuery) -> ListQuery {
+    let mut rest = q.clone();
+    rest.filters.retain(|(key, _)| {
+        !TAG_FILTERS.contains(&key.as_str()) && kind.table().sort_column(key).is_none()
+    });
+    rest
 }
 
 /// Tag filter values may be repeated or comma separated.
@@ -175,16 +208,17 @@ pub fn matches(item: &Item, q: &ListQuery) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// Orders two attribute values: `null` first, strings case-insensitively (as MySQL collates),
-/// then numbers and booleans by value.
+/// Orders two attribute values: `null` first, strings case-insensitively (ASCII letters, as
+/// MySQL collates and as the store's SQL order does), then exactly; numbers and booleans by
+/// value.
 fn compare(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
         (Value::String(x), Value::String(y)) => x
-            .to_lowercase()
-            .cmp(&y.to_lowercase())
+            .to_ascii_lowercase()
+            .cmp(&y.to_ascii_lowercase())
             .then_with(|| x.cmp(y)),
         (Value::Number(x), Value::Number(y)) => x
             .as_f64()
@@ -270,7 +304,7 @@ pub fn apply(
     Ok(Page { items, links })
 }
 
-/// A page the store already read in id order, filtered and limited (see [`by_id_in_store`]):
+/// A page the store already read in order, filtered and limited (see [`order_in_store`]):
 /// its links and the `fields` projection.
 pub fn finish(mut items: Vec<Item>, q: &ListQuery, base_url: &str) -> Page {
     let links = q.limit.map(|limit| links(&items, limit, q, base_url));
@@ -278,10 +312,19 @@ pub fn finish(mut items: Vec<Item>, q: &ListQuery, base_url: &str) -> Page {
     Page { items, links }
 }
 
-/// Can the store page this list itself? When it is paged or has a marker and no sort keys:
-/// upstream then orders by id, which the store walks with its index.
-pub fn by_id_in_store(q: &ListQuery) -> bool {
-    q.sort.is_empty() && (q.limit.is_some() || q.marker.is_some())
+/// The order in which the store pages this list itself, with keyset queries: when it is
+/// sorted, paged or has a marker, and every sort key is a column that orders as its attribute
+/// ([`neutrino_network::Kind`]'s table's `sortable`; none: id order, as upstream pages).
+/// `None`: unsorted and unpaged (oldest first), or sorted by an attribute that is not such a
+/// column (a boolean, a number, `description`…), which is sorted in memory.
+pub fn order_in_store(kind: Kind, q: &ListQuery) -> Option<Vec<(&'static str, bool)>> {
+    if q.sort.is_empty() && q.limit.is_none() && q.marker.is_none() {
+        return None;
+    }
+    q.sort
+        .iter()
+        .map(|(key, asc)| Some((kind.table().sort_column(key)?, !asc)))
+        .collect()
 }
 
 fn project(items: &mut [Item], q: &ListQuery) {

@@ -173,6 +173,7 @@ fn pushdown(kind: Kind, q: &ListQuery) -> Selection {
     {
         sel.allocations = fixed_ips_pushdown(values);
     }
+    sel.tags = listing::tag_filters(q);
     sel
 }
 
@@ -213,22 +214,26 @@ async fn list(
         return Ok(spliced(kind.plural(), &docs));
     }
     let base = format!("{}v2.0/{}", root_url(&headers), kind.plural());
-    let mut page = if listing::by_id_in_store(&q) {
+    // What SQL does not filter exactly is filtered in memory, over the rows SQL selected.
+    let rest = listing::not_in_sql(kind, &q);
+    let mut page = if let Some(order) = listing::order_in_store(kind, &q) {
         let request = PageRequest {
+            order,
             limit: q.limit.unwrap_or(usize::MAX),
             marker: q.marker.clone(),
             reverse: q.page_reverse,
         };
-        let filters = q.clone();
-        let keep = Box::new(move |item: &Map<String, Value>| listing::matches(item, &filters));
+        let keep = Box::new(move |item: &Map<String, Value>| listing::matches(item, &rest));
         let items = st
             .net
             .list_page(&caller, kind, pushdown(kind, &q), request, keep)
             .await?;
         listing::finish(items, &q, &base)
     } else {
+        // Unpaged and unsorted (oldest first), or sorted by an attribute that is not a column:
+        // sorted and paged in memory.
         let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
-        listing::apply(kind, items, &q, &base)?
+        listing::apply(kind, items, &rest, &base)?
     };
     for item in &mut page.items {
         strip_hidden(kind, item);
@@ -248,11 +253,13 @@ async fn list(
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 
-/// A list that SQL alone answers: every filter is on an indexed column, and nothing is
-/// sorted, paged or projected.
+/// A list that SQL alone answers: every filter is on an indexed column or tags, and nothing
+/// is sorted, paged or projected.
 fn plain(kind: Kind, q: &ListQuery) -> bool {
     let pushed = |k: &str| {
-        k == "tenant_id" || (k != "open" && kind.table().filter_columns().any(|c| c == k))
+        k == "tenant_id"
+            || listing::TAG_FILTERS.contains(&k)
+            || (k != "open" && kind.table().filter_columns().any(|c| c == k))
     };
     q.sort.is_empty()
         && q.limit.is_none()

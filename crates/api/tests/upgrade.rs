@@ -99,6 +99,25 @@ async fn the_previous_release_data_opens_unchanged() {
     // address the old release allocated, and changes are recorded from here on.
     let ports = api.get("admin", "/v2.0/ports?name=vm-0-renamed").await;
     assert_eq!(ports.body["ports"].as_array().map(Vec::len), Some(1));
+    // Tags the old release stored in documents only are in the tags table (0012's backfill).
+    let blue: Vec<(String, Value)> = by_id(&old["ports"]["ports"])
+        .into_iter()
+        .filter(|(_, p)| {
+            p["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("blue")))
+        })
+        .collect();
+    assert!(!blue.is_empty(), "the fixture has a tagged port");
+    for query in ["tags=blue", "tags=blue&limit=10", "tags=blue&sort_key=name"] {
+        let r = api.get("admin", &format!("/v2.0/ports?{query}")).await;
+        let found: Vec<(String, Value)> = by_id(&r.body["ports"]);
+        assert_eq!(
+            found.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            blue.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            "{query}"
+        );
+    }
     let private = by_id(&old["networks"]["networks"])
         .into_iter()
         .find(|(_, n)| n["name"] == "private")

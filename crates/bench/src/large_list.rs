@@ -1,7 +1,8 @@
 //! The large-list scenario (`--scenario large-list`): a fresh server filled with `ports` admin
 //! ports (bulk POSTs over a few networks with a /16 each) and a member project's 100 own ports,
 //! then the lists a cloud of that size has to answer quickly: the first page and the page after
-//! a marker, selective filters, the member's own ports, and paging through everything the way
+//! a marker (in id order and sorted by name), selective filters (a tag among them: the member's
+//! ports carry tags), the member's own ports, and paging through everything the way
 //! openstacksdk does (follow `ports_links` `next` until there is none).
 //!
 //! Every answer is checked against what was created (exact page contents, the one matching
@@ -110,6 +111,11 @@ fn port_name(i: usize) -> String {
 
 fn member_port_name(i: usize) -> String {
     format!("member-port-{i}")
+}
+
+/// The tag of the member's `i`th port besides `bench`: ten groups of ten.
+fn member_port_tag(i: usize) -> String {
+    format!("group-{}", i % 10)
 }
 
 /// Runs the scenario once against a new server in a new directory under `root`.
@@ -279,7 +285,10 @@ async fn member_ports(member: &Api) -> Result<Vec<PortRef>> {
         )
         .await?;
     let items: Vec<Value> = (0..MEMBER_PORTS)
-        .map(|i| json!({"network_id": net, "name": member_port_name(i)}))
+        .map(|i| {
+            json!({"network_id": net, "name": member_port_name(i),
+                "tags": ["bench", member_port_tag(i)]})
+        })
         .collect();
     let answer = member
         .send("POST", "ports", json!({ "ports": items }))
@@ -339,6 +348,31 @@ async fn queries(
     };
     let first: Vec<String> = all[..PAGE.min(all.len())].to_vec();
     let after: Vec<String> = all[mid + 1..(mid + 1 + PAGE).min(all.len())].to_vec();
+    // By name (all lower case here), then id: as the server sorts.
+    let mut by_name: Vec<(String, &str)> = admin_ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (port_name(i), p.id.as_str()))
+        .chain(
+            member_ports
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (member_port_name(i), p.id.as_str())),
+        )
+        .collect();
+    by_name.sort_unstable();
+    let by_name: Vec<String> = by_name.into_iter().map(|(_, id)| id.to_string()).collect();
+    let name_marker = by_name[mid].clone();
+    let first_by_name: Vec<String> = by_name[..PAGE.min(by_name.len())].to_vec();
+    let after_by_name: Vec<String> = by_name[mid + 1..(mid + 1 + PAGE).min(by_name.len())].to_vec();
+    let group = member_port_tag(3);
+    let mut tagged: Vec<String> = member_ports
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| member_port_tag(*i) == group)
+        .map(|(_, p)| p.id.clone())
+        .collect();
+    tagged.sort();
     let mut member_ids: Vec<String> = member_ports.iter().map(|p| p.id.clone()).collect();
     member_ids.sort();
     let mut out = Vec::new();
@@ -363,6 +397,42 @@ async fn queries(
             PAGE_P50_MS,
             |_| format!("v2.0/ports?limit={PAGE}&marker={marker}"),
             expect_ids(&after),
+        )
+        .await?,
+    );
+    out.push(
+        measure(
+            admin,
+            server,
+            "first page sorted by name (sort_key=name&limit=100)",
+            reps,
+            PAGE_P50_MS,
+            |_| format!("v2.0/ports?sort_key=name&limit={PAGE}"),
+            expect_ids(&first_by_name),
+        )
+        .await?,
+    );
+    out.push(
+        measure(
+            admin,
+            server,
+            "page sorted by name after a marker in the middle",
+            reps,
+            PAGE_P50_MS,
+            |_| format!("v2.0/ports?sort_key=name&limit={PAGE}&marker={name_marker}"),
+            expect_ids(&after_by_name),
+        )
+        .await?,
+    );
+    out.push(
+        measure(
+            admin,
+            server,
+            "filter tags=<tag> (limit=100)",
+            reps,
+            PAGE_P50_MS,
+            |_| format!("v2.0/ports?tags={group}&limit={PAGE}"),
+            expect_ids(&tagged),
         )
         .await?,
     );

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use neutrino_store::tables::{ADDRESS_SCOPES, SUBNETPOOLS};
-use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx};
+use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -124,6 +124,10 @@ impl Collection for AddressScopes {
     }
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.sees_shareable("address_scope", doc)
+    }
+    /// Its project's scopes, shared ones, and those a policy shares with it.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        scope.shareable_rows("address_scope", Some("shared"))
     }
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
         scope.mark_shared("address_scope", doc);

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use neutrino_store::{Selection, Table, Tx};
+use neutrino_store::{Selection, Table, Tx, Visible};
 
 use crate::extensions::Extension;
 use crate::read::Scope;
@@ -68,12 +68,11 @@ pub trait Collection: Send + Sync {
     fn relative_view(&self, _scope: &Scope, _doc: &mut Map<String, Value>) {}
     /// May the caller see this resource (its stored JSON)?
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool;
-    /// For a caller who is not an admin, rows that include every one it [`Collection::sees`],
-    /// as alternatives `column IN values`, so that a list reads only those rows; `None` reads
-    /// every row. Collections that may hold many rows of other projects say it.
-    fn visible_rows(&self, _scope: &Scope) -> Option<Vec<(&'static str, Vec<String>)>> {
-        None
-    }
+    /// For a caller who is not an admin: the rows it may see, as SQL alternatives, so that a
+    /// list reads only those. They must admit every row [`Collection::sees`] admits (which
+    /// stays the rule, checked on each row read); each collection states them exactly where
+    /// SQL can.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible>;
     /// May the caller, who sees it, change or delete it? Default: a member of its project.
     fn may_change(&self, _scope: &Scope, caller: &Caller, doc: &Map<String, Value>) -> bool {
         caller.may_write(

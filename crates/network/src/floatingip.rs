@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use neutrino_store::Tx;
 use neutrino_store::l3;
 use neutrino_store::tables::{FLOATINGIPS, NETWORKS, PORTS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -595,6 +595,10 @@ impl Collection for FloatingIps {
         items: &mut [Map<String, Value>],
     ) -> Result<()> {
         with_port_details(tx, items)
+    }
+    /// Its project's floating IPs.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        scope.own_rows()
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {

@@ -39,7 +39,7 @@ pub use caller::Caller;
 pub use collection::{Collection, Kind, collection, collections};
 pub use config::NetworkConfig;
 pub use error::{Error, Failure, Result};
-pub use neutrino_store::{Selection, Store};
+pub use neutrino_store::{Selection, Store, TagMatch};
 pub use read::{Keep, PageRequest, Scope};
 
 /// The Networking service: the store plus the settings its rules need.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use neutrino_store::Tx;
 use neutrino_store::tables::{self, NETWORKS, PORTS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Selection, Table};
+use neutrino_store::{self as store, ColumnValue, Selection, Table, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
@@ -279,6 +279,12 @@ impl Collection for Networks {
         scope.admin()
             || scope.reads_project(field(doc, "project_id"))
             || scope.network_is_open(field(doc, "id"))
+    }
+    /// Its project's networks, and those a policy shares with it (as shared or external).
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        let mut rows = scope.own_rows();
+        rows.push(scope.open_network_rows("id"));
+        rows
     }
     /// `shared` is true for a caller the network is shared with, by name or as everyone.
     /// `shared` is shown relative to the caller (RBAC grants to its project), even to admins.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use neutrino_ipam::{self as ipam, MacAddr};
 use neutrino_store::Tx;
 use neutrino_store::tables::PORTS;
-use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -593,11 +593,10 @@ impl Collection for Ports {
             || scope.reads_network(field(doc, "network_id"))
     }
     /// Its project's ports and the ports on networks it owns.
-    fn visible_rows(&self, scope: &Scope) -> Option<Vec<(&'static str, Vec<String>)>> {
-        Some(vec![
-            ("project_id", vec![scope.project().to_string()]),
-            ("network_id", scope.owned_networks()),
-        ])
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        let mut rows = scope.own_rows();
+        rows.extend(scope.owned_network_rows("network_id"));
+        rows
     }
     /// The owner of the network may change ports others put on it (NET_OWNER_MEMBER).
     fn may_change(&self, scope: &Scope, caller: &Caller, doc: &Map<String, Value>) -> bool {

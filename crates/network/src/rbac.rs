@@ -11,7 +11,7 @@ use neutrino_store::Tx;
 use neutrino_store::tables::{
     PORTS, RBAC_POLICIES, SECURITY_GROUP_RULES, SUBNETPOOL_SUBNETS, SUBNETPOOLS, SUBNETS,
 };
-use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -421,6 +421,10 @@ impl Collection for RbacPolicies {
     }
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
+    }
+    /// Its project's policies.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        scope.own_rows()
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use neutrino_store::Tx;
 use neutrino_store::tables::NETWORKS;
-use neutrino_store::{self as store, Selection, StoreError};
+use neutrino_store::{self as store, Selection, StoreError, Visible};
 
 use crate::collection::{Collection, Ctx, Kind};
 use crate::error::Failure;
@@ -75,7 +75,7 @@ impl Scope {
     /// An RBAC policy shares the network with the caller's project or every project (as
     /// shared or as external).
     pub fn network_is_open(&self, network_id: &str) -> bool {
-        ["access_as_shared", "access_as_external"]
+        [crate::rbac::SHARED, crate::rbac::EXTERNAL]
             .iter()
             .any(|a| self.shared_with("network", network_id, a))
     }
@@ -87,6 +87,59 @@ impl Scope {
             || self.reads_project(field(doc, "project_id"))
             || doc.get("shared") == Some(&Value::Bool(true))
             || self.shared_with(object_type, field(doc, "id"), crate::rbac::SHARED)
+    }
+
+    /// The rows of the caller's project, for a reader of it (the SQL of
+    /// [`Scope::reads_project`]).
+    pub fn own_rows(&self) -> Vec<Visible> {
+        self.own_rows_by("project_id")
+    }
+
+    /// The rows whose `column` names the caller's project, for a reader of it.
+    pub fn own_rows_by(&self, column: &'static str) -> Vec<Visible> {
+        match self.reader {
+            true => vec![Visible::In(column, vec![self.project.clone()])],
+            false => Vec::new(),
+        }
+    }
+
+    /// The rows whose `column` names a network the caller's project owns, for a reader of it
+    /// (the SQL of [`Scope::reads_network`]).
+    pub fn owned_network_rows(&self, column: &'static str) -> Vec<Visible> {
+        match self.reader {
+            true => vec![Visible::In(column, self.owned_networks())],
+            false => Vec::new(),
+        }
+    }
+
+    /// The rows whose `column` names a network a policy shares with the caller (the SQL of
+    /// [`Scope::network_is_open`]).
+    pub fn open_network_rows(&self, column: &'static str) -> Visible {
+        Visible::Granted {
+            column,
+            object_type: "network",
+            actions: &[crate::rbac::SHARED, crate::rbac::EXTERNAL],
+            project: self.project.clone(),
+        }
+    }
+
+    /// The rows of an RBAC-shareable collection the caller sees (the SQL of
+    /// [`Scope::sees_shareable`]); `flag`: its 0/1 `shared` column, if the stored documents may
+    /// say `shared`.
+    pub fn shareable_rows(
+        &self,
+        object_type: &'static str,
+        flag: Option<&'static str>,
+    ) -> Vec<Visible> {
+        let mut rows = self.own_rows();
+        rows.extend(flag.map(Visible::Flag));
+        rows.push(Visible::Granted {
+            column: "id",
+            object_type,
+            actions: &[crate::rbac::SHARED],
+            project: self.project.clone(),
+        });
+        rows
     }
 
     /// `shared` is shown relative to the caller: true when a policy shares the object with it.
@@ -158,9 +211,10 @@ impl Networking {
     }
 
     /// One page of the resources of `kind` the caller may see among the rows `sel` selects and
-    /// `keep` accepts, in id order: up to `page.limit` after (or, reversed, before) the marker.
-    /// The page is read from the store in id order, a little more than asked at a time, so it
-    /// costs the page, not the table. A marker the caller may not see is not found.
+    /// `keep` accepts, in the order of `page.order` (columns; then id): up to `page.limit` after
+    /// (or, reversed, before) the marker. The page is read from the store in that order with
+    /// keyset queries, a little more than asked at a time, so it costs the page, not the
+    /// table. A marker the caller may not see is not found.
     pub async fn list_page(
         &self,
         caller: &Caller,
@@ -189,9 +243,10 @@ impl Networking {
                 while out.len() < page.limit {
                     // Over-read a little: some rows may be filtered out below.
                     let want = (page.limit - out.len()).saturating_mul(2).clamp(16, 1000);
-                    sel.page = Some(store::IdPage {
-                        from: from.clone(),
-                        descending: page.reverse,
+                    sel.page = Some(store::Page {
+                        order: page.order.clone(),
+                        after: from.clone(),
+                        reverse: page.reverse,
                         limit: want as i64,
                     });
                     let docs = store::list_docs(tx, kind.table(), &sel)?;
@@ -390,9 +445,12 @@ impl Networking {
     }
 }
 
-/// A page of a list in id order (see [`Networking::list_page`]).
+/// A page of a list in a column order (see [`Networking::list_page`]).
 #[derive(Clone, Debug)]
 pub struct PageRequest {
+    /// Columns of the table ([`neutrino_store::Table::sortable`]) and whether each descends;
+    /// then id, ascending. Empty: id order.
+    pub order: Vec<(&'static str, bool)>,
     pub limit: usize,
     pub marker: Option<String>,
     pub reverse: bool,
@@ -401,11 +459,11 @@ pub struct PageRequest {
 /// The filters of a list that SQL did not apply: true to keep a resource (as the caller sees it).
 pub type Keep = Box<dyn Fn(&Map<String, Value>) -> Result<bool> + Send>;
 
-/// Narrows a selection to the rows a caller who is not an admin may see, where the collection
-/// can say which in SQL.
+/// Narrows a selection to the rows a caller who is not an admin may see: the SQL of
+/// [`Collection::visible_rows`] (the rules then check each row with [`Collection::sees`]).
 fn only_visible(kind: Kind, scope: &Scope, mut sel: Selection) -> Selection {
     if !scope.admin() {
-        sel.visible = kind.visible_rows(scope);
+        sel.visible = Some(kind.visible_rows(scope));
     }
     sel
 }
@@ -481,3 +539,7 @@ pub(crate) fn check_revision(expected: Option<u64>, current: u64) -> Result<()> 
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+#[path = "visibility_tests.rs"]
+mod visibility_tests;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use neutrino_store::Tx;
 use neutrino_store::l3::{self, ROUTER_GATEWAY, ROUTER_INTERFACE};
 use neutrino_store::tables::{FLOATINGIPS, ROUTERS};
-use neutrino_store::{self as store, ColumnValue, StoreError, Table};
+use neutrino_store::{self as store, ColumnValue, StoreError, Table, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
@@ -439,6 +439,10 @@ impl Collection for Routers {
     }
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
+    }
+    /// Its project's routers.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        scope.own_rows()
     }
 
     fn action(

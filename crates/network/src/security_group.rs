@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use neutrino_store::Tx;
 use neutrino_store::tables::{SECURITY_GROUP_RULES, SECURITY_GROUPS};
-use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
@@ -378,6 +378,10 @@ impl Collection for SecurityGroups {
     /// The one place that decides who sees a group; RBAC sharing extends it.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.sees_shareable("security_group", doc)
+    }
+    /// Its project's groups and those a policy shares with it.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        scope.shareable_rows("security_group", None)
     }
     /// `shared`: an RBAC policy shares the group with the caller's project or everyone.
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {

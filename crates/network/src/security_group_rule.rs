@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use neutrino_store::tables::SECURITY_GROUP_RULES;
-use neutrino_store::{self as store, ColumnValue, StoreError, Table, Tx};
+use neutrino_store::{self as store, ColumnValue, StoreError, Table, Tx, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -359,6 +359,12 @@ impl Collection for SecurityGroupRules {
         scope.admin()
             || scope.reads_project(field(doc, "project_id"))
             || scope.reads_project(field(doc, GROUP_PROJECT))
+    }
+    /// Its project's rules and the rules of its groups.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        let mut rows = scope.own_rows();
+        rows.extend(scope.own_rows_by(GROUP_PROJECT));
+        rows
     }
     fn list_project_defaults(
         &self,

@@ -13,7 +13,7 @@ use neutrino_ipam::{
     self as ipam, GatewayChoice, Ipv6Mode, SubnetLimits, SubnetSpec, SubnetUpdate,
 };
 use neutrino_store::tables::{NETWORKS, SUBNETS};
-use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Tx};
+use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Tx, Visible};
 
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes, required};
 use crate::collection::{Collection, Ctx};
@@ -327,6 +327,13 @@ impl Collection for Subnets {
             || scope.reads_project(field(doc, "project_id"))
             || scope.network_is_open(network)
             || scope.reads_network(network)
+    }
+    /// Its project's subnets, those on networks shared with it, and those on networks it owns.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        let mut rows = scope.own_rows();
+        rows.push(scope.open_network_rows("network_id"));
+        rows.extend(scope.owned_network_rows("network_id"));
+        rows
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {

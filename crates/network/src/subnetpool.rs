@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use neutrino_ipam::{self as ipam, prefixes};
 use neutrino_store::tables::{SUBNETPOOL_SUBNETS, SUBNETPOOLS};
-use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx};
+use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx, Visible};
 
 use crate::address_scope::{AddressScope, AddressScopes};
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
@@ -539,6 +539,10 @@ impl Collection for SubnetPools {
     /// Visible to its project's readers, to everyone when shared, and through RBAC grants.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.sees_shareable("subnetpool", doc)
+    }
+    /// Its project's pools, shared ones, and those a policy shares with it.
+    fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
+        scope.shareable_rows("subnetpool", Some("shared"))
     }
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
         scope.mark_shared("subnetpool", doc);

@@ -19,6 +19,16 @@ pub struct Table {
     /// (`name`, a port's `device_owner`), set from the document on every write so they can
     /// never disagree with it.
     pub doc_columns: &'static [&'static str],
+    /// Columns that hold a top-level boolean attribute of the document of the same name as 0/1
+    /// (a subnet pool's `shared`), set like [`Table::doc_columns`]. Visibility predicates use
+    /// them; list filters do not (the API's boolean spellings are not 0/1).
+    pub doc_flags: &'static [&'static str],
+    /// Text columns that order rows as their attribute of the same name orders resources (not
+    /// NULL, equal to the attribute): what a list may sort by in SQL (see [`crate::Page`]).
+    pub sortable: &'static [&'static str],
+    /// Whether its resources have tags: the `tags` table then holds each document's `tags`,
+    /// written with the row (see [`crate::tags`]).
+    pub tagged: bool,
 }
 
 impl Table {
@@ -29,7 +39,28 @@ impl Table {
             unique: None,
             kind: None,
             doc_columns: &[],
+            doc_flags: &[],
+            sortable: &[],
+            tagged: false,
         }
+    }
+
+    /// The same table with 0/1 columns copied from its documents (see [`Table::doc_flags`]).
+    pub const fn flags_from_doc(mut self, columns: &'static [&'static str]) -> Table {
+        self.doc_flags = columns;
+        self
+    }
+
+    /// The same table, listed in the order of these columns in SQL (see [`Table::sortable`]).
+    pub const fn sortable(mut self, columns: &'static [&'static str]) -> Table {
+        self.sortable = columns;
+        self
+    }
+
+    /// The same table with tags (see [`Table::tagged`]).
+    pub const fn tagged(mut self) -> Table {
+        self.tagged = true;
+        self
     }
 
     /// The same table with columns copied from its documents (see [`Table::doc_columns`]).
@@ -60,7 +91,23 @@ impl Table {
     }
 
     fn has_column(self, column: &str) -> bool {
-        column == "id" || self.columns.contains(&column) || self.doc_columns.contains(&column)
+        column == "id"
+            || self.columns.contains(&column)
+            || self.doc_columns.contains(&column)
+            || self.doc_flags.contains(&column)
+    }
+
+    /// The column a list sorted by `attribute` is ordered by in SQL, if it can be (`id` always;
+    /// `tenant_id` is `project_id`).
+    pub fn sort_column(self, attribute: &str) -> Option<&'static str> {
+        let attribute = if attribute == "tenant_id" {
+            "project_id"
+        } else {
+            attribute
+        };
+        std::iter::once("id")
+            .chain(self.sortable.iter().copied())
+            .find(|c| *c == attribute)
     }
 
     /// Every column a list filter may constrain in SQL.
@@ -70,7 +117,7 @@ impl Table {
             .chain(self.doc_columns.iter().copied())
     }
 
-    fn check_column(self, column: &str) -> Result<(), StoreError> {
+    pub(crate) fn check_column(self, column: &str) -> Result<(), StoreError> {
         if self.has_column(column) {
             Ok(())
         } else {
@@ -82,188 +129,12 @@ impl Table {
     }
 }
 
-/// Which rows to read, in SQL: for each named column, the values it may take (an SQL `IN`);
-/// optionally the ports holding given addresses, the rows a caller may see, and a page of rows
-/// in id order. Columns not named are unconstrained. A selection may select more than a list
-/// shows (the rules filter exactly afterwards); it never selects less.
-#[derive(Clone, Debug, Default)]
-pub struct Selection {
-    pub columns: Vec<(&'static str, Vec<String>)>,
-    /// Ports with a fixed IP at one of these addresses (any, if empty) on one of these subnets
-    /// (any, if empty).
-    pub allocations: Option<(Vec<String>, Vec<String>)>,
-    /// Rows matching any of these (column, values): what a caller who is not an admin may see.
-    pub visible: Option<Vec<(&'static str, Vec<String>)>>,
-    /// Rows by id, ascending (or descending), after (or before) an id, at most so many.
-    pub page: Option<IdPage>,
-}
-
-/// A keyset page in id order.
-#[derive(Clone, Debug, Default)]
-pub struct IdPage {
-    /// Ids strictly after this one (strictly before it when `descending`).
-    pub from: Option<String>,
-    pub descending: bool,
-    pub limit: i64,
-}
-
-impl Selection {
-    pub fn all() -> Selection {
-        Selection::default()
-    }
-
-    pub fn by(column: &'static str, values: Vec<String>) -> Selection {
-        Selection::all().and(column, values)
-    }
-
-    pub fn and(mut self, column: &'static str, values: Vec<String>) -> Selection {
-        self.columns.push((column, values));
-        self
-    }
-}
-
 /// The stored document of one row.
 pub fn get_doc(tx: &Tx, table: Table, id: &str) -> Result<Option<String>, StoreError> {
     let sql = format!("SELECT doc FROM {} WHERE id = ?1", table.name());
     tx.query_opt(&sql, &[id.into()])?
         .map(|r| r.into_text(0))
         .transpose()
-}
-
-/// `WHERE …` for a selection, and its arguments.
-fn where_clause(table: Table, sel: &Selection) -> Result<(String, Vec<Value>), StoreError> {
-    let mut terms: Vec<String> = Vec::new();
-    let mut args: Vec<Value> = Vec::new();
-    let one_of = |column: &str, values: &[String], args: &mut Vec<Value>| {
-        if values.is_empty() {
-            return "0 = 1".to_string();
-        }
-        let marks: Vec<String> = (0..values.len())
-            .map(|k| format!("?{}", args.len() + k + 1))
-            .collect();
-        args.extend(values.iter().map(Value::from));
-        format!("{column} IN ({})", marks.join(","))
-    };
-    for (column, values) in &sel.columns {
-        table.check_column(column)?;
-        terms.push(one_of(column, values, &mut args));
-    }
-    if let Some((addresses, subnets)) = &sel.allocations {
-        let mut inner = Vec::new();
-        if !addresses.is_empty() {
-            inner.push(one_of("ip_address", addresses, &mut args));
-        }
-        if !subnets.is_empty() {
-            inner.push(one_of("subnet_id", subnets, &mut args));
-        }
-        let cond = match inner.is_empty() {
-            true => String::new(),
-            false => format!(" WHERE {}", inner.join(" AND ")),
-        };
-        terms.push(format!("id IN (SELECT port_id FROM ip_allocations{cond})"));
-    }
-    if let Some(any) = &sel.visible {
-        let mut alternatives = Vec::new();
-        for (column, values) in any {
-            table.check_column(column)?;
-            if !values.is_empty() {
-                alternatives.push(one_of(column, values, &mut args));
-            }
-        }
-        terms.push(match alternatives.is_empty() {
-            true => "0 = 1".to_string(),
-            false => format!("({})", alternatives.join(" OR ")),
-        });
-    }
-    if let Some(IdPage {
-        from: Some(from),
-        descending,
-        ..
-    }) = &sel.page
-    {
-        args.push(from.into());
-        let op = if *descending { "<" } else { ">" };
-        terms.push(format!("id {op} ?{}", args.len()));
-    }
-    let sql = match terms.is_empty() {
-        true => String::new(),
-        false => format!(" WHERE {}", terms.join(" AND ")),
-    };
-    Ok((sql, args))
-}
-
-/// The documents of every row matching `sel`: oldest first, or the selection's page in id
-/// order.
-pub fn list_docs(tx: &Tx, table: Table, sel: &Selection) -> Result<Vec<String>, StoreError> {
-    let (filter, mut args) = where_clause(table, sel)?;
-    let order = match &sel.page {
-        None => format!(" ORDER BY {}", tx.insertion_order()),
-        Some(page) => {
-            args.push(page.limit.into());
-            let dir = if page.descending { "DESC" } else { "ASC" };
-            format!(" ORDER BY id {dir} LIMIT ?{}", args.len())
-        }
-    };
-    let sql = format!("SELECT doc FROM {}{filter}{order}", table.name);
-    tx.texts(&sql, &args)
-}
-
-/// Whether any row matches `sel`.
-pub fn exists(tx: &Tx, table: Table, sel: &Selection) -> Result<bool, StoreError> {
-    let (filter, args) = where_clause(table, sel)?;
-    let sql = format!("SELECT EXISTS (SELECT 1 FROM {}{filter})", table.name);
-    tx.flag(&sql, &args)
-}
-
-/// The most values one query binds. Both engines accept more (SQLite 32,766, PostgreSQL
-/// 65,535); a longer list of keys is read in several queries of this many.
-const MAX_BOUND: usize = 10_000;
-
-/// `(parent, id)` of every row whose `parent_column` is one of `parents`, each parent's rows
-/// oldest first (a network's subnets in creation order): the children of a whole list of
-/// parents in one query (one per [`MAX_BOUND`] parents).
-pub fn child_ids(
-    tx: &Tx,
-    table: Table,
-    parent_column: &'static str,
-    parents: &[String],
-) -> Result<Vec<(String, String)>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in parents.chunks(MAX_BOUND) {
-        let (filter, args) = where_clause(table, &Selection::by(parent_column, chunk.to_vec()))?;
-        let sql = format!(
-            "SELECT {parent_column}, id FROM {}{filter} ORDER BY {}",
-            table.name,
-            tx.insertion_order()
-        );
-        for row in tx.query(&sql, &args)? {
-            out.push((row.text(0)?, row.text(1)?));
-        }
-    }
-    Ok(out)
-}
-
-/// The documents of the rows with these ids (those that exist, in no particular order): what
-/// a list reads of the resources its members name, in one query (one per [`MAX_BOUND`] ids).
-pub fn docs_by_id(tx: &Tx, table: Table, ids: &[String]) -> Result<Vec<String>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(MAX_BOUND) {
-        out.extend(list_docs(tx, table, &Selection::by("id", chunk.to_vec()))?);
-    }
-    Ok(out)
-}
-
-/// The distinct values of an indexed column among the rows `sel` selects.
-pub fn column_values(
-    tx: &Tx,
-    table: Table,
-    column: &str,
-    sel: &Selection,
-) -> Result<Vec<String>, StoreError> {
-    table.check_column(column)?;
-    let (filter, args) = where_clause(table, sel)?;
-    let sql = format!("SELECT DISTINCT {column} FROM {}{filter}", table.name);
-    tx.texts(&sql, &args)
 }
 
 /// The ids of the rows a project owns.
@@ -288,7 +159,7 @@ pub fn insert_row(
     for (c, _) in columns {
         table.check_column(c)?;
     }
-    let columns = with_doc_columns(table, columns, doc)?;
+    let (columns, tags) = from_doc(table, columns, doc)?;
     let names: String = columns.iter().map(|(c, _)| format!("{c}, ")).collect();
     let marks: Vec<String> = (1..=columns.len() + 2).map(|k| format!("?{k}")).collect();
     let sql = format!(
@@ -306,12 +177,15 @@ pub fn insert_row(
         tx.first_revision(kind, id);
         outbox::append(tx, kind, id, 1, Op::Create)?;
     }
+    if let Some(tags) = tags {
+        crate::tags::write(tx, table, id, &tags, true)?;
+    }
     Ok(())
 }
 
-/// Runs `UPDATE table SET {sets} WHERE id = ?{id_arg}`. A resource row's first update in a
-/// transaction is its next revision, recorded in the outbox; later ones in the same transaction
-/// are part of that revision.
+/// Runs `UPDATE table SET {sets} WHERE id = ?{id_arg}`; returns whether the row exists. A
+/// resource row's first update in a transaction is its next revision, recorded in the outbox;
+/// later ones in the same transaction are part of that revision.
 fn run_update(
     tx: &Tx,
     table: Table,
@@ -319,11 +193,10 @@ fn run_update(
     sets: &str,
     id_arg: usize,
     args: &[Value],
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let Some(kind) = table.kind.filter(|k| tx.first_revision(k, id)) else {
         let plain = format!("UPDATE {} SET {sets} WHERE id = ?{id_arg}", table.name);
-        tx.execute(&plain, args)?;
-        return Ok(());
+        return Ok(tx.execute(&plain, args)? > 0);
     };
     let sql = format!(
         "UPDATE {} SET {sets}, revision_number = revision_number + 1 WHERE id = ?{id_arg} \
@@ -331,10 +204,11 @@ fn run_update(
         table.name
     );
     // No row: nothing changed, nothing to record.
-    if let Some(row) = tx.query_opt(&sql, args)? {
-        outbox::append(tx, kind, id, row.int(0)?, Op::Update)?;
-    }
-    Ok(())
+    let Some(row) = tx.query_opt(&sql, args)? else {
+        return Ok(false);
+    };
+    outbox::append(tx, kind, id, row.int(0)?, Op::Update)?;
+    Ok(true)
 }
 
 /// Rewrites a row's document and the given indexed columns.
@@ -348,7 +222,7 @@ pub fn update_row(
     for (c, _) in columns {
         table.check_column(c)?;
     }
-    let columns = with_doc_columns(table, columns, doc)?;
+    let (columns, tags) = from_doc(table, columns, doc)?;
     let sets: String = columns
         .iter()
         .enumerate()
@@ -359,11 +233,15 @@ pub fn update_row(
     let mut args: Vec<Value> = columns.iter().map(|(_, v)| v.clone()).collect();
     args.push(doc.into());
     args.push(id.into());
-    match run_update(tx, table, id, &sets, n + 2, &args) {
+    let exists = match run_update(tx, table, id, &sets, n + 2, &args) {
         // The only unique constraint an update can hit is the table's own (ids never change).
-        Err(StoreError::Conflict(_)) => Err(table.conflict()),
-        other => other,
+        Err(StoreError::Conflict(_)) => return Err(table.conflict()),
+        other => other?,
+    };
+    if let Some(tags) = tags.filter(|_| exists) {
+        crate::tags::write(tx, table, id, &tags, false)?;
     }
+    Ok(())
 }
 
 /// Replaces the document of a row.
@@ -371,33 +249,46 @@ pub fn update_doc(tx: &Tx, table: Table, id: &str, doc: &str) -> Result<(), Stor
     update_row(tx, table, id, &[], doc)
 }
 
-/// The attributes a document may give its row's columns (see [`Table::doc_columns`]); the
-/// rest of the document is skipped unparsed.
+/// The attributes a document may give its row's columns (see [`Table::doc_columns`] and
+/// [`Table::doc_flags`]) and the `tags` table (see [`Table::tagged`]); the rest of the document
+/// is skipped unparsed.
 #[derive(serde::Deserialize)]
-struct DocColumns {
+pub(crate) struct DocColumns {
     name: Option<String>,
     device_owner: Option<String>,
     status: Option<String>,
+    shared: Option<bool>,
+    pub(crate) tags: Option<Vec<String>>,
 }
 
-/// `columns` plus the table's columns taken from `doc`.
-fn with_doc_columns<'c>(
+impl DocColumns {
+    pub(crate) fn parse(table: Table, doc: &str) -> Result<DocColumns, StoreError> {
+        serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+            table: table.name,
+            id: String::new(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// The columns of a row to write, and for a tagged table its tags.
+type RowWrite<'c> = (Vec<(&'c str, Value)>, Option<Vec<String>>);
+
+/// `columns` plus the table's columns taken from `doc`, and the tags to write for a tagged
+/// table.
+fn from_doc<'c>(
     table: Table,
     columns: &[(&'c str, Value)],
     doc: &str,
-) -> Result<Vec<(&'c str, Value)>, StoreError>
+) -> Result<RowWrite<'c>, StoreError>
 where
     'static: 'c,
 {
     let mut all = columns.to_vec();
-    if table.doc_columns.is_empty() {
-        return Ok(all);
+    if table.doc_columns.is_empty() && table.doc_flags.is_empty() && !table.tagged {
+        return Ok((all, None));
     }
-    let found: DocColumns = serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
-        table: table.name,
-        id: String::new(),
-        reason: e.to_string(),
-    })?;
+    let found = DocColumns::parse(table, doc)?;
     for &column in table.doc_columns {
         let value = match column {
             "name" => found.name.clone(),
@@ -407,7 +298,15 @@ where
         };
         all.push((column, Value::Text(value.unwrap_or_default())));
     }
-    Ok(all)
+    for &column in table.doc_flags {
+        let value = match column {
+            "shared" => found.shared,
+            _ => None,
+        };
+        all.push((column, Value::bool(value.unwrap_or(false))));
+    }
+    let tags = table.tagged.then(|| found.tags.unwrap_or_default());
+    Ok((all, tags))
 }
 
 /// Deletes a row; a resource's delete is recorded in the outbox.
@@ -423,6 +322,9 @@ pub fn delete_row(tx: &Tx, table: Table, id: &str) -> Result<(), StoreError> {
     );
     if let Some(row) = tx.query_opt(&sql, &[id.into()])? {
         outbox::append(tx, kind, id, row.int(0)? + 1, Op::Delete)?;
+        if table.tagged {
+            crate::tags::write(tx, table, id, &[], false)?;
+        }
     }
     Ok(())
 }

@@ -6,22 +6,38 @@ use crate::{Constraint, Table};
 /// `open`: 1 when every project may see the network (shared or external).
 pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"])
     .resource("network")
-    .from_doc(&["name", "status"]);
+    .from_doc(&["name", "status"])
+    .sortable(&["project_id", "name", "status"])
+    .tagged();
 pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"])
     .resource("subnet")
-    .from_doc(&["name"]);
+    .from_doc(&["name"])
+    .sortable(&["project_id", "network_id", "name"])
+    .tagged();
 pub const PORTS: Table = Table::new(
     "ports",
     &["project_id", "network_id", "device_id", "mac_address"],
 )
 .unique(Constraint::PortMac)
 .resource("port")
-.from_doc(&["name", "device_owner", "status"]);
+.from_doc(&["name", "device_owner", "status"])
+.sortable(&[
+    "project_id",
+    "network_id",
+    "device_id",
+    "mac_address",
+    "name",
+    "device_owner",
+    "status",
+])
+.tagged();
 
 /// Routers; their ports are listed in `router_ports` (see [`crate::l3`]). SQL in `0003_l3.sql`.
 pub const ROUTERS: Table = Table::new("routers", &["project_id"])
     .resource("router")
-    .from_doc(&["name", "status"]);
+    .from_doc(&["name", "status"])
+    .sortable(&["project_id", "name", "status"])
+    .tagged();
 /// Floating IPs: the association columns are NULL while not associated.
 pub const FLOATINGIPS: Table = Table::new(
     "floatingips",
@@ -35,13 +51,17 @@ pub const FLOATINGIPS: Table = Table::new(
 )
 .unique(Constraint::FloatingIpFixedIp)
 .resource("floatingip")
-.from_doc(&["name", "status"]);
+.from_doc(&["name", "status"])
+.sortable(&["project_id", "floating_network_id", "name", "status"])
+.tagged();
 /// Security groups (`migrations/0002_security_groups.sql`). `is_default`: 1 for the project's
 /// `default` group, unique per project.
 pub const SECURITY_GROUPS: Table = Table::new("security_groups", &["project_id", "is_default"])
     .unique(Constraint::SecurityGroupDefault)
     .resource("security_group")
-    .from_doc(&["name"]);
+    .from_doc(&["name"])
+    .sortable(&["project_id", "name"])
+    .tagged();
 /// `sg_project_id`: the project owning the rule's group; `fingerprint`: unique per group.
 pub const SECURITY_GROUP_RULES: Table = Table::new(
     "security_group_rules",
@@ -54,7 +74,8 @@ pub const SECURITY_GROUP_RULES: Table = Table::new(
     ],
 )
 .unique(Constraint::SecurityGroupRule)
-.resource("security_group_rule");
+.resource("security_group_rule")
+.sortable(&["project_id", "security_group_id"]);
 
 /// RBAC policies (`migrations/0004_quotas_rbac.sql`); unique on (type, object, action, target).
 pub const RBAC_POLICIES: Table = Table::new(
@@ -68,20 +89,33 @@ pub const RBAC_POLICIES: Table = Table::new(
     ],
 )
 .unique(Constraint::RbacPolicy)
-.resource("rbac_policy");
+.resource("rbac_policy")
+.sortable(&[
+    "project_id",
+    "object_type",
+    "object_id",
+    "action",
+    "target_project",
+]);
 
 /// Subnet pools (`migrations/0005_subnetpools.sql`); `default_version` is unique (one default
-/// pool per IP version).
+/// pool per IP version); `shared` (0012) is the document's.
 pub const SUBNETPOOLS: Table = Table::new(
     "subnetpools",
     &["project_id", "address_scope_id", "default_version"],
 )
 .unique(Constraint::DefaultSubnetPool)
 .resource("subnetpool")
-.from_doc(&["name"]);
+.from_doc(&["name"])
+.flags_from_doc(&["shared"])
+.sortable(&["project_id", "name"])
+.tagged();
+/// Address scopes; `shared` (0012) is the document's.
 pub const ADDRESS_SCOPES: Table = Table::new("address_scopes", &["project_id"])
     .resource("address_scope")
-    .from_doc(&["name"]);
+    .from_doc(&["name"])
+    .flags_from_doc(&["shared"])
+    .sortable(&["project_id", "name"]);
 /// The block each subnet took from a pool: id = subnet id, doc = its CIDR.
 pub const SUBNETPOOL_SUBNETS: Table =
     Table::new("subnetpool_subnets", &["subnetpool_id", "project_id"]);

@@ -167,6 +167,10 @@ impl Api {
         if let (Some(before), true) = (before, still_alone) {
             let after = self.snapshot().await;
             check_outbox(path, &before, &after);
+            assert_eq!(
+                after.tags, after.doc_tags,
+                "{path}: the tags table holds exactly the documents' tags"
+            );
         }
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         reply
@@ -178,17 +182,30 @@ impl Api {
         self.store
             .read(|tx| {
                 let mut rows = BTreeMap::new();
+                let mut doc_tags = Vec::new();
                 for table in tables::RESOURCES {
                     for (id, revision, doc) in neutrino_store::revisions(tx, table)? {
+                        if table.tagged {
+                            let parsed: Value = serde_json::from_str(&doc).unwrap_or_default();
+                            for tag in parsed["tags"].as_array().into_iter().flatten() {
+                                let tag = tag.as_str().unwrap_or_default().to_string();
+                                doc_tags.push((table.name.to_string(), id.clone(), tag));
+                            }
+                        }
                         let kind = table.kind.unwrap_or_default();
                         rows.insert((kind.to_string(), id), (revision, doc));
                     }
                 }
+                doc_tags.sort();
+                let mut tags = neutrino_store::all_tags(tx)?;
+                tags.sort();
                 let last = changes.last().map_or(0, |c| c.seq);
                 Ok::<_, StoreError>(Snapshot {
                     rows,
                     last,
                     changes,
+                    tags,
+                    doc_tags,
                 })
             })
             .await
@@ -295,6 +312,9 @@ struct Snapshot {
     rows: BTreeMap<(String, String), (i64, String)>,
     last: i64,
     changes: Vec<Change>,
+    /// The `tags` table, and the tags of the documents of tagged tables: (table, id, tag), sorted.
+    tags: Vec<(String, String, String)>,
+    doc_tags: Vec<(String, String, String)>,
 }
 
 /// The outbox entries a write appended name exactly the rows it created, changed or deleted,

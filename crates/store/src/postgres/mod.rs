@@ -123,6 +123,11 @@ const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0011_derived_fields.sql"),
     ),
     Migration::sql(
+        "0012_tags",
+        include_str!("../../migrations/postgres/0012_tags.sql"),
+    )
+    .then(crate::tags::backfill),
+    Migration::sql(
         "0013_port_written_once",
         include_str!("../../migrations/postgres/0013_port_written_once.sql"),
     ),

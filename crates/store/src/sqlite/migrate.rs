@@ -55,6 +55,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0011_derived_fields.sql"),
     ),
     Migration::sql(
+        "0012_tags",
+        include_str!("../../migrations/sqlite/0012_tags.sql"),
+    )
+    .then(crate::tags::backfill),
+    Migration::sql(
         "0013_port_written_once",
         include_str!("../../migrations/sqlite/0013_port_written_once.sql"),
     ),
