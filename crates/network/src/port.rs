@@ -81,11 +81,9 @@ fn network_for_port(
     };
     let owner =
         caller.is_admin() || (caller.has_role("member") && net.project_id == caller.project_id);
-    // Admins and the network's own members need no sharing rules (the common case: no read of
-    // the caller's RBAC grants).
-    if caller.is_admin()
-        || (owner && caller.has_role("reader") && net.project_id == caller.project_id)
-    {
+    // Admins and the network's own members (who read their project) need no sharing rules:
+    // the common case skips the read of the caller's RBAC grants.
+    if owner && (caller.is_admin() || caller.has_role("reader")) {
         return Ok((
             net,
             NetworkRights {
