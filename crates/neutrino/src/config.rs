@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use neutrino_identity::IdentityConfig;
 use neutrino_network::NetworkConfig;
+use neutrino_ovn_sync::OvnConfig;
 use neutrino_store::DatabaseConfig;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,9 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub identity: IdentityConfig,
     pub network: NetworkConfig,
+    /// Where the API's resources become connectivity: "none" (the API only) or "ovn".
+    pub backend: String,
+    pub ovn: OvnConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,6 +49,8 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             identity: IdentityConfig::default(),
             network: NetworkConfig::default(),
+            backend: "none".into(),
+            ovn: OvnConfig::default(),
         }
     }
 }
@@ -94,8 +100,19 @@ pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
     let where_ = file
         .map(|f| f.display().to_string())
         .unwrap_or_else(|| "environment".into());
-    Config::deserialize(toml::Value::Table(table))
-        .with_context(|| format!("invalid config ({where_})"))
+    let cfg = Config::deserialize(toml::Value::Table(table))
+        .with_context(|| format!("invalid config ({where_})"))?;
+    match cfg.backend.as_str() {
+        "none" => {}
+        "ovn" => cfg
+            .ovn
+            .check()
+            .map_err(|e| anyhow::anyhow!("invalid config ({where_}): {e}"))?,
+        other => {
+            bail!("invalid config ({where_}): backend must be \"none\" or \"ovn\", not {other:?}")
+        }
+    }
+    Ok(cfg)
 }
 
 /// Does `key` (`section__name`) lead into a section of the config, or name a top-level key?

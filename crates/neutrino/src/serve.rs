@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use neutrino_api::AppState;
 use neutrino_identity::Identity;
 use neutrino_network::Networking;
+use neutrino_ovn_sync::OvnBackend;
 use neutrino_store::Store;
 
 use crate::config::{self, Config};
@@ -91,6 +92,8 @@ async fn serve(cfg: Config) -> Result<()> {
         store.clone(),
         i64::try_from(cfg.database.outbox_retain_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
     ));
+    // Runs while the server does.
+    let _backend = start_backend(&cfg, &store).await?;
     let net = Networking::new(store, cfg.network.clone())
         .map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
     let state = AppState {
@@ -108,6 +111,24 @@ async fn serve(cfg: Config) -> Result<()> {
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the reconciler of the configured back end. Without one, the back end's place in the
+/// change feed is given up, so that the feed does not keep changes for a consumer that is gone.
+async fn start_backend(cfg: &Config, store: &Store) -> Result<Option<OvnBackend>> {
+    match cfg.backend.as_str() {
+        "ovn" => {
+            tracing::info!(nb = %cfg.ovn.nb_connection, "the OVN back end is on");
+            return Ok(Some(OvnBackend::start(store.clone(), cfg.ovn.clone())));
+        }
+        _ => store
+            .write(|tx| {
+                neutrino_store::outbox::remove_consumer(tx, neutrino_ovn_sync::reconciler::CONSUMER)
+            })
+            .await
+            .context("cannot open the database")?,
+    }
+    Ok(None)
 }
 
 /// Keeps the change feed's table small: once a minute, drops what every consumer has read.

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod router;
 pub mod row;
 pub mod security;
+pub mod testing;
 
 pub use input::{
     AddressPair, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, MappingConfig,

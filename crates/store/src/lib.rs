@@ -140,6 +140,15 @@ impl Store {
             .await
     }
 
+    /// The position of the newest change in the feed (0 when it is empty): a consumer that reads
+    /// the resources after taking it has seen every change up to it.
+    pub async fn feed_position(&self) -> Result<i64, StoreError> {
+        if let Engine::Postgres(db) = &self.engine {
+            db.sequence_outbox().await?;
+        }
+        self.read(outbox::last_position).await
+    }
+
     /// Wakes after every commit that changed a resource, in this process or (on PostgreSQL)
     /// in any process on the same database.
     pub fn subscribe(&self) -> Subscription {

@@ -120,6 +120,60 @@ pub fn set_consumer_position(tx: &Tx, consumer: &str, position: i64) -> Result<(
     Ok(())
 }
 
+/// A consumer's position and its own report on itself (JSON), written together.
+pub fn set_consumer_status(
+    tx: &Tx,
+    consumer: &str,
+    position: i64,
+    status: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO outbox_consumers (name, position, status, status_at_ms) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (name) DO UPDATE SET position = excluded.position, \
+         status = excluded.status, status_at_ms = excluded.status_at_ms",
+        &[
+            consumer.into(),
+            position.into(),
+            status.into(),
+            crate::unix_time_ms().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// What a registered consumer is: its position, and its last report and when it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consumer {
+    pub position: i64,
+    pub status: Option<String>,
+    pub status_at_ms: Option<i64>,
+}
+
+/// A registered consumer, if it is registered.
+pub fn consumer(tx: &Tx, consumer: &str) -> Result<Option<Consumer>, StoreError> {
+    tx.query_opt(
+        "SELECT position, status, status_at_ms FROM outbox_consumers WHERE name = ?1",
+        &[consumer.into()],
+    )?
+    .map(|r| {
+        Ok(Consumer {
+            position: r.int(0)?,
+            status: r.opt_text(1)?,
+            status_at_ms: r.opt_int(2)?,
+        })
+    })
+    .transpose()
+}
+
+/// When the oldest change after `position` was made (ms since the epoch), if there is one.
+pub fn oldest_after(tx: &Tx, position: i64) -> Result<Option<i64>, StoreError> {
+    tx.query_one(
+        "SELECT MIN(at_ms) FROM outbox WHERE seq > ?1",
+        &[position.into()],
+    )?
+    .opt_int(0)
+}
+
 /// Forgets a consumer: it no longer holds entries back.
 pub fn remove_consumer(tx: &Tx, consumer: &str) -> Result<(), StoreError> {
     tx.execute(

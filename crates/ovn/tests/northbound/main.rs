@@ -8,18 +8,17 @@ mod drift;
 mod network;
 mod router;
 mod security;
-mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use neutrino_ovn::row::revision_of;
+use neutrino_ovn::testing::NbServer;
 use neutrino_ovn::{
     Change, Desired, FixedIp, MappingConfig, NetworkSpec, Plan, PortSpec, Resources, RouterSpec,
     RowId, Scope, SubnetSpec, desired_state, monitor_request, plan, table,
 };
 use neutrino_ovsdb::{Cache, Client, ClientConfig, Error, MonitorHandle, Operation};
-use server::NbServer;
 
 const NET: &str = "fdbf1838-1e0c-45a8-997f-f709fca48fd9";
 const SUBNET: &str = "5a4039fa-278d-49e4-a3b3-13c8030cee82";

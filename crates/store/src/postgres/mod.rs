@@ -131,6 +131,10 @@ const MIGRATIONS: &[Migration] = &[
         "0013_port_written_once",
         include_str!("../../migrations/postgres/0013_port_written_once.sql"),
     ),
+    Migration::sql(
+        "0014_consumer_status",
+        include_str!("../../migrations/postgres/0014_consumer_status.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -63,6 +63,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0013_port_written_once",
         include_str!("../../migrations/sqlite/0013_port_written_once.sql"),
     ),
+    Migration::sql(
+        "0014_consumer_status",
+        include_str!("../../migrations/sqlite/0014_consumer_status.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.

@@ -1,6 +1,7 @@
-//! A standalone OVN Northbound `ovsdb-server` for one test: a fresh database in a temporary
-//! directory, served on a unix socket, killed by PID when dropped. Without Open vSwitch and OVN
-//! installed the test fails and says what to install.
+//! For tests of the back end (here and in the crates above): a standalone OVN Northbound
+//! `ovsdb-server` with a fresh database in a temporary directory, served on a unix socket, killed
+//! by PID when dropped; it can be stopped and started again on the same database. Without Open
+//! vSwitch and OVN installed a test fails and says what to install.
 
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ fn run(cmd: &mut Command) -> String {
 
 pub struct NbServer {
     dir: tempfile::TempDir,
-    child: Child,
+    child: Option<Child>,
 }
 
 impl NbServer {
@@ -56,16 +57,32 @@ impl NbServer {
             .arg("create")
             .arg(&db)
             .arg(NB_SCHEMA));
-        let sock = dir.path().join("nb.sock");
+        let mut server = NbServer { dir, child: None };
+        server.restart();
+        server
+    }
+
+    /// Stops the server (SIGKILL, by PID); the database file stays.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server on its database (after [`NbServer::stop`]; a running one is stopped
+    /// first) and waits until it listens.
+    pub fn restart(&mut self) {
+        self.stop();
+        let dir = self.dir.path();
+        let sock = dir.join("nb.sock");
+        let _ = std::fs::remove_file(&sock);
         let mut child = Command::new(program("ovsdb-server"))
             .arg(format!("--remote=punix:{}", sock.display()))
-            .arg(format!("--unixctl={}", dir.path().join("ctl").display()))
-            .arg(format!(
-                "--log-file={}",
-                dir.path().join("nb.log").display()
-            ))
+            .arg(format!("--unixctl={}", dir.join("ctl").display()))
+            .arg(format!("--log-file={}", dir.join("nb.log").display()))
             .arg("--no-chdir")
-            .arg(&db)
+            .arg(dir.join("nb.db"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -82,7 +99,7 @@ impl NbServer {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        NbServer { dir, child }
+        self.child = Some(child);
     }
 
     pub fn remote(&self) -> String {
@@ -100,7 +117,6 @@ impl NbServer {
 
 impl Drop for NbServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

@@ -1,0 +1,101 @@
+//! `[ovn]` of `neutrino.toml`: where the OVN databases are and how the back end paces itself.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use neutrino_ovn::MappingConfig;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OvnConfig {
+    /// The Northbound database: `tcp:HOST:PORT` or `unix:PATH`; several, comma-separated, for
+    /// the members of a clustered database (upstream's `ovn_nb_connection`).
+    pub nb_connection: String,
+    /// The Southbound database, written like `nb_connection`; the port status monitor reads it.
+    pub sb_connection: String,
+    /// Milliseconds between echo probes; a database silent for one more interval is dropped and
+    /// reconnected. 0 turns our probes off.
+    pub probe_interval_ms: u64,
+    /// The most changes of the feed applied in one Northbound transaction.
+    pub batch_size: usize,
+    /// Seconds between full compares of the Northbound database with the store (drift repair).
+    pub full_compare_interval_secs: u64,
+    /// DHCPv4 lease time handed out, seconds.
+    pub dhcp_lease_time: u32,
+    /// DNS servers handed out by DHCP when a subnet names none.
+    pub dns_servers: Vec<IpAddr>,
+    /// Translate floating IPs of bound ports on the port's own chassis instead of the gateway.
+    pub distributed_floating_ips: bool,
+}
+
+impl Default for OvnConfig {
+    fn default() -> Self {
+        let mapping = MappingConfig::default();
+        OvnConfig {
+            nb_connection: "unix:/run/ovn/ovnnb_db.sock".into(),
+            sb_connection: "unix:/run/ovn/ovnsb_db.sock".into(),
+            probe_interval_ms: 5000,
+            batch_size: 1000,
+            full_compare_interval_secs: 60,
+            dhcp_lease_time: mapping.dhcp_lease_time,
+            dns_servers: mapping.dns_servers,
+            distributed_floating_ips: mapping.distributed_floating_ips,
+        }
+    }
+}
+
+impl OvnConfig {
+    pub fn nb_remotes(&self) -> Vec<String> {
+        remotes(&self.nb_connection)
+    }
+
+    pub fn sb_remotes(&self) -> Vec<String> {
+        remotes(&self.sb_connection)
+    }
+
+    pub fn probe_interval(&self) -> Option<Duration> {
+        (self.probe_interval_ms > 0).then(|| Duration::from_millis(self.probe_interval_ms))
+    }
+
+    pub fn full_compare_interval(&self) -> Duration {
+        Duration::from_secs(self.full_compare_interval_secs.max(1))
+    }
+
+    pub fn mapping(&self) -> MappingConfig {
+        MappingConfig {
+            dhcp_lease_time: self.dhcp_lease_time,
+            dns_servers: self.dns_servers.clone(),
+            distributed_floating_ips: self.distributed_floating_ips,
+        }
+    }
+
+    /// What is wrong with the settings, if anything (checked before serving).
+    pub fn check(&self) -> Result<(), String> {
+        for (key, remotes) in [
+            ("nb_connection", self.nb_remotes()),
+            ("sb_connection", self.sb_remotes()),
+        ] {
+            if remotes.is_empty() {
+                return Err(format!("[ovn] {key} is empty"));
+            }
+            for remote in remotes {
+                neutrino_ovsdb::Remote::parse(&remote)
+                    .map_err(|e| format!("[ovn] {key}: {remote}: {e}"))?;
+            }
+        }
+        if self.batch_size == 0 {
+            return Err("[ovn] batch_size must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+fn remotes(connection: &str) -> Vec<String> {
+    connection
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -1,0 +1,17 @@
+//! The OVN back end at work: the store's resources kept in step with the OVN Northbound database.
+//!
+//! * [`mirror`]: the store's resources as the mapping's input, refreshed from the change feed.
+//! * [`reconciler`]: the task that compares them with a monitored copy of the Northbound
+//!   database and writes the difference, at start, on every change and on a timer.
+//! * [`config`]: `[ovn]` of `neutrino.toml`.
+//!
+//! The mapping itself (which rows a resource becomes) is `neutrino-ovn`'s; the OVSDB protocol is
+//! `neutrino-ovsdb`'s.
+
+pub mod config;
+pub mod mirror;
+pub mod reconciler;
+
+pub use config::OvnConfig;
+pub use mirror::{Mirror, Specs};
+pub use reconciler::{OvnBackend, SyncStatus, compare, connect, load};

@@ -1,0 +1,509 @@
+//! The store's resources as the mapping reads them: the stored documents turned into
+//! `neutrino_ovn` specs, kept by id, loaded whole at start and refreshed one resource at a time
+//! as the change feed names them.
+//!
+//! Only the attributes that reach OVN are read, with their own small serde structs: the back end
+//! depends on the stored document format (the API's), not on the rules crate.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use neutrino_ovn::{
+    AddressPair, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, NetworkSpec,
+    PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
+};
+use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
+use serde::Deserialize;
+
+/// The kinds of resource the back end maps, with their tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Network,
+    Subnet,
+    Port,
+    Router,
+    FloatingIp,
+    SecurityGroup,
+    SecurityGroupRule,
+}
+
+const KINDS: [Kind; 7] = [
+    Kind::Network,
+    Kind::Subnet,
+    Kind::Port,
+    Kind::Router,
+    Kind::FloatingIp,
+    Kind::SecurityGroup,
+    Kind::SecurityGroupRule,
+];
+
+impl Kind {
+    fn table(self) -> Table {
+        match self {
+            Kind::Network => tables::NETWORKS,
+            Kind::Subnet => tables::SUBNETS,
+            Kind::Port => tables::PORTS,
+            Kind::Router => tables::ROUTERS,
+            Kind::FloatingIp => tables::FLOATINGIPS,
+            Kind::SecurityGroup => tables::SECURITY_GROUPS,
+            Kind::SecurityGroupRule => tables::SECURITY_GROUP_RULES,
+        }
+    }
+
+    /// The kind of an outbox entry, if the back end maps it.
+    fn of_change(kind: &str) -> Option<Kind> {
+        KINDS.into_iter().find(|k| k.table().kind == Some(kind))
+    }
+}
+
+/// Every mapped resource, by id.
+#[derive(Clone, Debug, Default)]
+pub struct Mirror {
+    networks: BTreeMap<String, NetworkSpec>,
+    subnets: BTreeMap<String, SubnetSpec>,
+    ports: BTreeMap<String, PortSpec>,
+    routers: BTreeMap<String, RouterSpec>,
+    floating_ips: BTreeMap<String, FloatingIpDoc>,
+    groups: BTreeMap<String, GroupDoc>,
+    rules: BTreeMap<String, RuleDoc>,
+}
+
+/// The specs of a [`Mirror`] in the slices [`Resources`] lends.
+#[derive(Clone, Debug, Default)]
+pub struct Specs {
+    pub networks: Vec<NetworkSpec>,
+    pub subnets: Vec<SubnetSpec>,
+    pub ports: Vec<PortSpec>,
+    pub routers: Vec<RouterSpec>,
+    pub security_groups: Vec<SecurityGroupSpec>,
+    pub floating_ips: Vec<FloatingIpSpec>,
+}
+
+impl Specs {
+    pub fn resources(&self) -> Resources<'_> {
+        Resources {
+            networks: &self.networks,
+            subnets: &self.subnets,
+            ports: &self.ports,
+            routers: &self.routers,
+            security_groups: &self.security_groups,
+            floating_ips: &self.floating_ips,
+        }
+    }
+}
+
+impl Mirror {
+    /// Reads every mapped resource.
+    pub fn load(tx: &Tx) -> Result<Mirror, StoreError> {
+        let mut mirror = Mirror::default();
+        for kind in KINDS {
+            for (id, _, doc) in revisions(tx, kind.table())? {
+                mirror.put(kind, &id, Some(&doc));
+            }
+        }
+        Ok(mirror)
+    }
+
+    /// Reads the resource an outbox entry names again (or forgets it, if it is gone). Returns
+    /// false for a kind the back end does not map.
+    pub fn refresh(&mut self, tx: &Tx, kind: &str, id: &str) -> Result<bool, StoreError> {
+        let Some(kind) = Kind::of_change(kind) else {
+            return Ok(false);
+        };
+        let doc = get_doc(tx, kind.table(), id)?;
+        self.put(kind, id, doc.as_deref());
+        Ok(true)
+    }
+
+    /// How many ports the mirror holds (for status and logs).
+    pub fn port_count(&self) -> usize {
+        self.ports.len()
+    }
+
+    /// Stores the resource `doc` describes, or removes it when there is no document or it cannot
+    /// be read (a document the back end cannot read is logged and left out of OVN, not allowed
+    /// to stop every other resource from being reconciled).
+    fn put(&mut self, kind: Kind, id: &str, doc: Option<&str>) {
+        let parsed = doc.map(|doc| -> Result<(), serde_json::Error> {
+            let id = id.to_owned();
+            match kind {
+                Kind::Network => {
+                    let spec = parse::<NetworkDoc>(doc)?.into_spec(&id);
+                    self.networks.insert(id, spec);
+                }
+                Kind::Subnet => {
+                    let spec = parse::<SubnetDoc>(doc)?.into_spec(&id);
+                    self.subnets.insert(id, spec);
+                }
+                Kind::Port => {
+                    let spec = parse::<PortDoc>(doc)?.into_spec(&id);
+                    self.ports.insert(id, spec);
+                }
+                Kind::Router => {
+                    let spec = parse::<RouterDoc>(doc)?.into_spec(&id);
+                    self.routers.insert(id, spec);
+                }
+                Kind::FloatingIp => drop(self.floating_ips.insert(id, parse(doc)?)),
+                Kind::SecurityGroup => drop(self.groups.insert(id, parse(doc)?)),
+                Kind::SecurityGroupRule => drop(self.rules.insert(id, parse(doc)?)),
+            }
+            Ok(())
+        });
+        match parsed {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                tracing::error!(table = kind.table().name, %id, error = %e,
+                    "cannot read a stored document; its OVN rows are removed until it is fixed");
+                self.remove(kind, id);
+            }
+            None => self.remove(kind, id),
+        }
+    }
+
+    fn remove(&mut self, kind: Kind, id: &str) {
+        match kind {
+            Kind::Network => drop(self.networks.remove(id)),
+            Kind::Subnet => drop(self.subnets.remove(id)),
+            Kind::Port => drop(self.ports.remove(id)),
+            Kind::Router => drop(self.routers.remove(id)),
+            Kind::FloatingIp => drop(self.floating_ips.remove(id)),
+            Kind::SecurityGroup => drop(self.groups.remove(id)),
+            Kind::SecurityGroupRule => drop(self.rules.remove(id)),
+        }
+    }
+
+    /// The specs the mapping reads: a floating IP learns the MAC of its own port, a security
+    /// group gathers its rules.
+    pub fn specs(&self) -> Specs {
+        let floating_port_macs: BTreeMap<&str, &str> = self
+            .ports
+            .values()
+            .filter(|p| p.device_owner == "network:floatingip")
+            .map(|p| (p.device_id.as_str(), p.mac_address.as_str()))
+            .collect();
+        let mut rules: BTreeMap<&str, Vec<SecurityGroupRuleSpec>> = BTreeMap::new();
+        for (id, rule) in &self.rules {
+            if let Some(spec) = rule.spec(id) {
+                rules
+                    .entry(rule.security_group_id.as_str())
+                    .or_default()
+                    .push(spec);
+            }
+        }
+        Specs {
+            networks: self.networks.values().cloned().collect(),
+            subnets: self.subnets.values().cloned().collect(),
+            ports: self.ports.values().cloned().collect(),
+            routers: self.routers.values().cloned().collect(),
+            security_groups: self
+                .groups
+                .iter()
+                .map(|(id, g)| SecurityGroupSpec {
+                    id: id.clone(),
+                    revision_number: g.revision_number,
+                    stateful: g.stateful,
+                    rules: rules.remove(id.as_str()).unwrap_or_default(),
+                })
+                .collect(),
+            floating_ips: self
+                .floating_ips
+                .iter()
+                .map(|(id, f)| {
+                    f.spec(
+                        id,
+                        floating_port_macs.get(id.as_str()).copied().unwrap_or(""),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+fn parse<'a, T: Deserialize<'a>>(doc: &'a str) -> Result<T, serde_json::Error> {
+    serde_json::from_str(doc)
+}
+
+#[derive(Deserialize)]
+struct NetworkDoc {
+    #[serde(default)]
+    name: String,
+    revision_number: u64,
+    mtu: u32,
+    #[serde(rename = "provider:network_type")]
+    network_type: Option<String>,
+    #[serde(rename = "provider:physical_network")]
+    physical_network: Option<String>,
+    #[serde(rename = "provider:segmentation_id")]
+    segmentation_id: Option<i64>,
+    #[serde(default)]
+    availability_zone_hints: Vec<String>,
+    #[serde(default)]
+    dns_domain: String,
+}
+
+impl NetworkDoc {
+    fn into_spec(self, id: &str) -> NetworkSpec {
+        NetworkSpec {
+            id: id.into(),
+            name: self.name,
+            revision_number: self.revision_number,
+            mtu: self.mtu,
+            network_type: self.network_type.unwrap_or_else(|| "geneve".into()),
+            physical_network: self.physical_network,
+            segmentation_id: self.segmentation_id,
+            // Networks have one segment, which has no id of its own: the network's stands in.
+            segment_id: id.into(),
+            availability_zone_hints: self.availability_zone_hints,
+            dns_domain: self.dns_domain,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RouteDoc {
+    destination: IpNet,
+    nexthop: IpAddr,
+}
+
+fn routes(docs: Vec<RouteDoc>) -> Vec<HostRoute> {
+    docs.into_iter()
+        .map(|r| HostRoute {
+            destination: r.destination,
+            nexthop: r.nexthop,
+        })
+        .collect()
+}
+
+fn ipv6_mode(mode: Option<&str>) -> Option<Ipv6AddressMode> {
+    match mode? {
+        "slaac" => Some(Ipv6AddressMode::Slaac),
+        "dhcpv6-stateful" => Some(Ipv6AddressMode::Dhcpv6Stateful),
+        "dhcpv6-stateless" => Some(Ipv6AddressMode::Dhcpv6Stateless),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+struct SubnetDoc {
+    network_id: String,
+    revision_number: u64,
+    cidr: IpNet,
+    gateway_ip: Option<IpAddr>,
+    enable_dhcp: bool,
+    #[serde(default)]
+    dns_nameservers: Vec<IpAddr>,
+    #[serde(default)]
+    host_routes: Vec<RouteDoc>,
+    ipv6_address_mode: Option<String>,
+    ipv6_ra_mode: Option<String>,
+}
+
+impl SubnetDoc {
+    fn into_spec(self, id: &str) -> SubnetSpec {
+        SubnetSpec {
+            id: id.into(),
+            network_id: self.network_id,
+            revision_number: self.revision_number,
+            cidr: self.cidr,
+            gateway_ip: self.gateway_ip,
+            enable_dhcp: self.enable_dhcp,
+            dns_nameservers: self.dns_nameservers,
+            host_routes: routes(self.host_routes),
+            ipv6_address_mode: ipv6_mode(self.ipv6_address_mode.as_deref()),
+            ipv6_ra_mode: ipv6_mode(self.ipv6_ra_mode.as_deref()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct FixedIpDoc {
+    subnet_id: String,
+    ip_address: IpAddr,
+}
+
+#[derive(Deserialize)]
+struct AddressPairDoc {
+    /// An address or a CIDR.
+    ip_address: String,
+    #[serde(default)]
+    mac_address: Option<String>,
+}
+
+impl AddressPairDoc {
+    fn spec(self) -> Option<AddressPair> {
+        let ip_address = match self.ip_address.parse::<IpNet>() {
+            Ok(net) => net,
+            Err(_) => IpNet::from(self.ip_address.parse::<IpAddr>().ok()?),
+        };
+        Some(AddressPair {
+            ip_address,
+            mac_address: self.mac_address.filter(|m| !m.is_empty()),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct PortDoc {
+    #[serde(default)]
+    name: String,
+    network_id: String,
+    project_id: String,
+    revision_number: u64,
+    admin_state_up: bool,
+    mac_address: String,
+    #[serde(default)]
+    fixed_ips: Vec<FixedIpDoc>,
+    #[serde(default)]
+    device_id: String,
+    #[serde(default)]
+    device_owner: String,
+    #[serde(default = "yes")]
+    port_security_enabled: bool,
+    #[serde(default)]
+    security_groups: Vec<String>,
+    #[serde(default)]
+    allowed_address_pairs: Vec<AddressPairDoc>,
+    #[serde(rename = "binding:host_id", default)]
+    host_id: String,
+    #[serde(rename = "binding:vnic_type", default)]
+    vnic_type: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PortDoc {
+    fn into_spec(self, id: &str) -> PortSpec {
+        PortSpec {
+            id: id.into(),
+            name: self.name,
+            network_id: self.network_id,
+            project_id: self.project_id,
+            revision_number: self.revision_number,
+            admin_state_up: self.admin_state_up,
+            mac_address: self.mac_address,
+            fixed_ips: self
+                .fixed_ips
+                .into_iter()
+                .map(|f| FixedIp {
+                    subnet_id: f.subnet_id,
+                    ip_address: f.ip_address,
+                })
+                .collect(),
+            device_id: self.device_id,
+            device_owner: self.device_owner,
+            port_security_enabled: self.port_security_enabled,
+            security_groups: self.security_groups,
+            allowed_address_pairs: self
+                .allowed_address_pairs
+                .into_iter()
+                .filter_map(AddressPairDoc::spec)
+                .collect(),
+            host_id: self.host_id,
+            vnic_type: self.vnic_type,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct GatewayDoc {
+    #[serde(default = "yes")]
+    enable_snat: bool,
+}
+
+#[derive(Deserialize)]
+struct RouterDoc {
+    #[serde(default)]
+    name: String,
+    revision_number: u64,
+    admin_state_up: bool,
+    external_gateway_info: Option<GatewayDoc>,
+    #[serde(default)]
+    routes: Vec<RouteDoc>,
+    #[serde(default)]
+    availability_zone_hints: Vec<String>,
+}
+
+impl RouterDoc {
+    fn into_spec(self, id: &str) -> RouterSpec {
+        RouterSpec {
+            id: id.into(),
+            name: self.name,
+            revision_number: self.revision_number,
+            admin_state_up: self.admin_state_up,
+            availability_zone_hints: self.availability_zone_hints,
+            enable_snat: self.external_gateway_info.is_some_and(|g| g.enable_snat),
+            routes: routes(self.routes),
+        }
+    }
+}
+
+/// Kept as read: its spec needs the MAC of its port, known only once every port is loaded.
+#[derive(Clone, Debug, Deserialize)]
+struct FloatingIpDoc {
+    revision_number: u64,
+    floating_ip_address: IpAddr,
+    floating_network_id: String,
+    router_id: Option<String>,
+    port_id: Option<String>,
+    fixed_ip_address: Option<IpAddr>,
+}
+
+impl FloatingIpDoc {
+    fn spec(&self, id: &str, floating_port_mac: &str) -> FloatingIpSpec {
+        FloatingIpSpec {
+            id: id.into(),
+            revision_number: self.revision_number,
+            floating_ip_address: self.floating_ip_address,
+            floating_network_id: self.floating_network_id.clone(),
+            floating_port_mac: floating_port_mac.into(),
+            router_id: self.router_id.clone(),
+            port_id: self.port_id.clone(),
+            fixed_ip_address: self.fixed_ip_address,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct GroupDoc {
+    revision_number: u64,
+    #[serde(default = "yes")]
+    stateful: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct RuleDoc {
+    security_group_id: String,
+    direction: String,
+    ethertype: String,
+    protocol: Option<String>,
+    port_range_min: Option<u32>,
+    port_range_max: Option<u32>,
+    remote_ip_prefix: Option<IpNet>,
+    remote_group_id: Option<String>,
+    #[serde(default)]
+    remote_address_group_id: Option<String>,
+}
+
+impl RuleDoc {
+    fn spec(&self, id: &str) -> Option<SecurityGroupRuleSpec> {
+        let direction = match self.direction.as_str() {
+            "ingress" => Direction::Ingress,
+            "egress" => Direction::Egress,
+            _ => return None,
+        };
+        Some(SecurityGroupRuleSpec {
+            id: id.into(),
+            direction,
+            ipv6: self.ethertype == "IPv6",
+            protocol: self.protocol.clone(),
+            port_range_min: self.port_range_min,
+            port_range_max: self.port_range_max,
+            remote_ip_prefix: self.remote_ip_prefix,
+            remote_group_id: self.remote_group_id.clone(),
+            remote_address_group_id: self.remote_address_group_id.clone(),
+        })
+    }
+}

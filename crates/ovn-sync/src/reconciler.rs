@@ -1,0 +1,331 @@
+//! The reconciler: keeps the OVN Northbound database equal to what the store's resources map to.
+//!
+//! ```text
+//! store ──change feed──▶ Mirror (specs by id) ──desired_state──▶ Desired ─┐
+//! Northbound ──monitor──▶ Cache ─────────────────────────────────────────┴▶ plan ─▶ transact
+//! ```
+//!
+//! * **Start**: connect (retrying while the database is away), download the managed tables
+//!   completely (the monitor's initial reply), load every resource from the store, and compare
+//!   the two in full. Nothing is written before the download has completed.
+//! * **Changes**: woken by the store's change feed, it reads the changed resources again and
+//!   writes what differs in one Northbound transaction. Each changed row carries a `wait` on the
+//!   revision it was planned from, so a transaction planned from a stale view fails instead of
+//!   overwriting something newer; it is then planned again from the fresher cache.
+//! * **Drift**: every plan compares the whole desired state with the whole cache, so a row changed
+//!   or deleted by hand is repaired by the next cycle; a cycle also runs when the Northbound
+//!   database changes under us, and on a timer, which reloads the resources from the store too.
+//! * **Faults**: while the database is away the API keeps accepting writes; the changes wait in
+//!   the mirror and are written once the client has reconnected and resynced its cache.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use neutrino_ovn::{Change, Desired, Plan, Scope, desired_state, monitor_request, plan};
+use neutrino_ovsdb::{Cache, Client, ClientConfig, MonitorHandle, Shape, TableNeed};
+use neutrino_store::{Store, StoreError, outbox};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::config::OvnConfig;
+use crate::mirror::Mirror;
+
+/// The name the back end's position in the change feed is kept under.
+pub const CONSUMER: &str = "ovn";
+
+/// What the reconciler reports about itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// The Northbound server in use, when connected.
+    pub connected: Option<String>,
+    /// Whether the initial download and the first full compare have completed.
+    pub ready: bool,
+    /// The change feed position whose changes are in the Northbound database.
+    pub position: i64,
+    /// Ports the back end knows.
+    pub ports: usize,
+    /// Northbound transactions written.
+    pub transactions: u64,
+    /// When the store was last compared in full with the Northbound database (ms since epoch),
+    /// and how many rows that compare changed.
+    pub last_full_compare_ms: Option<i64>,
+    pub last_full_compare_changes: usize,
+    /// The last failure, until a cycle succeeds.
+    pub last_error: Option<String>,
+}
+
+/// A running reconciler: its status, for whoever wants to watch. It stops when the last clone
+/// is dropped.
+#[derive(Clone)]
+pub struct OvnBackend {
+    status: watch::Receiver<SyncStatus>,
+    _task: Arc<AbortOnDrop>,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl OvnBackend {
+    /// Starts the reconciler on the current tokio runtime.
+    pub fn start(store: Store, config: OvnConfig) -> OvnBackend {
+        let (tx, rx) = watch::channel(SyncStatus::default());
+        let task = tokio::spawn(run(store, config, tx));
+        OvnBackend {
+            status: rx,
+            _task: Arc::new(AbortOnDrop(task)),
+        }
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Waits until the status satisfies `predicate` (for tests and tools).
+    pub async fn wait_for(&self, predicate: impl FnMut(&SyncStatus) -> bool) -> SyncStatus {
+        let mut rx = self.status.clone();
+        match rx.wait_for(predicate).await {
+            Ok(s) => s.clone(),
+            Err(_) => self.status(),
+        }
+    }
+}
+
+/// The Northbound client settings of `config`, with the tables the mapping writes as needs.
+pub fn nb_client_config(config: &OvnConfig) -> ClientConfig {
+    let mut client = ClientConfig::new(config.nb_remotes(), "OVN_Northbound");
+    client.probe_interval = config.probe_interval();
+    client.needs = neutrino_ovn::row::TABLES
+        .iter()
+        .map(|t| {
+            neutrino_ovn::row::monitored_columns(t.name)
+                .iter()
+                .fold(TableNeed::new(t.name), |need, column| {
+                    need.column(*column, Shape::Any)
+                })
+        })
+        .collect();
+    client
+}
+
+/// Connects to the Northbound database and downloads the managed tables, retrying until both
+/// succeed (a schema that lacks what the mapping writes is reported and retried too: the
+/// operator may be upgrading OVN).
+pub async fn connect(
+    config: &OvnConfig,
+    mut report: impl FnMut(String),
+) -> (Client, MonitorHandle) {
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let attempt = async {
+            let client = Client::connect(nb_client_config(config)).await?;
+            let monitor = client.monitor(monitor_request()).await?;
+            Ok::<_, neutrino_ovsdb::Error>((client, monitor))
+        };
+        match attempt.await {
+            Ok(pair) => return pair,
+            Err(e) => {
+                report(format!("Northbound database: {e}"));
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// What a compare of the store with the Northbound database would change, without changing it:
+/// `neutrino ovn sync --dry-run`, and the plan of every cycle.
+pub fn compare(config: &OvnConfig, mirror: &Mirror, cache: &Cache) -> Plan {
+    let specs = mirror.specs();
+    let desired: Desired = desired_state(&config.mapping(), &specs.resources());
+    plan(&desired, cache, &Scope::Full)
+}
+
+/// Reads every mapped resource and the feed position they are current with.
+pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
+    let position = store.feed_position().await?;
+    let mirror = store.read(Mirror::load).await?;
+    Ok((mirror, position))
+}
+
+async fn run(store: Store, config: OvnConfig, status: watch::Sender<SyncStatus>) {
+    let failed = |e: String| {
+        tracing::warn!(error = %e, "OVN back end");
+        status.send_modify(|s| s.last_error = Some(e));
+    };
+    let (client, monitor) = connect(&config, failed).await;
+    let mut feed = store.subscribe();
+    let mut cache_changes = monitor.subscribe();
+    let mut reconciler = Reconciler {
+        store,
+        config,
+        client,
+        monitor,
+        mirror: Mirror::default(),
+        position: 0,
+        status,
+        reported: None,
+    };
+    let mut next_full = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let full = Instant::now() >= next_full;
+        match reconciler.cycle(full).await {
+            Ok(()) => {
+                pause = Duration::from_millis(50);
+                if full {
+                    next_full = Instant::now() + reconciler.config.full_compare_interval();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "OVN back end: cycle failed; trying again");
+                reconciler
+                    .status
+                    .send_modify(|s| s.last_error = Some(e.clone()));
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+                continue;
+            }
+        }
+        // Sleep until the store changes, the Northbound database changes, or a full compare is due.
+        let until_full = next_full.saturating_duration_since(Instant::now());
+        tokio::select! {
+            _ = feed.wait(until_full) => {}
+            _ = cache_changes.changed() => {}
+        }
+    }
+}
+
+struct Reconciler {
+    store: Store,
+    config: OvnConfig,
+    client: Client,
+    monitor: MonitorHandle,
+    mirror: Mirror,
+    position: i64,
+    status: watch::Sender<SyncStatus>,
+    /// The report last written to the store (not written again while it stays the same).
+    reported: Option<String>,
+}
+
+impl Reconciler {
+    /// One pass: take in the store's changes (or reload everything, for a full compare), then
+    /// write what differs.
+    async fn cycle(&mut self, full: bool) -> Result<(), String> {
+        if full {
+            let (mirror, position) = load(&self.store).await.map_err(|e| e.to_string())?;
+            self.mirror = mirror;
+            self.position = position;
+        }
+        self.take_changes().await.map_err(|e| e.to_string())?;
+        let cache = self.monitor.snapshot();
+        let plan = compare(&self.config, &self.mirror, &cache);
+        let changed = plan
+            .changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Change::Insert(_) | Change::Update(..) | Change::Delete(_)
+                )
+            })
+            .count();
+        if !plan.is_empty() {
+            self.write(&plan).await?;
+        }
+        let position = self.position;
+        let ports = self.mirror.port_count();
+        let remote = self.client.current_remote();
+        self.status.send_modify(|s| {
+            s.connected = remote;
+            s.ready = true;
+            s.position = position;
+            s.ports = ports;
+            s.last_error = None;
+            if full {
+                s.last_full_compare_ms = Some(now_ms());
+                s.last_full_compare_changes = changed;
+            }
+        });
+        let report = serde_json::to_string(&*self.status.borrow()).unwrap_or_default();
+        if self.reported.as_ref() == Some(&report) {
+            return Ok(());
+        }
+        self.reported = Some(report.clone());
+        self.store
+            .write(move |tx| outbox::set_consumer_status(tx, CONSUMER, position, &report))
+            .await
+            .map_err(|e: StoreError| e.to_string())?;
+        Ok(())
+    }
+
+    /// Reads again every resource the feed names after our position.
+    async fn take_changes(&mut self) -> Result<(), StoreError> {
+        let limit = i64::try_from(self.config.batch_size).unwrap_or(i64::MAX);
+        loop {
+            let changes = self.store.changes(self.position, limit).await?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                return Ok(());
+            };
+            let whole_page = changes.len() as i64 == limit;
+            let mut mirror = std::mem::take(&mut self.mirror);
+            let refreshed = self
+                .store
+                .read(move |tx| {
+                    for change in &changes {
+                        mirror.refresh(tx, &change.kind, &change.id)?;
+                    }
+                    Ok::<_, StoreError>(mirror)
+                })
+                .await;
+            match refreshed {
+                Ok(mirror) => self.mirror = mirror,
+                // The mirror went into the failed read: start over from a full load.
+                Err(e) => {
+                    let (mirror, position) = load(&self.store).await?;
+                    self.mirror = mirror;
+                    self.position = position;
+                    return Err(e);
+                }
+            }
+            self.position = last;
+            if !whole_page {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs the plan as one transaction and waits (briefly) for the cache to show it, so the next
+    /// plan starts from what was written.
+    async fn write(&mut self, plan: &Plan) -> Result<(), String> {
+        let before = self.monitor.version();
+        self.client
+            .transact(&plan.operations)
+            .await
+            .map_err(|e| format!("Northbound transaction: {e}"))?;
+        self.status.send_modify(|s| s.transactions += 1);
+        for change in &plan.changes {
+            tracing::debug!(%change, "OVN");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let mut rx = self.monitor.subscribe();
+            while *rx.borrow_and_update() == before {
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        Ok(())
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

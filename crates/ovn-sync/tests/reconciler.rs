@@ -1,0 +1,221 @@
+//! The reconciler between a real store (the engine of the run: SQLite, or PostgreSQL with
+//! NEUTRINO_TEST_ENGINE=postgres) written through the API's rules, and a real OVN Northbound
+//! `ovsdb-server`, read back with `ovn-nbctl`.
+
+use std::time::{Duration, Instant};
+
+use neutrino_network::{Caller, Kind, NetworkConfig, Networking, collection};
+use neutrino_ovn::testing::NbServer;
+use neutrino_ovn_sync::{OvnBackend, OvnConfig, SyncStatus};
+use neutrino_store::testing::ScratchDatabase;
+use serde_json::{Map, Value, json};
+
+fn admin() -> Caller {
+    Caller {
+        user_id: "admin".into(),
+        project_id: "admin".into(),
+        roles: vec!["admin".into(), "member".into(), "reader".into()],
+    }
+}
+
+fn kind(path: &str) -> Kind {
+    collection(path).expect("served")
+}
+
+fn body(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().expect("an object")
+}
+
+async fn create(net: &Networking, path: &str, v: Value) -> Value {
+    let mut created = net
+        .create(&admin(), kind(path), vec![body(v)])
+        .await
+        .unwrap_or_else(|e| panic!("create in {path}: {e:?}"));
+    created.remove(0)
+}
+
+fn config(nb: &NbServer) -> OvnConfig {
+    OvnConfig {
+        nb_connection: nb.remote(),
+        probe_interval_ms: 1000,
+        ..OvnConfig::default()
+    }
+}
+
+/// Polls `ovn-nbctl` until `condition` holds of its output, for up to `within`.
+async fn until(nb: &NbServer, args: &[&str], within: Duration, condition: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + within;
+    loop {
+        let out = nb.nbctl(args);
+        if condition(&out) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ovn-nbctl {args:?} never satisfied the condition within {within:?}; last output:\n{out}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn ready(backend: &OvnBackend) -> SyncStatus {
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        backend.wait_for(|s| s.ready && s.last_error.is_none()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the back end never got ready: {:?}", backend.status()))
+}
+
+fn lsps(nb: &NbServer) -> Vec<String> {
+    let out = nb.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch_Port"]);
+    let mut names: Vec<String> = out
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_reaches_the_northbound_database_and_stays_there() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = ScratchDatabase::new(dir.path());
+    let store = db.open(dir.path()).expect("store");
+    let net = Networking::new(store.clone(), NetworkConfig::default()).expect("networking");
+    let mut nb = NbServer::start();
+
+    // Resources made before the back end starts are there after its first full compare.
+    let network = create(&net, "networks", json!({"name": "n1"})).await;
+    let network_id = network["id"].as_str().unwrap().to_owned();
+    create(
+        &net,
+        "subnets",
+        json!({"network_id": network_id, "cidr": "10.1.0.0/24", "ip_version": 4,
+               "dns_nameservers": ["10.1.0.53"]}),
+    )
+    .await;
+    let p1 = create(
+        &net,
+        "ports",
+        json!({"network_id": network_id, "name": "p1"}),
+    )
+    .await;
+    let p1_id = p1["id"].as_str().unwrap().to_owned();
+    let backend = OvnBackend::start(store.clone(), config(&nb));
+    ready(&backend).await;
+    assert_eq!(lsps(&nb), vec![p1_id.clone()]);
+    let ls = nb.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch"]);
+    assert_eq!(ls.trim(), format!("neutron-{network_id}"));
+    let addresses = nb.nbctl(&["lsp-get-addresses", &p1_id]);
+    let ip = p1["fixed_ips"][0]["ip_address"].as_str().unwrap();
+    assert!(
+        addresses.contains(ip) && addresses.contains(p1["mac_address"].as_str().unwrap()),
+        "{addresses}"
+    );
+    let dhcp = nb.nbctl(&["--bare", "--columns=options", "list", "DHCP_Options"]);
+    assert!(dhcp.contains("dns_server={10.1.0.53}"), "{dhcp}");
+
+    // A port made through the API appears; one deleted goes.
+    let p2 = create(
+        &net,
+        "ports",
+        json!({"network_id": network_id, "name": "p2"}),
+    )
+    .await;
+    let p2_id = p2["id"].as_str().unwrap().to_owned();
+    until(
+        &nb,
+        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
+        Duration::from_secs(5),
+        |o| o.contains(&p2_id),
+    )
+    .await;
+    net.delete(&admin(), kind("ports"), &p1_id, None)
+        .await
+        .expect("delete p1");
+    until(
+        &nb,
+        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
+        Duration::from_secs(5),
+        |o| !o.contains(&p1_id),
+    )
+    .await;
+
+    // An update reaches its row: the port's admin state becomes `enabled`.
+    net.update(
+        &admin(),
+        kind("ports"),
+        &p2_id,
+        body(json!({"admin_state_up": false})),
+        None,
+    )
+    .await
+    .expect("update p2");
+    until(
+        &nb,
+        &[
+            "--bare",
+            "--columns=enabled",
+            "list",
+            "Logical_Switch_Port",
+            &p2_id,
+        ],
+        Duration::from_secs(5),
+        |o| o.trim() == "false",
+    )
+    .await;
+
+    // Drift: a row deleted by hand comes back, a row changed by hand is changed back.
+    nb.nbctl(&["lsp-del", &p2_id]);
+    until(
+        &nb,
+        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
+        Duration::from_secs(5),
+        |o| o.contains(&p2_id),
+    )
+    .await;
+    nb.nbctl(&["set", "Logical_Switch_Port", &p2_id, "enabled=true"]);
+    until(
+        &nb,
+        &[
+            "--bare",
+            "--columns=enabled",
+            "list",
+            "Logical_Switch_Port",
+            &p2_id,
+        ],
+        Duration::from_secs(5),
+        |o| o.trim() == "false",
+    )
+    .await;
+
+    // The Northbound database away: the API still takes writes; they arrive once it is back.
+    nb.stop();
+    let p3 = create(
+        &net,
+        "ports",
+        json!({"network_id": network_id, "name": "p3"}),
+    )
+    .await;
+    let p3_id = p3["id"].as_str().unwrap().to_owned();
+    nb.restart();
+    until(
+        &nb,
+        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
+        Duration::from_secs(10),
+        |o| o.contains(&p3_id),
+    )
+    .await;
+
+    // A second back end (a restart) finds nothing to change; its status is in the store.
+    drop(backend);
+    let again = OvnBackend::start(store.clone(), config(&nb));
+    let status = ready(&again).await;
+    assert_eq!(status.last_full_compare_changes, 0, "{status:?}");
+    assert_eq!(status.ports, 2);
+    let mut want = vec![p2_id, p3_id];
+    want.sort();
+    assert_eq!(lsps(&nb), want);
+}
