@@ -12,7 +12,8 @@ pub struct OvnConfig {
     /// The Northbound database: `tcp:HOST:PORT` or `unix:PATH`; several, comma-separated, for
     /// the members of a clustered database (upstream's `ovn_nb_connection`).
     pub nb_connection: String,
-    /// The Southbound database, written like `nb_connection`; the port status monitor reads it.
+    /// The Southbound database, written like `nb_connection`: port status and the gateway
+    /// chassis come from it. Empty: no Southbound (ports stay DOWN, gateways are not scheduled).
     pub sb_connection: String,
     /// Milliseconds between echo probes; a database silent for one more interval is dropped and
     /// reconnected. 0 turns our probes off.
@@ -72,13 +73,13 @@ impl OvnConfig {
 
     /// What is wrong with the settings, if anything (checked before serving).
     pub fn check(&self) -> Result<(), String> {
+        if self.nb_remotes().is_empty() {
+            return Err("[ovn] nb_connection is empty".into());
+        }
         for (key, remotes) in [
             ("nb_connection", self.nb_remotes()),
             ("sb_connection", self.sb_remotes()),
         ] {
-            if remotes.is_empty() {
-                return Err(format!("[ovn] {key} is empty"));
-            }
             for remote in remotes {
                 neutrino_ovsdb::Remote::parse(&remote)
                     .map_err(|e| format!("[ovn] {key}: {remote}: {e}"))?;

@@ -3,6 +3,8 @@
 //! * [`mirror`]: the store's resources as the mapping's input, refreshed from the change feed.
 //! * [`reconciler`]: the task that compares them with a monitored copy of the Northbound
 //!   database and writes the difference, at start, on every change and on a timer.
+//! * [`southbound`]: the task that reads the Southbound database: the gateway chassis, and the
+//!   port bindings it writes into the ports' status.
 //! * [`config`]: `[ovn]` of `neutrino.toml`.
 //!
 //! The mapping itself (which rows a resource becomes) is `neutrino-ovn`'s; the OVSDB protocol is
@@ -11,6 +13,7 @@
 pub mod config;
 pub mod mirror;
 pub mod reconciler;
+pub mod southbound;
 
 pub use config::OvnConfig;
 pub use mirror::{Mirror, Specs};

@@ -78,6 +78,7 @@ pub struct Specs {
     pub routers: Vec<RouterSpec>,
     pub security_groups: Vec<SecurityGroupSpec>,
     pub floating_ips: Vec<FloatingIpSpec>,
+    pub gateway_chassis: Vec<String>,
 }
 
 impl Specs {
@@ -89,6 +90,7 @@ impl Specs {
             routers: &self.routers,
             security_groups: &self.security_groups,
             floating_ips: &self.floating_ips,
+            gateway_chassis: &self.gateway_chassis,
         }
     }
 }
@@ -174,8 +176,8 @@ impl Mirror {
     }
 
     /// The specs the mapping reads: a floating IP learns the MAC of its own port, a security
-    /// group gathers its rules.
-    pub fn specs(&self) -> Specs {
+    /// group gathers its rules; gateways go to `gateway_chassis`.
+    pub fn specs(&self, gateway_chassis: &[String]) -> Specs {
         let floating_port_macs: BTreeMap<&str, &str> = self
             .ports
             .values()
@@ -216,6 +218,7 @@ impl Mirror {
                     )
                 })
                 .collect(),
+            gateway_chassis: gateway_chassis.to_vec(),
         }
     }
 }

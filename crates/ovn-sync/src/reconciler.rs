@@ -59,7 +59,7 @@ pub struct SyncStatus {
 #[derive(Clone)]
 pub struct OvnBackend {
     status: watch::Receiver<SyncStatus>,
-    _task: Arc<AbortOnDrop>,
+    _tasks: Arc<Vec<AbortOnDrop>>,
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -74,10 +74,23 @@ impl OvnBackend {
     /// Starts the reconciler on the current tokio runtime.
     pub fn start(store: Store, config: OvnConfig) -> OvnBackend {
         let (tx, rx) = watch::channel(SyncStatus::default());
-        let task = tokio::spawn(run(store, config, tx));
+        let mut tasks = Vec::new();
+        let gateways = if config.sb_remotes().is_empty() {
+            // No Southbound: no gateway chassis, ever (the sender lives in the task below).
+            let (none, gateways) = watch::channel(Some(Vec::new()));
+            tasks.push(AbortOnDrop(tokio::spawn(async move {
+                none.closed().await;
+            })));
+            gateways
+        } else {
+            let (gateways, task) = crate::southbound::start(store.clone(), &config);
+            tasks.push(AbortOnDrop(task));
+            gateways
+        };
+        tasks.push(AbortOnDrop(tokio::spawn(run(store, config, gateways, tx))));
         OvnBackend {
             status: rx,
-            _task: Arc::new(AbortOnDrop(task)),
+            _tasks: Arc::new(tasks),
         }
     }
 
@@ -139,8 +152,13 @@ pub async fn connect(
 
 /// What a compare of the store with the Northbound database would change, without changing it:
 /// `neutrino ovn sync --dry-run`, and the plan of every cycle.
-pub fn compare(config: &OvnConfig, mirror: &Mirror, cache: &Cache) -> Plan {
-    let specs = mirror.specs();
+pub fn compare(
+    config: &OvnConfig,
+    mirror: &Mirror,
+    gateway_chassis: &[String],
+    cache: &Cache,
+) -> Plan {
+    let specs = mirror.specs(gateway_chassis);
     let desired: Desired = desired_state(&config.mapping(), &specs.resources());
     plan(&desired, cache, &Scope::Full)
 }
@@ -152,17 +170,28 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
     Ok((mirror, position))
 }
 
-async fn run(store: Store, config: OvnConfig, status: watch::Sender<SyncStatus>) {
+async fn run(
+    store: Store,
+    config: OvnConfig,
+    mut gateways: watch::Receiver<Option<Vec<String>>>,
+    status: watch::Sender<SyncStatus>,
+) {
     let failed = |e: String| {
         tracing::warn!(error = %e, "OVN back end");
         status.send_modify(|s| s.last_error = Some(e));
     };
     let (client, monitor) = connect(&config, failed).await;
+    // Gateways are scheduled on the chassis the Southbound database lists: wait for its download,
+    // or the first compare would take every gateway off its chassis.
+    if gateways.wait_for(Option::is_some).await.is_err() {
+        return;
+    }
     let mut feed = store.subscribe();
     let mut cache_changes = monitor.subscribe();
     let mut reconciler = Reconciler {
         store,
         config,
+        gateways: gateways.clone(),
         client,
         monitor,
         mirror: Mirror::default(),
@@ -196,6 +225,7 @@ async fn run(store: Store, config: OvnConfig, status: watch::Sender<SyncStatus>)
         tokio::select! {
             _ = feed.wait(until_full) => {}
             _ = cache_changes.changed() => {}
+            _ = gateways.changed() => {}
         }
     }
 }
@@ -203,6 +233,7 @@ async fn run(store: Store, config: OvnConfig, status: watch::Sender<SyncStatus>)
 struct Reconciler {
     store: Store,
     config: OvnConfig,
+    gateways: watch::Receiver<Option<Vec<String>>>,
     client: Client,
     monitor: MonitorHandle,
     mirror: Mirror,
@@ -223,7 +254,8 @@ impl Reconciler {
         }
         self.take_changes().await.map_err(|e| e.to_string())?;
         let cache = self.monitor.snapshot();
-        let plan = compare(&self.config, &self.mirror, &cache);
+        let gateways = self.gateways.borrow().clone().unwrap_or_default();
+        let plan = compare(&self.config, &self.mirror, &gateways, &cache);
         let changed = plan
             .changes
             .iter()

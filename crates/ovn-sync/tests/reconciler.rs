@@ -37,6 +37,8 @@ async fn create(net: &Networking, path: &str, v: Value) -> Value {
 fn config(nb: &NbServer) -> OvnConfig {
     OvnConfig {
         nb_connection: nb.remote(),
+        // This test has no Southbound database.
+        sb_connection: String::new(),
         probe_interval_ms: 1000,
         ..OvnConfig::default()
     }

@@ -151,6 +151,9 @@ pub struct Resources<'a> {
     pub routers: &'a [RouterSpec],
     pub security_groups: &'a [SecurityGroupSpec],
     pub floating_ips: &'a [FloatingIpSpec],
+    /// The chassis that may host router gateways (`enable-chassis-as-gw` in the Southbound
+    /// `Chassis` row's `ovn-cms-options`), by name.
+    pub gateway_chassis: &'a [String],
 }
 
 /// Settings of the mapping that come from configuration, not from a resource.

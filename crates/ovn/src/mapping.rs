@@ -366,9 +366,10 @@ pub fn port_row(port: &PortSpec, context: &PortContext<'_>) -> NbRow {
                 kind = "virtual";
                 options.insert("virtual-ip".to_owned(), ip.to_string());
                 options.insert("virtual-parents".to_owned(), parents.join(","));
-            } else if !port.host_id.is_empty() {
-                options.insert("requested-chassis".to_owned(), port.host_id.clone());
             }
+            // No `requested-chassis` from `binding:host_id`: the data plane reports where a port
+            // is bound into `binding:host_id`, and pinning the port there would stop it from
+            // being claimed anywhere else after it moves.
         }
         _ => {}
     }

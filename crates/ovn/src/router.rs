@@ -2,8 +2,10 @@
 //! `Logical_Router_Port` named `lrp-<port id>` (its switch side is the port's `router`-type
 //! Logical_Switch_Port, see [`crate::mapping::port_row`]).
 //!
-//! SNAT, routes and floating IPs are in [`crate::nat`]. Not yet: the gateway's chassis
-//! (`HA_Chassis_Group`), without which OVN does not place the gateway port anywhere.
+//! A router with a gateway also gets an `HA_Chassis_Group` named like its Logical_Router, listing
+//! the gateway chassis by priority (the highest-priority live one hosts the gateway port, and OVN
+//! moves it when that chassis fails); its gateway Logical_Router_Port refers to the group.
+//! SNAT, routes and floating IPs are in [`crate::nat`].
 
 use std::collections::BTreeMap;
 
@@ -15,6 +17,10 @@ use crate::row::{NbRow, REVISION_KEY, RowId, table};
 
 pub const ROUTER_INTERFACE: &str = "network:router_interface";
 pub const ROUTER_GATEWAY: &str = "network:router_gateway";
+/// The `external_ids` key of an `HA_Chassis` row: `<group name>:<chassis name>`.
+pub const HA_CHASSIS_KEY: &str = "neutron:ha_chassis";
+/// The most chassis a gateway is scheduled on (upstream's limit as well).
+pub const MAX_GATEWAY_CHASSIS: usize = 5;
 
 /// `neutron-<router id>`: the name of a router's Logical_Router.
 pub fn router_name(router_id: &str) -> String {
@@ -81,6 +87,9 @@ pub fn router_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow>
         .min();
 
     let mut rows = vec![lr];
+    if ports.iter().any(|p| p.device_owner == ROUTER_GATEWAY) {
+        rows.extend(gateway_group(router, &name, resources.gateway_chassis));
+    }
     for port in ports {
         let on_subnets: Vec<(&SubnetSpec, std::net::IpAddr)> = port
             .fixed_ips
@@ -116,6 +125,10 @@ pub fn router_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow>
             );
         let mut options = BTreeMap::new();
         if is_gateway {
+            lrp.reference(
+                "ha_chassis_group",
+                vec![RowId::new(table::HA_CHASSIS_GROUP, name.clone())],
+            );
             if let Some(mtu) = gateway_mtu {
                 options.insert("gateway_mtu".to_owned(), mtu.to_string());
             }
@@ -145,6 +158,47 @@ pub fn router_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow>
         lrp.parent = Some(RowId::new(table::LOGICAL_ROUTER, name.clone()));
         lrp.revision = Some(port.revision_number);
         rows.push(lrp);
+    }
+    rows
+}
+
+/// The HA chassis group of a router's gateway: up to [`MAX_GATEWAY_CHASSIS`] gateway chassis,
+/// the list rotated by the router id so that routers spread over the chassis, priorities
+/// falling from the first.
+fn gateway_group(router: &RouterSpec, name: &str, chassis: &[String]) -> Vec<NbRow> {
+    let mut group = NbRow::new(table::HA_CHASSIS_GROUP, name.to_owned());
+    group.set_map(
+        "external_ids",
+        &strings([
+            ("neutron:router_id", router.id.clone()),
+            (
+                "neutron:availability_zone_hints",
+                router.availability_zone_hints.join(","),
+            ),
+        ]),
+    );
+    let mut rows = vec![group];
+    if chassis.is_empty() {
+        return rows;
+    }
+    let mut sorted: Vec<&String> = chassis.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let start = router
+        .id
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b.into()))
+        % sorted.len();
+    sorted.rotate_left(start);
+    let count = sorted.len().min(MAX_GATEWAY_CHASSIS);
+    for (i, chassis) in sorted.into_iter().take(count).enumerate() {
+        let key = format!("{name}:{chassis}");
+        let mut row = NbRow::new(table::HA_CHASSIS, key.clone());
+        row.set("chassis_name", chassis.clone())
+            .set("priority", i64::try_from(count - i).unwrap_or(1))
+            .set_map("external_ids", &strings([(HA_CHASSIS_KEY, key)]));
+        row.parent = Some(RowId::new(table::HA_CHASSIS_GROUP, name.to_owned()));
+        rows.push(row);
     }
     rows
 }

@@ -10,9 +10,11 @@ use std::collections::BTreeMap;
 use neutrino_ovsdb::{Atom, Row, Value};
 
 /// The Northbound tables the back end manages, in the order rows are created (rows that others
-/// refer to first). Address sets, HA chassis groups and QoS join this list in later steps.
+/// refer to first). Address sets and QoS join this list in later steps.
 pub mod table {
     pub const DHCP_OPTIONS: &str = "DHCP_Options";
+    pub const HA_CHASSIS_GROUP: &str = "HA_Chassis_Group";
+    pub const HA_CHASSIS: &str = "HA_Chassis";
     pub const LOGICAL_SWITCH: &str = "Logical_Switch";
     pub const LOGICAL_SWITCH_PORT: &str = "Logical_Switch_Port";
     pub const LOGICAL_ROUTER: &str = "Logical_Router";
@@ -56,6 +58,18 @@ pub const TABLES: &[TableSpec] = &[
         optional_columns: &[],
     },
     TableSpec {
+        name: table::HA_CHASSIS_GROUP,
+        key: KeyRule::Name,
+        parent: None,
+        optional_columns: &[],
+    },
+    TableSpec {
+        name: table::HA_CHASSIS,
+        key: KeyRule::ExternalId(crate::router::HA_CHASSIS_KEY),
+        parent: Some((table::HA_CHASSIS_GROUP, "ha_chassis")),
+        optional_columns: &[],
+    },
+    TableSpec {
         name: table::LOGICAL_SWITCH,
         key: KeyRule::Name,
         parent: None,
@@ -77,7 +91,7 @@ pub const TABLES: &[TableSpec] = &[
         name: table::LOGICAL_ROUTER_PORT,
         key: KeyRule::Name,
         parent: Some((table::LOGICAL_ROUTER, "ports")),
-        optional_columns: &[],
+        optional_columns: &["ha_chassis_group"],
     },
     TableSpec {
         name: table::NAT,
@@ -115,6 +129,8 @@ pub fn table_spec(name: &str) -> Option<&'static TableSpec> {
 pub fn monitored_columns(table: &str) -> &'static [&'static str] {
     match table {
         table::DHCP_OPTIONS => &["cidr", "options", "external_ids"],
+        table::HA_CHASSIS_GROUP => &["name", "ha_chassis", "external_ids"],
+        table::HA_CHASSIS => &["chassis_name", "priority", "external_ids"],
         table::LOGICAL_SWITCH => &["name", "ports", "external_ids", "other_config"],
         table::LOGICAL_SWITCH_PORT => &[
             "name",
@@ -153,6 +169,7 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "networks",
             "options",
             "ipv6_ra_configs",
+            "ha_chassis_group",
             "external_ids",
         ],
         table::PORT_GROUP => &["name", "ports", "acls", "external_ids"],

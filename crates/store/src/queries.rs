@@ -346,11 +346,29 @@ pub fn revisions(tx: &Tx, table: Table) -> Result<Vec<(String, i64, String)>, St
 /// and the document's `status`, without a new revision and without an outbox entry (the
 /// change came from the back end; it is not one to push to it). Returns whether it changed.
 pub fn set_status(tx: &Tx, table: Table, id: &str, status: &str) -> Result<bool, StoreError> {
-    if !table.doc_columns.contains(&"status") {
-        return Err(StoreError::Database(format!(
-            "{} has no status",
-            table.name
-        )));
+    set_operational(tx, table, id, &[("status", status.into())])
+}
+
+/// Sets attributes the data plane reports — `status`, and a port's `binding:host_id`,
+/// `binding:vif_type` and `binding:vif_details` — like [`set_status`]: no new revision, no
+/// outbox entry. Returns whether anything changed.
+pub fn set_operational(
+    tx: &Tx,
+    table: Table,
+    id: &str,
+    fields: &[(&str, serde_json::Value)],
+) -> Result<bool, StoreError> {
+    for (name, _) in fields {
+        let allowed = match *name {
+            "status" => table.doc_columns.contains(&"status"),
+            n => table.kind == Some("port") && n.starts_with("binding:"),
+        };
+        if !allowed {
+            return Err(StoreError::Database(format!(
+                "{}.{name} is not an operational attribute",
+                table.name
+            )));
+        }
     }
     let Some(doc) = get_doc(tx, table, id)? else {
         return Ok(false);
@@ -362,16 +380,31 @@ pub fn set_status(tx: &Tx, table: Table, id: &str, status: &str) -> Result<bool,
     };
     let mut map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&doc).map_err(corrupt)?;
-    if map.get("status").and_then(serde_json::Value::as_str) == Some(status) {
+    let mut changed = false;
+    for (name, value) in fields {
+        if map.get(*name) != Some(value) {
+            map.insert((*name).to_owned(), value.clone());
+            changed = true;
+        }
+    }
+    if !changed {
         return Ok(false);
     }
-    map.insert("status".into(), status.into());
+    let status = map
+        .get("status")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
     let doc = serde_json::to_string(&map).map_err(corrupt)?;
-    let sql = format!(
-        "UPDATE {} SET status = ?2, doc = ?3 WHERE id = ?1",
-        table.name()
-    );
-    tx.execute(&sql, &[id.into(), status.into(), doc.into()])?;
+    if table.doc_columns.contains(&"status") {
+        let sql = format!(
+            "UPDATE {} SET status = ?2, doc = ?3 WHERE id = ?1",
+            table.name()
+        );
+        tx.execute(&sql, &[id.into(), Value::opt_text(status), doc.into()])?;
+    } else {
+        let sql = format!("UPDATE {} SET doc = ?2 WHERE id = ?1", table.name());
+        tx.execute(&sql, &[id.into(), doc.into()])?;
+    }
     Ok(true)
 }
 

@@ -84,5 +84,43 @@ async fn status_is_set_without_a_revision() {
         .write(|tx| store::set_status(tx, tables::SUBNETS, "s1", "ACTIVE"))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("no status"));
+    assert!(
+        err.to_string().contains("not an operational attribute"),
+        "{err}"
+    );
+
+    // A port's binding as the data plane reports it: no revision, no outbox entry either.
+    let changed = store
+        .write(|tx| {
+            store::set_operational(
+                tx,
+                tables::PORTS,
+                "p1",
+                &[
+                    ("status", "DOWN".into()),
+                    ("binding:host_id", "chassis-1".into()),
+                ],
+            )
+        })
+        .await
+        .unwrap();
+    assert!(changed);
+    let doc = store
+        .read(|tx| store::get_doc(tx, tables::PORTS, "p1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(doc["binding:host_id"], "chassis-1");
+    assert_eq!(doc["status"], "DOWN");
+    assert_eq!(doc["revision_number"], 1);
+    assert_eq!(store.changes(0, 100).await.unwrap(), before);
+    let err = store
+        .write(|tx| store::set_operational(tx, tables::PORTS, "p1", &[("name", "x".into())]))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not an operational attribute"),
+        "{err}"
+    );
 }

@@ -365,17 +365,16 @@ fn a_router_interface_is_a_router_type_port() {
     );
 }
 
+/// `binding:host_id` is what the data plane reports; pinning the port to it would keep the port
+/// from being claimed on another chassis after it moves.
 #[test]
-fn a_bound_port_requests_its_chassis() {
+fn a_bound_port_is_not_pinned_to_its_chassis() {
     let subnets = subnets();
     let mut p = port_sg();
     p.host_id = "chassis-1".into();
     let ports = vec![p];
     let row = port_row(&ports[0], &PortContext::new(&subnets, &ports));
-    assert_eq!(
-        row.map_entry("options", "requested-chassis"),
-        Some("chassis-1")
-    );
+    assert_eq!(row.map_entry("options", "requested-chassis"), None);
 }
 
 #[test]

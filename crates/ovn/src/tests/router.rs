@@ -61,17 +61,54 @@ fn a_router_and_its_ports_as_upstream_writes_them() {
         routes: vec![],
     };
     let networks = [probe_net(), public];
+    let gateway_chassis = ["gw-b".to_owned(), "gw-a".to_owned(), "gw-c".to_owned()];
     let resources = Resources {
         networks: &networks,
         subnets: &subnets,
         ports: &ports,
         routers: std::slice::from_ref(&router),
+        gateway_chassis: &gateway_chassis,
         ..Default::default()
     };
     let rows = crate::router::router_rows(&router, &resources);
-    let [lr, v4, v6, gw] = rows.as_slice() else {
-        panic!("a router and three ports: {rows:?}");
+    let [lr, group, ha @ .., v4, v6, gw] = rows.as_slice() else {
+        panic!("a router, its HA chassis group and three ports: {rows:?}");
     };
+    // The gateway's chassis: each gateway chassis once, priorities 3, 2, 1, in the sorted order
+    // rotated by the router id (so that routers spread over the chassis).
+    assert_eq!(
+        group.string("name"),
+        Some(format!("neutron-{ROUTER}").as_str())
+    );
+    assert_eq!(
+        group.map_entry("external_ids", "neutron:router_id"),
+        Some(ROUTER)
+    );
+    let mut by_priority: Vec<(i64, &str)> = ha
+        .iter()
+        .map(|r| {
+            assert_eq!(r.parent.as_ref(), Some(&group.id));
+            let Value::Atom(Atom::Integer(p)) = r.columns["priority"] else {
+                panic!("{r:?}")
+            };
+            (p, r.string("chassis_name").unwrap())
+        })
+        .collect();
+    by_priority.sort();
+    let names: Vec<&str> = by_priority.iter().rev().map(|(_, n)| *n).collect();
+    assert_eq!(
+        by_priority.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let sorted = ["gw-a", "gw-b", "gw-c"];
+    let first = sorted.iter().position(|n| *n == names[0]).unwrap();
+    let rotated: Vec<&str> = (0..3).map(|i| sorted[(first + i) % 3]).collect();
+    assert_eq!(names, rotated);
+    assert_eq!(gw.refs["ha_chassis_group"], vec![group.id.clone()]);
+    assert!(
+        !v4.refs.contains_key("ha_chassis_group"),
+        "only the gateway port"
+    );
     assert_eq!(
         lr.string("name"),
         Some(format!("neutron-{ROUTER}").as_str())

@@ -131,12 +131,14 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
     let networks = [network(), public];
     let subnets = [subnet(), ext_subnet];
     let fips = [fip(PORT_A, "10.10.0.10", 1)];
+    let gateway_chassis = ["chassis-1".to_owned(), "chassis-2".to_owned()];
     let resources = Resources {
         networks: &networks,
         subnets: &subnets,
         ports: &all,
         routers: std::slice::from_ref(&router),
         floating_ips: &fips,
+        gateway_chassis: &gateway_chassis,
         ..Default::default()
     };
     lab.apply(
@@ -162,6 +164,23 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
     assert!(
         routes.contains("0.0.0.0/0") && routes.contains("172.24.4.1"),
         "{routes}"
+    );
+    // The gateway port is scheduled on both gateway chassis through the router's HA group.
+    let group = lab.nbctl(&["ha-chassis-group-list"]);
+    assert!(
+        group.contains(&lr) && group.contains("chassis-1") && group.contains("chassis-2"),
+        "{group}"
+    );
+    let lrp_group = lab.nbctl(&[
+        "--bare",
+        "--columns=ha_chassis_group",
+        "list",
+        "Logical_Router_Port",
+        "lrp-6c115f58-f8de-4a92-a96d-dd3c88863f4a",
+    ]);
+    assert!(
+        !lrp_group.trim().is_empty(),
+        "the gateway port refers to the group"
     );
     assert_eq!(
         lab.nbctl(&[

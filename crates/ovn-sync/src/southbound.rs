@@ -1,0 +1,215 @@
+//! The Southbound database, read: which chassis may host router gateways (for the reconciler),
+//! and where each port is bound — written into the port's `status`, `binding:host_id`,
+//! `binding:vif_type` and `binding:vif_details` without a new revision.
+//!
+//! Ports are compared with what this task last wrote; after a reconnect (and at start) that memory
+//! is dropped and every binding is compared with the store again, so a missed update never leaves
+//! a port wrong.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use neutrino_ovsdb::{Atom, Cache, Client, ClientConfig, Event, MonitorHandle, MonitorRequest};
+use neutrino_store::{Store, StoreError, set_operational, tables};
+use serde_json::{Value as Json, json};
+use tokio::sync::watch;
+
+use crate::config::OvnConfig;
+
+/// Where a port is, as the Southbound database says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The hostname (else the name) of the chassis that claimed the port.
+    pub host: Option<String>,
+    /// The chassis has set the port up: its flows are installed.
+    pub up: bool,
+}
+
+impl Binding {
+    pub fn status(&self) -> &'static str {
+        if self.host.is_some() && self.up {
+            "ACTIVE"
+        } else {
+            "DOWN"
+        }
+    }
+
+    /// The port attributes this binding sets. An unbound port keeps its `binding:host_id`
+    /// (the compute service may have set it before plugging).
+    fn fields(&self) -> Vec<(&'static str, Json)> {
+        let mut fields = vec![("status", Json::from(self.status()))];
+        if let Some(host) = &self.host {
+            fields.push(("binding:host_id", Json::from(host.as_str())));
+            fields.push(("binding:vif_type", Json::from("ovs")));
+            fields.push((
+                "binding:vif_details",
+                json!({"port_filter": true, "connectivity": "l2", "bridge_name": "br-int",
+                       "bound_drivers": {"0": "ovn"}}),
+            ));
+        }
+        fields
+    }
+}
+
+fn monitor_request() -> MonitorRequest {
+    MonitorRequest::new()
+        .table(
+            "Chassis",
+            &["name", "hostname", "other_config", "external_ids"],
+        )
+        .table("Port_Binding", &["logical_port", "type", "chassis", "up"])
+}
+
+fn map_entry<'a>(row: &'a neutrino_ovsdb::Row, column: &str, key: &str) -> Option<&'a str> {
+    row.get(column)?.get(&Atom::from(key))?.as_str()
+}
+
+/// The chassis that declare `enable-chassis-as-gw` in `ovn-cms-options` (in `other_config`, or
+/// `external_ids` for older OVN), by name, sorted.
+pub fn gateway_chassis(cache: &Cache) -> Vec<String> {
+    let mut names: Vec<String> = cache
+        .table("Chassis")
+        .into_iter()
+        .flatten()
+        .filter(|(_, row)| {
+            ["other_config", "external_ids"].iter().any(|column| {
+                map_entry(row, column, "ovn-cms-options")
+                    .is_some_and(|o| o.split(',').any(|opt| opt.trim() == "enable-chassis-as-gw"))
+            })
+        })
+        .filter_map(|(_, row)| row.get("name")?.as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The binding of every instance port (type `""`), by logical port (the Neutron port id). Router
+/// and other service ports are left alone: their status is the API's.
+pub fn bindings(cache: &Cache) -> BTreeMap<String, Binding> {
+    let hosts: BTreeMap<_, String> = cache
+        .table("Chassis")
+        .into_iter()
+        .flatten()
+        .filter_map(|(uuid, row)| {
+            let host = row
+                .get("hostname")
+                .and_then(|v| v.as_str())
+                .filter(|h| !h.is_empty())
+                .or_else(|| row.get("name")?.as_str())?;
+            Some((*uuid, host.to_owned()))
+        })
+        .collect();
+    cache
+        .table("Port_Binding")
+        .into_iter()
+        .flatten()
+        .filter(|(_, row)| row.get("type").and_then(|t| t.as_str()) == Some(""))
+        .filter_map(|(_, row)| {
+            let port = row.get("logical_port")?.as_str()?.to_owned();
+            let chassis = row
+                .get("chassis")
+                .and_then(|v| v.as_atom())
+                .and_then(Atom::as_uuid);
+            let up = row
+                .get("up")
+                .and_then(|v| v.as_atom())
+                .and_then(Atom::as_bool)
+                .unwrap_or(false);
+            Some((
+                port,
+                Binding {
+                    host: chassis.and_then(|c| hosts.get(&c).cloned()),
+                    up,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Starts the Southbound task: it publishes the gateway chassis (`None` until the first
+/// download) and writes port bindings into the store.
+pub fn start(
+    store: Store,
+    config: &OvnConfig,
+) -> (
+    watch::Receiver<Option<Vec<String>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = watch::channel(None);
+    let mut client = ClientConfig::new(config.sb_remotes(), "OVN_Southbound");
+    client.probe_interval = config.probe_interval();
+    let task = tokio::spawn(run(store, client, tx));
+    (rx, task)
+}
+
+async fn connect(config: &ClientConfig) -> (Client, MonitorHandle) {
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let attempt = async {
+            let client = Client::connect(config.clone()).await?;
+            let monitor = client.monitor(monitor_request()).await?;
+            Ok::<_, neutrino_ovsdb::Error>((client, monitor))
+        };
+        match attempt.await {
+            Ok(pair) => return pair,
+            Err(e) => {
+                tracing::warn!(error = %e, "OVN back end: Southbound database");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn run(store: Store, config: ClientConfig, gateways: watch::Sender<Option<Vec<String>>>) {
+    let (client, monitor) = connect(&config).await;
+    let mut events = client.events();
+    let mut changes = monitor.subscribe();
+    // What was last written (or found) per port: only differences are written.
+    let mut written: BTreeMap<String, Binding> = BTreeMap::new();
+    loop {
+        let cache = monitor.snapshot();
+        let chassis = gateway_chassis(&cache);
+        gateways.send_if_modified(|g| {
+            let changed = g.as_ref() != Some(&chassis);
+            *g = Some(chassis);
+            changed
+        });
+        let now = bindings(&cache);
+        let changed: Vec<(String, Binding)> = now
+            .iter()
+            .filter(|(port, b)| written.get(*port) != Some(b))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+        if !changed.is_empty() {
+            let batch = changed.clone();
+            let result = store
+                .write(move |tx| {
+                    for (port, binding) in &batch {
+                        set_operational(tx, tables::PORTS, port, &binding.fields())?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .await;
+            match result {
+                Ok(()) => written.extend(changed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "OVN back end: cannot record port status");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            }
+        }
+        // A port whose binding went away (unplugged and its row gone) is no longer tracked.
+        written.retain(|port, _| now.contains_key(port));
+        tokio::select! {
+            r = changes.changed() => if r.is_err() { return },
+            event = events.recv() => {
+                // A new session: compare everything with the store again.
+                if let Ok(Event::Resynced { .. }) = event {
+                    written.clear();
+                }
+            }
+        }
+    }
+}
