@@ -7,9 +7,11 @@ namespaces plugged into a chassis' integration bridge the way the compute servic
 is torn down after the test, whatever happened. Needs root (namespaces) and NEUTRINO_BIN.
 """
 
+import fcntl
 import ipaddress
 import itertools
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -24,12 +26,23 @@ SANDBOX = ROOT / "scripts" / "ovn-sandbox"
 sys.path.insert(0, str(ROOT / "tests" / "common"))
 from neutrino_server import connect, start_server  # noqa: E402
 
-# Names, ports and underlays of their own, so a sandbox started by hand with the defaults, or the
-# smoke test's, can run at the same time.
-NAME = "dpt"
-PORT_BASE = 18640
-UNDERLAY = "192.168.171.0/24"
+# Each lab takes a free slot (held by a lock file while it lives): its own name prefix, TCP ports and
+# underlay, so that labs of test runs side by side, a sandbox started by hand with the defaults, and
+# the smoke test's never meet.
+SLOTS = 20
 _labs = itertools.count()
+
+
+def take_slot():
+    for slot in range(SLOTS):
+        lock = open(f"/tmp/dataplane-slot-{slot}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return slot, lock
+    pytest.fail(f"all {SLOTS} data-plane lab slots are taken")
 
 
 def run(*cmd, check=True, timeout=60, **kw):
@@ -56,12 +69,14 @@ class Lab:
         if os.geteuid() != 0:
             pytest.fail("the data-plane tests need root (network namespaces, Open vSwitch)")
         n = next(_labs)
+        slot, self.slot_lock = take_slot()
+        self.name = f"dp{slot}"
         self.dir = Path(f"/tmp/dataplane-{os.getpid()}-{n}")
         self.tmp = tmp_path
         self.procs = []
         self.server = None
-        args = ["up", "--dir", self.dir, "--name", NAME, "--port-base", PORT_BASE,
-                "--underlay-cidr", UNDERLAY, "--chassis", chassis]
+        args = ["up", "--dir", self.dir, "--name", self.name, "--port-base", 18000 + 100 * slot,
+                "--underlay-cidr", f"192.168.{170 + slot}.0/24", "--chassis", chassis]
         if gateways is not None:
             args += ["--gateways", gateways]
         if nb_cluster:
@@ -91,7 +106,8 @@ class Lab:
         for line in (self.dir / "ovn-sandbox.env").read_text().splitlines():
             if line.startswith("export "):
                 key, _, value = line[len("export "):].partition("=")
-                env[key] = value.strip("'\"")
+                # written with bash's printf %q
+                env[key] = " ".join(shlex.split(value))
         return env
 
     def nbctl(self, *args):
@@ -103,7 +119,7 @@ class Lab:
     def netns(self, name):
         """The namespace of instance `name` (prefixed, so that a test never meets a namespace made
         by hand), or the sandbox's external host for "ext"."""
-        return self.env["OVN_SANDBOX_EXTERNAL_NETNS"] if name == "ext" else f"{NAME}-{name}"
+        return self.env["OVN_SANDBOX_EXTERNAL_NETNS"] if name == "ext" else f"{self.name}-{name}"
 
     def close(self):
         for p in self.procs:
@@ -115,6 +131,7 @@ class Lab:
             self.server.stop()
             log = self.server.log_text()
         self.sandbox("down", "--dir", self.dir, check=False, timeout=120)
+        self.slot_lock.close()
         return log
 
     # ------------------------------------------------------------ instances
