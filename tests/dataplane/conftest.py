@@ -76,7 +76,7 @@ class Lab:
         self.procs = []
         self.server = None
         args = ["up", "--dir", self.dir, "--name", self.name, "--port-base", 18000 + 100 * slot,
-                "--underlay-cidr", f"192.168.{170 + slot}.0/24", "--chassis", chassis]
+                "--underlay-cidr", f"10.251.{slot}.0/24", "--chassis", chassis]
         if gateways is not None:
             args += ["--gateways", gateways]
         if nb_cluster:

@@ -59,3 +59,42 @@ def test_killing_the_northbound_leader_loses_nothing(make_lab):
     after = [c.network.create_port(network_id=net.id, name=f"a{i}") for i in range(5)]
     wait_until("every port, through the new leader",
                lambda: {p.id for p in before + after} <= lsp_names(lab), 15)
+
+
+def neutrino(lab, *args):
+    from neutrino_server import neutrino_bin
+
+    return run(neutrino_bin(), *args, "--config", lab.server.config, "--data-dir", lab.server.data_dir,
+               check=False)
+
+
+def test_ovn_status_and_sync_dry_run_show_the_back_end(lab):
+    import json
+    import os
+    import signal
+
+    c = lab.cloud
+    net, _ = network_with_subnet(c, "n1", "10.62.0.0/24")
+    port = c.network.create_port(network_id=net.id, name="p")
+    wait_until("the port's row", lambda: port.id in lsp_names(lab), 5)
+    r = neutrino(lab, "ovn", "status", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    status = json.loads(r.stdout)
+    assert status["nb_reachable"] and status["reconciler"]["ready"], status
+    assert status["reconciler"]["ports"] == 1, status
+
+    # With the server paused, drift stays for `sync` to see, list, and repair.
+    os.kill(lab.server.proc.pid, signal.SIGSTOP)
+    try:
+        lab.nbctl("lsp-del", port.id)
+        dry = neutrino(lab, "ovn", "sync", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        assert f"create Logical_Switch_Port {port.id}" in dry.stdout, dry.stdout
+        assert port.id not in lsp_names(lab), "a dry run changes nothing"
+        real = neutrino(lab, "ovn", "sync")
+        assert real.returncode == 0, real.stderr
+        assert port.id in lsp_names(lab)
+        again = neutrino(lab, "ovn", "sync", "--dry-run")
+        assert "would change 0 rows" in again.stdout, again.stdout
+    finally:
+        os.kill(lab.server.proc.pid, signal.SIGCONT)

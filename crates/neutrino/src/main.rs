@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod changes;
 mod config;
+mod ovn;
 mod serve;
 
 #[derive(Parser)]
@@ -28,6 +29,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the change feed: every create, update and delete of a resource, in commit order.
     Changes(changes::ChangesArgs),
+    /// The OVN back end: its status, and a full compare with the Northbound database.
+    Ovn(ovn::OvnArgs),
     /// Cluster networking: check a bare-metal network design, render host netplan, MetalLB and Ceph settings.
     Cluster(neutrino_cluster::cli::ClusterArgs),
 }
@@ -48,6 +51,13 @@ fn main() -> ExitCode {
             Err(e) => {
                 eprintln!("neutrino changes: {e:#}");
                 ExitCode::FAILURE
+            }
+        },
+        Command::Ovn(args) => match ovn::run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("neutrino ovn: {e:#}");
+                ExitCode::from(2)
             }
         },
         Command::Serve(args) => match serve::run(args) {

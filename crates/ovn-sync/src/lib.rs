@@ -17,4 +17,4 @@ pub mod southbound;
 
 pub use config::OvnConfig;
 pub use mirror::{Mirror, Specs};
-pub use reconciler::{OvnBackend, SyncStatus, compare, connect, load};
+pub use reconciler::{OvnBackend, SyncStatus, compare, connect, load, sync_once};

@@ -163,6 +163,36 @@ pub fn compare(
     plan(&desired, cache, &Scope::Full)
 }
 
+/// One full compare outside the server (`neutrino ovn sync`): loads the store, downloads the
+/// Northbound database (and the gateway chassis from the Southbound one, if configured), and
+/// returns the plan — after running it, unless `dry_run`. Fails rather than waits when a database
+/// cannot be reached.
+pub async fn sync_once(store: &Store, config: &OvnConfig, dry_run: bool) -> Result<Plan, String> {
+    let gateways = if config.sb_remotes().is_empty() {
+        Vec::new()
+    } else {
+        crate::southbound::read_gateway_chassis(config)
+            .await
+            .map_err(|e| format!("Southbound database: {e}"))?
+    };
+    let client = Client::connect(nb_client_config(config))
+        .await
+        .map_err(|e| format!("Northbound database: {e}"))?;
+    let monitor = client
+        .monitor(monitor_request())
+        .await
+        .map_err(|e| format!("Northbound database: {e}"))?;
+    let (mirror, _) = load(store).await.map_err(|e| e.to_string())?;
+    let plan = compare(config, &mirror, &gateways, &monitor.snapshot());
+    if !dry_run && !plan.is_empty() {
+        client
+            .transact(&plan.operations)
+            .await
+            .map_err(|e| format!("Northbound transaction: {e}"))?;
+    }
+    Ok(plan)
+}
+
 /// Reads every mapped resource and the feed position they are current with.
 pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
     let position = store.feed_position().await?;
@@ -279,7 +309,7 @@ impl Reconciler {
             s.ports = ports;
             s.last_error = None;
             if full {
-                s.last_full_compare_ms = Some(now_ms());
+                s.last_full_compare_ms = Some(neutrino_store::unix_time_ms());
                 s.last_full_compare_changes = changed;
             }
         });
@@ -354,10 +384,4 @@ impl Reconciler {
         .await;
         Ok(())
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

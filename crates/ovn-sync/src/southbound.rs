@@ -126,6 +126,27 @@ pub fn bindings(cache: &Cache) -> BTreeMap<String, Binding> {
         .collect()
 }
 
+/// The gateway chassis, read once (for `neutrino ovn sync`): connects, downloads `Chassis`,
+/// disconnects.
+pub async fn read_gateway_chassis(
+    config: &OvnConfig,
+) -> Result<Vec<String>, neutrino_ovsdb::Error> {
+    let client = Client::connect(client_config(config)).await?;
+    let monitor = client
+        .monitor(MonitorRequest::new().table(
+            "Chassis",
+            &["name", "hostname", "other_config", "external_ids"],
+        ))
+        .await?;
+    Ok(gateway_chassis(&monitor.snapshot()))
+}
+
+fn client_config(config: &OvnConfig) -> ClientConfig {
+    let mut client = ClientConfig::new(config.sb_remotes(), "OVN_Southbound");
+    client.probe_interval = config.probe_interval();
+    client
+}
+
 /// Starts the Southbound task: it publishes the gateway chassis (`None` until the first
 /// download) and writes port bindings into the store.
 pub fn start(
@@ -136,9 +157,7 @@ pub fn start(
     tokio::task::JoinHandle<()>,
 ) {
     let (tx, rx) = watch::channel(None);
-    let mut client = ClientConfig::new(config.sb_remotes(), "OVN_Southbound");
-    client.probe_interval = config.probe_interval();
-    let task = tokio::spawn(run(store, client, tx));
+    let task = tokio::spawn(run(store, client_config(config), tx));
     (rx, task)
 }
 

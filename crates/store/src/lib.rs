@@ -182,7 +182,7 @@ pub fn sqlite_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Milliseconds since the Unix epoch.
-pub(crate) fn unix_time_ms() -> i64 {
+pub fn unix_time_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -165,6 +165,15 @@ pub fn consumer(tx: &Tx, consumer: &str) -> Result<Option<Consumer>, StoreError>
     .transpose()
 }
 
+/// How many changes there are after `position`.
+pub fn count_after(tx: &Tx, position: i64) -> Result<i64, StoreError> {
+    tx.query_one(
+        "SELECT COUNT(*) FROM outbox WHERE seq > ?1",
+        &[position.into()],
+    )?
+    .int(0)
+}
+
 /// When the oldest change after `position` was made (ms since the epoch), if there is one.
 pub fn oldest_after(tx: &Tx, position: i64) -> Result<Option<i64>, StoreError> {
     tx.query_one(
