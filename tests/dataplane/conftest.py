@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = ROOT / "scripts" / "ovn-sandbox"
 sys.path.insert(0, str(ROOT / "tests" / "common"))
-from neutrino_server import connect, start_server  # noqa: E402
+from neutrino_server import connect, neutrino_bin, start_server  # noqa: E402
 
 # Each lab takes a free slot (held by a lock file while it lives): its own name prefix, TCP ports and
 # underlay, so that labs of test runs side by side, a sandbox started by hand with the defaults, and
@@ -74,6 +74,7 @@ class Lab:
         self.dir = Path(f"/tmp/dataplane-{os.getpid()}-{n}")
         self.tmp = tmp_path
         self.procs = []
+        self.plugged = {}
         self.server = None
         args = ["up", "--dir", self.dir, "--name", self.name, "--port-base", 18000 + 100 * slot,
                 "--underlay-cidr", f"10.251.{slot}.0/24", "--chassis", chassis]
@@ -130,6 +131,9 @@ class Lab:
         if self.server:
             self.server.stop()
             log = self.server.log_text()
+        # Namespaces `neutrino plug` made are the lab's to remove (the sandbox knows only its own).
+        for ns in self.plugged:
+            run("ip", "netns", "delete", self.netns(ns), check=False)
         self.sandbox("down", "--dir", self.dir, check=False, timeout=120)
         self.slot_lock.close()
         return log
@@ -137,14 +141,23 @@ class Lab:
     # ------------------------------------------------------------ instances
 
     def plug(self, chassis, ns, port):
-        """Plugs `port` (an openstacksdk Port) into namespace `ns` on `chassis` (1, 2, ...) with its
-        MAC and its network's MTU, as the compute service plugs a VM's interface."""
-        network = self.cloud.network.get_network(port.network_id)
-        return self.sandbox("plug", "--dir", self.dir, f"chassis-{chassis}", self.netns(ns), port.id,
-                            port.mac_address, network.mtu).stdout.strip()
+        """Plugs `port` (an openstacksdk Port) into namespace `ns` on `chassis` (1, 2, ...) with
+        `neutrino plug`, as the compute service plugs a VM's interface: MAC and MTU from the API."""
+        self._neutrino_vif("plug", chassis, port.id, "--netns", self.netns(ns))
+        self.plugged.setdefault(ns, []).append((chassis, port.id))
 
     def unplug(self, ns):
-        self.sandbox("unplug", "--dir", self.dir, self.netns(ns))
+        """`neutrino unplug` for every port plugged into `ns` (which goes with them)."""
+        for chassis, port_id in self.plugged.pop(ns):
+            self._neutrino_vif("unplug", chassis, port_id)
+
+    def _neutrino_vif(self, verb, chassis, port_id, *args):
+        # The chassis is a namespace of its own: the tap goes there, and ovs-vsctl finds that
+        # chassis' database through OVS_RUNDIR; the API is reached from here.
+        env = dict(os.environ, **self.server.openrc(),
+                   OVS_RUNDIR=self.env[f"OVN_SANDBOX_CHASSIS_{chassis}_DIR"])
+        run(neutrino_bin(), verb, port_id, *args,
+            "--host-netns", self.env[f"OVN_SANDBOX_CHASSIS_{chassis}_NETNS"], env=env)
 
     def dhcp(self, ns, dev="eth0"):
         """One DHCPv4 exchange: (address with prefix, {mtu, dns, routers, domain})."""

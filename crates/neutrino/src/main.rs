@@ -10,6 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod changes;
 mod config;
 mod ovn;
+mod plug;
 mod serve;
 
 #[derive(Parser)]
@@ -31,6 +32,10 @@ enum Command {
     Changes(changes::ChangesArgs),
     /// The OVN back end: its status, and a full compare with the Northbound database.
     Ovn(ovn::OvnArgs),
+    /// Plug a port into a network namespace on this host, as the compute service plugs a VM.
+    Plug(plug::PlugArgs),
+    /// Undo `neutrino plug`.
+    Unplug(plug::UnplugArgs),
     /// Cluster networking: check a bare-metal network design, render host netplan, MetalLB and Ceph settings.
     Cluster(neutrino_cluster::cli::ClusterArgs),
 }
@@ -60,6 +65,8 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Plug(args) => report("plug", plug::plug(args)),
+        Command::Unplug(args) => report("unplug", plug::unplug(args)),
         Command::Serve(args) => match serve::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -67,5 +74,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn report(verb: &str, result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("neutrino {verb}: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
