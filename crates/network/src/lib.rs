@@ -41,6 +41,7 @@ pub use config::NetworkConfig;
 pub use error::{Error, Failure, Result};
 pub use neutrino_store::{Selection, Store, TagMatch};
 pub use read::{Keep, PageRequest, Scope};
+pub use rule_spec::protocol_number;
 
 /// The Networking service: the store plus the settings its rules need.
 #[derive(Clone)]

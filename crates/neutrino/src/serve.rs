@@ -93,7 +93,7 @@ async fn serve(cfg: Config) -> Result<()> {
         i64::try_from(cfg.database.outbox_retain_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
     ));
     // Runs while the server does.
-    let _backend = start_backend(&cfg, &store).await?;
+    let backend = start_backend(&cfg, &store).await?;
     let net = Networking::new(store, cfg.network.clone())
         .map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
     let state = AppState {
@@ -109,6 +109,8 @@ async fn serve(cfg: Config) -> Result<()> {
     axum::serve(listener, neutrino_api::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // The back end's tasks stop before the store goes away under them.
+    drop(backend);
     tracing::info!("stopped");
     Ok(())
 }

@@ -497,11 +497,18 @@ impl RuleDoc {
             "egress" => Direction::Egress,
             _ => return None,
         };
+        // A protocol by name or number; "any" (or none) is any. One that cannot be read leaves the
+        // rule out rather than widen it to every protocol.
+        let protocol = match self.protocol.as_deref().map(str::to_lowercase) {
+            None => None,
+            Some(p) if p == "any" || p.is_empty() => None,
+            Some(p) => Some(neutrino_network::protocol_number(&p)?),
+        };
         Some(SecurityGroupRuleSpec {
             id: id.into(),
             direction,
             ipv6: self.ethertype == "IPv6",
-            protocol: self.protocol.clone(),
+            protocol,
             port_range_min: self.port_range_min,
             port_range_max: self.port_range_max,
             remote_ip_prefix: self.remote_ip_prefix,

@@ -192,8 +192,9 @@ pub struct SecurityGroupRuleSpec {
     pub direction: Direction,
     /// `ethertype`: true for IPv6.
     pub ipv6: bool,
-    /// `tcp`, `udp`, `icmp`, a number, ... (`None`: any).
-    pub protocol: Option<String>,
+    /// The IP protocol number (`None`: any). The caller turns the API's names into numbers
+    /// (`tcp` is 6, `vrrp` 112): OVN's `ip.proto` takes only numbers.
+    pub protocol: Option<u8>,
     pub port_range_min: Option<u32>,
     pub port_range_max: Option<u32>,
     pub remote_ip_prefix: Option<IpNet>,

@@ -77,15 +77,14 @@ pub fn rule_match(group: &str, rule: &SecurityGroupRuleSpec) -> String {
             remote.replace('-', "_")
         ));
     }
-    if let Some(protocol) = rule.protocol.as_deref() {
-        let protocol = protocol.to_lowercase();
-        match protocol.as_str() {
-            "tcp" | "udp" | "sctp" | "6" | "17" | "132" => {
-                let name = match protocol.as_str() {
-                    "6" => "tcp",
-                    "17" => "udp",
-                    "132" => "sctp",
-                    other => other,
+    if let Some(protocol) = rule.protocol {
+        // By number, as upstream does: `ip.proto` takes only a number ("vrrp" is 112).
+        match protocol {
+            transport @ (6 | 17 | 132) => {
+                let name = match transport {
+                    6 => "tcp",
+                    17 => "udp",
+                    _ => "sctp",
                 };
                 parts.push(name.to_owned());
                 match (rule.port_range_min, rule.port_range_max) {
@@ -99,7 +98,7 @@ pub fn rule_match(group: &str, rule: &SecurityGroupRuleSpec) -> String {
                     _ => {}
                 }
             }
-            "icmp" | "1" | "icmpv6" | "ipv6-icmp" | "58" => {
+            1 | 58 => {
                 let icmp = if rule.ipv6 { "icmp6" } else { "icmp4" };
                 parts.push(icmp.to_owned());
                 if let Some(kind) = rule.port_range_min {

@@ -215,3 +215,40 @@ fn a_port_of_a_missing_network_is_an_orphan_nothing_refers_to() {
         )
     );
 }
+
+/// What a whole-state cycle costs with many ports (`cargo test --release -p neutrino-ovn --
+/// --ignored --nocapture whole_state`): the mapping, and a plan against a database that holds it.
+#[test]
+#[ignore]
+fn whole_state_cost_with_ten_thousand_ports() {
+    let ports: Vec<PortSpec> = (0..10_000u32)
+        .map(|i| {
+            let mut p = port_sg();
+            p.id = format!("{i:08x}-0000-4000-8000-000000000000");
+            p.mac_address = format!(
+                "fa:16:3e:{:02x}:{:02x}:{:02x}",
+                i >> 16,
+                (i >> 8) & 255,
+                i & 255
+            );
+            p.fixed_ips.truncate(1);
+            p.fixed_ips[0].ip_address = std::net::IpAddr::from([10, 10, (i >> 8) as u8, i as u8]);
+            p
+        })
+        .collect();
+    let resources = Resources {
+        networks: &[probe_net()],
+        subnets: &[subnet_v4()],
+        ports: &ports,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    let desired = desired_state(&MappingConfig::default(), &resources);
+    let mapped = started.elapsed();
+    let db = applied(&desired);
+    let started = std::time::Instant::now();
+    let plan = plan(&desired, &db, &Scope::Full);
+    let planned = started.elapsed();
+    assert!(plan.is_empty());
+    println!("10,000 ports: desired_state {mapped:?}, plan against an equal database {planned:?}");
+}

@@ -31,7 +31,7 @@ fn rule_matches_as_upstream_writes_them() {
         format!("inport == @{PG} && ip6")
     );
     let mut ssh = rule(Direction::Ingress, false);
-    ssh.protocol = Some("tcp".into());
+    ssh.protocol = Some(6);
     ssh.port_range_min = Some(22);
     ssh.port_range_max = Some(22);
     ssh.remote_ip_prefix = Some("0.0.0.0/0".parse().unwrap());
@@ -51,14 +51,14 @@ fn rule_matches_as_upstream_writes_them() {
         )
     );
     let mut icmp = rule(Direction::Ingress, false);
-    icmp.protocol = Some("icmp".into());
+    icmp.protocol = Some(1);
     icmp.remote_ip_prefix = Some("0.0.0.0/0".parse().unwrap());
     assert_eq!(
         rule_match(PG, &icmp),
         format!("outport == @{PG} && ip4 && ip4.src == 0.0.0.0/0 && icmp4")
     );
     let mut dns = rule(Direction::Ingress, false);
-    dns.protocol = Some("udp".into());
+    dns.protocol = Some(17);
     dns.port_range_min = Some(53);
     dns.port_range_max = Some(53);
     dns.remote_address_group_id = Some("51bc0ef2-7140-4357-82dd-e12d86fa89a1".into());
@@ -69,7 +69,7 @@ fn rule_matches_as_upstream_writes_them() {
         )
     );
     let mut icmp6 = rule(Direction::Egress, true);
-    icmp6.protocol = Some("ipv6-icmp".into());
+    icmp6.protocol = Some(58);
     icmp6.remote_ip_prefix = Some("2001:db8::1/64".parse().unwrap());
     assert_eq!(
         rule_match(PG, &icmp6),
@@ -154,4 +154,45 @@ fn security_groups_are_port_groups_with_acls_and_the_drop_group() {
             "06c2f473-41e5-4bbe-a469-ea859c235ebb"
         )])
     );
+}
+
+#[test]
+fn other_protocols_match_by_number_as_upstream_writes_them() {
+    use crate::security::rule_match;
+    // OVN's `ip.proto` takes a number only: VRRP (as keepalived's users allow it) is 112.
+    let mut vrrp = rule(Direction::Ingress, false);
+    vrrp.protocol = Some(112);
+    vrrp.remote_group_id = Some(SG.into());
+    assert_eq!(
+        rule_match(PG, &vrrp),
+        format!("outport == @{PG} && ip4 && ip4.src == ${PG}_ip4 && ip.proto == 112")
+    );
+    for number in [47, 51, 136] {
+        let mut r = rule(Direction::Egress, false);
+        r.protocol = Some(number);
+        assert_eq!(
+            rule_match(PG, &r),
+            format!("inport == @{PG} && ip4 && ip.proto == {number}")
+        );
+    }
+    // TCP, UDP, SCTP and ICMP keep their fields.
+    for (number, name) in [(6, "tcp"), (17, "udp"), (132, "sctp")] {
+        let mut r = rule(Direction::Ingress, false);
+        r.protocol = Some(number);
+        r.port_range_min = Some(5000);
+        r.port_range_max = Some(5000);
+        assert_eq!(
+            rule_match(PG, &r),
+            format!("outport == @{PG} && ip4 && {name} && {name}.dst == 5000")
+        );
+    }
+    for (ipv6, icmp) in [(false, "icmp4"), (true, "icmp6")] {
+        let mut r = rule(Direction::Ingress, ipv6);
+        r.protocol = Some(if ipv6 { 58 } else { 1 });
+        let ip = if ipv6 { "ip6" } else { "ip4" };
+        assert_eq!(
+            rule_match(PG, &r),
+            format!("outport == @{PG} && {ip} && {icmp}")
+        );
+    }
 }

@@ -12,7 +12,7 @@ async fn a_security_group_is_a_port_group_whose_acls_follow_its_rules() {
         id: id.into(),
         direction: Direction::Ingress,
         ipv6: false,
-        protocol: Some("tcp".into()),
+        protocol: Some(6),
         port_range_min: Some(port),
         port_range_max: Some(port),
         remote_ip_prefix: Some("0.0.0.0/0".parse().unwrap()),
