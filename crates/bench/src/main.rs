@@ -13,6 +13,7 @@ mod database;
 mod l3;
 mod large_list;
 mod large_list_report;
+mod ovn;
 mod report;
 mod scenario;
 mod server;
@@ -90,9 +91,20 @@ struct Args {
     /// `--clients` clients and list them `--list-reps` times, once per `--runs`; `large-list`:
     /// fill `--ports` ports (bulk POSTs of 100 from `--clients` clients) plus a member's 100,
     /// then time pages, filters, the member's list (`--list-reps` each) and paging through all,
-    /// at the first of `--log-levels`.
+    /// at the first of `--log-levels`; `ovn`: the OVN back end against a standalone Northbound
+    /// database (floors, fill, API → Northbound lag at `--rate`, create rate with the back end on
+    /// and off, full compare, cold start, values per port, memory; see bench/README.md).
     #[arg(long, default_value = "ports")]
     scenario: String,
+    /// ovn: ports per second of the paced phase (API answer → Northbound row).
+    #[arg(long, default_value_t = 500.0)]
+    rate: f64,
+    /// ovn: ports the paced phase creates.
+    #[arg(long, default_value_t = 5000)]
+    paced_ports: usize,
+    /// ovn: ports per create-rate turn (back end on, then off, twice).
+    #[arg(long, default_value_t = 2000)]
+    rate_ports: usize,
     /// Run the server on PostgreSQL: for each server start, a new database `bench_<random>` is
     /// created on this server (`postgresql://user:password@host:port/db`; the role needs
     /// CREATEDB), given to the server as `[database] url`, and dropped after the run. Adds a
@@ -138,8 +150,8 @@ fn main() -> Result<()> {
     if args.runs() == 0 || args.clients == 0 || args.ports() == 0 || args.log_levels.is_empty() {
         bail!("--runs, --clients, --ports and --log-levels must not be zero or empty");
     }
-    if !["ports", "sg-rules", "large-list"].contains(&args.scenario.as_str()) {
-        bail!("--scenario must be ports, sg-rules or large-list");
+    if !["ports", "sg-rules", "large-list", "ovn"].contains(&args.scenario.as_str()) {
+        bail!("--scenario must be ports, sg-rules, large-list or ovn");
     }
     let database_url = args.database_url.as_deref();
     if let Some(url) = database_url {
@@ -163,6 +175,9 @@ fn main() -> Result<()> {
     }
     if args.scenario == "large-list" {
         return large_list_main(&args, &server, &machine);
+    }
+    if args.scenario == "ovn" {
+        return ovn_main(&args, &server, &machine);
     }
     let params = Params {
         ports: args.ports(),
@@ -279,6 +294,38 @@ fn sg_rules_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
 }
 
 /// The large-list scenario, its runs (at the first log level), Markdown and JSON.
+fn ovn_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let params = ovn::Params {
+        ports: args.ports(),
+        clients: args.clients,
+        rate: args.rate,
+        paced_ports: args.paced_ports,
+        rate_ports: args.rate_ports,
+        baseline_secs: args.baseline_secs,
+        log_level: args.log_levels[0].clone(),
+    };
+    let results = rt.block_on(ovn::run(server, &args.data_root, &params))?;
+    let md = ovn::markdown(&results);
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let doc = json!({
+        "label": "neutrino-ovn",
+        "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "command": args.command(),
+        "machine": machine,
+        "results": results,
+    });
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)?)
+        .with_context(|| format!("cannot write {}", args.json.display()))?;
+    Ok(())
+}
+
 fn large_list_main(
     args: &Args,
     server: &std::path::Path,

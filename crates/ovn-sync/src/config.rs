@@ -16,7 +16,9 @@ pub struct OvnConfig {
     /// chassis come from it. Empty: no Southbound (ports stay DOWN, gateways are not scheduled).
     pub sb_connection: String,
     /// Milliseconds between echo probes; a database silent for one more interval is dropped and
-    /// reconnected. 0 turns our probes off.
+    /// reconnected (a database that stops closes its sockets and is noticed at once; probes find
+    /// hung servers and broken networks). Upstream's default, 60 s: a server busy with a large
+    /// transaction answers nothing until it is done. 0 turns our probes off.
     pub probe_interval_ms: u64,
     /// The most changes of the feed applied in one Northbound transaction.
     pub batch_size: usize,
@@ -36,7 +38,7 @@ impl Default for OvnConfig {
         OvnConfig {
             nb_connection: "unix:/run/ovn/ovnnb_db.sock".into(),
             sb_connection: "unix:/run/ovn/ovnsb_db.sock".into(),
-            probe_interval_ms: 5000,
+            probe_interval_ms: 60_000,
             batch_size: 1000,
             full_compare_interval_secs: 60,
             dhcp_lease_time: mapping.dhcp_lease_time,

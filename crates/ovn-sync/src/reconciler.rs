@@ -34,7 +34,7 @@ use crate::mirror::Mirror;
 pub const CONSUMER: &str = "ovn";
 
 /// What the reconciler reports about itself.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncStatus {
     /// The Northbound server in use, when connected.
     pub connected: Option<String>,
@@ -50,6 +50,9 @@ pub struct SyncStatus {
     /// and how many rows that compare changed.
     pub last_full_compare_ms: Option<i64>,
     pub last_full_compare_changes: usize,
+    /// How long the last cycle took, and the last full compare (reload included), ms.
+    pub last_cycle_ms: f64,
+    pub last_full_compare_took_ms: f64,
     /// The last failure, until a cycle succeeds.
     pub last_error: Option<String>,
 }
@@ -277,6 +280,7 @@ impl Reconciler {
     /// One pass: take in the store's changes (or reload everything, for a full compare), then
     /// write what differs.
     async fn cycle(&mut self, full: bool) -> Result<(), String> {
+        let started = Instant::now();
         if full {
             let (mirror, position) = load(&self.store).await.map_err(|e| e.to_string())?;
             self.mirror = mirror;
@@ -302,17 +306,29 @@ impl Reconciler {
         let position = self.position;
         let ports = self.mirror.port_count();
         let remote = self.client.current_remote();
+        let took_ms = started.elapsed().as_secs_f64() * 1e3;
+        let first = !self.status.borrow().ready;
         self.status.send_modify(|s| {
             s.connected = remote;
             s.ready = true;
             s.position = position;
             s.ports = ports;
             s.last_error = None;
+            s.last_cycle_ms = took_ms;
             if full {
                 s.last_full_compare_ms = Some(neutrino_store::unix_time_ms());
                 s.last_full_compare_changes = changed;
+                s.last_full_compare_took_ms = took_ms;
             }
         });
+        if first {
+            tracing::info!(
+                ports,
+                changed,
+                took_ms,
+                "OVN back end: ready, the first full compare is done"
+            );
+        }
         let report = serde_json::to_string(&*self.status.borrow()).unwrap_or_default();
         if self.reported.as_ref() == Some(&report) {
             return Ok(());

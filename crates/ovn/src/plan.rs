@@ -1,7 +1,8 @@
 //! The diff: desired rows against a cached copy of the Northbound database, as one transaction.
 //!
 //! * A desired row with no row under its key is **inserted** (with a `uuid-name`, so rows created
-//!   together can refer to each other), guarded by a `wait` that no such row appeared meanwhile. A
+//!   together can refer to each other), guarded by a `wait` that no such row appeared meanwhile —
+//!   unless the schema indexes the key, which refuses a second row by itself. A
 //!   row of a non-root table is linked into its parent's child column in the same transaction
 //!   (inside the parent's insert, or by a `mutate` of the existing parent).
 //! * An existing row is **updated column by column**: a scalar or optional column that differs is
@@ -213,7 +214,9 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
                             .or_default()
                             .push(Atom::NamedUuid(name.clone()));
                     }
-                    waits.push(absent(spec, &row.id));
+                    if !spec.unique_key {
+                        waits.push(absent(spec, &row.id));
+                    }
                     inserts.push((spec, row));
                     changes.push(Change::Insert(row.id.clone()));
                 }

@@ -38,6 +38,10 @@ pub struct TableSpec {
     pub parent: Option<(&'static str, &'static str)>,
     /// Columns holding at most one value (`min 0, max 1`): written whole by `update`, not mutated.
     pub optional_columns: &'static [&'static str],
+    /// The schema indexes the key column: the database itself refuses a second row under a key,
+    /// so an insert needs no `wait` for its absence (which ovsdb-server would answer by scanning
+    /// the table: thousands of them in one transaction cost seconds).
+    pub unique_key: bool,
 }
 
 /// Which column holds a row's key.
@@ -56,66 +60,77 @@ pub const TABLES: &[TableSpec] = &[
         key: KeyRule::ExternalId("subnet_id"),
         parent: None,
         optional_columns: &[],
+        unique_key: false,
     },
     TableSpec {
         name: table::HA_CHASSIS_GROUP,
         key: KeyRule::Name,
         parent: None,
         optional_columns: &[],
+        unique_key: true,
     },
     TableSpec {
         name: table::HA_CHASSIS,
         key: KeyRule::ExternalId(crate::router::HA_CHASSIS_KEY),
         parent: Some((table::HA_CHASSIS_GROUP, "ha_chassis")),
         optional_columns: &[],
+        unique_key: false,
     },
     TableSpec {
         name: table::LOGICAL_SWITCH,
         key: KeyRule::Name,
         parent: None,
         optional_columns: &[],
+        unique_key: false,
     },
     TableSpec {
         name: table::LOGICAL_SWITCH_PORT,
         key: KeyRule::Name,
         parent: Some((table::LOGICAL_SWITCH, "ports")),
         optional_columns: &["enabled", "tag", "dhcpv4_options", "dhcpv6_options"],
+        unique_key: true,
     },
     TableSpec {
         name: table::LOGICAL_ROUTER,
         key: KeyRule::Name,
         parent: None,
         optional_columns: &["enabled"],
+        unique_key: false,
     },
     TableSpec {
         name: table::LOGICAL_ROUTER_PORT,
         key: KeyRule::Name,
         parent: Some((table::LOGICAL_ROUTER, "ports")),
         optional_columns: &["ha_chassis_group"],
+        unique_key: true,
     },
     TableSpec {
         name: table::NAT,
         key: KeyRule::ExternalId(crate::nat::NAT_KEY),
         parent: Some((table::LOGICAL_ROUTER, "nat")),
         optional_columns: &["logical_port", "external_mac"],
+        unique_key: false,
     },
     TableSpec {
         name: table::LOGICAL_ROUTER_STATIC_ROUTE,
         key: KeyRule::ExternalId(crate::nat::ROUTE_KEY),
         parent: Some((table::LOGICAL_ROUTER, "static_routes")),
         optional_columns: &[],
+        unique_key: false,
     },
     TableSpec {
         name: table::PORT_GROUP,
         key: KeyRule::Name,
         parent: None,
         optional_columns: &[],
+        unique_key: true,
     },
     TableSpec {
         name: table::ACL,
         key: KeyRule::ExternalId(crate::security::RULE_KEY),
         parent: Some((table::PORT_GROUP, "acls")),
         optional_columns: &[],
+        unique_key: false,
     },
 ];
 

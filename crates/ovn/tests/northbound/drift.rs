@@ -26,9 +26,9 @@ async fn drift_is_repaired_a_deleted_port_comes_back_and_a_leftover_goes() {
             ),
         ]
     );
-    // Insert, link into the switch, and back into the drop group (its weak reference was dropped
-    // with the row).
-    assert_eq!(names(&repair), vec!["wait", "insert", "mutate", "mutate"]);
+    // Insert (no absence wait: the name index refuses a twin), link into the switch, and back
+    // into the drop group (its weak reference was dropped with the row).
+    assert_eq!(names(&repair), vec!["insert", "mutate", "mutate"]);
     lab.apply(&desired, &Scope::Full).await;
     assert!(lab.nbctl(&["lsp-list", &switch]).contains(PORT_B));
     assert_eq!(
@@ -258,4 +258,20 @@ async fn a_row_created_by_someone_else_meanwhile_fails_the_insert() {
         Change::Conflict(switch).to_string(),
         format!("skip Logical_Switch neutron-{NET}: a row that is not ours has its key")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_created_by_someone_else_meanwhile_is_refused_by_the_name_index() {
+    let lab = Lab::start().await;
+    let desired = desired_with(&ports());
+    lab.apply(&desired_with(&[]), &Scope::Full).await;
+    let plan = lab.plan(&desired, &Scope::Full);
+    lab.nbctl(&["lsp-add", &format!("neutron-{NET}"), PORT_A]);
+    let err = lab
+        .client
+        .transact(&plan.operations)
+        .await
+        .expect_err("the index must refuse a second port of that name");
+    assert!(matches!(&err, Error::Transaction { .. }), "{err}");
+    assert_eq!(lab.lsp_count(), 1, "nothing of the transaction applied");
 }
