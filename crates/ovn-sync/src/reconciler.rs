@@ -230,6 +230,7 @@ async fn run(
         mirror: Mirror::default(),
         position: 0,
         status,
+        seen_version: 0,
         reported: None,
     };
     let mut next_full = Instant::now();
@@ -253,11 +254,21 @@ async fn run(
                 continue;
             }
         }
-        // Sleep until the store changes, the Northbound database changes, or a full compare is due.
+        // Sleep until the store changes, someone else changes the Northbound database, or a full
+        // compare is due. Our own transaction's echo wakes nobody: planning again after it would
+        // only find nothing to do (and cost a whole cycle).
         let until_full = next_full.saturating_duration_since(Instant::now());
+        let foreign_change = async {
+            while cache_changes.changed().await.is_ok() {
+                if *cache_changes.borrow_and_update() > reconciler.seen_version {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        };
         tokio::select! {
             _ = feed.wait(until_full) => {}
-            _ = cache_changes.changed() => {}
+            _ = foreign_change => {}
             _ = gateways.changed() => {}
         }
     }
@@ -272,6 +283,9 @@ struct Reconciler {
     mirror: Mirror,
     position: i64,
     status: watch::Sender<SyncStatus>,
+    /// The monitor's version this reconciler has accounted for: the one its last plan read, or
+    /// the one that brought back its own last transaction.
+    seen_version: u64,
     /// The report last written to the store (not written again while it stays the same).
     reported: Option<String>,
 }
@@ -287,9 +301,12 @@ impl Reconciler {
             self.position = position;
         }
         self.take_changes().await.map_err(|e| e.to_string())?;
+        let read = started.elapsed();
+        self.seen_version = self.monitor.version();
         let cache = self.monitor.snapshot();
         let gateways = self.gateways.borrow().clone().unwrap_or_default();
         let plan = compare(&self.config, &self.mirror, &gateways, &cache);
+        let planned = started.elapsed();
         let changed = plan
             .changes
             .iter()
@@ -303,6 +320,14 @@ impl Reconciler {
         if !plan.is_empty() {
             self.write(&plan).await?;
         }
+        tracing::debug!(
+            full,
+            read_ms = read.as_secs_f64() * 1e3,
+            plan_ms = (planned - read).as_secs_f64() * 1e3,
+            write_ms = (started.elapsed() - planned).as_secs_f64() * 1e3,
+            operations = plan.operations.len(),
+            "OVN back end: cycle"
+        );
         let position = self.position;
         let ports = self.mirror.port_count();
         let remote = self.client.current_remote();
@@ -398,6 +423,9 @@ impl Reconciler {
             }
         })
         .await;
+        // A change someone else made between our plan and our transaction's echo goes unseen
+        // until the next full compare; the window is one transaction long.
+        self.seen_version = self.monitor.version();
         Ok(())
     }
 }
