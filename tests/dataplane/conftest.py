@@ -11,11 +11,13 @@ import fcntl
 import ipaddress
 import itertools
 import os
+import re
 import shlex
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -242,6 +244,51 @@ def make_lab(tmp_path):
 @pytest.fixture
 def lab(make_lab):
     return make_lab()
+
+
+class PingStream:
+    """`ping -D -i INTERVAL` from `ns` to `address` in the background: the wall-clock times of the
+    replies. Killed by the lab at the end, whatever happens."""
+
+    def __init__(self, lab, ns, address, interval=0.1):
+        self.interval = interval
+        self.replies = []
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", lab.netns(ns), "ping", "-n", "-D", "-i", str(interval), "-W", "1",
+             address], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        lab.procs.append(self.proc)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            m = re.match(r"\[(\d+\.\d+)\] \d+ bytes from ", line)
+            if m:
+                self.replies.append(float(m.group(1)))
+
+    def answered_since(self, t):
+        return any(r > t for r in self.replies)
+
+    def outage(self, t):
+        """(seconds from `t` to the first reply after it, the longest gap between replies around it)."""
+        before = [r for r in self.replies if r <= t]
+        after = [r for r in self.replies if r > t]
+        if not after:
+            return None, None
+        return after[0] - t, after[0] - (before[-1] if before else t)
+
+    def loss_after(self, t):
+        """Seconds without replies around `t`: the longest gap between replies from the last one
+        before `t` on, less the interval (a stream with no loss has gaps of one interval)."""
+        before = [r for r in self.replies if r <= t]
+        window = before[-1:] + [r for r in self.replies if r > t]
+        return max(b - a for a, b in zip(window, window[1:])) - self.interval
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=5)
+        self.thread.join(timeout=5)
 
 
 def network_with_subnet(cloud, name, cidr, **subnet):

@@ -10,51 +10,13 @@ chassis of the router's HA_Chassis_Group. The chassis is stopped by killing its 
 as tests/dataplane/smoke.sh does), and restarted at the end: the gateway returns to it."""
 
 import re
-import subprocess
-import threading
 import time
 from pathlib import Path
 
-from conftest import wait_until
+from conftest import PingStream, wait_until
 from test_gateway import external_network, routed_network
 
 RESUME_WITHIN = 5.0  # the issue's bound: traffic resumes within 5 s of the active chassis dying
-
-
-class PingStream:
-    """`ping -D -i 0.1` from `ns` to `address` in the background: the wall-clock times of the replies."""
-
-    def __init__(self, lab, ns, address, interval=0.1):
-        self.replies = []
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", lab.netns(ns), "ping", "-n", "-D", "-i", str(interval), "-W", "1",
-             address], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        lab.procs.append(self.proc)  # killed by the lab at the end, whatever happens
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            m = re.match(r"\[(\d+\.\d+)\] \d+ bytes from ", line)
-            if m:
-                self.replies.append(float(m.group(1)))
-
-    def answered_since(self, t):
-        return any(r > t for r in self.replies)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=5)
-        self.thread.join(timeout=5)
-
-    def outage(self, t):
-        """(seconds from `t` to the first reply after it, the longest gap between replies around it)."""
-        before = [r for r in self.replies if r <= t]
-        after = [r for r in self.replies if r > t]
-        if not after:
-            return None, None
-        return after[0] - t, after[0] - (before[-1] if before else t)
 
 
 def bound_chassis(lab, logical_port):

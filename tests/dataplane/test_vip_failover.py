@@ -7,56 +7,19 @@ OVN's `virtual` ports can: the VIP's Logical_Switch_Port has the instances as vi
 chassis of whichever parent announces the VIP (keepalived's gratuitous ARP) claims it."""
 
 import os
-import re
 import signal
 import subprocess
 import textwrap
-import threading
 import time
 
 import pytest
 
-from conftest import fixed_ip, wait_until
+from conftest import PingStream, fixed_ip, wait_until
 from test_gateway import external_network, routed_network
 
 MAX_LOSS = 3.0  # the issue's bound on the loss while the VIP moves
 PING_INTERVAL = 0.1
 PORT = 7000
-
-
-class PingStream:
-    """`ping -D -i 0.1` from `ns` to `address` in the background: the wall-clock times of the replies."""
-
-    def __init__(self, lab, ns, address):
-        self.replies = []
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", lab.netns(ns), "ping", "-n", "-D", "-i", str(PING_INTERVAL),
-             "-W", "1", address], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        lab.procs.append(self.proc)  # killed by the lab at the end, whatever happens
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            m = re.match(r"\[(\d+\.\d+)\] \d+ bytes from ", line)
-            if m:
-                self.replies.append(float(m.group(1)))
-
-    def answered_since(self, t):
-        return any(r > t for r in self.replies)
-
-    def loss_after(self, t):
-        """Seconds without replies around `t`: the longest gap between replies from the last one
-        before `t` on, less the ping interval (a stream with no loss has gaps of one interval)."""
-        before = [r for r in self.replies if r <= t]
-        window = before[-1:] + [r for r in self.replies if r > t]
-        return max(b - a for a, b in zip(window, window[1:])) - PING_INTERVAL
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=5)
-        self.thread.join(timeout=5)
 
 
 class Keepalived:

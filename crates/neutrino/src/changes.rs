@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use neutrino_store::{Change, Store};
+use anyhow::Result;
+use neutrino_store::Change;
 
 use crate::config;
 
@@ -34,17 +34,10 @@ pub struct ChangesArgs {
 const PAGE: i64 = 1000;
 
 pub fn run(args: ChangesArgs) -> Result<()> {
-    let mut cfg = config::load(args.config.as_deref(), std::env::vars())?;
-    if let Some(d) = &args.data_dir {
-        cfg.data_dir = d.clone();
-    }
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?
-        .block_on(async move {
-            let store =
-                Store::open(&cfg.database, &cfg.data_dir).context("cannot open the database")?;
+    config::with_store(
+        args.config.as_deref(),
+        args.data_dir.as_deref(),
+        async move |_, store| {
             let mut feed = store.subscribe();
             let mut position = args.since;
             loop {
@@ -64,7 +57,8 @@ pub fn run(args: ChangesArgs) -> Result<()> {
                 // Another process's SQLite commits wake nobody here: look again every 200 ms.
                 feed.wait(Duration::from_millis(200)).await;
             }
-        })
+        },
+    )
 }
 
 fn print_change(out: &mut impl Write, c: &Change, json: bool) -> Result<()> {

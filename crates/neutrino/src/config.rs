@@ -115,6 +115,28 @@ pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
     Ok(cfg)
 }
 
+/// For the tools beside the server (`neutrino changes`, `neutrino ovn`): the effective config with
+/// `--data-dir` applied, and a one-thread runtime with the store open, running `f`.
+pub fn with_store<T>(
+    path: Option<&Path>,
+    data_dir: Option<&Path>,
+    f: impl AsyncFnOnce(Config, neutrino_store::Store) -> Result<T>,
+) -> Result<T> {
+    let mut cfg = load(path, std::env::vars())?;
+    if let Some(d) = data_dir {
+        cfg.data_dir = d.to_path_buf();
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?
+        .block_on(async move {
+            let store = neutrino_store::Store::open(&cfg.database, &cfg.data_dir)
+                .context("cannot open the database")?;
+            f(cfg, store).await
+        })
+}
+
 /// Does `key` (`section__name`) lead into a section of the config, or name a top-level key?
 fn names_a_setting(known: &toml::Table, key: &str) -> bool {
     let parts: Vec<&str> = key.split("__").collect();

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use neutrino_ovn_sync::reconciler::CONSUMER;
 use neutrino_ovn_sync::{OvnConfig, SyncStatus};
 use neutrino_store::{Store, StoreError, outbox};
@@ -62,25 +62,19 @@ struct Report {
 }
 
 pub fn run(args: OvnArgs) -> Result<ExitCode> {
-    let mut cfg = config::load(args.config.as_deref(), std::env::vars())?;
-    if let Some(d) = &args.data_dir {
-        cfg.data_dir = d.clone();
-    }
-    cfg.ovn
-        .check()
-        .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?
-        .block_on(async move {
-            let store =
-                Store::open(&cfg.database, &cfg.data_dir).context("cannot open the database")?;
+    config::with_store(
+        args.config.as_deref(),
+        args.data_dir.as_deref(),
+        async move |cfg, store| {
+            cfg.ovn
+                .check()
+                .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
             match args.command {
                 OvnCommand::Status { json } => status(&store, &cfg.ovn, json).await,
                 OvnCommand::Sync { dry_run } => sync(&store, &cfg.ovn, dry_run).await,
             }
-        })
+        },
+    )
 }
 
 async fn status(store: &Store, ovn: &OvnConfig, json: bool) -> Result<ExitCode> {

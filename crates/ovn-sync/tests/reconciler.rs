@@ -44,6 +44,20 @@ fn config(nb: &NbServer) -> OvnConfig {
     }
 }
 
+/// `ovn-nbctl` arguments that list every Logical_Switch_Port's name.
+const PORT_NAMES: [&str; 4] = ["--bare", "--columns=name", "list", "Logical_Switch_Port"];
+
+/// `ovn-nbctl` arguments that print one port's `enabled`.
+fn enabled_of(port: &str) -> [&str; 5] {
+    [
+        "--bare",
+        "--columns=enabled",
+        "list",
+        "Logical_Switch_Port",
+        port,
+    ]
+}
+
 /// Polls `ovn-nbctl` until `condition` holds of its output, for up to `within`.
 async fn until(nb: &NbServer, args: &[&str], within: Duration, condition: impl Fn(&str) -> bool) {
     let deadline = Instant::now() + within;
@@ -127,22 +141,16 @@ async fn the_store_reaches_the_northbound_database_and_stays_there() {
     )
     .await;
     let p2_id = p2["id"].as_str().unwrap().to_owned();
-    until(
-        &nb,
-        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
-        Duration::from_secs(5),
-        |o| o.contains(&p2_id),
-    )
+    until(&nb, &PORT_NAMES, Duration::from_secs(5), |o| {
+        o.contains(&p2_id)
+    })
     .await;
     net.delete(&admin(), kind("ports"), &p1_id, None)
         .await
         .expect("delete p1");
-    until(
-        &nb,
-        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
-        Duration::from_secs(5),
-        |o| !o.contains(&p1_id),
-    )
+    until(&nb, &PORT_NAMES, Duration::from_secs(5), |o| {
+        !o.contains(&p1_id)
+    })
     .await;
 
     // An update reaches its row: the port's admin state becomes `enabled`.
@@ -155,42 +163,21 @@ async fn the_store_reaches_the_northbound_database_and_stays_there() {
     )
     .await
     .expect("update p2");
-    until(
-        &nb,
-        &[
-            "--bare",
-            "--columns=enabled",
-            "list",
-            "Logical_Switch_Port",
-            &p2_id,
-        ],
-        Duration::from_secs(5),
-        |o| o.trim() == "false",
-    )
+    until(&nb, &enabled_of(&p2_id), Duration::from_secs(5), |o| {
+        o.trim() == "false"
+    })
     .await;
 
     // Drift: a row deleted by hand comes back, a row changed by hand is changed back.
     nb.nbctl(&["lsp-del", &p2_id]);
-    until(
-        &nb,
-        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
-        Duration::from_secs(5),
-        |o| o.contains(&p2_id),
-    )
+    until(&nb, &PORT_NAMES, Duration::from_secs(5), |o| {
+        o.contains(&p2_id)
+    })
     .await;
     nb.nbctl(&["set", "Logical_Switch_Port", &p2_id, "enabled=true"]);
-    until(
-        &nb,
-        &[
-            "--bare",
-            "--columns=enabled",
-            "list",
-            "Logical_Switch_Port",
-            &p2_id,
-        ],
-        Duration::from_secs(5),
-        |o| o.trim() == "false",
-    )
+    until(&nb, &enabled_of(&p2_id), Duration::from_secs(5), |o| {
+        o.trim() == "false"
+    })
     .await;
 
     // The Northbound database away: the API still takes writes; they arrive once it is back.
@@ -203,12 +190,9 @@ async fn the_store_reaches_the_northbound_database_and_stays_there() {
     .await;
     let p3_id = p3["id"].as_str().unwrap().to_owned();
     nb.restart();
-    until(
-        &nb,
-        &["--bare", "--columns=name", "list", "Logical_Switch_Port"],
-        Duration::from_secs(10),
-        |o| o.contains(&p3_id),
-    )
+    until(&nb, &PORT_NAMES, Duration::from_secs(10), |o| {
+        o.contains(&p3_id)
+    })
     .await;
 
     // A second back end (a restart) finds nothing to change; its status is in the store.
