@@ -95,6 +95,36 @@ pub fn plug(args: PlugArgs) -> Result<()> {
         .exists();
     if made {
         run("ip", &["netns", "add", &args.netns])?;
+    }
+    // A step that fails takes back what the earlier ones made, so that plug can simply be run again.
+    let plugged = connect(&args, &host, &tap, &mac, &mtu, made);
+    if plugged.is_err() {
+        let _ = run(
+            "ovs-vsctl",
+            &["--if-exists", "del-port", &args.bridge, &tap],
+        );
+        if host.ip_ok(&["link", "show", &tap]) {
+            let _ = host.ip(&["link", "delete", &tap]);
+        }
+        if made {
+            let _ = run("ip", &["netns", "delete", &args.netns]);
+        }
+    }
+    println!("{}", plugged?);
+    Ok(())
+}
+
+/// The veth between the host and `args.netns`, the inside end set up as the port, the outside end
+/// on the integration bridge. Returns the inside device's name.
+fn connect(
+    args: &PlugArgs,
+    host: &Host<'_>,
+    tap: &str,
+    mac: &str,
+    mtu: &str,
+    made: bool,
+) -> Result<String> {
+    if made {
         inside_ns(&args.netns, &["ip", "link", "set", "lo", "up"])?;
     }
     let dev = free_device(&args.netns)?;
@@ -104,11 +134,11 @@ pub fn plug(args: PlugArgs) -> Result<()> {
     );
     host.ip(&veth.split(' ').collect::<Vec<_>>())?;
     let inside = |cmd: &[&str]| inside_ns(&args.netns, cmd);
-    inside(&["ip", "link", "set", &dev, "address", &mac, "mtu", &mtu])?;
+    inside(&["ip", "link", "set", &dev, "address", mac, "mtu", mtu])?;
     // The userspace datapath does not complete partial checksums: TCP fails without this.
     inside(&["ethtool", "-K", &dev, "tx", "off"])?;
     inside(&["ip", "link", "set", &dev, "up"])?;
-    host.ip(&["link", "set", &tap, "up"])?;
+    host.ip(&["link", "set", tap, "up"])?;
     let ids = [
         format!("external_ids:iface-id={}", args.port),
         format!("external_ids:attached-mac={mac}"),
@@ -120,16 +150,15 @@ pub fn plug(args: PlugArgs) -> Result<()> {
         "--",
         "add-port",
         &args.bridge,
-        &tap,
+        tap,
         "--",
         "set",
         "Interface",
-        &tap,
+        tap,
     ];
     vsctl.extend(ids.iter().map(String::as_str));
     run("ovs-vsctl", &vsctl)?;
-    println!("{dev}");
-    Ok(())
+    Ok(dev)
 }
 
 pub fn unplug(args: UnplugArgs) -> Result<()> {

@@ -228,6 +228,7 @@ async fn run(
         client,
         monitor,
         mirror: Mirror::default(),
+        needs_full: true,
         position: 0,
         status,
         seen_version: 0,
@@ -269,7 +270,8 @@ async fn run(
         tokio::select! {
             _ = feed.wait(until_full) => {}
             _ = foreign_change => {}
-            _ = gateways.changed() => {}
+            // (A sender gone for good disables this branch rather than wake the loop forever.)
+            Ok(()) = gateways.changed() => {}
         }
     }
 }
@@ -281,12 +283,16 @@ struct Reconciler {
     client: Client,
     monitor: MonitorHandle,
     mirror: Mirror,
+    /// The mirror cannot be trusted (a read of the store failed halfway): the next cycle reloads
+    /// it whole before planning, or the plan would delete what the mirror lost.
+    needs_full: bool,
     position: i64,
     status: watch::Sender<SyncStatus>,
     /// The monitor's version this reconciler has accounted for: the one its last plan read, or
     /// the one that brought back its own last transaction.
     seen_version: u64,
-    /// The report last written to the store (not written again while it stays the same).
+    /// The report last written to the store, without its timings (not written again while it
+    /// stays the same).
     reported: Option<String>,
 }
 
@@ -295,10 +301,13 @@ impl Reconciler {
     /// write what differs.
     async fn cycle(&mut self, full: bool) -> Result<(), String> {
         let started = Instant::now();
+        let full = full || self.needs_full;
         if full {
+            self.needs_full = true;
             let (mirror, position) = load(&self.store).await.map_err(|e| e.to_string())?;
             self.mirror = mirror;
             self.position = position;
+            self.needs_full = false;
         }
         self.take_changes().await.map_err(|e| e.to_string())?;
         let read = started.elapsed();
@@ -355,10 +364,16 @@ impl Reconciler {
             );
         }
         let report = serde_json::to_string(&*self.status.borrow()).unwrap_or_default();
-        if self.reported.as_ref() == Some(&report) {
+        // Written again when something besides the timings changed.
+        let key = {
+            let mut s = self.status.borrow().clone();
+            (s.last_cycle_ms, s.last_full_compare_took_ms) = (0.0, 0.0);
+            serde_json::to_string(&s).unwrap_or_default()
+        };
+        if self.reported.as_ref() == Some(&key) {
             return Ok(());
         }
-        self.reported = Some(report.clone());
+        self.reported = Some(key);
         self.store
             .write(move |tx| outbox::set_consumer_status(tx, CONSUMER, position, &report))
             .await
@@ -387,11 +402,9 @@ impl Reconciler {
                 .await;
             match refreshed {
                 Ok(mirror) => self.mirror = mirror,
-                // The mirror went into the failed read: start over from a full load.
+                // The mirror went into the failed read: the next cycle starts from a full load.
                 Err(e) => {
-                    let (mirror, position) = load(&self.store).await?;
-                    self.mirror = mirror;
-                    self.position = position;
+                    self.needs_full = true;
                     return Err(e);
                 }
             }

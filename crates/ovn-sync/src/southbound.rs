@@ -12,6 +12,7 @@ use std::time::Duration;
 use neutrino_ovsdb::{Atom, Cache, Client, ClientConfig, Event, MonitorHandle, MonitorRequest};
 use neutrino_store::{Store, StoreError, set_operational, tables};
 use serde_json::{Value as Json, json};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use crate::config::OvnConfig;
@@ -223,12 +224,12 @@ async fn run(store: Store, config: ClientConfig, gateways: watch::Sender<Option<
         written.retain(|port, _| now.contains_key(port));
         tokio::select! {
             r = changes.changed() => if r.is_err() { return },
-            event = events.recv() => {
-                // A new session: compare everything with the store again.
-                if let Ok(Event::Resynced { .. }) = event {
-                    written.clear();
-                }
-            }
+            event = events.recv() => match event {
+                // A new session, or events missed: compare everything with the store again.
+                Ok(Event::Resynced { .. }) | Err(RecvError::Lagged(_)) => written.clear(),
+                Ok(_) => {}
+                Err(RecvError::Closed) => return,
+            },
         }
     }
 }
