@@ -67,7 +67,8 @@ def wait_until(what, predicate, within, every=0.05):
 
 
 class Lab:
-    def __init__(self, tmp_path, chassis=2, gateways=None, nb_cluster=False):
+    def __init__(self, tmp_path, chassis=2, gateways=None, nb_cluster=False,
+                 full_compare_secs=2, ovn_settings=""):
         if os.geteuid() != 0:
             pytest.fail("the data-plane tests need root (network namespaces, Open vSwitch)")
         n = next(_labs)
@@ -87,15 +88,15 @@ class Lab:
         self.sandbox("down", "--dir", self.dir, check=False)  # what an interrupted run left
         self.sandbox(*args, timeout=120)
         self.env = self._read_env()
-        # Full compares every 2 s: drift repair within the tests' 5 s.
+        # Full compares every 2 s by default: the store reloaded well within the tests' 5 s.
         extra = textwrap.dedent(f"""\
             backend = "ovn"
             [ovn]
             nb_connection = "{self.env['NEUTRINO_OVN__NB_CONNECTION']}"
             sb_connection = "{self.env['NEUTRINO_OVN__SB_CONNECTION']}"
             probe_interval_ms = 1000
-            full_compare_interval_secs = 2
-            """)
+            full_compare_interval_secs = {full_compare_secs}
+            """) + ovn_settings + "\n"
         self.server = start_server(tmp_path / "neutrino", extra_toml=extra)
         self.cloud = connect(self.server, "admin")
 

@@ -62,3 +62,28 @@ def test_a_floating_ip_reaches_its_port_follows_it_and_goes(lab):
     c.network.delete_ip(fip)
     wait_until("the floating IP to go",
                lambda: lab.ask_name("ext", address, 7000, timeout=1) is None, 10)
+
+
+def test_a_floating_ip_becomes_distributed_when_its_port_is_bound(make_lab):
+    """With `distributed_floating_ips`, a bound port's floating IP is translated on its chassis
+    (the NAT row gets the port's MAC as `external_mac`). The binding comes from the Southbound and
+    has no change-feed entry: the Southbound task hands the port to the reconciler, so this must
+    not wait for a full compare (an hour away here)."""
+    lab = make_lab(full_compare_secs=3600, ovn_settings="distributed_floating_ips = true")
+    c = lab.cloud
+    ext = external_network(lab)
+    net, _ = routed_network(lab, ext)
+    port = c.network.create_port(network_id=net.id, name="a")
+    fip = c.network.create_ip(floating_network_id=ext.id, port_id=port.id)
+
+    def external_mac():
+        """The NAT row's external_mac ("" when empty), or None while there is no row."""
+        uuid = lab.nbctl("--bare", "--columns=_uuid", "find", "NAT",
+                         f"external_ip={fip.floating_ip_address}").strip()
+        return lab.nbctl("get", "NAT", uuid, "external_mac").strip().strip('"[]') if uuid else None
+
+    wait_until("the floating IP's NAT row", lambda: external_mac() is not None, 5)
+    assert external_mac() == "", "not bound yet: translated on the gateway"
+    lab.plug(2, "a", port)
+    wait_until("the NAT row to carry the bound port's MAC",
+               lambda: external_mac() == port.mac_address, 5)

@@ -18,6 +18,7 @@
 //! * **Faults**: while the database is away the API keeps accepting writes; the changes wait in
 //!   the mirror and are written once the client has reconnected and resynced its cache.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,7 @@ use neutrino_ovn::{Change, Desired, Plan, Scope, desired_state, monitor_request,
 use neutrino_ovsdb::{Cache, Client, ClientConfig, MonitorHandle, Shape, TableNeed};
 use neutrino_store::{Store, StoreError, outbox};
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::OvnConfig;
 use crate::mirror::Mirror;
@@ -78,19 +79,22 @@ impl OvnBackend {
     pub fn start(store: Store, config: OvnConfig) -> OvnBackend {
         let (tx, rx) = watch::channel(SyncStatus::default());
         let mut tasks = Vec::new();
-        let gateways = if config.sb_remotes().is_empty() {
-            // No Southbound: no gateway chassis, ever (the sender lives in the task below).
+        let (gateways, rebound) = if config.sb_remotes().is_empty() {
+            // No Southbound: no gateway chassis, ever (the sender lives in the task below), and
+            // no port bound by it.
             let (none, gateways) = watch::channel(Some(Vec::new()));
             tasks.push(AbortOnDrop(tokio::spawn(async move {
                 none.closed().await;
             })));
-            gateways
+            (gateways, mpsc::unbounded_channel().1)
         } else {
-            let (gateways, task) = crate::southbound::start(store.clone(), &config);
-            tasks.push(AbortOnDrop(task));
-            gateways
+            let southbound = crate::southbound::start(store.clone(), &config);
+            tasks.push(AbortOnDrop(southbound.task));
+            (southbound.gateways, southbound.rebound)
         };
-        tasks.push(AbortOnDrop(tokio::spawn(run(store, config, gateways, tx))));
+        tasks.push(AbortOnDrop(tokio::spawn(run(
+            store, config, gateways, rebound, tx,
+        ))));
         OvnBackend {
             status: rx,
             _tasks: Arc::new(tasks),
@@ -207,6 +211,7 @@ async fn run(
     store: Store,
     config: OvnConfig,
     mut gateways: watch::Receiver<Option<Vec<String>>>,
+    mut rebound: mpsc::UnboundedReceiver<String>,
     status: watch::Sender<SyncStatus>,
 ) {
     let failed = |e: String| {
@@ -229,6 +234,7 @@ async fn run(
         monitor,
         mirror: Mirror::default(),
         needs_full: true,
+        rebound: BTreeSet::new(),
         position: 0,
         status,
         seen_version: 0,
@@ -272,6 +278,13 @@ async fn run(
             _ = foreign_change => {}
             // (A sender gone for good disables this branch rather than wake the loop forever.)
             Ok(()) = gateways.changed() => {}
+            // Ports the Southbound task bound: read again (their feed has no entry for it).
+            Some(port) = rebound.recv() => {
+                reconciler.rebound.insert(port);
+                while let Ok(port) = rebound.try_recv() {
+                    reconciler.rebound.insert(port);
+                }
+            }
         }
     }
 }
@@ -283,6 +296,8 @@ struct Reconciler {
     client: Client,
     monitor: MonitorHandle,
     mirror: Mirror,
+    /// Ports whose binding the Southbound task changed since the last cycle: read again.
+    rebound: BTreeSet<String>,
     /// The mirror cannot be trusted (a read of the store failed halfway): the next cycle reloads
     /// it whole before planning, or the plan would delete what the mirror lost.
     needs_full: bool,
@@ -381,8 +396,16 @@ impl Reconciler {
         Ok(())
     }
 
-    /// Reads again every resource the feed names after our position.
+    /// Reads again the ports the Southbound task bound, and every resource the feed names after
+    /// our position.
     async fn take_changes(&mut self) -> Result<(), StoreError> {
+        let rebound: Vec<(String, String)> = std::mem::take(&mut self.rebound)
+            .into_iter()
+            .map(|id| ("port".to_owned(), id))
+            .collect();
+        if !rebound.is_empty() {
+            self.refresh(rebound).await?;
+        }
         let limit = i64::try_from(self.config.batch_size).unwrap_or(i64::MAX);
         loop {
             let changes = self.store.changes(self.position, limit).await?;
@@ -390,27 +413,36 @@ impl Reconciler {
                 return Ok(());
             };
             let whole_page = changes.len() as i64 == limit;
-            let mut mirror = std::mem::take(&mut self.mirror);
-            let refreshed = self
-                .store
-                .read(move |tx| {
-                    for change in &changes {
-                        mirror.refresh(tx, &change.kind, &change.id)?;
-                    }
-                    Ok::<_, StoreError>(mirror)
-                })
-                .await;
-            match refreshed {
-                Ok(mirror) => self.mirror = mirror,
-                // The mirror went into the failed read: the next cycle starts from a full load.
-                Err(e) => {
-                    self.needs_full = true;
-                    return Err(e);
-                }
-            }
+            self.refresh(changes.into_iter().map(|c| (c.kind, c.id)).collect())
+                .await?;
             self.position = last;
             if !whole_page {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Reads these resources `(kind, id)` again into the mirror, in one read of the store.
+    async fn refresh(&mut self, resources: Vec<(String, String)>) -> Result<(), StoreError> {
+        let mut mirror = std::mem::take(&mut self.mirror);
+        let refreshed = self
+            .store
+            .read(move |tx| {
+                for (kind, id) in &resources {
+                    mirror.refresh(tx, kind, id)?;
+                }
+                Ok::<_, StoreError>(mirror)
+            })
+            .await;
+        match refreshed {
+            Ok(mirror) => {
+                self.mirror = mirror;
+                Ok(())
+            }
+            // The mirror went into the failed read: the next cycle starts from a full load.
+            Err(e) => {
+                self.needs_full = true;
+                Err(e)
             }
         }
     }

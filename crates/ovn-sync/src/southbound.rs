@@ -13,7 +13,7 @@ use neutrino_ovsdb::{Atom, Cache, Client, ClientConfig, Event, MonitorHandle, Mo
 use neutrino_store::{Store, StoreError, set_operational, tables};
 use serde_json::{Value as Json, json};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::OvnConfig;
 
@@ -150,16 +150,25 @@ fn client_config(config: &OvnConfig) -> ClientConfig {
 
 /// Starts the Southbound task: it publishes the gateway chassis (`None` until the first
 /// download) and writes port bindings into the store.
-pub fn start(
-    store: Store,
-    config: &OvnConfig,
-) -> (
-    watch::Receiver<Option<Vec<String>>>,
-    tokio::task::JoinHandle<()>,
-) {
-    let (tx, rx) = watch::channel(None);
-    let task = tokio::spawn(run(store, client_config(config), tx));
-    (rx, task)
+pub fn start(store: Store, config: &OvnConfig) -> Southbound {
+    let (tx, gateways) = watch::channel(None);
+    let (rebound_tx, rebound) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run(store, client_config(config), tx, rebound_tx));
+    Southbound {
+        gateways,
+        rebound,
+        task,
+    }
+}
+
+/// The Southbound task, as the reconciler sees it.
+pub struct Southbound {
+    /// The gateway chassis; `None` until the first download.
+    pub gateways: watch::Receiver<Option<Vec<String>>>,
+    /// Ports whose `binding:host_id` this task changed: written without a feed entry, so the
+    /// reconciler reads them again itself (a bound port's floating IP may become distributed).
+    pub rebound: mpsc::UnboundedReceiver<String>,
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 async fn connect(config: &ClientConfig) -> (Client, MonitorHandle) {
@@ -181,7 +190,12 @@ async fn connect(config: &ClientConfig) -> (Client, MonitorHandle) {
     }
 }
 
-async fn run(store: Store, config: ClientConfig, gateways: watch::Sender<Option<Vec<String>>>) {
+async fn run(
+    store: Store,
+    config: ClientConfig,
+    gateways: watch::Sender<Option<Vec<String>>>,
+    rebound: mpsc::UnboundedSender<String>,
+) {
     let (client, monitor) = connect(&config).await;
     let mut events = client.events();
     let mut changes = monitor.subscribe();
@@ -205,14 +219,25 @@ async fn run(store: Store, config: ClientConfig, gateways: watch::Sender<Option<
             let batch = changed.clone();
             let result = store
                 .write(move |tx| {
+                    let mut bound = Vec::new();
                     for (port, binding) in &batch {
-                        set_operational(tx, tables::PORTS, port, &binding.fields())?;
+                        if set_operational(tx, tables::PORTS, port, &binding.fields())?
+                            && binding.host.is_some()
+                        {
+                            bound.push(port.clone());
+                        }
                     }
-                    Ok::<_, StoreError>(())
+                    Ok::<_, StoreError>(bound)
                 })
                 .await;
             match result {
-                Ok(()) => written.extend(changed),
+                Ok(bound) => {
+                    for port in bound {
+                        // Nobody listening (the reconciler stopped) is fine.
+                        let _ = rebound.send(port);
+                    }
+                    written.extend(changed);
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "OVN back end: cannot record port status");
                     tokio::time::sleep(Duration::from_millis(500)).await;
