@@ -10,24 +10,13 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 use neutrino_ovn::{
-    AddressPair, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, NetworkSpec,
+    AddressPair, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, Kind, NetworkSpec,
     PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
 };
 use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
 use serde::Deserialize;
 
-/// The kinds of resource the back end maps, with their tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Network,
-    Subnet,
-    Port,
-    Router,
-    FloatingIp,
-    SecurityGroup,
-    SecurityGroupRule,
-}
-
+/// The kinds of resource the back end maps.
 const KINDS: [Kind; 7] = [
     Kind::Network,
     Kind::Subnet,
@@ -38,23 +27,22 @@ const KINDS: [Kind; 7] = [
     Kind::SecurityGroupRule,
 ];
 
-impl Kind {
-    fn table(self) -> Table {
-        match self {
-            Kind::Network => tables::NETWORKS,
-            Kind::Subnet => tables::SUBNETS,
-            Kind::Port => tables::PORTS,
-            Kind::Router => tables::ROUTERS,
-            Kind::FloatingIp => tables::FLOATINGIPS,
-            Kind::SecurityGroup => tables::SECURITY_GROUPS,
-            Kind::SecurityGroupRule => tables::SECURITY_GROUP_RULES,
-        }
+/// The table a kind's resources are stored in.
+fn table(kind: Kind) -> Table {
+    match kind {
+        Kind::Network => tables::NETWORKS,
+        Kind::Subnet => tables::SUBNETS,
+        Kind::Port => tables::PORTS,
+        Kind::Router => tables::ROUTERS,
+        Kind::FloatingIp => tables::FLOATINGIPS,
+        Kind::SecurityGroup => tables::SECURITY_GROUPS,
+        Kind::SecurityGroupRule => tables::SECURITY_GROUP_RULES,
     }
+}
 
-    /// The kind of an outbox entry, if the back end maps it.
-    fn of_change(kind: &str) -> Option<Kind> {
-        KINDS.into_iter().find(|k| k.table().kind == Some(kind))
-    }
+/// The kind of an outbox entry, if the back end maps it.
+fn kind_of_change(kind: &str) -> Option<Kind> {
+    KINDS.into_iter().find(|k| table(*k).kind == Some(kind))
 }
 
 /// Every mapped resource, by id.
@@ -100,7 +88,7 @@ impl Mirror {
     pub fn load(tx: &Tx) -> Result<Mirror, StoreError> {
         let mut mirror = Mirror::default();
         for kind in KINDS {
-            for (id, _, doc) in revisions(tx, kind.table())? {
+            for (id, _, doc) in revisions(tx, table(kind))? {
                 mirror.put(kind, &id, Some(&doc));
             }
         }
@@ -110,10 +98,10 @@ impl Mirror {
     /// Reads the resource an outbox entry names again (or forgets it, if it is gone). Returns
     /// false for a kind the back end does not map.
     pub fn refresh(&mut self, tx: &Tx, kind: &str, id: &str) -> Result<bool, StoreError> {
-        let Some(kind) = Kind::of_change(kind) else {
+        let Some(kind) = kind_of_change(kind) else {
             return Ok(false);
         };
-        let doc = get_doc(tx, kind.table(), id)?;
+        let doc = get_doc(tx, table(kind), id)?;
         self.put(kind, id, doc.as_deref());
         Ok(true)
     }
@@ -155,7 +143,7 @@ impl Mirror {
         match parsed {
             Some(Ok(_)) => {}
             Some(Err(e)) => {
-                tracing::error!(table = kind.table().name, %id, error = %e,
+                tracing::error!(table = table(kind).name, %id, error = %e,
                     "cannot read a stored document; its OVN rows are removed until it is fixed");
                 self.remove(kind, id);
             }

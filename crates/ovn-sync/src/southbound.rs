@@ -52,12 +52,12 @@ impl Binding {
     }
 }
 
+/// What the task reads of a chassis: its names and where its options are.
+const CHASSIS_COLUMNS: &[&str] = &["name", "hostname", "other_config", "external_ids"];
+
 fn monitor_request() -> MonitorRequest {
     MonitorRequest::new()
-        .table(
-            "Chassis",
-            &["name", "hostname", "other_config", "external_ids"],
-        )
+        .table("Chassis", CHASSIS_COLUMNS)
         .table("Port_Binding", &["logical_port", "type", "chassis", "up"])
 }
 
@@ -134,10 +134,7 @@ pub async fn read_gateway_chassis(
 ) -> Result<Vec<String>, neutrino_ovsdb::Error> {
     let client = Client::connect(client_config(config)).await?;
     let monitor = client
-        .monitor(MonitorRequest::new().table(
-            "Chassis",
-            &["name", "hostname", "other_config", "external_ids"],
-        ))
+        .monitor(MonitorRequest::new().table("Chassis", CHASSIS_COLUMNS))
         .await?;
     Ok(gateway_chassis(&monitor.snapshot()))
 }

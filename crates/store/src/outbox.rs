@@ -100,16 +100,6 @@ pub fn last_position(tx: &Tx) -> Result<i64, StoreError> {
         .unwrap_or(0))
 }
 
-/// Where a registered consumer has got to, if it is registered.
-pub fn consumer_position(tx: &Tx, consumer: &str) -> Result<Option<i64>, StoreError> {
-    tx.query_opt(
-        "SELECT position FROM outbox_consumers WHERE name = ?1",
-        &[consumer.into()],
-    )?
-    .map(|r| r.int(0))
-    .transpose()
-}
-
 /// Registers a consumer at `position`, or moves it there: entries up to it may be pruned.
 pub fn set_consumer_position(tx: &Tx, consumer: &str, position: i64) -> Result<(), StoreError> {
     tx.execute(
