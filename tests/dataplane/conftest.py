@@ -114,8 +114,10 @@ class Lab:
                 env[key] = " ".join(shlex.split(value))
         return env
 
-    def nbctl(self, *args):
-        return run("ovn-nbctl", f"--db={self.env['OVN_NB_DB']}", "--timeout=10", *args).stdout
+    def nbctl(self, *args, db=None):
+        """ovn-nbctl on the Northbound database; `db` narrows the remotes (ovn-nbctl gives up on
+        the first refused member of a cluster instead of trying the next)."""
+        return run("ovn-nbctl", f"--db={db or self.env['OVN_NB_DB']}", "--timeout=10", *args).stdout
 
     def sbctl(self, *args):
         return run("ovn-sbctl", f"--db={self.env['OVN_SB_DB']}", "--timeout=10", *args).stdout
