@@ -2,11 +2,10 @@
 them by priority, stopping the active gateway chassis moves SNAT and floating-IP traffic to the other
 within 5 s.
 
-"The router's information names the active chassis": Neutrino's API has nothing for this yet (no
-agents, no l3-agents of a router, and the Southbound task writes bindings of instance ports only, so
-the gateway port's binding:host_id stays empty). The active chassis is checked in the Southbound
-instead: the chassisredirect port `cr-lrp-<gateway port id>` is bound to the highest-priority live
-chassis of the router's HA_Chassis_Group. The chassis is stopped by killing its ovs-vswitchd (by PID,
+"The router's information names the active chassis": as upstream ML2/OVN does, the router's gateway
+port carries the chassis where the gateway is active in `binding:host_id` — the chassis that claims
+the chassisredirect port `cr-lrp-<gateway port id>`, the highest-priority live chassis of the
+router's HA_Chassis_Group. The test checks the API against the Southbound at each step. The chassis is stopped by killing its ovs-vswitchd (by PID,
 as tests/dataplane/smoke.sh does), and restarted at the end: the gateway returns to it."""
 
 import re
@@ -24,6 +23,12 @@ def bound_chassis(lab, logical_port):
     uuid = lab.sbctl("--bare", "--columns=chassis", "find", "Port_Binding",
                      f"logical_port={logical_port}").strip()
     return lab.sbctl("get", "Chassis", uuid, "name").strip().strip('"') if uuid else None
+
+
+def gateway_host(cloud, gw_port):
+    """Where the API says the router's gateway is active, and whether its gateway port is up."""
+    port = cloud.network.get_port(gw_port.id)
+    return port.binding_host_id if port.status == "ACTIVE" else None
 
 
 def bfd_up(lab, chassis):
@@ -61,9 +66,7 @@ def test_stopping_the_active_gateway_moves_snat_and_floating_ips(make_lab):
     assert set(priority) == set(gateways) and len(set(priority.values())) == 2, priority
     first, second = sorted(priority, key=priority.get, reverse=True)
     wait_until(f"{redirect} bound to {first}", lambda: bound_chassis(lab, redirect) == first, 10)
-    # The API says nothing about where the gateway is (see the module's docstring); print what it has.
-    print(f"gateway {first} (priority {priority[first]}), standby {second} (priority {priority[second]}); "
-          f"the API's binding:host_id of the gateway port: {c.network.get_port(gw_port.id).binding_host_id!r}")
+    wait_until(f"the API to name {first} as the gateway's host", lambda: gateway_host(c, gw_port) == first, 5)
 
     assert lab.reaches("a", external_host, within=15)  # SNAT
     wait_until("the external host to reach a on its floating IP",
@@ -97,6 +100,7 @@ def test_stopping_the_active_gateway_moves_snat_and_floating_ips(make_lab):
     # TCP in on the floating IP, through the new gateway.
     assert lab.ask_name("ext", fip, 7000, timeout=2) == "a"
     assert bound_chassis(lab, redirect) == second
+    wait_until(f"the API to name {second} as the gateway's host", lambda: gateway_host(c, gw_port) == second, 5)
 
     # The chassis comes back (its ovs-vswitchd restarted in its namespace): being the higher priority,
     # it takes the gateway back, and traffic follows.
@@ -116,3 +120,4 @@ def test_stopping_the_active_gateway_moves_snat_and_floating_ips(make_lab):
     for name, stream in (("SNAT", snat), ("floating IP", inbound)):
         assert stream.answered_since(back + 3), f"{name} traffic does not flow through {first} again"
     assert lab.ask_name("ext", fip, 7000, timeout=2) == "a"
+    wait_until(f"the API to name {first} again", lambda: gateway_host(c, gw_port) == first, 5)

@@ -22,9 +22,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Filters on `name`, `resource` and `state` (equality; repeated keys OR).
-async fn zones(RawQuery(raw): RawQuery) -> ApiResult {
+async fn zones(State(st): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
     let q = ListQuery::parse(raw.as_deref().unwrap_or(""), -1)?;
-    let zones: Vec<Value> = availability::availability_zones()
+    let zones: Vec<Value> = st
+        .net
+        .availability_zones()
+        .await?
         .into_iter()
         .filter(|z| {
             q.filters.iter().all(|(k, vs)| {

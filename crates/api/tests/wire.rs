@@ -3,7 +3,7 @@
 mod harness;
 
 use axum::http::{Method, StatusCode};
-use harness::Api;
+use harness::{Api, ids};
 use serde_json::json;
 
 #[tokio::test]
@@ -311,6 +311,95 @@ async fn agents_list_is_empty_not_missing() {
         (r.status, r.kind()),
         (StatusCode::NOT_FOUND, "AgentNotFound")
     );
+}
+
+/// Agents as the OVN back end's Southbound task records them (written here straight into the
+/// store): listed to administrators with liveness and upstream's timestamps, filtered, projected;
+/// hidden from everyone else; their zones listed and accepted as hints.
+#[tokio::test]
+async fn agents_recorded_by_the_back_end_are_listed_to_administrators() {
+    use neutrino_store::agents::{AgentRow, put_agent};
+    let api = Api::start();
+    let now = neutrino_store::unix_time_ms();
+    let agent = |id: &str, agent_type: &str, zone: &str, alive_until_ms: i64| AgentRow {
+        id: id.into(),
+        doc: json!({"agent_type": agent_type, "binary": "ovn-controller", "host": id,
+                    "availability_zone": zone, "configurations": {"chassis_name": id}})
+        .to_string(),
+        created_at_ms: now,
+        heartbeat_at_ms: now,
+        alive_until_ms,
+    };
+    let rows = [
+        agent("gw1", "OVN Controller Gateway agent", "az1", now + 60_000),
+        agent("hv1", "OVN Controller agent", "az2", now - 1),
+    ];
+    api.store()
+        .write(move |tx| {
+            for row in &rows {
+                put_agent(tx, row)?;
+            }
+            Ok::<_, neutrino_store::StoreError>(())
+        })
+        .await
+        .unwrap();
+
+    let r = api.get("admin", "/v2.0/agents").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(ids(&r.body["agents"]), ["gw1", "hv1"]);
+    let gw = &r.body["agents"][0];
+    assert_eq!(
+        (gw["alive"].clone(), gw["host"].clone()),
+        (json!(true), json!("gw1"))
+    );
+    assert_eq!(gw["heartbeat_timestamp"].as_str().map(str::len), Some(19));
+    assert_eq!(r.body["agents"][1]["alive"], false);
+    let r = api
+        .get("admin", "/v2.0/agents?alive=false&fields=id&fields=alive")
+        .await;
+    assert_eq!(r.body, json!({"agents": [{"id": "hv1", "alive": false}]}));
+    let r = api
+        .get(
+            "admin",
+            "/v2.0/agents?agent_type=OVN%20Controller%20Gateway%20agent",
+        )
+        .await;
+    assert_eq!(ids(&r.body["agents"]), ["gw1"]);
+    let r = api.get("admin", "/v2.0/agents?colour=red").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = api.get("admin", "/v2.0/agents/hv1").await;
+    assert_eq!(r.body["agent"]["configurations"]["chassis_name"], "hv1");
+    // Not an administrator: nothing to see.
+    assert_eq!(
+        api.get("alice", "/v2.0/agents").await.body,
+        json!({"agents": []})
+    );
+    let r = api.get("alice", "/v2.0/agents/gw1").await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::NOT_FOUND, "AgentNotFound")
+    );
+
+    // Their zones, available while an agent in them is alive, and valid hints.
+    let r = api
+        .get("alice", "/v2.0/availability_zones?resource=network")
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"availability_zones": [
+            {"name": "nova", "resource": "network", "state": "available"},
+            {"name": "az1", "resource": "network", "state": "available"},
+            {"name": "az2", "resource": "network", "state": "unavailable"}]})
+    );
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"network": {"availability_zone_hints": ["az1"]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["network"]["availability_zones"], json!(["az1"]));
 }
 
 #[tokio::test]

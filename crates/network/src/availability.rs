@@ -31,26 +31,48 @@ pub const EXTENSIONS: &[Extension] = &[
     ),
 ];
 
-/// The one availability zone: the API server has no agents to place resources, so every
-/// network and router lives in it.
+/// The zone of every network and router without hints: always there, as the one zone of a
+/// service without chassis.
 pub const ZONE: &str = "nova";
 
-/// Every availability zone, per resource type it serves.
-pub fn availability_zones() -> Vec<Value> {
-    ["network", "router"]
-        .iter()
-        .map(|r| json!({"name": ZONE, "resource": r, "state": "available"}))
-        .collect()
+/// Every availability zone, once per resource type it serves: [`ZONE`], and each zone a chassis
+/// declares (`availability-zones=` in its `ovn-cms-options`), available while one of its agents
+/// is alive.
+fn zones(tx: &store::Tx<'_>) -> Result<Vec<(String, bool)>> {
+    let agents = store::agents::agents(tx)?;
+    let mut zones = crate::agents::agent_zones(&agents, store::unix_time_ms());
+    if !zones.iter().any(|(z, _)| z == ZONE) {
+        zones.insert(0, (ZONE.to_owned(), true));
+    }
+    Ok(zones)
 }
 
 /// `availability_zone_hints` must name known zones.
-pub(crate) fn check_hints(hints: &[String]) -> Result<()> {
-    match hints.iter().find(|h| h.as_str() != ZONE) {
+pub(crate) fn check_hints(tx: &store::Tx<'_>, hints: &[String]) -> Result<()> {
+    if hints.is_empty() {
+        return Ok(());
+    }
+    let known = zones(tx)?;
+    match hints.iter().find(|h| !known.iter().any(|(z, _)| z == *h)) {
         Some(h) => Err(Error::not_found(
             "AvailabilityZoneNotFound",
             format!("AvailabilityZone {h} could not be found."),
         )),
         None => Ok(()),
+    }
+}
+
+impl Networking {
+    /// Every availability zone, per resource type it serves.
+    pub async fn availability_zones(&self) -> Result<Vec<Value>> {
+        let zones = self.store.read(zones).await?;
+        Ok(zones
+            .iter()
+            .flat_map(|(name, up)| {
+                let state = if *up { "available" } else { "unavailable" };
+                ["network", "router"].map(|r| json!({"name": name, "resource": r, "state": state}))
+            })
+            .collect())
     }
 }
 

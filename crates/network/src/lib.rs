@@ -2,6 +2,7 @@
 //! here — the api crate speaks HTTP, the store crate speaks SQL.
 
 mod address_scope;
+mod agents;
 pub mod attrs;
 pub mod availability;
 mod caller;

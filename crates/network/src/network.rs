@@ -147,7 +147,7 @@ fn build(
     let hints = b
         .string_list("availability_zone_hints")?
         .unwrap_or_default();
-    crate::availability::check_hints(&hints)?;
+    crate::availability::check_hints(tx, &hints)?;
     if hints.iter().map(String::len).sum::<usize>() + hints.len() > 255 {
         return Err(Error::invalid_attr(
             "availability_zone_hints",
@@ -165,8 +165,13 @@ fn build(
         mtu,
         port_security_enabled: b.bool("port_security_enabled")?.unwrap_or(true),
         dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
+        // The zones it may be served from: its hints, else the default zone.
+        availability_zones: if hints.is_empty() {
+            vec![crate::availability::ZONE.to_string()]
+        } else {
+            hints.clone()
+        },
         availability_zone_hints: hints,
-        availability_zones: vec![crate::availability::ZONE.to_string()],
         ipv4_address_scope: None,
         ipv6_address_scope: None,
         is_default: false,

@@ -30,6 +30,9 @@ pub struct OvnConfig {
     pub dns_servers: Vec<IpAddr>,
     /// Translate floating IPs of bound ports on the port's own chassis instead of the gateway.
     pub distributed_floating_ips: bool,
+    /// Seconds after its last heartbeat that a chassis' agent is reported dead (upstream's
+    /// `agent_down_time`). The back end asks every chassis for a heartbeat three times as often.
+    pub agent_down_time_secs: u64,
 }
 
 impl Default for OvnConfig {
@@ -44,6 +47,7 @@ impl Default for OvnConfig {
             dhcp_lease_time: mapping.dhcp_lease_time,
             dns_servers: mapping.dns_servers,
             distributed_floating_ips: mapping.distributed_floating_ips,
+            agent_down_time_secs: 75,
         }
     }
 }
@@ -59,6 +63,15 @@ impl OvnConfig {
 
     pub fn probe_interval(&self) -> Option<Duration> {
         (self.probe_interval_ms > 0).then(|| Duration::from_millis(self.probe_interval_ms))
+    }
+
+    pub fn agent_down_time(&self) -> Duration {
+        Duration::from_secs(self.agent_down_time_secs)
+    }
+
+    /// How often the chassis are asked for a heartbeat (`NB_Global.nb_cfg` is raised).
+    pub fn heartbeat_interval(&self) -> Duration {
+        self.agent_down_time() / 3
     }
 
     pub fn full_compare_interval(&self) -> Duration {
@@ -89,6 +102,9 @@ impl OvnConfig {
         }
         if self.batch_size == 0 {
             return Err("[ovn] batch_size must be at least 1".into());
+        }
+        if self.agent_down_time_secs < 3 {
+            return Err("[ovn] agent_down_time_secs must be at least 3".into());
         }
         Ok(())
     }

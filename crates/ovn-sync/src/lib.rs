@@ -5,11 +5,13 @@
 //!   database and writes the difference, at start, on every change and on a timer.
 //! * [`southbound`]: the task that reads the Southbound database: the gateway chassis, and the
 //!   port bindings it writes into the ports' status.
+//! * [`agents`]: the chassis as Neutron agents, alive by a heartbeat through the databases.
 //! * [`config`]: `[ovn]` of `neutrino.toml`.
 //!
 //! The mapping itself (which rows a resource becomes) is `neutrino-ovn`'s; the OVSDB protocol is
 //! `neutrino-ovsdb`'s.
 
+pub mod agents;
 pub mod config;
 pub mod mirror;
 pub mod reconciler;

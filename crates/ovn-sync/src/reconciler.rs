@@ -23,7 +23,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use neutrino_ovn::{Change, Desired, Plan, Scope, desired_state, monitor_request, plan};
-use neutrino_ovsdb::{Cache, Client, ClientConfig, MonitorHandle, Shape, TableNeed};
+use neutrino_ovsdb::{
+    Atom, Cache, Client, ClientConfig, MonitorHandle, Mutation, Mutator, Operation, Shape,
+    TableNeed,
+};
 use neutrino_store::{Store, StoreError, outbox};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
@@ -242,6 +245,10 @@ async fn run(
     };
     let mut next_full = Instant::now();
     let mut pause = Duration::from_millis(50);
+    // Agents are read from the Southbound database; without one, nobody listens for heartbeats.
+    let asks_heartbeats = !reconciler.config.sb_remotes().is_empty();
+    let mut heartbeat = tokio::time::interval(reconciler.config.heartbeat_interval());
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let full = Instant::now() >= next_full;
         match reconciler.cycle(full).await {
@@ -263,28 +270,36 @@ async fn run(
         }
         // Sleep until the store changes, someone else changes the Northbound database, or a full
         // compare is due. Our own transaction's echo wakes nobody: planning again after it would
-        // only find nothing to do (and cost a whole cycle).
-        let until_full = next_full.saturating_duration_since(Instant::now());
-        let foreign_change = async {
-            while cache_changes.changed().await.is_ok() {
-                if *cache_changes.borrow_and_update() > reconciler.seen_version {
-                    return;
+        // only find nothing to do (and cost a whole cycle). A heartbeat is asked for on its own
+        // timer, without a cycle.
+        loop {
+            let until_full = next_full.saturating_duration_since(Instant::now());
+            let foreign_change = async {
+                while cache_changes.changed().await.is_ok() {
+                    if *cache_changes.borrow_and_update() > reconciler.seen_version {
+                        return;
+                    }
                 }
-            }
-            std::future::pending::<()>().await;
-        };
-        tokio::select! {
-            _ = feed.wait(until_full) => {}
-            _ = foreign_change => {}
-            // (A sender gone for good disables this branch rather than wake the loop forever.)
-            Ok(()) = gateways.changed() => {}
-            // Ports the Southbound task bound: read again (their feed has no entry for it).
-            Some(port) = rebound.recv() => {
-                reconciler.rebound.insert(port);
-                while let Ok(port) = rebound.try_recv() {
+                std::future::pending::<()>().await;
+            };
+            tokio::select! {
+                _ = feed.wait(until_full) => {}
+                _ = foreign_change => {}
+                // (A sender gone for good disables this branch rather than wake the loop forever.)
+                Ok(()) = gateways.changed() => {}
+                // Ports the Southbound task bound: read again (their feed has no entry for it).
+                Some(port) = rebound.recv() => {
                     reconciler.rebound.insert(port);
+                    while let Ok(port) = rebound.try_recv() {
+                        reconciler.rebound.insert(port);
+                    }
+                }
+                _ = heartbeat.tick(), if asks_heartbeats => {
+                    reconciler.ask_heartbeat().await;
+                    continue;
                 }
             }
+            break;
         }
     }
 }
@@ -444,6 +459,20 @@ impl Reconciler {
                 self.needs_full = true;
                 Err(e)
             }
+        }
+    }
+
+    /// Asks every chassis for a heartbeat: raises `NB_Global.nb_cfg`, which northd passes to the
+    /// Southbound database and each `ovn-controller` answers in its `Chassis_Private.nb_cfg`
+    /// (see `crate::agents`). A failure is only logged: the next tick asks again.
+    async fn ask_heartbeat(&self) {
+        let raise = Operation::mutate(
+            "NB_Global",
+            Vec::new(),
+            vec![Mutation::new("nb_cfg", Mutator::Add, Atom::Integer(1))],
+        );
+        if let Err(e) = self.client.transact(&[raise]).await {
+            tracing::debug!(error = %e, "OVN back end: cannot ask the chassis for a heartbeat");
         }
     }
 

@@ -1,20 +1,23 @@
 //! The Southbound database, read: which chassis may host router gateways (for the reconciler),
-//! and where each port is bound — written into the port's `status`, `binding:host_id`,
-//! `binding:vif_type` and `binding:vif_details` without a new revision.
+//! where each port is bound — written into the port's `status`, `binding:host_id`,
+//! `binding:vif_type` and `binding:vif_details` without a new revision — and the chassis as
+//! agents (`crate::agents`).
 //!
-//! Ports are compared with what this task last wrote; after a reconnect (and at start) that memory
-//! is dropped and every binding is compared with the store again, so a missed update never leaves
-//! a port wrong.
+//! Ports and agents are compared with what this task last wrote; after a reconnect (and at start)
+//! that memory is dropped and everything is compared with the store again, so a missed update
+//! never leaves a port or an agent wrong.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use neutrino_ovsdb::{Atom, Cache, Client, ClientConfig, Event, MonitorHandle, MonitorRequest};
+use neutrino_store::agents as store_agents;
 use neutrino_store::{Store, StoreError, set_operational, tables};
 use serde_json::{Value as Json, json};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
 
+use crate::agents::{self, AgentChanges, AgentTracker, chassis_agents};
 use crate::config::OvnConfig;
 
 /// Where a port is, as the Southbound database says.
@@ -58,34 +61,31 @@ const CHASSIS_COLUMNS: &[&str] = &["name", "hostname", "other_config", "external
 fn monitor_request() -> MonitorRequest {
     MonitorRequest::new()
         .table("Chassis", CHASSIS_COLUMNS)
+        .table(
+            "Chassis_Private",
+            &["name", "chassis", "nb_cfg", "external_ids"],
+        )
+        .table("SB_Global", &["nb_cfg"])
         .table("Port_Binding", &["logical_port", "type", "chassis", "up"])
 }
 
-fn map_entry<'a>(row: &'a neutrino_ovsdb::Row, column: &str, key: &str) -> Option<&'a str> {
-    row.get(column)?.get(&Atom::from(key))?.as_str()
-}
-
-/// The chassis that declare `enable-chassis-as-gw` in `ovn-cms-options` (in `other_config`, or
-/// `external_ids` for older OVN), by name, sorted.
+/// The chassis that may host router gateways, by name, sorted.
 pub fn gateway_chassis(cache: &Cache) -> Vec<String> {
     let mut names: Vec<String> = cache
         .table("Chassis")
         .into_iter()
         .flatten()
-        .filter(|(_, row)| {
-            ["other_config", "external_ids"].iter().any(|column| {
-                map_entry(row, column, "ovn-cms-options")
-                    .is_some_and(|o| o.split(',').any(|opt| opt.trim() == "enable-chassis-as-gw"))
-            })
-        })
+        .filter(|(_, row)| agents::is_gateway(row))
         .filter_map(|(_, row)| row.get("name")?.as_str().map(str::to_owned))
         .collect();
     names.sort();
     names
 }
 
-/// The binding of every instance port (type `""`), by logical port (the Neutron port id). Router
-/// and other service ports are left alone: their status is the API's.
+/// The binding of every instance port (type `""`), by logical port (the Neutron port id), and of
+/// every router gateway port: the chassis that holds its `chassisredirect` port
+/// (`cr-lrp-<port id>`) is where the router's gateway is active, as upstream reports it. Other
+/// router and service ports are left alone: their status is the API's.
 pub fn bindings(cache: &Cache) -> BTreeMap<String, Binding> {
     let hosts: BTreeMap<_, String> = cache
         .table("Chassis")
@@ -104,18 +104,24 @@ pub fn bindings(cache: &Cache) -> BTreeMap<String, Binding> {
         .table("Port_Binding")
         .into_iter()
         .flatten()
-        .filter(|(_, row)| row.get("type").and_then(|t| t.as_str()) == Some(""))
         .filter_map(|(_, row)| {
-            let port = row.get("logical_port")?.as_str()?.to_owned();
+            let name = row.get("logical_port")?.as_str()?;
             let chassis = row
                 .get("chassis")
                 .and_then(|v| v.as_atom())
                 .and_then(Atom::as_uuid);
-            let up = row
-                .get("up")
-                .and_then(|v| v.as_atom())
-                .and_then(Atom::as_bool)
-                .unwrap_or(false);
+            let (port, up) = match row.get("type")?.as_str()? {
+                "" => (
+                    name.to_owned(),
+                    row.get("up")
+                        .and_then(|v| v.as_atom())
+                        .and_then(Atom::as_bool)
+                        .unwrap_or(false),
+                ),
+                // A gateway is up where it is claimed: OVN sets no `up` on these ports.
+                "chassisredirect" => (name.strip_prefix("cr-lrp-")?.to_owned(), chassis.is_some()),
+                _ => return None,
+            };
             Some((
                 port,
                 Binding {
@@ -150,7 +156,13 @@ fn client_config(config: &OvnConfig) -> ClientConfig {
 pub fn start(store: Store, config: &OvnConfig) -> Southbound {
     let (tx, gateways) = watch::channel(None);
     let (rebound_tx, rebound) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(store, client_config(config), tx, rebound_tx));
+    let task = tokio::spawn(run(
+        store,
+        client_config(config),
+        config.agent_down_time(),
+        tx,
+        rebound_tx,
+    ));
     Southbound {
         gateways,
         rebound,
@@ -190,6 +202,7 @@ async fn connect(config: &ClientConfig) -> (Client, MonitorHandle) {
 async fn run(
     store: Store,
     config: ClientConfig,
+    agent_down_time: Duration,
     gateways: watch::Sender<Option<Vec<String>>>,
     rebound: mpsc::UnboundedSender<String>,
 ) {
@@ -198,6 +211,9 @@ async fn run(
     let mut changes = monitor.subscribe();
     // What was last written (or found) per port: only differences are written.
     let mut written: BTreeMap<String, Binding> = BTreeMap::new();
+    let mut agents = AgentTracker::default();
+    // Agents in the store that the Southbound does not list are removed once per session.
+    let mut prune_agents = true;
     loop {
         let cache = monitor.snapshot();
         let chassis = gateway_chassis(&cache);
@@ -212,8 +228,15 @@ async fn run(
             .filter(|(port, b)| written.get(*port) != Some(b))
             .map(|(p, b)| (p.clone(), b.clone()))
             .collect();
-        if !changed.is_empty() {
+        let seen_agents = chassis_agents(&cache);
+        let agent_changes = agents.changes(
+            &seen_agents,
+            neutrino_store::unix_time_ms(),
+            agent_down_time,
+        );
+        if !changed.is_empty() || agent_changes != AgentChanges::default() || prune_agents {
             let batch = changed.clone();
+            let prune = prune_agents.then(|| seen_agents.keys().cloned().collect::<Vec<_>>());
             let result = store
                 .write(move |tx| {
                     let mut bound = Vec::new();
@@ -224,6 +247,7 @@ async fn run(
                             bound.push(port.clone());
                         }
                     }
+                    write_agents(tx, &agent_changes, prune.as_deref())?;
                     Ok::<_, StoreError>(bound)
                 })
                 .await;
@@ -234,9 +258,11 @@ async fn run(
                         let _ = rebound.send(port);
                     }
                     written.extend(changed);
+                    prune_agents = false;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "OVN back end: cannot record port status");
+                    agents.clear();
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
@@ -248,10 +274,36 @@ async fn run(
             r = changes.changed() => if r.is_err() { return },
             event = events.recv() => match event {
                 // A new session, or events missed: compare everything with the store again.
-                Ok(Event::Resynced { .. }) | Err(RecvError::Lagged(_)) => written.clear(),
+                Ok(Event::Resynced { .. }) | Err(RecvError::Lagged(_)) => {
+                    written.clear();
+                    agents.clear();
+                    prune_agents = true;
+                }
                 Ok(_) => {}
                 Err(RecvError::Closed) => return,
             },
         }
     }
+}
+
+/// Writes the agents' changes; with `keep`, also removes every stored agent it does not name.
+fn write_agents(
+    tx: &neutrino_store::Tx,
+    changes: &AgentChanges,
+    keep: Option<&[String]>,
+) -> Result<(), StoreError> {
+    for agent in &changes.put {
+        store_agents::put_agent(tx, agent)?;
+    }
+    for id in &changes.removed {
+        store_agents::delete_agent(tx, id)?;
+    }
+    if let Some(keep) = keep {
+        for stored in store_agents::agents(tx)? {
+            if !keep.contains(&stored.id) {
+                store_agents::delete_agent(tx, &stored.id)?;
+            }
+        }
+    }
+    Ok(())
 }

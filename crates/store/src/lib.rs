@@ -12,6 +12,7 @@
 //! A write is a closure that may run more than once (an engine may retry it after a
 //! serialization failure), so it must have no effect outside its transaction.
 
+pub mod agents;
 mod allocations;
 mod error;
 mod feed;

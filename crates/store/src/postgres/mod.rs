@@ -135,6 +135,10 @@ const MIGRATIONS: &[Migration] = &[
         "0014_consumer_status",
         include_str!("../../migrations/postgres/0014_consumer_status.sql"),
     ),
+    Migration::sql(
+        "0015_agents",
+        include_str!("../../migrations/postgres/0015_agents.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -67,6 +67,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0014_consumer_status",
         include_str!("../../migrations/sqlite/0014_consumer_status.sql"),
     ),
+    Migration::sql(
+        "0015_agents",
+        include_str!("../../migrations/sqlite/0015_agents.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
