@@ -5,13 +5,15 @@
 //! Only the attributes that reach OVN are read, with their own small serde structs: the back end
 //! depends on the stored document format (the API's), not on the rules crate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
-    AddressPair, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, Kind, NetworkSpec,
-    PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
+    AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, Kind,
+    NetworkSpec, PortContext, PortSpec, Resources, RouterSpec, RowId, SecurityGroupRuleSpec,
+    SecurityGroupSpec, SubnetSpec, port_row, rows_of,
 };
 use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
 use serde::Deserialize;
@@ -55,6 +57,30 @@ pub struct Mirror {
     floating_ips: BTreeMap<String, FloatingIpDoc>,
     groups: BTreeMap<String, GroupDoc>,
     rules: BTreeMap<String, RuleDoc>,
+    touched: Touched,
+}
+
+/// What the refreshes since the last [`Mirror::take_touched`] changed, so that the reconciler can
+/// plan only the rows a batch of changes to instance ports can touch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Instance ports created, changed or deleted that no other row depends on: no allowed
+    /// address pairs (other ports' `virtual` rows), no floating IP (NAT rows), not a router or
+    /// service port — before and after the change.
+    pub ports: BTreeSet<String>,
+    /// The security groups those ports are or were members of.
+    pub groups: BTreeSet<String>,
+    /// Anything else changed: only a plan of everything is sure to cover it.
+    pub everything: bool,
+}
+
+impl Touched {
+    /// Adds what `other` touched.
+    pub fn merge(&mut self, other: Touched) {
+        self.ports.extend(other.ports);
+        self.groups.extend(other.groups);
+        self.everything |= other.everything;
+    }
 }
 
 /// The specs of a [`Mirror`] in the slices [`Resources`] lends.
@@ -92,6 +118,7 @@ impl Mirror {
                 mirror.put(kind, &id, Some(&doc));
             }
         }
+        mirror.touched.everything = true;
         Ok(mirror)
     }
 
@@ -102,8 +129,88 @@ impl Mirror {
             return Ok(false);
         };
         let doc = get_doc(tx, table(kind), id)?;
+        let before = self.port_touch(kind, id);
         self.put(kind, id, doc.as_deref());
+        match (before, self.port_touch(kind, id)) {
+            (Some(before), Some(after)) => {
+                self.touched.ports.insert(id.to_owned());
+                self.touched.groups.extend(before.into_iter().chain(after));
+            }
+            _ => self.touched.everything = true,
+        }
         Ok(true)
+    }
+
+    /// For a port that no other row depends on (or no port at all under `id`), the security
+    /// groups it is in; `None` for anything else, which only a plan of everything covers.
+    fn port_touch(&self, kind: Kind, id: &str) -> Option<Vec<String>> {
+        if kind != Kind::Port {
+            return None;
+        }
+        let Some(port) = self.ports.get(id) else {
+            return Some(Vec::new());
+        };
+        let standalone = !port.device_owner.starts_with("network:")
+            && port.allowed_address_pairs.is_empty()
+            && !self
+                .floating_ips
+                .values()
+                .any(|f| f.port_id.as_deref() == Some(id));
+        standalone.then(|| port.security_groups.clone())
+    }
+
+    /// What changed since the last call (see [`Touched`]); a full load touches everything.
+    pub fn take_touched(&mut self) -> Touched {
+        std::mem::take(&mut self.touched)
+    }
+
+    /// The desired rows of the ports and groups `touched` names, and the rows the plan may
+    /// delete: each port's `Logical_Switch_Port` (the subnets' DHCP options and other ports'
+    /// allowed address pairs read as a whole-state plan reads them), and the whole membership of
+    /// each touched security group and of the drop group.
+    pub fn port_rows(&self, touched: &Touched) -> (Desired, BTreeSet<RowId>) {
+        let subnets: Vec<SubnetSpec> = self.subnets.values().cloned().collect();
+        let paired: Vec<PortSpec> = self
+            .ports
+            .values()
+            .filter(|p| !p.allowed_address_pairs.is_empty())
+            .cloned()
+            .collect();
+        let context = PortContext::new(&subnets, &paired);
+        let mut desired = Desired::new();
+        let mut scope = BTreeSet::new();
+        for id in &touched.ports {
+            scope.extend(rows_of(Kind::Port, id));
+            if let Some(port) = self.ports.get(id)
+                && self.networks.contains_key(&port.network_id)
+            {
+                desired.insert(port_row(port, &context));
+            }
+        }
+        let filtered = || self.ports.values().filter(|p| is_filtered(p));
+        let drop_rows = drop_group_rows(filtered().map(|p| p.id.as_str()), !self.groups.is_empty());
+        scope.extend(
+            drop_group_rows(std::iter::empty(), true)
+                .into_iter()
+                .map(|r| r.id),
+        );
+        desired.extend(drop_rows);
+        for id in &touched.groups {
+            scope.extend(rows_of(Kind::SecurityGroup, id));
+            if let Some(group) = self.groups.get(id) {
+                let rules = self
+                    .rules
+                    .iter()
+                    .filter(|(_, r)| r.security_group_id == *id)
+                    .filter_map(|(rule_id, r)| r.spec(rule_id))
+                    .collect();
+                let members = filtered()
+                    .filter(|p| p.security_groups.contains(id))
+                    .map(|p| p.id.as_str());
+                desired.extend(group_rows(&group.spec(id, rules), members));
+            }
+        }
+        (desired, scope)
     }
 
     /// How many ports the mirror holds (for status and logs).
@@ -189,12 +296,7 @@ impl Mirror {
             security_groups: self
                 .groups
                 .iter()
-                .map(|(id, g)| SecurityGroupSpec {
-                    id: id.clone(),
-                    revision_number: g.revision_number,
-                    stateful: g.stateful,
-                    rules: rules.remove(id.as_str()).unwrap_or_default(),
-                })
+                .map(|(id, g)| g.spec(id, rules.remove(id.as_str()).unwrap_or_default()))
                 .collect(),
             floating_ips: self
                 .floating_ips
@@ -462,6 +564,17 @@ struct GroupDoc {
     revision_number: u64,
     #[serde(default = "yes")]
     stateful: bool,
+}
+
+impl GroupDoc {
+    fn spec(&self, id: &str, rules: Vec<SecurityGroupRuleSpec>) -> SecurityGroupSpec {
+        SecurityGroupSpec {
+            id: id.into(),
+            revision_number: self.revision_number,
+            stateful: self.stateful,
+            rules,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

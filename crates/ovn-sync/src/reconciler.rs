@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::OvnConfig;
-use crate::mirror::Mirror;
+use crate::mirror::{Mirror, Touched};
 
 /// The name the back end's position in the change feed is kept under.
 pub const CONSUMER: &str = "ovn";
@@ -57,6 +57,10 @@ pub struct SyncStatus {
     /// How long the last cycle took, and the last full compare (reload included), ms.
     pub last_cycle_ms: f64,
     pub last_full_compare_took_ms: f64,
+    /// Cycles that planned only the rows of a batch of instance-port changes (the rest planned
+    /// the whole desired state).
+    #[serde(default)]
+    pub port_cycles: u64,
     /// The last failure, until a cycle succeeds.
     pub last_error: Option<String>,
 }
@@ -242,6 +246,8 @@ async fn run(
         status,
         seen_version: 0,
         reported: None,
+        touched: Touched::default(),
+        planned_gateways: None,
     };
     let mut next_full = Instant::now();
     let mut pause = Duration::from_millis(50);
@@ -324,6 +330,10 @@ struct Reconciler {
     /// The report last written to the store, without its timings (not written again while it
     /// stays the same).
     reported: Option<String>,
+    /// What the changes read since the last successful cycle touched.
+    touched: Touched,
+    /// The gateway chassis the last successful plan was made with.
+    planned_gateways: Option<Vec<String>>,
 }
 
 impl Reconciler {
@@ -341,10 +351,23 @@ impl Reconciler {
         }
         self.take_changes().await.map_err(|e| e.to_string())?;
         let read = started.elapsed();
+        let gateways = self.gateways.borrow().clone().unwrap_or_default();
+        // Only instance ports changed, nobody else wrote to the Northbound database and the
+        // gateways are the same: their rows are all a plan needs to see. Anything else (and a
+        // retry after a failure) plans the whole desired state.
+        self.touched.merge(self.mirror.take_touched());
+        let only_ports = !full
+            && !self.touched.everything
+            && self.monitor.version() == self.seen_version
+            && self.planned_gateways.as_ref() == Some(&gateways);
         self.seen_version = self.monitor.version();
         let cache = self.monitor.snapshot();
-        let gateways = self.gateways.borrow().clone().unwrap_or_default();
-        let plan = compare(&self.config, &self.mirror, &gateways, &cache);
+        let plan = if only_ports {
+            let (desired, scope) = self.mirror.port_rows(&self.touched);
+            plan(&desired, &*cache, &Scope::Rows(scope))
+        } else {
+            compare(&self.config, &self.mirror, &gateways, &cache)
+        };
         let planned = started.elapsed();
         let changed = plan
             .changes
@@ -359,6 +382,10 @@ impl Reconciler {
         if !plan.is_empty() {
             self.write(&plan).await?;
         }
+        // Written: what the changes touched is in the database (a failure above keeps it for
+        // the retry, which plans again from the cache as it is then).
+        self.touched = Touched::default();
+        self.planned_gateways = Some(gateways);
         tracing::debug!(
             full,
             read_ms = read.as_secs_f64() * 1e3,
@@ -379,6 +406,7 @@ impl Reconciler {
             s.ports = ports;
             s.last_error = None;
             s.last_cycle_ms = took_ms;
+            s.port_cycles += u64::from(only_ports);
             if full {
                 s.last_full_compare_ms = Some(neutrino_store::unix_time_ms());
                 s.last_full_compare_changes = changed;
@@ -397,7 +425,7 @@ impl Reconciler {
         // Written again when something besides the timings changed.
         let key = {
             let mut s = self.status.borrow().clone();
-            (s.last_cycle_ms, s.last_full_compare_took_ms) = (0.0, 0.0);
+            (s.last_cycle_ms, s.last_full_compare_took_ms, s.port_cycles) = (0.0, 0.0, 0);
             serde_json::to_string(&s).unwrap_or_default()
         };
         if self.reported.as_ref() == Some(&key) {

@@ -205,3 +205,96 @@ async fn the_store_reaches_the_northbound_database_and_stays_there() {
     want.sort();
     assert_eq!(lsps(&nb), want);
 }
+
+/// The members of a Port_Group, by port name, sorted.
+fn members(nb: &NbServer, group: &str) -> Vec<String> {
+    let uuids = nb.nbctl(&["--bare", "--columns=ports", "list", "Port_Group", group]);
+    let mut names: Vec<String> = uuids
+        .split_whitespace()
+        .map(|uuid| {
+            nb.nbctl(&[
+                "--bare",
+                "--columns=name",
+                "list",
+                "Logical_Switch_Port",
+                uuid,
+            ])
+            .trim()
+            .to_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Batches that change only instance ports are planned by themselves (their rows and their
+/// groups' membership), and leave the database exactly as a plan of everything would: a new
+/// back end's first full compare finds nothing to change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_port_batches_are_planned_alone_and_agree_with_a_full_compare() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = ScratchDatabase::new(dir.path());
+    let store = db.open(dir.path()).expect("store");
+    let net = Networking::new(store.clone(), NetworkConfig::default()).expect("networking");
+    let nb = NbServer::start();
+    let network = create(&net, "networks", json!({"name": "n1"})).await;
+    let network_id = network["id"].as_str().unwrap().to_owned();
+    create(
+        &net,
+        "subnets",
+        json!({"network_id": network_id, "cidr": "10.2.0.0/24", "ip_version": 4}),
+    )
+    .await;
+    let group = create(&net, "security-groups", json!({"name": "web"})).await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let pg = format!("pg_{}", group_id.replace('-', "_"));
+    let backend = OvnBackend::start(store.clone(), config(&nb));
+    let before = ready(&backend).await.port_cycles;
+
+    let port = |name: &str, groups: Value| json!({"network_id": network_id, "name": name, "security_groups": groups});
+    let a = create(&net, "ports", port("a", json!([group_id]))).await;
+    let a_id = a["id"].as_str().unwrap().to_owned();
+    let b = create(&net, "ports", port("b", json!([]))).await;
+    let b_id = b["id"].as_str().unwrap().to_owned();
+    until(&nb, &PORT_NAMES, Duration::from_secs(5), |o| {
+        o.contains(&a_id) && o.contains(&b_id)
+    })
+    .await;
+    assert_eq!(members(&nb, &pg), vec![a_id.clone()]);
+    // b joins the group, a leaves it; then a goes.
+    for (id, groups) in [(&b_id, json!([group_id])), (&a_id, json!([]))] {
+        net.update(
+            &admin(),
+            kind("ports"),
+            id,
+            body(json!({"security_groups": groups})),
+            None,
+        )
+        .await
+        .expect("update");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while members(&nb, &pg) != vec![b_id.clone()] {
+        assert!(Instant::now() < deadline, "{:?}", members(&nb, &pg));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    net.delete(&admin(), kind("ports"), &a_id, None)
+        .await
+        .expect("delete a");
+    until(&nb, &PORT_NAMES, Duration::from_secs(5), |o| {
+        !o.contains(&a_id)
+    })
+    .await;
+    let drop_group = members(&nb, "neutron_pg_drop");
+    assert_eq!(drop_group, vec![b_id.clone()]);
+    let status = backend.status();
+    assert!(
+        status.port_cycles > before,
+        "no cycle planned the ports alone: {status:?}"
+    );
+
+    drop(backend);
+    let again = OvnBackend::start(store.clone(), config(&nb));
+    let status = ready(&again).await;
+    assert_eq!(status.last_full_compare_changes, 0, "{status:?}");
+}

@@ -25,7 +25,7 @@ use neutrino_ovsdb::{
 use uuid::Uuid;
 
 use crate::row::{
-    Desired, KeyRule, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, key_of,
+    Desired, KeyRule, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, key_of, key_ref,
     monitored_columns, table_spec,
 };
 
@@ -134,13 +134,30 @@ struct Existing<'a> {
 
 /// Compares `desired` with `actual` and returns the transaction that makes them equal.
 pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
-    // Index our existing rows by key; extra rows under one key are duplicates.
+    // Index our existing rows by key; extra rows under one key are duplicates. A plan of some
+    // rows indexes only the keys it can touch, so its cost follows the rows, not the database.
+    let needed = match scope {
+        Scope::Full => None,
+        Scope::Rows(ids) => Some(keys_involved(desired, ids)),
+    };
     let mut existing: BTreeMap<RowId, Existing<'_>> = BTreeMap::new();
     let mut duplicates: Vec<(RowId, Existing<'_>)> = Vec::new();
     // Keys held by rows that are not ours: we never create a twin beside them.
     let mut foreign: BTreeSet<RowId> = BTreeSet::new();
     for spec in TABLES {
+        let keys = match &needed {
+            None => None,
+            Some(needed) => match needed.get(spec.name) {
+                Some(keys) => Some(keys),
+                None => continue,
+            },
+        };
         for (uuid, row) in actual.rows(spec.name).into_iter().flatten() {
+            if let Some(keys) = keys
+                && !key_ref(spec, row).is_some_and(|k| keys.contains(k))
+            {
+                continue;
+            }
             let Some(key) = actual_key(spec, row) else {
                 if let Some(key) = key_of(spec, row) {
                     foreign.insert(RowId::new(spec.name, key));
@@ -285,8 +302,8 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
         .collect();
     doomed.extend(duplicates.iter().map(|(id, e)| (id.clone(), e)));
     let doomed_uuids: BTreeSet<Uuid> = doomed.iter().map(|(_, e)| e.uuid).collect();
-    // Which rows hold each child (built once: a full compare may remove many children).
-    let holders = child_holders(actual);
+    // Which rows hold each doomed child (built once: a full compare may remove many children).
+    let holders = child_holders(actual, &doomed_uuids);
     // Removals from one parent are one mutate.
     let mut unlinks: BTreeMap<(&'static str, &'static str, Uuid), Vec<Atom>> = BTreeMap::new();
     for (id, found) in doomed {
@@ -336,15 +353,43 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     }
 }
 
+/// The keys, by table, that a plan of the rows `scope` names must see in the database: those
+/// rows, the desired rows, the rows they refer to and their parents.
+fn keys_involved<'a>(
+    desired: &'a Desired,
+    scope: &'a BTreeSet<RowId>,
+) -> BTreeMap<&'static str, BTreeSet<&'a str>> {
+    let mut keys: BTreeMap<&'static str, BTreeSet<&'a str>> = BTreeMap::new();
+    let mut add = |id: &'a RowId| {
+        keys.entry(id.table).or_default().insert(id.key.as_str());
+    };
+    scope.iter().for_each(&mut add);
+    for row in desired.rows() {
+        add(&row.id);
+        row.refs.values().flatten().for_each(&mut add);
+        if let Some(parent) = &row.parent {
+            add(parent);
+        }
+    }
+    keys
+}
+
 /// Child UUID → the rows (table, child column, UUID) whose child column lists it.
 type Holders = BTreeMap<Uuid, Vec<(&'static str, &'static str, Uuid)>>;
 
-fn child_holders(actual: &dyn NbView) -> Holders {
+fn child_holders(actual: &dyn NbView, children_of_interest: &BTreeSet<Uuid>) -> Holders {
     let mut holders = Holders::new();
+    if children_of_interest.is_empty() {
+        return holders;
+    }
     for (parent_table, column) in TABLES.iter().filter_map(|t| t.parent) {
         for (parent_uuid, row) in actual.rows(parent_table).into_iter().flatten() {
             let children = row.get(column).map(Value::atoms).unwrap_or_default();
-            for child in children.iter().filter_map(Atom::as_uuid) {
+            for child in children
+                .iter()
+                .filter_map(Atom::as_uuid)
+                .filter(|c| children_of_interest.contains(c))
+            {
                 holders
                     .entry(child)
                     .or_default()

@@ -352,9 +352,12 @@ impl Desired {
         self.rows.is_empty()
     }
 
-    /// The desired rows of one table.
-    pub fn table<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a NbRow> + 'a {
-        self.rows.values().filter(move |r| r.id.table == table)
+    /// The desired rows of one table (a range: rows are ordered by table first).
+    pub fn table(&self, table: &'static str) -> impl Iterator<Item = &NbRow> + '_ {
+        self.rows
+            .range(RowId::new(table, "")..)
+            .take_while(move |(id, _)| id.table == table)
+            .map(|(_, row)| row)
     }
 }
 
@@ -421,13 +424,17 @@ pub fn is_ours(row: &Row) -> bool {
 
 /// The value of a row's key column under its table's rule, whoever owns the row.
 pub fn key_of(spec: &TableSpec, row: &Row) -> Option<String> {
+    key_ref(spec, row).map(str::to_owned)
+}
+
+/// [`key_of`], borrowed from the row.
+pub fn key_ref<'r>(spec: &TableSpec, row: &'r Row) -> Option<&'r str> {
     match spec.key {
-        KeyRule::Name => row.get("name")?.as_str().map(str::to_owned),
+        KeyRule::Name => row.get("name")?.as_str(),
         KeyRule::ExternalId(key) => row
             .get("external_ids")?
             .get(&Atom::String(key.to_owned()))?
-            .as_str()
-            .map(str::to_owned),
+            .as_str(),
     }
 }
 

@@ -118,39 +118,59 @@ pub fn rule_match(group: &str, rule: &SecurityGroupRuleSpec) -> String {
 /// filtered. Members are the filtered ports listing the group.
 pub fn security_rows(resources: &Resources<'_>) -> Vec<NbRow> {
     let filtered: Vec<&PortSpec> = resources.ports.iter().filter(|p| is_filtered(p)).collect();
-    let mut rows = Vec::new();
-    if !filtered.is_empty() || !resources.security_groups.is_empty() {
-        let mut drop = NbRow::new(table::PORT_GROUP, DROP_GROUP);
-        drop.set_map(
-            "external_ids",
-            &strings([("neutron:drop_group", "true".into())]),
-        )
-        .reference(
-            "ports",
-            filtered
-                .iter()
-                .map(|p| RowId::new(table::LOGICAL_SWITCH_PORT, p.id.clone()))
-                .collect(),
-        );
-        rows.push(drop);
-        for (direction, port) in [("from-lport", "inport"), ("to-lport", "outport")] {
-            rows.push(acl(
-                format!("{DROP_GROUP}:{direction}"),
-                DROP_GROUP,
-                direction,
-                DROP_PRIORITY,
-                "drop",
-                format!("{port} == @{DROP_GROUP} && ip"),
-            ));
-        }
-    }
+    let mut rows = drop_group_rows(
+        filtered.iter().map(|p| p.id.as_str()),
+        !resources.security_groups.is_empty(),
+    );
     for group in resources.security_groups {
-        rows.extend(group_rows(group, &filtered));
+        let members = filtered
+            .iter()
+            .filter(|p| p.security_groups.contains(&group.id))
+            .map(|p| p.id.as_str());
+        rows.extend(group_rows(group, members));
     }
     rows
 }
 
-fn group_rows(group: &SecurityGroupSpec, filtered: &[&PortSpec]) -> Vec<NbRow> {
+/// The drop group and its two ACLs, with the filtered ports as members; none when there are no
+/// filtered ports and no security groups.
+pub fn drop_group_rows<'a>(filtered: impl Iterator<Item = &'a str>, any_group: bool) -> Vec<NbRow> {
+    let members = member_ids(filtered);
+    if members.is_empty() && !any_group {
+        return Vec::new();
+    }
+    let mut drop = NbRow::new(table::PORT_GROUP, DROP_GROUP);
+    drop.set_map(
+        "external_ids",
+        &strings([("neutron:drop_group", "true".into())]),
+    )
+    .reference("ports", members);
+    let mut rows = vec![drop];
+    for (direction, port) in [("from-lport", "inport"), ("to-lport", "outport")] {
+        rows.push(acl(
+            format!("{DROP_GROUP}:{direction}"),
+            DROP_GROUP,
+            direction,
+            DROP_PRIORITY,
+            "drop",
+            format!("{port} == @{DROP_GROUP} && ip"),
+        ));
+    }
+    rows
+}
+
+fn member_ids<'a>(ports: impl Iterator<Item = &'a str>) -> Vec<RowId> {
+    ports
+        .map(|id| RowId::new(table::LOGICAL_SWITCH_PORT, id))
+        .collect()
+}
+
+/// A security group's Port_Group, with the given ports (filtered ones, listing the group) as
+/// members, and one ACL per rule.
+pub fn group_rows<'a>(
+    group: &SecurityGroupSpec,
+    members: impl Iterator<Item = &'a str>,
+) -> Vec<NbRow> {
     let name = port_group_name(&group.id);
     let mut pg = NbRow::new(table::PORT_GROUP, name.clone());
     pg.set_map(
@@ -160,14 +180,7 @@ fn group_rows(group: &SecurityGroupSpec, filtered: &[&PortSpec]) -> Vec<NbRow> {
             (REVISION_KEY, group.revision_number.to_string()),
         ]),
     )
-    .reference(
-        "ports",
-        filtered
-            .iter()
-            .filter(|p| p.security_groups.contains(&group.id))
-            .map(|p| RowId::new(table::LOGICAL_SWITCH_PORT, p.id.clone()))
-            .collect(),
-    );
+    .reference("ports", member_ids(members));
     pg.revision = Some(group.revision_number);
     let action = if group.stateful {
         "allow-related"
