@@ -165,10 +165,11 @@ pub fn human(findings: &Findings) -> String {
 }
 
 fn format_finding(f: &Finding) -> String {
-    let mut s = format!(
-        "{}: {}[{}] {}: {}\n",
-        f.loc, f.severity, f.rule, f.object, f.message
-    );
+    let mut s = format!("{}: {}[{}] {}", f.loc, f.severity, f.rule, f.object);
+    if !f.key.is_empty() {
+        s.push_str(&format!(" {}", f.key));
+    }
+    s.push_str(&format!(": {}\n", f.message));
     if !f.hint.is_empty() {
         s.push_str(&format!("    hint: {}\n", f.hint));
     }
