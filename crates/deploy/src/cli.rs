@@ -147,10 +147,12 @@ fn render(osdpl: &Path, cluster: Option<&Path>, out: &Path) -> Result<u8, Deploy
         }
         let files = crate::render::files(d, design);
         written = output::write(out, &files).map(|()| files.len());
-        eprintln!("rendered {} file(s) into {}", files.len(), out.display());
         0
     })?;
-    written?;
+    let count = written?;
+    if code == 0 {
+        eprintln!("rendered {count} file(s) into {}", out.display());
+    }
     Ok(code)
 }
 
