@@ -98,6 +98,11 @@ pub const RULES: &[(&str, &str)] = &[
     ),
     ("FN-12", "dns_servers are IP addresses"),
     ("FN-13", "vlan_ranges are min:max pairs of VLAN ids"),
+    (
+        "FN-14",
+        "interface, bridge and physnet names survive in interface names, bridge mappings and VLAN ranges",
+    ),
+    ("FN-15", "external_networks[].mtu is between 68 and 65535"),
     ("BE-1", "the back end as Neutrino realises it"),
     ("BE-2", "preset and backend disagree about Tungsten Fabric"),
     (

@@ -7,10 +7,13 @@ use std::net::IpAddr;
 
 use neutrino_cluster::finding::Finding;
 
+use neutrino_cluster::model::fields::Located;
+
 use super::error;
 use crate::spec::{Deployment, NEUTRON, NetworkType, parse_vlan_ranges};
 
 pub fn run(d: &Deployment, out: &mut Vec<Finding>) {
+    names(d, out);
     for (i, dns) in d.neutron.dns_servers.iter().enumerate() {
         if dns.value.parse::<IpAddr>().is_err() {
             out.push(
@@ -47,6 +50,35 @@ pub fn run(d: &Deployment, out: &mut Vec<Finding>) {
                 );
             }
         }
+        if let Some(m) = &e.mtu
+            && !(MIN_MTU..=MAX_MTU).contains(&m.value)
+        {
+            out.push(
+                error(
+                    d,
+                    "FN-15",
+                    &m.loc,
+                    e.path("mtu"),
+                    format!("MTU {} is not between {MIN_MTU} and {MAX_MTU}", m.value),
+                )
+                .hint("write the physnet's MTU, e.g. 1500 or 9000"),
+            );
+        }
+        if e.network_types.is_empty() && e.physnet.is_some() {
+            out.push(
+                error(
+                    d,
+                    "FN-6",
+                    &e.loc,
+                    e.path("network_types"),
+                    format!(
+                        "physnet `{}` carries no network type",
+                        e.physnet().unwrap_or("?")
+                    ),
+                )
+                .hint("list flat, vlan or both"),
+            );
+        }
         for (j, t) in e.network_types.iter().enumerate() {
             if !matches!(t.value, NetworkType::Flat | NetworkType::Vlan) {
                 out.push(
@@ -82,6 +114,49 @@ pub fn run(d: &Deployment, out: &mut Vec<Finding>) {
                 );
             }
             None => {}
+        }
+    }
+}
+
+/// The smallest MTU an IPv4 link may have, and the largest an interface takes.
+const MIN_MTU: i64 = 68;
+const MAX_MTU: i64 = 65535;
+/// Linux limits interface names to 15 bytes (IFNAMSIZ less the terminating zero).
+const MAX_IFNAME: usize = 15;
+
+/// FN-14: names that end up in interface names, `ovn-bridge-mappings` (`physnet:bridge,…`) and
+/// `network_vlan_ranges` (`physnet:min:max`) must survive there.
+fn names(d: &Deployment, out: &mut Vec<Finding>) {
+    let n = &d.neutron;
+    let mut ifaces: Vec<(String, &Located<String>)> = Vec::new();
+    if let Some(t) = &n.tunnel_interface {
+        ifaces.push((format!("{NEUTRON}.tunnel_interface"), t));
+    }
+    for e in &n.external_networks {
+        ifaces.extend(e.bridge.iter().map(|b| (e.path("bridge"), b)));
+        ifaces.extend(e.interface.iter().map(|i| (e.path("interface"), i)));
+        if let Some(p) = &e.physnet
+            && (p.value.is_empty()
+                || p.value.contains([':', ','])
+                || p.value.contains(char::is_whitespace))
+        {
+            out.push(
+                error(d, "FN-14", &p.loc, e.path("physnet"), format!("`{}` cannot name a physnet: it is empty or holds ':', ',' or a space, which separate the entries of bridge mappings and VLAN ranges", p.value))
+                    .hint("use a name like physnet1"),
+            );
+        }
+    }
+    for (key, name) in ifaces {
+        let v = &name.value;
+        if v.is_empty()
+            || v.len() > MAX_IFNAME
+            || v.contains(['/', ':'])
+            || v.contains(char::is_whitespace)
+        {
+            out.push(
+                error(d, "FN-14", &name.loc, key, format!("`{v}` is not a Linux interface name (1-{MAX_IFNAME} characters, no '/', ':' or spaces)"))
+                    .hint("write the interface's name as `ip link` shows it"),
+            );
         }
     }
 }
