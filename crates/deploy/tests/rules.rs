@@ -128,3 +128,25 @@ fn every_rule_is_documented() {
         );
     }
 }
+
+#[test]
+fn json_findings_carry_the_key_path_and_the_line() {
+    let file = common::fixtures().join("FN-4.yaml");
+    let (deployment, found) = spec::load(&file).expect("fixture");
+    let mut findings = neutrino_cluster::finding::Findings::default();
+    findings.extend(found);
+    findings.extend(run(&deployment, None));
+    let value: serde_json::Value =
+        serde_json::from_str(&neutrino_cluster::cli::json(&findings)).expect("JSON");
+    assert_eq!(value["errors"], 1);
+    let f = &value["findings"][0];
+    assert_eq!(f["rule"], "FN-4");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        f["key"],
+        "spec.features.neutron.floating_network.subnet.gateway"
+    );
+    assert_eq!(f["line"], 25);
+    assert!(f["file"].as_str().is_some_and(|p| p.ends_with("FN-4.yaml")));
+    assert!(f["hint"].as_str().is_some_and(|h| !h.is_empty()));
+}
