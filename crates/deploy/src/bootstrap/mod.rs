@@ -166,6 +166,19 @@ fn id_of(v: &Value) -> String {
 
 fn plan(client: &Client, want: &Desired) -> Result<Plan, DeployError> {
     let mut p = Plan::default();
+    let (network_new, fips) = plan_network(client, want, &mut p)?;
+    let subnet_new = plan_subnet(client, want, network_new, &fips, &mut p)?;
+    plan_router(client, want, network_new || subnet_new, &mut p)?;
+    Ok(p)
+}
+
+/// The network: created, updated, or re-created for new provider attributes. Returns whether it
+/// is new (or re-created) and the floating IPs allocated on it.
+fn plan_network(
+    client: &Client,
+    want: &Desired,
+    p: &mut Plan,
+) -> Result<(bool, Vec<Value>), DeployError> {
     let network = find_one(
         client,
         "networks",
@@ -220,6 +233,17 @@ fn plan(client: &Client, want: &Desired) -> Result<Plan, DeployError> {
             }
         }
     }
+    Ok((network_new, fips))
+}
+
+/// The subnet: created, updated, or re-created for a new range. Returns whether it is new.
+fn plan_subnet(
+    client: &Client,
+    want: &Desired,
+    network_new: bool,
+    fips: &[Value],
+    p: &mut Plan,
+) -> Result<bool, DeployError> {
     let subnet = match (&p.network_id, network_new) {
         (Some(id), false) => find_one(
             client,
@@ -276,6 +300,17 @@ fn plan(client: &Client, want: &Desired) -> Result<Plan, DeployError> {
             }
         }
     }
+    Ok(subnet_new)
+}
+
+/// The router: created with its gateway, or given the gateway again when it is elsewhere or its
+/// network or subnet is new.
+fn plan_router(
+    client: &Client,
+    want: &Desired,
+    gateway_new: bool,
+    p: &mut Plan,
+) -> Result<(), DeployError> {
     let router = find_one(
         client,
         "routers",
@@ -295,7 +330,7 @@ fn plan(client: &Client, want: &Desired) -> Result<Plan, DeployError> {
             let on_network = p.network_id.as_ref().is_some_and(|n| {
                 r["external_gateway_info"]["network_id"].as_str() == Some(n.as_str())
             });
-            if on_network && !network_new && !subnet_new {
+            if on_network && !gateway_new {
                 p.lines.push(format!("= router {}", want.router));
             } else {
                 p.lines.push(format!(
@@ -306,7 +341,7 @@ fn plan(client: &Client, want: &Desired) -> Result<Plan, DeployError> {
             }
         }
     }
-    Ok(p)
+    Ok(())
 }
 
 /// The attributes of `current` that differ from `wanted`: "key old → new" texts and the update body.
