@@ -146,7 +146,13 @@ fn render(osdpl: &Path, cluster: Option<&Path>, out: &Path) -> Result<u8, Deploy
             return 1;
         }
         let files = crate::render::files(d, design);
-        written = output::write(out, &files).map(|()| files.len());
+        written = output::write(out, &files).and_then(|()| {
+            let marker = Path::new(crate::render::host::SETTINGS_FILE);
+            for host in output::remove_stale_hosts(out, &files, marker)? {
+                eprintln!("removed hosts/{host}/: the host runs no chassis in the design any more");
+            }
+            Ok(files.len())
+        });
         0
     })?;
     let count = written?;

@@ -102,3 +102,17 @@ fn a_spec_with_errors_renders_nothing() {
     assert_eq!(code, 1);
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn rerendering_removes_hosts_that_left_the_design_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gone = dir.path().join("hosts/cmp-r9-001");
+    std::fs::create_dir_all(&gone).expect("mkdir");
+    std::fs::write(gone.join("ovn-chassis.yaml"), "external_ids: {}\n").expect("write");
+    let foreign = dir.path().join("hosts/not-ours");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    assert_eq!(render_into(dir.path(), true), 0);
+    assert!(!gone.exists(), "a host no longer in the design is removed");
+    assert!(foreign.exists(), "a directory without our settings file is left alone");
+    assert!(dir.path().join("hosts/cmp-r1-001/apply-ovs.sh").is_file());
+}
