@@ -113,6 +113,9 @@ fn rerendering_removes_hosts_that_left_the_design_and_nothing_else() {
     std::fs::create_dir_all(&foreign).expect("mkdir");
     assert_eq!(render_into(dir.path(), true), 0);
     assert!(!gone.exists(), "a host no longer in the design is removed");
-    assert!(foreign.exists(), "a directory without our settings file is left alone");
+    assert!(
+        foreign.exists(),
+        "a directory without our settings file is left alone"
+    );
     assert!(dir.path().join("hosts/cmp-r1-001/apply-ovs.sh").is_file());
 }

@@ -9,7 +9,11 @@ use neutrino_cluster::model::fields::{Located, Reader};
 use neutrino_cluster::source::read_sources;
 use neutrino_cluster::yaml::{self, Node};
 
-use super::*;
+use super::{
+    API_VERSION, BACKENDS, Bgpvpn, Deployment, EXTERNAL_TYPES, Extensions, ExternalNetwork,
+    FLOATING_TYPES, FloatingNetwork, FloatingSubnet, KIND, NEUTRON, Neutron, NgsDevice,
+    OPENSTACK_VERSIONS, OpenStackVersion, TENANT_TYPES,
+};
 use crate::error::DeployError;
 
 /// Reads the first OpenStackDeployment of a file. Unreadable input is an error; anything wrong
