@@ -2,7 +2,7 @@
 applied to the gateway chassis (after the sandbox's own external settings are taken away), and the
 floating network `bootstrap` creates give a working external network: an instance with a floating
 IP from the bootstrapped pool answers the external host. The server runs with the rendered
-neutrino.toml's [network] and [ovn] settings."""
+neutrino.toml's [network] and [ovn] settings: DHCP hands out the spec's dns_servers."""
 
 import json
 import subprocess
@@ -109,7 +109,8 @@ def test_rendered_settings_and_bootstrap_give_a_working_external_network(make_la
     c.network.create_security_group_rule(security_group_id=default, direction="ingress",
                                          ethertype="IPv4", protocol="icmp")
     lab.plug(2, "a", a)  # not the gateway chassis: the floating IP's traffic crosses over Geneve
-    lab.dhcp("a")
+    _, options = lab.dhcp("a")
+    assert options.get("dns") == "172.24.4.2", f"the spec's dns_servers reach instances: {options}"
     fip = c.network.create_ip(floating_network_id=public.id, port_id=a.id)
     address = fip.floating_ip_address
     assert 100 <= int(address.rsplit(".", 1)[1]) <= 200, f"{address} is from the bootstrapped pool"
