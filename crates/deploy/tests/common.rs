@@ -37,10 +37,5 @@ pub fn run(args: &[&str]) -> u8 {
 }
 
 pub fn text(path: &Path) -> &str {
-    Box::leak(
-        path.to_str()
-            .expect("utf-8 path")
-            .to_string()
-            .into_boxed_str(),
-    )
+    path.to_str().expect("utf-8 path")
 }
