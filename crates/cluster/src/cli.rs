@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::check::{analyze, load_path};
+use crate::design::hosts::NETPLAN_PATH;
 use crate::error::ClusterError;
 use crate::finding::{Finding, Findings, Severity};
 use crate::ipam::state::AllocationState;
@@ -120,7 +121,7 @@ fn render(input: &Path, out: &Path, state: Option<&Path>) -> Result<u8, ClusterE
     }
     let files = output::files(&design);
     output::write(out, &files)?;
-    for host in output::remove_stale_hosts(out, &files)? {
+    for host in output::remove_stale_hosts(out, &files, Path::new(NETPLAN_PATH))? {
         eprintln!("removed hosts/{host}/: the host is no longer in the design");
     }
     eprint!("{}", human(&findings));
@@ -165,10 +166,11 @@ pub fn human(findings: &Findings) -> String {
 }
 
 fn format_finding(f: &Finding) -> String {
-    let mut s = format!(
-        "{}: {}[{}] {}: {}\n",
-        f.loc, f.severity, f.rule, f.object, f.message
-    );
+    let mut s = format!("{}: {}[{}] {}", f.loc, f.severity, f.rule, f.object);
+    if !f.key.is_empty() {
+        s.push_str(&format!(" {}", f.key));
+    }
+    s.push_str(&format!(": {}\n", f.message));
     if !f.hint.is_empty() {
         s.push_str(&format!("    hint: {}\n", f.hint));
     }

@@ -53,6 +53,10 @@ pub struct Finding {
     pub severity: Severity,
     /// `Kind/name` of the object the finding is about (a host for per-host facts).
     pub object: String,
+    /// The key path inside the object (`spec.features.neutron.external_networks[1].vlan_ranges`);
+    /// empty when the finding is about the object as a whole.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub key: String,
     #[serde(flatten)]
     pub loc: Loc,
     pub message: String,
@@ -70,6 +74,7 @@ impl Finding {
             rule,
             severity: Severity::Error,
             object: object.into(),
+            key: String::new(),
             loc,
             message: message.into(),
             hint: String::new(),
@@ -86,6 +91,11 @@ impl Finding {
             severity: Severity::Warning,
             ..Finding::error(rule, object, loc, message)
         }
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {

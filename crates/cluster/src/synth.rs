@@ -228,6 +228,8 @@ fn template(kind: Kind, rack: usize) -> String {
             "      tenant-v: {{id: {}, link: bond0, mtu: 9000}}",
             vlan_id(1600, rack)
         );
+        // The floating IP network's Open vSwitch bridge takes this VLAN (docs/deploy.md).
+        s += "      pr-floating: {id: 1500, link: bond0}\n";
     }
     if ceph {
         let _ = writeln!(

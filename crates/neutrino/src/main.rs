@@ -38,12 +38,15 @@ enum Command {
     Unplug(plug::UnplugArgs),
     /// Cluster networking: check a bare-metal network design, render host netplan, MetalLB and Ceph settings.
     Cluster(neutrino_cluster::cli::ClusterArgs),
+    /// OpenStackDeployment spec:features:neutron: check it, render service and host settings, bootstrap the floating network.
+    Deploy(neutrino_deploy::cli::DeployArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Cluster(args) => neutrino_cluster::cli::run(args),
+        Command::Deploy(args) => neutrino_deploy::cli::run(args),
         Command::Changes(args) => match changes::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             // The reader went away (`neutrino changes | head`): nothing left to do.

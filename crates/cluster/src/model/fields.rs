@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::finding::{Finding, Loc};
+use crate::finding::{Finding, Loc, Severity};
 use crate::yaml::{Node, Value};
 
 /// A value and where it was written.
@@ -38,6 +38,7 @@ impl<'a> Reader<'a> {
                 node.value.kind_name()
             ),
         )
+        .key(path)
         .hint(format!("write `{path}` as {expected}"));
         self.findings.push(finding);
     }
@@ -51,6 +52,15 @@ impl<'a> Reader<'a> {
 
     /// Checks that `node` is a mapping and reports keys outside `known`. Returns false for a non-mapping.
     pub fn mapping(&mut self, node: &Node, path: &str, known: &[&str]) -> bool {
+        self.mapping_of(node, path, known, Severity::Warning)
+    }
+
+    /// As [`Reader::mapping`], for a schema that rejects unknown keys (an error, not a warning).
+    pub fn closed_mapping(&mut self, node: &Node, path: &str, known: &[&str]) -> bool {
+        self.mapping_of(node, path, known, Severity::Error)
+    }
+
+    fn mapping_of(&mut self, node: &Node, path: &str, known: &[&str], unknown: Severity) -> bool {
         let Some(entries) = node.as_map() else {
             if node.value != Value::Null {
                 self.wrong_type(node, path, "a mapping");
@@ -60,12 +70,16 @@ impl<'a> Reader<'a> {
         for (key, _) in entries {
             let name = key.scalar_text().unwrap_or_default();
             if !known.contains(&name.as_str()) {
-                let finding = Finding::warning(
-                    "IN-2",
-                    self.object.clone(),
-                    self.loc(key),
-                    format!("unknown field `{path}.{name}`"),
-                )
+                let finding = Finding {
+                    severity: unknown,
+                    ..Finding::warning(
+                        "IN-2",
+                        self.object.clone(),
+                        self.loc(key),
+                        format!("unknown field `{path}.{name}`"),
+                    )
+                }
+                .key(format!("{path}.{name}"))
                 .hint(format!("known fields of `{path}`: {}", known.join(", ")));
                 self.findings.push(finding);
             }
@@ -92,7 +106,28 @@ impl<'a> Reader<'a> {
                 self.loc(node),
                 format!("`{path}.{key}` is deprecated: {why}"),
             )
+            .key(format!("{path}.{key}"))
             .hint(format!("remove `{path}.{key}`"));
+            self.findings.push(finding);
+        }
+    }
+
+    /// IN-3: the document's apiVersion must be the one of its kind (IN-4 when it is missing).
+    pub fn api_version(&mut self, doc: &Node, kind: &str, expected: &str) {
+        if let Some(version) = self.required_string(doc, "apiVersion", "document")
+            && version.value != expected
+        {
+            let finding = Finding::error(
+                "IN-3",
+                self.object.clone(),
+                version.loc.clone(),
+                format!(
+                    "apiVersion of {kind} must be {expected}, found {}",
+                    version.value
+                ),
+            )
+            .key("apiVersion")
+            .hint(format!("set `apiVersion: {expected}`"));
             self.findings.push(finding);
         }
     }
@@ -104,6 +139,7 @@ impl<'a> Reader<'a> {
             self.loc(parent),
             format!("required field `{path}` is missing"),
         )
+        .key(path)
         .hint(format!("add `{path}`"));
         self.findings.push(finding);
     }
@@ -147,6 +183,22 @@ impl<'a> Reader<'a> {
             Value::Null => None,
             _ => {
                 self.wrong_type(node, &format!("{path}.{key}"), "true or false");
+                None
+            }
+        }
+    }
+
+    /// An integer field (quoted numbers are refused, as a Kubernetes integer field refuses them).
+    pub fn integer(&mut self, parent: &Node, key: &str, path: &str) -> Option<Located<i64>> {
+        let node = parent.get(key)?;
+        match node.value {
+            Value::Int(i) => Some(Located {
+                value: i,
+                loc: self.loc(node),
+            }),
+            Value::Null => None,
+            _ => {
+                self.wrong_type(node, &format!("{path}.{key}"), "an integer");
                 None
             }
         }

@@ -96,21 +96,7 @@ fn read_object(file: &str, doc: &Node, input: &mut Input, findings: &mut Vec<Fin
         return;
     };
     reader.object = format!("{}/?", kind.value);
-    if let Some(version) = reader.required_string(doc, "apiVersion", "document")
-        && version.value != api_version
-    {
-        let finding = Finding::error(
-            "IN-3",
-            reader.object.clone(),
-            version.loc.clone(),
-            format!(
-                "apiVersion of {} must be {api_version}, found {}",
-                kind.value, version.value
-            ),
-        )
-        .hint(format!("set `apiVersion: {api_version}`"));
-        reader.findings.push(finding);
-    }
+    reader.api_version(doc, &kind.value, api_version);
     let Some(meta) = meta::read_meta(&mut reader, doc, &kind.value) else {
         return;
     };

@@ -90,8 +90,13 @@ pub fn write(out: &Path, files: &Files) -> Result<(), ClusterError> {
 }
 
 /// Removes `hosts/<name>/` directories of hosts that are no longer in the design, so a re-render never
-/// leaves a removed host's netplan behind. Only directories holding our netplan file are touched.
-pub fn remove_stale_hosts(out: &Path, files: &Files) -> Result<Vec<String>, ClusterError> {
+/// leaves a removed host's files behind. Only directories holding `marker` (a file this renderer
+/// writes for every host, e.g. the netplan file) are touched.
+pub fn remove_stale_hosts(
+    out: &Path,
+    files: &Files,
+    marker: &Path,
+) -> Result<Vec<String>, ClusterError> {
     let hosts_dir = out.join("hosts");
     let Ok(entries) = std::fs::read_dir(&hosts_dir) else {
         return Ok(Vec::new());
@@ -100,7 +105,7 @@ pub fn remove_stale_hosts(out: &Path, files: &Files) -> Result<Vec<String>, Clus
     for entry in entries {
         let entry = entry.map_err(|e| ClusterError::io(&hosts_dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = Path::new("hosts").join(&name).join(NETPLAN_PATH);
+        let rel = Path::new("hosts").join(&name).join(marker);
         if files.contains_key(&rel) || !out.join(&rel).is_file() {
             continue;
         }
