@@ -10,7 +10,6 @@ mod quotas;
 mod resources;
 mod service_info;
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -19,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use neutrino_identity::Identity;
+use neutrino_identity::{Authenticator, Rejection};
 use neutrino_network::{Caller, Networking};
 
 pub use error::ApiError;
@@ -31,7 +30,8 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub net: Networking,
-    pub identity: Arc<Identity>,
+    /// The built-in identity or the cloud's Keystone (`[identity] mode`).
+    pub identity: Authenticator,
 }
 
 /// The whole application: identity under `/v3`, the Networking API at `/` and `/v2.0`.
@@ -61,7 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(versions))
         .merge(v2)
         .with_state(state.clone())
-        .merge(state.identity.clone().router())
+        .merge(state.identity.router())
         .fallback(|| async { error::not_found() })
         .method_not_allowed_fallback(|| async { error::method_not_allowed() });
     // An outer router without routes, so its layers see the request before routing does.
@@ -179,7 +179,10 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
             "The request you have made requires authentication.",
         );
     };
-    match state.identity.validate(token) {
+    match state.identity.validate(token).await {
+        // Every policy of the API is project-scoped (as upstream's with enforce_scope): a
+        // domain-, system- or unscoped token may not use it.
+        Ok(ctx) if ctx.project_id.is_empty() => error::not_project_scoped().into_response(),
         Ok(ctx) => {
             req.extensions_mut().insert(Caller {
                 user_id: ctx.user_id,
@@ -188,7 +191,10 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
             });
             next.run(req).await
         }
-        Err(e) => error::unauthorized(state.identity.www_authenticate(), &e.to_string()),
+        Err(Rejection::Unauthorized(e)) => {
+            error::unauthorized(state.identity.www_authenticate(), &e.to_string())
+        }
+        Err(Rejection::Unavailable(reason)) => error::identity_unavailable(&reason).into_response(),
     }
 }
 

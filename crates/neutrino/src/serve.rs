@@ -2,11 +2,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use neutrino_api::AppState;
-use neutrino_identity::Identity;
+use neutrino_identity::Authenticator;
 use neutrino_network::Networking;
 use neutrino_ovn_sync::OvnBackend;
 use neutrino_store::Store;
@@ -85,7 +84,7 @@ async fn serve(cfg: Config) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}/"));
-    let identity = Identity::open(&cfg.identity, &cfg.data_dir, &public_url)
+    let identity = Authenticator::open(&cfg.identity, &cfg.data_dir, &public_url)
         .context("cannot start the identity service")?;
     let store = Store::open(&cfg.database, &cfg.data_dir).context("cannot open the database")?;
     tokio::spawn(prune_outbox(
@@ -96,14 +95,13 @@ async fn serve(cfg: Config) -> Result<()> {
     let backend = start_backend(&cfg, &store).await?;
     let net = Networking::new(store, cfg.network.clone())
         .map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
-    let state = AppState {
-        net,
-        identity: Arc::new(identity),
-    };
+    if let Authenticator::Keystone(_) = identity {
+        tracing::info!(auth_url = %cfg.identity.keystone.auth_url, "tokens are validated by Keystone");
+    }
+    let state = AppState { net, identity };
     tracing::info!(
         listen = %local,
         data_dir = %cfg.data_dir.display(),
-        openrc = %cfg.data_dir.join("openrc").display(),
         "neutrino is serving the Networking API"
     );
     axum::serve(listener, neutrino_api::app(state))

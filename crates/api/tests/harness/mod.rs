@@ -116,7 +116,7 @@ impl Api {
         let net = Networking::new(store.clone(), net_cfg).expect("networking");
         let router = app(AppState {
             net,
-            identity: identity.clone(),
+            identity: identity.clone().into(),
         });
         Api {
             router,
