@@ -2,12 +2,17 @@
 unchanged, anything else gets keystonemiddleware's 401, revocations are honoured within the
 cache TTL, and a Keystone that is down gives 503 (not 401, not 500) until it is back."""
 
+import json
+import os
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import requests
 
-from conftest import TOKEN_CACHE_TTL
+from conftest import DEMO_PASSWORD, TOKEN_CACHE_TTL
 
 
 def unique(prefix):
@@ -36,6 +41,8 @@ def test_member_creates_and_admin_sees_all(neutrino, admin, demo):
     assert seen[name] == demo.current_project_id
     other = admin.network.create_network(name=unique("admin-net"))
     assert other.name not in [n.name for n in demo.network.networks()], "a member sees only its own"
+    # Another project's network does not exist for the member's token.
+    assert api(neutrino, demo.auth_token, f"/v2.0/networks/{other.id}").status_code == 404
     # member may not do what only admin may: upstream's policy, unchanged.
     resp = api(neutrino, demo.auth_token, "/v2.0/networks", "POST",
                json={"network": {"name": unique("x"), "provider:network_type": "vlan"}})
@@ -89,3 +96,23 @@ def test_keystone_down_gives_503_then_service_resumes(keystone, neutrino, demo):
         keystone.start()
     assert api(neutrino, fresh).status_code == 200
     assert api(neutrino, "not-a-token").status_code == 401
+
+
+def test_openstack_cli_through_keystone(keystone, neutrino, demo):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env.update(OS_AUTH_URL=keystone.url, OS_USERNAME="demo", OS_PASSWORD=DEMO_PASSWORD,
+               OS_PROJECT_NAME="demo", OS_USER_DOMAIN_NAME="Default",
+               OS_PROJECT_DOMAIN_NAME="Default", OS_IDENTITY_API_VERSION="3",
+               OS_REGION_NAME="RegionOne", OS_INTERFACE="public")
+    cli = str(Path(sys.executable).parent / "openstack")
+
+    def openstack(*args):
+        r = subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, f"openstack {' '.join(args)}:\n{r.stdout}\n{r.stderr}"
+        return r.stdout
+
+    name = unique("cli-net")
+    created = json.loads(openstack("network", "create", name, "-f", "json"))
+    assert created["project_id"] == demo.current_project_id
+    assert name in openstack("network", "list", "-f", "value", "-c", "Name").split()
+    openstack("network", "delete", name)

@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use neutrino_identity::{Authenticator, Rejection};
 use neutrino_network::{Caller, Networking};
+use tracing::Instrument;
 
 pub use error::ApiError;
 pub use ops::{Backend, BackendReport, Operations};
@@ -167,7 +168,10 @@ async fn request_log(State(ops): State<Operations>, req: Request, next: Next) ->
     let id = format!("req-{}", uuid::Uuid::new_v4());
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let started = Instant::now();
-    let mut resp = next.run(req).await;
+    // What is logged while the request runs (a Keystone that cannot be reached, say) carries
+    // its id too.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut resp = next.run(req).instrument(span).await;
     let status = resp.status().as_u16();
     ops.http()
         .observe(&resp, method.as_str(), started.elapsed());
