@@ -23,6 +23,11 @@ struct Service {
 
 impl Service {
     fn start() -> Service {
+        Service::with_database(|db, dir| db.open(dir).unwrap())
+    }
+
+    /// A service on the scratch database of the run, opened by `open`.
+    fn with_database(open: impl FnOnce(&ScratchDatabase, &std::path::Path) -> Store) -> Service {
         let dir = tempfile::tempdir().unwrap();
         let identity = std::sync::Arc::new(
             Identity::open(
@@ -33,7 +38,7 @@ impl Service {
             .unwrap(),
         );
         let db = ScratchDatabase::new(dir.path());
-        let store = db.open(dir.path()).unwrap();
+        let store = open(&db, dir.path());
         let ops = Operations::new(store.clone(), None);
         let router = app(AppState {
             net: Networking::new(store.clone(), NetworkConfig::default()).unwrap(),
@@ -277,4 +282,97 @@ async fn readyz_fails_while_draining() {
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["checks"]["shutdown"], "the process is shutting down");
     assert_eq!(s.get("/healthz", None).await.0, StatusCode::OK);
+}
+
+/// A TCP relay to the PostgreSQL server that can be cut and restored: for the store, a database
+/// that goes away (connections reset, new ones refused) and comes back on the same address.
+struct Relay {
+    port: u16,
+    target: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(target: std::net::SocketAddr, port: u16) -> Relay {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            // Dropped with the task when it is aborted: every relayed connection goes with it.
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Relay { port, target, task }
+    }
+
+    async fn cut(self) -> (std::net::SocketAddr, u16) {
+        self.task.abort();
+        let _ = self.task.await;
+        (self.target, self.port)
+    }
+}
+
+/// `/readyz` answers 503 naming the database while PostgreSQL cannot be reached, the API
+/// answers 503 (not 500), and both recover by themselves once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
+async fn readyz_follows_a_postgresql_outage() {
+    assert_eq!(
+        neutrino_store::testing::engine(),
+        "postgres",
+        "run with NEUTRINO_TEST_ENGINE=postgres and NEUTRINO_TEST_POSTGRES_URL (scripts/test does)"
+    );
+    let probe = ScratchDatabase::new(std::path::Path::new("."));
+    // postgresql://user:pw@HOST:PORT/db?options=...: the server's address, to relay to.
+    let url = probe.config.url.clone();
+    let host_port = url
+        .split('@')
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap();
+    let target: std::net::SocketAddr = tokio::net::lookup_host(host_port)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    drop(probe);
+    let relay = Relay::start(target, 0).await;
+    let relayed = format!("127.0.0.1:{}", relay.port);
+    let s = Service::with_database(|db, dir| {
+        let mut cfg = db.config.clone();
+        cfg.url = cfg.url.replacen(host_port, &relayed, 1);
+        cfg.connect_timeout_ms = 1000;
+        cfg.acquire_timeout_ms = 1000;
+        Store::open(&cfg, dir).unwrap()
+    });
+    let token = s.admin_token();
+    assert_eq!(s.get("/readyz", None).await.0, StatusCode::OK);
+
+    let (target, port) = relay.cut().await;
+    let (status, _, body) = s.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(body["checks"]["database"], "ok", "{body}");
+    let (status, _, body) = s.get("/v2.0/networks", Some(&token)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(s.sample("neutrino_database_up").await, Some(0.0));
+    assert_eq!(s.get("/healthz", None).await.0, StatusCode::OK);
+
+    let _relay = Relay::start(target, port).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.get("/readyz", None).await.0 != StatusCode::OK {
+        assert!(std::time::Instant::now() < deadline, "not ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        s.get("/v2.0/networks", Some(&token)).await.0,
+        StatusCode::OK
+    );
 }

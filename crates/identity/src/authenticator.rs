@@ -160,5 +160,10 @@ mod tests {
             auth.validate(" ").await,
             Err(Rejection::Unauthorized(AuthError::Missing))
         );
+        assert_eq!(
+            auth.validate("two words").await,
+            Err(Rejection::Unauthorized(AuthError::Invalid)),
+            "refused without asking Keystone"
+        );
     }
 }

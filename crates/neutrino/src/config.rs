@@ -219,6 +219,27 @@ mod tests {
     }
 
     #[test]
+    fn keystone_mode_is_set_from_the_environment() {
+        let cfg = load(
+            None,
+            env(&[
+                ("NEUTRINO_IDENTITY__MODE", "keystone"),
+                ("NEUTRINO_IDENTITY__KEYSTONE__AUTH_URL", "http://ks:5000/v3"),
+                ("NEUTRINO_IDENTITY__KEYSTONE__PASSWORD", "s3cret"),
+                ("NEUTRINO_IDENTITY__KEYSTONE__TOKEN_CACHE_TTL_SECS", "2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.identity.mode, "keystone");
+        assert_eq!(cfg.identity.keystone.auth_url, "http://ks:5000/v3");
+        assert_eq!(cfg.identity.keystone.password, "s3cret");
+        assert_eq!(cfg.identity.keystone.token_cache_ttl_secs, 2);
+        assert_eq!(cfg.identity.keystone.username, "neutrino", "default");
+        assert_eq!(Config::default().identity.mode, "builtin");
+        assert!(load(None, env(&[("NEUTRINO_IDENTITY__KEYSTONE__USER", "x")])).is_err());
+    }
+
+    #[test]
     fn unknown_keys_and_bad_types_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("n.toml");

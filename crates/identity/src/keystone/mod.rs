@@ -137,6 +137,11 @@ impl Keystone {
         if token.is_empty() {
             return Err(Rejection::Unauthorized(AuthError::Missing));
         }
+        // Keystone's tokens are printable ASCII; anything else is not worth a question to
+        // Keystone (and could not be sent in a header to it).
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Rejection::Unauthorized(AuthError::Invalid));
+        }
         if let Some(ctx) = self.cache.get(token) {
             return Ok(ctx);
         }
