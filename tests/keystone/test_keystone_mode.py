@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from conftest import DEMO_PASSWORD, TOKEN_CACHE_TTL
+from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, TOKEN_CACHE_TTL
 
 
 def unique(prefix):
@@ -116,3 +116,20 @@ def test_openstack_cli_through_keystone(keystone, neutrino, demo):
     assert created["project_id"] == demo.current_project_id
     assert name in openstack("network", "list", "-f", "value", "-c", "Name").split()
     openstack("network", "delete", name)
+
+
+def test_system_and_domain_scoped_tokens_are_refused(keystone, neutrino, admin):
+    """The API's policies are project-scoped, as upstream's with enforce_scope: 403, not 401."""
+    # bootstrap made admin an admin of the system; of the domain it is made here.
+    admin.identity.assign_domain_role_to_user(
+        admin.identity.get_domain("default"), admin.identity.find_user("admin"),
+        admin.identity.find_role("admin"))
+    for scope in ({"system": {"all": True}}, {"domain": {"id": "default"}}):
+        auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "password": ADMIN_PASSWORD, "domain": {"id": "default"}}}},
+            "scope": scope}}
+        issued = requests.post(keystone.url + "/auth/tokens", json=auth, timeout=30)
+        assert issued.status_code == 201, issued.text
+        resp = api(neutrino, issued.headers["X-Subject-Token"])
+        assert resp.status_code == 403, (scope, resp.text)
+        assert resp.json()["NeutronError"]["type"] == "PolicyNotAuthorized"
