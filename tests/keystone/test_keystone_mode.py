@@ -86,16 +86,17 @@ def test_removed_role_is_honoured_within_the_ttl(keystone, admin, neutrino):
 
 def test_keystone_down_gives_503_then_service_resumes(keystone, neutrino, demo):
     fresh = demo.auth_token  # issued, never shown to Neutrino: not in its cache
+    never_seen = "not-a-token-" + uuid.uuid4().hex
     keystone.stop()
     try:
-        for token in (fresh, "not-a-token"):
+        for token in (fresh, never_seen):
             resp = api(neutrino, token)
             assert resp.status_code == 503, resp.text
             assert resp.json()["NeutronError"]["type"] == "ServiceUnavailable"
     finally:
         keystone.start()
     assert api(neutrino, fresh).status_code == 200
-    assert api(neutrino, "not-a-token").status_code == 401
+    assert api(neutrino, never_seen).status_code == 401
 
 
 def test_openstack_cli_through_keystone(keystone, neutrino, demo):

@@ -1,7 +1,8 @@
 //! Keystone mode: tokens are validated against the cloud's own Keystone, as keystonemiddleware's
 //! `auth_token` does — `GET /v3/auth/tokens` with the token as `X-Subject-Token` and a token of
 //! Neutrino's own service user as `X-Auth-Token`; answers are cached until the token expires or
-//! `token_cache_ttl_secs` pass, whichever is first, so that a revocation takes effect within the TTL.
+//! `token_cache_ttl_secs` pass, whichever is first, so that a revocation takes effect within the TTL;
+//! tokens Keystone does not know are refused for the TTL without asking it again.
 //! Nothing is registered in Keystone: the operator creates the service, endpoints and user.
 
 mod token_body;
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{AuthContext, AuthError, IdentityError, Rejection};
-use token_cache::TokenCache;
+use token_cache::{Answer, TokenCache};
 
 /// `[identity.keystone]`: the names of keystonemiddleware's `[keystone_authtoken]` section.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -142,12 +143,23 @@ impl Keystone {
         if !token.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Rejection::Unauthorized(AuthError::Invalid));
         }
-        if let Some(ctx) = self.cache.get(token) {
-            return Ok(ctx);
+        match self.cache.get(token) {
+            Some(Answer::Valid(ctx)) => return Ok(*ctx),
+            Some(Answer::Invalid) => return Err(Rejection::Unauthorized(AuthError::Invalid)),
+            None => {}
         }
-        let ctx = self.ask_keystone(token).await?;
-        self.cache.put(token, &ctx);
-        Ok(ctx)
+        match self.ask_keystone(token).await {
+            Ok(ctx) => {
+                self.cache.put(token, Answer::Valid(Box::new(ctx.clone())));
+                Ok(ctx)
+            }
+            Err(Rejection::Unauthorized(e)) => {
+                self.cache.put(token, Answer::Invalid);
+                Err(Rejection::Unauthorized(e))
+            }
+            // Not cached: the next request asks again, and succeeds once Keystone is back.
+            Err(unavailable) => Err(unavailable),
+        }
     }
 
     async fn ask_keystone(&self, token: &str) -> Result<AuthContext, Rejection> {

@@ -1,4 +1,6 @@
-//! Validated tokens, believed until they expire or the TTL passes, whichever is first.
+//! Keystone's answers: validated tokens, believed until they expire or the TTL passes,
+//! whichever is first; and, as keystonemiddleware does, tokens Keystone did not know, refused
+//! for the TTL without asking again (a client retrying a bad token does not flood Keystone).
 //! Keyed by a digest, so the process does not keep users' bearer tokens in memory.
 
 use std::collections::HashMap;
@@ -13,9 +15,17 @@ use crate::AuthContext;
 /// (a flood of distinct valid tokens costs Keystone calls, not memory).
 const MAX_ENTRIES: usize = 50_000;
 
+/// What Keystone said about a token.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    Valid(Box<AuthContext>),
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
 pub struct TokenCache {
     ttl: Duration,
-    entries: Mutex<HashMap<[u8; 32], (AuthContext, Instant)>>,
+    entries: Mutex<HashMap<[u8; 32], (Answer, Instant)>>,
 }
 
 impl TokenCache {
@@ -26,11 +36,11 @@ impl TokenCache {
         }
     }
 
-    pub fn get(&self, token: &str) -> Option<AuthContext> {
+    pub fn get(&self, token: &str) -> Option<Answer> {
         let key = digest(token);
         let mut entries = self.entries.lock().ok()?;
         match entries.get(&key) {
-            Some((ctx, until)) if Instant::now() < *until => Some(ctx.clone()),
+            Some((answer, until)) if Instant::now() < *until => Some(answer.clone()),
             Some(_) => {
                 entries.remove(&key);
                 None
@@ -39,12 +49,19 @@ impl TokenCache {
         }
     }
 
-    pub fn put(&self, token: &str, ctx: &AuthContext) {
+    pub fn put(&self, token: &str, answer: Answer) {
         if self.ttl.is_zero() {
             return;
         }
-        let left = u64::try_from(ctx.expires_at.saturating_sub(crate::now_secs())).unwrap_or(0);
-        let until = Instant::now() + self.ttl.min(Duration::from_secs(left));
+        let believed = match &answer {
+            Answer::Valid(ctx) => {
+                let left = ctx.expires_at.saturating_sub(crate::now_secs());
+                self.ttl
+                    .min(Duration::from_secs(u64::try_from(left).unwrap_or(0)))
+            }
+            Answer::Invalid => self.ttl,
+        };
+        let until = Instant::now() + believed;
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -55,7 +72,7 @@ impl TokenCache {
                 entries.clear();
             }
         }
-        entries.insert(digest(token), (ctx.clone(), until));
+        entries.insert(digest(token), (answer, until));
     }
 }
 
@@ -78,26 +95,30 @@ mod tests {
     #[test]
     fn entries_live_until_the_ttl() {
         let cache = TokenCache::new(Duration::from_millis(200));
-        cache.put("t1", &context(3600));
-        assert_eq!(cache.get("t1").map(|c| c.user_id), Some("u".into()));
+        cache.put("t1", Answer::Valid(Box::new(context(3600))));
+        cache.put("bad", Answer::Invalid);
+        assert!(matches!(cache.get("t1"), Some(Answer::Valid(c)) if c.user_id == "u"));
+        assert_eq!(cache.get("bad"), Some(Answer::Invalid));
         assert!(cache.get("t2").is_none());
         std::thread::sleep(Duration::from_millis(250));
         assert!(cache.get("t1").is_none(), "the TTL bounds the belief");
+        assert!(cache.get("bad").is_none(), "and the refusal");
     }
 
     #[test]
     fn entries_live_no_longer_than_the_token() {
         let cache = TokenCache::new(Duration::from_secs(300));
-        cache.put("expired", &context(-5));
+        cache.put("expired", Answer::Valid(Box::new(context(-5))));
         assert!(cache.get("expired").is_none());
-        cache.put("soon", &context(3600));
+        cache.put("soon", Answer::Valid(Box::new(context(3600))));
         assert!(cache.get("soon").is_some());
     }
 
     #[test]
     fn a_zero_ttl_caches_nothing() {
         let cache = TokenCache::new(Duration::ZERO);
-        cache.put("t", &context(3600));
-        assert!(cache.get("t").is_none());
+        cache.put("t", Answer::Valid(Box::new(context(3600))));
+        cache.put("bad", Answer::Invalid);
+        assert!(cache.get("t").is_none() && cache.get("bad").is_none());
     }
 }
