@@ -35,6 +35,9 @@ def test_readiness_follows_the_northbound_database(make_lab):
                lambda: metric(lab, 'neutrino_outbox_backlog{consumer="ovn"}') == 0
                and metric(lab, "neutrino_ovn_transactions_total") > transactions, 10)
     assert metric(lab, "neutrino_ovn_position") == metric(lab, "neutrino_outbox_position")
+    wait_until("the port counted", lambda: metric(lab, "neutrino_ovn_ports") == 1, 10)
+    assert metric(lab, "neutrino_ovn_failing") == 0
+    assert metric(lab, "neutrino_ovn_last_full_compare_timestamp_seconds") > 0
 
     cmdline = lab.stop_daemon(lab.daemon_pidfile("nb"))
     status, body = wait_until("not ready without the Northbound database",

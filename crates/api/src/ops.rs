@@ -35,6 +35,12 @@ pub struct BackendReport {
     /// The last full compare: how long it took, how many rows it repaired.
     pub last_full_compare_seconds: f64,
     pub last_full_compare_changes: u64,
+    /// When the last full compare ended (unix seconds), if one has.
+    pub last_full_compare_at: Option<f64>,
+    /// Ports it knows.
+    pub ports: u64,
+    /// Its last cycle failed (the error is in its log and in `neutrino ovn status`).
+    pub failing: bool,
 }
 
 /// The configured back end, as `/readyz` and `/metrics` see it.
@@ -301,6 +307,19 @@ async fn service_metrics(inner: &Inner) -> Registry {
             "last_full_compare_repairs",
             "Rows the last full compare changed",
             ConstGauge::new(b.last_full_compare_changes as i64),
+        );
+        if let Some(at) = b.last_full_compare_at {
+            sub.register(
+                "last_full_compare_timestamp_seconds",
+                "When the last full compare ended",
+                ConstGauge::new(at),
+            );
+        }
+        sub.register("ports", "Ports it knows", ConstGauge::new(b.ports as i64));
+        sub.register(
+            "failing",
+            "1 while its last cycle failed",
+            ConstGauge::new(i64::from(b.failing)),
         );
     }
     r

@@ -170,6 +170,9 @@ fn ovn_report(backend: &Arc<OvnBackend>) -> Backend {
                 transactions: s.transactions,
                 last_full_compare_seconds: s.last_full_compare_took_ms / 1000.0,
                 last_full_compare_changes: s.last_full_compare_changes as u64,
+                last_full_compare_at: s.last_full_compare_ms.map(|ms| ms as f64 / 1000.0),
+                ports: s.ports as u64,
+                failing: s.last_error.is_some(),
             }
         }),
     }
