@@ -57,6 +57,23 @@ def config_toml(users):
     return "\n".join(lines)
 
 
+def wait_until_answering(proc, url, timeout, what, log_text, on_timeout):
+    """Waits for `proc` to answer GET `url` with 200; fails the test, with its log, if it exits
+    first or does not answer within `timeout` seconds (then `on_timeout()` ends it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode} before answering:\n{log_text()}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    on_timeout()
+    pytest.fail(f"{what} did not answer GET {url} within {timeout}s:\n{log_text()}")
+
+
 @dataclass
 class Server:
     data_dir: Path
@@ -83,18 +100,9 @@ class Server:
              "--data-dir", str(self.data_dir), "--config", str(self.config)],
             stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"neutrino serve exited with {self.proc.returncode} before answering:\n{self.log_text()}")
-            try:
-                if requests.get(self.url + "/", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        pytest.fail(f"neutrino serve did not answer GET / within {START_TIMEOUT}s:\n{self.log_text()}")
+        wait_until_answering(self.proc, self.url + "/", START_TIMEOUT, "neutrino serve", self.log_text,
+                             on_timeout=self.kill)
+        return self
 
     def stop(self):
         """SIGTERM by PID, wait for a clean exit."""
@@ -156,13 +164,15 @@ def database_toml():
     return f'[database]\nurl = "{url.rsplit("/", 1)[0]}/{name}"\n\n'
 
 
-def start_server(base_dir, users=None, extra_toml=""):
-    """A server in `base_dir`; `extra_toml` is added to its config file (top-level keys first)."""
+def start_server(base_dir, users=None, extra_toml="", port=None):
+    """A server in `base_dir`; `extra_toml` is added to its config file (top-level keys first);
+    `port`: one chosen beforehand (to register it somewhere first), else a free one."""
     base_dir = Path(base_dir)
     base_dir.mkdir(parents=True, exist_ok=True)
     config = base_dir / "neutrino.toml"
     config.write_text(extra_toml + "\n" + database_toml() + config_toml(USERS if users is None else users))
-    return Server(data_dir=base_dir / "data", config=config, port=free_port(), log=base_dir / "neutrino.log").start()
+    return Server(data_dir=base_dir / "data", config=config, port=port or free_port(),
+                  log=base_dir / "neutrino.log").start()
 
 
 

@@ -64,6 +64,26 @@ pub fn unauthorized(www_authenticate: &str, message: &str) -> Response {
     resp
 }
 
+/// 403 for a token scoped to a domain or the system, or to nothing: what upstream answers
+/// when its policies' scope types are enforced.
+pub fn not_project_scoped() -> ApiError {
+    ApiError::from(Error::new(
+        Failure::Policy,
+        "PolicyNotAuthorized",
+        "The Networking API takes project-scoped tokens; this token is scoped to a domain, \
+         the system or nothing.",
+    ))
+}
+
+/// 503: the identity service cannot check tokens now (keystonemiddleware's answer too).
+pub fn identity_unavailable(reason: &str) -> ApiError {
+    ApiError::from(Error::new(
+        Failure::Unavailable,
+        "ServiceUnavailable",
+        format!("The identity service cannot validate tokens now: {reason}"),
+    ))
+}
+
 pub fn not_found() -> ApiError {
     ApiError::from(Error::not_found(
         "HTTPNotFound",

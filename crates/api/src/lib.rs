@@ -5,12 +5,13 @@ mod availability;
 mod error;
 mod extensions;
 mod listing;
+mod metrics;
+mod ops;
 mod query;
 mod quotas;
 mod resources;
 mod service_info;
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -19,10 +20,12 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use neutrino_identity::Identity;
+use neutrino_identity::{Authenticator, Rejection};
 use neutrino_network::{Caller, Networking};
+use tracing::Instrument;
 
 pub use error::ApiError;
+pub use ops::{Backend, BackendReport, Operations};
 
 /// Largest request body accepted; bigger ones get a 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -31,7 +34,16 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub net: Networking,
-    pub identity: Arc<Identity>,
+    /// The built-in identity or the cloud's Keystone (`[identity] mode`).
+    pub identity: Authenticator,
+    /// What `/readyz` and `/metrics` report.
+    pub ops: Operations,
+}
+
+impl axum::extract::FromRef<AppState> for Operations {
+    fn from_ref(state: &AppState) -> Operations {
+        state.ops.clone()
+    }
 }
 
 /// The whole application: identity under `/v3`, the Networking API at `/` and `/v2.0`.
@@ -59,9 +71,13 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     let routes = Router::new()
         .route("/", get(versions))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .merge(v2)
         .with_state(state.clone())
-        .merge(state.identity.clone().router())
+        .merge(state.identity.router())
+        .route_layer(middleware::from_fn(metrics::mark_route))
         .fallback(|| async { error::not_found() })
         .method_not_allowed_fallback(|| async { error::method_not_allowed() });
     // An outer router without routes, so its layers see the request before routing does.
@@ -70,7 +86,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_request(strip_json_suffix))
         .layer(middleware::from_fn(refuse_head))
         .layer(middleware::from_fn(read_whole_body))
-        .layer(middleware::from_fn(request_log))
+        .layer(middleware::from_fn_with_state(state.ops, request_log))
 }
 
 /// `/v2.0/networks.json` is `/v2.0/networks`.
@@ -146,13 +162,19 @@ async fn refuse_head(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Gives every request an id (`X-Openstack-Request-Id`) and logs it when it ends.
-async fn request_log(req: Request, next: Next) -> Response {
+/// Gives every request an id (`X-Openstack-Request-Id`), logs it when it ends and counts it
+/// in the metrics.
+async fn request_log(State(ops): State<Operations>, req: Request, next: Next) -> Response {
     let id = format!("req-{}", uuid::Uuid::new_v4());
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let started = Instant::now();
-    let mut resp = next.run(req).await;
+    // What is logged while the request runs (a Keystone that cannot be reached, say) carries
+    // its id too.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut resp = next.run(req).instrument(span).await;
     let status = resp.status().as_u16();
+    ops.http()
+        .observe(&resp, method.as_str(), started.elapsed());
     tracing::info!(
         request_id = %id,
         %method,
@@ -179,7 +201,10 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
             "The request you have made requires authentication.",
         );
     };
-    match state.identity.validate(token) {
+    match state.identity.validate(token).await {
+        // Every policy of the API is project-scoped (as upstream's with enforce_scope): a
+        // domain-, system- or unscoped token may not use it.
+        Ok(ctx) if ctx.project_id.is_empty() => error::not_project_scoped().into_response(),
         Ok(ctx) => {
             req.extensions_mut().insert(Caller {
                 user_id: ctx.user_id,
@@ -188,7 +213,10 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
             });
             next.run(req).await
         }
-        Err(e) => error::unauthorized(state.identity.www_authenticate(), &e.to_string()),
+        Err(Rejection::Unauthorized(e)) => {
+            error::unauthorized(state.identity.www_authenticate(), &e.to_string())
+        }
+        Err(Rejection::Unavailable(reason)) => error::identity_unavailable(&reason).into_response(),
     }
 }
 

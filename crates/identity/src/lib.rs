@@ -3,8 +3,10 @@
 //! Users, projects and roles come from the config; tokens are signed with HMAC-SHA256 and validated
 //! without any stored state. See the crate README for the supported calls and the token format.
 
+mod authenticator;
 mod files;
 mod http;
+mod keystone;
 mod model;
 mod token;
 
@@ -14,6 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+pub use authenticator::{Authenticator, Rejection};
+pub use keystone::{Keystone, KeystoneConfig};
 pub use model::{DOMAIN_ID, DOMAIN_NAME, derive_hex_id, expand_roles};
 
 use model::{EntityId, Project, Role, User};
@@ -23,6 +27,9 @@ use token::{Claims, METHOD_PASSWORD, METHOD_TOKEN, TokenSigner};
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
+    /// `builtin` (users, projects and tokens of Neutrino's own) or `keystone` (tokens of the
+    /// cloud's Keystone, validated as keystonemiddleware does; `[identity.keystone]`).
+    pub mode: String,
     /// Lifetime of a token in seconds.
     pub token_ttl_secs: u64,
     /// Region name of the catalog endpoints.
@@ -31,15 +38,19 @@ pub struct IdentityConfig {
     pub public_url: Option<String>,
     /// Users; empty: `admin` (role admin, project admin) and `demo` (role member, project demo).
     pub users: Vec<UserConfig>,
+    /// Keystone mode's settings.
+    pub keystone: KeystoneConfig,
 }
 
 impl Default for IdentityConfig {
     fn default() -> Self {
         IdentityConfig {
+            mode: "builtin".to_string(),
             token_ttl_secs: 86_400,
             region: "RegionOne".to_string(),
             public_url: None,
             users: Vec::new(),
+            keystone: KeystoneConfig::default(),
         }
     }
 }
@@ -63,13 +74,24 @@ fn default_roles() -> Vec<String> {
     vec!["member".to_string()]
 }
 
-/// Who is calling, from a validated token.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Who is calling, from a validated token: what keystonemiddleware passes on as `X-User-Id`,
+/// `X-User-Name`, `X-User-Domain-*`, `X-Project-*`, `X-Domain-*`, `OpenStack-System-Scope`, `X-Roles`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuthContext {
     pub user_id: String,
     pub user_name: String,
+    pub user_domain_id: String,
+    pub user_domain_name: String,
+    /// Empty for a token not scoped to a project (domain, system or unscoped).
     pub project_id: String,
     pub project_name: String,
+    pub project_domain_id: String,
+    pub project_domain_name: String,
+    /// The domain of a domain-scoped token.
+    pub domain_id: Option<String>,
+    pub domain_name: Option<String>,
+    /// The system scope of a system-scoped token (`all`).
+    pub system_scope: Option<String>,
     /// Expanded role names (e.g. `admin, member, reader`).
     pub roles: Vec<String>,
     /// Expiry, unix seconds.
@@ -137,7 +159,7 @@ pub struct Identity {
     roles: Vec<Role>,
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -364,8 +386,15 @@ impl Identity {
         Ok(AuthContext {
             user_id: user.id_hex.clone(),
             user_name: user.name.clone(),
+            user_domain_id: DOMAIN_ID.into(),
+            user_domain_name: DOMAIN_NAME.into(),
             project_id: project.id_hex.clone(),
             project_name: project.name.clone(),
+            project_domain_id: DOMAIN_ID.into(),
+            project_domain_name: DOMAIN_NAME.into(),
+            domain_id: None,
+            domain_name: None,
+            system_scope: None,
             roles: user.roles.clone(),
             expires_at: claims.expires_at,
         })

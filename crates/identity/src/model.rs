@@ -126,6 +126,36 @@ pub fn format_time(unix_secs: i64) -> String {
     )
 }
 
+/// Reads Keystone's timestamps (`2015-11-05T22:00:11.000000Z`, fraction and `Z` optional,
+/// always UTC) as unix seconds.
+pub fn parse_time(text: &str) -> Option<i64> {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let text = text.split('.').next()?;
+    let (date, time) = text.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(str::parse::<i64>);
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut t = time.splitn(3, ':').map(str::parse::<i64>);
+    let (h, min, s) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
+        return None;
+    }
+    if h < 0 || min < 0 || s < 0 {
+        return None;
+    }
+    Some(days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s)
+}
+
+/// Day count since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -183,6 +213,24 @@ mod tests {
         assert_eq!(format_time(0), "1970-01-01T00:00:00.000000Z");
         assert_eq!(format_time(1_446_760_811), "2015-11-05T22:00:11.000000Z");
         assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn time_parse_inverts_format() {
+        for t in [0, 1_446_760_811, 951_782_400, 4_102_444_799, -86_400] {
+            assert_eq!(parse_time(&format_time(t)), Some(t), "{t}");
+        }
+        assert_eq!(parse_time("2015-11-05T22:00:11Z"), Some(1_446_760_811));
+        assert_eq!(parse_time("2015-11-05T22:00:11"), Some(1_446_760_811));
+        for bad in [
+            "",
+            "tomorrow",
+            "2015-13-05T22:00:11Z",
+            "2015-11-05 22:00:11",
+            "2015-11-05T25:00:00Z",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Config {
     pub listen: String,
     /// Where the database, the identity's key and the client credentials live.
     pub data_dir: PathBuf,
+    /// On SIGTERM, how long requests in flight may take to finish before the process exits.
+    pub shutdown_timeout_secs: u64,
     pub log: LogConfig,
     pub database: DatabaseConfig,
     pub identity: IdentityConfig,
@@ -45,6 +47,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:9696".into(),
             data_dir: PathBuf::from("neutrino-data"),
+            shutdown_timeout_secs: 30,
             log: LogConfig::default(),
             database: DatabaseConfig::default(),
             identity: IdentityConfig::default(),
@@ -102,6 +105,12 @@ pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
         .unwrap_or_else(|| "environment".into());
     let cfg = Config::deserialize(toml::Value::Table(table))
         .with_context(|| format!("invalid config ({where_})"))?;
+    if !matches!(cfg.log.format.as_str(), "text" | "json") {
+        bail!(
+            "invalid config ({where_}): log.format must be \"text\" or \"json\", not {:?}",
+            cfg.log.format
+        );
+    }
     match cfg.backend.as_str() {
         "none" => {}
         "ovn" => cfg
@@ -210,6 +219,27 @@ mod tests {
     }
 
     #[test]
+    fn keystone_mode_is_set_from_the_environment() {
+        let cfg = load(
+            None,
+            env(&[
+                ("NEUTRINO_IDENTITY__MODE", "keystone"),
+                ("NEUTRINO_IDENTITY__KEYSTONE__AUTH_URL", "http://ks:5000/v3"),
+                ("NEUTRINO_IDENTITY__KEYSTONE__PASSWORD", "s3cret"),
+                ("NEUTRINO_IDENTITY__KEYSTONE__TOKEN_CACHE_TTL_SECS", "2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.identity.mode, "keystone");
+        assert_eq!(cfg.identity.keystone.auth_url, "http://ks:5000/v3");
+        assert_eq!(cfg.identity.keystone.password, "s3cret");
+        assert_eq!(cfg.identity.keystone.token_cache_ttl_secs, 2);
+        assert_eq!(cfg.identity.keystone.username, "neutrino", "default");
+        assert_eq!(Config::default().identity.mode, "builtin");
+        assert!(load(None, env(&[("NEUTRINO_IDENTITY__KEYSTONE__USER", "x")])).is_err());
+    }
+
+    #[test]
     fn unknown_keys_and_bad_types_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("n.toml");
@@ -228,5 +258,8 @@ mod tests {
             "not a setting: ignored"
         );
         assert!(load(Some(Path::new("/nonexistent.toml")), env(&[])).is_err());
+        let err = load(None, env(&[("NEUTRINO_LOG__FORMAT", "xml")])).unwrap_err();
+        assert!(format!("{err:#}").contains("log.format"), "{err:#}");
+        assert!(load(None, env(&[("NEUTRINO_LOG__FORMAT", "json")])).is_ok());
     }
 }

@@ -12,6 +12,7 @@ mod config;
 mod ovn;
 mod plug;
 mod serve;
+mod shutdown;
 
 #[derive(Parser)]
 #[command(

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use neutrino_api::AppState;
-use neutrino_identity::Identity;
+use neutrino_api::{AppState, Backend, BackendReport, Operations};
+use neutrino_identity::Authenticator;
 use neutrino_network::Networking;
 use neutrino_ovn_sync::OvnBackend;
 use neutrino_store::Store;
@@ -85,7 +85,7 @@ async fn serve(cfg: Config) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}/"));
-    let identity = Identity::open(&cfg.identity, &cfg.data_dir, &public_url)
+    let identity = Authenticator::open(&cfg.identity, &cfg.data_dir, &public_url)
         .context("cannot start the identity service")?;
     let store = Store::open(&cfg.database, &cfg.data_dir).context("cannot open the database")?;
     tokio::spawn(prune_outbox(
@@ -94,21 +94,24 @@ async fn serve(cfg: Config) -> Result<()> {
     ));
     // Runs while the server does.
     let backend = start_backend(&cfg, &store).await?;
-    let net = Networking::new(store, cfg.network.clone())
+    let net = Networking::new(store.clone(), cfg.network.clone())
         .map_err(|e| anyhow::anyhow!("invalid [network] config: {}", e.message))?;
+    if let Authenticator::Keystone(_) = identity {
+        tracing::info!(auth_url = %cfg.identity.keystone.auth_url, "tokens are validated by Keystone");
+    }
+    let ops = Operations::new(store.clone(), backend.as_ref().map(ovn_report));
     let state = AppState {
         net,
-        identity: Arc::new(identity),
+        identity,
+        ops: ops.clone(),
     };
     tracing::info!(
         listen = %local,
         data_dir = %cfg.data_dir.display(),
-        openrc = %cfg.data_dir.join("openrc").display(),
         "neutrino is serving the Networking API"
     );
-    axum::serve(listener, neutrino_api::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let timeout = std::time::Duration::from_secs(cfg.shutdown_timeout_secs);
+    crate::shutdown::serve_until_signal(listener, neutrino_api::app(state), ops, timeout).await?;
     // The back end's tasks stop before the store goes away under them.
     drop(backend);
     tracing::info!("stopped");
@@ -117,11 +120,14 @@ async fn serve(cfg: Config) -> Result<()> {
 
 /// Starts the reconciler of the configured back end. Without one, the back end's place in the
 /// change feed is given up, so that the feed does not keep changes for a consumer that is gone.
-async fn start_backend(cfg: &Config, store: &Store) -> Result<Option<OvnBackend>> {
+async fn start_backend(cfg: &Config, store: &Store) -> Result<Option<Arc<OvnBackend>>> {
     match cfg.backend.as_str() {
         "ovn" => {
             tracing::info!(nb = %cfg.ovn.nb_connection, "the OVN back end is on");
-            return Ok(Some(OvnBackend::start(store.clone(), cfg.ovn.clone())));
+            return Ok(Some(Arc::new(OvnBackend::start(
+                store.clone(),
+                cfg.ovn.clone(),
+            ))));
         }
         _ => store
             .write(|tx| {
@@ -146,18 +152,28 @@ async fn prune_outbox(store: Store, retain_ms: i64) {
     }
 }
 
-/// SIGTERM or Ctrl-C: stop accepting, finish the requests in flight, then exit.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// The OVN back end as `/readyz` and `/metrics` see it. A weak reference: the reports must not
+/// keep the back end running after the server has stopped it.
+fn ovn_report(backend: &Arc<OvnBackend>) -> Backend {
+    let backend = Arc::downgrade(backend);
+    Backend {
+        name: "ovn",
+        consumer: neutrino_ovn_sync::reconciler::CONSUMER,
+        report: Box::new(move || {
+            let Some(s) = backend.upgrade().map(|b| b.status()) else {
+                return BackendReport::default();
+            };
+            BackendReport {
+                connected: s.connected.is_some(),
+                ready: s.ready,
+                position: s.position,
+                transactions: s.transactions,
+                last_full_compare_seconds: s.last_full_compare_took_ms / 1000.0,
+                last_full_compare_changes: s.last_full_compare_changes as u64,
+                last_full_compare_at: s.last_full_compare_ms.map(|ms| ms as f64 / 1000.0),
+                ports: s.ports as u64,
+                failing: s.last_error.is_some(),
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        }),
+    }
 }

@@ -70,6 +70,17 @@ pub struct CommitStats {
     pub retries: u64,
 }
 
+/// The PostgreSQL connection pool now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// The most connections the pool holds (`max_connections`).
+    pub size: usize,
+    /// Connections lent to a transaction.
+    pub in_use: usize,
+    /// Requests waiting for a connection.
+    pub waiting: u64,
+}
+
 impl Store {
     /// Opens the database `cfg` names: PostgreSQL when it has a URL, else SQLite in `data_dir`.
     pub fn open(cfg: &DatabaseConfig, data_dir: &Path) -> Result<Store, StoreError> {
@@ -166,6 +177,29 @@ impl Store {
             db.sequence_outbox().await?;
         }
         self.write(move |tx| outbox::prune(tx, retain_ms)).await
+    }
+
+    /// The migrations of this binary the database lacks (empty: current). Reads the database,
+    /// so an unreachable one is an error too: what a readiness probe asks.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                db.read(|tx| migrations::pending(tx, sqlite::migrate::MIGRATIONS))
+                    .await
+            }
+            Engine::Postgres(db) => {
+                db.read(|tx| migrations::pending(tx, postgres::MIGRATIONS))
+                    .await
+            }
+        }
+    }
+
+    /// The connection pool (PostgreSQL; SQLite has none: one writer, readers on demand).
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        match &self.engine {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(db) => Some(db.pool_stats()),
+        }
     }
 
     /// Statistics of the commits, for metrics and benchmarks.

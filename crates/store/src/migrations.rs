@@ -31,6 +31,28 @@ impl Migration {
     }
 }
 
+/// The migrations of `history` the database lacks (empty: the schema is current). Fails as
+/// [`apply`] does for a database made by a newer binary.
+pub(crate) fn pending(tx: &Tx, history: &[Migration]) -> Result<Vec<String>, StoreError> {
+    let done = tx.texts("SELECT name FROM schema_migrations ORDER BY name", &[])?;
+    check_known(&done, history)?;
+    Ok(history
+        .iter()
+        .filter(|m| !done.iter().any(|n| n == m.name))
+        .map(|m| m.name.to_string())
+        .collect())
+}
+
+fn check_known(done: &[String], history: &[Migration]) -> Result<(), StoreError> {
+    match done.iter().find(|n| !history.iter().any(|m| m.name == *n)) {
+        Some(unknown) => Err(StoreError::SchemaTooNew {
+            found: unknown.clone(),
+            known: history.last().map_or("none", |m| m.name).to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Applies the migrations of `history` that `schema_migrations` does not list, in order, with
 /// `run_sql` for their SQL scripts; returns the names applied. Fails if the database lists a
 /// migration the history does not have: it was made by a newer binary.
@@ -40,12 +62,7 @@ pub(crate) fn apply(
     run_sql: impl Fn(&str) -> Result<(), StoreError>,
 ) -> Result<Vec<&'static str>, StoreError> {
     let done = tx.texts("SELECT name FROM schema_migrations ORDER BY name", &[])?;
-    if let Some(unknown) = done.iter().find(|n| !history.iter().any(|m| m.name == *n)) {
-        return Err(StoreError::SchemaTooNew {
-            found: unknown.clone(),
-            known: history.last().map_or("none", |m| m.name).to_string(),
-        });
-    }
+    check_known(&done, history)?;
     let mut applied = Vec::new();
     for m in history {
         if done.iter().any(|n| n == m.name) {

@@ -74,6 +74,12 @@ impl Drop for ScratchDatabase {
     }
 }
 
+/// Runs `sql` in a write transaction: for tests that damage a database on purpose (rename a
+/// table the store needs, forget a migration) to see how the service reports it.
+pub async fn execute(store: &Store, sql: &'static str) -> Result<usize, StoreError> {
+    store.write(move |tx| tx.execute(sql, &[])).await
+}
+
 /// A name unique enough for concurrent test processes.
 fn uuid_like() -> String {
     use rand::RngExt;

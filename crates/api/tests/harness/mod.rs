@@ -14,7 +14,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use neutrino_api::{AppState, app};
+use neutrino_api::{AppState, Operations, app};
 use neutrino_identity::{Identity, IdentityConfig, UserConfig};
 use neutrino_network::{NetworkConfig, Networking};
 use neutrino_store::testing::ScratchDatabase;
@@ -116,7 +116,8 @@ impl Api {
         let net = Networking::new(store.clone(), net_cfg).expect("networking");
         let router = app(AppState {
             net,
-            identity: identity.clone(),
+            identity: identity.clone().into(),
+            ops: Operations::new(store.clone(), None),
         });
         Api {
             router,

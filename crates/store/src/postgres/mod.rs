@@ -76,7 +76,7 @@ pub(crate) struct Postgres {
     notifier: Arc<changes::Notifier>,
 }
 
-const MIGRATIONS: &[Migration] = &[
+pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration::sql(
         "0001_core",
         include_str!("../../migrations/postgres/0001_core.sql"),
@@ -246,6 +246,10 @@ impl Postgres {
         });
         job.await
             .map_err(|_| E::from(StoreError::Unavailable("a database worker failed".into())))?
+    }
+
+    pub(crate) fn pool_stats(&self) -> crate::PoolStats {
+        self.pool.pool_stats()
     }
 
     pub(crate) fn stats(&self) -> CommitStats {

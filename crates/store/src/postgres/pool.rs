@@ -28,6 +28,10 @@ pub(crate) struct Pool {
     idle: Mutex<Vec<Conn>>,
     permits: std::sync::Arc<Semaphore>,
     acquire_timeout: Duration,
+    /// The most connections held at once (`max_connections`).
+    size: usize,
+    /// Requests waiting for a connection now.
+    waiting: AtomicU64,
     commits: AtomicU64,
     retries: AtomicU64,
 }
@@ -52,6 +56,8 @@ impl Pool {
             target,
             idle: Mutex::default(),
             permits: std::sync::Arc::new(Semaphore::new(settings.max_connections.max(1))),
+            size: settings.max_connections.max(1),
+            waiting: AtomicU64::new(0),
             acquire_timeout: Duration::from_millis(settings.acquire_timeout_ms),
             commits: AtomicU64::new(0),
             retries: AtomicU64::new(0),
@@ -60,8 +66,14 @@ impl Pool {
 
     /// A permit to use one connection; 503 if none frees up in time.
     pub(crate) async fn acquire(&self) -> Result<OwnedSemaphorePermit, StoreError> {
-        match tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned()).await
-        {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let waited =
+            tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        match waited {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(StoreError::Unavailable(
                 "every database connection is busy".into(),
@@ -107,6 +119,14 @@ impl Pool {
 
     pub(crate) fn count_retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn pool_stats(&self) -> crate::PoolStats {
+        crate::PoolStats {
+            size: self.size,
+            in_use: self.size.saturating_sub(self.permits.available_permits()),
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn stats(&self) -> CommitStats {

@@ -139,6 +139,29 @@ mod tests {
         }
     }
 
+    /// What a readiness probe sees: nothing pending after a start, the missing names of an
+    /// older schema, an error for a newer one.
+    #[test]
+    fn pending_names_what_the_schema_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("db.sqlite")).unwrap();
+        apply_history(&mut conn, &MIGRATIONS[..1]).unwrap();
+        let pending = |conn: &Connection| migrations::pending(&Tx::new(conn), MIGRATIONS);
+        let missing: Vec<_> = MIGRATIONS[1..].iter().map(|m| m.name).collect();
+        assert_eq!(pending(&conn).unwrap(), missing);
+        apply(&mut conn).unwrap();
+        assert!(pending(&conn).unwrap().is_empty());
+        conn.execute(
+            "INSERT INTO schema_migrations (name, applied_at) VALUES ('0099_future', 0)",
+            [],
+        )
+        .unwrap();
+        assert!(matches!(
+            pending(&conn),
+            Err(StoreError::SchemaTooNew { .. })
+        ));
+    }
+
     /// A database a newer binary migrated further is refused, and left as it is.
     #[test]
     fn a_newer_schema_is_refused() {

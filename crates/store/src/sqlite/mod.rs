@@ -5,7 +5,7 @@
 //! Reads run on a small pool of connections that see only committed data.
 
 mod checkpointer;
-mod migrate;
+pub(crate) mod migrate;
 mod reader;
 mod writer;
 
