@@ -68,7 +68,7 @@ def wait_until(what, predicate, within, every=0.05):
 
 class Lab:
     def __init__(self, tmp_path, chassis=2, gateways=None, nb_cluster=False,
-                 full_compare_secs=2, ovn_settings=""):
+                 full_compare_secs=2, ovn_settings="", serve=True):
         if os.geteuid() != 0:
             pytest.fail("the data-plane tests need root (network namespaces, Open vSwitch)")
         n = next(_labs)
@@ -88,17 +88,23 @@ class Lab:
         self.sandbox("down", "--dir", self.dir, check=False)  # what an interrupted run left
         self.sandbox(*args, timeout=120)
         self.env = self._read_env()
-        # Full compares every 2 s by default: the store reloaded well within the tests' 5 s.
-        extra = textwrap.dedent(f"""\
+        self.full_compare_secs = full_compare_secs
+        # serve=False: the test starts its own servers, with ovn_toml() in their config.
+        if serve:
+            self.server = start_server(tmp_path / "neutrino", extra_toml=self.ovn_toml(ovn_settings))
+            self.cloud = connect(self.server, "admin")
+
+    def ovn_toml(self, ovn_settings=""):
+        """The config lines that point a server's OVN back end at this sandbox. Full compares
+        every 2 s by default: the store reloaded well within the tests' 5 s."""
+        return textwrap.dedent(f"""\
             backend = "ovn"
             [ovn]
             nb_connection = "{self.env['NEUTRINO_OVN__NB_CONNECTION']}"
             sb_connection = "{self.env['NEUTRINO_OVN__SB_CONNECTION']}"
             probe_interval_ms = 1000
-            full_compare_interval_secs = {full_compare_secs}
+            full_compare_interval_secs = {self.full_compare_secs}
             """) + ovn_settings + "\n"
-        self.server = start_server(tmp_path / "neutrino", extra_toml=extra)
-        self.cloud = connect(self.server, "admin")
 
     # ------------------------------------------------------------ the sandbox
 

@@ -41,6 +41,8 @@ pub struct BackendReport {
     pub ports: u64,
     /// Its last cycle failed (the error is in its log and in `neutrino ovn status`).
     pub failing: bool,
+    /// This replica does the back end's work (holds its lease); the others stand by.
+    pub active: bool,
 }
 
 /// The configured back end, as `/readyz` and `/metrics` see it.
@@ -126,7 +128,9 @@ pub(crate) async fn readyz(State(ops): State<Operations>) -> Response {
         let report = (backend.report)();
         check(
             backend.name,
+            // A standby replica serves the API as well as the active one.
             match (report.connected, report.ready) {
+                _ if !report.active => Ok(()),
                 (true, true) => Ok(()),
                 (false, _) => Err("not connected to its database".into()),
                 (true, false) => Err("its first full compare is not done".into()),
@@ -320,6 +324,11 @@ async fn service_metrics(inner: &Inner) -> Registry {
             "failing",
             "1 while its last cycle failed",
             ConstGauge::new(i64::from(b.failing)),
+        );
+        sub.register(
+            "lease_held",
+            "1 while this replica holds the back end's lease and does its work",
+            ConstGauge::new(i64::from(b.active)),
         );
     }
     r

@@ -1,7 +1,7 @@
 //! `neutrino ovn status|sync`: the OVN back end seen from outside the server.
 //!
 //! * `status`: the Northbound database (reachable?), the change feed's backlog and lag behind the
-//!   back end's position, and the reconciler's last report (written into the database by whichever
+//!   back end's position, the replica holding the back end's lease, and the reconciler's last report (written into the database by whichever
 //!   server runs it). Exit status 1 when the Northbound database cannot be reached, the reconciler
 //!   reported an error, or it is more than a minute behind.
 //! * `sync [--dry-run]`: one full compare of the store with the Northbound database, listing every
@@ -12,9 +12,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
+use neutrino_ovn_sync::lease::LEASE;
 use neutrino_ovn_sync::reconciler::CONSUMER;
 use neutrino_ovn_sync::{OvnConfig, SyncStatus};
-use neutrino_store::{Store, StoreError, outbox};
+use neutrino_store::{Store, StoreError, leases, outbox};
 
 use crate::config;
 
@@ -56,9 +57,19 @@ struct Report {
     backlog: i64,
     /// Age of the oldest of them, seconds.
     lag_secs: f64,
+    /// The replica holding the back end's lease (the one doing its work), if any ever did.
+    lease: Option<LeaseReport>,
     /// The reconciler's last report, and how long ago it was written (seconds).
     reconciler: Option<SyncStatus>,
     reported_secs_ago: Option<f64>,
+}
+
+#[derive(serde::Serialize)]
+struct LeaseReport {
+    holder: String,
+    token: i64,
+    /// Seconds until it lapses unless renewed; negative once it has.
+    expires_in_secs: f64,
 }
 
 pub fn run(args: OvnArgs) -> Result<ExitCode> {
@@ -79,7 +90,7 @@ pub fn run(args: OvnArgs) -> Result<ExitCode> {
 
 async fn status(store: &Store, ovn: &OvnConfig, json: bool) -> Result<ExitCode> {
     store.feed_position().await?;
-    let (consumer, backlog, oldest) = store
+    let (consumer, backlog, oldest, lease) = store
         .read(|tx| {
             let consumer = outbox::consumer(tx, CONSUMER)?;
             let position = consumer.as_ref().map_or(0, |c| c.position);
@@ -87,6 +98,7 @@ async fn status(store: &Store, ovn: &OvnConfig, json: bool) -> Result<ExitCode> 
                 consumer,
                 outbox::count_after(tx, position)?,
                 outbox::oldest_after(tx, position)?,
+                leases::lease(tx, LEASE)?,
             ))
         })
         .await?;
@@ -100,6 +112,11 @@ async fn status(store: &Store, ovn: &OvnConfig, json: bool) -> Result<ExitCode> 
         nb_error: nb.err().map(|e| e.to_string()),
         backlog,
         lag_secs: oldest.map_or(0.0, |at| seconds(now - at)),
+        lease: lease.map(|l| LeaseReport {
+            holder: l.holder,
+            token: l.token,
+            expires_in_secs: seconds(l.expires_ms - now),
+        }),
         reconciler: consumer
             .as_ref()
             .and_then(|c| c.status.as_deref())
@@ -136,6 +153,17 @@ fn print_report(r: &Report) {
         "backlog:       {} changes, oldest {:.1} s old",
         r.backlog, r.lag_secs
     );
+    match &r.lease {
+        Some(l) if l.expires_in_secs >= 0.0 => println!(
+            "lease:         held by {} (token {}, lapses in {:.1} s unless renewed)",
+            l.holder, l.token, l.expires_in_secs
+        ),
+        Some(l) => println!(
+            "lease:         free (last held by {}, token {}, lapsed {:.1} s ago)",
+            l.holder, l.token, -l.expires_in_secs
+        ),
+        None => println!("lease:         never held"),
+    }
     let Some(s) = &r.reconciler else {
         println!("reconciler:    no report yet (is a server running with backend = \"ovn\"?)");
         return;

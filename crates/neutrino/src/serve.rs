@@ -112,8 +112,11 @@ async fn serve(cfg: Config) -> Result<()> {
     );
     let timeout = std::time::Duration::from_secs(cfg.shutdown_timeout_secs);
     crate::shutdown::serve_until_signal(listener, neutrino_api::app(state), ops, timeout).await?;
-    // The back end's tasks stop before the store goes away under them.
-    drop(backend);
+    // The back end's tasks stop before the store goes away under them, and its lease is given
+    // up so that a standby replica takes over at once.
+    if let Some(backend) = backend {
+        backend.stop(std::time::Duration::from_secs(5)).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -160,9 +163,10 @@ fn ovn_report(backend: &Arc<OvnBackend>) -> Backend {
         name: "ovn",
         consumer: neutrino_ovn_sync::reconciler::CONSUMER,
         report: Box::new(move || {
-            let Some(s) = backend.upgrade().map(|b| b.status()) else {
+            let Some(backend) = backend.upgrade() else {
                 return BackendReport::default();
             };
+            let s = backend.status();
             BackendReport {
                 connected: s.connected.is_some(),
                 ready: s.ready,
@@ -173,6 +177,7 @@ fn ovn_report(backend: &Arc<OvnBackend>) -> Backend {
                 last_full_compare_at: s.last_full_compare_ms.map(|ms| ms as f64 / 1000.0),
                 ports: s.ports as u64,
                 failing: s.last_error.is_some(),
+                active: backend.holding().token.is_some(),
             }
         }),
     }

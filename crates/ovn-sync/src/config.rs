@@ -33,6 +33,9 @@ pub struct OvnConfig {
     /// Seconds after its last heartbeat that a chassis' agent is reported dead (upstream's
     /// `agent_down_time`). The back end asks every chassis for a heartbeat three times as often.
     pub agent_down_time_secs: u64,
+    /// Seconds a replica holds the back end's lease without renewing it (renewed every third of
+    /// it). When the holder dies a standby replica takes over within this plus a third.
+    pub lease_secs: u64,
 }
 
 impl Default for OvnConfig {
@@ -48,6 +51,7 @@ impl Default for OvnConfig {
             dns_servers: mapping.dns_servers,
             distributed_floating_ips: mapping.distributed_floating_ips,
             agent_down_time_secs: 75,
+            lease_secs: 6,
         }
     }
 }
@@ -72,6 +76,10 @@ impl OvnConfig {
     /// How often the chassis are asked for a heartbeat (`NB_Global.nb_cfg` is raised).
     pub fn heartbeat_interval(&self) -> Duration {
         self.agent_down_time() / 3
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
     }
 
     pub fn full_compare_interval(&self) -> Duration {
@@ -105,6 +113,9 @@ impl OvnConfig {
         }
         if self.agent_down_time_secs < 3 {
             return Err("[ovn] agent_down_time_secs must be at least 3".into());
+        }
+        if self.lease_secs < 3 {
+            return Err("[ovn] lease_secs must be at least 3".into());
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! * [`southbound`]: the task that reads the Southbound database: the gateway chassis, and the
 //!   port bindings it writes into the ports' status.
 //! * [`agents`]: the chassis as Neutron agents, alive by a heartbeat through the databases.
+//! * [`lease`]: exactly one replica does all of the above, the holder of the store's lease.
 //! * [`config`]: `[ovn]` of `neutrino.toml`.
 //!
 //! The mapping itself (which rows a resource becomes) is `neutrino-ovn`'s; the OVSDB protocol is
@@ -13,6 +14,7 @@
 
 pub mod agents;
 pub mod config;
+pub mod lease;
 pub mod mirror;
 pub mod reconciler;
 pub mod southbound;

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::OvnConfig;
+use crate::lease::{Holding, claim_fence, fence_wait};
 use crate::mirror::{Mirror, Touched};
 
 /// The name the back end's position in the change feed is kept under.
@@ -65,12 +66,15 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
 }
 
-/// A running reconciler: its status, for whoever wants to watch. It stops when the last clone
-/// is dropped.
+/// A running back end: its status, for whoever wants to watch. Its work (the reconciler and the
+/// Southbound task) runs while this replica holds the lease (see [`crate::lease`]). It stops when
+/// the last clone is dropped, or releases the lease first with [`OvnBackend::stop`].
 #[derive(Clone)]
 pub struct OvnBackend {
     status: watch::Receiver<SyncStatus>,
-    _tasks: Arc<Vec<AbortOnDrop>>,
+    holding: watch::Receiver<Holding>,
+    stop: Arc<watch::Sender<bool>>,
+    _supervisor: Arc<AbortOnDrop>,
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -82,34 +86,51 @@ impl Drop for AbortOnDrop {
 }
 
 impl OvnBackend {
-    /// Starts the reconciler on the current tokio runtime.
+    /// Starts the lease's supervisor on the current tokio runtime; the back end's work starts
+    /// when this replica holds the lease.
     pub fn start(store: Store, config: OvnConfig) -> OvnBackend {
-        let (tx, rx) = watch::channel(SyncStatus::default());
-        let mut tasks = Vec::new();
-        let (gateways, rebound) = if config.sb_remotes().is_empty() {
-            // No Southbound: no gateway chassis, ever (the sender lives in the task below), and
-            // no port bound by it.
-            let (none, gateways) = watch::channel(Some(Vec::new()));
-            tasks.push(AbortOnDrop(tokio::spawn(async move {
-                none.closed().await;
-            })));
-            (gateways, mpsc::unbounded_channel().1)
-        } else {
-            let southbound = crate::southbound::start(store.clone(), &config);
-            tasks.push(AbortOnDrop(southbound.task));
-            (southbound.gateways, southbound.rebound)
-        };
-        tasks.push(AbortOnDrop(tokio::spawn(run(
-            store, config, gateways, rebound, tx,
-        ))));
+        let (status_tx, status) = watch::channel(SyncStatus::default());
+        let (holding_tx, holding) = watch::channel(Holding {
+            holder: crate::lease::holder_name(),
+            token: None,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let supervisor = tokio::spawn(async move {
+            let work = |token| {
+                // A fresh report per term: a standby's last report is not this one's.
+                status_tx.send_replace(SyncStatus::default());
+                start_work(store.clone(), config.clone(), token, status_tx.clone())
+            };
+            crate::lease::supervise(store.clone(), &config, holding_tx, stopped, work).await;
+            status_tx.send_replace(SyncStatus::default());
+        });
         OvnBackend {
-            status: rx,
-            _tasks: Arc::new(tasks),
+            status,
+            holding,
+            stop: Arc::new(stop),
+            _supervisor: Arc::new(AbortOnDrop(supervisor)),
         }
     }
 
     pub fn status(&self) -> SyncStatus {
         self.status.borrow().clone()
+    }
+
+    /// This replica's name in the lease, and the token it holds it under, if it does.
+    pub fn holding(&self) -> Holding {
+        self.holding.borrow().clone()
+    }
+
+    /// Stops the work and releases the lease, so that a standby takes over at once (graceful
+    /// shutdown); gives up waiting after `timeout` (the lease then expires by itself).
+    pub async fn stop(&self, timeout: Duration) {
+        self.stop.send_replace(true);
+        let mut holding = self.holding.clone();
+        let released = async {
+            // The supervisor drops its sender when it has finished.
+            while holding.changed().await.is_ok() {}
+        };
+        let _ = tokio::time::timeout(timeout, released).await;
     }
 
     /// Waits until the status satisfies `predicate` (for tests and tools).
@@ -120,6 +141,34 @@ impl OvnBackend {
             Err(_) => self.status(),
         }
     }
+}
+
+/// The work of the lease's holder: the Southbound task (when a Southbound database is
+/// configured) and the reconciler, writing under `token`. Stopped when dropped.
+fn start_work(
+    store: Store,
+    config: OvnConfig,
+    token: i64,
+    status: watch::Sender<SyncStatus>,
+) -> Vec<AbortOnDrop> {
+    let mut tasks = Vec::new();
+    let (gateways, rebound) = if config.sb_remotes().is_empty() {
+        // No Southbound: no gateway chassis, ever (the sender lives in the task below), and
+        // no port bound by it.
+        let (none, gateways) = watch::channel(Some(Vec::new()));
+        tasks.push(AbortOnDrop(tokio::spawn(async move {
+            none.closed().await;
+        })));
+        (gateways, mpsc::unbounded_channel().1)
+    } else {
+        let southbound = crate::southbound::start(store.clone(), &config);
+        tasks.push(AbortOnDrop(southbound.task));
+        (southbound.gateways, southbound.rebound)
+    };
+    tasks.push(AbortOnDrop(tokio::spawn(run(
+        store, config, token, gateways, rebound, status,
+    ))));
+    tasks
 }
 
 /// The Northbound client settings of `config`, with the tables the mapping writes as needs.
@@ -217,6 +266,7 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
 async fn run(
     store: Store,
     config: OvnConfig,
+    token: i64,
     mut gateways: watch::Receiver<Option<Vec<String>>>,
     mut rebound: mpsc::UnboundedReceiver<String>,
     status: watch::Sender<SyncStatus>,
@@ -226,6 +276,15 @@ async fn run(
         status.send_modify(|s| s.last_error = Some(e));
     };
     let (client, monitor) = connect(&config, failed).await;
+    // Fence off the previous holder before anything else is written (see `crate::lease`).
+    let mut pause = Duration::from_millis(200);
+    while let Err(e) = claim_fence(&client, token).await {
+        failed(format!(
+            "Northbound database: cannot write the lease's token: {e}"
+        ));
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
     // Gateways are scheduled on the chassis the Southbound database lists: wait for its download,
     // or the first compare would take every gateway off its chassis.
     if gateways.wait_for(Option::is_some).await.is_err() {
@@ -236,6 +295,7 @@ async fn run(
     let mut reconciler = Reconciler {
         store,
         config,
+        token,
         gateways: gateways.clone(),
         client,
         monitor,
@@ -313,6 +373,8 @@ async fn run(
 struct Reconciler {
     store: Store,
     config: OvnConfig,
+    /// The lease's fencing token: every transaction fails unless it is still the current one.
+    token: i64,
     gateways: watch::Receiver<Option<Vec<String>>>,
     client: Client,
     monitor: MonitorHandle,
@@ -362,7 +424,7 @@ impl Reconciler {
             && self.planned_gateways.as_ref() == Some(&gateways);
         self.seen_version = self.monitor.version();
         let cache = self.monitor.snapshot();
-        let plan = if only_ports {
+        let mut plan = if only_ports {
             let (desired, scope) = self.mirror.port_rows(&self.touched);
             plan(&desired, &*cache, &Scope::Rows(scope))
         } else {
@@ -380,7 +442,7 @@ impl Reconciler {
             })
             .count();
         if !plan.is_empty() {
-            self.write(&plan).await?;
+            self.write(&mut plan).await?;
         }
         // Written: what the changes touched is in the database (a failure above keeps it for
         // the retry, which plans again from the cache as it is then).
@@ -499,15 +561,16 @@ impl Reconciler {
             Vec::new(),
             vec![Mutation::new("nb_cfg", Mutator::Add, Atom::Integer(1))],
         );
-        if let Err(e) = self.client.transact(&[raise]).await {
+        if let Err(e) = self.client.transact(&[fence_wait(self.token), raise]).await {
             tracing::debug!(error = %e, "OVN back end: cannot ask the chassis for a heartbeat");
         }
     }
 
-    /// Runs the plan as one transaction and waits (briefly) for the cache to show it, so the next
-    /// plan starts from what was written.
-    async fn write(&mut self, plan: &Plan) -> Result<(), String> {
+    /// Runs the plan as one transaction, fenced by the lease's token, and waits (briefly) for the
+    /// cache to show it, so the next plan starts from what was written.
+    async fn write(&mut self, plan: &mut Plan) -> Result<(), String> {
         let before = self.monitor.version();
+        plan.operations.insert(0, fence_wait(self.token));
         self.client
             .transact(&plan.operations)
             .await

@@ -298,3 +298,99 @@ async fn instance_port_batches_are_planned_alone_and_agree_with_a_full_compare()
     let status = ready(&again).await;
     assert_eq!(status.last_full_compare_changes, 0, "{status:?}");
 }
+
+/// Two replicas on one store: one holds the lease and writes, the other stands by; when the
+/// holder dies (its tasks aborted, the lease left to expire) the standby takes over, and the old
+/// holder's token no longer opens a Northbound transaction. A replica that stops gracefully
+/// releases the lease, and the next one takes it at its first claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_holds_the_lease_and_a_standby_takes_over() {
+    use neutrino_ovn_sync::lease::{FENCE_KEY, fence_wait};
+    use neutrino_ovsdb::{Atom, Mutation, Mutator, Operation};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = ScratchDatabase::new(dir.path());
+    let store = db.open(dir.path()).expect("store");
+    let net = Networking::new(store.clone(), NetworkConfig::default()).expect("networking");
+    let nb = NbServer::start();
+    let cfg = OvnConfig {
+        lease_secs: 3,
+        ..config(&nb)
+    };
+    let network = create(&net, "networks", json!({"name": "n1"})).await;
+    let network_id = network["id"].as_str().unwrap().to_owned();
+
+    let a = OvnBackend::start(store.clone(), cfg.clone());
+    ready(&a).await;
+    let b = OvnBackend::start(store.clone(), cfg.clone());
+    // Two claim intervals: b has tried and been refused.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(a.holding().token, Some(1));
+    assert_eq!(b.holding().token, None, "a standby does no work");
+    assert!(!b.status().ready);
+    let fence = |nb: &NbServer| {
+        nb.nbctl(&[
+            "get",
+            "NB_Global",
+            ".",
+            &format!("external_ids:\"{FENCE_KEY}\""),
+        ])
+    };
+    assert_eq!(fence(&nb).trim(), "\"1\"");
+
+    // The holder dies: nothing renews or releases its lease.
+    let died = Instant::now();
+    drop(a);
+    let p2 = create(
+        &net,
+        "ports",
+        json!({"network_id": network_id, "name": "p2"}),
+    )
+    .await;
+    let p2 = p2["id"].as_str().unwrap().to_owned();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        b.wait_for(|s| s.ready && s.last_error.is_none()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the standby never took over: {:?}", b.holding()));
+    let took = died.elapsed();
+    // Expiry (3 s after the last renewal, at most 3 s ago) plus one claim interval (1 s).
+    assert!(took < Duration::from_secs(5), "took over after {took:?}");
+    assert_eq!(b.holding().token, Some(2));
+    until(&nb, &PORT_NAMES, Duration::from_secs(5), |out| {
+        out.contains(&p2)
+    })
+    .await;
+    assert_eq!(fence(&nb).trim(), "\"2\"");
+
+    // A transaction of the old holder is refused; the new holder's goes through.
+    let client =
+        neutrino_ovsdb::Client::connect(neutrino_ovn_sync::reconciler::nb_client_config(&cfg))
+            .await
+            .expect("connect");
+    let raise = Operation::mutate(
+        "NB_Global",
+        Vec::new(),
+        vec![Mutation::new("nb_cfg", Mutator::Add, Atom::Integer(1))],
+    );
+    let stale = client.transact(&[fence_wait(1), raise.clone()]).await;
+    assert!(stale.is_err(), "the old token still opens transactions");
+    client
+        .transact(&[fence_wait(2), raise])
+        .await
+        .expect("the holder's token opens transactions");
+
+    // A graceful stop releases the lease: the next replica holds it at its first claim.
+    b.stop(Duration::from_secs(5)).await;
+    assert_eq!(b.holding().token, None);
+    let started = Instant::now();
+    let c = OvnBackend::start(store.clone(), cfg.clone());
+    ready(&c).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(c.holding().token, Some(3));
+}

@@ -17,6 +17,7 @@ mod allocations;
 mod error;
 mod feed;
 pub mod l3;
+pub mod leases;
 mod lists;
 mod migrations;
 pub mod outbox;

@@ -139,6 +139,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0015_agents",
         include_str!("../../migrations/postgres/0015_agents.sql"),
     ),
+    Migration::sql(
+        "0016_leases",
+        include_str!("../../migrations/postgres/0016_leases.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

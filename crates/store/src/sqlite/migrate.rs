@@ -71,6 +71,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0015_agents",
         include_str!("../../migrations/sqlite/0015_agents.sql"),
     ),
+    Migration::sql(
+        "0016_leases",
+        include_str!("../../migrations/sqlite/0016_leases.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.

@@ -1,0 +1,109 @@
+"""Two `neutrino serve` replicas with the OVN back end on one PostgreSQL database: exactly one of
+them (the holder of the back end's lease) writes to OVN, the other serves the API and stands by.
+When the holder is killed with SIGKILL (nothing released) the standby takes over within 10 s with
+the default settings, the Northbound database converges to the store, and `neutrino ovn status`
+names the new holder. A replica stopped with SIGTERM releases the lease.
+
+Needs the PostgreSQL server of NEUTRINO_TEST_POSTGRES_URL (scripts/test starts one)."""
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import network_with_subnet, run, wait_until
+from neutrino_server import USERS, Server, config_toml, connect, free_port, neutrino_bin
+
+PG_URL = os.environ.get("NEUTRINO_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(
+    not PG_URL, reason="needs NEUTRINO_TEST_POSTGRES_URL (scripts/test starts a PostgreSQL server)")
+
+
+def fresh_database():
+    name = "replicas_" + uuid.uuid4().hex[:16]
+    subprocess.run(["psql", PG_URL, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"],
+                   check=True)
+    return f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def replica(base, name, config_text):
+    d = base / name
+    d.mkdir(parents=True)
+    config = d / "neutrino.toml"
+    config.write_text(config_text)
+    return Server(data_dir=d / "data", config=config, port=free_port(), log=d / "neutrino.log").start()
+
+
+def lease(server):
+    out = run(neutrino_bin(), "ovn", "status", "--json", "--config", server.config,
+              "--data-dir", server.data_dir, check=False).stdout
+    return json.loads(out)["lease"]
+
+
+def held_by(server, lease_report):
+    return lease_report is not None and lease_report["expires_in_secs"] > 0 \
+        and lease_report["holder"].endswith(f":{server.proc.pid}")
+
+
+def metric(server, series):
+    text = requests.get(server.url + "/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[1])
+    return None
+
+
+def switch_ports(lab):
+    names = lab.nbctl("--bare", "--columns=name", "list", "Logical_Switch_Port").split()
+    return sorted(names)
+
+
+def test_one_replica_drives_ovn_and_a_standby_takes_over(make_lab, tmp_path):
+    lab = make_lab(chassis=1, serve=False)
+    config_text = (lab.ovn_toml() + f'\n[database]\nurl = "{fresh_database()}"\n\n'
+                   + config_toml(USERS))
+    servers = [replica(tmp_path, "a", config_text)]
+    try:
+        holder = wait_until("a replica to hold the lease",
+                            lambda: held_by(servers[0], lease(servers[0])) and servers[0], 10)
+        servers.append(replica(tmp_path, "b", config_text))
+        standby = servers[1]
+        # Every replica serves the API and reports ready; only the holder does the back end's work.
+        for s in servers:
+            wait_until("ready", lambda: requests.get(s.url + "/readyz", timeout=10).status_code == 200, 15)
+        assert metric(holder, "neutrino_ovn_lease_held") == 1
+        assert metric(standby, "neutrino_ovn_lease_held") == 0
+        assert metric(standby, "neutrino_ovn_transactions_total") == 0
+
+        cloud = connect(standby, "admin")
+        net, _ = network_with_subnet(cloud, "n1", "10.64.0.0/24")
+        p1 = cloud.network.create_port(network_id=net.id, name="p1")
+        wait_until("a port made on the standby to reach OVN through the holder",
+                   lambda: p1.id in switch_ports(lab), 10)
+
+        holder.kill()  # SIGKILL: the lease is neither renewed nor released
+        died = time.monotonic()
+        p2 = cloud.network.create_port(network_id=net.id, name="p2")
+        wait_until("the standby to take over and write what was made meanwhile",
+                   lambda: p2.id in switch_ports(lab), 10)
+        took = time.monotonic() - died
+        assert held_by(standby, lease(standby)), lease(standby)
+        assert lease(standby)["token"] == 2
+        assert metric(standby, "neutrino_ovn_lease_held") == 1
+        print(f"took over in {took:.1f} s")
+
+        # The Northbound database holds each port of the store once, and nothing else of ours.
+        ports = sorted(p.id for p in cloud.network.ports(network_id=net.id))
+        wait_until("OVN to converge", lambda: switch_ports(lab) == ports, 10)
+
+        # A graceful stop gives the lease up at once.
+        assert standby.stop() == 0, standby.log_text()
+        report = lease(standby)
+        assert report["expires_in_secs"] < 0, report
+    finally:
+        for s in servers:
+            s.kill()
