@@ -2,7 +2,8 @@
 them (the holder of the back end's lease) writes to OVN, the other serves the API and stands by.
 When the holder is killed with SIGKILL (nothing released) the standby takes over within 10 s with
 the default settings, the Northbound database converges to the store, and `neutrino ovn status`
-names the new holder. A replica stopped with SIGTERM releases the lease.
+names the new holder. A replica stopped with SIGTERM releases the lease. A replica started
+without the back end meanwhile keeps the holder's place in the change feed.
 
 Needs the PostgreSQL server of NEUTRINO_TEST_POSTGRES_URL (scripts/test starts one)."""
 
@@ -38,10 +39,14 @@ def replica(base, name, config_text):
     return Server(data_dir=d / "data", config=config, port=free_port(), log=d / "neutrino.log").start()
 
 
-def lease(server):
+def status(server):
     out = run(neutrino_bin(), "ovn", "status", "--json", "--config", server.config,
               "--data-dir", server.data_dir, check=False).stdout
-    return json.loads(out)["lease"]
+    return json.loads(out)
+
+
+def lease(server):
+    return status(server)["lease"]
 
 
 def held_by(server, lease_report):
@@ -84,6 +89,13 @@ def test_one_replica_drives_ovn_and_a_standby_takes_over(make_lab, tmp_path):
         p1 = cloud.network.create_port(network_id=net.id, name="p1")
         wait_until("a port made on the standby to reach OVN through the holder",
                    lambda: p1.id in switch_ports(lab), 10)
+
+        # A replica configured without the back end does not drop the holder's feed position.
+        odd = replica(tmp_path, "c", config_text.replace('backend = "ovn"', 'backend = "none"', 1))
+        servers.append(odd)
+        assert status(odd)["reconciler"] is not None, "the back end's feed position was dropped"
+        assert "every replica should have the same back end" in odd.log_text()
+        odd.stop()
 
         holder.kill()  # SIGKILL: the lease is neither renewed nor released
         died = time.monotonic()

@@ -122,7 +122,8 @@ async fn serve(cfg: Config) -> Result<()> {
 }
 
 /// Starts the reconciler of the configured back end. Without one, the back end's place in the
-/// change feed is given up, so that the feed does not keep changes for a consumer that is gone.
+/// change feed is given up, so that the feed does not keep changes for a consumer that is gone —
+/// unless another replica still runs it (holds its lease).
 async fn start_backend(cfg: &Config, store: &Store) -> Result<Option<Arc<OvnBackend>>> {
     match cfg.backend.as_str() {
         "ovn" => {
@@ -132,12 +133,29 @@ async fn start_backend(cfg: &Config, store: &Store) -> Result<Option<Arc<OvnBack
                 cfg.ovn.clone(),
             ))));
         }
-        _ => store
-            .write(|tx| {
-                neutrino_store::outbox::remove_consumer(tx, neutrino_ovn_sync::reconciler::CONSUMER)
-            })
-            .await
-            .context("cannot open the database")?,
+        _ => {
+            let removed = store
+                .write(|tx| {
+                    // Another replica holding the back end's lease still uses its position.
+                    let lease = neutrino_store::leases::lease(tx, neutrino_ovn_sync::lease::LEASE)?;
+                    if lease.is_some_and(|l| l.expires_ms > neutrino_store::unix_time_ms()) {
+                        return Ok(false);
+                    }
+                    neutrino_store::outbox::remove_consumer(
+                        tx,
+                        neutrino_ovn_sync::reconciler::CONSUMER,
+                    )?;
+                    Ok::<_, neutrino_store::StoreError>(true)
+                })
+                .await
+                .context("cannot open the database")?;
+            if !removed {
+                tracing::warn!(
+                    "another replica runs the OVN back end, this one has backend = \"none\": \
+                     every replica should have the same back end"
+                );
+            }
+        }
     }
     Ok(None)
 }
