@@ -12,9 +12,11 @@
 //!   writes what differs in one Northbound transaction. Each changed row carries a `wait` on the
 //!   revision it was planned from, so a transaction planned from a stale view fails instead of
 //!   overwriting something newer; it is then planned again from the fresher cache.
-//! * **Drift**: every plan compares the whole desired state with the whole cache, so a row changed
-//!   or deleted by hand is repaired by the next cycle; a cycle also runs when the Northbound
-//!   database changes under us, and on a timer, which reloads the resources from the store too.
+//! * **Batches**: a cycle whose changes touch only instance ports plans just their rows and their
+//!   security groups' membership (see [`crate::mirror::Touched`]).
+//! * **Drift**: a cycle runs when the Northbound database changes under us, and that one compares
+//!   the whole desired state with the whole cache, so a row changed or deleted by hand is
+//!   repaired at once; so does a cycle on a timer, which reloads the resources from the store too.
 //! * **Faults**: while the database is away the API keeps accepting writes; the changes wait in
 //!   the mirror and are written once the client has reconnected and resynced its cache.
 
@@ -450,6 +452,7 @@ impl Reconciler {
         self.planned_gateways = Some(gateways);
         tracing::debug!(
             full,
+            port_batch = only_ports,
             read_ms = read.as_secs_f64() * 1e3,
             plan_ms = (planned - read).as_secs_f64() * 1e3,
             write_ms = (started.elapsed() - planned).as_secs_f64() * 1e3,
