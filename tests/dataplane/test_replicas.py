@@ -1,7 +1,8 @@
 """Two `neutrino serve` replicas with the OVN back end on one PostgreSQL database: exactly one of
 them (the holder of the back end's lease) writes to OVN, the other serves the API and stands by.
-When the holder is killed with SIGKILL (nothing released) the standby takes over within 10 s with
-the default settings, the Northbound database converges to the store, and `neutrino ovn status`
+When the holder is killed with SIGKILL (nothing released) while clients create ports on both
+replicas, the clients finish on the survivor, no acknowledged port is lost, the standby takes over
+within 10 s with the default settings, the Northbound database converges to the store, and `neutrino ovn status`
 names the new holder. A replica stopped with SIGTERM releases the lease. A replica started
 without the back end meanwhile keeps the holder's place in the change feed.
 
@@ -10,6 +11,7 @@ Needs the PostgreSQL server of NEUTRINO_TEST_POSTGRES_URL (scripts/test starts o
 import json
 import os
 import subprocess
+import threading
 import time
 import uuid
 
@@ -62,6 +64,61 @@ def metric(server, series):
     return None
 
 
+class Load:
+    """Threads creating ports through the replicas in turn; a request that fails at the
+    connection (its replica was killed) goes to the next replica. Collects the ids of 201s."""
+
+    def __init__(self, servers, network_id, threads=4):
+        self.servers = servers
+        self.tokens = [token(s) for s in servers]
+        self.network_id = network_id
+        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(threads)]
+        self.done = threading.Event()
+        self.acknowledged, self.errors, self.retried = [], [], 0
+        self.lock = threading.Lock()
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def stop(self):
+        self.done.set()
+        for t in self.threads:
+            t.join(timeout=30)
+        return self.acknowledged
+
+    def run(self, i):
+        session = requests.Session()
+        n = 0
+        while not self.done.is_set():
+            n += 1
+            body = {"port": {"network_id": self.network_id, "name": f"load-{i}-{n}"}}
+            for attempt in range(len(self.servers)):
+                k = (i + n + attempt) % len(self.servers)
+                try:
+                    r = session.post(self.servers[k].url + "/v2.0/ports", json=body, timeout=20,
+                                     headers={"X-Auth-Token": self.tokens[k]})
+                except requests.ConnectionError:
+                    with self.lock:
+                        self.retried += 1
+                    continue
+                with self.lock:
+                    if r.status_code == 201:
+                        self.acknowledged.append(r.json()["port"]["id"])
+                    else:
+                        self.errors.append((r.status_code, r.text[:200]))
+                break
+
+
+def token(server):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"name": "Default"}, "password": server.password("admin")}}},
+        "scope": {"project": {"name": USERS["admin"]["project"], "domain": {"name": "Default"}}}}}
+    r = requests.post(server.auth_url + "/auth/tokens", json=body, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.headers["X-Subject-Token"]
+
+
 def switch_ports(lab):
     names = lab.nbctl("--bare", "--columns=name", "list", "Logical_Switch_Port").split()
     return sorted(names)
@@ -85,7 +142,7 @@ def test_one_replica_drives_ovn_and_a_standby_takes_over(make_lab, tmp_path):
         assert metric(standby, "neutrino_ovn_transactions_total") == 0
 
         cloud = connect(standby, "admin")
-        net, _ = network_with_subnet(cloud, "n1", "10.64.0.0/24")
+        net, _ = network_with_subnet(cloud, "n1", "10.64.0.0/20")
         p1 = cloud.network.create_port(network_id=net.id, name="p1")
         wait_until("a port made on the standby to reach OVN through the holder",
                    lambda: p1.id in switch_ports(lab), 10)
@@ -97,6 +154,12 @@ def test_one_replica_drives_ovn_and_a_standby_takes_over(make_lab, tmp_path):
         assert "every replica should have the same back end" in odd.log_text()
         odd.stop()
 
+        # Clients create ports on both replicas while the holder is killed; a request that fails
+        # on one replica is sent to the other.
+        cloud.network.update_quota(cloud.current_project_id, ports=-1)
+        load = Load([holder, standby], net.id)
+        load.start()
+        time.sleep(1.5)
         holder.kill()  # SIGKILL: the lease is neither renewed nor released
         died = time.monotonic()
         p2 = cloud.network.create_port(network_id=net.id, name="p2")
@@ -106,11 +169,20 @@ def test_one_replica_drives_ovn_and_a_standby_takes_over(make_lab, tmp_path):
         assert held_by(standby, lease(standby)), lease(standby)
         assert lease(standby)["token"] == 2
         assert metric(standby, "neutrino_ovn_lease_held") == 1
-        print(f"took over in {took:.1f} s")
+        time.sleep(1.5)
+        acknowledged = load.stop()
+        print(f"took over in {took:.1f} s; {len(acknowledged)} ports acknowledged under load, "
+              f"{load.retried} requests sent again to the other replica")
+        assert load.errors == [], load.errors[:5]
+        assert load.retried > 0, "no request met the killed replica: the load proves nothing"
 
-        # The Northbound database holds each port of the store once, and nothing else of ours.
-        ports = sorted(p.id for p in cloud.network.ports(network_id=net.id))
-        wait_until("OVN to converge", lambda: switch_ports(lab) == ports, 10)
+        # Nothing acknowledged is lost or doubled, and the Northbound database holds each port of
+        # the store once, and nothing else of ours.
+        stored = [p.id for p in cloud.network.ports(network_id=net.id)]
+        assert len(stored) == len(set(stored))
+        missing = set(acknowledged) - set(stored)
+        assert not missing, f"{len(missing)} acknowledged ports are not in the database"
+        wait_until("OVN to converge", lambda: switch_ports(lab) == sorted(stored), 10)
 
         # A graceful stop gives the lease up at once.
         assert standby.stop() == 0, standby.log_text()
