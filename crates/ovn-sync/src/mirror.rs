@@ -12,8 +12,8 @@ use ipnet::IpNet;
 use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
     AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, Kind,
-    NetworkSpec, PortContext, PortSpec, Resources, RouterSpec, RowId, SecurityGroupRuleSpec,
-    SecurityGroupSpec, SubnetSpec, port_row, rows_of,
+    Members, NbRow, NetworkSpec, PortContext, PortSpec, Resources, RouterSpec, RowId,
+    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, port_row, rows_of,
 };
 use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
 use serde::Deserialize;
@@ -166,8 +166,8 @@ impl Mirror {
 
     /// The desired rows of the ports and groups `touched` names, and the rows the plan may
     /// delete: each port's `Logical_Switch_Port` (the subnets' DHCP options and other ports'
-    /// allowed address pairs read as a whole-state plan reads them), and the whole membership of
-    /// each touched security group and of the drop group.
+    /// allowed address pairs read as a whole-state plan reads them), each touched security group
+    /// and the drop group with their rules, and of their membership just the touched ports.
     pub fn port_rows(&self, touched: &Touched) -> (Desired, BTreeSet<RowId>) {
         let subnets: Vec<SubnetSpec> = self.subnets.values().cloned().collect();
         let paired: Vec<PortSpec> = self
@@ -187,14 +187,45 @@ impl Mirror {
                 desired.insert(port_row(port, &context));
             }
         }
-        let filtered = || self.ports.values().filter(|p| is_filtered(p));
-        let drop_rows = drop_group_rows(filtered().map(|p| p.id.as_str()), !self.groups.is_empty());
+        // Group membership of the touched ports alone: a group's other members stay as they are,
+        // so a batch costs its own ports, not the size of its groups.
+        let filtered = |id: &String| self.ports.get(id).filter(|p| is_filtered(p));
+        let members = |in_group: &dyn Fn(&PortSpec) -> bool| {
+            let (present, absent) = touched
+                .ports
+                .iter()
+                .partition::<Vec<_>, _>(|id| filtered(id).is_some_and(in_group));
+            let row_ids = |ids: Vec<&String>| {
+                ids.into_iter()
+                    .map(|id| RowId::new(neutrino_ovn::table::LOGICAL_SWITCH_PORT, id.clone()))
+                    .collect()
+            };
+            Members {
+                present: row_ids(present),
+                absent: row_ids(absent),
+            }
+        };
+        let partial = |rows: Vec<NbRow>, members: Members| {
+            rows.into_iter().map(move |mut row| {
+                if row.id.table == neutrino_ovn::table::PORT_GROUP {
+                    row.only_members("ports", members.clone());
+                }
+                row
+            })
+        };
         scope.extend(
             drop_group_rows(std::iter::empty(), true)
                 .into_iter()
                 .map(|r| r.id),
         );
-        desired.extend(drop_rows);
+        // The drop group exists while any port is filtered or any group exists (as in a plan of
+        // everything); made here, it holds the touched ports, which are then all its members.
+        if !self.groups.is_empty() || self.ports.values().any(is_filtered) {
+            desired.extend(partial(
+                drop_group_rows(std::iter::empty(), true),
+                members(&|_| true),
+            ));
+        }
         for id in &touched.groups {
             scope.extend(rows_of(Kind::SecurityGroup, id));
             if let Some(group) = self.groups.get(id) {
@@ -204,10 +235,11 @@ impl Mirror {
                     .filter(|(_, r)| r.security_group_id == *id)
                     .filter_map(|(rule_id, r)| r.spec(rule_id))
                     .collect();
-                let members = filtered()
-                    .filter(|p| p.security_groups.contains(id))
-                    .map(|p| p.id.as_str());
-                desired.extend(group_rows(&group.spec(id, rules), members));
+                let in_group = |p: &PortSpec| p.security_groups.contains(id);
+                desired.extend(partial(
+                    group_rows(&group.spec(id, rules), std::iter::empty()),
+                    members(&in_group),
+                ));
             }
         }
         (desired, scope)

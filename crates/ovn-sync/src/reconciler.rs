@@ -432,6 +432,10 @@ impl Reconciler {
         } else {
             compare(&self.config, &self.mirror, &gateways, &cache)
         };
+        // Let go of the snapshot before writing: while it is held, the echo of our transaction
+        // makes the monitor copy every table it changes (copy-on-write) — at 10,000 ports, most
+        // of a cycle.
+        drop(cache);
         let planned = started.elapsed();
         let changed = plan
             .changes

@@ -287,6 +287,21 @@ async fn instance_port_batches_are_planned_alone_and_agree_with_a_full_compare()
     .await;
     let drop_group = members(&nb, "neutron_pg_drop");
     assert_eq!(drop_group, vec![b_id.clone()]);
+    // Port security off: b leaves its group and the drop group.
+    net.update(
+        &admin(),
+        kind("ports"),
+        &b_id,
+        body(json!({"security_groups": [], "port_security_enabled": false})),
+        None,
+    )
+    .await
+    .expect("update b");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !members(&nb, "neutron_pg_drop").is_empty() || !members(&nb, &pg).is_empty() {
+        assert!(Instant::now() < deadline, "b is still a member");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let status = backend.status();
     assert!(
         status.port_cycles > before,

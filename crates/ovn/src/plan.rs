@@ -269,6 +269,12 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
                 Value::Set(targets.iter().filter_map(&resolve).collect()),
             );
         }
+        for (column, members) in &row.members {
+            values.insert(
+                column.clone(),
+                Value::Set(members.present.iter().filter_map(&resolve).collect()),
+            );
+        }
         for (_, column) in TABLES
             .iter()
             .filter_map(|t| t.parent)
@@ -367,6 +373,13 @@ fn keys_involved<'a>(
     for row in desired.rows() {
         add(&row.id);
         row.refs.values().flatten().for_each(&mut add);
+        for members in row.members.values() {
+            members
+                .present
+                .iter()
+                .chain(&members.absent)
+                .for_each(&mut add);
+        }
         if let Some(parent) = &row.parent {
             add(parent);
         }
@@ -576,6 +589,31 @@ fn update(
                     changed.push(column.clone());
                 }
             }
+        }
+    }
+    for (column, members) in &row.members {
+        let have: BTreeSet<AtomKey<'_>> = found
+            .row
+            .get(column)
+            .map(Value::atoms)
+            .unwrap_or_default()
+            .iter()
+            .map(atom_key)
+            .collect();
+        let new: Vec<Atom> = (members.present.iter().filter_map(resolve))
+            .filter(|a| !have.contains(&atom_key(a)))
+            .collect();
+        let gone: Vec<Atom> = (members.absent.iter().filter_map(resolve))
+            .filter(|a| have.contains(&atom_key(a)))
+            .collect();
+        if !gone.is_empty() {
+            mutations.push(Mutation::delete(column.clone(), Value::Set(gone)));
+        }
+        if !new.is_empty() {
+            mutations.push(Mutation::insert(column.clone(), Value::Set(new)));
+        }
+        if mutations.last().is_some_and(|m| m.column == *column) {
+            changed.push(column.clone());
         }
     }
     let mut ops = Vec::new();

@@ -224,6 +224,13 @@ impl std::fmt::Display for RowId {
     }
 }
 
+/// Some members of a reference set column: rows that must be in it and rows that must not.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Members {
+    pub present: Vec<RowId>,
+    pub absent: Vec<RowId>,
+}
+
 /// One desired Northbound row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NbRow {
@@ -234,6 +241,10 @@ pub struct NbRow {
     /// Reference columns: the rows they point to, resolved to UUIDs when planning. A column with
     /// no target is written empty.
     pub refs: BTreeMap<String, Vec<RowId>>,
+    /// Reference set columns of which only some members are known (a batch of port changes
+    /// names its own ports, not every member of a group): those are put in or taken out, the
+    /// others are left as they are.
+    pub members: BTreeMap<String, Members>,
     /// The row holding this one (non-root tables), whose child column lists it.
     pub parent: Option<RowId>,
     /// The Neutron revision the row was made from (also in `external_ids`).
@@ -247,6 +258,7 @@ impl NbRow {
         let mut row = NbRow {
             columns: BTreeMap::new(),
             refs: BTreeMap::new(),
+            members: BTreeMap::new(),
             parent: None,
             revision: None,
             id,
@@ -291,6 +303,13 @@ impl NbRow {
 
     pub fn reference(&mut self, column: &str, targets: Vec<RowId>) -> &mut Self {
         self.refs.insert(column.to_owned(), targets);
+        self
+    }
+
+    /// Makes a reference set column partial: only `members` of it are planned (see [`Members`]).
+    pub fn only_members(&mut self, column: &str, members: Members) -> &mut Self {
+        self.refs.remove(column);
+        self.members.insert(column.to_owned(), members);
         self
     }
 
