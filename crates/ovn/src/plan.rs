@@ -482,6 +482,26 @@ fn atom_key(atom: &Atom) -> AtomKey<'_> {
     }
 }
 
+/// Takes `gone` out of a set column and puts `new` in, noting the column as changed if either
+/// is not empty.
+fn set_mutations(
+    column: &str,
+    gone: Vec<Atom>,
+    new: Vec<Atom>,
+    mutations: &mut Vec<Mutation>,
+    changed: &mut Vec<String>,
+) {
+    if !gone.is_empty() {
+        mutations.push(Mutation::delete(column, Value::Set(gone)));
+    }
+    if !new.is_empty() {
+        mutations.push(Mutation::insert(column, Value::Set(new)));
+    }
+    if mutations.last().is_some_and(|m| m.column == column) {
+        changed.push(column.to_owned());
+    }
+}
+
 /// The operations that bring one existing row to the desired columns, and the changed columns.
 fn update(
     spec: &TableSpec,
@@ -566,15 +586,7 @@ fn update(
                     .filter(|a| !want_keys.contains(&atom_key(a)))
                     .cloned()
                     .collect();
-                if !gone.is_empty() {
-                    mutations.push(Mutation::delete(column.clone(), Value::Set(gone)));
-                }
-                if !new.is_empty() {
-                    mutations.push(Mutation::insert(column.clone(), Value::Set(new)));
-                }
-                if mutations.last().is_some_and(|m| m.column == *column) {
-                    changed.push(column.clone());
-                }
+                set_mutations(column, gone, new, &mut mutations, &mut changed);
             }
             _ => {
                 let same = {
@@ -606,15 +618,7 @@ fn update(
         let gone: Vec<Atom> = (members.absent.iter().filter_map(resolve))
             .filter(|a| have.contains(&atom_key(a)))
             .collect();
-        if !gone.is_empty() {
-            mutations.push(Mutation::delete(column.clone(), Value::Set(gone)));
-        }
-        if !new.is_empty() {
-            mutations.push(Mutation::insert(column.clone(), Value::Set(new)));
-        }
-        if mutations.last().is_some_and(|m| m.column == *column) {
-            changed.push(column.clone());
-        }
+        set_mutations(column, gone, new, &mut mutations, &mut changed);
     }
     let mut ops = Vec::new();
     let target = || vec![Condition::uuid(found.uuid)];
