@@ -66,7 +66,7 @@ pub fn run(args: IdentityArgs) -> Result<()> {
                             Some(until) if key.accepted_at(now) => {
                                 format!("accepted for {}", seconds(until - now))
                             }
-                            Some(_) => "expired (pruned at the next rotation)".to_string(),
+                            Some(_) => "expired (pruned at the next rotation or start)".to_string(),
                         };
                         println!(
                             "{:>6}  {:>12}  {state}",

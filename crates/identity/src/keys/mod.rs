@@ -187,14 +187,19 @@ fn store_error(e: StoreError) -> IdentityError {
 
 /// Stores the first keys if the database has none: the key file of `data_dir`, if any, as both
 /// the signing key and the secret of credential epochs (what that release used it for), else
-/// new random ones.
+/// new random ones. Prunes keys past their time.
 async fn create_first_keys(store: &Store, data_dir: &Path) -> Result<(), IdentityError> {
     let legacy = files::read_legacy_key(data_dir)?;
     let imported = legacy.is_some();
     let signing = STANDARD.encode(legacy.clone().unwrap_or_else(new_secret));
     let epoch = STANDARD.encode(legacy.unwrap_or_else(new_secret));
     let created = store
-        .write(move |tx| stored::create_first_keys(tx, &signing, &epoch, unix_time_ms()))
+        .write(move |tx| {
+            let now = unix_time_ms();
+            let created = stored::create_first_keys(tx, &signing, &epoch, now)?;
+            stored::prune_signing_keys(tx, now)?;
+            Ok::<_, StoreError>(created)
+        })
         .await
         .map_err(store_error)?;
     if created && imported {
