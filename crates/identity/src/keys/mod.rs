@@ -24,6 +24,7 @@
 //!   separate secret that never rotates: rotating the signing key ends no token.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
@@ -81,6 +82,8 @@ pub struct SigningKeys {
     epoch: TokenSigner,
     /// When the last refresh caused by an unknown key started.
     miss_refresh: Mutex<Option<Instant>>,
+    /// How many such refreshes have started (successful or not).
+    miss_refreshes: AtomicU64,
 }
 
 impl SigningKeys {
@@ -95,6 +98,7 @@ impl SigningKeys {
             ring: RwLock::new(Arc::new(ring)),
             epoch,
             miss_refresh: Mutex::new(None),
+            miss_refreshes: AtomicU64::new(0),
         });
         tokio::spawn(refresh_periodically(Arc::downgrade(&signing)));
         Ok(signing)
@@ -112,6 +116,7 @@ impl SigningKeys {
             })),
             epoch: TokenSigner::new(&new_secret()),
             miss_refresh: Mutex::new(None),
+            miss_refreshes: AtomicU64::new(0),
         })
     }
 
@@ -146,8 +151,10 @@ impl SigningKeys {
     /// The claims of a token: with the keys known now, and if none of them signed it, once more
     /// after a refresh (a key another replica has started to use). Refreshes caused this way are
     /// spaced [`MISS_REFRESH_SPACING`] apart; a token waits for the next one, and a refresh that
-    /// happened while it waited serves it too.
+    /// started after it was checked (even a failed one) serves it too, so that a flood of forged
+    /// tokens costs one database read a second and no queue of them.
     pub(crate) async fn decode_refreshing(&self, token: &str) -> Result<Claims, DecodeError> {
+        let attempts = self.miss_refreshes.load(Ordering::SeqCst);
         let ring = self.ring();
         match ring.decode(token) {
             Err(DecodeError::BadSignature) if self.store.is_some() => {}
@@ -155,11 +162,14 @@ impl SigningKeys {
         }
         {
             let mut last = self.miss_refresh.lock().await;
-            if self.ring().generation == ring.generation {
+            let refreshed_since = self.ring().generation != ring.generation
+                || self.miss_refreshes.load(Ordering::SeqCst) != attempts;
+            if !refreshed_since {
                 if let Some(at) = *last {
                     tokio::time::sleep_until(at + MISS_REFRESH_SPACING).await;
                 }
                 *last = Some(Instant::now());
+                self.miss_refreshes.fetch_add(1, Ordering::SeqCst);
                 if let Err(e) = self.refresh().await {
                     tracing::warn!(error = %e, "cannot refresh the signing keys");
                 }
