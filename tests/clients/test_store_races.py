@@ -4,9 +4,13 @@ and a quota together, a serialization failure forced by a trigger, and the datab
 These only make sense on PostgreSQL (several processes on one database, a database that can go away):
 with NEUTRINO_TEST_ENGINE != postgres the module is skipped; the PostgreSQL pass of scripts/test runs it.
 The concurrent parts use plain `requests`, one session per thread, each with a token of the server it
-talks to (every process signs its own tokens).
+talks to. Tokens are valid on every server (the signing keys are in the database): one test uses a
+token of one server on the other, across `neutrino identity rotate-key`.
 """
 
+import base64
+import hashlib
+import hmac
 import ipaddress
 import json
 import os
@@ -24,7 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import USERS, Server, config_toml, database_toml, free_port, unique
+from conftest import USERS, Server, config_toml, database_toml, free_port, neutrino_bin, unique
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NEUTRINO_TEST_ENGINE") != "postgres",
@@ -317,7 +321,71 @@ def test_port_quota_is_exact_across_servers(pair):
         assert owned == ids, f"server {c.label}: the project owns {len(owned)} ports {owned}, acknowledged {ids}"
 
 
-# ---------------------------------------------------------------- 3. a serialization failure, forced
+# ---------------------------------------------------------------- 3. one identity, two processes
+
+
+def neutrino_cli(server, *args):
+    """`neutrino ARGS` with the config and data dir of `server`; returns its output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")}
+    r = subprocess.run([neutrino_bin(), *args, "--config", str(server.config), "--data-dir", str(server.data_dir)],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, f"neutrino {' '.join(args)} exited with {r.returncode}:\n{r.stdout}\n{r.stderr}"
+    return r.stdout
+
+
+def signing_key_of(token, db_url):
+    """The id of the stored signing key whose HMAC signs `token` (None: none of them)."""
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    payload, mac = raw[:-32], raw[-32:]
+    for line in psql(db_url, "SELECT id, secret FROM signing_keys ORDER BY id").split():
+        key_id, secret = line.split("|")
+        if hmac.compare_digest(hmac.new(base64.b64decode(secret), payload, hashlib.sha256).digest(), mac):
+            return int(key_id)
+    return None
+
+
+def on_server(client, server, label):
+    """The client's token (issued by its own server) used on `server`."""
+    c = client.fork()
+    c.server, c.label = server, label
+    return c
+
+
+def test_a_token_of_one_server_is_valid_on_the_other_across_a_key_rotation(pair):
+    # alice's password is in the config, as every replica needs it: generated passwords (admin's)
+    # are per data dir, and a token carries its user's credential epoch.
+    alice_a = Client(pair.a, "alice", "A")
+    before = signing_key_of(alice_a.token, pair.db_url)
+    assert before is not None, "A signs with a key stored in the database"
+    a_on_b = on_server(alice_a, pair.b, "A's token on B")
+    net = a_on_b.ok("POST", "/networks", 201, {"network": {"name": unique("token-across")}})["network"]
+    assert a_on_b.ok("GET", f"/networks/{net['id']}", 200)["network"]["project_id"] == alice_a.project_id
+    b_on_a = on_server(Client(pair.b, "alice", "B"), pair.a, "B's token on A")
+    b_on_a.ok("GET", f"/networks/{net['id']}", 200)
+
+    out = neutrino_cli(pair.a, "identity", "rotate-key")
+    assert f"signing key {before + 1} added" in out, out
+    keys = neutrino_cli(pair.a, "identity", "keys")
+    assert re.search(rf"^\s*{before + 1}\s+\d+s\s+signing$", keys, re.M), keys
+    assert re.search(rf"^\s*{before}\s+\d+s\s+accepted for \d+s$", keys, re.M), keys
+
+    # A signs with the new key from its next refresh (every 30 s); B must accept those tokens
+    # whether or not it has refreshed itself.
+    deadline = time.monotonic() + 45
+    while True:
+        fresh = Client(pair.a, "alice", "A after the rotation")
+        if signing_key_of(fresh.token, pair.db_url) == before + 1:
+            break
+        assert time.monotonic() < deadline, "A still signs with the replaced key 45 s after the rotation"
+        time.sleep(1)
+    on_server(fresh, pair.b, "A's new token on B").ok("GET", f"/networks/{net['id']}", 200)
+    fresh.ok("GET", f"/networks/{net['id']}", 200)
+    # Tokens of the replaced key stay valid on both until they expire.
+    a_on_b.ok("GET", f"/networks/{net['id']}", 200)
+    alice_a.ok("DELETE", f"/networks/{net['id']}", 204)
+
+
+# ---------------------------------------------------------------- 4. a serialization failure, forced
 
 
 FORCE_RETRY = """
@@ -356,7 +424,7 @@ def test_forced_serialization_failure_is_retried(pair):
     assert [p["id"] for p in listed] == [r.body["port"]["id"]], f"the network's ports: {listed}"
 
 
-# ---------------------------------------------------------------- 4. the database dies under load
+# ---------------------------------------------------------------- 5. the database dies under load
 
 
 @dataclass

@@ -34,6 +34,7 @@ impl Service {
                 &IdentityConfig::default(),
                 dir.path(),
                 "http://neutrino.test/",
+                neutrino_identity::SigningKeys::in_memory(),
             )
             .unwrap(),
         );

@@ -1,10 +1,11 @@
 //! Serves the built-in identity alone, for trying clients against it:
 //! `cargo run -p neutrino-identity --example identity_server -- DATA_DIR [ADDR]`
-//! (ADDR defaults to 127.0.0.1:5000). Then `source DATA_DIR/openrc`.
+//! (ADDR defaults to 127.0.0.1:5000). Then `source DATA_DIR/openrc`. Its signing key lives in
+//! memory only: tokens end with the process.
 
 use std::sync::Arc;
 
-use neutrino_identity::{Identity, IdentityConfig};
+use neutrino_identity::{Identity, IdentityConfig, SigningKeys};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,6 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &IdentityConfig::default(),
         std::path::Path::new(&data_dir),
         &url,
+        SigningKeys::in_memory(),
     )?);
     println!("identity at {}", identity.auth_url());
     axum::serve(listener, identity.router()).await?;

@@ -3,7 +3,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::{AuthContext, AuthError, Identity, IdentityConfig, IdentityError, Keystone};
+use neutrino_store::Store;
+
+use crate::{
+    AuthContext, AuthError, Identity, IdentityConfig, IdentityError, Keystone, SigningKeys,
+};
 
 /// Why a token was not accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,15 +33,20 @@ impl From<Arc<Identity>> for Authenticator {
 }
 
 impl Authenticator {
-    /// The authenticator `config.mode` names. Builtin: loads or creates its key and passwords
-    /// under `data_dir` and serves `/v3` at `public_url`. Keystone: contacts nothing yet.
-    pub fn open(
+    /// The authenticator `config.mode` names. Builtin: loads (or, on the database's first start,
+    /// creates) the signing keys in `store`, loads or creates its passwords under `data_dir` and
+    /// serves `/v3` at `public_url`. Keystone: contacts nothing yet, and touches neither.
+    pub async fn open(
         config: &IdentityConfig,
         data_dir: &Path,
         public_url: &str,
+        store: &Store,
     ) -> Result<Authenticator, IdentityError> {
         match config.mode.as_str() {
-            "builtin" => Ok(Arc::new(Identity::open(config, data_dir, public_url)?).into()),
+            "builtin" => {
+                let keys = SigningKeys::open(store, data_dir).await?;
+                Ok(Arc::new(Identity::open(config, data_dir, public_url, keys)?).into())
+            }
             "keystone" => Ok(Authenticator::Keystone(Arc::new(Keystone::new(
                 &config.keystone,
             )?))),
@@ -50,9 +59,10 @@ impl Authenticator {
     /// The context of an `X-Auth-Token` value.
     pub async fn validate(&self, token: &str) -> Result<AuthContext, Rejection> {
         match self {
-            Authenticator::Builtin(identity) => {
-                identity.validate(token).map_err(Rejection::Unauthorized)
-            }
+            Authenticator::Builtin(identity) => identity
+                .authenticate(token)
+                .await
+                .map_err(Rejection::Unauthorized),
             Authenticator::Keystone(keystone) => keystone.validate(token).await,
         }
     }
@@ -79,13 +89,33 @@ mod tests {
     use super::*;
     use crate::KeystoneConfig;
 
-    fn keystone_mode(keystone: KeystoneConfig) -> Result<Authenticator, IdentityError> {
+    /// An authenticator of `cfg` on a fresh SQLite store, and the signing keys that left there.
+    async fn open(cfg: &IdentityConfig) -> (Result<Authenticator, IdentityError>, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("db.sqlite")).unwrap();
+        let auth = Authenticator::open(
+            cfg,
+            Path::new("/nonexistent"),
+            "http://127.0.0.1:9696/",
+            &store,
+        )
+        .await;
+        let keys = store
+            .read(neutrino_store::signing_keys::signing_keys)
+            .await
+            .unwrap();
+        (auth, keys.len())
+    }
+
+    async fn keystone_mode(keystone: KeystoneConfig) -> Result<Authenticator, IdentityError> {
         let cfg = IdentityConfig {
             mode: "keystone".into(),
             keystone,
             ..IdentityConfig::default()
         };
-        Authenticator::open(&cfg, Path::new("/nonexistent"), "http://127.0.0.1:9696/")
+        let (auth, keys) = open(&cfg).await;
+        assert_eq!(keys, 0, "keystone mode creates no signing keys");
+        auth
     }
 
     fn complete() -> KeystoneConfig {
@@ -96,9 +126,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn keystone_mode_writes_nothing_and_points_clients_at_keystone() {
-        let auth = keystone_mode(complete()).expect("no data dir is touched");
+    #[tokio::test]
+    async fn keystone_mode_writes_nothing_and_points_clients_at_keystone() {
+        let auth = keystone_mode(complete())
+            .await
+            .expect("no data dir is touched");
         assert_eq!(
             auth.www_authenticate(),
             "Keystone uri=\"http://127.0.0.1:5000/v3\""
@@ -107,37 +139,40 @@ mod tests {
             www_authenticate_uri: "https://keystone.example/v3".into(),
             ..complete()
         };
-        let auth = keystone_mode(public).unwrap();
+        let auth = keystone_mode(public).await.unwrap();
         assert_eq!(
             auth.www_authenticate(),
             "Keystone uri=\"https://keystone.example/v3\""
         );
     }
 
-    #[test]
-    fn incomplete_keystone_settings_are_named() {
-        let err = |k: KeystoneConfig| keystone_mode(k).err().map(|e| e.to_string());
+    #[tokio::test]
+    async fn incomplete_keystone_settings_are_named() {
+        async fn err(k: KeystoneConfig) -> String {
+            keystone_mode(k).await.err().unwrap().to_string()
+        }
         let missing_password = KeystoneConfig {
             password: String::new(),
             ..complete()
         };
-        assert!(err(missing_password).unwrap().contains("password"));
+        assert!(err(missing_password).await.contains("password"));
         let no_url = KeystoneConfig {
             auth_url: String::new(),
             ..complete()
         };
-        assert!(err(no_url).unwrap().contains("auth_url"));
+        assert!(err(no_url).await.contains("auth_url"));
         let tls = KeystoneConfig {
             auth_url: "https://keystone.example/v3".into(),
             ..complete()
         };
-        assert!(err(tls).unwrap().contains("https"));
+        assert!(err(tls).await.contains("https"));
         let cfg = IdentityConfig {
             mode: "ldap".into(),
             ..IdentityConfig::default()
         };
-        let e = Authenticator::open(&cfg, Path::new("/nonexistent"), "http://x/").err();
-        assert!(e.unwrap().to_string().contains("\"ldap\""));
+        let (e, keys) = open(&cfg).await;
+        assert!(e.err().unwrap().to_string().contains("\"ldap\""));
+        assert_eq!(keys, 0);
     }
 
     #[tokio::test]
@@ -151,6 +186,7 @@ mod tests {
             auth_url: format!("http://127.0.0.1:{port}"),
             ..complete()
         })
+        .await
         .unwrap();
         assert!(matches!(
             auth.validate("some-token").await,

@@ -1,4 +1,4 @@
-//! Files kept in the data dir: the signing key, generated passwords, `openrc` and `clouds.yaml`.
+//! Files kept in the data dir: generated passwords, `openrc` and `clouds.yaml`.
 //! Every file is written with mode 0600 (to a temporary file, then renamed into place).
 
 use std::collections::BTreeMap;
@@ -12,7 +12,8 @@ use rand::distr::Alphanumeric;
 
 use crate::IdentityError;
 
-/// File holding the 32-byte HMAC key.
+/// File that held the 32-byte HMAC key before keys moved into the database (read once, to
+/// import it; never written).
 pub const KEY_FILE: &str = "identity.key";
 /// File holding the generated passwords (JSON object: user name → password).
 pub const PASSWORDS_FILE: &str = "identity-passwords.json";
@@ -21,7 +22,7 @@ pub const OPENRC_FILE: &str = "openrc";
 /// clouds.yaml with one cloud per user.
 pub const CLOUDS_FILE: &str = "clouds.yaml";
 
-const KEY_LEN: usize = 32;
+const KEY_LEN: usize = crate::keys::SECRET_LEN;
 
 fn io_error(path: &Path, source: std::io::Error) -> IdentityError {
     IdentityError::Io {
@@ -67,34 +68,14 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Loads the signing key, creating a random one on first start.
-pub fn load_or_create_key(dir: &Path) -> Result<Vec<u8>, IdentityError> {
+/// The signing key of a release that kept it in the data dir, if this data dir has one: imported
+/// into the database on the first start of a release that keeps keys there
+/// ([`crate::SigningKeys::open`]).
+pub fn read_legacy_key(dir: &Path) -> Result<Option<Vec<u8>>, IdentityError> {
     let path = dir.join(KEY_FILE);
     match fs::read(&path) {
-        Ok(key) => check_key(&path, key),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            let mut key = vec![0u8; KEY_LEN];
-            rand::fill(&mut key[..]);
-            // create_new: if another process created the key meanwhile, use theirs.
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    f.write_all(&key)
-                        .and_then(|()| f.sync_all())
-                        .map_err(|e| io_error(&path, e))?;
-                    Ok(key)
-                }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    let key = fs::read(&path).map_err(|e| io_error(&path, e))?;
-                    check_key(&path, key)
-                }
-                Err(e) => Err(io_error(&path, e)),
-            }
-        }
+        Ok(key) => check_key(&path, key).map(Some),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error(&path, e)),
     }
 }
@@ -231,8 +212,9 @@ mod tests {
     #[test]
     fn corrupt_key_is_reported_with_path() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        assert!(matches!(read_legacy_key(dir.path()), Ok(None)));
         fs::write(dir.path().join(KEY_FILE), b"short").unwrap_or_else(|e| panic!("{e}"));
-        match load_or_create_key(dir.path()) {
+        match read_legacy_key(dir.path()) {
             Err(e @ IdentityError::Corrupt { .. }) => {
                 assert!(e.to_string().contains(KEY_FILE), "{e}")
             }

@@ -133,10 +133,14 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn authenticate<'a>(identity: &'a Identity, headers: &HeaderMap) -> Result<Caller<'a>, ApiError> {
+async fn authenticate<'a>(
+    identity: &'a Identity,
+    headers: &HeaderMap,
+) -> Result<Caller<'a>, ApiError> {
     let token = header_str(headers, "x-auth-token").unwrap_or("");
     identity
-        .check_token(token)
+        .check_token_refreshing(token)
+        .await
         .map(|(_, user)| Caller { user })
         .map_err(|e| ApiError::unauthorized(identity, &e))
 }
@@ -521,7 +525,10 @@ async fn issue_token(State(identity): Shared, RawQuery(query): RawQuery, body: B
                 .as_ref()
                 .map(|t| t.id.as_str())
                 .unwrap_or("");
-            let (_, token_user) = identity.check_token(token).map_err(unauthorized)?;
+            let (_, token_user) = identity
+                .check_token_refreshing(token)
+                .await
+                .map_err(unauthorized)?;
             if token_user.id != user.id {
                 return Err(unauthorized(AuthError::BadCredentials));
             }
@@ -538,10 +545,13 @@ async fn issue_token(State(identity): Shared, RawQuery(query): RawQuery, body: B
                 "Expecting to find token in identity.",
             ));
         };
-        identity.rescope(&token.id, scope).map_err(unauthorized)?
+        identity
+            .rescope(&token.id, scope)
+            .await
+            .map_err(unauthorized)?
     };
 
-    let token = identity.signer.encode(&claims);
+    let token = identity.keys.sign(&claims);
     let params = query_params(query.as_deref());
     let body = identity.token_json(&claims, user, wants_catalog(&params));
     let mut resp = (StatusCode::CREATED, axum::Json(body)).into_response();
@@ -558,12 +568,13 @@ async fn validate_token(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
+    let caller = authenticate(&identity, &headers).await?;
     let Some(subject) = header_str(&headers, "x-subject-token") else {
         return Err(ApiError::bad_request("X-Subject-Token header is required."));
     };
     let (claims, user) = identity
-        .check_token(subject)
+        .check_token_refreshing(subject)
+        .await
         .map_err(|_| ApiError::not_found(format!("Could not find token: {subject}.")))?;
     let is_service = caller.user.roles.iter().any(|r| r == "service");
     if !(caller.is_admin() || is_service || caller.user.id == user.id) {
@@ -579,7 +590,7 @@ async fn validate_token(
 }
 
 async fn revoke_token(State(identity): Shared, headers: HeaderMap) -> ApiResult {
-    authenticate(&identity, &headers)?;
+    authenticate(&identity, &headers).await?;
     Err(ApiError::new(
         StatusCode::NOT_IMPLEMENTED,
         "Token revocation is not supported by Neutrino's built-in identity: tokens are stateless and \
@@ -588,7 +599,7 @@ async fn revoke_token(State(identity): Shared, headers: HeaderMap) -> ApiResult 
 }
 
 async fn auth_catalog(State(identity): Shared, headers: HeaderMap) -> ApiResult {
-    authenticate(&identity, &headers)?;
+    authenticate(&identity, &headers).await?;
     ok_json(json!({
         "catalog": identity.catalog_json(),
         "links": collection_links(&identity, "auth/catalog"),
@@ -596,7 +607,7 @@ async fn auth_catalog(State(identity): Shared, headers: HeaderMap) -> ApiResult 
 }
 
 async fn auth_projects(State(identity): Shared, headers: HeaderMap) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
+    let caller = authenticate(&identity, &headers).await?;
     let project = &identity.projects[caller.user.project];
     ok_json(json!({
         "projects": [identity.project_json(project)],
@@ -605,12 +616,12 @@ async fn auth_projects(State(identity): Shared, headers: HeaderMap) -> ApiResult
 }
 
 async fn auth_domains(State(identity): Shared, headers: HeaderMap) -> ApiResult {
-    authenticate(&identity, &headers)?;
+    authenticate(&identity, &headers).await?;
     ok_json(json!({"domains": [], "links": collection_links(&identity, "auth/domains")}))
 }
 
 async fn auth_system(State(identity): Shared, headers: HeaderMap) -> ApiResult {
-    authenticate(&identity, &headers)?;
+    authenticate(&identity, &headers).await?;
     ok_json(json!({"system": [], "links": collection_links(&identity, "auth/system")}))
 }
 
@@ -713,7 +724,7 @@ async fn list_entities(
     query: Option<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
+    let caller = authenticate(&identity, &headers).await?;
     let params = query_params(query.as_deref());
     let items: Vec<Value> = identity
         .rows(kind, &caller)
@@ -752,7 +763,7 @@ async fn show_entity(
     id: String,
     headers: HeaderMap,
 ) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
+    let caller = authenticate(&identity, &headers).await?;
     let action = format!("identity:get_{}", kind.member());
     let index = find_visible(&identity, kind, &caller, &id, &action)?;
     ok_json(json!({kind.member(): identity.view(kind, index)}))
@@ -787,7 +798,7 @@ async fn user_projects(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let caller = authenticate(&identity, &headers)?;
+    let caller = authenticate(&identity, &headers).await?;
     let index = find_visible(
         &identity,
         Kind::User,
@@ -807,7 +818,7 @@ async fn list_domains(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult {
-    authenticate(&identity, &headers)?;
+    authenticate(&identity, &headers).await?;
     let params = query_params(query.as_deref());
     let domains: Vec<Value> = if param(&params, "name").is_none_or(|n| n == DOMAIN_NAME) {
         vec![identity.domain_entity_json()]
@@ -822,7 +833,7 @@ async fn show_domain(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    authenticate(&identity, &headers)?;
+    authenticate(&identity, &headers).await?;
     if id != DOMAIN_ID {
         return Err(ApiError::not_found(format!("Could not find domain: {id}.")));
     }

@@ -1,27 +1,32 @@
 //! Neutrino's built-in, Keystone-v3-compatible identity.
 //!
-//! Users, projects and roles come from the config; tokens are signed with HMAC-SHA256 and validated
-//! without any stored state. See the crate README for the supported calls and the token format.
+//! Users, projects and roles come from the config; tokens are signed with HMAC-SHA256 keys kept in
+//! the database and shared by every replica, validated without any per-token state ([`keys`]
+//! describes the keys, their rotation and refreshing). See the crate README for the supported
+//! calls and the token format.
 
 mod authenticator;
 mod files;
 mod http;
+pub mod keys;
 mod keystone;
 mod model;
 mod token;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 pub use authenticator::{Authenticator, Rejection};
+pub use keys::{SigningKeys, rotate_signing_key};
 pub use keystone::{Keystone, KeystoneConfig};
 pub use model::{DOMAIN_ID, DOMAIN_NAME, derive_hex_id, expand_roles};
 
 use model::{EntityId, Project, Role, User};
-use token::{Claims, METHOD_PASSWORD, METHOD_TOKEN, TokenSigner};
+use token::{Claims, DecodeError, METHOD_PASSWORD, METHOD_TOKEN};
 
 /// The `[identity]` section of the config.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -142,16 +147,18 @@ pub enum IdentityError {
     Corrupt { path: PathBuf, reason: String },
     #[error("identity config: {0}")]
     Config(String),
+    #[error("signing keys: {0}")]
+    Keys(String),
 }
 
-/// The built-in identity: users, projects, roles and the token signer.
+/// The built-in identity: users, projects, roles and the signing keys.
 pub struct Identity {
     public_url: String,
     identity_url: String,
     www_authenticate: String,
     region: String,
     token_ttl_secs: i64,
-    signer: TokenSigner,
+    keys: Arc<SigningKeys>,
     users: Vec<User>,
     user_by_id: HashMap<EntityId, usize>,
     user_by_name: HashMap<String, usize>,
@@ -193,13 +200,14 @@ fn check_name(kind: &str, name: &str) -> Result<(), IdentityError> {
 }
 
 impl Identity {
-    /// Loads or creates the signing key and generated passwords under `data_dir`, writes `openrc`
-    /// and `clouds.yaml`. `public_url` is the unversioned API root (`http://127.0.0.1:9696/`);
-    /// the identity endpoint is `public_url + "v3"`.
+    /// Signs and checks tokens with `keys`; loads or creates the generated passwords under
+    /// `data_dir`, writes `openrc` and `clouds.yaml`. `public_url` is the unversioned API root
+    /// (`http://127.0.0.1:9696/`); the identity endpoint is `public_url + "v3"`.
     pub fn open(
         config: &IdentityConfig,
         data_dir: &Path,
         public_url: &str,
+        keys: Arc<SigningKeys>,
     ) -> Result<Identity, IdentityError> {
         if config.token_ttl_secs == 0 {
             return Err(IdentityError::Config("token_ttl_secs must be > 0".into()));
@@ -227,10 +235,8 @@ impl Identity {
         };
 
         files::ensure_dir(data_dir)?;
-        let key = files::load_or_create_key(data_dir)?;
         let mut generated = files::load_passwords(data_dir)?;
         let mut generated_changed = false;
-        let signer = TokenSigner::new(&key);
 
         let mut projects: Vec<Project> = Vec::new();
         let mut project_by_name: HashMap<String, usize> = HashMap::new();
@@ -295,9 +301,10 @@ impl Identity {
             }
             let id = model::derive_id("user", &uc.name);
             let password_digest = model::password_digest(&password);
-            // Bound to the key, so it reveals nothing about the password.
+            // Keyed with a secret, so it reveals nothing about the password; a secret that never
+            // rotates, so that rotating the signing keys ends no token.
             let credential_epoch =
-                signer.fingerprint(&[b"credential-epoch", &id, &password_digest]);
+                keys.epoch_fingerprint(&[b"credential-epoch", &id, &password_digest]);
             let is_admin = roles.iter().any(|r| r == "admin");
             credentials.push((uc.name.clone(), password, uc.project.clone(), is_admin));
             user_by_id.insert(id, users.len());
@@ -365,7 +372,7 @@ impl Identity {
             identity_url,
             region: config.region.clone(),
             token_ttl_secs,
-            signer,
+            keys,
             users,
             user_by_id,
             user_by_name,
@@ -379,11 +386,22 @@ impl Identity {
         http::router(self)
     }
 
-    /// Validates an `X-Auth-Token` value.
+    /// Validates an `X-Auth-Token` value with the keys this replica knows now.
     pub fn validate(&self, token: &str) -> Result<AuthContext, AuthError> {
         let (claims, user) = self.check_token(token)?;
+        Ok(self.context(claims, user))
+    }
+
+    /// Validates an `X-Auth-Token` value, reading the keys from the database again first if no
+    /// key known now signed it (one another replica has started to sign with).
+    pub async fn authenticate(&self, token: &str) -> Result<AuthContext, AuthError> {
+        let (claims, user) = self.check_token_refreshing(token).await?;
+        Ok(self.context(claims, user))
+    }
+
+    fn context(&self, claims: Claims, user: &User) -> AuthContext {
         let project = &self.projects[user.project];
-        Ok(AuthContext {
+        AuthContext {
             user_id: user.id_hex.clone(),
             user_name: user.name.clone(),
             user_domain_id: DOMAIN_ID.into(),
@@ -397,7 +415,7 @@ impl Identity {
             system_scope: None,
             roles: user.roles.clone(),
             expires_at: claims.expires_at,
-        })
+        }
     }
 
     /// Value of the `WWW-Authenticate` header on 401s: `Keystone uri="<public_url>v3"`.
@@ -424,20 +442,33 @@ impl Identity {
         };
         let project = self.scope_project(user, scope)?;
         let claims = self.new_claims(user, project, METHOD_PASSWORD, None);
-        Ok(self.signer.encode(&claims))
+        Ok(self.keys.sign(&claims))
     }
 
     // ---- internals shared with the HTTP layer ----
 
-    /// Checks signature, expiry, user and credential epoch.
+    /// Checks signature (with the keys known now), expiry, user and credential epoch.
     fn check_token(&self, token: &str) -> Result<(Claims, &User), AuthError> {
         if token.trim().is_empty() {
             return Err(AuthError::Missing);
         }
-        let claims = self
-            .signer
-            .decode(token)
-            .map_err(|token::DecodeError::Invalid| AuthError::Invalid)?;
+        self.check_claims(self.keys.ring().decode(token))
+    }
+
+    /// [`Identity::check_token`], refreshing the keys once if none of them signed the token.
+    async fn check_token_refreshing(&self, token: &str) -> Result<(Claims, &User), AuthError> {
+        if token.trim().is_empty() {
+            return Err(AuthError::Missing);
+        }
+        self.check_claims(self.keys.decode_refreshing(token).await)
+    }
+
+    /// Checks expiry, user and credential epoch of a token's claims.
+    fn check_claims(
+        &self,
+        decoded: Result<Claims, DecodeError>,
+    ) -> Result<(Claims, &User), AuthError> {
+        let claims = decoded.map_err(|_| AuthError::Invalid)?;
         if claims.expires_at <= now_secs() {
             return Err(AuthError::Expired);
         }
@@ -505,8 +536,12 @@ impl Identity {
     }
 
     /// Re-scopes a valid token (token method): same user, same expiry.
-    fn rescope(&self, token: &str, scope: ProjectRef<'_>) -> Result<(Claims, &User), AuthError> {
-        let (old, user) = self.check_token(token)?;
+    async fn rescope(
+        &self,
+        token: &str,
+        scope: ProjectRef<'_>,
+    ) -> Result<(Claims, &User), AuthError> {
+        let (old, user) = self.check_token_refreshing(token).await?;
         let project = self.scope_project(user, scope)?;
         let claims = self.new_claims(
             user,

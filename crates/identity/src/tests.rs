@@ -14,7 +14,24 @@ use super::*;
 const URL: &str = "http://127.0.0.1:9696/";
 
 fn open_default(dir: &Path) -> Identity {
-    Identity::open(&IdentityConfig::default(), dir, URL).unwrap()
+    Identity::open(
+        &IdentityConfig::default(),
+        dir,
+        URL,
+        SigningKeys::in_memory(),
+    )
+    .unwrap()
+}
+
+/// The identity of `data_dir` with its keys in `store`, as `neutrino serve` opens it.
+async fn open_on_store(store: &neutrino_store::Store, data_dir: &Path) -> Identity {
+    let keys = SigningKeys::open(store, data_dir).await.unwrap();
+    Identity::open(&IdentityConfig::default(), data_dir, URL, keys).unwrap()
+}
+
+fn sqlite_store(data_dir: &Path) -> neutrino_store::Store {
+    std::fs::create_dir_all(data_dir).unwrap();
+    neutrino_store::Store::open_sqlite(&neutrino_store::sqlite_path(data_dir)).unwrap()
 }
 
 fn generated_password(dir: &Path, user: &str) -> String {
@@ -111,13 +128,16 @@ fn assert_keystone_error(r: &Reply, code: u16) {
 
 // ---- open, files, ids ----
 
-#[test]
-fn defaults_write_private_files_and_survive_restart() {
+#[tokio::test]
+async fn defaults_write_private_files_and_survive_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let id1 = open_default(&data);
+    let id1 = open_on_store(&sqlite_store(&data), &data).await;
+    assert!(
+        !data.join(files::KEY_FILE).exists(),
+        "the signing key lives in the database"
+    );
     for f in [
-        files::KEY_FILE,
         files::PASSWORDS_FILE,
         files::OPENRC_FILE,
         files::CLOUDS_FILE,
@@ -154,14 +174,15 @@ fn defaults_write_private_files_and_survive_restart() {
     let ctx1 = id1.validate(&token).unwrap();
     drop(id1);
 
-    // Restart: same passwords, same key (old tokens valid), same ids.
-    let id2 = open_default(&data);
+    // Restart: same passwords, same key in the database (old tokens valid), same ids.
+    let id2 = open_on_store(&sqlite_store(&data), &data).await;
     assert_eq!(generated_password(&data, "admin"), admin_pw);
     assert_eq!(id2.validate(&token).unwrap(), ctx1);
     assert!(id2.issue_token("demo", &demo_pw, None).is_ok());
 
-    // Another data dir: other key, so the token is foreign; ids are still the same.
-    let other = open_default(&dir.path().join("other"));
+    // Another data dir and database: other key, so the token is foreign; ids are still the same.
+    let other_dir = dir.path().join("other");
+    let other = open_on_store(&sqlite_store(&other_dir), &other_dir).await;
     assert_eq!(other.validate(&token), Err(AuthError::Invalid));
     let other_pw = generated_password(&dir.path().join("other"), "admin");
     let t = other.issue_token("admin", &other_pw, None).unwrap();
@@ -176,12 +197,12 @@ fn defaults_write_private_files_and_survive_restart() {
 fn loose_file_modes_are_tightened() {
     let dir = tempfile::tempdir().unwrap();
     open_default(dir.path());
-    for f in [files::KEY_FILE, files::OPENRC_FILE] {
+    for f in [files::OPENRC_FILE, files::CLOUDS_FILE] {
         std::fs::set_permissions(dir.path().join(f), std::fs::Permissions::from_mode(0o644))
             .unwrap();
     }
     open_default(dir.path());
-    assert_eq!(mode(&dir.path().join(files::KEY_FILE)), 0o600);
+    assert_eq!(mode(&dir.path().join(files::CLOUDS_FILE)), 0o600);
     assert_eq!(mode(&dir.path().join(files::OPENRC_FILE)), 0o600);
 }
 
@@ -202,7 +223,13 @@ fn config_users() -> IdentityConfig {
 #[test]
 fn config_users_passwords_and_roles() {
     let dir = tempfile::tempdir().unwrap();
-    let id = Identity::open(&config_users(), dir.path(), "http://h:1").unwrap();
+    let id = Identity::open(
+        &config_users(),
+        dir.path(),
+        "http://h:1",
+        SigningKeys::in_memory(),
+    )
+    .unwrap();
     assert_eq!(id.auth_url(), "http://h:1/v3");
     assert_eq!(id.www_authenticate(), "Keystone uri=\"http://h:1/v3\"");
     // Only bob's password was generated.
@@ -249,6 +276,7 @@ fn config_users_passwords_and_roles() {
 #[test]
 fn bad_configs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
+    let keys = SigningKeys::in_memory();
     let user = |name: &str, pw: Option<&str>, roles: &[&str]| UserConfig {
         name: name.into(),
         password: pw.map(Into::into),
@@ -266,7 +294,7 @@ fn bad_configs_are_refused() {
             ..IdentityConfig::default()
         };
         assert!(matches!(
-            Identity::open(&cfg, dir.path(), URL),
+            Identity::open(&cfg, dir.path(), URL, keys.clone()),
             Err(IdentityError::Config(_))
         ));
     }
@@ -274,8 +302,8 @@ fn bad_configs_are_refused() {
         token_ttl_secs: 0,
         ..IdentityConfig::default()
     };
-    assert!(Identity::open(&zero_ttl, dir.path(), URL).is_err());
-    assert!(Identity::open(&IdentityConfig::default(), dir.path(), "ftp://x/").is_err());
+    assert!(Identity::open(&zero_ttl, dir.path(), URL, keys.clone()).is_err());
+    assert!(Identity::open(&IdentityConfig::default(), dir.path(), "ftp://x/", keys).is_err());
     // Unknown keys are rejected; roles default to member.
     assert!(serde_json::from_value::<IdentityConfig>(json!({"bogus": 1})).is_err());
     let u: UserConfig = serde_json::from_value(json!({"name": "x", "project": "y"})).unwrap();
@@ -287,9 +315,14 @@ fn an_unwritable_data_dir_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain-file");
     std::fs::write(&file, b"x").unwrap();
-    let err = Identity::open(&IdentityConfig::default(), &file.join("sub"), URL)
-        .err()
-        .unwrap();
+    let err = Identity::open(
+        &IdentityConfig::default(),
+        &file.join("sub"),
+        URL,
+        SigningKeys::in_memory(),
+    )
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("plain-file"), "{err}");
 }
 
@@ -334,26 +367,24 @@ fn credentials_and_token_checks() {
     let mut claims = id.new_claims(user, &id.projects[user.project], METHOD_PASSWORD, None);
     claims.issued_at -= 200_000;
     claims.expires_at = now_secs() - 1;
-    assert_eq!(
-        id.validate(&id.signer.encode(&claims)),
-        Err(AuthError::Expired)
-    );
+    assert_eq!(id.validate(&id.keys.sign(&claims)), Err(AuthError::Expired));
 }
 
 #[test]
 fn a_password_change_invalidates_old_tokens() {
     let dir = tempfile::tempdir().unwrap();
+    let keys = SigningKeys::in_memory();
     let mut cfg = config_users();
-    let id = Identity::open(&cfg, dir.path(), URL).unwrap();
+    let id = Identity::open(&cfg, dir.path(), URL, keys.clone()).unwrap();
     let t = id.issue_token("alice", "alice-secret", None).unwrap();
     let carol = id.issue_token("carol", "carol-secret", None).unwrap();
     cfg.users[0].password = Some("new-secret".into());
-    let id = Identity::open(&cfg, dir.path(), URL).unwrap();
+    let id = Identity::open(&cfg, dir.path(), URL, keys.clone()).unwrap();
     assert_eq!(id.validate(&t), Err(AuthError::Invalid));
     assert!(id.validate(&carol).is_ok());
     // A user moved to another project: old tokens are invalid too.
     cfg.users[2].project = "elsewhere".into();
-    let id = Identity::open(&cfg, dir.path(), URL).unwrap();
+    let id = Identity::open(&cfg, dir.path(), URL, keys.clone()).unwrap();
     assert_eq!(id.validate(&carol), Err(AuthError::Invalid));
     // A removed user: invalid; the others stay valid.
     let alice = id.issue_token("alice", "new-secret", None).unwrap();
@@ -361,7 +392,7 @@ fn a_password_change_invalidates_old_tokens() {
         .issue_token("bob", &generated_password(dir.path(), "bob"), None)
         .unwrap();
     cfg.users.remove(0);
-    let id = Identity::open(&cfg, dir.path(), URL).unwrap();
+    let id = Identity::open(&cfg, dir.path(), URL, keys.clone()).unwrap();
     assert_eq!(id.validate(&alice), Err(AuthError::Invalid));
     assert!(id.validate(&bob).is_ok());
 }
@@ -830,6 +861,7 @@ async fn served_over_a_real_listener() {
             &IdentityConfig::default(),
             dir.path(),
             &format!("http://{addr}/"),
+            SigningKeys::in_memory(),
         )
         .unwrap(),
     );

@@ -61,8 +61,10 @@ impl Claims {
 /// Why a token string was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum DecodeError {
-    /// Not a token of ours, or a bad signature.
-    Invalid,
+    /// Not a token of ours: wrong length, not base64url, unknown version.
+    Malformed,
+    /// Shaped like a token, but not signed with this key (another key, or tampered with).
+    BadSignature,
 }
 
 /// Signs and checks tokens with one secret key.
@@ -115,19 +117,19 @@ impl TokenSigner {
     pub fn decode(&self, token: &str) -> Result<Claims, DecodeError> {
         let token = token.trim();
         if token.len() != ENCODED_LEN {
-            return Err(DecodeError::Invalid);
+            return Err(DecodeError::Malformed);
         }
         let mut buf = [0u8; TOKEN_LEN];
         match URL_SAFE_NO_PAD.decode_slice(token.as_bytes(), &mut buf) {
             Ok(TOKEN_LEN) => {}
-            _ => return Err(DecodeError::Invalid),
+            _ => return Err(DecodeError::Malformed),
         }
         let mut mac = self.keyed.clone();
         mac.update(&buf[..PAYLOAD_LEN]);
         mac.verify_slice(&buf[PAYLOAD_LEN..])
-            .map_err(|_| DecodeError::Invalid)?;
+            .map_err(|_| DecodeError::BadSignature)?;
         if buf[0] != VERSION {
-            return Err(DecodeError::Invalid);
+            return Err(DecodeError::Malformed);
         }
         let mut claims = Claims {
             methods: buf[1],
@@ -197,17 +199,18 @@ mod tests {
             bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
             let tampered = String::from_utf8(bytes).unwrap_or_default();
             if tampered != t {
-                assert_eq!(s.decode(&tampered), Err(DecodeError::Invalid), "pos {i}");
+                assert!(s.decode(&tampered).is_err(), "pos {i}");
             }
         }
         assert_eq!(
             TokenSigner::new(&[8; 32]).decode(&t),
-            Err(DecodeError::Invalid)
+            Err(DecodeError::BadSignature),
+            "another key's token is well formed: worth asking the store for new keys"
         );
-        assert_eq!(s.decode(""), Err(DecodeError::Invalid));
-        assert_eq!(s.decode(&t[1..]), Err(DecodeError::Invalid));
-        assert_eq!(s.decode(&format!("{t}A")), Err(DecodeError::Invalid));
+        assert_eq!(s.decode(""), Err(DecodeError::Malformed));
+        assert_eq!(s.decode(&t[1..]), Err(DecodeError::Malformed));
+        assert_eq!(s.decode(&format!("{t}A")), Err(DecodeError::Malformed));
         let garbage = "!".repeat(ENCODED_LEN);
-        assert_eq!(s.decode(&garbage), Err(DecodeError::Invalid));
+        assert_eq!(s.decode(&garbage), Err(DecodeError::Malformed));
     }
 }

@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod changes;
 mod config;
+mod identity;
 mod ovn;
 mod plug;
 mod serve;
@@ -33,6 +34,8 @@ enum Command {
     Changes(changes::ChangesArgs),
     /// The OVN back end: its status, and a full compare with the Northbound database.
     Ovn(ovn::OvnArgs),
+    /// The built-in identity's signing keys: rotate them, list them.
+    Identity(identity::IdentityArgs),
     /// Plug a port into a network namespace on this host, as the compute service plugs a VM.
     Plug(plug::PlugArgs),
     /// Undo `neutrino plug`.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Identity(args) => report("identity", identity::run(args)),
         Command::Plug(args) => report("plug", plug::plug(args)),
         Command::Unplug(args) => report("unplug", plug::unplug(args)),
         Command::Serve(args) => match serve::run(args) {

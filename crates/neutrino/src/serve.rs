@@ -85,9 +85,10 @@ async fn serve(cfg: Config) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}/"));
-    let identity = Authenticator::open(&cfg.identity, &cfg.data_dir, &public_url)
-        .context("cannot start the identity service")?;
     let store = Store::open(&cfg.database, &cfg.data_dir).context("cannot open the database")?;
+    let identity = Authenticator::open(&cfg.identity, &cfg.data_dir, &public_url, &store)
+        .await
+        .context("cannot start the identity service")?;
     tokio::spawn(prune_outbox(
         store.clone(),
         i64::try_from(cfg.database.outbox_retain_secs.saturating_mul(1000)).unwrap_or(i64::MAX),

@@ -26,6 +26,7 @@ mod queries;
 mod quotas;
 mod rbac;
 mod security_groups;
+pub mod signing_keys;
 mod sqlite;
 pub mod tables;
 mod tags;

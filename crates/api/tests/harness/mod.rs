@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use neutrino_api::{AppState, Operations, app};
-use neutrino_identity::{Identity, IdentityConfig, UserConfig};
+use neutrino_identity::{Identity, IdentityConfig, SigningKeys, UserConfig};
 use neutrino_network::{NetworkConfig, Networking};
 use neutrino_store::testing::ScratchDatabase;
 use neutrino_store::{Change, Op};
@@ -102,8 +102,15 @@ impl Api {
             ],
             ..Default::default()
         };
-        let identity =
-            Arc::new(Identity::open(&cfg, dir.path(), "http://neutrino.test/").expect("identity"));
+        let identity = Arc::new(
+            Identity::open(
+                &cfg,
+                dir.path(),
+                "http://neutrino.test/",
+                SigningKeys::in_memory(),
+            )
+            .expect("identity"),
+        );
         let db = ScratchDatabase::new(dir.path());
         let store = match sqlite_file {
             Some(file) => {

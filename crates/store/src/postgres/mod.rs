@@ -143,6 +143,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0016_leases",
         include_str!("../../migrations/postgres/0016_leases.sql"),
     ),
+    Migration::sql(
+        "0017_signing_keys",
+        include_str!("../../migrations/postgres/0017_signing_keys.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -75,6 +75,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0016_leases",
         include_str!("../../migrations/sqlite/0016_leases.sql"),
     ),
+    Migration::sql(
+        "0017_signing_keys",
+        include_str!("../../migrations/sqlite/0017_signing_keys.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
