@@ -264,7 +264,15 @@ pub fn read_inventory(reader: &mut Reader, doc: &Node, meta: &Meta) -> Vec<Host>
         if !reader.mapping(
             item,
             path,
-            &["name", "roles", "rack", "nics", "l2Template", "bmc", "labels"],
+            &[
+                "name",
+                "roles",
+                "rack",
+                "nics",
+                "l2Template",
+                "bmc",
+                "labels",
+            ],
         ) {
             continue;
         }

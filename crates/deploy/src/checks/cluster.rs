@@ -41,7 +41,13 @@ fn tunnel(d: &Deployment, hosts: &[Chassis], out: &mut Vec<Finding>) {
     }
 }
 
-fn tunnel_on(d: &Deployment, t: &Located<String>, key: String, hosts: &[&Chassis], out: &mut Vec<Finding>) {
+fn tunnel_on(
+    d: &Deployment,
+    t: &Located<String>,
+    key: String,
+    hosts: &[&Chassis],
+    out: &mut Vec<Finding>,
+) {
     let (mut missing, mut no_ipv4, mut small) = (Vec::new(), Vec::new(), Vec::new());
     let needed = d.physnet_mtu();
     for h in hosts {

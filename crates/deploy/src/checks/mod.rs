@@ -133,7 +133,10 @@ pub const RULES: &[(&str, &str)] = &[
         "ND-2",
         "no host is selected by spec.nodes entries with different tunnel interfaces",
     ),
-    ("ND-3", "every spec.nodes entry selects a host of the design"),
+    (
+        "ND-3",
+        "every spec.nodes entry selects a host of the design",
+    ),
 ];
 
 /// Runs every rule; `design` adds the rules that need the hosts.

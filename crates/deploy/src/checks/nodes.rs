@@ -47,11 +47,14 @@ pub fn against_hosts(d: &Deployment, design: &Design, hosts: &[Chassis], out: &m
             .hint("choose labels that select disjoint hosts, or give both entries the same tunnel_interface"),
         );
     }
-    for node in d.nodes.iter().filter(|n| n.label().is_some()) {
+    for node in &d.nodes {
+        let Some((label, value)) = node.label() else {
+            continue;
+        };
         if !design.hosts.iter().any(|h| node.matches(&h.host.labels)) {
             out.push(
                 warning(d, "ND-3", &node.key.loc, format!("spec.nodes[\"{}\"]", node.key.value),
-                    format!("no host of the cluster design carries the label `{}`: the entry changes nothing", node.key.value))
+                    format!("no host of the cluster design carries the label {label}={value}: the entry changes nothing"))
                 .hint("check the label's spelling against the hosts' labels (IpamHost metadata.labels, HostInventory labels, kubernetes.io/hostname, the role and rack labels)"),
             );
         }

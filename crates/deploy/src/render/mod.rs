@@ -32,7 +32,12 @@ pub fn files(d: &Deployment, design: Option<&Design>) -> Files {
             settings.per_node_tunnels = d
                 .nodes
                 .iter()
-                .filter_map(|n| Some((n.key.value.clone(), n.tunnel_interface.as_ref()?.value.clone())))
+                .filter_map(|n| {
+                    Some((
+                        n.key.value.clone(),
+                        n.tunnel_interface.as_ref()?.value.clone(),
+                    ))
+                })
                 .collect();
             files.insert(PathBuf::from(GENERIC_SCRIPT), settings.script());
         }

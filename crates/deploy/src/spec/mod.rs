@@ -346,10 +346,11 @@ impl Deployment {
                 name,
                 node: Some(node),
             }),
-            None => self.neutron.tunnel_interface.as_ref().map(|name| Tunnel {
-                name,
-                node: None,
-            }),
+            None => self
+                .neutron
+                .tunnel_interface
+                .as_ref()
+                .map(|name| Tunnel { name, node: None }),
         })
     }
 

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use neutrino_cluster::finding::Finding;
 use neutrino_cluster::model::fields::{Located, Reader};
 use neutrino_cluster::source::read_sources;
-use neutrino_cluster::yaml::{self, Node};
+use neutrino_cluster::yaml::{self, Node, Value};
 
 use super::{
     API_VERSION, BACKENDS, Bgpvpn, Deployment, EXTERNAL_TYPES, Extensions, ExternalNetwork,
@@ -191,7 +191,10 @@ fn read_nodes(r: &mut Reader, nodes: &Node) -> Vec<NodeOverride> {
                 r,
                 nodes,
                 "spec.nodes",
-                format!("`spec.nodes` must be a mapping, found {}", nodes.value.kind_name()),
+                format!(
+                    "`spec.nodes` must be a mapping, found {}",
+                    nodes.value.kind_name()
+                ),
                 "write `nodes: {\"<label>::<value>\": {features: {neutron: {…}}}}`".into(),
             );
         }
@@ -212,7 +215,10 @@ fn read_nodes(r: &mut Reader, nodes: &Node) -> Vec<NodeOverride> {
                 r,
                 entry,
                 &format!("spec.nodes[\"{name}\"]"),
-                format!("a `spec.nodes` entry must be a mapping, found {}", entry.value.kind_name()),
+                format!(
+                    "a `spec.nodes` entry must be a mapping, found {}",
+                    entry.value.kind_name()
+                ),
                 "write `{features: {neutron: {tunnel_interface: …}}}`".into(),
             );
         }
@@ -472,7 +478,8 @@ fn enabled_flag(r: &mut Reader, parent: &Node, key: &str, path: &str) -> Option<
         return None;
     }
     let flag = r.boolean(node, "enabled", &path);
-    if flag.is_none() {
+    // A value of the wrong type is IN-3's already.
+    if flag.is_none() && node.get("enabled").is_none_or(|e| e.value == Value::Null) {
         r.missing(node, &format!("{path}.enabled"));
     }
     flag
