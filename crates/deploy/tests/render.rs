@@ -129,6 +129,20 @@ fn a_per_node_tunnel_interface_gives_the_host_its_encap_ip() {
     );
 }
 
+/// Without a design the shared script names the per-node entries and takes OVN_TUNNEL_INTERFACE.
+#[test]
+fn the_shared_script_lets_per_node_hosts_name_their_tunnel_interface() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let example = common::repo().join("examples/deploy/per-node/osdpl.yaml");
+    assert_eq!(render_example(&example, None, out.path()), 0);
+    let script = std::fs::read_to_string(out.path().join("ovs/apply-ovs.sh")).expect("script");
+    assert!(
+        script.contains("# Nodes labelled node-layout::gen2: OVN_TUNNEL_INTERFACE=bond1.1600"),
+        "{script}"
+    );
+    assert!(script.contains("tunnel=${OVN_TUNNEL_INTERFACE:-br-tenant}"));
+}
+
 #[test]
 fn rendered_hosts_take_their_tunnel_address_and_role() {
     let golden = common::repo().join("examples/deploy/rendered/hosts");
