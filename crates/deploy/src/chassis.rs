@@ -2,6 +2,8 @@
 //! tunnel interface (computes, gateways, controllers), the external bridges (gateways; computes too
 //! when floating IPs are translated on them), the gateway role. Checks and render share this.
 
+use std::collections::BTreeMap;
+
 use neutrino_cluster::design::Design;
 use neutrino_cluster::design::hosts::HostPlan;
 use neutrino_cluster::model::host::NodeRole;
@@ -11,6 +13,8 @@ use crate::spec::{Backend, Deployment};
 
 pub struct Chassis<'d> {
     pub name: &'d str,
+    /// The node labels that select `spec.nodes` entries.
+    pub labels: &'d BTreeMap<String, String>,
     pub netplan: &'d Netplan,
     /// Routers' gateway ports may be scheduled here (`ovn-cms-options=enable-chassis-as-gw`).
     pub gateway: bool,
@@ -33,6 +37,7 @@ pub fn chassis<'d>(d: &Deployment, design: &'d Design) -> Vec<Chassis<'d>> {
             let rendered = h.rendered.as_ref()?;
             Some(Chassis {
                 name: &h.host.name,
+                labels: &h.host.labels,
                 netplan: &rendered.netplan,
                 gateway: has(NodeRole::Gateway),
                 external: has(NodeRole::Gateway) || (has(NodeRole::Compute) && computes_bridge),

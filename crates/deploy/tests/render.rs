@@ -25,22 +25,31 @@ fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
 }
 
 fn render_into(out: &Path, with_cluster: bool) -> u8 {
-    let example = common::example();
     let cluster = common::cluster();
-    let mut args = vec!["render", common::text(&example), "--out", common::text(out)];
-    if with_cluster {
-        args.extend(["--cluster", common::text(&cluster)]);
+    render_example(&common::example(), with_cluster.then_some(&cluster), out)
+}
+
+fn render_example(example: &Path, cluster: Option<&PathBuf>, out: &Path) -> u8 {
+    let mut args = vec!["render", common::text(example), "--out", common::text(out)];
+    if let Some(cluster) = cluster {
+        args.extend(["--cluster", common::text(cluster)]);
     }
     common::run(&args)
 }
 
+/// Renders an example into a temporary directory and compares it with `examples/deploy/<name>`.
 fn golden(name: &str, with_cluster: bool) {
+    let cluster = common::cluster();
+    golden_of(&common::example(), with_cluster.then_some(&cluster), name);
+}
+
+fn golden_of(example: &Path, cluster: Option<&PathBuf>, name: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
-    assert_eq!(render_into(dir.path(), with_cluster), 0);
+    assert_eq!(render_example(example, cluster, dir.path()), 0);
     let golden = common::repo().join("examples/deploy").join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         let _ = std::fs::remove_dir_all(&golden);
-        assert_eq!(render_into(&golden, with_cluster), 0);
+        assert_eq!(render_example(example, cluster, &golden), 0);
     }
     let got = tree(dir.path());
     let want = tree(&golden);
@@ -62,6 +71,76 @@ fn render_with_the_cluster_matches_the_golden_files() {
 #[test]
 fn render_without_a_cluster_matches_the_golden_files() {
     golden("rendered-no-cluster", false);
+}
+
+#[test]
+fn render_with_per_node_tunnel_interfaces_matches_the_golden_files() {
+    let dir = common::repo().join("examples/deploy/per-node");
+    golden_of(
+        &dir.join("osdpl.yaml"),
+        Some(&dir.join("cluster.yaml")),
+        "per-node/rendered",
+    );
+}
+
+/// cmp-2 carries node-layout=gen2: its ovn-encap-ip is the address of the entry's interface
+/// bond1.1600 in the design (it has no br-tenant); cmp-1's that of br-tenant.
+#[test]
+fn a_per_node_tunnel_interface_gives_the_host_its_encap_ip() {
+    use neutrino_cluster::check::{analyze, load_path};
+    use neutrino_cluster::ipam::state::AllocationState;
+    let dir = common::repo().join("examples/deploy/per-node");
+    let (input, mut findings) = load_path(&dir.join("cluster.yaml")).expect("design");
+    let design = analyze(&input, &AllocationState::new(), &mut findings);
+    let address = |host: &str, iface: &str| {
+        let plan = design
+            .hosts
+            .iter()
+            .find(|h| h.host.name == host)
+            .expect("host");
+        let netplan = &plan.rendered.as_ref().expect("rendered").netplan;
+        netplan
+            .interfaces
+            .get(iface)
+            .map(|i| i.addresses[0].0.addr().to_string())
+    };
+    assert_eq!(
+        address("cmp-2", "br-tenant"),
+        None,
+        "cmp-2 has no br-tenant"
+    );
+    let encap = |host: &str| {
+        let file = dir
+            .join("rendered/hosts")
+            .join(host)
+            .join("ovn-chassis.yaml");
+        let text = std::fs::read_to_string(file).expect("host settings");
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("ovn-encap-ip: ").map(str::to_string))
+    };
+    assert_eq!(encap("cmp-2"), address("cmp-2", "bond1.1600"));
+    assert_eq!(encap("cmp-1"), address("cmp-1", "br-tenant"));
+    assert!(encap("cmp-1").is_some());
+    let no_cluster = common::repo().join("examples/deploy/rendered-no-cluster/ovs/apply-ovs.sh");
+    let script = std::fs::read_to_string(no_cluster).expect("script");
+    assert!(
+        script.contains("tunnel=${OVN_TUNNEL_INTERFACE:-br-tenant}"),
+        "{script}"
+    );
+}
+
+/// Without a design the shared script names the per-node entries and takes OVN_TUNNEL_INTERFACE.
+#[test]
+fn the_shared_script_lets_per_node_hosts_name_their_tunnel_interface() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let example = common::repo().join("examples/deploy/per-node/osdpl.yaml");
+    assert_eq!(render_example(&example, None, out.path()), 0);
+    let script = std::fs::read_to_string(out.path().join("ovs/apply-ovs.sh")).expect("script");
+    assert!(
+        script.contains("# Nodes labelled node-layout::gen2: OVN_TUNNEL_INTERFACE=bond1.1600"),
+        "{script}"
+    );
+    assert!(script.contains("tunnel=${OVN_TUNNEL_INTERFACE:-br-tenant}"));
 }
 
 #[test]

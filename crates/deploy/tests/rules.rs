@@ -92,6 +92,39 @@ fn the_example_is_clean_alone_and_with_the_cluster() {
     );
 }
 
+/// The hosts of examples/deploy/per-node name their tunnel interface differently (NB-7): the spec
+/// with its spec.nodes entry is clean, the same spec without it fails FN-9 on cmp-2.
+#[test]
+fn differently_named_tunnel_interfaces_need_the_per_node_entry() {
+    let dir = common::repo().join("examples/deploy/per-node");
+    let example = dir.join("osdpl.yaml");
+    let cluster = dir.join("cluster.yaml");
+    let check = |spec: &Path| {
+        common::run(&[
+            "check",
+            common::text(spec),
+            "--cluster",
+            common::text(&cluster),
+        ])
+    };
+    assert_eq!(check(&example), 0, "with the entry");
+    let text = std::fs::read_to_string(&example).expect("example");
+    let without = text.split("\n  nodes:").next().expect("before nodes");
+    assert!(!without.contains("node-layout::gen2"), "the entry is gone");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("osdpl.yaml");
+    std::fs::write(&file, without).expect("write");
+    assert_eq!(check(&file), 1, "without the entry");
+    let (deployment, found) = spec::load(&file).expect("readable");
+    assert!(found.is_empty());
+    let (input, mut cluster_findings) = load_path(&cluster).expect("design");
+    let design = analyze(&input, &AllocationState::new(), &mut cluster_findings);
+    let findings = run(&deployment, Some(&design));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, "FN-9");
+    assert!(findings[0].message.contains("cmp-2"), "{:?}", findings[0]);
+}
+
 #[test]
 fn exit_codes_say_errors_and_unusable_input() {
     let fixture = common::fixtures().join("FN-4.yaml");

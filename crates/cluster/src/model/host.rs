@@ -1,7 +1,7 @@
 //! The machines of the cluster: IpamHost objects, or hosts from a Neutrino HostInventory when the
 //! IpamHosts do not exist yet (a design on paper).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::fields::{Located, Reader};
 use super::meta::Meta;
@@ -59,6 +59,8 @@ pub const ROLE_LABELS: &[(&str, &str, NodeRole)] = &[
 ];
 /// The rack of an IpamHost.
 pub const RACK_LABEL: &str = "neutrino.io/rack";
+/// The label Kubernetes gives every node: its name.
+pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Nic {
@@ -88,6 +90,8 @@ pub struct Host {
     pub if_mapping_override: Vec<String>,
     pub update_allowed: bool,
     pub bmc: Option<Located<String>>,
+    /// The Kubernetes node labels of the host (see [`node_labels`]).
+    pub labels: BTreeMap<String, String>,
     pub loc: Loc,
 }
 
@@ -95,6 +99,30 @@ impl Host {
     pub fn id(&self) -> String {
         format!("host/{}", self.name)
     }
+}
+
+/// The node labels of a host: the labels written (an IpamHost's `metadata.labels`, a HostInventory
+/// host's `labels`), plus what the design knows a node carries without them: `kubernetes.io/hostname`
+/// (the node is named after the host), the role labels of [`ROLE_LABELS`] that have a value, and
+/// the rack label. Written labels win.
+pub fn node_labels(
+    name: &str,
+    roles: &BTreeSet<NodeRole>,
+    rack: &str,
+    written: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    labels.insert(HOSTNAME_LABEL.to_string(), name.to_string());
+    for (key, value, role) in ROLE_LABELS {
+        if !value.is_empty() && roles.contains(role) {
+            labels.insert((*key).to_string(), (*value).to_string());
+        }
+    }
+    if !rack.is_empty() {
+        labels.insert(RACK_LABEL.to_string(), rack.to_string());
+    }
+    labels.extend(written);
+    labels
 }
 
 /// Normalises a MAC to `aa:bb:cc:dd:ee:ff`; accepts `-` separators and upper case (IPAM labels use them).
@@ -191,7 +219,7 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
         name.map(|n| TemplateSelector::Name(n.value))
             .or(label.map(|l| TemplateSelector::Label(l.value)))
     });
-    let roles = ROLE_LABELS
+    let roles: BTreeSet<NodeRole> = ROLE_LABELS
         .iter()
         .filter(|(key, value, _)| {
             meta.labels
@@ -200,12 +228,14 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
         })
         .map(|(_, _, role)| *role)
         .collect();
+    let rack = meta.labels.get(RACK_LABEL).cloned().unwrap_or_default();
     Some(Host {
         source_kind: "IpamHost",
         name: meta.name.clone(),
         namespace: meta.namespace.clone(),
+        labels: node_labels(&meta.name, &roles, &rack, meta.labels.clone()),
         roles,
-        rack: meta.labels.get(RACK_LABEL).cloned().unwrap_or_default(),
+        rack,
         nics,
         selector,
         np_template_override: reader.string(spec, "npTemplateOverride", "spec"),
@@ -223,7 +253,7 @@ pub fn read_ipam_host(reader: &mut Reader, doc: &Node, meta: Meta) -> Option<Hos
 }
 
 /// HostInventory (neutrino.io/v1alpha1): `spec.hosts[] {name, roles[], rack, nics[{name, mac}],
-/// l2Template, bmc}`.
+/// l2Template, bmc, labels}`.
 pub fn read_inventory(reader: &mut Reader, doc: &Node, meta: &Meta) -> Vec<Host> {
     let Some(spec) = reader.spec(doc, &["hosts"]) else {
         return Vec::new();
@@ -234,7 +264,15 @@ pub fn read_inventory(reader: &mut Reader, doc: &Node, meta: &Meta) -> Vec<Host>
         if !reader.mapping(
             item,
             path,
-            &["name", "roles", "rack", "nics", "l2Template", "bmc"],
+            &[
+                "name",
+                "roles",
+                "rack",
+                "nics",
+                "l2Template",
+                "bmc",
+                "labels",
+            ],
         ) {
             continue;
         }
@@ -267,12 +305,15 @@ pub fn read_inventory(reader: &mut Reader, doc: &Node, meta: &Meta) -> Vec<Host>
             .iter()
             .filter_map(|nic| read_nic(reader, nic, "spec.hosts[].nics[]", &["name", "mac"]))
             .collect();
+        let rack = reader
+            .string(item, "rack", path)
+            .map(|r| r.value)
+            .unwrap_or_default();
+        let written = reader.string_map(item, "labels", path);
         hosts.push(Host {
             source_kind: "HostInventory",
-            rack: reader
-                .string(item, "rack", path)
-                .map(|r| r.value)
-                .unwrap_or_default(),
+            labels: node_labels(&name.value, &roles, &rack, written),
+            rack,
             selector: reader
                 .string(item, "l2Template", path)
                 .map(|t| TemplateSelector::Name(t.value)),

@@ -177,7 +177,7 @@ fn check_tunnel_names(design: &Design, findings: &mut Vec<Finding>) {
                     ),
                 )
                 .hint(
-                    "use one interface name so features:neutron:tunnel_interface fits every node",
+                    "use one interface name so features:neutron:tunnel_interface fits every node, or set the other name for those nodes in the OpenStackDeployment's spec.nodes[\"<label>::<value>\"].features.neutron.tunnel_interface",
                 ),
             );
         }

@@ -2,31 +2,52 @@
 //! each host's rendered netplan, and the floating range against the cluster's address plan.
 //! Findings point at the spec's line and name the hosts.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use neutrino_cluster::design::Design;
 use neutrino_cluster::design::role::NetRole;
 use neutrino_cluster::finding::Finding;
 use neutrino_cluster::ipam::ranges::AddressRanges;
+use neutrino_cluster::model::fields::Located;
 
 use super::{error, some_hosts};
 use crate::chassis::{Chassis, chassis};
-use crate::spec::{Deployment, NEUTRON, TUNNEL_OVERHEAD};
+use crate::spec::{Deployment, NEUTRON, TUNNEL_OVERHEAD, Tunnel};
 
 pub fn run(d: &Deployment, design: &Design, out: &mut Vec<Finding>) {
     let hosts = chassis(d, design);
+    super::nodes::against_hosts(d, design, &hosts, out);
     tunnel(d, &hosts, out);
     external(d, &hosts, out);
     floating(d, design, out);
 }
 
 /// FN-9, FN-10: the tunnel interface exists with IPv4 (ovn-encap-ip is its first address) and is
-/// large enough for tenant networks plus the tunnel header.
+/// large enough for tenant networks plus the tunnel header. Each host is checked with its own
+/// tunnel interface (a `spec.nodes` entry's, else the deployment-wide one); findings point at the
+/// value the hosts use.
 fn tunnel(d: &Deployment, hosts: &[Chassis], out: &mut Vec<Finding>) {
-    let Some(t) = &d.neutron.tunnel_interface else {
-        return;
-    };
-    let key = format!("{NEUTRON}.tunnel_interface");
+    // The key path of each value used → the value and its hosts (hosts with clashing entries are
+    // ND-2's).
+    let mut groups: BTreeMap<String, (Tunnel, Vec<&Chassis>)> = BTreeMap::new();
+    for h in hosts {
+        if let Ok(Some(t)) = d.tunnel_for(h.labels) {
+            groups.entry(t.path()).or_insert((t, Vec::new())).1.push(h);
+        }
+    }
+    for (key, (t, hosts)) in groups {
+        tunnel_on(d, t.name, key, &hosts, out);
+    }
+}
+
+fn tunnel_on(
+    d: &Deployment,
+    t: &Located<String>,
+    key: String,
+    hosts: &[&Chassis],
+    out: &mut Vec<Finding>,
+) {
     let (mut missing, mut no_ipv4, mut small) = (Vec::new(), Vec::new(), Vec::new());
     let needed = d.physnet_mtu();
     for h in hosts {
@@ -47,7 +68,7 @@ fn tunnel(d: &Deployment, hosts: &[Chassis], out: &mut Vec<Finding>) {
         out.push(
             error(d, "FN-9", &t.loc, key.clone(),
                 format!("tunnel_interface `{}` does not exist on {} host(s): {}", t.value, missing.len(), some_hosts(&missing)))
-            .hint("name the interface that carries the tenant (tunnel) network on every compute, gateway and controller, e.g. br-tenant"),
+            .hint("name the interface that carries the tenant (tunnel) network on every compute, gateway and controller, e.g. br-tenant; where hosts name it differently, set it for them under spec.nodes[\"<label>::<value>\"].features.neutron.tunnel_interface"),
         );
     }
     if !no_ipv4.is_empty() {

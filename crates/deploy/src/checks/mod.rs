@@ -1,6 +1,7 @@
 //! Checks of a deployment's Networking spec: the admission webhook's rules (NA-*), the cases the
 //! reference controller renders into broken configuration (FN-*), the known limitations of the back
-//! ends (BE-*, DV-*), and — with a cluster design — what the hosts must provide (FN-8..10, DC-*).
+//! ends (BE-*, DV-*), the per-node entries (ND-*), and — with a cluster design — what the hosts must
+//! provide (FN-8..10, DC-*).
 //! Every finding carries the key path it is about and the line it was written on.
 
 mod admission;
@@ -8,6 +9,7 @@ mod cluster;
 mod floating;
 mod limits;
 mod networks;
+mod nodes;
 
 use neutrino_cluster::design::Design;
 use neutrino_cluster::finding::{Finding, Loc};
@@ -126,6 +128,15 @@ pub const RULES: &[(&str, &str)] = &[
         "the floating pool is disjoint from the MetalLB services range and the API VIP",
     ),
     ("DC-5", "the floating pool is disjoint from host addresses"),
+    ("ND-1", "spec.nodes keys are <label>::<value>"),
+    (
+        "ND-2",
+        "no host is selected by spec.nodes entries with different tunnel interfaces",
+    ),
+    (
+        "ND-3",
+        "every spec.nodes entry selects a host of the design",
+    ),
 ];
 
 /// Runs every rule; `design` adds the rules that need the hosts.
@@ -135,6 +146,7 @@ pub fn run(d: &Deployment, design: Option<&Design>) -> Vec<Finding> {
     networks::run(d, &mut out);
     floating::run(d, &mut out);
     limits::run(d, &mut out);
+    nodes::run(d, &mut out);
     if let Some(design) = design {
         cluster::run(d, design, &mut out);
     }

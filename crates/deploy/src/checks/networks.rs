@@ -132,6 +132,11 @@ fn names(d: &Deployment, out: &mut Vec<Finding>) {
     if let Some(t) = &n.tunnel_interface {
         ifaces.push((format!("{NEUTRON}.tunnel_interface"), t));
     }
+    for node in &d.nodes {
+        if let Some(t) = &node.tunnel_interface {
+            ifaces.push((node.path("tunnel_interface"), t));
+        }
+    }
     for e in &n.external_networks {
         ifaces.extend(e.bridge.iter().map(|b| (e.path("bridge"), b)));
         ifaces.extend(e.interface.iter().map(|i| (e.path("interface"), i)));

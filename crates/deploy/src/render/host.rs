@@ -26,6 +26,9 @@ pub struct HostSettings {
     pub mappings: Vec<(String, String)>,
     /// bridge → the NIC to add (none: an empty bridge the operator fills).
     pub bridges: Vec<(String, Option<String>)>,
+    /// For the script shared by all hosts: the `spec.nodes` keys and the tunnel interface each
+    /// gives its nodes (they run the script with `OVN_TUNNEL_INTERFACE`).
+    pub per_node_tunnels: Vec<(String, String)>,
 }
 
 impl HostSettings {
@@ -55,6 +58,7 @@ impl HostSettings {
             gateway,
             mappings,
             bridges,
+            per_node_tunnels: Vec::new(),
         }
     }
 
@@ -104,9 +108,16 @@ impl HostSettings {
             Some(h) => out.push_str(&format!(
                 "# Open vSwitch settings of host {h} for the OVN back end.\n"
             )),
-            None => out.push_str(
-                "# Open vSwitch settings of any chassis host for the OVN back end; OVN_GATEWAY=1 on gateways.\n",
-            ),
+            None => {
+                out.push_str(
+                    "# Open vSwitch settings of any chassis host for the OVN back end; OVN_GATEWAY=1 on gateways.\n",
+                );
+                for (key, iface) in &self.per_node_tunnels {
+                    out.push_str(&format!(
+                        "# Nodes labelled {key}: OVN_TUNNEL_INTERFACE={iface} (spec.nodes).\n"
+                    ));
+                }
+            }
         }
         out.push_str(&format!(
             "# Rendered by `neutrino deploy render` from {}.\n# Safe to run again: it creates only what is missing and sets the same values.\n# OVS_DATAPATH_TYPE=netdev for hosts without the Open vSwitch kernel module.\nset -eu\ndatapath=${{OVS_DATAPATH_TYPE:-system}}\n",
@@ -125,8 +136,15 @@ impl HostSettings {
         let encap = match &self.encap_ip {
             EncapIp::Address(a) => a.to_string(),
             EncapIp::FromInterface(i) => {
+                // The shared script lets a node name its own tunnel interface.
+                let (dev, name) = if self.host.is_none() {
+                    out.push_str(&format!("tunnel=${{OVN_TUNNEL_INTERFACE:-{i}}}\n"));
+                    ("\"$tunnel\"".to_string(), "$tunnel".to_string())
+                } else {
+                    (i.clone(), i.clone())
+                };
                 out.push_str(&format!(
-                    "encap_ip=$(ip -4 -o addr show dev {i} | awk '{{split($4, a, \"/\"); print a[1]; exit}}')\n[ -n \"$encap_ip\" ] || {{ echo \"{i} has no IPv4 address: cannot set ovn-encap-ip\" >&2; exit 1; }}\n"
+                    "encap_ip=$(ip -4 -o addr show dev {dev} | awk '{{split($4, a, \"/\"); print a[1]; exit}}')\n[ -n \"$encap_ip\" ] || {{ echo \"{name} has no IPv4 address: cannot set ovn-encap-ip\" >&2; exit 1; }}\n"
                 ));
                 "\"$encap_ip\"".to_string()
             }

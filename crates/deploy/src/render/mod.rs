@@ -27,12 +27,28 @@ pub fn files(d: &Deployment, design: Option<&Design>) -> Files {
         .map_or("", |t| t.value.as_str());
     match design {
         None => {
-            let settings =
+            let mut settings =
                 HostSettings::new(d, None, EncapIp::FromInterface(tunnel.into()), None, true);
+            settings.per_node_tunnels = d
+                .nodes
+                .iter()
+                .filter_map(|n| {
+                    Some((
+                        n.key.value.clone(),
+                        n.tunnel_interface.as_ref()?.value.clone(),
+                    ))
+                })
+                .collect();
             files.insert(PathBuf::from(GENERIC_SCRIPT), settings.script());
         }
         Some(design) => {
             for h in chassis(d, design) {
+                // A clash of spec.nodes entries is an error (ND-2): nothing renders then.
+                let tunnel = d
+                    .tunnel_for(h.labels)
+                    .ok()
+                    .flatten()
+                    .map_or("", |t| t.name.value.as_str());
                 let encap = h
                     .netplan
                     .interfaces

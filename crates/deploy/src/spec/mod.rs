@@ -8,6 +8,7 @@ mod read;
 
 pub use read::{load, read};
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
@@ -135,6 +136,64 @@ pub struct Deployment {
     pub openstack_version: Option<Located<OpenStackVersion>>,
     pub services: Vec<Located<String>>,
     pub neutron: Neutron,
+    /// `spec.nodes`, in file order.
+    pub nodes: Vec<NodeOverride>,
+}
+
+/// One entry of `spec.nodes`: settings for the nodes carrying a Kubernetes label.
+#[derive(Clone, Debug)]
+pub struct NodeOverride {
+    /// The key as written, `<label>::<value>`.
+    pub key: Located<String>,
+    /// `features.neutron.tunnel_interface`.
+    pub tunnel_interface: Option<Located<String>>,
+}
+
+/// Separates the label from its value in a `spec.nodes` key.
+pub const NODE_KEY_SEPARATOR: &str = "::";
+
+impl NodeOverride {
+    /// The label and value of the key; None when the key is not `<label>::<value>` with a label
+    /// (ND-1).
+    pub fn label(&self) -> Option<(&str, &str)> {
+        self.key
+            .value
+            .split_once(NODE_KEY_SEPARATOR)
+            .filter(|(label, _)| !label.is_empty())
+    }
+
+    /// Whether a node with these labels gets this entry's settings.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.label()
+            .is_some_and(|(label, value)| labels.get(label).is_some_and(|v| v == value))
+    }
+
+    /// The key path of a setting under this entry's `features.neutron`.
+    pub fn path(&self, key: &str) -> String {
+        format!("{}.{key}", node_neutron(&self.key.value))
+    }
+}
+
+/// `spec.nodes["<key>"].features.neutron`.
+pub fn node_neutron(node_key: &str) -> String {
+    format!("spec.nodes[\"{node_key}\"].features.neutron")
+}
+
+/// The tunnel interface a node uses, and the key path it was written at.
+#[derive(Clone, Copy, Debug)]
+pub struct Tunnel<'a> {
+    pub name: &'a Located<String>,
+    /// None: the deployment-wide value; else the `spec.nodes` entry that overrides it.
+    pub node: Option<&'a NodeOverride>,
+}
+
+impl Tunnel<'_> {
+    pub fn path(&self) -> String {
+        match self.node {
+            None => format!("{NEUTRON}.tunnel_interface"),
+            Some(n) => n.path("tunnel_interface"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -262,6 +321,37 @@ impl Deployment {
 
     pub fn version(&self) -> Option<OpenStackVersion> {
         self.openstack_version.as_ref().map(|v| v.value)
+    }
+
+    /// The tunnel interface of a node with these labels: the `spec.nodes` entry whose label it
+    /// carries, else the deployment-wide value. Err: two entries it matches name different
+    /// interfaces (ND-2).
+    pub fn tunnel_for(
+        &self,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Option<Tunnel<'_>>, (&NodeOverride, &NodeOverride)> {
+        let mut found: Option<(&NodeOverride, &Located<String>)> = None;
+        for node in self.nodes.iter().filter(|n| n.matches(labels)) {
+            let Some(name) = &node.tunnel_interface else {
+                continue;
+            };
+            match found {
+                Some((first, seen)) if seen.value != name.value => return Err((first, node)),
+                Some(_) => {}
+                None => found = Some((node, name)),
+            }
+        }
+        Ok(match found {
+            Some((node, name)) => Some(Tunnel {
+                name,
+                node: Some(node),
+            }),
+            None => self
+                .neutron
+                .tunnel_interface
+                .as_ref()
+                .map(|name| Tunnel { name, node: None }),
+        })
     }
 
     pub fn has_service(&self, name: &str) -> bool {

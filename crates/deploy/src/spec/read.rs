@@ -7,12 +7,12 @@ use std::str::FromStr;
 use neutrino_cluster::finding::Finding;
 use neutrino_cluster::model::fields::{Located, Reader};
 use neutrino_cluster::source::read_sources;
-use neutrino_cluster::yaml::{self, Node};
+use neutrino_cluster::yaml::{self, Node, Value};
 
 use super::{
     API_VERSION, BACKENDS, Bgpvpn, Deployment, EXTERNAL_TYPES, Extensions, ExternalNetwork,
     FLOATING_TYPES, FloatingNetwork, FloatingSubnet, KIND, NEUTRON, Neutron, NgsDevice,
-    OPENSTACK_VERSIONS, OpenStackVersion, TENANT_TYPES,
+    NodeOverride, OPENSTACK_VERSIONS, OpenStackVersion, TENANT_TYPES, node_neutron,
 };
 use crate::error::DeployError;
 
@@ -66,12 +66,16 @@ pub fn read(file: &str, doc: &Node, findings: &mut Vec<Finding>) -> Deployment {
         openstack_version: None,
         services: Vec::new(),
         neutron: Neutron::default(),
+        nodes: Vec::new(),
     };
     let Some(spec) = doc.get("spec") else {
         r.missing(doc, "spec");
         return deployment;
     };
     deployment.preset = r.string(spec, "preset", "spec");
+    if let Some(nodes) = spec.get("nodes") {
+        deployment.nodes = read_nodes(&mut r, nodes);
+    }
     deployment.openstack_version = r.string(spec, "openstack_version", "spec").and_then(|v| {
         let version = OpenStackVersion::named(&v.value);
         if version.0 == 0 {
@@ -174,6 +178,124 @@ fn read_neutron(r: &mut Reader, node: &Node) -> Neutron {
         read_baremetal(r, bm, &mut n);
     }
     n
+}
+
+/// `spec.nodes`: `"<label>::<value>"` → per-node settings. Only `features.neutron` is the
+/// Networking service's; other keys of an entry belong to other services and are not looked at.
+/// Under it the keys the reference allows per node: `tunnel_interface` (rendered), `sriov`, `dpdk`
+/// and `bgpvpn` (their types checked, nothing rendered).
+fn read_nodes(r: &mut Reader, nodes: &Node) -> Vec<NodeOverride> {
+    let Some(entries) = nodes.as_map() else {
+        if nodes.value != neutrino_cluster::yaml::Value::Null {
+            bad_value(
+                r,
+                nodes,
+                "spec.nodes",
+                format!(
+                    "`spec.nodes` must be a mapping, found {}",
+                    nodes.value.kind_name()
+                ),
+                "write `nodes: {\"<label>::<value>\": {features: {neutron: {…}}}}`".into(),
+            );
+        }
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, entry) in entries {
+        let name = key.scalar_text().unwrap_or_default();
+        let mut node = NodeOverride {
+            key: Located {
+                value: name.clone(),
+                loc: r.loc(key),
+            },
+            tunnel_interface: None,
+        };
+        if entry.as_map().is_none() && entry.value != neutrino_cluster::yaml::Value::Null {
+            bad_value(
+                r,
+                entry,
+                &format!("spec.nodes[\"{name}\"]"),
+                format!(
+                    "a `spec.nodes` entry must be a mapping, found {}",
+                    entry.value.kind_name()
+                ),
+                "write `{features: {neutron: {tunnel_interface: …}}}`".into(),
+            );
+        }
+        let Some(neutron) = entry.get("features").and_then(|f| f.get("neutron")) else {
+            out.push(node);
+            continue;
+        };
+        let path = &node_neutron(&name);
+        if r.closed_mapping(
+            neutron,
+            path,
+            &["tunnel_interface", "sriov", "dpdk", "bgpvpn"],
+        ) {
+            node.tunnel_interface = r.string(neutron, "tunnel_interface", path);
+            if let Some(sriov) = neutron.get("sriov") {
+                read_sriov(r, sriov, &format!("{path}.sriov"));
+            }
+            if let Some(dpdk) = neutron.get("dpdk") {
+                read_dpdk(r, dpdk, &format!("{path}.dpdk"));
+            }
+            enabled_flag(r, neutron, "bgpvpn", path);
+        }
+        out.push(node);
+    }
+    out
+}
+
+/// `sriov {enabled, nics[{device, num_vfs, physnet, mtu, trusted, hooks}]}`: the types the
+/// reference states (`trusted` and `hooks` have none there and are not checked).
+fn read_sriov(r: &mut Reader, node: &Node, path: &str) {
+    if !r.mapping(node, path, &["enabled", "nics"]) {
+        return;
+    }
+    r.boolean(node, "enabled", path);
+    let nics_path = format!("{path}.nics[]");
+    for nic in r.list(node, "nics", path) {
+        let known = ["device", "num_vfs", "physnet", "mtu", "trusted", "hooks"];
+        if r.mapping(nic, &nics_path, &known) {
+            r.string(nic, "device", &nics_path);
+            r.integer(nic, "num_vfs", &nics_path);
+            r.string(nic, "physnet", &nics_path);
+            r.integer(nic, "mtu", &nics_path);
+        }
+    }
+}
+
+/// `dpdk {enabled, driver, socket_memory, hugepages, bridges[{name, ip_address}], nics[{name,
+/// pci_id, bridge}], bonds[…]}`: the types the reference states.
+fn read_dpdk(r: &mut Reader, node: &Node, path: &str) {
+    let known = [
+        "enabled",
+        "driver",
+        "socket_memory",
+        "hugepages",
+        "bridges",
+        "nics",
+        "bonds",
+    ];
+    if !r.mapping(node, path, &known) {
+        return;
+    }
+    r.boolean(node, "enabled", path);
+    r.string(node, "driver", path);
+    r.list(node, "bonds", path);
+    for (list, keys) in [
+        ("bridges", &["name", "ip_address"][..]),
+        ("nics", &["name", "pci_id", "bridge"][..]),
+    ] {
+        let item_path = format!("{path}.{list}[]");
+        for item in r.list(node, list, path) {
+            if r.mapping(item, &item_path, keys) {
+                for key in keys {
+                    r.string(item, key, &item_path);
+                }
+            }
+        }
+    }
 }
 
 fn read_external_network(r: &mut Reader, item: &Node, index: usize) -> ExternalNetwork {
@@ -356,7 +478,8 @@ fn enabled_flag(r: &mut Reader, parent: &Node, key: &str, path: &str) -> Option<
         return None;
     }
     let flag = r.boolean(node, "enabled", &path);
-    if flag.is_none() {
+    // A value of the wrong type is IN-3's already.
+    if flag.is_none() && node.get("enabled").is_none_or(|e| e.value == Value::Null) {
         r.missing(node, &format!("{path}.enabled"));
     }
     flag
