@@ -1,4 +1,4 @@
-"""Races on the PostgreSQL engine: two server processes on one database exhausting an address pool
+"""Races on the PostgreSQL engine: three server processes on one database exhausting an address pool
 and a quota together, a serialization failure forced by a trigger, and the database killed under load.
 
 These only make sense on PostgreSQL (several processes on one database, a database that can go away):
@@ -193,16 +193,24 @@ def ports_on(client, network_id):
 
 
 @dataclass
-class Pair:
+class Replicas:
     a: Server
     b: Server
+    c: Server
     db_url: str
+
+    @property
+    def servers(self):
+        return (self.a, self.b, self.c)
+
+    def admins(self):
+        return [Client(s, "admin", label) for s, label in zip(self.servers, "ABC")]
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
-    """Two server processes on one fresh database, started at the same time (the schema is created
-    by whichever takes the migration lock first)."""
+def replicas(tmp_path_factory):
+    """Three server processes on one fresh database, started at the same time (the schema is
+    created by whichever takes the migration lock first)."""
     database = database_toml()
     base = tmp_path_factory.mktemp("races")
     servers = []
@@ -213,30 +221,32 @@ def pair(tmp_path_factory):
         return srv
 
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            a, b = pool.map(start, ["a", "b"])
-        yield Pair(a, b, url_of(database))
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            a, b, c = pool.map(start, ["a", "b", "c"])
+        yield Replicas(a, b, c, url_of(database))
     finally:
         for srv in servers:
             code = srv.stop()
             assert code == 0, f"neutrino serve ({srv.log}) exited with {code}:\n{srv.log_text()}"
 
 
-# ---------------------------------------------------------------- 1. one address pool, two processes
+# ---------------------------------------------------------------- 1. one address pool, three processes
 
 
-def test_two_servers_allocate_a_pool_until_it_is_exhausted(pair):
-    admin_a, admin_b = Client(pair.a, "admin", "A"), Client(pair.b, "admin", "B")
+def test_three_servers_allocate_a_pool_until_it_is_exhausted(replicas):
+    admins = replicas.admins()
+    admin_a = admins[0]
     net = admin_a.ok("POST", "/networks", 201, {"network": {"name": unique("race-pool")}})["network"]
     sub = admin_a.ok("POST", "/subnets", 201, {"subnet": {
         "network_id": net["id"], "ip_version": 4, "cidr": "10.9.0.0/26"}})["subnet"]
     pool = pool_addresses(sub)
     assert sub["gateway_ip"] == "10.9.0.1" and len(pool) == 61, f"a /26 with gateway .1 has 61 addresses: {sub}"
-    assert admin_b.ok("GET", f"/subnets/{sub['id']}", 200)["subnet"]["allocation_pools"] == sub["allocation_pools"]
+    for other in admins[1:]:
+        assert other.ok("GET", f"/subnets/{sub['id']}", 200)["subnet"]["allocation_pools"] == sub["allocation_pools"]
 
     def client(i):
         """Creates ports through one server until it is refused (and a little beyond the pool, at most)."""
-        c = (admin_a if i % 2 == 0 else admin_b).fork()
+        c = admins[i % 3].fork()
         replies = []
         for n in range(len(pool) + 3):
             r = c.call("POST", "/ports", {"port": {"network_id": net["id"], "name": f"pool-{i}-{n}"}})
@@ -246,7 +256,7 @@ def test_two_servers_allocate_a_pool_until_it_is_exhausted(pair):
         return replies
 
     replies = [r for rs in run_together(16, client) for r in rs]
-    servers = (pair.a, pair.b)
+    servers = replicas.servers
 
     broken = [r for r in replies if r.status is None or r.status >= 500]
     assert not broken, listing("server errors or no answer while allocating", broken) + "\n" + log_errors(*servers)
@@ -271,7 +281,7 @@ def test_two_servers_allocate_a_pool_until_it_is_exhausted(pair):
     assert not macs, f"MAC addresses handed out more than once: {macs}"
     assert len({p["id"] for p in created}) == len(created), "a port id was returned twice"
 
-    for c in (admin_a, admin_b):
+    for c in admins:
         listed = {p["id"]: p for p in ports_on(c, net["id"])}
         missing = [p["id"] for p in created if p["id"] not in listed]
         moved = [(p["id"], p["fixed_ips"], listed[p["id"]]["fixed_ips"]) for p in created
@@ -283,17 +293,19 @@ def test_two_servers_allocate_a_pool_until_it_is_exhausted(pair):
             f"missing {missing}; with other addresses {moved}; never acknowledged {extra}")
 
 
-# ---------------------------------------------------------------- 2. one quota, two processes
+# ---------------------------------------------------------------- 2. one quota, three processes
 
 
-def test_port_quota_is_exact_across_servers(pair):
-    admin = Client(pair.a, "admin", "A")
-    alice_a, alice_b = Client(pair.a, "alice", "A"), Client(pair.b, "alice", "B")
+def test_port_quota_is_exact_across_servers(replicas):
+    admin = Client(replicas.a, "admin", "A")
+    alices = [Client(s, "alice", label) for s, label in zip(replicas.servers, "ABC")]
+    alice_a = alices[0]
     project = alice_a.project_id
-    assert alice_b.project_id == project
+    assert all(a.project_id == project for a in alices)
     quota = admin.ok("PUT", f"/quotas/{project}", 200, {"quota": {"port": 7}})["quota"]
     assert quota["port"] == 7, quota
-    assert Client(pair.b, "admin", "B").ok("GET", f"/quotas/{project}", 200)["quota"]["port"] == 7
+    for other in replicas.admins()[1:]:
+        assert other.ok("GET", f"/quotas/{project}", 200)["quota"]["port"] == 7
 
     net = alice_a.ok("POST", "/networks", 201, {"network": {"name": unique("race-quota")}})["network"]
     alice_a.ok("POST", "/subnets", 201, {"subnet": {"network_id": net["id"], "ip_version": 4,
@@ -302,11 +314,11 @@ def test_port_quota_is_exact_across_servers(pair):
     assert owned == [], f"{project} owns ports before the test: {owned}"
 
     def create(i):
-        c = (alice_a if i % 2 == 0 else alice_b).fork()
+        c = alices[i % 3].fork()
         return c.call("POST", "/ports", {"port": {"network_id": net["id"], "name": f"quota-{i}"}})
 
     replies = run_together(30, create)
-    servers = (pair.a, pair.b)
+    servers = replicas.servers
     broken = [r for r in replies if r.status is None or r.status >= 500]
     assert not broken, listing("server errors or no answer under the quota", broken) + "\n" + log_errors(*servers)
     created = [r for r in replies if r.status == 201]
@@ -316,7 +328,7 @@ def test_port_quota_is_exact_across_servers(pair):
     assert len(created) == 7, listing(f"{len(created)} of 30 creates succeeded under a quota of 7", created)
 
     ids = sorted(r.body["port"]["id"] for r in created)
-    for c in (Client(pair.a, "admin", "A"), Client(pair.b, "admin", "B")):
+    for c in replicas.admins():
         owned = sorted(p["id"] for p in c.ok("GET", "/ports", 200, params={"project_id": project})["ports"])
         assert owned == ids, f"server {c.label}: the project owns {len(owned)} ports {owned}, acknowledged {ids}"
 
@@ -351,21 +363,21 @@ def on_server(client, server, label):
     return c
 
 
-def test_a_token_of_one_server_is_valid_on_the_other_across_a_key_rotation(pair):
+def test_a_token_of_one_server_is_valid_on_the_other_across_a_key_rotation(replicas):
     # alice's password is in the config, as every replica needs it: generated passwords (admin's)
     # are per data dir, and a token carries its user's credential epoch.
-    alice_a = Client(pair.a, "alice", "A")
-    before = signing_key_of(alice_a.token, pair.db_url)
+    alice_a = Client(replicas.a, "alice", "A")
+    before = signing_key_of(alice_a.token, replicas.db_url)
     assert before is not None, "A signs with a key stored in the database"
-    a_on_b = on_server(alice_a, pair.b, "A's token on B")
+    a_on_b = on_server(alice_a, replicas.b, "A's token on B")
     net = a_on_b.ok("POST", "/networks", 201, {"network": {"name": unique("token-across")}})["network"]
     assert a_on_b.ok("GET", f"/networks/{net['id']}", 200)["network"]["project_id"] == alice_a.project_id
-    b_on_a = on_server(Client(pair.b, "alice", "B"), pair.a, "B's token on A")
+    b_on_a = on_server(Client(replicas.b, "alice", "B"), replicas.a, "B's token on A")
     b_on_a.ok("GET", f"/networks/{net['id']}", 200)
 
-    out = neutrino_cli(pair.a, "identity", "rotate-key")
+    out = neutrino_cli(replicas.a, "identity", "rotate-key")
     assert f"signing key {before + 1} added" in out, out
-    keys = neutrino_cli(pair.a, "identity", "keys")
+    keys = neutrino_cli(replicas.a, "identity", "keys")
     assert re.search(rf"^\s*{before + 1}\s+\d+s\s+signing$", keys, re.M), keys
     assert re.search(rf"^\s*{before}\s+\d+s\s+accepted for \d+s$", keys, re.M), keys
 
@@ -373,12 +385,12 @@ def test_a_token_of_one_server_is_valid_on_the_other_across_a_key_rotation(pair)
     # whether or not it has refreshed itself.
     deadline = time.monotonic() + 45
     while True:
-        fresh = Client(pair.a, "alice", "A after the rotation")
-        if signing_key_of(fresh.token, pair.db_url) == before + 1:
+        fresh = Client(replicas.a, "alice", "A after the rotation")
+        if signing_key_of(fresh.token, replicas.db_url) == before + 1:
             break
         assert time.monotonic() < deadline, "A still signs with the replaced key 45 s after the rotation"
         time.sleep(1)
-    on_server(fresh, pair.b, "A's new token on B").ok("GET", f"/networks/{net['id']}", 200)
+    on_server(fresh, replicas.b, "A's new token on B").ok("GET", f"/networks/{net['id']}", 200)
     fresh.ok("GET", f"/networks/{net['id']}", 200)
     # Tokens of the replaced key stay valid on both until they expire.
     a_on_b.ok("GET", f"/networks/{net['id']}", 200)
@@ -408,17 +420,17 @@ DROP SEQUENCE IF EXISTS force_retry;
 """
 
 
-def test_forced_serialization_failure_is_retried(pair):
-    admin = Client(pair.a, "admin", "A")
+def test_forced_serialization_failure_is_retried(replicas):
+    admin = Client(replicas.a, "admin", "A")
     net = admin.ok("POST", "/networks", 201, {"network": {"name": unique("race-retry")}})["network"]
-    psql(pair.db_url, FORCE_RETRY)
+    psql(replicas.db_url, FORCE_RETRY)
     try:
         r = admin.call("POST", "/ports", {"port": {"network_id": net["id"], "name": "retried"}})
-        attempts = int(psql(pair.db_url, "SELECT last_value FROM force_retry"))
+        attempts = int(psql(replicas.db_url, "SELECT last_value FROM force_retry"))
     finally:
-        psql(pair.db_url, UNFORCE_RETRY)
+        psql(replicas.db_url, UNFORCE_RETRY)
     assert r.status == 201, f"the first request must succeed after two serialization failures: {r}\n" + \
-        log_errors(pair.a)
+        log_errors(replicas.a)
     assert attempts == 3, f"the insert ran {attempts} times; expected 2 failed attempts and 1 that committed"
     listed = ports_on(admin, net["id"])
     assert [p["id"] for p in listed] == [r.body["port"]["id"]], f"the network's ports: {listed}"
