@@ -127,11 +127,11 @@ mod tests {
             ..complete()
         };
         assert!(err(no_url).unwrap().contains("auth_url"));
-        let tls = KeystoneConfig {
-            auth_url: "https://keystone.example/v3".into(),
+        let not_http = KeystoneConfig {
+            auth_url: "ftp://keystone.example/v3".into(),
             ..complete()
         };
-        assert!(err(tls).unwrap().contains("https"));
+        assert!(err(not_http).unwrap().contains("http:// or https://"));
         let cfg = IdentityConfig {
             mode: "ldap".into(),
             ..IdentityConfig::default()

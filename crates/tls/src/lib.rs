@@ -47,22 +47,22 @@ impl Trust {
 /// Errors name the file.
 pub fn read_ca_file(file: &Path) -> Result<Vec<reqwest::Certificate>, String> {
     let name = file.display();
-    let pem = std::fs::read(file).map_err(|e| format!("CA file {name}: cannot read it: {e}"))?;
+    let pem = std::fs::read(file).map_err(|e| format!("{name}: cannot read it: {e}"))?;
     let mut anchors = rustls::RootCertStore::empty();
     let mut out = Vec::new();
     for (n, der) in CertificateDer::pem_slice_iter(&pem).enumerate() {
-        let der = der.map_err(|e| format!("CA file {name}: not a PEM file: {e}"))?;
+        let der = der.map_err(|e| format!("{name}: not a PEM file: {e}"))?;
         anchors
             .add(der.clone())
-            .map_err(|e| format!("CA file {name}: certificate {} is not usable: {e}", n + 1))?;
+            .map_err(|e| format!("{name}: certificate {} is not usable: {e}", n + 1))?;
         out.push(
             reqwest::Certificate::from_der(&der)
-                .map_err(|e| format!("CA file {name}: certificate {}: {e}", n + 1))?,
+                .map_err(|e| format!("{name}: certificate {}: {e}", n + 1))?,
         );
     }
     if out.is_empty() {
         return Err(format!(
-            "CA file {name}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)"
+            "{name}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)"
         ));
     }
     Ok(out)
