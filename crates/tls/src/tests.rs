@@ -14,7 +14,7 @@ fn file(content: &str) -> tempfile::NamedTempFile {
 
 fn error_of(content: &str) -> (String, String) {
     let f = file(content);
-    let e = read_ca_file(f.path()).err().expect("refused");
+    let e = read_ca_file(f.path()).expect_err("refused");
     (e, f.path().display().to_string())
 }
 
@@ -90,7 +90,7 @@ fn clients_build_with_each_trust() {
 #[test]
 fn describe_adds_the_causes() {
     let inner = std::io::Error::other("invalid peer certificate: UnknownIssuer");
-    let outer = std::io::Error::new(std::io::ErrorKind::Other, Wrapped(inner));
+    let outer = std::io::Error::other(Wrapped(inner));
     assert_eq!(
         describe(&outer),
         "wrapped: invalid peer certificate: UnknownIssuer"
