@@ -70,25 +70,31 @@ impl Server {
 
     /// `neutrino deploy bootstrap SPEC …` as admin: the exit code and everything it printed.
     fn bootstrap(&self, spec: &Path, extra: &[&str]) -> (i32, String) {
-        let out = Command::new(NEUTRINO)
-            .args(["deploy", "bootstrap"])
-            .arg(spec)
-            .args(["--os-cloud", "neutrino-admin", "--clouds"])
-            .arg(self.clouds())
-            .args(extra)
-            .output()
-            .expect("neutrino deploy bootstrap runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code().unwrap_or(-1), text)
+        bootstrap(spec, &self.clouds(), extra)
     }
 
     fn admin(&self) -> Client {
         Client::connect("neutrino-admin", Some(&self.clouds())).expect("admin client")
     }
+}
+
+/// `neutrino deploy bootstrap SPEC …` as the cloud `neutrino-admin` of `clouds`: the exit code
+/// and everything it printed.
+fn bootstrap(spec: &Path, clouds: &Path, extra: &[&str]) -> (i32, String) {
+    let out = Command::new(NEUTRINO)
+        .args(["deploy", "bootstrap"])
+        .arg(spec)
+        .args(["--os-cloud", "neutrino-admin", "--clouds"])
+        .arg(clouds)
+        .args(extra)
+        .output()
+        .expect("neutrino deploy bootstrap runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
 }
 
 fn free_port() -> u16 {
@@ -457,19 +463,7 @@ fn bootstrap_over_https_honours_cacert_and_verify() {
         );
         assert!(extra.is_empty() || text != written, "{written}");
         std::fs::write(&clouds, text).expect("write clouds.yaml");
-        let out = Command::new(NEUTRINO)
-            .args(["deploy", "bootstrap"])
-            .arg(&spec)
-            .args(["--os-cloud", "neutrino-admin", "--clouds"])
-            .arg(&clouds)
-            .output()
-            .expect("bootstrap runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code().unwrap_or(-1), text)
+        bootstrap(&spec, &clouds, &[])
     };
 
     // The CA is not in the host's bundle: refused, the certificate problem and the fix named.
