@@ -57,15 +57,16 @@ def config_toml(users):
     return "\n".join(lines)
 
 
-def wait_until_answering(proc, url, timeout, what, log_text, on_timeout):
+def wait_until_answering(proc, url, timeout, what, log_text, on_timeout, verify=True):
     """Waits for `proc` to answer GET `url` with 200; fails the test, with its log, if it exits
-    first or does not answer within `timeout` seconds (then `on_timeout()` ends it)."""
+    first or does not answer within `timeout` seconds (then `on_timeout()` ends it). `verify`:
+    requests' (a CA file for https)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"{what} exited with {proc.returncode} before answering:\n{log_text()}")
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if requests.get(url, timeout=2, verify=verify).status_code == 200:
                 return
         except requests.RequestException:
             pass

@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))
 from neutrino_server import free_port, start_server, wait_until_answering  # noqa: E402
+from throwaway_ca import Certs, make_certs  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "admin-secret"
@@ -58,10 +59,13 @@ class Keystone:
     conf: Path
     port: int
     proc: subprocess.Popen = None
+    # Served over https with this certificate (tests/common/throwaway_ca.py) when set.
+    certs: Certs = None
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/v3"
+        scheme = "https" if self.certs else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/v3"
 
     def start(self):
         # Keystone parses the process's command line as its own options: the application is
@@ -69,16 +73,17 @@ class Keystone:
         (self.base / "keystone_app.py").write_text(
             "import sys\nsys.argv = sys.argv[:1]\nfrom keystone.wsgi.api import application  # noqa\n")
         env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=str(self.conf))
-        log = open(self.base / "gunicorn.log", "ab")
+        log = open(self.base / f"gunicorn-{self.port}.log", "ab")
+        tls = ["--certfile", str(self.certs.cert), "--keyfile", str(self.certs.key)] if self.certs else []
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", "1",
-             "--threads", "4", "--timeout", "120", "--pythonpath", str(self.base),
+             "--threads", "4", "--timeout", "120", "--pythonpath", str(self.base), *tls,
              "keystone_app:application"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
         log.close()
         wait_until_answering(self.proc, self.url, START_TIMEOUT, "Keystone (gunicorn)", self.log_text,
-                             on_timeout=self.stop)
+                             on_timeout=self.stop, verify=str(self.certs.ca) if self.certs else True)
         return self
 
     def stop(self):
@@ -92,7 +97,7 @@ class Keystone:
 
     def log_text(self):
         text = ""
-        for name in ("gunicorn.log", "keystone.log"):
+        for name in (f"gunicorn-{self.port}.log", "keystone.log"):
             try:
                 text += f"--- {name}\n" + (self.base / name).read_text(errors="replace")[-3000:]
             except OSError:
@@ -125,6 +130,36 @@ def keystone(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def keystone_tls(keystone, tmp_path_factory):
+    """The same Keystone (database, fernet keys) served by a second gunicorn over https, with a
+    certificate of a throwaway CA: tokens of either are valid at both."""
+    certs = make_certs(tmp_path_factory.mktemp("tls"))
+    ks = Keystone(base=keystone.base, conf=keystone.conf, port=free_port(), certs=certs)
+    ks.start()
+    yield ks
+    ks.stop()
+
+
+def keystone_section(url, **extra):
+    """`[identity.keystone]` for Neutrino's service user, reaching Keystone at `url`."""
+    lines = "".join(f"{k} = {v}\n" for k, v in extra.items())
+    return f"""[identity]
+mode = "keystone"
+
+[identity.keystone]
+www_authenticate_uri = "{url}"
+auth_url = "{url}"
+username = "neutrino"
+password = "{SERVICE_PASSWORD}"
+project_name = "service"
+user_domain_name = "Default"
+project_domain_name = "Default"
+token_cache_ttl_secs = {TOKEN_CACHE_TTL}
+{lines}
+"""
+
+
+@pytest.fixture(scope="session")
 def neutrino(keystone, tmp_path_factory):
     """The operator's part (docs/keystone.md), then `neutrino serve` in keystone mode."""
     port = free_port()
@@ -142,20 +177,7 @@ def neutrino(keystone, tmp_path_factory):
     demo_user = admin.identity.create_user(name="demo", password=DEMO_PASSWORD, domain_id="default")
     admin.identity.assign_project_role_to_user(demo, demo_user, admin.identity.find_role("member"))
 
-    extra = f"""[identity]
-mode = "keystone"
-
-[identity.keystone]
-www_authenticate_uri = "{keystone.url}"
-auth_url = "{keystone.url}"
-username = "neutrino"
-password = "{SERVICE_PASSWORD}"
-project_name = "service"
-user_domain_name = "Default"
-project_domain_name = "Default"
-token_cache_ttl_secs = {TOKEN_CACHE_TTL}
-
-"""
+    extra = keystone_section(keystone.url)
     server = start_server(tmp_path_factory.mktemp("neutrino"), users={}, extra_toml=extra,
                           port=port)
     yield server

@@ -161,11 +161,11 @@ mod tests {
             ..complete()
         };
         assert!(err(no_url).await.contains("auth_url"));
-        let tls = KeystoneConfig {
-            auth_url: "https://keystone.example/v3".into(),
+        let not_http = KeystoneConfig {
+            auth_url: "ftp://keystone.example/v3".into(),
             ..complete()
         };
-        assert!(err(tls).await.contains("https"));
+        assert!(err(not_http).await.contains("http:// or https://"));
         let cfg = IdentityConfig {
             mode: "ldap".into(),
             ..IdentityConfig::default()

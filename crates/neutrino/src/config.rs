@@ -227,6 +227,11 @@ mod tests {
                 ("NEUTRINO_IDENTITY__KEYSTONE__AUTH_URL", "http://ks:5000/v3"),
                 ("NEUTRINO_IDENTITY__KEYSTONE__PASSWORD", "s3cret"),
                 ("NEUTRINO_IDENTITY__KEYSTONE__TOKEN_CACHE_TTL_SECS", "2"),
+                (
+                    "NEUTRINO_IDENTITY__KEYSTONE__CAFILE",
+                    "/etc/ssl/keystone-ca.pem",
+                ),
+                ("NEUTRINO_IDENTITY__KEYSTONE__INSECURE", "true"),
             ]),
         )
         .unwrap();
@@ -234,6 +239,8 @@ mod tests {
         assert_eq!(cfg.identity.keystone.auth_url, "http://ks:5000/v3");
         assert_eq!(cfg.identity.keystone.password, "s3cret");
         assert_eq!(cfg.identity.keystone.token_cache_ttl_secs, 2);
+        assert_eq!(cfg.identity.keystone.cafile, "/etc/ssl/keystone-ca.pem");
+        assert!(cfg.identity.keystone.insecure);
         assert_eq!(cfg.identity.keystone.username, "neutrino", "default");
         assert_eq!(Config::default().identity.mode, "builtin");
         assert!(load(None, env(&[("NEUTRINO_IDENTITY__KEYSTONE__USER", "x")])).is_err());

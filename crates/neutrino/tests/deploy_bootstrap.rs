@@ -1,7 +1,8 @@
 //! `neutrino deploy` against a real `neutrino serve`: the server runs on the neutrino.toml that
 //! `deploy render` wrote for examples/deploy/osdpl.yaml, and `deploy bootstrap` creates the
 //! floating network, changes nothing on a second run, applies a changed spec, and refuses — changing
-//! nothing — a change that would strand an allocated floating IP.
+//! nothing — a change that would strand an allocated floating IP. And over https (haproxy
+//! terminating TLS with a certificate of a throwaway CA): clouds.yaml's `cacert` and `verify`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -32,10 +33,11 @@ impl Drop for Server {
 impl Server {
     /// `neutrino serve` on a free port with `config`; the API only (no OVN here).
     fn start(config: &Path) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        Server::start_with(config, free_port(), &[])
+    }
+
+    /// The same on `port`, with more settings from the environment.
+    fn start_with(config: &Path, port: u16, env: &[(&str, &str)]) -> Server {
         let data = tempfile::tempdir().expect("tempdir");
         let child = Command::new(NEUTRINO)
             .args([
@@ -48,25 +50,17 @@ impl Server {
             .arg("--data-dir")
             .arg(data.path())
             .env("NEUTRINO_BACKEND", "none")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("neutrino serve starts");
         let mut server = Server { child, data };
-        let deadline = Instant::now() + Duration::from_secs(30);
         // The socket is bound before the identity writes clouds.yaml: wait for both.
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-            || !server.clouds().is_file()
-        {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("neutrino serve exited with {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "neutrino serve did not listen in 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let clouds = server.clouds();
+        wait_for(&mut server.child, "neutrino serve", port, || {
+            clouds.is_file()
+        });
         server
     }
 
@@ -76,24 +70,49 @@ impl Server {
 
     /// `neutrino deploy bootstrap SPEC …` as admin: the exit code and everything it printed.
     fn bootstrap(&self, spec: &Path, extra: &[&str]) -> (i32, String) {
-        let out = Command::new(NEUTRINO)
-            .args(["deploy", "bootstrap"])
-            .arg(spec)
-            .args(["--os-cloud", "neutrino-admin", "--clouds"])
-            .arg(self.clouds())
-            .args(extra)
-            .output()
-            .expect("neutrino deploy bootstrap runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code().unwrap_or(-1), text)
+        bootstrap(spec, &self.clouds(), extra)
     }
 
     fn admin(&self) -> Client {
         Client::connect("neutrino-admin", Some(&self.clouds())).expect("admin client")
+    }
+}
+
+/// `neutrino deploy bootstrap SPEC …` as the cloud `neutrino-admin` of `clouds`: the exit code
+/// and everything it printed.
+fn bootstrap(spec: &Path, clouds: &Path, extra: &[&str]) -> (i32, String) {
+    let out = Command::new(NEUTRINO)
+        .args(["deploy", "bootstrap"])
+        .arg(spec)
+        .args(["--os-cloud", "neutrino-admin", "--clouds"])
+        .arg(clouds)
+        .args(extra)
+        .output()
+        .expect("neutrino deploy bootstrap runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Waits up to 30 s for `child` to listen on `port` and `ready()`; panics if it exits first.
+fn wait_for(child: &mut Child, what: &str, port: u16, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || !ready() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited with {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen in 30 s");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -298,4 +317,181 @@ fn bootstrap_without_the_cloud_is_unusable_input() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no cloud named `neutrino-admin`"));
+}
+
+/// `openssl` in `dir`; panics with its output if it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command (crates/neutrino/APT-PACKAGES)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A throwaway CA (`ca.pem`) and a certificate it signed for 127.0.0.1 with its key, in one file
+/// as haproxy takes it (`server.pem`).
+fn throwaway_ca(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        dir,
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"],
+            &["-subj", "/CN=Neutrino test CA"],
+            &["-addext", "basicConstraints=critical,CA:TRUE"],
+        ]
+        .concat(),
+    );
+    openssl(
+        dir,
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .expect("write");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.crt",
+        ],
+    );
+    let mut pem = std::fs::read(dir.join("server.crt")).expect("server.crt");
+    pem.extend(std::fs::read(dir.join("server.key")).expect("server.key"));
+    std::fs::write(dir.join("server.pem"), pem).expect("write");
+}
+
+/// haproxy terminating TLS on `port` in front of the plain API on `backend`.
+struct Haproxy(Child);
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Haproxy {
+    fn start(dir: &Path, port: u16, backend: u16) -> Haproxy {
+        let cfg = dir.join("haproxy.cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n\
+                 frontend api\n  bind 127.0.0.1:{port} ssl crt {}\n  default_backend neutrino\n\
+                 backend neutrino\n  server s1 127.0.0.1:{backend}\n",
+                dir.join("server.pem").display()
+            ),
+        )
+        .expect("write haproxy.cfg");
+        let mut child = Command::new("haproxy")
+            .args(["-db", "-f"])
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("haproxy (crates/neutrino/APT-PACKAGES)");
+        wait_for(&mut child, "haproxy", port, || true);
+        Haproxy(child)
+    }
+}
+
+#[test]
+fn bootstrap_over_https_honours_cacert_and_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    throwaway_ca(dir.path());
+    render(&dir.path().join("rendered"));
+    // Clients reach the API (Keystone and the network endpoint of the catalog) through haproxy.
+    let (https, plain) = (free_port(), free_port());
+    let public = format!("https://127.0.0.1:{https}/");
+    let server = Server::start_with(
+        &dir.path().join("rendered/neutrino.toml"),
+        plain,
+        &[("NEUTRINO_IDENTITY__PUBLIC_URL", &public)],
+    );
+    let _proxy = Haproxy::start(dir.path(), https, plain);
+    let written = std::fs::read_to_string(server.clouds()).expect("clouds.yaml");
+    assert!(written.contains(&format!("{public}v3")), "{written}");
+    let spec = spec_with(dir.path(), "osdpl.yaml", &[]);
+    let clouds = dir.path().join("clouds.yaml");
+    let ca = dir.path().join("ca.pem");
+    let run = |extra: &str| {
+        // The admin cloud of the server's clouds.yaml, with `extra` added to it.
+        let text = written.replacen(
+            "  \"neutrino-admin\":\n",
+            &format!("  \"neutrino-admin\":\n{extra}"),
+            1,
+        );
+        assert!(extra.is_empty() || text != written, "{written}");
+        std::fs::write(&clouds, text).expect("write clouds.yaml");
+        bootstrap(&spec, &clouds, &[])
+    };
+
+    // The CA is not in the host's bundle: refused, the certificate problem and the fix named.
+    let (code, out) = run("");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!("POST {public}v3/auth/tokens"))
+            && out.contains("invalid peer certificate: UnknownIssuer")
+            && out.contains("cacert"),
+        "{out}"
+    );
+
+    let (code, out) = run(&format!("    cacert: {}\n", ca.display()));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("+ network public"), "{out}");
+
+    let (code, out) = run("    verify: false\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("nothing to change") && out.contains("verify: false"),
+        "{out}"
+    );
+
+    let missing = dir.path().join("missing-ca.pem");
+    let (code, out) = run(&format!("    cacert: {}\n", missing.display()));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!("cacert {}: cannot read it", missing.display())),
+        "{out}"
+    );
 }

@@ -23,6 +23,11 @@ struct Cloud {
     auth: Auth,
     region_name: Option<String>,
     interface: Option<String>,
+    /// openstacksdk's: a PEM file of the CAs the cloud's certificates are checked against,
+    /// instead of the host's CA bundle.
+    cacert: Option<PathBuf>,
+    /// openstacksdk's: `false` checks no certificate (and ignores `cacert`).
+    verify: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -78,10 +83,27 @@ impl Client {
                 file.display()
             ))
         })?;
-        let http = Http::builder()
+        let trust = neutrino_tls::Trust::from_settings(
+            cloud.cacert.as_deref(),
+            cloud.verify == Some(false),
+        )
+        .map_err(|e| {
+            DeployError::Cloud(format!("{}: cloud `{name}`: cacert {e}", file.display()))
+        })?;
+        if cloud.verify == Some(false) {
+            eprintln!(
+                "warning: cloud `{name}` has verify: false: the certificates of its endpoints are not checked"
+            );
+        }
+        let http = neutrino_tls::blocking_client(trust)
             .timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| DeployError::Http(e.to_string()))?;
+            .map_err(|e| {
+                DeployError::Http(format!(
+                    "cannot build the HTTP client: {}",
+                    neutrino_tls::describe(&e)
+                ))
+            })?;
         let (token, endpoint) = authenticate(&http, &cloud)?;
         Ok(Client {
             http,
@@ -114,9 +136,21 @@ impl Client {
         }
         let resp = req
             .send()
-            .map_err(|e| DeployError::Http(format!("{method} {url}: {e}")))?;
+            .map_err(|e| unanswered(method.as_str(), &url, &e))?;
         answer(method.as_str(), &url, resp)
     }
+}
+
+/// A request that got no answer; the text gives the cause (refused, timed out, certificate not
+/// trusted) and, for a certificate, what to do.
+fn unanswered(method: &str, url: &str, e: &reqwest::Error) -> DeployError {
+    let why = neutrino_tls::describe(e);
+    let hint = if why.contains("certificate") {
+        " (name the cloud's CA in clouds.yaml `cacert:`, or install it in the host's CA bundle)"
+    } else {
+        ""
+    };
+    DeployError::Http(format!("{method} {url}: {why}{hint}"))
 }
 
 fn answer(
@@ -168,7 +202,7 @@ fn authenticate(http: &Http, cloud: &Cloud) -> Result<(String, String), DeployEr
         .post(&url)
         .json(&body)
         .send()
-        .map_err(|e| DeployError::Http(format!("POST {url}: {e}")))?;
+        .map_err(|e| unanswered("POST", &url, &e))?;
     let token = resp
         .headers()
         .get("X-Subject-Token")

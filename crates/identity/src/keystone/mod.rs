@@ -33,6 +33,11 @@ pub struct KeystoneConfig {
     pub project_domain_name: String,
     /// keystonemiddleware's `token_cache_time`: how long a validated token is believed.
     pub token_cache_ttl_secs: u64,
+    /// A PEM file of the CAs Keystone's certificate is checked against, instead of the host's CA
+    /// bundle; empty: the host's bundle.
+    pub cafile: String,
+    /// Keystone's certificate is not checked at all.
+    pub insecure: bool,
 }
 
 impl Default for KeystoneConfig {
@@ -46,6 +51,8 @@ impl Default for KeystoneConfig {
             user_domain_name: "Default".into(),
             project_domain_name: "Default".into(),
             token_cache_ttl_secs: 300,
+            cafile: String::new(),
+            insecure: false,
         }
     }
 }
@@ -74,14 +81,11 @@ impl Keystone {
     pub fn new(cfg: &KeystoneConfig) -> Result<Keystone, IdentityError> {
         let bad = |m: String| IdentityError::Config(format!("[identity.keystone] {m}"));
         let auth_url = cfg.auth_url.trim().trim_end_matches('/');
-        if !auth_url.starts_with("http://") {
-            return Err(bad(if auth_url.starts_with("https://") {
-                format!(
-                    "auth_url {auth_url:?}: https is not supported yet; reach Keystone over http (e.g. its cluster-internal endpoint)"
-                )
-            } else {
-                format!("auth_url {auth_url:?} must be an http:// URL of Keystone")
-            }));
+        let https = auth_url.starts_with("https://");
+        if !https && !auth_url.starts_with("http://") {
+            return Err(bad(format!(
+                "auth_url {auth_url:?} must be an http:// or https:// URL of Keystone"
+            )));
         }
         for (key, value) in [
             ("username", &cfg.username),
@@ -107,11 +111,16 @@ impl Keystone {
             "" => auth_url,
             u => u,
         };
-        let http = reqwest::Client::builder()
+        let http = neutrino_tls::client(trust(cfg, https)?)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .build()
-            .map_err(|e| bad(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                bad(format!(
+                    "cannot build the HTTP client: {}",
+                    neutrino_tls::describe(&e)
+                ))
+            })?;
         let service_auth = json!({"auth": {
             "identity": {"methods": ["password"], "password": {"user": {
                 "name": cfg.username, "password": cfg.password,
@@ -174,7 +183,7 @@ impl Keystone {
                 .header("X-Subject-Token", token)
                 .send()
                 .await
-                .map_err(|e| unavailable(&format!("cannot reach Keystone: {e}")))?;
+                .map_err(|e| no_answer(&e))?;
             match resp.status() {
                 StatusCode::OK => {
                     let body = resp
@@ -212,7 +221,7 @@ impl Keystone {
             .json(&self.service_auth)
             .send()
             .await
-            .map_err(|e| unavailable(&format!("cannot reach Keystone: {e}")))?;
+            .map_err(|e| no_answer(&e))?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED {
             return Err(unavailable(
@@ -244,7 +253,39 @@ impl Keystone {
     }
 }
 
+/// What Keystone's certificate is checked against. Over plain http nothing is trusted, so that a
+/// host without a CA bundle still starts.
+fn trust(cfg: &KeystoneConfig, https: bool) -> Result<neutrino_tls::Trust, IdentityError> {
+    let cafile = Some(cfg.cafile.trim())
+        .filter(|f| !f.is_empty())
+        .map(std::path::Path::new);
+    let trust = neutrino_tls::Trust::from_settings(cafile, cfg.insecure)
+        .map_err(|e| IdentityError::Config(format!("[identity.keystone] cafile {e}")))?;
+    if cfg.insecure {
+        tracing::warn!(
+            auth_url = cfg.auth_url,
+            "[identity.keystone] insecure = true: Keystone's certificate is not verified; anyone on the path can impersonate Keystone"
+        );
+    }
+    Ok(if https {
+        trust
+    } else {
+        neutrino_tls::Trust::Only(Vec::new())
+    })
+}
+
+/// A request that got no answer; the text says why (refused, timed out, certificate not trusted).
+fn no_answer(e: &reqwest::Error) -> Rejection {
+    unavailable(&format!(
+        "cannot reach Keystone: {}",
+        neutrino_tls::describe(e)
+    ))
+}
+
 fn unavailable(reason: &str) -> Rejection {
     tracing::warn!(reason, "token validation failed: Keystone unavailable");
     Rejection::Unavailable(reason.to_string())
 }
+
+#[cfg(test)]
+mod tests;
