@@ -198,3 +198,28 @@ fn rerendering_removes_hosts_that_left_the_design_and_nothing_else() {
     );
     assert!(dir.path().join("hosts/cmp-r1-001/apply-ovs.sh").is_file());
 }
+
+#[test]
+fn each_external_network_gets_its_physnets_mtu() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = std::fs::read_to_string(common::example()).expect("example");
+    let (head, tail) = spec.split_at(spec.find("physnet: physnet2").expect("physnet2"));
+    let changed = format!("{head}{}", tail.replacen("mtu: 1500", "mtu: 9000", 1));
+    let example = dir.path().join("osdpl.yaml");
+    std::fs::write(&example, changed).expect("write");
+    let out = dir.path().join("out");
+    assert_eq!(render_example(&example, None, &out), 0);
+    let toml: toml::Table = std::fs::read_to_string(out.join("neutrino.toml"))
+        .expect("rendered")
+        .parse()
+        .expect("toml");
+    let network = toml["network"].as_table().expect("[network]");
+    assert_eq!(network["global_physnet_mtu"].as_integer(), Some(1500));
+    let mtus: Vec<&str> = network["physical_network_mtus"]
+        .as_array()
+        .expect("physical_network_mtus")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(mtus, ["physnet1:1500", "physnet2:9000"]);
+}

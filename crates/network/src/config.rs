@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub struct NetworkConfig {
     /// MTU of the underlying physical network; tenant networks subtract their tunnel overhead.
     pub global_physnet_mtu: u64,
+    /// MTUs of single physical networks, "physnet:mtu" (upstream ML2's `physical_network_mtus`):
+    /// flat and VLAN networks on such a physnet take it instead of `global_physnet_mtu`.
+    pub physical_network_mtus: Vec<String>,
     /// Type of networks created without provider attributes: geneve, vxlan, vlan or flat.
     pub tenant_network_type: String,
     /// Geneve VNI ranges, "min:max".
@@ -83,6 +86,7 @@ impl Default for NetworkConfig {
     fn default() -> Self {
         NetworkConfig {
             global_physnet_mtu: 1500,
+            physical_network_mtus: Vec::new(),
             tenant_network_type: "geneve".into(),
             geneve_vni_ranges: vec!["1:65536".into()],
             vxlan_vni_ranges: vec!["1:65536".into()],

@@ -134,7 +134,7 @@ fn build(
     let id = uuid::Uuid::new_v4().to_string();
     let provider = provider_request(&b)?;
     let seg = segments::choose(tx, cfg, &provider)?;
-    let max_mtu = segments::mtu_for(cfg, &seg.network_type);
+    let max_mtu = segments::mtu_for(cfg, &seg.network_type, &seg.physical_network);
     let mtu = match b.uint("mtu")? {
         None | Some(0) => max_mtu,
         Some(m) if m > max_mtu => {
@@ -465,7 +465,11 @@ fn segment_of(net: &Network) -> store::SegmentRow {
 }
 
 fn set_mtu(tx: &store::Tx<'_>, cfg: &NetworkConfig, net: &mut Network, mtu: u64) -> Result<()> {
-    let max = segments::mtu_for(cfg, net.network_type.as_deref().unwrap_or_default());
+    let max = segments::mtu_for(
+        cfg,
+        net.network_type.as_deref().unwrap_or_default(),
+        net.physical_network.as_deref().unwrap_or_default(),
+    );
     let mtu = if mtu == 0 { max } else { mtu };
     if mtu > max {
         return Err(Error::invalid_input(format!(

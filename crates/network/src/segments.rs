@@ -47,7 +47,28 @@ pub fn check_config(cfg: &NetworkConfig) -> Result<()> {
     tunnel_ranges(&cfg.geneve_vni_ranges)?;
     tunnel_ranges(&cfg.vxlan_vni_ranges)?;
     ipam::parse_vlan_ranges(&cfg.network_vlan_ranges.join(","))?;
+    physnet_mtus(cfg)?;
     Ok(())
+}
+
+/// `physical_network_mtus` as (physnet, MTU) pairs.
+fn physnet_mtus(cfg: &NetworkConfig) -> Result<Vec<(&str, u64)>> {
+    cfg.physical_network_mtus
+        .iter()
+        .map(|entry| {
+            entry
+                .rsplit_once(':')
+                .and_then(|(physnet, mtu)| {
+                    let mtu = mtu.trim().parse::<u64>().ok().filter(|m| *m >= 68)?;
+                    (!physnet.trim().is_empty()).then_some((physnet.trim(), mtu))
+                })
+                .ok_or_else(|| {
+                    Error::invalid_input(format!(
+                        "physical_network_mtus: {entry:?} is not \"physnet:mtu\" with an MTU of at least 68"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The lowest id of `ranges` that is not in use.
@@ -207,14 +228,17 @@ pub(crate) fn reserve(tx: &Tx<'_>, network_id: &str, seg: &SegmentRow) -> Result
     }
 }
 
-/// Per-network MTU: the physical MTU minus the encapsulation overhead of the type.
-pub(crate) fn mtu_for(cfg: &NetworkConfig, network_type: &str) -> u64 {
-    let overhead = match network_type {
+/// Per-network MTU: the physical MTU minus the encapsulation overhead of the type; flat and VLAN
+/// networks take their physnet's own MTU when `physical_network_mtus` names it.
+pub(crate) fn mtu_for(cfg: &NetworkConfig, network_type: &str, physnet: &str) -> u64 {
+    match network_type {
         // Outer IPv4 (20) + the largest Geneve header OVN uses (30) / VXLAN+UDP+Ethernet (30).
-        "geneve" | "vxlan" => 50,
-        _ => 0,
-    };
-    cfg.global_physnet_mtu.saturating_sub(overhead)
+        "geneve" | "vxlan" => cfg.global_physnet_mtu.saturating_sub(50),
+        _ => physnet_mtus(cfg)
+            .ok()
+            .and_then(|mtus| mtus.into_iter().find(|(p, _)| *p == physnet))
+            .map_or(cfg.global_physnet_mtu, |(_, mtu)| mtu),
+    }
 }
 
 #[cfg(test)]
@@ -243,5 +267,35 @@ mod tests {
             ..Default::default()
         };
         assert!(check_config(&bad).is_err());
+    }
+
+    #[test]
+    fn flat_and_vlan_networks_take_their_physnets_mtu() {
+        let cfg = NetworkConfig {
+            global_physnet_mtu: 1500,
+            physical_network_mtus: vec!["physnet1:9000".into(), "edge:1400".into()],
+            ..Default::default()
+        };
+        check_config(&cfg).unwrap();
+        assert_eq!(mtu_for(&cfg, "vlan", "physnet1"), 9000);
+        assert_eq!(mtu_for(&cfg, "flat", "edge"), 1400);
+        assert_eq!(mtu_for(&cfg, "flat", "other"), 1500);
+        assert_eq!(
+            mtu_for(&cfg, "geneve", ""),
+            1450,
+            "tunnels ride the global MTU"
+        );
+        for bad in ["physnet1", "physnet1:big", ":9000", "physnet1:10"] {
+            let cfg = NetworkConfig {
+                physical_network_mtus: vec![bad.into()],
+                ..Default::default()
+            };
+            let e = check_config(&cfg).expect_err(bad);
+            assert!(
+                e.message.contains("physical_network_mtus"),
+                "{bad}: {}",
+                e.message
+            );
+        }
     }
 }

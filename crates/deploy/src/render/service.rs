@@ -41,6 +41,16 @@ pub fn neutrino_toml(d: &Deployment) -> String {
             }
         }
     }
+    // Each external network's MTU for its own physnet (flat and VLAN networks there take it);
+    // the smallest is the global one above, for the rest.
+    let mtus: Vec<Value> = d
+        .neutron
+        .external_networks
+        .iter()
+        .filter_map(|e| Some(format!("{}:{}", e.physnet()?, e.mtu.as_ref()?.value)))
+        .map(Value::String)
+        .collect();
+    network.insert("physical_network_mtus".into(), Value::Array(mtus));
     network.insert("flat_networks".into(), Value::Array(flat));
     network.insert("network_vlan_ranges".into(), Value::Array(vlan));
     let mut ovn = Table::new();
