@@ -389,3 +389,53 @@ async fn subnets_are_read_in_creation_order() {
         .await;
     assert_eq!(r.body["network"]["subnets"], json!(on_a));
 }
+
+/// `tenant_network_types` in order: a tenant network takes VLAN while the range has a free id,
+/// then Geneve; flat and VLAN networks take their physnet's `physical_network_mtus` entry.
+#[tokio::test]
+async fn tenant_types_in_order_and_physnet_mtus() {
+    let api = Api::with_config(neutrino_network::NetworkConfig {
+        tenant_network_types: vec!["vlan".into(), "geneve".into()],
+        network_vlan_ranges: vec!["physnet1:100:101".into()],
+        physical_network_mtus: vec!["physnet1:9000".into()],
+        ..Default::default()
+    });
+    let mut seen = Vec::new();
+    for i in 0..3 {
+        let r = api
+            .post(
+                "admin",
+                "/v2.0/networks",
+                json!({"network": {"name": format!("t{i}")}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let n = &r.body["network"];
+        seen.push((
+            n["provider:network_type"].as_str().unwrap().to_owned(),
+            n["mtu"].as_u64().unwrap(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("vlan".to_owned(), 9000),
+            ("vlan".to_owned(), 9000),
+            ("geneve".to_owned(), 1450)
+        ]
+    );
+    let too_big = api
+        .post(
+            "admin",
+            "/v2.0/networks",
+            json!({"network": {"provider:network_type": "flat",
+                               "provider:physical_network": "physnet1", "mtu": 9001}}),
+        )
+        .await;
+    assert_eq!(
+        too_big.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        too_big.body
+    );
+}

@@ -10,8 +10,12 @@ pub struct NetworkConfig {
     /// MTUs of single physical networks, "physnet:mtu" (upstream ML2's `physical_network_mtus`):
     /// flat and VLAN networks on such a physnet take it instead of `global_physnet_mtu`.
     pub physical_network_mtus: Vec<String>,
-    /// Type of networks created without provider attributes: geneve, vxlan, vlan or flat.
-    pub tenant_network_type: String,
+    /// Types of networks created without provider attributes, in order: geneve, vxlan, vlan or
+    /// flat; a network takes the next type when the earlier ones have no free segment (upstream's
+    /// `tenant_network_types`). One string is taken as a list of one, and `tenant_network_type`
+    /// as another spelling.
+    #[serde(alias = "tenant_network_type", deserialize_with = "one_or_many")]
+    pub tenant_network_types: Vec<String>,
     /// Geneve VNI ranges, "min:max".
     pub geneve_vni_ranges: Vec<String>,
     /// VXLAN VNI ranges, "min:max".
@@ -31,6 +35,20 @@ pub struct NetworkConfig {
     pub pagination_max_limit: i64,
     /// Default per-project quotas (`[network.quotas]`).
     pub quotas: QuotaConfig,
+}
+
+/// A string, or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 /// Default limits of every project without its own (`-1`: unlimited), as upstream's
@@ -87,7 +105,7 @@ impl Default for NetworkConfig {
         NetworkConfig {
             global_physnet_mtu: 1500,
             physical_network_mtus: Vec::new(),
-            tenant_network_type: "geneve".into(),
+            tenant_network_types: vec!["geneve".into()],
             geneve_vni_ranges: vec!["1:65536".into()],
             vxlan_vni_ranges: vec!["1:65536".into()],
             network_vlan_ranges: vec!["physnet1:1:4094".into()],
@@ -100,5 +118,28 @@ impl Default for NetworkConfig {
             pagination_max_limit: -1,
             quotas: QuotaConfig::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NetworkConfig;
+
+    #[test]
+    fn tenant_types_are_a_list_or_one_under_either_name() {
+        let read = |v: serde_json::Value| -> Vec<String> {
+            serde_json::from_value::<NetworkConfig>(v)
+                .unwrap()
+                .tenant_network_types
+        };
+        assert_eq!(
+            read(serde_json::json!({"tenant_network_types": ["vlan", "geneve"]})),
+            ["vlan", "geneve"]
+        );
+        assert_eq!(
+            read(serde_json::json!({"tenant_network_type": "vxlan"})),
+            ["vxlan"]
+        );
+        assert_eq!(read(serde_json::json!({})), ["geneve"]);
     }
 }

@@ -48,6 +48,16 @@ pub fn check_config(cfg: &NetworkConfig) -> Result<()> {
     tunnel_ranges(&cfg.vxlan_vni_ranges)?;
     ipam::parse_vlan_ranges(&cfg.network_vlan_ranges.join(","))?;
     physnet_mtus(cfg)?;
+    if cfg.tenant_network_types.is_empty() {
+        return Err(Error::invalid_input("tenant_network_types is empty"));
+    }
+    for t in &cfg.tenant_network_types {
+        if !["geneve", "vxlan", "vlan", "flat"].contains(&t.as_str()) {
+            return Err(Error::invalid_input(format!(
+                "tenant_network_types: {t:?} is not geneve, vxlan, vlan or flat"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -89,15 +99,34 @@ fn no_segments() -> Error {
 }
 
 /// Chooses the segment of a new network; [`reserve`] records it once the network row exists.
+/// A network without a provider type takes the first of `tenant_network_types` that has a free
+/// segment (upstream's order of tenant types).
 pub(crate) fn choose(
     tx: &Tx<'_>,
     cfg: &NetworkConfig,
     req: &ProviderRequest,
 ) -> Result<SegmentRow> {
-    let network_type = req
-        .network_type
-        .clone()
-        .unwrap_or_else(|| cfg.tenant_network_type.clone());
+    if let Some(network_type) = &req.network_type {
+        return choose_of_type(tx, cfg, req, network_type.clone(), false);
+    }
+    let mut exhausted = no_segments();
+    for network_type in &cfg.tenant_network_types {
+        match choose_of_type(tx, cfg, req, network_type.clone(), true) {
+            Err(e) if matches!(e.failure, Failure::Exhausted) => exhausted = e,
+            chosen => return chosen,
+        }
+    }
+    Err(exhausted)
+}
+
+/// The segment of `network_type` for a new network; `tenant`: the type was not requested.
+fn choose_of_type(
+    tx: &Tx<'_>,
+    cfg: &NetworkConfig,
+    req: &ProviderRequest,
+    network_type: String,
+    tenant: bool,
+) -> Result<SegmentRow> {
     let physnet = req.physical_network.clone().unwrap_or_default();
     let seg_id = req.segmentation_id;
     let invalid = |msg: String| Error::invalid_input(msg);
@@ -138,7 +167,7 @@ pub(crate) fn choose(
                     .first()
                     .and_then(|e| e.split(':').next())
                 {
-                    Some(p) if req.network_type.is_none() => p.to_string(),
+                    Some(p) if tenant => p.to_string(),
                     _ => return Err(invalid("provider:physical_network required".into())),
                 }
             } else {

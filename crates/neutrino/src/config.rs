@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(cfg.listen, "127.0.0.1:2");
         assert_eq!(cfg.network.global_physnet_mtu, 9000);
         assert_eq!(cfg.log.level, "debug");
-        assert_eq!(cfg.network.tenant_network_type, "geneve");
+        assert_eq!(cfg.network.tenant_network_types, ["geneve"]);
         assert!(cfg.database.url.is_empty(), "SQLite by default");
         let pg = "postgresql://n:pw@127.0.0.1:5432/n";
         let cfg = load(None, env(&[("NEUTRINO_DATABASE_URL", pg)])).unwrap();

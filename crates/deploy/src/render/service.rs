@@ -11,17 +11,14 @@ pub fn neutrino_toml(d: &Deployment) -> String {
         "global_physnet_mtu".into(),
         Value::Integer(d.physnet_mtu().into()),
     );
-    // The service has one type for networks created without provider attributes: the first the
-    // spec lists (after OVN's geneve-first rule).
-    let tenant = d
+    // The types of networks created without provider attributes, in the spec's order (after
+    // OVN's geneve-first rule).
+    let tenant: Vec<Value> = d
         .tenant_network_types()
-        .first()
-        .copied()
-        .unwrap_or(NetworkType::Geneve);
-    network.insert(
-        "tenant_network_type".into(),
-        Value::String(tenant.name().into()),
-    );
+        .iter()
+        .map(|t| Value::String(t.name().into()))
+        .collect();
+    network.insert("tenant_network_types".into(), Value::Array(tenant));
     let mut flat = Vec::new();
     let mut vlan = Vec::new();
     for e in &d.neutron.external_networks {

@@ -359,12 +359,13 @@ impl Deployment {
     }
 
     /// Tenant network types in effect: with OVN, `geneve` goes first when `vxlan` was written first
-    /// (VXLAN has many limitations in OVN); without a list, the back end's default.
+    /// (VXLAN has many limitations in OVN); without a list (or an empty one), the back end's
+    /// default.
     pub fn tenant_network_types(&self) -> Vec<NetworkType> {
         let written: Vec<NetworkType> = match &self.neutron.tenant_network_types {
-            Some(list) => list.iter().map(|t| t.value).collect(),
-            None if self.ovn() => vec![NetworkType::Geneve],
-            None => vec![NetworkType::Vxlan],
+            Some(list) if !list.is_empty() => list.iter().map(|t| t.value).collect(),
+            _ if self.ovn() => vec![NetworkType::Geneve],
+            _ => vec![NetworkType::Vxlan],
         };
         if self.ovn() && written.first() == Some(&NetworkType::Vxlan) {
             let mut out = vec![NetworkType::Geneve];
