@@ -73,7 +73,8 @@ impl Launch<'_> {
             .append(true)
             .open(&log)
             .with_context(|| format!("cannot open {}", log.display()))?;
-        let probe = reqwest::Client::builder()
+        let probe = // Plain http on loopback: no certificate to trust.
+        neutrino_tls::client(neutrino_tls::Trust::Only(Vec::new()))
             .pool_max_idle_per_host(0)
             .timeout(Duration::from_secs(2))
             .build()?;

@@ -283,7 +283,16 @@ impl Api {
                 "domain": {"name": domain("OS_USER_DOMAIN_NAME")}}}},
             "scope": {"project": {"name": var("OS_PROJECT_NAME")?,
                                   "domain": {"name": domain("OS_PROJECT_DOMAIN_NAME")}}}}});
-        let http = reqwest::blocking::Client::new();
+        // Over https the identity service's certificate is checked against the host's CA bundle,
+        // or OS_CACERT's CAs as the openstack CLI does; over http nothing is trusted.
+        let trust = if auth_url.starts_with("https://") {
+            let cacert = std::env::var_os("OS_CACERT").filter(|c| !c.is_empty());
+            neutrino_tls::Trust::from_settings(cacert.as_deref().map(std::path::Path::new), false)
+                .map_err(|e| anyhow::anyhow!("OS_CACERT {e}"))?
+        } else {
+            neutrino_tls::Trust::Only(Vec::new())
+        };
+        let http = neutrino_tls::blocking_client(trust).build()?;
         let url = format!("{}/auth/tokens", auth_url.trim_end_matches('/'));
         let reply = http
             .post(&url)
