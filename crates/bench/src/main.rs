@@ -14,6 +14,7 @@ mod l3;
 mod large_list;
 mod large_list_report;
 mod ovn;
+mod replicas;
 mod report;
 mod scenario;
 mod server;
@@ -46,7 +47,8 @@ struct Args {
     /// Concurrent keep-alive clients creating ports.
     #[arg(long, default_value_t = 8)]
     clients: usize,
-    /// Runs per log level; the report gives the median [default: 3; 1 for large-list].
+    /// Runs per log level (replicas: turns); the report gives the median [default: 3; 1 for
+    /// large-list].
     #[arg(long)]
     runs: Option<usize>,
     /// Server log levels (RUST_LOG) to run, comma separated; targets are judged on the first.
@@ -93,9 +95,16 @@ struct Args {
     /// then time pages, filters, the member's list (`--list-reps` each) and paging through all,
     /// at the first of `--log-levels`; `ovn`: the OVN back end against a standalone Northbound
     /// database (floors, fill, API → Northbound lag at `--rate`, create rate with the back end on
-    /// and off, full compare, cold start, values per port, memory; see bench/README.md).
+    /// and off, full compare, cold start, values per port, memory; see bench/README.md);
+    /// `replicas` (needs `--database-url`): `--ports` single-port creates from `--clients`
+    /// clients against SQLite, PostgreSQL with one server and PostgreSQL with `--replicas`
+    /// replicas on one database (clients round-robin over them), in `--runs` turns.
     #[arg(long, default_value = "ports")]
     scenario: String,
+    /// replicas: the replicas of the multi-replica PostgreSQL service (each turn measures
+    /// SQLite, PostgreSQL with one server and PostgreSQL with this many replicas).
+    #[arg(long, default_value_t = 3)]
+    replicas: usize,
     /// ovn: ports per second of the paced phase (API answer → Northbound row).
     #[arg(long, default_value_t = 500.0)]
     rate: f64,
@@ -150,8 +159,8 @@ fn main() -> Result<()> {
     if args.runs() == 0 || args.clients == 0 || args.ports() == 0 || args.log_levels.is_empty() {
         bail!("--runs, --clients, --ports and --log-levels must not be zero or empty");
     }
-    if !["ports", "sg-rules", "large-list", "ovn"].contains(&args.scenario.as_str()) {
-        bail!("--scenario must be ports, sg-rules, large-list or ovn");
+    if !["ports", "sg-rules", "large-list", "ovn", "replicas"].contains(&args.scenario.as_str()) {
+        bail!("--scenario must be ports, sg-rules, large-list, ovn or replicas");
     }
     let database_url = args.database_url.as_deref();
     if let Some(url) = database_url {
@@ -178,6 +187,9 @@ fn main() -> Result<()> {
     }
     if args.scenario == "ovn" {
         return ovn_main(&args, &server, &machine);
+    }
+    if args.scenario == "replicas" {
+        return replicas_main(&args, &server, &machine);
     }
     let params = Params {
         ports: args.ports(),
@@ -377,6 +389,52 @@ fn large_list_main(
             "paging_all_s": large_list::PAGING_S,
         },
         "runs": runs,
+    });
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("cannot write {}", args.json.display()))?;
+    eprintln!("wrote {}", args.json.display());
+    Ok(())
+}
+
+/// The replicas scenario: its turns (at the first log level), Markdown and JSON.
+fn replicas_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
+    let Some(database_url) = args.database_url.as_deref() else {
+        bail!("--scenario replicas needs --database-url");
+    };
+    if args.replicas < 2 {
+        bail!("--replicas must be at least 2");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let params = replicas::Params {
+        ports: args.ports(),
+        clients: args.clients,
+        replicas: args.replicas,
+        turns: args.runs(),
+        baseline_secs: args.baseline_secs,
+        cidr: args.cidr.clone(),
+        log_level: args.log_levels[0].clone(),
+        server_env: args.server_env.clone(),
+    };
+    let results = rt.block_on(replicas::run(
+        server,
+        &args.data_root,
+        database_url,
+        &params,
+    ))?;
+    let md = replicas::markdown(&results);
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let doc = json!({
+        "label": "neutrino-replicas",
+        "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "command": args.command(),
+        "server": server.display().to_string(),
+        "machine": machine,
+        "results": results,
     });
     std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
         .with_context(|| format!("cannot write {}", args.json.display()))?;
