@@ -200,11 +200,7 @@ fn main() -> Result<()> {
         cidr: args.cidr.clone(),
         server_env: args.server_env.clone(),
     };
-    // The client stays on one thread, so it takes at most one of the cores it shares with the
-    // server.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = client_runtime()?;
     if let Some(n) = args.l3 {
         let results = rt.block_on(l3::run(
             &server,
@@ -249,10 +245,6 @@ fn main() -> Result<()> {
     let md = report::markdown(&summaries, args.ports(), args.clients)
         + "\n"
         + &report::runs_table(&runs);
-    println!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     let doc = json!({
         "label": "neutrino-networking-api",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -274,17 +266,12 @@ fn main() -> Result<()> {
         },
         "runs": runs,
     });
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
-        .with_context(|| format!("cannot write {}", args.json.display()))?;
-    eprintln!("wrote {}", args.json.display());
-    Ok(())
+    write_results(&args, &md, &doc)
 }
 
 /// The security group rule scenario, its runs and their JSON.
 fn sg_rules_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = client_runtime()?;
     let mut runs = Vec::new();
     for i in 1..=args.runs() {
         eprintln!("sg-rules run {i}/{}", args.runs());
@@ -322,10 +309,6 @@ fn ovn_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) 
     };
     let results = rt.block_on(ovn::run(server, &args.data_root, &params))?;
     let md = ovn::markdown(&results);
-    println!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     let doc = json!({
         "label": "neutrino-ovn",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -333,9 +316,7 @@ fn ovn_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) 
         "machine": machine,
         "results": results,
     });
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)?)
-        .with_context(|| format!("cannot write {}", args.json.display()))?;
-    Ok(())
+    write_results(args, &md, &doc)
 }
 
 fn large_list_main(
@@ -343,9 +324,7 @@ fn large_list_main(
     server: &std::path::Path,
     machine: &serde_json::Value,
 ) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = client_runtime()?;
     let params = large_list::Params {
         ports: args.ports(),
         clients: args.clients,
@@ -371,10 +350,6 @@ fn large_list_main(
         ))?);
     }
     let md = large_list_report::markdown(&runs);
-    println!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     let doc = json!({
         "label": "neutrino-large-list",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -390,10 +365,7 @@ fn large_list_main(
         },
         "runs": runs,
     });
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
-        .with_context(|| format!("cannot write {}", args.json.display()))?;
-    eprintln!("wrote {}", args.json.display());
-    Ok(())
+    write_results(args, &md, &doc)
 }
 
 /// The replicas scenario: its turns (at the first log level), Markdown and JSON.
@@ -404,9 +376,7 @@ fn replicas_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
     if args.replicas < 2 {
         bail!("--replicas must be at least 2");
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = client_runtime()?;
     let params = replicas::Params {
         ports: args.ports(),
         clients: args.clients,
@@ -424,10 +394,6 @@ fn replicas_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
         &params,
     ))?;
     let md = replicas::markdown(&results);
-    println!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     let doc = json!({
         "label": "neutrino-replicas",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -436,7 +402,24 @@ fn replicas_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
         "machine": machine,
         "results": results,
     });
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+    write_results(args, &md, &doc)
+}
+
+/// The client's runtime: one thread, so it takes at most one of the cores it shares with the
+/// server.
+fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Prints the Markdown tables, writes them to `--markdown` if given, and `doc` to `--json`.
+fn write_results(args: &Args, md: &str, doc: &serde_json::Value) -> Result<()> {
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    std::fs::write(&args.json, serde_json::to_string_pretty(doc)? + "\n")
         .with_context(|| format!("cannot write {}", args.json.display()))?;
     eprintln!("wrote {}", args.json.display());
     Ok(())

@@ -22,7 +22,7 @@ use crate::baseline::{self, CommitRate};
 use crate::database::TempDatabase;
 use crate::scenario::{self, CreateResult};
 use crate::server::Launch;
-use crate::stats::median;
+use crate::stats::{each_rate, median, median_some};
 
 /// The targets of issue 10: ports/s with one replica on PostgreSQL, and the ratio of
 /// `replicas` replicas to one.
@@ -269,12 +269,6 @@ fn summarize(service: Service, turns: &[Turn]) -> Summary {
         .flat_map(|t| t.services.iter().filter(|r| r.service == service))
         .collect();
     let m = |f: &dyn Fn(&CreateResult) -> f64| median(runs.iter().map(|r| f(&r.create)));
-    let database_cpu = runs
-        .iter()
-        .map(|r| r.create.database_cpu_ms_per_op)
-        .collect::<Option<Vec<f64>>>()
-        .filter(|v| !v.is_empty())
-        .map(median);
     Summary {
         service,
         ports_per_s: m(&|c| c.ops_per_s),
@@ -284,7 +278,7 @@ fn summarize(service: Service, turns: &[Turn]) -> Summary {
         failed_creates: runs.iter().map(|r| r.create.errors).sum(),
         error_sample: runs.iter().find_map(|r| r.create.error_sample.clone()),
         server_cpu_ms_per_port: m(&|c| c.server_cpu_ms_per_op),
-        database_cpu_ms_per_port: database_cpu,
+        database_cpu_ms_per_port: median_some(runs.iter().map(|r| r.create.database_cpu_ms_per_op)),
         client_cpu_ms_per_port: m(&|c| c.client_cpu_ms_per_op),
         ports_per_s_each_turn: runs.iter().map(|r| r.create.ops_per_s).collect(),
     }
@@ -310,11 +304,6 @@ pub fn markdown(r: &Results) -> String {
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for s in &r.summary {
-        let each: Vec<String> = s
-            .ports_per_s_each_turn
-            .iter()
-            .map(|v| format!("{v:.0}"))
-            .collect();
         let _ = writeln!(
             out,
             "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {} | {:.3} | {} |",
@@ -327,7 +316,7 @@ pub fn markdown(r: &Results) -> String {
             s.server_cpu_ms_per_port,
             opt(s.database_cpu_ms_per_port),
             s.client_cpu_ms_per_port,
-            each.join(", ")
+            each_rate(&s.ports_per_s_each_turn)
         );
     }
     let ratios: Vec<String> = r
