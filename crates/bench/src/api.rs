@@ -57,6 +57,15 @@ impl Api {
         }
     }
 
+    /// The same token and connection pool against another replica of the service at `base`
+    /// (the built-in identity's tokens are valid on every replica of one database).
+    pub fn on(&self, base: &str) -> Api {
+        Api {
+            base: base.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// The server's root URL (`http://127.0.0.1:PORT/`), which links in answers start with.
     pub fn base(&self) -> &str {
         &self.base
@@ -152,6 +161,20 @@ impl Api {
         self.send("PUT", &format!("quotas/{project}"), unlimited)
             .await?;
         Ok(())
+    }
+
+    /// A network named `name` with an IPv4 subnet `cidr`; its project's quotas lifted.
+    pub async fn network_with_subnet(&self, name: &str, cidr: &str) -> Result<String> {
+        let net = self
+            .create("networks", &json!({"network": {"name": name}}))
+            .await?;
+        self.create(
+            "subnets",
+            &json!({"subnet": {"network_id": net, "ip_version": 4, "cidr": cidr}}),
+        )
+        .await?;
+        self.lift_quotas(&net).await?;
+        Ok(net)
     }
 
     /// GETs `path_and_query` (relative to the root, e.g. `v2.0/ports`) and reads the whole body.

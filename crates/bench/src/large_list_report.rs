@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::large_list::LargeListResult;
 
-fn yes(met: bool) -> &'static str {
+pub fn yes(met: bool) -> &'static str {
     if met { "yes" } else { "**no**" }
 }
 

@@ -14,6 +14,7 @@ mod l3;
 mod large_list;
 mod large_list_report;
 mod ovn;
+mod replicas;
 mod report;
 mod scenario;
 mod server;
@@ -46,7 +47,8 @@ struct Args {
     /// Concurrent keep-alive clients creating ports.
     #[arg(long, default_value_t = 8)]
     clients: usize,
-    /// Runs per log level; the report gives the median [default: 3; 1 for large-list].
+    /// Runs per log level (replicas: turns); the report gives the median [default: 3; 1 for
+    /// large-list].
     #[arg(long)]
     runs: Option<usize>,
     /// Server log levels (RUST_LOG) to run, comma separated; targets are judged on the first.
@@ -93,9 +95,16 @@ struct Args {
     /// then time pages, filters, the member's list (`--list-reps` each) and paging through all,
     /// at the first of `--log-levels`; `ovn`: the OVN back end against a standalone Northbound
     /// database (floors, fill, API → Northbound lag at `--rate`, create rate with the back end on
-    /// and off, full compare, cold start, values per port, memory; see bench/README.md).
+    /// and off, full compare, cold start, values per port, memory; see bench/README.md);
+    /// `replicas` (needs `--database-url`): `--ports` single-port creates from `--clients`
+    /// clients against SQLite, PostgreSQL with one server and PostgreSQL with `--replicas`
+    /// replicas on one database (clients round-robin over them), in `--runs` turns.
     #[arg(long, default_value = "ports")]
     scenario: String,
+    /// replicas: the replicas of the multi-replica PostgreSQL service (each turn measures
+    /// SQLite, PostgreSQL with one server and PostgreSQL with this many replicas).
+    #[arg(long, default_value_t = 3)]
+    replicas: usize,
     /// ovn: ports per second of the paced phase (API answer → Northbound row).
     #[arg(long, default_value_t = 500.0)]
     rate: f64,
@@ -150,8 +159,8 @@ fn main() -> Result<()> {
     if args.runs() == 0 || args.clients == 0 || args.ports() == 0 || args.log_levels.is_empty() {
         bail!("--runs, --clients, --ports and --log-levels must not be zero or empty");
     }
-    if !["ports", "sg-rules", "large-list", "ovn"].contains(&args.scenario.as_str()) {
-        bail!("--scenario must be ports, sg-rules, large-list or ovn");
+    if !["ports", "sg-rules", "large-list", "ovn", "replicas"].contains(&args.scenario.as_str()) {
+        bail!("--scenario must be ports, sg-rules, large-list, ovn or replicas");
     }
     let database_url = args.database_url.as_deref();
     if let Some(url) = database_url {
@@ -179,6 +188,9 @@ fn main() -> Result<()> {
     if args.scenario == "ovn" {
         return ovn_main(&args, &server, &machine);
     }
+    if args.scenario == "replicas" {
+        return replicas_main(&args, &server, &machine);
+    }
     let params = Params {
         ports: args.ports(),
         clients: args.clients,
@@ -188,11 +200,7 @@ fn main() -> Result<()> {
         cidr: args.cidr.clone(),
         server_env: args.server_env.clone(),
     };
-    // The client stays on one thread, so it takes at most one of the cores it shares with the
-    // server.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = client_runtime()?;
     if let Some(n) = args.l3 {
         let results = rt.block_on(l3::run(
             &server,
@@ -237,10 +245,6 @@ fn main() -> Result<()> {
     let md = report::markdown(&summaries, args.ports(), args.clients)
         + "\n"
         + &report::runs_table(&runs);
-    println!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     let doc = json!({
         "label": "neutrino-networking-api",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -262,17 +266,12 @@ fn main() -> Result<()> {
         },
         "runs": runs,
     });
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
-        .with_context(|| format!("cannot write {}", args.json.display()))?;
-    eprintln!("wrote {}", args.json.display());
-    Ok(())
+    write_results(&args, &md, &doc)
 }
 
 /// The security group rule scenario, its runs and their JSON.
 fn sg_rules_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = client_runtime()?;
     let mut runs = Vec::new();
     for i in 1..=args.runs() {
         eprintln!("sg-rules run {i}/{}", args.runs());
@@ -310,10 +309,6 @@ fn ovn_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) 
     };
     let results = rt.block_on(ovn::run(server, &args.data_root, &params))?;
     let md = ovn::markdown(&results);
-    println!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     let doc = json!({
         "label": "neutrino-ovn",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -321,9 +316,7 @@ fn ovn_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) 
         "machine": machine,
         "results": results,
     });
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)?)
-        .with_context(|| format!("cannot write {}", args.json.display()))?;
-    Ok(())
+    write_results(args, &md, &doc)
 }
 
 fn large_list_main(
@@ -331,9 +324,7 @@ fn large_list_main(
     server: &std::path::Path,
     machine: &serde_json::Value,
 ) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = client_runtime()?;
     let params = large_list::Params {
         ports: args.ports(),
         clients: args.clients,
@@ -359,10 +350,6 @@ fn large_list_main(
         ))?);
     }
     let md = large_list_report::markdown(&runs);
-    println!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     let doc = json!({
         "label": "neutrino-large-list",
         "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -378,7 +365,61 @@ fn large_list_main(
         },
         "runs": runs,
     });
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+    write_results(args, &md, &doc)
+}
+
+/// The replicas scenario: its turns (at the first log level), Markdown and JSON.
+fn replicas_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
+    let Some(database_url) = args.database_url.as_deref() else {
+        bail!("--scenario replicas needs --database-url");
+    };
+    if args.replicas < 2 {
+        bail!("--replicas must be at least 2");
+    }
+    let rt = client_runtime()?;
+    let params = replicas::Params {
+        ports: args.ports(),
+        clients: args.clients,
+        replicas: args.replicas,
+        turns: args.runs(),
+        baseline_secs: args.baseline_secs,
+        cidr: args.cidr.clone(),
+        log_level: args.log_levels[0].clone(),
+        server_env: args.server_env.clone(),
+    };
+    let results = rt.block_on(replicas::run(
+        server,
+        &args.data_root,
+        database_url,
+        &params,
+    ))?;
+    let md = replicas::markdown(&results);
+    let doc = json!({
+        "label": "neutrino-replicas",
+        "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "command": args.command(),
+        "server": server.display().to_string(),
+        "machine": machine,
+        "results": results,
+    });
+    write_results(args, &md, &doc)
+}
+
+/// The client's runtime: one thread, so it takes at most one of the cores it shares with the
+/// server.
+fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Prints the Markdown tables, writes them to `--markdown` if given, and `doc` to `--json`.
+fn write_results(args: &Args, md: &str, doc: &serde_json::Value) -> Result<()> {
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    std::fs::write(&args.json, serde_json::to_string_pretty(doc)? + "\n")
         .with_context(|| format!("cannot write {}", args.json.display()))?;
     eprintln!("wrote {}", args.json.display());
     Ok(())

@@ -169,19 +169,6 @@ async fn create_rate(api: &Api, network: &str, n: usize, clients: usize, tag: &s
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn network_with_subnet(api: &Api, name: &str, cidr: &str) -> Result<String> {
-    let net = api
-        .create("networks", &json!({"network": {"name": name}}))
-        .await?;
-    api.create(
-        "subnets",
-        &json!({"subnet": {"network_id": net, "ip_version": 4, "cidr": cidr}}),
-    )
-    .await?;
-    api.lift_quotas(&net).await?;
-    Ok(net)
-}
-
 pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Results> {
     // Kept after the run: the servers' logs are the first thing to read when a figure is off.
     let work = tempfile::Builder::new()
@@ -255,7 +242,7 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     };
 
     // 2. The fill.
-    let networks = vec![network_with_subnet(&api, "fill", "10.0.0.0/16").await?];
+    let networks = vec![api.network_with_subnet("fill", "10.0.0.0/16").await?];
     let plan = bulk_fill::Plan {
         networks: &networks,
         ports: params.ports,
@@ -368,7 +355,7 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     let api = Api::login(&server2.url).await?;
     let mut server = server2;
     // 4. Paced creates, on the restarted server: the answer's time against the row's.
-    let paced_net = network_with_subnet(&api, "paced", "10.1.0.0/16").await?;
+    let paced_net = api.network_with_subnet("paced", "10.1.0.0/16").await?;
     let answered: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -423,8 +410,8 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
         .start()
         .await?;
     let off_api = Api::login(&off_server.url).await?;
-    let off_net = network_with_subnet(&off_api, "rate", "10.2.0.0/16").await?;
-    let on_net = network_with_subnet(&api, "rate", "10.2.0.0/16").await?;
+    let off_net = off_api.network_with_subnet("rate", "10.2.0.0/16").await?;
+    let on_net = api.network_with_subnet("rate", "10.2.0.0/16").await?;
     let (mut create_rate_on, mut create_rate_off) = (Vec::new(), Vec::new());
     for turn in 0..2 {
         create_rate_on.push(

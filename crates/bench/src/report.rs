@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::scenario::RunResult;
-use crate::stats::median;
+use crate::stats::{each_rate, median, median_some};
 
 /// Upstream Neutrino 29.0.0 (ML2/OVN, MariaDB, uWSGI 2×1) on the same kind of machine, from
 /// `reference/upstream-baseline.md` (full run, 2026-11-22).
@@ -68,14 +68,8 @@ pub struct Summary {
 impl Summary {
     pub fn of(log_level: &str, runs: &[&RunResult]) -> Summary {
         let m = |f: &dyn Fn(&RunResult) -> f64| median(runs.iter().map(|r| f(r)));
-        // The median of a figure only some engines have: none unless every run has it.
-        let m_opt = |f: &dyn Fn(&RunResult) -> Option<f64>| {
-            runs.iter()
-                .map(|r| f(r))
-                .collect::<Option<Vec<f64>>>()
-                .filter(|v| !v.is_empty())
-                .map(median)
-        };
+        // The median of a figure only some engines have.
+        let m_opt = |f: &dyn Fn(&RunResult) -> Option<f64>| median_some(runs.iter().map(|r| f(r)));
         Summary {
             log_level: log_level.to_string(),
             engine: runs.first().map_or_else(String::new, |r| r.engine.clone()),
@@ -329,11 +323,6 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for s in summaries {
-        let each: Vec<String> = s
-            .create_ops_per_s_each_run
-            .iter()
-            .map(|v| format!("{v:.0}"))
-            .collect();
         let _ = writeln!(
             out,
             "| {} | {} | {:.0} | {} | {:.0} | {:.0} | {:.2}× | {} | {:.3} | {} | {:.1} / {:.1} ({:.1}) | {:.1} | {:.1} | {} |",
@@ -355,7 +344,7 @@ pub fn markdown(summaries: &[Summary], ports: usize, clients: usize) -> String {
             s.peak_rss_mib * 1.048_576,
             s.startup_fresh_ms,
             s.startup_restart_ms,
-            each.join(", ")
+            each_rate(&s.create_ops_per_s_each_run)
         );
     }
 

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::api::{Api, count_items};
 use crate::baseline::{self, CommitRate, CpuRate};
@@ -42,8 +41,8 @@ pub struct CreateResult {
     pub wall_s: f64,
     pub ops_per_s: f64,
     pub latency: Latency,
-    /// Server CPU time (user + system, all threads) per created port (failed attempts' CPU
-    /// included).
+    /// Server CPU time (user + system, all threads; summed over the replicas) per created port
+    /// (failed attempts' CPU included).
     pub server_cpu_ms_per_op: f64,
     /// With PostgreSQL on this machine: CPU time of the database's backends per created port.
     pub database_cpu_ms_per_op: Option<f64>,
@@ -111,7 +110,7 @@ fn self_cpu() -> Duration {
     process_cpu_time("/proc/self/stat").unwrap_or_default()
 }
 
-fn ms(d: Duration) -> f64 {
+pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
@@ -168,18 +167,18 @@ pub async fn run(
     let (mut server, startup) = launch.start().await?;
     eprintln!("  start (fresh data dir): {:.1} ms", ms(startup));
     let api = Api::login(&server.url).await?;
-    let network_id = api
-        .create("networks", &json!({"network": {"name": "bench-net"}}))
-        .await?;
-    api.lift_quotas(&network_id).await?;
-    api.create(
-        "subnets",
-        &json!({"subnet": {"network_id": network_id, "ip_version": 4, "cidr": p.cidr, "name": "bench-subnet"}}),
-    )
-    .await?;
+    let network_id = api.network_with_subnet("bench-net", &p.cidr).await?;
 
     let perf = Profiler::start(profile, &server, "create")?;
-    let create = create_ports(&api, &server, database.as_ref(), &network_id, p).await?;
+    let create = create_ports(
+        std::slice::from_ref(&api),
+        std::slice::from_ref(&server),
+        database.as_ref(),
+        &network_id,
+        p.ports,
+        p.clients,
+    )
+    .await?;
     drop(perf);
     let (rss_after_create_kib, _) = server.memory_kib()?;
     eprintln!(
@@ -310,22 +309,35 @@ pub async fn run(
     })
 }
 
-/// `p.ports` single-port POSTs from `p.clients` concurrent keep-alive clients.
-async fn create_ports(
-    api: &Api,
-    server: &Server,
+/// `ports` single-port POSTs from `clients` concurrent keep-alive clients; client `k` sends
+/// to `apis[k % apis.len()]` (the replicas of one service, or one server). The server CPU is
+/// the sum over `servers`.
+pub async fn create_ports(
+    apis: &[Api],
+    servers: &[Server],
     database: Option<&TempDatabase>,
     network_id: &str,
-    p: &Params,
+    ports: usize,
+    clients: usize,
 ) -> Result<CreateResult> {
+    let servers_cpu = || -> Result<Duration> {
+        servers
+            .iter()
+            .map(Server::cpu_time)
+            .sum::<Result<Duration>>()
+    };
     let next = Arc::new(AtomicUsize::new(0));
     let database_cpu0 = database.and_then(TempDatabase::backend_cpu);
-    let (server_cpu0, client_cpu0) = (server.cpu_time()?, self_cpu());
+    let (server_cpu0, client_cpu0) = (servers_cpu()?, self_cpu());
     let started = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..p.clients {
-        let (api, next, network_id, total) =
-            (api.clone(), next.clone(), network_id.to_string(), p.ports);
+    for k in 0..clients {
+        let (api, next, network_id, total) = (
+            apis[k % apis.len()].clone(),
+            next.clone(),
+            network_id.to_string(),
+            ports,
+        );
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(total / 4 + 1);
             let (mut created, mut errors) = (Vec::new(), Vec::new());
@@ -349,8 +361,8 @@ async fn create_ports(
             (latencies, created, errors)
         }));
     }
-    let mut latencies = Vec::with_capacity(p.ports);
-    let (mut created, mut errors) = (Vec::with_capacity(p.ports), Vec::new());
+    let mut latencies = Vec::with_capacity(ports);
+    let (mut created, mut errors) = (Vec::with_capacity(ports), Vec::new());
     for w in workers {
         let (l, c, e) = w.await?;
         latencies.extend(l);
@@ -365,12 +377,12 @@ async fn create_ports(
         .map(|(after, before)| ms(after.saturating_sub(before)) / done);
     let wall = started.elapsed();
     let (server_cpu, client_cpu) = (
-        server.cpu_time()? - server_cpu0,
+        servers_cpu()? - server_cpu0,
         self_cpu().saturating_sub(client_cpu0),
     );
     Ok(CreateResult {
-        ports: p.ports,
-        clients: p.clients,
+        ports,
+        clients,
         errors: errors.len(),
         error_sample: errors.into_iter().next(),
         created,

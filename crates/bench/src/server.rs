@@ -65,9 +65,33 @@ impl Launch<'_> {
     /// time from spawn to the first served request.
     pub async fn start(&self) -> Result<(Server, Duration)> {
         let config = self.write_config()?;
+        self.spawn(&config, &self.data_dir(), self.dir.join("server.log"))
+            .await
+    }
+
+    /// `n` replicas of one service, all from the one generated config (so on one database):
+    /// replica `k` has its own loopback port, data dir `data-<k>` and log `server-<k>.log`.
+    /// Started one after the other, each once the previous one answers (the first runs the
+    /// migrations).
+    pub async fn start_replicas(&self, n: usize) -> Result<Vec<Server>> {
+        let config = self.write_config()?;
+        let mut servers = Vec::with_capacity(n);
+        for k in 0..n {
+            let data_dir = self.dir.join(format!("data-{k}"));
+            let log = self.dir.join(format!("server-{k}.log"));
+            servers.push(self.spawn(&config, &data_dir, log).await?.0);
+        }
+        Ok(servers)
+    }
+
+    async fn spawn(
+        &self,
+        config: &Path,
+        data_dir: &Path,
+        log: PathBuf,
+    ) -> Result<(Server, Duration)> {
         let port = free_loopback_port()?;
         let listen = format!("127.0.0.1:{port}");
-        let log = self.dir.join("server.log");
         let log_file = File::options()
             .create(true)
             .append(true)
@@ -86,9 +110,9 @@ impl Launch<'_> {
             .arg("--listen")
             .arg(&listen)
             .arg("--data-dir")
-            .arg(self.data_dir())
+            .arg(data_dir)
             .arg("--config")
-            .arg(&config)
+            .arg(config)
             .current_dir(self.dir)
             .env("RUST_LOG", self.log_level)
             // The engine is the generated config's alone, not whatever this shell exports.

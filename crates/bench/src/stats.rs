@@ -56,6 +56,24 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> f64 {
     v[(v.len() - 1) / 2]
 }
 
+/// The median of a figure that only some runs have: none unless every run has it.
+pub fn median_some(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    values
+        .into_iter()
+        .collect::<Option<Vec<f64>>>()
+        .filter(|v| !v.is_empty())
+        .map(median)
+}
+
+/// Rates of several runs, rounded and comma separated (`2936, 2215, 2538`).
+pub fn each_rate(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
