@@ -1,6 +1,7 @@
 """A `neutrino serve` for tests, started from the binary NEUTRINO_BIN names, with users, an engine
 (SQLite, or PostgreSQL with NEUTRINO_TEST_ENGINE=postgres) and extra settings; and openstacksdk
-connections to it. Shared by tests/clients and tests/dataplane.
+connections to it. Shared by tests/clients, tests/dataplane and tests/examples (whose venv has no
+openstacksdk: it is imported where a connection is made).
 """
 
 import json
@@ -13,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import openstack
 import pytest
 import requests
 
@@ -179,6 +179,8 @@ def start_server(base_dir, users=None, extra_toml="", port=None):
 
 def connect(server, user):
     u = USERS[user]
+    import openstack
+
     return openstack.connect(
         auth_url=server.auth_url, username=user, password=server.password(user),
         project_name=u["project"], user_domain_name="Default", project_domain_name="Default",

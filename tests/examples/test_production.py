@@ -21,8 +21,8 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import time
 import tomllib
 import uuid
@@ -35,6 +35,8 @@ import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "common"))
+from neutrino_server import free_port, neutrino_bin  # noqa: E402
 EXAMPLE = ROOT / "examples" / "production"
 K8S = EXAMPLE / "kubernetes"
 # Oldest: the preStop `sleep` action is in the schema from 1.30 on (README.md says 1.30 or later).
@@ -74,21 +76,6 @@ def one(kind, name):
 def container(workload):
     (c,) = workload["spec"]["template"]["spec"]["containers"]
     return c
-
-
-def neutrino_bin():
-    path = os.environ.get("NEUTRINO_BIN")
-    if not path:
-        pytest.fail("NEUTRINO_BIN is not set: it must name the neutrino binary (scripts/test builds it)")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"NEUTRINO_BIN={path} is not an executable file")
-    return path
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def clean_env(**settings):
