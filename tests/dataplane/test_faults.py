@@ -58,6 +58,8 @@ def test_killing_the_northbound_leader_loses_nothing(make_lab):
     lab.stop_daemon(member / "ovsdb-server.pid")
     survivors = ",".join(r for r in lab.env["OVN_NB_DB"].split(",") if not r.startswith(f"unix:{member}/"))
     after = [c.network.create_port(network_id=net.id, name=f"a{i}") for i in range(5)]
+    # ovn-nbctl talks only to a leader and fails outright while the survivors elect one.
+    wait_until("a new leader", lambda: (m := leader(lab)) and m != member, 15)
     wait_until("every port, through the new leader",
                lambda: {p.id for p in before + after} <= lsp_names(lab, db=survivors), 15)
 
