@@ -261,10 +261,16 @@ pub fn apply(
             q.sort
                 .iter()
                 .map(|(key, asc)| {
-                    let o = compare(
+                    let (x, y) = (
                         a.get(key.as_str()).unwrap_or(&Value::Null),
                         b.get(key.as_str()).unwrap_or(&Value::Null),
                     );
+                    let o = if kind.numeric_strings().contains(&key.as_str()) {
+                        let number = |v: &Value| v.as_str().and_then(|s| s.parse::<i64>().ok());
+                        number(x).cmp(&number(y))
+                    } else {
+                        compare(x, y)
+                    };
                     if *asc { o } else { o.reverse() }
                 })
                 .find(|o| o.is_ne())

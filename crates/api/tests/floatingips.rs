@@ -195,6 +195,14 @@ async fn allocate_associate_move_disassociate() {
         ),
         (Value::Null, Value::Null, Value::Null, Some("DOWN"))
     );
+    // An empty update disassociates too, as upstream's does.
+    api.put("alice", &path, json!({"floatingip": {"port_id": id(&p1)}}))
+        .await;
+    let blank = api.put("alice", &path, json!({"floatingip": {}})).await;
+    assert_eq!(
+        (blank.status, &blank.body["floatingip"]["port_id"]),
+        (StatusCode::OK, &Value::Null)
+    );
     // Deleting an associated port disassociates.
     api.put("alice", &path, json!({"floatingip": {"port_id": id(&p2)}}))
         .await;

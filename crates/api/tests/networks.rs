@@ -439,3 +439,68 @@ async fn tenant_types_in_order_and_physnet_mtus() {
         too_big.body
     );
 }
+
+/// `is_default` (the external network auto-allocation uses): admins set it, only external
+/// networks keep it, and only one network has it.
+#[tokio::test]
+async fn one_default_external_network() {
+    let api = Api::start();
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/networks",
+            json!({"network": {"is_default": true}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let first = api
+        .network(
+            "admin",
+            json!({"router:external": true, "is_default": true}),
+        )
+        .await;
+    let shown = api.get("admin", &format!("/v2.0/networks/{first}")).await;
+    assert_eq!(shown.body["network"]["is_default"], true);
+    let r = api
+        .post(
+            "admin",
+            "/v2.0/networks",
+            json!({"network": {"router:external": true, "is_default": true}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind(), r.message()),
+        (
+            StatusCode::CONFLICT,
+            "DefaultExternalNetworkExists",
+            format!("A default external network already exists: {first}.").as_str()
+        )
+    );
+    // A network that is not external does not keep the flag.
+    let internal = api.network("admin", json!({"is_default": true})).await;
+    let shown = api
+        .get("admin", &format!("/v2.0/networks/{internal}"))
+        .await;
+    assert_eq!(shown.body["network"]["is_default"], false);
+    // Once the first gives it up, another may take it.
+    let r = api
+        .put(
+            "admin",
+            &format!("/v2.0/networks/{first}"),
+            json!({"network": {"is_default": false}}),
+        )
+        .await;
+    assert_eq!(r.body["network"]["is_default"], false);
+    let second = api.network("admin", json!({"router:external": true})).await;
+    let r = api
+        .put(
+            "admin",
+            &format!("/v2.0/networks/{second}"),
+            json!({"network": {"is_default": true}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.body["network"]["is_default"]),
+        (StatusCode::OK, &json!(true))
+    );
+}

@@ -623,3 +623,104 @@ async fn policies_in_use_by_other_projects_cannot_be_removed() {
         );
     }
 }
+
+/// An external grant cannot go while a router of a project that would lose access has its
+/// gateway on the network; the default external network's wildcard grant cannot go at all.
+#[tokio::test]
+async fn external_grants_in_use_by_router_gateways_cannot_be_removed() {
+    let api = Api::start();
+    let bob = api.project("bob");
+    let net = api.network("admin", json!({})).await;
+    api.subnet("admin", &net, "172.31.0.0/24", json!({})).await;
+    let grant = share(&api, "admin", &net, "access_as_external", &bob).await;
+    let grant = grant.body["rbac_policy"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .post(
+            "bob",
+            "/v2.0/routers",
+            json!({"router": {"external_gateway_info": {"network_id": net}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let router = r.body["router"]["id"].as_str().unwrap().to_string();
+    let path = format!("/v2.0/rbac-policies/{grant}");
+    let r = api.delete("admin", &path).await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "RbacPolicyInUse")
+    );
+    assert_eq!(
+        r.message(),
+        format!(
+            "RBAC policy on object {net} cannot be removed because other objects depend on it.\nDetails: There are routers attached to this network that depend on this policy for access."
+        )
+    );
+    // Moving the grant to another project strands the router too.
+    let r = api
+        .put(
+            "admin",
+            &path,
+            json!({"rbac_policy": {"target_tenant": api.project("alice")}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // A wildcard grant beside it keeps bob's access: then the grant may go.
+    let everyone = share(&api, "admin", &net, "access_as_external", "*").await;
+    let everyone = everyone.body["rbac_policy"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        api.delete("admin", &path).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // Now only the wildcard serves bob's router: it cannot go; without the router it can.
+    let wild = format!("/v2.0/rbac-policies/{everyone}");
+    assert_eq!(
+        api.delete("admin", &wild).await.status,
+        StatusCode::CONFLICT
+    );
+    let r = api
+        .put(
+            "bob",
+            &format!("/v2.0/routers/{router}"),
+            json!({"router": {"external_gateway_info": {}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        api.delete("admin", &wild).await.status,
+        StatusCode::NO_CONTENT
+    );
+
+    // The default external network must stay shared with everyone.
+    let ext = api
+        .network(
+            "admin",
+            json!({"router:external": true, "is_default": true}),
+        )
+        .await;
+    let r = api
+        .get(
+            "admin",
+            &format!("/v2.0/rbac-policies?object_id={ext}&action=access_as_external"),
+        )
+        .await;
+    let id = r.body["rbac_policies"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .delete("admin", &format!("/v2.0/rbac-policies/{id}"))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.message()
+            .ends_with("Details: Default external networks must be shared to everyone."),
+        "{}",
+        r.message()
+    );
+}

@@ -88,7 +88,8 @@ async fn create_shows_defaults_and_compacts_prefixes() {
             &p["max_prefixlen"],
             &p["default_prefixlen"]
         ),
-        (&json!(8), &json!(32), &json!(8))
+        // Strings, as upstream shows them.
+        (&json!("8"), &json!("32"), &json!("8"))
     );
     assert_eq!(p["default_quota"], Value::Null);
     assert_eq!(p["is_default"], false);
@@ -107,8 +108,24 @@ async fn create_shows_defaults_and_compacts_prefixes() {
             p["min_prefixlen"].clone(),
             p["max_prefixlen"].clone()
         ),
-        (json!(6), json!(64), json!(128))
+        (json!(6), json!("64"), json!("128"))
     );
+    // They sort by value ("8" < "64"), as upstream's integer columns do, and filter as text.
+    let sorted = api
+        .get(
+            "alice",
+            "/v2.0/subnetpools?sort_key=min_prefixlen&sort_dir=asc",
+        )
+        .await;
+    let lens: Vec<&Value> = sorted.body["subnetpools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["min_prefixlen"])
+        .collect();
+    assert_eq!(lens, [&json!("8"), &json!("64")]);
+    let filtered = api.get("alice", "/v2.0/subnetpools?min_prefixlen=64").await;
+    assert_eq!(filtered.body["subnetpools"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -35,6 +35,11 @@ pub trait Collection: Send + Sync {
     fn unsortable(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Integer attributes upstream shows as strings (a subnet pool's prefix lengths): they sort
+    /// by value, as upstream's integer columns do.
+    fn numeric_strings(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The quota resource each created member counts against ("network"), if any; its table
     /// must have a `project_id` column. Checked by the generic create, bulk included.
     fn quota_resource(&self) -> Option<&'static str> {

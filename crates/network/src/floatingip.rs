@@ -286,6 +286,9 @@ fn apply_association(tx: &Tx<'_>, caller: &Caller, fip: &mut FloatingIp, b: &Bod
     let target = match (port_given, port_id) {
         (true, Some(p)) => Some(p),
         (true, None) => None,
+        // An empty body disassociates, as upstream's does (its "keep the port" rule needs a
+        // non-empty update dict, bug #1610045).
+        (false, _) if b.0.is_empty() => None,
         // Not named: the current association stays (re-checked if it has one).
         (false, _) => fip.port_id.clone(),
     };

@@ -31,6 +31,7 @@ const ATTRS: &[Attr] = &[
     attr("mtu", true, true),
     attr("port_security_enabled", true, true),
     attr("dns_domain", true, true),
+    attr("is_default", true, true),
     attr("availability_zone_hints", true, false),
     attr("provider:network_type", true, true),
     attr("provider:physical_network", true, true),
@@ -42,6 +43,7 @@ const ATTRS: &[Attr] = &[
 const ADMIN_ATTRS: &[&str] = &[
     "shared",
     "router:external",
+    "is_default",
     "provider:network_type",
     "provider:physical_network",
     "provider:segmentation_id",
@@ -65,6 +67,26 @@ fn check_admin_attrs(body: &Map<String, Value>, caller: &Caller, action: &str) -
         ))),
         None => Ok(()),
     }
+}
+
+/// `is_default` marks the external network auto-allocated topologies use: only an external
+/// network keeps it (upstream stores it on the external-network record) and at most one has it.
+fn check_default(tx: &store::Tx<'_>, net: &mut Network) -> Result<()> {
+    net.is_default &= net.router_external;
+    if !net.is_default {
+        return Ok(());
+    }
+    let open = Selection::by("open", vec!["1".into()]);
+    for doc in store::list_docs(tx, NETWORKS, &open)? {
+        let other: Network = Network::from_doc("", &doc)?;
+        if other.is_default && other.id != net.id {
+            return Err(Error::conflict(
+                "DefaultExternalNetworkExists",
+                format!("A default external network already exists: {}.", other.id),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn provider_request(b: &Body) -> Result<ProviderRequest> {
@@ -174,7 +196,7 @@ fn build(
         availability_zone_hints: hints,
         ipv4_address_scope: None,
         ipv6_address_scope: None,
-        is_default: false,
+        is_default: b.bool("is_default")?.unwrap_or(false),
         l2_adjacency: true,
         network_type: Some(seg.network_type),
         physical_network: (!seg.physical_network.is_empty()).then_some(seg.physical_network),
@@ -313,7 +335,8 @@ impl Collection for Networks {
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
-        let net = build(tx, cx.cfg, cx.caller, body)?;
+        let mut net = build(tx, cx.cfg, cx.caller, body)?;
+        check_default(tx, &mut net)?;
         store::insert_row(tx, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
         segments::reserve(tx, &net.id, &segment_of(&net))?;
         // As upstream, a project's first network brings its default security group.
@@ -393,6 +416,10 @@ impl Collection for Networks {
             }
             net.router_external = ext;
         }
+        if let Some(default) = b.bool("is_default")? {
+            net.is_default = default;
+        }
+        check_default(tx, &mut net)?;
         rbac::sync_network_policies(tx, &net)?;
         net.std.touch();
         save(tx, &net)?;

@@ -90,6 +90,15 @@ fn in_use(object_id: &str) -> Error {
     )
 }
 
+fn in_use_because(object_id: &str, details: &str) -> Error {
+    Error::in_use(
+        "RbacPolicyInUse",
+        format!(
+            "RBAC policy on object {object_id} cannot be removed because other objects depend on it.\nDetails: {details}"
+        ),
+    )
+}
+
 /// The collection of an object type that may be shared.
 fn object_kind(object_type: &str) -> Option<Kind> {
     OBJECT_TYPES.contains(&object_type).then_some(())?;
@@ -230,8 +239,11 @@ fn users(tx: &Tx<'_>, p: &RbacPolicy) -> Result<Vec<String>> {
 }
 
 /// Refuses to take a share away from `target` while a project that would lose it (and has no
-/// other grant) still uses the object.
-fn check_removal(tx: &Tx<'_>, p: &RbacPolicy) -> Result<()> {
+/// other grant) still uses the object. `new_target`: where an update moves the grant.
+fn check_removal(tx: &Tx<'_>, p: &RbacPolicy, new_target: Option<&str>) -> Result<()> {
+    if p.action == EXTERNAL {
+        return check_external_removal(tx, p, new_target);
+    }
     if p.action != SHARED {
         return Ok(());
     }
@@ -250,6 +262,38 @@ fn check_removal(tx: &Tx<'_>, p: &RbacPolicy) -> Result<()> {
     };
     if users(tx, p)?.iter().any(|project| loses(project)) {
         return Err(in_use(&p.object_id));
+    }
+    Ok(())
+}
+
+/// An external network's grant cannot go while a router of a project that would lose it has
+/// its gateway there, nor the wildcard grant of the default external network (as upstream).
+fn check_external_removal(tx: &Tx<'_>, p: &RbacPolicy, new_target: Option<&str>) -> Result<()> {
+    let others: Vec<String> = store::policies_on(tx, &p.object_id)?
+        .into_iter()
+        .filter(|(id, a, _)| *id != p.id && a == EXTERNAL)
+        .map(|(_, _, t)| t)
+        .collect();
+    let routers = store::l3::gateway_router_projects(tx, &p.object_id)?;
+    let stranded = if p.target_project == EVERYONE {
+        let default = load::<Network>(tx, &p.object_id)?.is_some_and(|n| n.is_default);
+        if default {
+            return Err(in_use_because(
+                &p.object_id,
+                "Default external networks must be shared to everyone.",
+            ));
+        }
+        let kept =
+            |project: &str| others.iter().any(|t| t == project) || new_target == Some(project);
+        routers.iter().any(|project| !kept(project))
+    } else {
+        !others.iter().any(|t| t == EVERYONE) && routers.contains(&p.target_project)
+    };
+    if stranded {
+        return Err(in_use_because(
+            &p.object_id,
+            "There are routers attached to this network that depend on this policy for access.",
+        ));
     }
     Ok(())
 }
@@ -449,7 +493,7 @@ impl Collection for RbacPolicies {
         };
         check_wildcard(cx.caller, &target, "update")?;
         if target != p.target_project {
-            check_removal(tx, &p)?;
+            check_removal(tx, &p, Some(&target))?;
             p.target_tenant = target.clone();
             p.target_project = target;
             match store::update_row(tx, RBAC_POLICIES, id, &p.columns(), &p.doc()) {
@@ -463,7 +507,7 @@ impl Collection for RbacPolicies {
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, _if_match: Option<u64>) -> Result<()> {
         let p = load_for_change(tx, cx.caller, id, "delete")?;
-        check_removal(tx, &p)?;
+        check_removal(tx, &p, None)?;
         store::delete_row(tx, RBAC_POLICIES, id)?;
         policy_changed(tx, &p)?;
         Ok(())

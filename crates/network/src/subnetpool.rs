@@ -59,8 +59,11 @@ pub struct SubnetPool {
     pub tenant_id: String,
     pub ip_version: u8,
     pub prefixes: Vec<IpNet>,
+    #[serde(with = "prefixlen_text")]
     pub min_prefixlen: u8,
+    #[serde(with = "prefixlen_text")]
     pub max_prefixlen: u8,
+    #[serde(with = "prefixlen_text")]
     pub default_prefixlen: u8,
     pub default_quota: Option<u64>,
     pub is_default: bool,
@@ -71,6 +74,29 @@ pub struct SubnetPool {
 }
 
 crate::model::resource!(SubnetPool, SUBNETPOOLS);
+
+/// Upstream shows a pool's prefix lengths as strings (`"24"`); documents written before this
+/// hold numbers, so both are read.
+mod prefixlen_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(len: &u8, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(len)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Number(u8),
+            Text(String),
+        }
+        match Stored::deserialize(d)? {
+            Stored::Number(n) => Ok(n),
+            Stored::Text(t) => t.parse().map_err(D::Error::custom),
+        }
+    }
+}
 
 impl SubnetPool {
     fn columns(&self) -> [(&'static str, ColumnValue); 3] {
@@ -535,6 +561,9 @@ impl Collection for SubnetPools {
     }
     fn unsortable(&self) -> &'static [&'static str] {
         &["prefixes", "tags"]
+    }
+    fn numeric_strings(&self) -> &'static [&'static str] {
+        &["min_prefixlen", "max_prefixlen", "default_prefixlen"]
     }
     /// Visible to its project's readers, to everyone when shared, and through RBAC grants.
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {

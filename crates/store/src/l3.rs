@@ -80,6 +80,15 @@ pub fn network_has_gateway_ports(tx: &Tx, network_id: &str) -> Result<bool, Stor
     )
 }
 
+/// The projects of the routers whose gateway is on the network.
+pub fn gateway_router_projects(tx: &Tx, network_id: &str) -> Result<Vec<String>, StoreError> {
+    tx.texts(
+        "SELECT DISTINCT r.project_id FROM router_ports rp JOIN routers r ON r.id = rp.router_id \
+         WHERE rp.network_id = ?1 AND rp.port_type = ?2",
+        &[network_id.into(), ROUTER_GATEWAY.into()],
+    )
+}
+
 /// Routers with an interface address on `subnet_id` (of `network_id`) and a gateway on
 /// `external_network_id`: (router id, interface address), oldest interface first.
 pub fn routers_between(
