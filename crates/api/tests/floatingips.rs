@@ -400,7 +400,7 @@ async fn exhaustion_pools_and_network_delete() {
     let pools = api.get("alice", "/v2.0/floatingip_pools").await;
     assert_eq!(
         pools.body["floatingip_pools"],
-        json!([{"subnet_id": id(&s), "subnet_name": "pub", "network_id": ext, "project_id": s["project_id"], "tenant_id": s["project_id"]}])
+        json!([{"subnet_id": id(&s), "subnet_name": "pub", "network_id": ext, "cidr": "172.30.0.0/29", "project_id": s["project_id"], "tenant_id": s["project_id"]}])
     );
     let a = fip(&api, "alice", json!({"floating_network_id": ext})).await;
     let b = fip(

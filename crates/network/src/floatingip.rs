@@ -658,6 +658,7 @@ impl Networking {
                                 "subnet_id": s.id,
                                 "subnet_name": s.name,
                                 "network_id": net.id,
+                                "cidr": s.cidr.to_string(),
                                 "project_id": s.project_id,
                                 "tenant_id": s.project_id,
                             }));
