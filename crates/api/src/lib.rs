@@ -1,6 +1,7 @@
 //! The HTTP surface of the Networking API v2.0, wire-compatible with Neutron: routing, request
 //! bodies, list queries, the NeutronError envelope, request ids and the built-in identity.
 
+mod auto_allocate;
 mod availability;
 mod error;
 mod extensions;
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> Router {
     let v2 = resources::routes()
         .merge(quotas::routes())
         .merge(availability::routes())
+        .merge(auto_allocate::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

@@ -163,6 +163,15 @@ async fn update_validation() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
+    // check_limit changes nothing: the check is the default (quota-check-limit-default).
+    let r = api
+        .put(
+            "admin",
+            &path,
+            json!({"quota": {"network": 1, "check_limit": false}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -293,7 +302,12 @@ async fn concurrent_creates_never_exceed_the_limit() {
 #[tokio::test]
 async fn extensions_advertised() {
     let api = Api::start();
-    for alias in ["quotas", "quota_details"] {
+    for alias in [
+        "quotas",
+        "quota_details",
+        "quota-check-limit",
+        "quota-check-limit-default",
+    ] {
         let r = api.get("alice", &format!("/v2.0/extensions/{alias}")).await;
         assert_eq!(r.status, StatusCode::OK, "{alias}");
     }

@@ -82,6 +82,7 @@ pub fn all() -> Vec<Extension> {
     let mut out: Vec<Extension> = GENERAL.to_vec();
     out.extend_from_slice(crate::quotas::EXTENSIONS);
     out.extend_from_slice(crate::availability::EXTENSIONS);
+    out.extend_from_slice(crate::auto_allocate::EXTENSIONS);
     for c in crate::collections() {
         for e in c.extensions() {
             if !out.iter().any(|x| x.alias == e.alias) {

@@ -4,6 +4,7 @@
 mod address_scope;
 mod agents;
 pub mod attrs;
+pub mod auto_allocate;
 pub mod availability;
 mod caller;
 mod collection;

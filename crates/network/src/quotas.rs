@@ -28,6 +28,18 @@ pub const EXTENSIONS: &[Extension] = &[
         "Quota details management support",
         "Expose functions for quotas usage statistics per project",
     ),
+    // A limit below the usage is refused unless `force` (see `set_quota`); `check_limit` is
+    // accepted and, as upstream's since 2025.1, changes nothing.
+    ext(
+        "quota-check-limit",
+        "Quota engine limit check",
+        "Support for checking the resource usage before applying a new quota limit",
+    ),
+    ext(
+        "quota-check-limit-default",
+        "Quota engine limit check by default",
+        "By default, the Neutron quota engine checks the resource usage before applying a new quota limit",
+    ),
 ];
 
 /// The largest limit upstream's database column holds.

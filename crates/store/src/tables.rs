@@ -120,6 +120,11 @@ pub const ADDRESS_SCOPES: Table = Table::new("address_scopes", &["project_id"])
 pub const SUBNETPOOL_SUBNETS: Table =
     Table::new("subnetpool_subnets", &["subnetpool_id", "project_id"]);
 
+/// The auto-allocated topology of each project (id = the project's): its network and router
+/// (`migrations/0021_auto_allocated_topologies.sql`).
+pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
+    Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
+
 /// Every table of API resources: what the outbox records and a full compare walks.
 pub const RESOURCES: [Table; 10] = [
     NETWORKS,
