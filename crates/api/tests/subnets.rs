@@ -4,7 +4,7 @@ mod harness;
 
 use axum::http::StatusCode;
 use harness::{Api, ids};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn ipv4_and_ipv6_defaults() {
@@ -408,4 +408,103 @@ async fn bulk_subnets_are_one_network_revision() {
     let n = api.get("alice", &format!("/v2.0/networks/{net}")).await;
     assert_eq!(n.body["network"]["revision_number"], 2);
     assert_eq!(n.body["network"]["subnets"], json!(ids(&r.body["subnets"])));
+}
+
+/// subnet-service-types: ports take addresses from the subnets serving their device owner
+/// (first) or serving everyone; the types are validated as upstream's.
+#[tokio::test]
+async fn service_types_steer_port_addresses() {
+    let api = Api::start();
+    let net = api.network("alice", json!({})).await;
+    let routers_only = api
+        .subnet(
+            "alice",
+            &net,
+            "10.20.0.0/24",
+            json!({"service_types": ["network:router_interface"]}),
+        )
+        .await;
+    assert_eq!(
+        routers_only["service_types"],
+        json!(["network:router_interface"])
+    );
+    // Only a subnet for another owner: no address for a plain port.
+    let r = api
+        .post("alice", "/v2.0/ports", json!({"port": {"network_id": net}}))
+        .await;
+    assert_eq!(
+        (r.status, r.kind(), r.message().to_string()),
+        (
+            StatusCode::BAD_REQUEST,
+            "IpAddressGenerationFailureNoMatchingSubnet",
+            format!(
+                "No valid service subnet for the given device owner, network {net}, service type ."
+            )
+        )
+    );
+    let everyone = api.subnet("alice", &net, "10.21.0.0/24", json!({})).await;
+    let compute = api
+        .subnet(
+            "alice",
+            &net,
+            "10.22.0.0/24",
+            json!({"service_types": ["compute:nova"]}),
+        )
+        .await;
+    let subnet_of = |p: &Value| p["fixed_ips"][0]["subnet_id"].clone();
+    let plain = api.port("alice", &net, json!({})).await;
+    assert_eq!(subnet_of(&plain), everyone["id"]);
+    let vm = api
+        .port("alice", &net, json!({"device_owner": "compute:nova"}))
+        .await;
+    assert_eq!(subnet_of(&vm), compute["id"]);
+    // A requested subnet outside the owner's is refused.
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/ports",
+            json!({"port": {"network_id": net, "fixed_ips": [{"subnet_id": routers_only["id"]}]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+
+    // Validation; and the types can be changed.
+    let bad = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnet": {"network_id": net, "ip_version": 4, "cidr": "10.23.0.0/24", "service_types": ["foo:bar"]}}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.kind(), bad.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "InvalidSubnetServiceType",
+            "Invalid input for operation: Subnet service type foo:bar does not correspond to a valid device owner."
+        )
+    );
+    let bad = api
+        .post(
+            "alice",
+            "/v2.0/subnets",
+            json!({"subnet": {"network_id": net, "ip_version": 4, "cidr": "10.23.0.0/24", "service_types": "network:dhcp"}}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let id = compute["id"].as_str().unwrap();
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/subnets/{id}"),
+            json!({"subnet": {"service_types": [], "dns_publish_fixed_ip": true}}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &r.body["subnet"]["service_types"],
+            &r.body["subnet"]["dns_publish_fixed_ip"]
+        ),
+        (&json!([]), &json!(true))
+    );
 }

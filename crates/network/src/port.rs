@@ -16,7 +16,8 @@ use crate::model::{DnsAssignment, Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{dns_domain, tags_on_create};
 use crate::port_addresses::{
-    AddressTarget, allocate_fixed_ips, release_address, subnets_of, update_fixed_ips,
+    AddressTarget, allocate_fixed_ips, release_address, service_subnets, subnets_of,
+    update_fixed_ips,
 };
 use crate::port_input::{
     FixedIpEntry, PairRequest, dns_name, merge_dhcp_opts, parse_address_pairs, parse_dhcp_opts,
@@ -357,7 +358,7 @@ pub(crate) fn create_one(
         id,
     };
     merge_dhcp_opts(&mut port.extra_dhcp_opts, dhcp.unwrap_or_default());
-    let subnets = subnets_of(tx, &net.id)?;
+    let subnets = service_subnets(subnets_of(tx, &net.id)?, &net.id, &port.device_owner)?;
     let request = NewPortRequest {
         mac: requested_mac,
         pairs: pairs.unwrap_or_default(),

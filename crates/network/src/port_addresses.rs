@@ -26,6 +26,33 @@ pub(crate) fn subnets_of(tx: &Tx<'_>, network_id: &str) -> Result<Vec<Subnet>> {
     .collect()
 }
 
+/// The subnets a port with `device_owner` takes addresses from (subnet-service-types): those
+/// without service types and those naming its owner (DHCP ports: any with DHCP on), the latter
+/// first. A network whose every subnet serves other owners has none for it: 400.
+pub(crate) fn service_subnets(
+    subnets: Vec<Subnet>,
+    network_id: &str,
+    device_owner: &str,
+) -> Result<Vec<Subnet>> {
+    let total = subnets.len();
+    let mut fit: Vec<Subnet> = subnets
+        .into_iter()
+        .filter(|s| {
+            s.service_types.is_empty()
+                || s.service_types.iter().any(|t| t == device_owner)
+                || (device_owner == "network:dhcp" && s.enable_dhcp)
+        })
+        .collect();
+    if fit.is_empty() && total > 0 {
+        return Err(Error::bad_request(format!(
+            "No valid service subnet for the given device owner, network {network_id}, service type {device_owner}."
+        ))
+        .with_kind("IpAddressGenerationFailureNoMatchingSubnet"));
+    }
+    fit.sort_by_key(|s| s.service_types.is_empty());
+    Ok(fit)
+}
+
 /// Reserves one address for a port: a unique row in the store decides who has it.
 pub(crate) fn take_address(tx: &Tx<'_>, subnet: &Subnet, ip: IpAddr, port_id: &str) -> Result<()> {
     match store::insert_allocation(tx, &subnet.id, ip, port_id) {
@@ -253,7 +280,11 @@ pub(crate) fn update_fixed_ips(
     port: &mut Port,
     entries: &[FixedIpEntry],
 ) -> Result<()> {
-    let subnets = subnets_of(tx, &port.network_id)?;
+    let subnets = service_subnets(
+        subnets_of(tx, &port.network_id)?,
+        &port.network_id,
+        &port.device_owner,
+    )?;
     let mut keep: Vec<FixedIp> = Vec::new();
     let mut new: Vec<FixedIpEntry> = Vec::new();
     let mut current = port.fixed_ips.clone();

@@ -44,6 +44,8 @@ const ATTRS: &[Attr] = &[
     attr("subnetpool_id", true, false),
     attr("use_default_subnetpool", true, false),
     attr("prefixlen", true, false),
+    attr("service_types", true, true),
+    attr("dns_publish_fixed_ip", true, true),
     attr("tags", true, false),
 ];
 
@@ -52,6 +54,42 @@ fn limits(cfg: &NetworkConfig) -> SubnetLimits {
         max_dns_nameservers: cfg.max_dns_nameservers,
         max_subnet_host_routes: cfg.max_subnet_host_routes,
     }
+}
+
+/// `service_types` (subnet-service-types): the device owners whose ports take addresses here.
+/// Upstream's check accepts a type that starts with `network:` or `neutron:`, or with any one
+/// character of `compute:` (its code adds that prefix as a list of characters); kept as is, so
+/// what upstream takes is taken.
+fn service_types(b: &Body) -> Result<Option<Vec<String>>> {
+    let Some(value) = b.get("service_types") else {
+        return Ok(None);
+    };
+    let types = match value {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items.clone(),
+        _ => return Err(Error::bad_request("Subnet service types must be a list.")),
+    };
+    let mut out = Vec::with_capacity(types.len());
+    for t in types {
+        let Value::String(t) = t else {
+            return Err(Error::invalid_input(format!(
+                "Subnet service type {} is not a string",
+                attrs::show(&t)
+            ))
+            .with_kind("InvalidInputSubnetServiceType"));
+        };
+        let valid = t.starts_with("network:")
+            || t.starts_with("neutron:")
+            || t.starts_with(|c: char| "compute:".contains(c));
+        if !valid {
+            return Err(Error::invalid_input(format!(
+                "Subnet service type {t} does not correspond to a valid device owner"
+            ))
+            .with_kind("InvalidSubnetServiceType"));
+        }
+        out.push(t);
+    }
+    Ok(Some(out))
 }
 
 /// Runs a value validator of the ipam crate and reports its reason as upstream does.
@@ -227,8 +265,8 @@ fn build(
         ipv6_ra_mode: None,
         ipv6_address_mode: None,
         subnetpool_id: pool.as_ref().map(|p| p.id.clone()),
-        service_types: Vec::new(),
-        dns_publish_fixed_ip: false,
+        service_types: service_types(&b)?.unwrap_or_default(),
+        dns_publish_fixed_ip: b.bool("dns_publish_fixed_ip")?.unwrap_or(false),
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -268,11 +306,23 @@ impl Collection for Subnets {
         Some("subnet")
     }
     fn extensions(&self) -> &'static [Extension] {
-        const EXTENSIONS: &[Extension] = &[ext(
-            "subnet-external-network",
-            "Subnet External Network",
-            "Informs if the subnet is associated to an external network.",
-        )];
+        const EXTENSIONS: &[Extension] = &[
+            ext(
+                "subnet-external-network",
+                "Subnet External Network",
+                "Informs if the subnet is associated to an external network.",
+            ),
+            ext(
+                "subnet-service-types",
+                "Subnet service types",
+                "Provides ability to set the subnet service_types field",
+            ),
+            ext(
+                "subnet-dns-publish-fixed-ip",
+                "Subnet DNS publish fixed IP",
+                "Support choosing to publish DNS records for IPs from a subnet",
+            ),
+        ];
         EXTENSIONS
     }
     fn attributes(&self) -> &'static [&'static str] {
@@ -386,6 +436,12 @@ impl Collection for Subnets {
         }
         if let Some(d) = b.string("description", 255)? {
             subnet.std.description = d;
+        }
+        if let Some(types) = service_types(&b)? {
+            subnet.service_types = types;
+        }
+        if let Some(publish) = b.bool("dns_publish_fixed_ip")? {
+            subnet.dns_publish_fixed_ip = publish;
         }
         subnet.set_ip_settings(validated);
         subnet.std.touch();
