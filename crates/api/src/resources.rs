@@ -454,7 +454,8 @@ async fn add_tags(
 ) -> ApiResult {
     kind_of(&coll)?;
     let tags = tag_list(&read_body(body).await?)?;
-    let tags = change_tags(&st, &caller, &coll, &id, TagChange::Add(tags)).await?;
+    change_tags(&st, &caller, &coll, &id, TagChange::Add(tags.clone())).await?;
+    // tag-creation: upstream answers the tags of the request, not the resource's whole list.
     Ok(json(StatusCode::OK, tags_body(tags)))
 }
 

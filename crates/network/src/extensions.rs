@@ -69,6 +69,12 @@ pub const GENERAL: &[Extension] = &[
         "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip",
         "Enables to set tag on resources with standard attribute.",
     ),
+    // `POST /v2.0/{resources}/{id}/tags` adds several tags at once.
+    ext(
+        "tag-creation",
+        "Tag creation extension",
+        "Allow to create multiple tags for a resource",
+    ),
     ext("agent", "agent", "The agent management extension."),
     ext(
         "service-type",
