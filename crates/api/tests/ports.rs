@@ -403,3 +403,65 @@ async fn extra_dhcp_opts_need_name_and_value() {
         .await;
     assert_eq!(p["extra_dhcp_opts"][0]["opt_value"], "");
 }
+
+/// port-numa-affinity-policy(-socket), port-device-profile and port-mac-address-regenerate.
+#[tokio::test]
+async fn numa_policy_device_profile_and_mac_regeneration() {
+    let api = Api::start();
+    let net = api.network("alice", json!({})).await;
+    api.subnet("alice", &net, "10.0.0.0/24", json!({})).await;
+    let p = api.port("alice", &net, json!({})).await;
+    assert_eq!(
+        (&p["numa_affinity_policy"], &p["device_profile"]),
+        (&Value::Null, &Value::Null)
+    );
+    let q = api
+        .port(
+            "alice",
+            &net,
+            json!({"numa_affinity_policy": "socket", "device_profile": "gpu-small", "mac_address": null}),
+        )
+        .await;
+    assert_eq!(
+        (&q["numa_affinity_policy"], &q["device_profile"]),
+        (&json!("socket"), &json!("gpu-small"))
+    );
+    assert!(q["mac_address"].as_str().unwrap().starts_with("fa:16:3e:"));
+    let path = format!("/v2.0/ports/{}", id(&q));
+    let r = api
+        .put(
+            "alice",
+            &path,
+            json!({"port": {"numa_affinity_policy": "sometimes"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "Invalid input for numa_affinity_policy. Reason: sometimes is not in valid_values."
+        )
+    );
+    // The device profile is set at create only.
+    let r = api
+        .put("alice", &path, json!({"port": {"device_profile": "x"}}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = api
+        .put(
+            "alice",
+            &path,
+            json!({"port": {"numa_affinity_policy": null, "mac_address": null}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let updated = &r.body["port"];
+    assert_eq!(updated["numa_affinity_policy"], Value::Null);
+    assert_ne!(updated["mac_address"], q["mac_address"]);
+    assert!(
+        updated["mac_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("fa:16:3e:")
+    );
+}

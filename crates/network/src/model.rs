@@ -184,6 +184,12 @@ pub struct Port {
     pub vif_type: String,
     #[serde(rename = "binding:vif_details")]
     pub vif_details: Map<String, Value>,
+    /// `port-numa-affinity-policy`: a hint for the compute service, kept and shown.
+    #[serde(default)]
+    pub numa_affinity_policy: Option<String>,
+    /// `port-device-profile`: the accelerator profile (Cyborg) named at create.
+    #[serde(default)]
+    pub device_profile: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
 }

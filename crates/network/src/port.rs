@@ -20,8 +20,8 @@ use crate::port_addresses::{
     update_fixed_ips,
 };
 use crate::port_input::{
-    FixedIpEntry, PairRequest, dns_name, merge_dhcp_opts, parse_address_pairs, parse_dhcp_opts,
-    parse_fixed_ips, profile, resolve_pairs, vnic_type,
+    FixedIpEntry, PairRequest, device_profile, dns_name, merge_dhcp_opts, numa_affinity_policy,
+    parse_address_pairs, parse_dhcp_opts, parse_fixed_ips, profile, resolve_pairs, vnic_type,
 };
 use crate::port_security_groups;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
@@ -53,6 +53,8 @@ const ATTRS: &[Attr] = &[
     attr("binding:profile", true, true),
     attr("binding:vif_type", false, false),
     attr("binding:vif_details", false, false),
+    attr("numa_affinity_policy", true, true),
+    attr("device_profile", true, false),
     attr("tags", true, false),
 ];
 
@@ -201,6 +203,28 @@ fn insert_new_port(
     ))
 }
 
+/// `mac_address` of a request: `Some(None)` for `null`.
+fn mac_attr(b: &Body) -> Result<Option<Option<MacAddr>>> {
+    match b.get("mac_address") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(_) => {
+            let m = b.string("mac_address", 32)?.unwrap_or_default();
+            let mac = ipam::validate_mac(&m).map_err(|r| Error::invalid_attr("mac_address", r))?;
+            Ok(Some(Some(mac)))
+        }
+    }
+}
+
+/// The MAC an update asks for; `null` asks for a new random one
+/// (`port-mac-address-regenerate`).
+fn requested_mac(b: &Body, cfg: &NetworkConfig) -> Result<Option<String>> {
+    Ok(mac_attr(b)?.map(|mac| {
+        mac.unwrap_or_else(|| ipam::random_mac(base_mac(cfg), &mut rand::rng()))
+            .to_string()
+    }))
+}
+
 fn base_mac(cfg: &NetworkConfig) -> [u8; 3] {
     let mut out = ipam::DEFAULT_MAC_PREFIX;
     let parts: Vec<u8> = cfg
@@ -300,10 +324,8 @@ pub(crate) fn create_one(
     let fixed = parse_fixed_ips(&b)?;
     check_network_owner_attrs(&b, &rights, fixed.as_deref(), "create")?;
     let project_id = attrs::owner(body, caller)?;
-    let requested_mac = match b.string("mac_address", 32)? {
-        Some(m) => Some(ipam::validate_mac(&m).map_err(|r| Error::invalid_attr("mac_address", r))?),
-        None => None,
-    };
+    // `null` is no request: a MAC is generated.
+    let requested_mac = mac_attr(&b)?.flatten();
     let pairs = parse_address_pairs(&b, cfg)?;
     let port_security = b
         .bool("port_security_enabled")?
@@ -350,6 +372,8 @@ pub(crate) fn create_one(
         profile: profile(&b)?.unwrap_or_default(),
         vif_type: "unbound".into(),
         vif_details: Map::new(),
+        numa_affinity_policy: numa_affinity_policy(&b)?.flatten(),
+        device_profile: device_profile(&b)?,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -400,10 +424,7 @@ pub(crate) fn update_one(
     if let Some(o) = b.string("device_owner", 255)? {
         port.device_owner = o;
     }
-    if let Some(m) = b.string("mac_address", 32)? {
-        let mac = ipam::validate_mac(&m)
-            .map_err(|r| Error::invalid_attr("mac_address", r))?
-            .to_string();
+    if let Some(mac) = requested_mac(&b, cfg)? {
         if mac != port.mac_address {
             if port.device_owner.starts_with("network:") {
                 return Err(Error::conflict(
@@ -431,6 +452,9 @@ pub(crate) fn update_one(
     }
     if let Some(ps) = b.bool("port_security_enabled")? {
         port.port_security_enabled = ps;
+    }
+    if let Some(policy) = numa_affinity_policy(&b)? {
+        port.numa_affinity_policy = policy;
     }
     if let Some(pairs) = parse_address_pairs(&b, cfg)? {
         port.allowed_address_pairs = resolve_pairs(pairs, &port.mac_address);
@@ -529,6 +553,26 @@ impl Collection for Ports {
                 "dns_domain for ports",
                 "Allows the DNS domain to be specified for a network port.",
             ),
+            ext(
+                "port-mac-address-regenerate",
+                "Neutron Port MAC address regenerate",
+                "Network port MAC address regenerate",
+            ),
+            ext(
+                "port-numa-affinity-policy",
+                "Port NUMA affinity policy",
+                "Expose the port NUMA affinity policy",
+            ),
+            ext(
+                "port-numa-affinity-policy-socket",
+                "Port NUMA affinity policy \"socket\"",
+                "Adds \"socket\" to the supported port NUMA affinity policies",
+            ),
+            ext(
+                "port-device-profile",
+                "Port device profile",
+                "Expose the port device profile (Cyborg)",
+            ),
         ];
         EXTENSIONS
     }
@@ -558,6 +602,8 @@ impl Collection for Ports {
             "binding:profile",
             "binding:vif_type",
             "binding:vif_details",
+            "numa_affinity_policy",
+            "device_profile",
             "description",
             "tags",
             "created_at",

@@ -26,6 +26,32 @@ pub(crate) const VNIC_TYPES: &[&str] = &[
     "remote-managed",
 ];
 
+/// The NUMA affinity policies a port may ask for (`port-numa-affinity-policy` and `-socket`).
+const NUMA_AFFINITY_POLICIES: &[&str] = &["required", "preferred", "legacy", "socket"];
+
+/// `numa_affinity_policy`: `Some(None)` clears it (`null`).
+pub(crate) fn numa_affinity_policy(b: &Body) -> Result<Option<Option<String>>> {
+    match b.get("numa_affinity_policy") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(p)) if NUMA_AFFINITY_POLICIES.contains(&p.as_str()) => {
+            Ok(Some(Some(p.clone())))
+        }
+        Some(v) => Err(Error::invalid_attr(
+            "numa_affinity_policy",
+            format!("{} is not in valid_values", attrs::show(v)),
+        )),
+    }
+}
+
+/// `device_profile`: a string of at most 255 characters, or `null`.
+pub(crate) fn device_profile(b: &Body) -> Result<Option<String>> {
+    match b.get("device_profile") {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => b.string("device_profile", 255),
+    }
+}
+
 /// One entry of a `fixed_ips` request, parsed.
 pub(crate) type FixedIpEntry = FixedIpRequest<String>;
 
