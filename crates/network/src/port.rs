@@ -424,31 +424,31 @@ pub(crate) fn update_one(
     if let Some(o) = b.string("device_owner", 255)? {
         port.device_owner = o;
     }
-    if let Some(mac) = requested_mac(&b, cfg)? {
-        if mac != port.mac_address {
-            if port.device_owner.starts_with("network:") {
-                return Err(Error::conflict(
-                    "UnsupportedPortDeviceOwner",
-                    format!(
-                        "Operation mac_address update is not supported for device_owner {} on port {}.",
-                        port.device_owner, port.id
-                    ),
-                ));
-            }
-            if !port.host_id.is_empty() {
-                return Err(Error::conflict(
-                    "PortBound",
-                    format!(
-                        "Unable to complete operation on port {}, port is already bound, port type: {}, old_mac {}, new_mac {}.",
-                        port.id, port.vif_type, port.mac_address, mac
-                    ),
-                ));
-            }
-            if mac_in_use(tx, &port.network_id, &mac)? {
-                return Err(mac_in_use_error(&port.network_id, &mac));
-            }
-            port.mac_address = mac;
+    if let Some(mac) = requested_mac(&b, cfg)?
+        && mac != port.mac_address
+    {
+        if port.device_owner.starts_with("network:") {
+            return Err(Error::conflict(
+                "UnsupportedPortDeviceOwner",
+                format!(
+                    "Operation mac_address update is not supported for device_owner {} on port {}.",
+                    port.device_owner, port.id
+                ),
+            ));
         }
+        if !port.host_id.is_empty() {
+            return Err(Error::conflict(
+                "PortBound",
+                format!(
+                    "Unable to complete operation on port {}, port is already bound, port type: {}, old_mac {}, new_mac {}.",
+                    port.id, port.vif_type, port.mac_address, mac
+                ),
+            ));
+        }
+        if mac_in_use(tx, &port.network_id, &mac)? {
+            return Err(mac_in_use_error(&port.network_id, &mac));
+        }
+        port.mac_address = mac;
     }
     if let Some(ps) = b.bool("port_security_enabled")? {
         port.port_security_enabled = ps;
