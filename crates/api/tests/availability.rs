@@ -52,6 +52,37 @@ async fn availability_zones() {
         json!(["nova"])
     );
     assert_eq!(r.body["network"]["availability_zones"], json!(["nova"]));
+    // Routers too (router_availability_zone); they report the zones of their hints.
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/routers",
+            json!({"router": {"availability_zone_hints": ["mars"]}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::NOT_FOUND, "AvailabilityZoneNotFound")
+    );
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/routers",
+            json!({"router": {"availability_zone_hints": ["nova"]}}),
+        )
+        .await;
+    assert_eq!(
+        (
+            r.status,
+            &r.body["router"]["availability_zone_hints"],
+            &r.body["router"]["availability_zones"]
+        ),
+        (StatusCode::CREATED, &json!(["nova"]), &json!(["nova"]))
+    );
+    let r = api
+        .get("alice", "/v2.0/extensions/router_availability_zone")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -251,7 +251,7 @@ pub(crate) fn check_new_subnets(
     Ok(())
 }
 
-fn build(caller: &Caller, body: &Map<String, Value>) -> Result<Router> {
+fn build(tx: &Tx<'_>, caller: &Caller, body: &Map<String, Value>) -> Result<Router> {
     check_attributes(body, ATTRS, Op::Create)?;
     if !caller.has_role("member") && !caller.is_admin() {
         return Err(Error::policy("rule:create_router"));
@@ -271,6 +271,7 @@ fn build(caller: &Caller, body: &Map<String, Value>) -> Result<Router> {
     let hints = b
         .string_list("availability_zone_hints")?
         .unwrap_or_default();
+    crate::availability::check_hints(tx, &hints)?;
     Ok(Router {
         id: uuid::Uuid::new_v4().to_string(),
         name: b.name("name")?.unwrap_or_default(),
@@ -282,8 +283,9 @@ fn build(caller: &Caller, body: &Map<String, Value>) -> Result<Router> {
         routes: Vec::new(),
         distributed: b.bool("distributed")?.unwrap_or(false),
         ha: b.bool("ha")?.unwrap_or(false),
+        // As upstream's OVN L3 plugin reports them: the zones its hints name.
+        availability_zones: hints.clone(),
         availability_zone_hints: hints,
-        availability_zones: Vec::new(),
         flavor_id: None,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
@@ -400,6 +402,11 @@ impl Collection for Routers {
                 "Atomically add/remove extra routes",
                 "Edit extra routes of a router on server side by atomically adding/removing extra routes",
             ),
+            ext(
+                "router_availability_zone",
+                "Router Availability Zone",
+                "Availability zone support for router.",
+            ),
         ];
         EXTENSIONS
     }
@@ -457,7 +464,7 @@ impl Collection for Routers {
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
-        let mut router = build(cx.caller, body)?;
+        let mut router = build(tx, cx.caller, body)?;
         let gateway = Body(body)
             .get("external_gateway_info")
             .map(parse_gateway)

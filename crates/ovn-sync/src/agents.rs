@@ -31,7 +31,7 @@ pub fn is_gateway(chassis: &Row) -> bool {
 }
 
 /// The availability zones a chassis declares: `availability-zones=az1:az2` in its options.
-fn availability_zones(chassis: &Row) -> Vec<&str> {
+pub(crate) fn availability_zones(chassis: &Row) -> Vec<&str> {
     cms_options(chassis)
         .iter()
         .find_map(|o| o.strip_prefix("availability-zones="))

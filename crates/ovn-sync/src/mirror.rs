@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
-    AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, Kind,
-    Members, NbRow, NetworkSpec, PortContext, PortSpec, Resources, RouterSpec, RowId,
-    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, port_row, rows_of,
+    AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute,
+    Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortSpec, Resources,
+    RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, port_row, rows_of,
 };
 use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
 use serde::Deserialize;
@@ -92,7 +92,7 @@ pub struct Specs {
     pub routers: Vec<RouterSpec>,
     pub security_groups: Vec<SecurityGroupSpec>,
     pub floating_ips: Vec<FloatingIpSpec>,
-    pub gateway_chassis: Vec<String>,
+    pub gateway_chassis: Vec<GatewayChassis>,
 }
 
 impl Specs {
@@ -304,7 +304,7 @@ impl Mirror {
 
     /// The specs the mapping reads: a floating IP learns the MAC of its own port, a security
     /// group gathers its rules; gateways go to `gateway_chassis`.
-    pub fn specs(&self, gateway_chassis: &[String]) -> Specs {
+    pub fn specs(&self, gateway_chassis: &[GatewayChassis]) -> Specs {
         let floating_port_macs: BTreeMap<&str, &str> = self
             .ports
             .values()

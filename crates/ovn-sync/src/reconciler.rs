@@ -24,7 +24,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use neutrino_ovn::{Change, Desired, Plan, Scope, desired_state, monitor_request, plan};
+use neutrino_ovn::{
+    Change, Desired, GatewayChassis, Plan, Scope, desired_state, monitor_request, plan,
+};
 use neutrino_ovsdb::{
     Atom, Cache, Client, ClientConfig, MonitorHandle, Mutation, Mutator, Operation, Shape,
     TableNeed,
@@ -220,7 +222,7 @@ pub async fn connect(
 pub fn compare(
     config: &OvnConfig,
     mirror: &Mirror,
-    gateway_chassis: &[String],
+    gateway_chassis: &[GatewayChassis],
     cache: &Cache,
 ) -> Plan {
     let specs = mirror.specs(gateway_chassis);
@@ -269,7 +271,7 @@ async fn run(
     store: Store,
     config: OvnConfig,
     token: i64,
-    mut gateways: watch::Receiver<Option<Vec<String>>>,
+    mut gateways: watch::Receiver<Option<Vec<GatewayChassis>>>,
     mut rebound: mpsc::UnboundedReceiver<String>,
     status: watch::Sender<SyncStatus>,
 ) {
@@ -377,7 +379,7 @@ struct Reconciler {
     config: OvnConfig,
     /// The lease's fencing token: every transaction fails unless it is still the current one.
     token: i64,
-    gateways: watch::Receiver<Option<Vec<String>>>,
+    gateways: watch::Receiver<Option<Vec<GatewayChassis>>>,
     client: Client,
     monitor: MonitorHandle,
     mirror: Mirror,
@@ -397,7 +399,7 @@ struct Reconciler {
     /// What the changes read since the last successful cycle touched.
     touched: Touched,
     /// The gateway chassis the last successful plan was made with.
-    planned_gateways: Option<Vec<String>>,
+    planned_gateways: Option<Vec<GatewayChassis>>,
 }
 
 impl Reconciler {

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use neutrino_ovn::GatewayChassis;
 use neutrino_ovsdb::{Atom, Cache, Client, ClientConfig, Event, MonitorHandle, MonitorRequest};
 use neutrino_store::agents as store_agents;
 use neutrino_store::{Store, StoreError, set_operational, tables};
@@ -69,17 +70,25 @@ fn monitor_request() -> MonitorRequest {
         .table("Port_Binding", &["logical_port", "type", "chassis", "up"])
 }
 
-/// The chassis that may host router gateways, by name, sorted.
-pub fn gateway_chassis(cache: &Cache) -> Vec<String> {
-    let mut names: Vec<String> = cache
+/// The chassis that may host router gateways, with their availability zones, sorted by name.
+pub fn gateway_chassis(cache: &Cache) -> Vec<GatewayChassis> {
+    let mut chassis: Vec<GatewayChassis> = cache
         .table("Chassis")
         .into_iter()
         .flatten()
         .filter(|(_, row)| agents::is_gateway(row))
-        .filter_map(|(_, row)| row.get("name")?.as_str().map(str::to_owned))
+        .filter_map(|(_, row)| {
+            Some(GatewayChassis {
+                name: row.get("name")?.as_str()?.to_owned(),
+                zones: agents::availability_zones(row)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        })
         .collect();
-    names.sort();
-    names
+    chassis.sort();
+    chassis
 }
 
 /// The binding of every instance port (type `""`), by logical port (the Neutron port id), and of
@@ -137,7 +146,7 @@ pub fn bindings(cache: &Cache) -> BTreeMap<String, Binding> {
 /// disconnects.
 pub async fn read_gateway_chassis(
     config: &OvnConfig,
-) -> Result<Vec<String>, neutrino_ovsdb::Error> {
+) -> Result<Vec<GatewayChassis>, neutrino_ovsdb::Error> {
     let client = Client::connect(client_config(config)).await?;
     let monitor = client
         .monitor(MonitorRequest::new().table("Chassis", CHASSIS_COLUMNS))
@@ -173,7 +182,7 @@ pub fn start(store: Store, config: &OvnConfig) -> Southbound {
 /// The Southbound task, as the reconciler sees it.
 pub struct Southbound {
     /// The gateway chassis; `None` until the first download.
-    pub gateways: watch::Receiver<Option<Vec<String>>>,
+    pub gateways: watch::Receiver<Option<Vec<GatewayChassis>>>,
     /// Ports whose `binding:host_id` this task changed: written without a feed entry, so the
     /// reconciler reads them again itself (a bound port's floating IP may become distributed).
     pub rebound: mpsc::UnboundedReceiver<String>,
@@ -203,7 +212,7 @@ async fn run(
     store: Store,
     config: ClientConfig,
     agent_down_time: Duration,
-    gateways: watch::Sender<Option<Vec<String>>>,
+    gateways: watch::Sender<Option<Vec<GatewayChassis>>>,
     rebound: mpsc::UnboundedSender<String>,
 ) {
     let (client, monitor) = connect(&config).await;

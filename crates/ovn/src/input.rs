@@ -152,8 +152,26 @@ pub struct Resources<'a> {
     pub security_groups: &'a [SecurityGroupSpec],
     pub floating_ips: &'a [FloatingIpSpec],
     /// The chassis that may host router gateways (`enable-chassis-as-gw` in the Southbound
-    /// `Chassis` row's `ovn-cms-options`), by name.
-    pub gateway_chassis: &'a [String],
+    /// `Chassis` row's `ovn-cms-options`).
+    pub gateway_chassis: &'a [GatewayChassis],
+}
+
+/// A chassis that may host router gateways, and the availability zones it declares
+/// (`availability-zones=az1:az2` in its `ovn-cms-options`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GatewayChassis {
+    pub name: String,
+    pub zones: Vec<String>,
+}
+
+impl GatewayChassis {
+    /// A chassis in no zone.
+    pub fn named(name: &str) -> GatewayChassis {
+        GatewayChassis {
+            name: name.to_owned(),
+            zones: Vec::new(),
+        }
+    }
 }
 
 /// Settings of the mapping that come from configuration, not from a resource.

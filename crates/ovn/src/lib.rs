@@ -30,9 +30,9 @@ pub mod security;
 pub mod testing;
 
 pub use input::{
-    AddressPair, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, MappingConfig,
-    NetworkSpec, PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec,
-    SubnetSpec,
+    AddressPair, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute, Ipv6AddressMode,
+    MappingConfig, NetworkSpec, PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec,
+    SecurityGroupSpec, SubnetSpec,
 };
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use nat::{floating_ip_row, router_l3_rows};

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use neutrino_ovsdb::Atom;
 
-use crate::input::{Ipv6AddressMode, NetworkSpec, PortSpec, Resources, RouterSpec, SubnetSpec};
+use crate::input::{
+    GatewayChassis, Ipv6AddressMode, NetworkSpec, PortSpec, Resources, RouterSpec, SubnetSpec,
+};
 use crate::mapping::{router_port_name, switch_name};
 use crate::row::{NbRow, REVISION_KEY, RowId, table};
 
@@ -164,8 +166,13 @@ pub fn router_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow>
 
 /// The HA chassis group of a router's gateway: up to [`MAX_GATEWAY_CHASSIS`] gateway chassis,
 /// the list rotated by the router id so that routers spread over the chassis, priorities
-/// falling from the first.
-fn gateway_group(router: &RouterSpec, name: &str, chassis: &[String]) -> Vec<NbRow> {
+/// falling from the first. A router with availability zone hints takes only chassis in those
+/// zones (none there: no chassis, as upstream's scheduler leaves it).
+pub(crate) fn gateway_group(
+    router: &RouterSpec,
+    name: &str,
+    chassis: &[GatewayChassis],
+) -> Vec<NbRow> {
     let mut group = NbRow::new(table::HA_CHASSIS_GROUP, name.to_owned());
     group.set_map(
         "external_ids",
@@ -178,10 +185,15 @@ fn gateway_group(router: &RouterSpec, name: &str, chassis: &[String]) -> Vec<NbR
         ]),
     );
     let mut rows = vec![group];
-    if chassis.is_empty() {
+    let hints = &router.availability_zone_hints;
+    let mut sorted: Vec<&String> = chassis
+        .iter()
+        .filter(|c| hints.is_empty() || c.zones.iter().any(|z| hints.contains(z)))
+        .map(|c| &c.name)
+        .collect();
+    if sorted.is_empty() {
         return rows;
     }
-    let mut sorted: Vec<&String> = chassis.iter().collect();
     sorted.sort();
     sorted.dedup();
     let start = router

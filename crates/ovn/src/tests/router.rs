@@ -61,7 +61,7 @@ fn a_router_and_its_ports_as_upstream_writes_them() {
         routes: vec![],
     };
     let networks = [probe_net(), public];
-    let gateway_chassis = ["gw-b".to_owned(), "gw-a".to_owned(), "gw-c".to_owned()];
+    let gateway_chassis = ["gw-b", "gw-a", "gw-c"].map(GatewayChassis::named);
     let resources = Resources {
         networks: &networks,
         subnets: &subnets,
@@ -344,4 +344,45 @@ fn gateway_snat_default_route_and_a_floating_ip_as_upstream_writes_them() {
         crate::nat::floating_ip_row(&MappingConfig::default(), &free, &resources),
         None
     );
+}
+
+/// A router with availability zone hints has its gateway only on chassis of those zones, and on
+/// none when no gateway chassis is in them.
+#[test]
+fn gateways_stay_in_the_routers_availability_zones() {
+    let chassis = |name: &str, zones: &[&str]| GatewayChassis {
+        name: name.into(),
+        zones: zones.iter().map(|z| z.to_string()).collect(),
+    };
+    let all = [
+        chassis("gw-a", &["az1"]),
+        chassis("gw-b", &["az2"]),
+        chassis("gw-c", &["az1", "az2"]),
+        chassis("gw-d", &[]),
+    ];
+    let router = |hints: &[&str]| RouterSpec {
+        id: ROUTER.into(),
+        name: "r".into(),
+        revision_number: 1,
+        admin_state_up: true,
+        availability_zone_hints: hints.iter().map(|h| h.to_string()).collect(),
+        enable_snat: true,
+        routes: vec![],
+    };
+    let chosen = |hints: &[&str]| -> Vec<String> {
+        let mut names: Vec<String> = crate::router::gateway_group(&router(hints), "g", &all)
+            .iter()
+            .filter_map(|r| r.string("chassis_name").map(str::to_owned))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(chosen(&["az1"]), ["gw-a", "gw-c"]);
+    assert_eq!(chosen(&["az2"]), ["gw-b", "gw-c"]);
+    assert_eq!(
+        chosen(&[]),
+        ["gw-a", "gw-b", "gw-c", "gw-d"],
+        "no hints: any zone, and no zone"
+    );
+    assert!(chosen(&["az9"]).is_empty());
 }

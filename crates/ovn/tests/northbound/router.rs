@@ -131,7 +131,7 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
     let networks = [network(), public];
     let subnets = [subnet(), ext_subnet];
     let fips = [fip(PORT_A, "10.10.0.10", 1)];
-    let gateway_chassis = ["chassis-1".to_owned(), "chassis-2".to_owned()];
+    let gateway_chassis = ["chassis-1", "chassis-2"].map(neutrino_ovn::GatewayChassis::named);
     let resources = Resources {
         networks: &networks,
         subnets: &subnets,
