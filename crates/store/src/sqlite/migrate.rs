@@ -79,6 +79,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0017_signing_keys",
         include_str!("../../migrations/sqlite/0017_signing_keys.sql"),
     ),
+    Migration::sql(
+        "0020_identity_directory",
+        include_str!("../../migrations/sqlite/0020_identity_directory.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
