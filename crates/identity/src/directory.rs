@@ -258,11 +258,12 @@ impl Identity {
             (None, None) => None,
         };
         if let Some(u) = config {
-            return match model::constant_time_eq(&u.password_digest, &digest) {
-                true => self.config_user_index(u).map(|i| self.config_account(i)),
-                false => None,
-            }
-            .ok_or(AuthError::BadCredentials);
+            return self
+                .user_by_id
+                .get(&u.id)
+                .filter(|_| model::constant_time_eq(&u.password_digest, &digest))
+                .map(|&i| self.config_account(i))
+                .ok_or(AuthError::BadCredentials);
         }
         let (id, name) = (id.map(str::to_owned), name.map(str::to_owned));
         let user = self
@@ -281,10 +282,6 @@ impl Identity {
         })
         .and_then(|u| self.stored_account(&u))
         .ok_or(AuthError::BadCredentials)
-    }
-
-    fn config_user_index(&self, u: &User) -> Option<usize> {
-        self.user_by_id.get(&u.id).copied()
     }
 
     /// The project `scope` names, if `account` holds a role on it now, with those roles.
