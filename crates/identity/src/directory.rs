@@ -209,7 +209,7 @@ impl Identity {
 
     // ---- accounts and scopes, for tokens ----
 
-    fn config_account(&self, index: usize) -> Account {
+    pub(crate) fn config_account(&self, index: usize) -> Account {
         let u = &self.users[index];
         Account {
             id: u.id,
@@ -295,27 +295,7 @@ impl Identity {
             project: project.to_string(),
         };
         if let Some(index) = account.config {
-            // A user of the config file has its roles on its own project only.
-            let user = &self.users[index];
-            let own = &self.projects[user.project];
-            let matches = match scope {
-                ProjectRef::Own => true,
-                ProjectRef::Name(n) => own.name == n,
-                ProjectRef::Id(id) => own.id_hex == id,
-            };
-            if !matches {
-                return Err(no_access(match scope {
-                    ProjectRef::Name(n) | ProjectRef::Id(n) => n,
-                    ProjectRef::Own => &own.name,
-                }));
-            }
-            return Ok(Scoped {
-                account: account.clone(),
-                project_id: own.id,
-                project_id_hex: own.id_hex.clone(),
-                project_name: own.name.clone(),
-                roles: user.roles.clone(),
-            });
+            return self.config_scope(index, scope);
         }
         let project = match scope {
             ProjectRef::Id(id) => self.project(id).await.map_err(unavailable)?,
@@ -351,6 +331,34 @@ impl Identity {
             project_id_hex: project.id,
             project_name: project.name,
             roles,
+        })
+    }
+
+    /// The scope of a config user: its own project only, with the roles the config gives it.
+    pub(crate) fn config_scope(
+        &self,
+        index: usize,
+        scope: ProjectRef<'_>,
+    ) -> Result<Scoped, AuthError> {
+        let user = &self.users[index];
+        let own = &self.projects[user.project];
+        let requested = match scope {
+            ProjectRef::Own => None,
+            ProjectRef::Name(n) => Some(n).filter(|n| *n != own.name),
+            ProjectRef::Id(id) => Some(id).filter(|id| *id != own.id_hex),
+        };
+        if let Some(project) = requested {
+            return Err(AuthError::NoProjectAccess {
+                user: user.id_hex.clone(),
+                project: project.to_string(),
+            });
+        }
+        Ok(Scoped {
+            account: self.config_account(index),
+            project_id: own.id,
+            project_id_hex: own.id_hex.clone(),
+            project_name: own.name.clone(),
+            roles: user.roles.clone(),
         })
     }
 

@@ -107,17 +107,6 @@ pub struct AuthContext {
 }
 
 impl AuthContext {
-    /// An empty context whose user and project live in the default domain (the only one).
-    fn default_domain() -> AuthContext {
-        AuthContext {
-            user_domain_id: DOMAIN_ID.into(),
-            user_domain_name: DOMAIN_NAME.into(),
-            project_domain_id: DOMAIN_ID.into(),
-            project_domain_name: DOMAIN_NAME.into(),
-            ..AuthContext::default()
-        }
-    }
-
     /// Whether the context holds `role` (after expansion).
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
@@ -418,24 +407,19 @@ impl Identity {
         if claims.expires_at <= now_secs() {
             return Err(AuthError::Expired);
         }
-        let user = self
+        let index = *self
             .user_by_id
             .get(&claims.user_id)
-            .map(|&i| &self.users[i])
             .ok_or(AuthError::Invalid)?;
-        let project = &self.projects[user.project];
-        if user.credential_epoch != claims.credential_epoch || project.id != claims.project_id {
+        let scoped = self
+            .config_scope(index, ProjectRef::Own)
+            .map_err(|_| AuthError::Invalid)?;
+        if scoped.account.credential_epoch != claims.credential_epoch
+            || scoped.project_id != claims.project_id
+        {
             return Err(AuthError::Invalid);
         }
-        Ok(AuthContext {
-            user_id: user.id_hex.clone(),
-            user_name: user.name.clone(),
-            project_id: project.id_hex.clone(),
-            project_name: project.name.clone(),
-            roles: user.roles.clone(),
-            expires_at: claims.expires_at,
-            ..AuthContext::default_domain()
-        })
+        Ok(context(&claims, scoped))
     }
 
     /// Validates an `X-Auth-Token` value, reading the keys from the database again first if no
@@ -445,15 +429,7 @@ impl Identity {
     /// is refused from then on.
     pub async fn authenticate(&self, token: &str) -> Result<AuthContext, AuthError> {
         let (claims, scoped) = self.check_token(token).await?;
-        Ok(AuthContext {
-            user_id: scoped.account.id_hex,
-            user_name: scoped.account.name,
-            project_id: scoped.project_id_hex,
-            project_name: scoped.project_name,
-            roles: scoped.roles,
-            expires_at: claims.expires_at,
-            ..AuthContext::default_domain()
-        })
+        Ok(context(&claims, scoped))
     }
 
     /// Value of the `WWW-Authenticate` header on 401s: `Keystone uri="<public_url>v3"`.
@@ -474,27 +450,16 @@ impl Identity {
         project_name: Option<&str>,
     ) -> Result<String, AuthError> {
         let digest = model::password_digest(password);
-        let user = self
+        let index = *self
             .user_by_name
             .get(user_name)
-            .map(|&i| &self.users[i])
-            .filter(|u| model::constant_time_eq(&u.password_digest, &digest))
+            .filter(|&&i| model::constant_time_eq(&self.users[i].password_digest, &digest))
             .ok_or(AuthError::BadCredentials)?;
-        let project = &self.projects[user.project];
-        if project_name.is_some_and(|n| n != project.name) {
-            return Err(AuthError::NoProjectAccess {
-                user: user.id_hex.clone(),
-                project: project_name.unwrap_or_default().to_string(),
-            });
-        }
-        let claims = self.new_claims(
-            user.id,
-            user.credential_epoch,
-            project.id,
-            METHOD_PASSWORD,
-            None,
-        );
-        Ok(self.keys.sign(&claims))
+        let scope = project_name.map_or(ProjectRef::Own, ProjectRef::Name);
+        let scoped = self.config_scope(index, scope)?;
+        Ok(self
+            .keys
+            .sign(&self.claims_for(&scoped, METHOD_PASSWORD, None)))
     }
 
     // ---- internals shared with the HTTP layer ----
@@ -557,6 +522,23 @@ impl Identity {
         let scoped = self.scope(&current.account, scope).await?;
         let claims = self.claims_for(&scoped, old.methods | METHOD_TOKEN, Some(old.expires_at));
         Ok((claims, scoped))
+    }
+}
+
+/// What keystonemiddleware would pass on for a validated token.
+fn context(claims: &Claims, scoped: Scoped) -> AuthContext {
+    AuthContext {
+        user_id: scoped.account.id_hex,
+        user_name: scoped.account.name,
+        user_domain_id: DOMAIN_ID.into(),
+        user_domain_name: DOMAIN_NAME.into(),
+        project_id: scoped.project_id_hex,
+        project_name: scoped.project_name,
+        project_domain_id: DOMAIN_ID.into(),
+        project_domain_name: DOMAIN_NAME.into(),
+        roles: scoped.roles,
+        expires_at: claims.expires_at,
+        ..AuthContext::default()
     }
 }
 
