@@ -59,10 +59,12 @@ impl Authenticator {
     /// The context of an `X-Auth-Token` value.
     pub async fn validate(&self, token: &str) -> Result<AuthContext, Rejection> {
         match self {
-            Authenticator::Builtin(identity) => identity
-                .authenticate(token)
-                .await
-                .map_err(Rejection::Unauthorized),
+            Authenticator::Builtin(identity) => {
+                identity.authenticate(token).await.map_err(|e| match e {
+                    AuthError::Unavailable(reason) => Rejection::Unavailable(reason),
+                    e => Rejection::Unauthorized(e),
+                })
+            }
             Authenticator::Keystone(keystone) => keystone.validate(token).await,
         }
     }

@@ -5,7 +5,9 @@
 //! describes the keys, their rotation and refreshing). See the crate README for the supported
 //! calls and the token format.
 
+mod admin;
 mod authenticator;
+mod directory;
 mod files;
 mod http;
 pub mod keys;
@@ -25,6 +27,7 @@ pub use keys::{SigningKeys, rotate_signing_key};
 pub use keystone::{Keystone, KeystoneConfig};
 pub use model::{DOMAIN_ID, DOMAIN_NAME, derive_hex_id, expand_roles};
 
+use directory::Scoped;
 use model::{EntityId, Project, Role, User};
 use token::{Claims, DecodeError, METHOD_PASSWORD, METHOD_TOKEN};
 
@@ -115,7 +118,7 @@ impl AuthContext {
     }
 }
 
-/// Why a request is not authenticated. All variants mean HTTP 401.
+/// Why a request is not authenticated. All variants but `Unavailable` mean HTTP 401.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("The request you have made requires authentication.")]
@@ -132,6 +135,9 @@ pub enum AuthError {
     UnsupportedScope(String),
     #[error("Unsupported authentication method: {0}.")]
     UnsupportedMethod(String),
+    /// The directory cannot be read (the database is down): 503, so that clients retry.
+    #[error("The identity's database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Failures of [`Identity::open`].
@@ -386,36 +392,44 @@ impl Identity {
         http::router(self)
     }
 
-    /// Validates an `X-Auth-Token` value with the keys this replica knows now.
+    /// Validates an `X-Auth-Token` value with the keys this replica knows now, for users of the
+    /// config file only (no database read: tests and benchmarks); the server uses
+    /// [`Identity::authenticate`].
     pub fn validate(&self, token: &str) -> Result<AuthContext, AuthError> {
-        let (claims, user) = self.check_token(token)?;
-        Ok(self.context(claims, user))
+        if token.trim().is_empty() {
+            return Err(AuthError::Missing);
+        }
+        let claims = self
+            .keys
+            .ring()
+            .decode(token)
+            .map_err(|_| AuthError::Invalid)?;
+        if claims.expires_at <= now_secs() {
+            return Err(AuthError::Expired);
+        }
+        let index = *self
+            .user_by_id
+            .get(&claims.user_id)
+            .ok_or(AuthError::Invalid)?;
+        let scoped = self
+            .config_scope(index, ProjectRef::Own)
+            .map_err(|_| AuthError::Invalid)?;
+        if scoped.account.credential_epoch != claims.credential_epoch
+            || scoped.project_id != claims.project_id
+        {
+            return Err(AuthError::Invalid);
+        }
+        Ok(context(&claims, scoped))
     }
 
     /// Validates an `X-Auth-Token` value, reading the keys from the database again first if no
-    /// key known now signed it (one another replica has started to sign with).
+    /// key known now signed it (one another replica has started to sign with). A user created
+    /// through the admin API is read from the database: a token of a user deleted or disabled,
+    /// or of a project deleted or disabled, or of a user who lost every role on its project,
+    /// is refused from then on.
     pub async fn authenticate(&self, token: &str) -> Result<AuthContext, AuthError> {
-        let (claims, user) = self.check_token_refreshing(token).await?;
-        Ok(self.context(claims, user))
-    }
-
-    fn context(&self, claims: Claims, user: &User) -> AuthContext {
-        let project = &self.projects[user.project];
-        AuthContext {
-            user_id: user.id_hex.clone(),
-            user_name: user.name.clone(),
-            user_domain_id: DOMAIN_ID.into(),
-            user_domain_name: DOMAIN_NAME.into(),
-            project_id: project.id_hex.clone(),
-            project_name: project.name.clone(),
-            project_domain_id: DOMAIN_ID.into(),
-            project_domain_name: DOMAIN_NAME.into(),
-            domain_id: None,
-            domain_name: None,
-            system_scope: None,
-            roles: user.roles.clone(),
-            expires_at: claims.expires_at,
-        }
+        let (claims, scoped) = self.check_token(token).await?;
+        Ok(context(&claims, scoped))
     }
 
     /// Value of the `WWW-Authenticate` header on 401s: `Keystone uri="<public_url>v3"`.
@@ -428,96 +442,48 @@ impl Identity {
         &self.identity_url
     }
 
-    /// Issues a password-method token directly (tests and benchmarks).
+    /// Issues a password-method token directly (tests and benchmarks) for a user of the config file.
     pub fn issue_token(
         &self,
         user_name: &str,
         password: &str,
         project_name: Option<&str>,
     ) -> Result<String, AuthError> {
-        let user = self.check_password(self.user_by_name.get(user_name).copied(), password)?;
-        let scope = match project_name {
-            Some(name) => ProjectRef::Name(name),
-            None => ProjectRef::Own,
-        };
-        let project = self.scope_project(user, scope)?;
-        let claims = self.new_claims(user, project, METHOD_PASSWORD, None);
-        Ok(self.keys.sign(&claims))
+        let digest = model::password_digest(password);
+        let index = *self
+            .user_by_name
+            .get(user_name)
+            .filter(|&&i| model::constant_time_eq(&self.users[i].password_digest, &digest))
+            .ok_or(AuthError::BadCredentials)?;
+        let scope = project_name.map_or(ProjectRef::Own, ProjectRef::Name);
+        let scoped = self.config_scope(index, scope)?;
+        Ok(self
+            .keys
+            .sign(&self.claims_for(&scoped, METHOD_PASSWORD, None)))
     }
 
     // ---- internals shared with the HTTP layer ----
 
-    /// Checks signature (with the keys known now), expiry, user and credential epoch.
-    fn check_token(&self, token: &str) -> Result<(Claims, &User), AuthError> {
+    /// Checks signature (refreshing the keys once if none of them signed the token), expiry,
+    /// and what the directory says of its user and project now.
+    async fn check_token(&self, token: &str) -> Result<(Claims, Scoped), AuthError> {
         if token.trim().is_empty() {
             return Err(AuthError::Missing);
         }
-        self.check_claims(self.keys.ring().decode(token))
-    }
-
-    /// [`Identity::check_token`], refreshing the keys once if none of them signed the token.
-    async fn check_token_refreshing(&self, token: &str) -> Result<(Claims, &User), AuthError> {
-        if token.trim().is_empty() {
-            return Err(AuthError::Missing);
-        }
-        self.check_claims(self.keys.decode_refreshing(token).await)
-    }
-
-    /// Checks expiry, user and credential epoch of a token's claims.
-    fn check_claims(
-        &self,
-        decoded: Result<Claims, DecodeError>,
-    ) -> Result<(Claims, &User), AuthError> {
-        let claims = decoded.map_err(|_| AuthError::Invalid)?;
-        if claims.expires_at <= now_secs() {
-            return Err(AuthError::Expired);
-        }
-        let user = self
-            .user_by_id
-            .get(&claims.user_id)
-            .map(|&i| &self.users[i])
-            .ok_or(AuthError::Invalid)?;
-        if user.credential_epoch != claims.credential_epoch
-            || self.projects[user.project].id != claims.project_id
-        {
-            return Err(AuthError::Invalid);
-        }
-        Ok((claims, user))
-    }
-
-    fn check_password(&self, user: Option<usize>, password: &str) -> Result<&User, AuthError> {
-        let digest = model::password_digest(password);
-        match user.map(|i| &self.users[i]) {
-            Some(u) if model::constant_time_eq(&u.password_digest, &digest) => Ok(u),
-            _ => Err(AuthError::BadCredentials),
-        }
-    }
-
-    fn scope_project(&self, user: &User, scope: ProjectRef<'_>) -> Result<&Project, AuthError> {
-        let own = &self.projects[user.project];
-        let matches = match scope {
-            ProjectRef::Own => true,
-            ProjectRef::Name(n) => own.name == n,
-            ProjectRef::Id(id) => own.id_hex == id,
-        };
-        if matches {
-            Ok(own)
-        } else {
-            let project = match scope {
-                ProjectRef::Name(n) | ProjectRef::Id(n) => n.to_string(),
-                ProjectRef::Own => own.name.clone(),
-            };
-            Err(AuthError::NoProjectAccess {
-                user: user.id_hex.clone(),
-                project,
-            })
-        }
+        let claims = self
+            .keys
+            .decode_refreshing(token)
+            .await
+            .map_err(|_: DecodeError| AuthError::Invalid)?;
+        let scoped = self.resolve(&claims).await?;
+        Ok((claims, scoped))
     }
 
     fn new_claims(
         &self,
-        user: &User,
-        project: &Project,
+        user_id: EntityId,
+        credential_epoch: [u8; 4],
+        project_id: EntityId,
         methods: u8,
         expires_at: Option<i64>,
     ) -> Claims {
@@ -528,11 +494,22 @@ impl Identity {
             methods,
             issued_at: now,
             expires_at: expires_at.unwrap_or(now.saturating_add(self.token_ttl_secs)),
-            user_id: user.id,
-            project_id: project.id,
-            credential_epoch: user.credential_epoch,
+            user_id,
+            project_id,
+            credential_epoch,
             audit_id,
         }
+    }
+
+    /// The claims of a new token for a scope.
+    fn claims_for(&self, scoped: &Scoped, methods: u8, expires_at: Option<i64>) -> Claims {
+        self.new_claims(
+            scoped.account.id,
+            scoped.account.credential_epoch,
+            scoped.project_id,
+            methods,
+            expires_at,
+        )
     }
 
     /// Re-scopes a valid token (token method): same user, same expiry.
@@ -540,16 +517,28 @@ impl Identity {
         &self,
         token: &str,
         scope: ProjectRef<'_>,
-    ) -> Result<(Claims, &User), AuthError> {
-        let (old, user) = self.check_token_refreshing(token).await?;
-        let project = self.scope_project(user, scope)?;
-        let claims = self.new_claims(
-            user,
-            project,
-            old.methods | METHOD_TOKEN,
-            Some(old.expires_at),
-        );
-        Ok((claims, user))
+    ) -> Result<(Claims, Scoped), AuthError> {
+        let (old, current) = self.check_token(token).await?;
+        let scoped = self.scope(&current.account, scope).await?;
+        let claims = self.claims_for(&scoped, old.methods | METHOD_TOKEN, Some(old.expires_at));
+        Ok((claims, scoped))
+    }
+}
+
+/// What keystonemiddleware would pass on for a validated token.
+fn context(claims: &Claims, scoped: Scoped) -> AuthContext {
+    AuthContext {
+        user_id: scoped.account.id_hex,
+        user_name: scoped.account.name,
+        user_domain_id: DOMAIN_ID.into(),
+        user_domain_name: DOMAIN_NAME.into(),
+        project_id: scoped.project_id_hex,
+        project_name: scoped.project_name,
+        project_domain_id: DOMAIN_ID.into(),
+        project_domain_name: DOMAIN_NAME.into(),
+        roles: scoped.roles,
+        expires_at: claims.expires_at,
+        ..AuthContext::default()
     }
 }
 

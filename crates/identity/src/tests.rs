@@ -24,17 +24,17 @@ fn open_default(dir: &Path) -> Identity {
 }
 
 /// The identity of `data_dir` with its keys in `store`, as `neutrino serve` opens it.
-async fn open_on_store(store: &neutrino_store::Store, data_dir: &Path) -> Identity {
+pub(crate) async fn open_on_store(store: &neutrino_store::Store, data_dir: &Path) -> Identity {
     let keys = SigningKeys::open(store, data_dir).await.unwrap();
     Identity::open(&IdentityConfig::default(), data_dir, URL, keys).unwrap()
 }
 
-fn sqlite_store(data_dir: &Path) -> neutrino_store::Store {
+pub(crate) fn sqlite_store(data_dir: &Path) -> neutrino_store::Store {
     std::fs::create_dir_all(data_dir).unwrap();
     neutrino_store::Store::open_sqlite(&neutrino_store::sqlite_path(data_dir)).unwrap()
 }
 
-fn generated_password(dir: &Path, user: &str) -> String {
+pub(crate) fn generated_password(dir: &Path, user: &str) -> String {
     let text = std::fs::read_to_string(dir.join(files::PASSWORDS_FILE)).unwrap();
     let map: HashMap<String, String> = serde_json::from_str(&text).unwrap();
     map[user].clone()
@@ -44,13 +44,13 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
 }
 
-async fn call(
+pub(crate) async fn call(
     identity: &Arc<Identity>,
     method: Method,
     uri: &str,
@@ -84,7 +84,7 @@ async fn call(
     }
 }
 
-fn password_auth(user: Value, password: &str, scope: Option<Value>) -> Value {
+pub(crate) fn password_auth(user: Value, password: &str, scope: Option<Value>) -> Value {
     let mut user = user;
     user["password"] = json!(password);
     let mut auth = json!({"identity": {"methods": ["password"], "password": {"user": user}}});
@@ -94,11 +94,11 @@ fn password_auth(user: Value, password: &str, scope: Option<Value>) -> Value {
     json!({ "auth": auth })
 }
 
-fn by_name(name: &str) -> Value {
+pub(crate) fn by_name(name: &str) -> Value {
     json!({"name": name, "domain": {"name": "Default"}})
 }
 
-fn project_scope(name: &str) -> Value {
+pub(crate) fn project_scope(name: &str) -> Value {
     json!({"project": {"name": name, "domain": {"id": "default"}}})
 }
 
@@ -119,7 +119,7 @@ async fn login(identity: &Arc<Identity>, user: &str, password: &str) -> String {
     r.headers["x-subject-token"].to_str().unwrap().to_string()
 }
 
-fn assert_keystone_error(r: &Reply, code: u16) {
+pub(crate) fn assert_keystone_error(r: &Reply, code: u16) {
     assert_eq!(r.status.as_u16(), code, "{}", r.body);
     assert_eq!(r.body["error"]["code"], json!(code));
     assert!(r.body["error"]["title"].is_string());
@@ -364,7 +364,13 @@ fn credentials_and_token_checks() {
 
     // An expired token with a good signature.
     let user = &id.users[id.user_by_name["demo"]];
-    let mut claims = id.new_claims(user, &id.projects[user.project], METHOD_PASSWORD, None);
+    let mut claims = id.new_claims(
+        user.id,
+        user.credential_epoch,
+        id.projects[user.project].id,
+        METHOD_PASSWORD,
+        None,
+    );
     claims.issued_at -= 200_000;
     claims.expires_at = now_secs() - 1;
     assert_eq!(id.validate(&id.keys.sign(&claims)), Err(AuthError::Expired));

@@ -135,6 +135,12 @@ impl SigningKeys {
         Ok(())
     }
 
+    /// The database the keys live in (the built-in identity keeps its directory there too);
+    /// `None` for [`SigningKeys::in_memory`].
+    pub(crate) fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
     /// The keys now.
     pub(crate) fn ring(&self) -> Arc<KeyRing> {
         self.ring

@@ -148,6 +148,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0017_signing_keys.sql"),
     ),
     Migration::sql(
+        "0020_identity_directory",
+        include_str!("../../migrations/postgres/0020_identity_directory.sql"),
+    ),
+    Migration::sql(
         "0021_auto_allocated_topologies",
         include_str!("../../migrations/postgres/0021_auto_allocated_topologies.sql"),
     ),
