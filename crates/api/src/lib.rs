@@ -7,6 +7,7 @@ mod extensions;
 mod listing;
 mod metrics;
 mod ops;
+mod qos;
 mod query;
 mod quotas;
 mod resources;
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> Router {
     let v2 = resources::routes()
         .merge(quotas::routes())
         .merge(availability::routes())
+        .merge(qos::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

@@ -68,6 +68,9 @@ pub struct Network {
     pub physical_network: Option<String>,
     #[serde(rename = "provider:segmentation_id")]
     pub segmentation_id: Option<i64>,
+    /// Its QoS policy (`qos`); documents from before QoS have none.
+    #[serde(default)]
+    pub qos_policy_id: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
 }
@@ -184,6 +187,9 @@ pub struct Port {
     pub vif_type: String,
     #[serde(rename = "binding:vif_details")]
     pub vif_details: Map<String, Value>,
+    /// Its QoS policy (`qos`); documents from before QoS have none.
+    #[serde(default)]
+    pub qos_policy_id: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
 }

@@ -36,6 +36,7 @@ const ATTRS: &[Attr] = &[
     attr("provider:physical_network", true, true),
     attr("provider:segmentation_id", true, true),
     attr("tags", true, false),
+    attr("qos_policy_id", true, true),
 ];
 
 /// Attributes only an admin may set, with the policy rule named in the denial.
@@ -154,6 +155,7 @@ fn build(
             "Too many availability_zone_hints specified",
         ));
     }
+    let qos_policy_id = crate::qos::bind_on_create(tx, caller, "network", &id, &project_id, body)?;
     Ok(Network {
         name: b.name("name")?.unwrap_or_default(),
         tenant_id: project_id.clone(),
@@ -179,6 +181,7 @@ fn build(
         network_type: Some(seg.network_type),
         physical_network: (!seg.physical_network.is_empty()).then_some(seg.physical_network),
         segmentation_id: (seg.segmentation_id != 0).then_some(seg.segmentation_id),
+        qos_policy_id,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -249,6 +252,7 @@ impl Collection for Networks {
             "mtu",
             "port_security_enabled",
             "dns_domain",
+            "qos_policy_id",
             "availability_zone_hints",
             "availability_zones",
             "ipv4_address_scope",
@@ -393,6 +397,17 @@ impl Collection for Networks {
             }
             net.router_external = ext;
         }
+        if let Some(policy) = crate::qos::bind_on_update(
+            tx,
+            caller,
+            "network",
+            &net.id,
+            &net.project_id,
+            net.qos_policy_id.as_deref(),
+            body,
+        )? {
+            net.qos_policy_id = policy;
+        }
         rbac::sync_network_policies(tx, &net)?;
         net.std.touch();
         save(tx, &net)?;
@@ -440,6 +455,7 @@ impl Collection for Networks {
         }
         store::delete_segments(tx, id)?;
         store::delete_policies_on(tx, id)?;
+        crate::qos::unbind(tx, id)?;
         store::delete_row(tx, NETWORKS, id)?;
         Ok(())
     }

@@ -53,6 +53,7 @@ const ATTRS: &[Attr] = &[
     attr("binding:vif_type", false, false),
     attr("binding:vif_details", false, false),
     attr("tags", true, false),
+    attr("qos_policy_id", true, true),
 ];
 
 /// Attributes a member may set only on ports of its own networks (not on a shared one).
@@ -224,6 +225,7 @@ pub(crate) fn remove_port(tx: &Tx<'_>, port: &Port) -> Result<()> {
     for f in &port.fixed_ips {
         release_address(tx, &f.subnet_id, &f.ip_address)?;
     }
+    crate::qos::unbind(tx, &port.id)?;
     store::delete_row(tx, PORTS, &port.id)?;
     Ok(())
 }
@@ -321,6 +323,7 @@ pub(crate) fn create_one(
         &device_owner,
     )?;
     let id = uuid::Uuid::new_v4().to_string();
+    let qos_policy_id = crate::qos::bind_on_create(tx, caller, "port", &id, &project_id, body)?;
     let mut port = Port {
         name: b.name("name")?.unwrap_or_default(),
         tenant_id: project_id.clone(),
@@ -349,6 +352,7 @@ pub(crate) fn create_one(
         profile: profile(&b)?.unwrap_or_default(),
         vif_type: "unbound".into(),
         vif_details: Map::new(),
+        qos_policy_id,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -462,6 +466,17 @@ pub(crate) fn update_one(
             port.ip_allocation = "none".into();
         }
     }
+    if let Some(policy) = crate::qos::bind_on_update(
+        tx,
+        caller,
+        "port",
+        &port.id,
+        &port.project_id,
+        port.qos_policy_id.as_deref(),
+        body,
+    )? {
+        port.qos_policy_id = policy;
+    }
     port.dns_assignment = dns_assignment(&port, cfg);
     port.std.touch();
     save_port(tx, &port)?;
@@ -557,6 +572,7 @@ impl Collection for Ports {
             "binding:profile",
             "binding:vif_type",
             "binding:vif_details",
+            "qos_policy_id",
             "description",
             "tags",
             "created_at",
