@@ -745,3 +745,125 @@ async fn qos_policy_sharing_through_rbac() {
     let r = api.get("alice", &format!("/v2.0/qos/policies/{id}")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn qos_policy_on_floating_ips_and_router_gateways() {
+    let api = Api::start();
+    let p = p1_policy(&api, "p").await;
+    let q = p1_policy(&api, "q").await;
+    let ext = api
+        .network("admin", json!({"router:external": true, "shared": false}))
+        .await;
+    api.subnet("admin", &ext, "192.0.2.0/24", json!({})).await;
+
+    // A floating IP takes a policy on create and update, and keeps the policy in use.
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/floatingips",
+            json!({"floatingip": {"floating_network_id": ext, "qos_policy_id": p}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["floatingip"]["qos_policy_id"], json!(p));
+    let fip = r.body["floatingip"]["id"].as_str().unwrap().to_string();
+    let r = api
+        .delete("admin", &format!("/v2.0/qos/policies/{p}"))
+        .await;
+    assert_eq!(
+        r.message(),
+        format!("QoS Policy {p} is used by floatingip {fip}.")
+    );
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/floatingips/{fip}"),
+            json!({"floatingip": {"qos_policy_id": q}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["floatingip"]["qos_policy_id"], json!(q));
+    let r = api
+        .get("alice", &format!("/v2.0/floatingips?qos_policy_id={q}"))
+        .await;
+    assert_eq!(ids(&r.body["floatingips"]), [fip.as_str()]);
+
+    // A router gateway takes one in external_gateway_info; a request without it keeps it.
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/routers",
+            json!({"router": {"external_gateway_info": {"network_id": ext, "qos_policy_id": p}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(
+        r.body["router"]["external_gateway_info"]["qos_policy_id"],
+        json!(p)
+    );
+    let router = r.body["router"]["id"].as_str().unwrap().to_string();
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/routers/{router}"),
+            json!({"router": {"external_gateway_info": {"network_id": ext}}}),
+        )
+        .await;
+    assert_eq!(
+        r.body["router"]["external_gateway_info"]["qos_policy_id"],
+        json!(p)
+    );
+    let r = api
+        .delete("admin", &format!("/v2.0/qos/policies/{p}"))
+        .await;
+    assert_eq!(
+        r.message(),
+        format!("QoS Policy {p} is used by router {router}.")
+    );
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/routers/{router}"),
+            json!({"router": {"external_gateway_info": {"network_id": ext, "qos_policy_id": "x"}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/routers/{router}"),
+            json!({"router": {"external_gateway_info": {"network_id": ext, "qos_policy_id": null}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        r.body["router"]["external_gateway_info"]["qos_policy_id"],
+        Value::Null
+    );
+    let r = api
+        .delete("admin", &format!("/v2.0/qos/policies/{p}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+
+    // Removing the gateway, or the floating IP, releases their policies.
+    let r = api
+        .put(
+            "alice",
+            &format!("/v2.0/routers/{router}"),
+            json!({"router": {"external_gateway_info": {"network_id": ext, "qos_policy_id": q}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    api.put(
+        "alice",
+        &format!("/v2.0/routers/{router}"),
+        json!({"router": {"external_gateway_info": {}}}),
+    )
+    .await;
+    api.delete("alice", &format!("/v2.0/floatingips/{fip}"))
+        .await;
+    let r = api
+        .delete("admin", &format!("/v2.0/qos/policies/{q}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+}

@@ -1,7 +1,8 @@
-//! `qos_policy_id` of networks and ports: what a request may set (a policy the caller sees),
-//! the project's default policy for a new network (`qos-default`, where upstream applies it),
-//! and the `qos_bindings` rows that let a policy's delete find who uses it without reading
-//! every port. The object's document holds the id; its binding row is written beside it.
+//! `qos_policy_id` of networks, ports, floating IPs and router gateways: what a request may
+//! set (a policy the caller sees), the project's default policy for a new network (`qos-default`,
+//! where upstream applies it), and the `qos_bindings` rows that let a policy's delete find who
+//! uses it without reading every port. The object's document holds the id; its binding row is
+//! written beside it.
 
 use serde_json::{Map, Value, json};
 

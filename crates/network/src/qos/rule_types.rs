@@ -86,6 +86,16 @@ pub(crate) const EXTENSIONS: &[Extension] = &[
         "API to enable GET, PUT and DELETE operations on QoS policy rules without specifying policy ID",
     ),
     ext(
+        "qos-fip",
+        "Floating IP QoS",
+        "The floating IP Quality of Service extension",
+    ),
+    ext(
+        "qos-gateway-ip",
+        "Router gateway IP QoS",
+        "The Router gateway IP Quality of Service extension",
+    ),
+    ext(
         "qos-pps",
         "QoS Rule Type Packet per Second Extension",
         "Add QoS Rule Type Packet per Second",
