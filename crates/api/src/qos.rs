@@ -14,7 +14,7 @@ use neutrino_network::{Caller, Error, Kind, Selection};
 use serde_json::Value;
 
 use crate::query::ListQuery;
-use crate::resources::{self, json, wrap};
+use crate::resources::{self, TagRequest, json, wrap};
 use crate::{AppState, error::ApiError, listing, root_url};
 
 type ApiResult = Result<Response, ApiError>;
@@ -27,6 +27,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2.0/qos/policies/{id}",
             get(show_policy).put(update_policy).delete(delete_policy),
+        )
+        .route(
+            "/v2.0/qos/policies/{id}/tags",
+            get(get_tags)
+                .put(replace_tags)
+                .post(add_tags)
+                .delete(remove_tags),
+        )
+        .route(
+            "/v2.0/qos/policies/{id}/tags/{tag}",
+            get(has_tag).put(add_tag).delete(remove_tag),
         )
         .route(
             "/v2.0/qos/policies/{id}/{rules}",
@@ -92,6 +103,64 @@ async fn delete_policy(
     body: Body,
 ) -> ApiResult {
     resources::delete_of(&st, &caller, POLICIES, &id, &headers, body).await
+}
+
+async fn get_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    resources::tags_of(&st, &caller, POLICIES, &id, TagRequest::List).await
+}
+
+async fn replace_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    resources::tags_of(&st, &caller, POLICIES, &id, TagRequest::ReplaceAll(body)).await
+}
+
+async fn add_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    resources::tags_of(&st, &caller, POLICIES, &id, TagRequest::Add(body)).await
+}
+
+async fn remove_tags(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    resources::tags_of(&st, &caller, POLICIES, &id, TagRequest::RemoveAll).await
+}
+
+async fn has_tag(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, tag)): Path<(String, String)>,
+) -> ApiResult {
+    resources::tags_of(&st, &caller, POLICIES, &id, TagRequest::Has(tag)).await
+}
+
+async fn add_tag(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, tag)): Path<(String, String)>,
+) -> ApiResult {
+    resources::tags_of(&st, &caller, POLICIES, &id, TagRequest::AddOne(tag)).await
+}
+
+async fn remove_tag(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, tag)): Path<(String, String)>,
+) -> ApiResult {
+    resources::tags_of(&st, &caller, POLICIES, &id, TagRequest::RemoveOne(tag)).await
 }
 
 /// The rule type of a collection under a policy (`bandwidth_limit_rules`).

@@ -468,27 +468,66 @@ fn tag_list(bytes: &[u8]) -> Result<Vec<String>, Error> {
     }
 }
 
+/// A request on a resource's tags (`/{coll}/{id}/tags[/{tag}]`).
+pub(crate) enum TagRequest {
+    List,
+    ReplaceAll(Body),
+    Add(Body),
+    RemoveAll,
+    Has(String),
+    AddOne(String),
+    RemoveOne(String),
+}
+
+/// Answers a tags request on a resource of `kind`.
+pub(crate) async fn tags_of(
+    st: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    req: TagRequest,
+) -> ApiResult {
+    let change = match req {
+        TagRequest::List => {
+            return Ok(json(
+                StatusCode::OK,
+                tags_body(st.net.tags(caller, kind, id).await?),
+            ));
+        }
+        TagRequest::Has(tag) => {
+            return if st.net.tags(caller, kind, id).await?.contains(&tag) {
+                Ok(StatusCode::NO_CONTENT.into_response())
+            } else {
+                Err(
+                    Error::not_found("TagNotFound", format!("Tag {tag} could not be found."))
+                        .into(),
+                )
+            };
+        }
+        TagRequest::ReplaceAll(body) => TagChange::ReplaceAll(tag_list(&read_body(body).await?)?),
+        TagRequest::Add(body) => TagChange::Add(tag_list(&read_body(body).await?)?),
+        TagRequest::RemoveAll => TagChange::RemoveAll,
+        TagRequest::AddOne(tag) => TagChange::AddOne(tag),
+        TagRequest::RemoveOne(tag) => TagChange::RemoveOne(tag),
+    };
+    let status = match &change {
+        TagChange::ReplaceAll(_) | TagChange::Add(_) => StatusCode::OK,
+        TagChange::AddOne(_) => StatusCode::CREATED,
+        _ => StatusCode::NO_CONTENT,
+    };
+    let tags = st.net.change_tags(caller, kind, id, change).await?;
+    Ok(match status {
+        StatusCode::OK => json(status, tags_body(tags)),
+        _ => status.into_response(),
+    })
+}
+
 async fn get_tags(
     State(st): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((coll, id)): Path<(String, String)>,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
-    Ok(json(
-        StatusCode::OK,
-        tags_body(st.net.tags(&caller, kind, &id).await?),
-    ))
-}
-
-async fn change_tags(
-    st: &AppState,
-    caller: &Caller,
-    coll: &str,
-    id: &str,
-    change: TagChange,
-) -> Result<Vec<String>, ApiError> {
-    let kind = kind_of(coll)?;
-    Ok(st.net.change_tags(caller, kind, id, change).await?)
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::List).await
 }
 
 async fn replace_tags(
@@ -497,10 +536,14 @@ async fn replace_tags(
     Path((coll, id)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult {
-    kind_of(&coll)?;
-    let tags = tag_list(&read_body(body).await?)?;
-    let tags = change_tags(&st, &caller, &coll, &id, TagChange::ReplaceAll(tags)).await?;
-    Ok(json(StatusCode::OK, tags_body(tags)))
+    tags_of(
+        &st,
+        &caller,
+        kind_of(&coll)?,
+        &id,
+        TagRequest::ReplaceAll(body),
+    )
+    .await
 }
 
 async fn add_tags(
@@ -509,10 +552,7 @@ async fn add_tags(
     Path((coll, id)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult {
-    kind_of(&coll)?;
-    let tags = tag_list(&read_body(body).await?)?;
-    let tags = change_tags(&st, &caller, &coll, &id, TagChange::Add(tags)).await?;
-    Ok(json(StatusCode::OK, tags_body(tags)))
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::Add(body)).await
 }
 
 async fn remove_tags(
@@ -520,8 +560,7 @@ async fn remove_tags(
     Extension(caller): Extension<Caller>,
     Path((coll, id)): Path<(String, String)>,
 ) -> ApiResult {
-    change_tags(&st, &caller, &coll, &id, TagChange::RemoveAll).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::RemoveAll).await
 }
 
 async fn has_tag(
@@ -529,12 +568,7 @@ async fn has_tag(
     Extension(caller): Extension<Caller>,
     Path((coll, id, tag)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
-    if st.net.tags(&caller, kind, &id).await?.contains(&tag) {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(Error::not_found("TagNotFound", format!("Tag {tag} could not be found.")).into())
-    }
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::Has(tag)).await
 }
 
 async fn add_tag(
@@ -542,8 +576,7 @@ async fn add_tag(
     Extension(caller): Extension<Caller>,
     Path((coll, id, tag)): Path<(String, String, String)>,
 ) -> ApiResult {
-    change_tags(&st, &caller, &coll, &id, TagChange::AddOne(tag)).await?;
-    Ok(StatusCode::CREATED.into_response())
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::AddOne(tag)).await
 }
 
 async fn remove_tag(
@@ -551,6 +584,12 @@ async fn remove_tag(
     Extension(caller): Extension<Caller>,
     Path((coll, id, tag)): Path<(String, String, String)>,
 ) -> ApiResult {
-    change_tags(&st, &caller, &coll, &id, TagChange::RemoveOne(tag)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    tags_of(
+        &st,
+        &caller,
+        kind_of(&coll)?,
+        &id,
+        TagRequest::RemoveOne(tag),
+    )
+    .await
 }

@@ -164,7 +164,29 @@ async fn qos_policy_tags_and_tag_filters() {
     assert_eq!(p["tags"], json!(["red", "blue"]));
     policy(&api, json!({"name": "u"})).await;
     let r = api.get("admin", "/v2.0/qos/policies?tags=red").await;
-    assert_eq!(ids(&r.body["policies"]), [p["id"].as_str().unwrap()]);
+    let id = p["id"].as_str().unwrap();
+    assert_eq!(ids(&r.body["policies"]), [id]);
+
+    // The tags sub-resource: admins change them (a new revision); members of other projects
+    // do not even see the policy.
+    let tags = format!("/v2.0/qos/policies/{id}/tags");
+    let r = api.put("admin", &tags, json!({"tags": ["green"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body, json!({"tags": ["green"]}));
+    let r = api.put("admin", &format!("{tags}/blue"), json!(null)).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = api.get("admin", &format!("{tags}/blue")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = api.get("admin", &format!("{tags}/red")).await;
+    assert_eq!(r.kind(), "TagNotFound");
+    let r = api.get("admin", &format!("/v2.0/qos/policies/{id}")).await;
+    assert_eq!(r.body["policy"]["tags"], json!(["blue", "green"]));
+    assert_eq!(r.body["policy"]["revision_number"], 3);
+    let r = api.put("bob", &tags, json!({"tags": []})).await;
+    assert_eq!(r.kind(), "QosPolicyNotFound");
+    let r = api.delete("admin", &tags).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.get("admin", &tags).await.body, json!({"tags": []}));
 }
 
 #[tokio::test]
