@@ -123,3 +123,34 @@ def test_sdk_policy_sharing_rules_and_in_use(admin, alice, bob, admin_api, bob_a
             bob.network.delete_network(net)
         admin.network.delete_qos_policy(policy, ignore_missing=True)
     assert admin.network.find_qos_policy(policy.id) is None
+
+
+def test_sdk_floating_ip_router_gateway_and_tags(admin, alice, admin_api, alice_api):
+    policy = admin.network.create_qos_policy(name=unique("qos"), project_id=alice_api.project_id)
+    ext = admin.network.create_network(name=unique("ext"), is_router_external=True)
+    admin.network.create_subnet(network_id=ext.id, ip_version=4, cidr="198.51.100.0/24")
+    router = fip = None
+    try:
+        fip = alice.network.create_ip(floating_network_id=ext.id, qos_policy_id=policy.id)
+        assert fip.qos_policy_id == policy.id
+        router = alice.network.create_router(
+            name=unique("r"), external_gateway_info={"network_id": ext.id, "qos_policy_id": policy.id})
+        assert router.external_gateway_info["qos_policy_id"] == policy.id
+        err = neutron_error(admin_api.delete(f"/qos/policies/{policy.id}"), 409, "QosPolicyInUse")
+        assert err["message"] in (f"QoS Policy {policy.id} is used by floatingip {fip.id}.",
+                                  f"QoS Policy {policy.id} is used by router {router.id}.")
+        alice.network.update_ip(fip, qos_policy_id=None)
+        assert alice.network.get_ip(fip.id).qos_policy_id is None
+
+        # Tags through openstacksdk's tag calls on the policy.
+        admin.network.set_tags(policy, ["red", "blue"])
+        assert sorted(admin.network.get_qos_policy(policy.id).tags) == ["blue", "red"]
+        assert [p.id for p in alice.network.qos_policies(tags="red")] == [policy.id]
+    finally:
+        if router is not None:
+            alice.network.delete_router(router)
+        if fip is not None:
+            alice.network.delete_ip(fip)
+        admin.network.delete_network(ext)
+        admin.network.delete_qos_policy(policy, ignore_missing=True)
+    assert admin.network.find_qos_policy(policy.id) is None

@@ -1,5 +1,6 @@
-//! The QoS routes (`/v2.0/qos/...`): policies through the generic collection handlers, rules
-//! nested under their policy (`/qos/policies/{id}/{type}_rules[/{rule_id}]`) and by id alone
+//! The QoS routes (`/v2.0/qos/...`): policies through the generic collection handlers (their
+//! tags at `/v2.0/policies/{id}/tags`, as upstream), rules nested under their policy
+//! (`/qos/policies/{id}/{type}_rules[/{rule_id}]`) and by id alone
 //! (`/qos/alias-{type}-rules/{rule_id}`), and the rule types.
 
 use axum::Router;
@@ -28,15 +29,17 @@ pub fn routes() -> Router<AppState> {
             "/v2.0/qos/policies/{id}",
             get(show_policy).put(update_policy).delete(delete_policy),
         )
+        // Upstream's tagging extension names collections without their prefix: a policy's tags
+        // are at `/v2.0/policies/{id}/tags`, which is where clients look for them.
         .route(
-            "/v2.0/qos/policies/{id}/tags",
+            "/v2.0/policies/{id}/tags",
             get(get_tags)
                 .put(replace_tags)
                 .post(add_tags)
                 .delete(remove_tags),
         )
         .route(
-            "/v2.0/qos/policies/{id}/tags/{tag}",
+            "/v2.0/policies/{id}/tags/{tag}",
             get(has_tag).put(add_tag).delete(remove_tag),
         )
         .route(

@@ -169,7 +169,7 @@ async fn qos_policy_tags_and_tag_filters() {
 
     // The tags sub-resource: admins change them (a new revision); members of other projects
     // do not even see the policy.
-    let tags = format!("/v2.0/qos/policies/{id}/tags");
+    let tags = format!("/v2.0/policies/{id}/tags");
     let r = api.put("admin", &tags, json!({"tags": ["green"]})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body, json!({"tags": ["green"]}));

@@ -444,6 +444,7 @@ impl Collection for Networks {
             ));
         }
         for port in service {
+            crate::qos::unbind(tx, &port)?;
             store::delete_row(tx, PORTS, &port)?;
         }
         for (_, subnet) in
