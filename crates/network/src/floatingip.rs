@@ -632,17 +632,15 @@ impl Collection for FloatingIps {
         if let Some(d) = b.string("description", 255)? {
             fip.std.description = d;
         }
-        if let Some(policy) = crate::qos::bind_on_update(
+        crate::qos::bind_on_update(
             tx,
             cx.caller,
             "floatingip",
             id,
             &fip.project_id,
-            fip.qos_policy_id.as_deref(),
+            &mut fip.qos_policy_id,
             body,
-        )? {
-            fip.qos_policy_id = policy;
-        }
+        )?;
         fip.std.touch();
         save(tx, &fip, false)?;
         completed(tx, &fip, with_port_details)

@@ -397,17 +397,15 @@ impl Collection for Networks {
             }
             net.router_external = ext;
         }
-        if let Some(policy) = crate::qos::bind_on_update(
+        crate::qos::bind_on_update(
             tx,
             caller,
             "network",
             &net.id,
             &net.project_id,
-            net.qos_policy_id.as_deref(),
+            &mut net.qos_policy_id,
             body,
-        )? {
-            net.qos_policy_id = policy;
-        }
+        )?;
         rbac::sync_network_policies(tx, &net)?;
         net.std.touch();
         save(tx, &net)?;

@@ -466,17 +466,15 @@ pub(crate) fn update_one(
             port.ip_allocation = "none".into();
         }
     }
-    if let Some(policy) = crate::qos::bind_on_update(
+    crate::qos::bind_on_update(
         tx,
         caller,
         "port",
         &port.id,
         &port.project_id,
-        port.qos_policy_id.as_deref(),
+        &mut port.qos_policy_id,
         body,
-    )? {
-        port.qos_policy_id = policy;
-    }
+    )?;
     port.dns_assignment = dns_assignment(&port, cfg);
     port.std.touch();
     save_port(tx, &port)?;

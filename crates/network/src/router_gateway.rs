@@ -246,18 +246,16 @@ pub(crate) fn set_gateway(
         .unwrap_or(ENABLE_SNAT_BY_DEFAULT);
     // As upstream, a gateway request that does not name a policy keeps the current one.
     let mut qos_policy_id = previous.and_then(|g| g.qos_policy_id.clone());
-    if let Some(body) = qos
-        && let Some(policy) = crate::qos::bind_on_update(
+    if let Some(body) = qos {
+        crate::qos::bind_on_update(
             tx,
             caller,
             "router",
             &router.id,
             &router.project_id,
-            qos_policy_id.as_deref(),
+            &mut qos_policy_id,
             &body,
-        )?
-    {
-        qos_policy_id = policy;
+        )?;
     }
     router.external_gateway_info = Some(GatewayInfo {
         network_id: net.id,

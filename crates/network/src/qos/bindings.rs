@@ -93,29 +93,29 @@ pub(crate) fn bind_on_create(
     Ok(policy)
 }
 
-/// Applies a requested change of an object's policy; `current` is its policy now. Returns the
-/// new policy if the request names one (or `null`). As upstream, a caller may only take a
-/// policy away that it can see.
+/// Applies a requested change (if the request names `qos_policy_id`, `null` included) to an
+/// object's `policy`. As upstream, a caller may only take away a policy it can see.
 pub(crate) fn bind_on_update(
     tx: &Tx<'_>,
     caller: &Caller,
     object_type: &str,
     object_id: &str,
     project_id: &str,
-    current: Option<&str>,
+    policy: &mut Option<String>,
     body: &Map<String, Value>,
-) -> Result<Option<Option<String>>> {
+) -> Result<()> {
     let Some(new) = requested(tx, caller, body)? else {
-        return Ok(None);
+        return Ok(());
     };
-    if let Some(old) = current {
+    if let Some(old) = policy.as_deref() {
         check_may_remove(tx, caller, old)?;
         unbind(tx, object_id)?;
     }
     if let Some(p) = &new {
         bind(tx, object_type, object_id, project_id, p)?;
     }
-    Ok(Some(new))
+    *policy = new;
+    Ok(())
 }
 
 fn check_may_remove(tx: &Tx<'_>, caller: &Caller, policy_id: &str) -> Result<()> {
