@@ -343,13 +343,15 @@ impl RuleKind {
     ) -> Result<Value> {
         check_attributes(body, self.attrs, Op::Create)?;
         check_admin(caller, &self.policy_rule("create"))?;
-        let policy = load_visible(tx, caller, policy_id)?;
+        // The values are checked before the policy is looked up, as upstream validates the
+        // body before its plugin runs.
         let mut rule = Map::new();
         rule.insert("id".into(), uuid::Uuid::new_v4().to_string().into());
         rule.insert("qos_policy_id".into(), policy_id.into());
         rule.insert("type".into(), self.rule_type.into());
-        rule.insert("project_id".into(), policy.project_id.into());
         self.merge(body, &mut rule)?;
+        let policy = load_visible(tx, caller, policy_id)?;
+        rule.insert("project_id".into(), policy.project_id.into());
         self.check_conflicts(tx, &rule, &rule.clone())?;
         let doc = Value::Object(rule.clone()).to_string();
         match store::insert_row(
