@@ -12,7 +12,7 @@ use crate::collection::{Collection, Ctx};
 use crate::extensions::Extension;
 use crate::model::{Resource, Standard};
 use crate::network::tags_on_create;
-use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::read::{Scope, check_revision, completed, field, load, load_for_change};
 use crate::{Caller, Error, Result, rbac};
 
 use super::{OBJECT_TYPE, policy_not_found, rules};
@@ -128,10 +128,15 @@ pub(crate) fn sync_shared_flag(tx: &Tx<'_>, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn view(p: &QosPolicy) -> Result<Value> {
-    let mut v = serde_json::to_value(p).map_err(|_| Error::internal())?;
-    v["rules"] = Value::Array(Vec::new());
-    Ok(v)
+/// `rules`, from the rules' rows: one query for the whole list.
+fn with_rules(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+    let ids: Vec<String> = items.iter().map(|i| field(i, "id").to_string()).collect();
+    let mut by_policy = rules::embedded(tx, ids)?;
+    for item in items {
+        let rules = by_policy.remove(field(item, "id")).unwrap_or_default();
+        item.insert("rules".into(), Value::Array(rules));
+    }
+    Ok(())
 }
 
 /// `/v2.0/qos/policies`.
@@ -191,20 +196,13 @@ impl Collection for QosPolicies {
     fn stored_is_view(&self) -> bool {
         false
     }
-    /// `rules`, from the rules' rows: one query for the whole list.
     fn complete(
         &self,
         tx: &Tx<'_>,
         _scope: &Scope,
         items: &mut [Map<String, Value>],
     ) -> Result<()> {
-        let ids: Vec<String> = items.iter().map(|i| field(i, "id").to_string()).collect();
-        let mut by_policy = rules::embedded(tx, ids)?;
-        for item in items {
-            let rules = by_policy.remove(field(item, "id")).unwrap_or_default();
-            item.insert("rules".into(), Value::Array(rules));
-        }
-        Ok(())
+        with_rules(tx, items)
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
@@ -228,7 +226,7 @@ impl Collection for QosPolicies {
         if p.shared {
             rbac::share_with_everyone(tx, OBJECT_TYPE, &p.project_id, &p.id, true)?;
         }
-        view(&p)
+        completed(tx, &p, with_rules)
     }
 
     fn update(
@@ -260,13 +258,7 @@ impl Collection for QosPolicies {
         }
         p.std.touch();
         save(tx, &p, false)?;
-        let mut v = view(&p)?;
-        v["rules"] = Value::Array(
-            rules::embedded(tx, vec![id.to_string()])?
-                .remove(id)
-                .unwrap_or_default(),
-        );
-        Ok(v)
+        completed(tx, &p, with_rules)
     }
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
