@@ -8,6 +8,7 @@ mod extensions;
 mod listing;
 mod metrics;
 mod ops;
+mod qos;
 mod query;
 mod quotas;
 mod resources;
@@ -53,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .merge(quotas::routes())
         .merge(availability::routes())
         .merge(auto_allocate::routes())
+        .merge(qos::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

@@ -88,6 +88,12 @@ fn create_bodies(kind: Kind, bytes: &[u8]) -> Result<(Vec<Map<String, Value>>, b
     Ok((vec![single_body(kind, top)?], false))
 }
 
+/// The body of a POST that creates one resource (`{"<singular>": {...}}`).
+pub(crate) async fn create_body(kind: Kind, body: Body) -> Result<Map<String, Value>, ApiError> {
+    let top = parse_json(&read_body(body).await?)?;
+    Ok(single_body(kind, top)?)
+}
+
 fn single_body(kind: Kind, mut top: Map<String, Value>) -> Result<Map<String, Value>, Error> {
     match top.remove(kind.singular()) {
         Some(Value::Object(m)) => Ok(m),
@@ -137,11 +143,11 @@ fn strip_hidden(kind: Kind, item: &mut Map<String, Value>) {
     }
 }
 
-fn json(status: StatusCode, v: Value) -> Response {
+pub(crate) fn json(status: StatusCode, v: Value) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
-fn wrap(key: &str, v: Value) -> Value {
+pub(crate) fn wrap(key: &str, v: Value) -> Value {
     let mut m = Map::new();
     m.insert(key.to_string(), v);
     Value::Object(m)
@@ -200,20 +206,29 @@ async fn list(
     headers: HeaderMap,
 ) -> ApiResult {
     let kind = kind_of(&coll)?;
+    list_of(&st, &caller, kind, kind.plural(), raw, &headers).await
+}
+
+/// Lists a collection; `url_path`: its path under `/v2.0/`, for the pagination links.
+pub(crate) async fn list_of(
+    st: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    url_path: &str,
+    raw: Option<String>,
+    headers: &HeaderMap,
+) -> ApiResult {
     let q = ListQuery::parse(
         raw.as_deref().unwrap_or(""),
         st.net.config().pagination_max_limit,
     )?;
     listing::validate(kind, &q)?;
     if plain(kind, &q)
-        && let Some(docs) = st
-            .net
-            .list_stored(&caller, kind, pushdown(kind, &q))
-            .await?
+        && let Some(docs) = st.net.list_stored(caller, kind, pushdown(kind, &q)).await?
     {
         return Ok(spliced(kind.plural(), &docs));
     }
-    let base = format!("{}v2.0/{}", root_url(&headers), kind.plural());
+    let base = format!("{}v2.0/{url_path}", root_url(headers));
     // What SQL does not filter exactly is filtered in memory, over the rows SQL selected.
     let rest = listing::not_in_sql(kind, &q);
     let mut page = if let Some(order) = listing::order_in_store(kind, &q) {
@@ -226,13 +241,13 @@ async fn list(
         let keep = Box::new(move |item: &Map<String, Value>| listing::matches(item, &rest));
         let items = st
             .net
-            .list_page(&caller, kind, pushdown(kind, &q), request, keep)
+            .list_page(caller, kind, pushdown(kind, &q), request, keep)
             .await?;
         listing::finish(items, &q, &base)
     } else {
         // Unpaged and unsorted (oldest first), or sorted by an attribute that is not a column:
         // sorted and paged in memory.
-        let items = st.net.list(&caller, kind, pushdown(kind, &q)).await?;
+        let items = st.net.list(caller, kind, pushdown(kind, &q)).await?;
         listing::apply(kind, items, &rest, &base)?
     };
     for item in &mut page.items {
@@ -300,9 +315,18 @@ async fn show(
     Path((coll, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
+    show_of(&st, &caller, kind_of(&coll)?, &id, raw).await
+}
+
+pub(crate) async fn show_of(
+    st: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    raw: Option<String>,
+) -> ApiResult {
     let q = ListQuery::parse(raw.as_deref().unwrap_or(""), -1)?;
-    let mut item = st.net.get(&caller, kind, &id).await?;
+    let mut item = st.net.get(caller, kind, id).await?;
     strip_hidden(kind, &mut item);
     if !q.fields.is_empty() {
         item.retain(|k, _| q.fields.iter().any(|f| f == k));
@@ -319,12 +343,15 @@ async fn create(
     Path(coll): Path<String>,
     body: Body,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
+    create_of(&st, &caller, kind_of(&coll)?, body).await
+}
+
+pub(crate) async fn create_of(st: &AppState, caller: &Caller, kind: Kind, body: Body) -> ApiResult {
     let (bodies, bulk) = create_bodies(kind, &read_body(body).await?)?;
-    let created = st.net.create(&caller, kind, bodies).await?;
+    let created = st.net.create(caller, kind, bodies).await?;
     let mut created: Vec<Value> = created
         .into_iter()
-        .map(|v| shown(kind, &caller, v))
+        .map(|v| shown(kind, caller, v))
         .collect();
     let out = if bulk {
         wrap(kind.plural(), Value::Array(created))
@@ -341,19 +368,34 @@ async fn update(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
+    update_of(&st, &caller, kind_of(&coll)?, &id, &headers, body).await
+}
+
+pub(crate) async fn update_of(
+    st: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let changes = update_body(kind, body).await?;
+    let rev = if_match(headers)?;
+    let updated = st.net.update(caller, kind, id, changes, rev).await?;
+    Ok(json(
+        StatusCode::OK,
+        wrap(kind.singular(), shown(kind, caller, updated)),
+    ))
+}
+
+/// The changes of a PUT: `{"<singular>": {...}}`, never a bulk body.
+pub(crate) async fn update_body(kind: Kind, body: Body) -> Result<Map<String, Value>, ApiError> {
     let bytes = read_body(body).await?;
     let top = parse_json(&bytes)?;
     if top.contains_key(kind.plural()) {
         return Err(Error::bad_request("Bulk operation not supported").into());
     }
-    let changes = single_body(kind, top)?;
-    let rev = if_match(&headers)?;
-    let updated = st.net.update(&caller, kind, &id, changes, rev).await?;
-    Ok(json(
-        StatusCode::OK,
-        wrap(kind.singular(), shown(kind, &caller, updated)),
-    ))
+    Ok(single_body(kind, top)?)
 }
 
 async fn delete(
@@ -363,13 +405,28 @@ async fn delete(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
+    delete_of(&st, &caller, kind_of(&coll)?, &id, &headers, body).await
+}
+
+pub(crate) async fn delete_of(
+    st: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult {
+    refuse_delete_body(body).await?;
+    let rev = if_match(headers)?;
+    st.net.delete(caller, kind, id, rev).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) async fn refuse_delete_body(body: Body) -> Result<(), ApiError> {
     if !read_body(body).await?.is_empty() {
         return Err(Error::bad_request("Request body is not supported in DELETE.").into());
     }
-    let rev = if_match(&headers)?;
-    st.net.delete(&caller, kind, &id, rev).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
 }
 
 /// A member action: `PUT /v2.0/{coll}/{id}/{action}` with a plain object body.
@@ -411,27 +468,71 @@ fn tag_list(bytes: &[u8]) -> Result<Vec<String>, Error> {
     }
 }
 
+/// A request on a resource's tags (`/{coll}/{id}/tags[/{tag}]`).
+pub(crate) enum TagRequest {
+    List,
+    ReplaceAll(Body),
+    Add(Body),
+    RemoveAll,
+    Has(String),
+    AddOne(String),
+    RemoveOne(String),
+}
+
+/// Answers a tags request on a resource of `kind`.
+pub(crate) async fn tags_of(
+    st: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    req: TagRequest,
+) -> ApiResult {
+    let change = match req {
+        TagRequest::List => {
+            return Ok(json(
+                StatusCode::OK,
+                tags_body(st.net.tags(caller, kind, id).await?),
+            ));
+        }
+        TagRequest::Has(tag) => {
+            return if st.net.tags(caller, kind, id).await?.contains(&tag) {
+                Ok(StatusCode::NO_CONTENT.into_response())
+            } else {
+                Err(
+                    Error::not_found("TagNotFound", format!("Tag {tag} could not be found."))
+                        .into(),
+                )
+            };
+        }
+        TagRequest::ReplaceAll(body) => TagChange::ReplaceAll(tag_list(&read_body(body).await?)?),
+        TagRequest::Add(body) => TagChange::Add(tag_list(&read_body(body).await?)?),
+        TagRequest::RemoveAll => TagChange::RemoveAll,
+        TagRequest::AddOne(tag) => TagChange::AddOne(tag),
+        TagRequest::RemoveOne(tag) => TagChange::RemoveOne(tag),
+    };
+    let status = match &change {
+        TagChange::ReplaceAll(_) | TagChange::Add(_) => StatusCode::OK,
+        TagChange::AddOne(_) => StatusCode::CREATED,
+        _ => StatusCode::NO_CONTENT,
+    };
+    // tag-creation: a POST answers the tags of the request, not the resource's whole list.
+    let requested = match &change {
+        TagChange::Add(tags) => Some(tags.clone()),
+        _ => None,
+    };
+    let tags = st.net.change_tags(caller, kind, id, change).await?;
+    Ok(match status {
+        StatusCode::OK => json(status, tags_body(requested.unwrap_or(tags))),
+        _ => status.into_response(),
+    })
+}
+
 async fn get_tags(
     State(st): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((coll, id)): Path<(String, String)>,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
-    Ok(json(
-        StatusCode::OK,
-        tags_body(st.net.tags(&caller, kind, &id).await?),
-    ))
-}
-
-async fn change_tags(
-    st: &AppState,
-    caller: &Caller,
-    coll: &str,
-    id: &str,
-    change: TagChange,
-) -> Result<Vec<String>, ApiError> {
-    let kind = kind_of(coll)?;
-    Ok(st.net.change_tags(caller, kind, id, change).await?)
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::List).await
 }
 
 async fn replace_tags(
@@ -440,10 +541,14 @@ async fn replace_tags(
     Path((coll, id)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult {
-    kind_of(&coll)?;
-    let tags = tag_list(&read_body(body).await?)?;
-    let tags = change_tags(&st, &caller, &coll, &id, TagChange::ReplaceAll(tags)).await?;
-    Ok(json(StatusCode::OK, tags_body(tags)))
+    tags_of(
+        &st,
+        &caller,
+        kind_of(&coll)?,
+        &id,
+        TagRequest::ReplaceAll(body),
+    )
+    .await
 }
 
 async fn add_tags(
@@ -452,11 +557,7 @@ async fn add_tags(
     Path((coll, id)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult {
-    kind_of(&coll)?;
-    let tags = tag_list(&read_body(body).await?)?;
-    change_tags(&st, &caller, &coll, &id, TagChange::Add(tags.clone())).await?;
-    // tag-creation: upstream answers the tags of the request, not the resource's whole list.
-    Ok(json(StatusCode::OK, tags_body(tags)))
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::Add(body)).await
 }
 
 async fn remove_tags(
@@ -464,8 +565,7 @@ async fn remove_tags(
     Extension(caller): Extension<Caller>,
     Path((coll, id)): Path<(String, String)>,
 ) -> ApiResult {
-    change_tags(&st, &caller, &coll, &id, TagChange::RemoveAll).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::RemoveAll).await
 }
 
 async fn has_tag(
@@ -473,12 +573,7 @@ async fn has_tag(
     Extension(caller): Extension<Caller>,
     Path((coll, id, tag)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let kind = kind_of(&coll)?;
-    if st.net.tags(&caller, kind, &id).await?.contains(&tag) {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(Error::not_found("TagNotFound", format!("Tag {tag} could not be found.")).into())
-    }
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::Has(tag)).await
 }
 
 async fn add_tag(
@@ -486,8 +581,7 @@ async fn add_tag(
     Extension(caller): Extension<Caller>,
     Path((coll, id, tag)): Path<(String, String, String)>,
 ) -> ApiResult {
-    change_tags(&st, &caller, &coll, &id, TagChange::AddOne(tag)).await?;
-    Ok(StatusCode::CREATED.into_response())
+    tags_of(&st, &caller, kind_of(&coll)?, &id, TagRequest::AddOne(tag)).await
 }
 
 async fn remove_tag(
@@ -495,6 +589,12 @@ async fn remove_tag(
     Extension(caller): Extension<Caller>,
     Path((coll, id, tag)): Path<(String, String, String)>,
 ) -> ApiResult {
-    change_tags(&st, &caller, &coll, &id, TagChange::RemoveOne(tag)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    tags_of(
+        &st,
+        &caller,
+        kind_of(&coll)?,
+        &id,
+        TagRequest::RemoveOne(tag),
+    )
+    .await
 }

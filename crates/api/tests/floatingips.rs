@@ -65,6 +65,7 @@ async fn allocate_associate_move_disassociate() {
             "port_details",
             "port_id",
             "project_id",
+            "qos_policy_id",
             "revision_number",
             "router_id",
             "status",

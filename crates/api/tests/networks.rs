@@ -40,6 +40,7 @@ async fn defaults_and_every_attribute() {
             "name",
             "port_security_enabled",
             "project_id",
+            "qos_policy_id",
             "revision_number",
             "router:external",
             "shared",

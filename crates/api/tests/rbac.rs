@@ -325,9 +325,15 @@ async fn validation_and_policy() {
     };
     for (body, status, kind) in [
         (
-            with("object_type", json!("qos_policy")),
+            with("object_type", json!("address_group")),
             400,
             "HTTPBadRequest",
+        ),
+        // A QoS policy may be shared, but the object named is a network.
+        (
+            with("object_type", json!("qos_policy")),
+            404,
+            "QosPolicyNotFound",
         ),
         (
             with("action", json!("access_as_owner")),
@@ -354,12 +360,12 @@ async fn validation_and_policy() {
         .post(
             "alice",
             "/v2.0/rbac-policies",
-            with("object_type", json!("qos_policy")),
+            with("object_type", json!("address_group")),
         )
         .await;
     assert_eq!(
         r.message(),
-        "Invalid input for object_type. Reason: 'qos_policy' is not a valid RBAC object type."
+        "Invalid input for object_type. Reason: 'address_group' is not a valid RBAC object type."
     );
     // A network shared with alice is visible but not hers to share.
     let admin_net = api.network("admin", json!({"shared": true})).await;

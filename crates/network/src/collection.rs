@@ -156,6 +156,7 @@ pub fn collections() -> &'static [Kind] {
         &crate::rbac::RbacPolicies,
         &crate::subnetpool::SubnetPools,
         &crate::address_scope::AddressScopes,
+        &crate::qos::QosPolicies,
     ]
 }
 

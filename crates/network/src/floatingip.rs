@@ -63,6 +63,9 @@ pub struct FloatingIp {
     pub status: String,
     pub dns_name: String,
     pub dns_domain: String,
+    /// Its QoS policy (`qos-fip`); documents from before QoS have none.
+    #[serde(default)]
+    pub qos_policy_id: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
 }
@@ -85,6 +88,7 @@ const ATTRS: &[Attr] = &[
     attr("dns_domain", true, false),
     attr("description", true, true),
     attr("tags", true, false),
+    attr("qos_policy_id", true, true),
 ];
 
 fn fip_not_found(id: &str) -> Error {
@@ -407,6 +411,8 @@ fn create_one(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Fl
         .find(|f| f.ip_address.parse::<IpAddr>().is_ok_and(|a| a.is_ipv4()))
         .map(|f| f.ip_address.clone())
         .ok_or_else(exhausted)?;
+    let qos_policy_id =
+        crate::qos::bind_on_create(tx, caller, "floatingip", &id, &project_id, body)?;
     let mut fip = FloatingIp {
         id,
         tenant_id: project_id.clone(),
@@ -419,6 +425,7 @@ fn create_one(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Fl
         status: "DOWN".into(),
         dns_name: b.string("dns_name", 255)?.unwrap_or_default(),
         dns_domain: dns_domain(&b, "dns_domain")?.unwrap_or_default(),
+        qos_policy_id,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -441,6 +448,7 @@ fn address_port(tx: &Tx<'_>, fip_id: &str) -> Result<Option<Port>> {
 }
 
 fn delete_one(tx: &Tx<'_>, fip_id: &str) -> Result<()> {
+    crate::qos::unbind(tx, fip_id)?;
     store::delete_row(tx, FLOATINGIPS, fip_id)?;
     if let Some(p) = address_port(tx, fip_id)? {
         crate::port::remove_port(tx, &p)?;
@@ -573,6 +581,7 @@ impl Collection for FloatingIps {
             "port_details",
             "dns_name",
             "dns_domain",
+            "qos_policy_id",
             "description",
             "tags",
             "created_at",
@@ -626,6 +635,15 @@ impl Collection for FloatingIps {
         if let Some(d) = b.string("description", 255)? {
             fip.std.description = d;
         }
+        crate::qos::bind_on_update(
+            tx,
+            cx.caller,
+            "floatingip",
+            id,
+            &fip.project_id,
+            &mut fip.qos_policy_id,
+            body,
+        )?;
         fip.std.touch();
         save(tx, &fip, false)?;
         completed(tx, &fip, with_port_details)

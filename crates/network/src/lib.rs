@@ -19,6 +19,7 @@ mod port;
 mod port_addresses;
 mod port_input;
 mod port_security_groups;
+pub mod qos;
 pub mod quotas;
 mod rbac;
 pub mod read;

@@ -68,6 +68,9 @@ pub struct Network {
     pub physical_network: Option<String>,
     #[serde(rename = "provider:segmentation_id")]
     pub segmentation_id: Option<i64>,
+    /// Its QoS policy (`qos`); documents from before QoS have none.
+    #[serde(default)]
+    pub qos_policy_id: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
 }
@@ -190,6 +193,9 @@ pub struct Port {
     /// `port-device-profile`: the accelerator profile (Cyborg) named at create.
     #[serde(default)]
     pub device_profile: Option<String>,
+    /// Its QoS policy (`qos`); documents from before QoS have none.
+    #[serde(default)]
+    pub qos_policy_id: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
 }

@@ -37,6 +37,7 @@ const ATTRS: &[Attr] = &[
     attr("provider:physical_network", true, true),
     attr("provider:segmentation_id", true, true),
     attr("tags", true, false),
+    attr("qos_policy_id", true, true),
 ];
 
 /// Attributes only an admin may set, with the policy rule named in the denial.
@@ -176,6 +177,7 @@ fn build(
             "Too many availability_zone_hints specified",
         ));
     }
+    let qos_policy_id = crate::qos::bind_on_create(tx, caller, "network", &id, &project_id, body)?;
     Ok(Network {
         name: b.name("name")?.unwrap_or_default(),
         tenant_id: project_id.clone(),
@@ -201,6 +203,7 @@ fn build(
         network_type: Some(seg.network_type),
         physical_network: (!seg.physical_network.is_empty()).then_some(seg.physical_network),
         segmentation_id: (seg.segmentation_id != 0).then_some(seg.segmentation_id),
+        qos_policy_id,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -271,6 +274,7 @@ impl Collection for Networks {
             "mtu",
             "port_security_enabled",
             "dns_domain",
+            "qos_policy_id",
             "availability_zone_hints",
             "availability_zones",
             "ipv4_address_scope",
@@ -420,6 +424,15 @@ impl Collection for Networks {
             net.is_default = default;
         }
         check_default(tx, &mut net)?;
+        crate::qos::bind_on_update(
+            tx,
+            caller,
+            "network",
+            &net.id,
+            &net.project_id,
+            &mut net.qos_policy_id,
+            body,
+        )?;
         rbac::sync_network_policies(tx, &net)?;
         net.std.touch();
         save(tx, &net)?;
@@ -456,6 +469,7 @@ impl Collection for Networks {
             ));
         }
         for port in service {
+            crate::qos::unbind(tx, &port)?;
             store::delete_row(tx, PORTS, &port)?;
         }
         for (_, subnet) in
@@ -467,6 +481,7 @@ impl Collection for Networks {
         }
         store::delete_segments(tx, id)?;
         store::delete_policies_on(tx, id)?;
+        crate::qos::unbind(tx, id)?;
         store::delete_row(tx, NETWORKS, id)?;
         Ok(())
     }

@@ -56,6 +56,7 @@ const ATTRS: &[Attr] = &[
     attr("numa_affinity_policy", true, true),
     attr("device_profile", true, false),
     attr("tags", true, false),
+    attr("qos_policy_id", true, true),
 ];
 
 /// Attributes a member may set only on ports of its own networks (not on a shared one).
@@ -249,6 +250,7 @@ pub(crate) fn remove_port(tx: &Tx<'_>, port: &Port) -> Result<()> {
     for f in &port.fixed_ips {
         release_address(tx, &f.subnet_id, &f.ip_address)?;
     }
+    crate::qos::unbind(tx, &port.id)?;
     store::delete_row(tx, PORTS, &port.id)?;
     Ok(())
 }
@@ -344,6 +346,7 @@ pub(crate) fn create_one(
         &device_owner,
     )?;
     let id = uuid::Uuid::new_v4().to_string();
+    let qos_policy_id = crate::qos::bind_on_create(tx, caller, "port", &id, &project_id, body)?;
     let mut port = Port {
         name: b.name("name")?.unwrap_or_default(),
         tenant_id: project_id.clone(),
@@ -374,6 +377,7 @@ pub(crate) fn create_one(
         vif_details: Map::new(),
         numa_affinity_policy: numa_affinity_policy(&b)?.flatten(),
         device_profile: device_profile(&b)?,
+        qos_policy_id,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -487,6 +491,15 @@ pub(crate) fn update_one(
             port.ip_allocation = "none".into();
         }
     }
+    crate::qos::bind_on_update(
+        tx,
+        caller,
+        "port",
+        &port.id,
+        &port.project_id,
+        &mut port.qos_policy_id,
+        body,
+    )?;
     port.dns_assignment = dns_assignment(&port, cfg);
     port.std.touch();
     save_port(tx, &port)?;
@@ -604,6 +617,7 @@ impl Collection for Ports {
             "binding:vif_details",
             "numa_affinity_policy",
             "device_profile",
+            "qos_policy_id",
             "description",
             "tags",
             "created_at",

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use neutrino_store::Tx;
 use neutrino_store::tables::{
-    PORTS, RBAC_POLICIES, SECURITY_GROUP_RULES, SUBNETPOOL_SUBNETS, SUBNETPOOLS, SUBNETS,
+    PORTS, QOS_BINDINGS, RBAC_POLICIES, SECURITY_GROUP_RULES, SUBNETPOOL_SUBNETS, SUBNETPOOLS,
+    SUBNETS,
 };
 use neutrino_store::{self as store, ColumnValue, Selection, StoreError, Table, Visible};
 
@@ -33,10 +34,16 @@ const ATTRS: &[Attr] = &[
 
 pub(crate) const SHARED: &str = "access_as_shared";
 pub(crate) const EXTERNAL: &str = "access_as_external";
-const EVERYONE: &str = "*";
+pub(crate) const EVERYONE: &str = "*";
 
 /// Object types that may be shared, when their collection is served.
-const OBJECT_TYPES: &[&str] = &["address_scope", "network", "security_group", "subnetpool"];
+const OBJECT_TYPES: &[&str] = &[
+    "address_scope",
+    "network",
+    "qos_policy",
+    "security_group",
+    "subnetpool",
+];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct RbacPolicy {
@@ -102,6 +109,10 @@ fn in_use_because(object_id: &str, details: &str) -> Error {
 /// The collection of an object type that may be shared.
 fn object_kind(object_type: &str) -> Option<Kind> {
     OBJECT_TYPES.contains(&object_type).then_some(())?;
+    // The only object type that is not its collection's singular ("policy").
+    if object_type == crate::qos::OBJECT_TYPE {
+        return Some(&crate::qos::QosPolicies);
+    }
     collections()
         .iter()
         .copied()
@@ -234,6 +245,7 @@ fn users(tx: &Tx<'_>, p: &RbacPolicy) -> Result<Vec<String>> {
             )?);
             projects
         }
+        "qos_policy" => store::column_values(tx, QOS_BINDINGS, "project_id", &by("policy_id"))?,
         _ => Vec::new(),
     })
 }
@@ -299,8 +311,39 @@ fn check_external_removal(tx: &Tx<'_>, p: &RbacPolicy, new_target: Option<&str>)
 }
 
 fn policy_changed(tx: &Tx<'_>, p: &RbacPolicy) -> Result<()> {
-    if p.object_type == "network" {
-        sync_network_flags(tx, &p.object_id)?;
+    match p.object_type.as_str() {
+        "network" => sync_network_flags(tx, &p.object_id),
+        "qos_policy" => crate::qos::sync_shared_flag(tx, &p.object_id),
+        _ => Ok(()),
+    }
+}
+
+/// Shares an object with every project (`shared` set through its own API), or takes that
+/// share away unless a project that would lose it still uses the object.
+pub(crate) fn share_with_everyone(
+    tx: &Tx<'_>,
+    object_type: &str,
+    owner: &str,
+    object_id: &str,
+    shared: bool,
+) -> Result<()> {
+    let wildcard: Vec<String> = store::policies_on(tx, object_id)?
+        .into_iter()
+        .filter(|(_, a, t)| a == SHARED && t == EVERYONE)
+        .map(|(id, _, _)| id)
+        .collect();
+    if shared && wildcard.is_empty() {
+        return insert(
+            tx,
+            &new_policy(owner, object_type, object_id, SHARED, EVERYONE),
+        );
+    }
+    if !shared {
+        for id in wildcard {
+            let p = load_policy(tx, &id)?;
+            check_removal(tx, &p)?;
+            store::delete_row(tx, RBAC_POLICIES, &id)?;
+        }
     }
     Ok(())
 }

@@ -31,6 +31,9 @@ pub struct GatewayInfo {
     pub network_id: String,
     pub enable_snat: bool,
     pub external_fixed_ips: Vec<FixedIp>,
+    /// The QoS policy of the gateway's addresses (`qos-gateway-ip`).
+    #[serde(default)]
+    pub qos_policy_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

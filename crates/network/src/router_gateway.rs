@@ -28,6 +28,8 @@ pub(crate) enum GatewayRequest {
         network_id: String,
         enable_snat: Option<bool>,
         fixed_ips: Option<Vec<Value>>,
+        /// `{"qos_policy_id": ...}` if the request names one (or `null`), checked when set.
+        qos: Option<Map<String, Value>>,
     },
 }
 
@@ -47,7 +49,7 @@ pub(crate) fn parse_gateway(v: &Value) -> Result<GatewayRequest> {
     if let Some(k) = m.keys().find(|k| {
         !matches!(
             k.as_str(),
-            "network_id" | "enable_snat" | "external_fixed_ips"
+            "network_id" | "enable_snat" | "external_fixed_ips" | "qos_policy_id"
         )
     }) {
         return Err(Error::invalid_attr(
@@ -110,10 +112,16 @@ pub(crate) fn parse_gateway(v: &Value) -> Result<GatewayRequest> {
             ));
         }
     };
+    let qos = m.get("qos_policy_id").map(|v| {
+        let mut body = Map::new();
+        body.insert("qos_policy_id".into(), v.clone());
+        body
+    });
     Ok(GatewayRequest::Set {
         network_id,
         enable_snat,
         fixed_ips,
+        qos,
     })
 }
 
@@ -151,6 +159,7 @@ pub(crate) fn remove_gateway(tx: &Tx<'_>, router: &mut Router) -> Result<()> {
         l3::delete_router_port(tx, &gw.id)?;
         crate::port::remove_port(tx, &gw)?;
     }
+    crate::qos::unbind(tx, &router.id)?;
     router.external_gateway_info = None;
     Ok(())
 }
@@ -166,6 +175,7 @@ pub(crate) fn set_gateway(
         network_id,
         enable_snat,
         fixed_ips,
+        qos,
     } = req
     else {
         return remove_gateway(tx, router);
@@ -230,15 +240,28 @@ pub(crate) fn set_gateway(
             port
         }
     };
-    let previous_snat = router
-        .external_gateway_info
-        .as_ref()
+    let previous = router.external_gateway_info.as_ref();
+    let previous_snat = previous
         .map(|g| g.enable_snat)
         .unwrap_or(ENABLE_SNAT_BY_DEFAULT);
+    // As upstream, a gateway request that does not name a policy keeps the current one.
+    let mut qos_policy_id = previous.and_then(|g| g.qos_policy_id.clone());
+    if let Some(body) = qos {
+        crate::qos::bind_on_update(
+            tx,
+            caller,
+            "router",
+            &router.id,
+            &router.project_id,
+            &mut qos_policy_id,
+            &body,
+        )?;
+    }
     router.external_gateway_info = Some(GatewayInfo {
         network_id: net.id,
         enable_snat: enable_snat.unwrap_or(previous_snat),
         external_fixed_ips: port.fixed_ips,
+        qos_policy_id,
     });
     Ok(())
 }

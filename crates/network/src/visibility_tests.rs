@@ -121,6 +121,43 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
         )
         .await;
     }
+    // QoS policies: one of each project, one shared with everyone, one shared with p1.
+    create(
+        &net,
+        &admin,
+        "qos/policies",
+        json!({"name": "a-q", "project_id": "p1"}),
+    )
+    .await;
+    create(
+        &net,
+        &admin,
+        "qos/policies",
+        json!({"name": "b-q", "project_id": "p2"}),
+    )
+    .await;
+    create(
+        &net,
+        &admin,
+        "qos/policies",
+        json!({"name": "all-q", "shared": true}),
+    )
+    .await;
+    let b_to_p1_q = create(
+        &net,
+        &admin,
+        "qos/policies",
+        json!({"name": "b-q2", "project_id": "p2"}),
+    )
+    .await;
+    create(
+        &net,
+        &admin,
+        "rbac-policies",
+        json!({"object_type": "qos_policy", "object_id": b_to_p1_q,
+               "action": "access_as_shared", "target_tenant": "p1"}),
+    )
+    .await;
     // A port of p2 on alice's network: alice owns the network, so she sees it.
     create(
         &net,

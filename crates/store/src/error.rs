@@ -23,6 +23,10 @@ pub enum Constraint {
     FloatingIpFixedIp,
     /// One default subnet pool per IP version.
     DefaultSubnetPool,
+    /// One default QoS policy per project.
+    QosDefaultPolicy,
+    /// One QoS rule of a type (and direction) per policy.
+    QosRule,
 }
 
 impl Constraint {
@@ -38,12 +42,14 @@ impl Constraint {
             Constraint::RbacPolicy => "rbac_policies_unique",
             Constraint::FloatingIpFixedIp => "floatingips_fixed_ip",
             Constraint::DefaultSubnetPool => "subnetpools_default",
+            Constraint::QosDefaultPolicy => "qos_policies_default",
+            Constraint::QosRule => "qos_rules_slot",
         }
     }
 
     /// The constraint called `name` in the schema, if it is one of ours.
     pub fn named(name: &str) -> Option<Constraint> {
-        const ALL: [Constraint; 8] = [
+        const ALL: [Constraint; 10] = [
             Constraint::IpAllocation,
             Constraint::PortMac,
             Constraint::Segment,
@@ -52,6 +58,8 @@ impl Constraint {
             Constraint::RbacPolicy,
             Constraint::FloatingIpFixedIp,
             Constraint::DefaultSubnetPool,
+            Constraint::QosDefaultPolicy,
+            Constraint::QosRule,
         ];
         ALL.into_iter().find(|c| c.name() == name)
     }

@@ -126,7 +126,7 @@ pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
     Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 10] = [
+pub const RESOURCES: [Table; 11] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -137,4 +137,27 @@ pub const RESOURCES: [Table; 10] = [
     RBAC_POLICIES,
     SUBNETPOOLS,
     ADDRESS_SCOPES,
+    QOS_POLICIES,
 ];
+
+// QoS (`migrations/*/0019_qos.sql`).
+
+/// QoS policies; `default_project` is unique (one default policy per project), `shared` the
+/// document's. A change of a rule is a new revision of its policy.
+pub const QOS_POLICIES: Table = Table::new("qos_policies", &["project_id", "default_project"])
+    .unique(Constraint::QosDefaultPolicy)
+    .resource("qos_policy")
+    .from_doc(&["name"])
+    .flags_from_doc(&["shared"])
+    .sortable(&["project_id", "name"])
+    .tagged();
+/// The rules of QoS policies; `slot` (type and direction) is unique per policy.
+pub const QOS_RULES: Table = Table::new(
+    "qos_rules",
+    &["policy_id", "rule_type", "project_id", "slot"],
+)
+.unique(Constraint::QosRule);
+/// Which object (id = the port's, network's, floating IP's or router's; `project_id` its
+/// project) uses which policy.
+pub const QOS_BINDINGS: Table =
+    Table::new("qos_bindings", &["object_type", "policy_id", "project_id"]);

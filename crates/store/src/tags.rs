@@ -42,9 +42,24 @@ pub(crate) fn write(
     Ok(())
 }
 
+/// The tagged tables as they were at `0012_tags`: tables added later do not exist yet when
+/// that migration runs on an empty database, and start with their tags table rows anyway.
+const TAGGED_AT_0012: [&str; 7] = [
+    "networks",
+    "subnets",
+    "ports",
+    "routers",
+    "floatingips",
+    "security_groups",
+    "subnetpools",
+];
+
 /// Migration step of `0012_tags`: the tags of every stored document of a tagged table.
 pub(crate) fn backfill(tx: &Tx) -> Result<(), StoreError> {
-    for table in RESOURCES.into_iter().filter(|t| t.tagged) {
+    let then = RESOURCES
+        .into_iter()
+        .filter(|t| t.tagged && TAGGED_AT_0012.contains(&t.name));
+    for table in then {
         let sql = format!("SELECT id, doc FROM {}", table.name);
         for row in tx.query(&sql, &[])? {
             let id = row.text(0)?;

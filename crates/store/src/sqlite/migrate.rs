@@ -80,6 +80,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0017_signing_keys.sql"),
     ),
     Migration::sql(
+        "0019_qos",
+        include_str!("../../migrations/sqlite/0019_qos.sql"),
+    ),
+    Migration::sql(
         "0020_identity_directory",
         include_str!("../../migrations/sqlite/0020_identity_directory.sql"),
     ),
