@@ -1,4 +1,5 @@
-//! The Keystone v3 HTTP surface: version document, tokens, catalog and read-only identity calls.
+//! The Keystone v3 HTTP surface: version document, tokens and catalog; and the errors, the caller
+//! and the query helpers that the identity calls (`crate::admin`) share.
 
 use std::sync::Arc;
 
