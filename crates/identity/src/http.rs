@@ -241,9 +241,10 @@ impl Identity {
 
     fn token_json(&self, claims: &Claims, scoped: &Scoped, catalog: bool) -> Value {
         let roles: Vec<Value> = scoped
-            .roles
+            .role_ids
             .iter()
-            .map(|r| json!({"id": model::derive_hex_id("role", r), "name": r}))
+            .zip(&scoped.roles)
+            .map(|(id, name)| json!({"id": id, "name": name}))
             .collect();
         let mut token = json!({
             "methods": claims.method_names(),
