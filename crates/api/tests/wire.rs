@@ -444,7 +444,7 @@ fn documented_extensions_are_the_advertised_ones() {
 async fn identity_errors_keep_keystones_shape() {
     let api = Api::start();
     let r = api
-        .raw(Method::POST, "/v3/projects", Some("admin"), Some("{}"), &[])
+        .raw(Method::POST, "/v3/domains", Some("admin"), Some("{}"), &[])
         .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.body["error"]["code"], 405);

@@ -35,6 +35,8 @@ pub(crate) struct Scoped {
     pub project_id_hex: String,
     pub project_name: String,
     pub roles: Vec<String>,
+    /// The id of each of `roles`, in the same order (token bodies show both).
+    pub role_ids: Vec<String>,
 }
 
 impl Scoped {
@@ -318,7 +320,7 @@ impl Identity {
             .filter(|p| p.enabled)
             .ok_or_else(|| no_access(requested))?;
         let project_id = parse_hex_id(&project.id).ok_or_else(|| no_access(requested))?;
-        let roles = self
+        let (role_ids, roles) = self
             .roles_of(&account.id_hex, &project.id)
             .await
             .map_err(unavailable)?;
@@ -331,6 +333,7 @@ impl Identity {
             project_id_hex: project.id,
             project_name: project.name,
             roles,
+            role_ids,
         })
     }
 
@@ -359,6 +362,11 @@ impl Identity {
             project_id_hex: own.id_hex.clone(),
             project_name: own.name.clone(),
             roles: user.roles.clone(),
+            role_ids: user
+                .roles
+                .iter()
+                .map(|r| model::derive_hex_id("role", r))
+                .collect(),
         })
     }
 
@@ -380,15 +388,15 @@ impl Identity {
         }
     }
 
-    /// The role names (expanded) a stored user holds on a project now.
+    /// The roles (expanded) a stored user holds on a project now: their ids and their names.
     pub(crate) async fn roles_of(
         &self,
         user: &str,
         project: &str,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
         let held = self.assignments(Some(user), Some(project), None).await?;
         if held.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         }
         let roles = self.all_roles().await?;
         let names: Vec<&str> = held
@@ -396,7 +404,15 @@ impl Identity {
             .filter_map(|a| roles.iter().find(|r| r.id == a.role_id))
             .map(|r| r.name.as_str())
             .collect();
-        Ok(model::expand_roles(&names))
+        let names = model::expand_roles(&names);
+        let ids = names
+            .iter()
+            .map(|n| match roles.iter().find(|r| &r.name == n) {
+                Some(r) => r.id.clone(),
+                None => model::derive_hex_id("role", n),
+            })
+            .collect();
+        Ok((ids, names))
     }
 
     /// What a token's claims speak for now, or why they no longer do: the user was deleted,

@@ -1,4 +1,5 @@
-//! The Keystone v3 HTTP surface: version document, tokens, catalog and read-only identity calls.
+//! The Keystone v3 HTTP surface: version document, tokens and catalog; and the errors, the caller
+//! and the query helpers that the identity calls (`crate::admin`) share.
 
 use std::sync::Arc;
 
@@ -240,9 +241,10 @@ impl Identity {
 
     fn token_json(&self, claims: &Claims, scoped: &Scoped, catalog: bool) -> Value {
         let roles: Vec<Value> = scoped
-            .roles
+            .role_ids
             .iter()
-            .map(|r| json!({"id": model::derive_hex_id("role", r), "name": r}))
+            .zip(&scoped.roles)
+            .map(|(id, name)| json!({"id": id, "name": name}))
             .collect();
         let mut token = json!({
             "methods": claims.method_names(),

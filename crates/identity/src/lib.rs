@@ -1,8 +1,10 @@
 //! Neutrino's built-in, Keystone-v3-compatible identity.
 //!
-//! Users, projects and roles come from the config; tokens are signed with HMAC-SHA256 keys kept in
-//! the database and shared by every replica, validated without any per-token state ([`keys`]
-//! describes the keys, their rotation and refreshing). See the crate README for the supported
+//! Users, projects and roles come from the config, and from the admin API (module `directory`:
+//! kept in the database). Tokens are signed with HMAC-SHA256 keys kept in the database and shared
+//! by every replica ([`keys`] describes the keys, their rotation and refreshing); they carry no
+//! per-token state, and a token of a user of the admin API is checked against the directory at
+//! every validation. See the crate README for the supported
 //! calls and the token format.
 
 mod admin;

@@ -364,7 +364,13 @@ async fn roles_can_be_created_and_deleted() {
     );
     let r = c.as_admin(Method::GET, &list, None).await;
     assert_eq!(r.body["roles"][0]["name"], json!("auditor"), "{}", r.body);
-    let t = token(&c.identity, "u", "pw", "p").await;
+    let r = try_token(&c.identity, "u", "pw", "p").await;
+    assert_eq!(
+        r.body["token"]["roles"],
+        json!([{"id": role["id"], "name": "auditor"}]),
+        "the token body shows the stored role's id"
+    );
+    let t = r.headers["x-subject-token"].to_str().unwrap().to_string();
     assert_eq!(
         c.identity.authenticate(&t).await.unwrap().roles,
         ["auditor"]
