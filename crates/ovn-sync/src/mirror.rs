@@ -13,7 +13,7 @@ use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
     AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, HostRoute, Ipv6AddressMode, Kind,
     Members, NbRow, NetworkSpec, PortContext, PortSpec, Resources, RouterSpec, RowId,
-    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, port_row, rows_of,
+    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent, port_row, rows_of,
 };
 use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
 use serde::Deserialize;
@@ -493,6 +493,29 @@ struct PortDoc {
     host_id: String,
     #[serde(rename = "binding:vnic_type", default)]
     vnic_type: String,
+    #[serde(rename = "binding:profile", default)]
+    profile: ProfileDoc,
+}
+
+/// The parts of `binding:profile` the mapping reads: a trunk sub-port's parent and tag. Read
+/// loosely: an admin may put anything in a profile, and a value of another type must not make
+/// the whole port unreadable (it is just not a sub-port then).
+#[derive(Default, Deserialize)]
+struct ProfileDoc {
+    #[serde(default)]
+    parent_name: serde_json::Value,
+    #[serde(default)]
+    tag: serde_json::Value,
+}
+
+impl ProfileDoc {
+    fn trunk_parent(self) -> Option<TrunkParent> {
+        let parent = self.parent_name.as_str().filter(|p| !p.is_empty())?;
+        Some(TrunkParent {
+            parent: parent.to_owned(),
+            tag: self.tag.as_i64()?,
+        })
+    }
 }
 
 fn yes() -> bool {
@@ -528,6 +551,7 @@ impl PortDoc {
                 .collect(),
             host_id: self.host_id,
             vnic_type: self.vnic_type,
+            trunk_parent: self.profile.trunk_parent(),
         }
     }
 }

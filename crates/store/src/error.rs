@@ -23,6 +23,10 @@ pub enum Constraint {
     FloatingIpFixedIp,
     /// One default subnet pool per IP version.
     DefaultSubnetPool,
+    /// A trunk's ports: one trunk per port (the primary key), and (trunk, segmentation type,
+    /// segmentation id) unique. An insert that conflicts names this one either way; the rules
+    /// tell which by reading the rows it met.
+    TrunkPort,
 }
 
 impl Constraint {
@@ -38,12 +42,13 @@ impl Constraint {
             Constraint::RbacPolicy => "rbac_policies_unique",
             Constraint::FloatingIpFixedIp => "floatingips_fixed_ip",
             Constraint::DefaultSubnetPool => "subnetpools_default",
+            Constraint::TrunkPort => "trunk_ports_segmentation",
         }
     }
 
     /// The constraint called `name` in the schema, if it is one of ours.
     pub fn named(name: &str) -> Option<Constraint> {
-        const ALL: [Constraint; 8] = [
+        const ALL: [Constraint; 9] = [
             Constraint::IpAllocation,
             Constraint::PortMac,
             Constraint::Segment,
@@ -52,6 +57,7 @@ impl Constraint {
             Constraint::RbacPolicy,
             Constraint::FloatingIpFixedIp,
             Constraint::DefaultSubnetPool,
+            Constraint::TrunkPort,
         ];
         ALL.into_iter().find(|c| c.name() == name)
     }

@@ -121,7 +121,7 @@ pub const SUBNETPOOL_SUBNETS: Table =
     Table::new("subnetpool_subnets", &["subnetpool_id", "project_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 10] = [
+pub const RESOURCES: [Table; 11] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -132,4 +132,22 @@ pub const RESOURCES: [Table; 10] = [
     RBAC_POLICIES,
     SUBNETPOOLS,
     ADDRESS_SCOPES,
+    TRUNKS,
 ];
+
+// Trunks (`trunk` extension, `migrations/*/0018_trunks.sql`).
+
+/// Trunks; `port_id` is the parent port.
+pub const TRUNKS: Table = Table::new("trunks", &["project_id", "port_id"])
+    .resource("trunk")
+    .from_doc(&["name", "status"])
+    .sortable(&["project_id", "port_id", "name", "status"])
+    .tagged();
+/// The ports of each trunk, keyed by port: the parent (`role` 'parent') and the sub-ports
+/// (`role` 'subport', with their segmentation). Not a resource of its own: a change here is a
+/// change of the trunk, whose revision the rules bump.
+pub const TRUNK_PORTS: Table = Table::new(
+    "trunk_ports",
+    &["trunk_id", "role", "segmentation_type", "segmentation_id"],
+)
+.unique(Constraint::TrunkPort);

@@ -42,9 +42,22 @@ pub(crate) fn write(
     Ok(())
 }
 
+/// The tagged tables that existed when `0012_tags` ran. Tables created by later migrations
+/// (trunks, 0018) do not exist yet at that step, and write their tags with their rows anyway.
+const TAGGED_AT_0012: [&str; 7] = [
+    "networks",
+    "subnets",
+    "ports",
+    "routers",
+    "floatingips",
+    "security_groups",
+    "subnetpools",
+];
+
 /// Migration step of `0012_tags`: the tags of every stored document of a tagged table.
 pub(crate) fn backfill(tx: &Tx) -> Result<(), StoreError> {
-    for table in RESOURCES.into_iter().filter(|t| t.tagged) {
+    let existing = |t: &Table| t.tagged && TAGGED_AT_0012.contains(&t.name);
+    for table in RESOURCES.into_iter().filter(existing) {
         let sql = format!("SELECT id, doc FROM {}", table.name);
         for row in tx.query(&sql, &[])? {
             let id = row.text(0)?;

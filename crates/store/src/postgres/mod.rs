@@ -147,6 +147,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0017_signing_keys",
         include_str!("../../migrations/postgres/0017_signing_keys.sql"),
     ),
+    Migration::sql(
+        "0018_trunks",
+        include_str!("../../migrations/postgres/0018_trunks.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -79,6 +79,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0017_signing_keys",
         include_str!("../../migrations/sqlite/0017_signing_keys.sql"),
     ),
+    Migration::sql(
+        "0018_trunks",
+        include_str!("../../migrations/sqlite/0018_trunks.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
