@@ -6,7 +6,7 @@ mod harness;
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use harness::{Api, Reply};
 use serde_json::{Value, json};
 
@@ -100,6 +100,19 @@ async fn create_show_list_and_subport_state() {
         .get("alice", &format!("/v2.0/trunks?port_id={}", p[0]))
         .await;
     assert_eq!(harness::ids(&by_port.body["trunks"]), [tid.as_str()]);
+    let tagged = api.get("alice", "/v2.0/trunks?tags=x").await;
+    assert_eq!(harness::ids(&tagged.body["trunks"]), [tid.as_str()]);
+    let untagged = api.get("alice", "/v2.0/trunks?tags=y").await;
+    assert_eq!(untagged.body["trunks"], json!([]));
+    let path = format!("/v2.0/trunks/{tid}/tags/y");
+    let r = api.raw(Method::PUT, &path, Some("alice"), None, &[]).await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    let second = trunk(&api, "alice", json!({"name": "t0", "port_id": p[2]})).await;
+    let sorted = api
+        .get("alice", "/v2.0/trunks?sort_key=name&sort_dir=asc&limit=1")
+        .await;
+    assert_eq!(harness::ids(&sorted.body["trunks"]), [id(&second)]);
+    assert!(sorted.body["trunks_links"].is_array(), "{:?}", sorted.body);
     let fields = api
         .get("alice", "/v2.0/trunks?fields=id&fields=sub_ports")
         .await;
@@ -130,6 +143,8 @@ async fn create_show_list_and_subport_state() {
         for port in all.body["ports"].as_array().unwrap() {
             if port["id"] == p[0].as_str() {
                 assert_eq!(port["trunk_details"], details, "{user}");
+            } else if port["id"] == p[2].as_str() {
+                assert_eq!(port["trunk_details"]["sub_ports"], json!([]), "{user}");
             } else {
                 assert!(port.get("trunk_details").is_none(), "{user}: {port}");
             }
