@@ -94,9 +94,10 @@ pub fn check_shape(data: Option<&Value>) -> std::result::Result<Vec<Requested<'_
         });
         let kind = entry.get("segmentation_type").filter(|v| !v.is_null());
         if kind.and_then(Value::as_str) == Some(INHERIT) {
-            // Upstream stops checking the rest of the list here.
-            out.extend(remaining(items, out.len()));
-            return Ok(out);
+            // Its segmentation comes from its network later. (Upstream stops checking the
+            // rest of the list here; the entries after it are checked all the same, so none
+            // is dropped or half-read.)
+            continue;
         }
         let id = entry.get("segmentation_id").filter(|v| !v.is_null());
         let kind_given = kind.is_some_and(|k| k.as_str() != Some(""));
@@ -118,19 +119,6 @@ pub fn check_shape(data: Option<&Value>) -> std::result::Result<Vec<Requested<'_
         }
     }
     Ok(out)
-}
-
-/// The entries after an `inherit` one, which upstream's shape check no longer looks at; those
-/// that are not objects with a string `port_id` are left for the per-port rules to refuse.
-fn remaining(items: &[Value], from: usize) -> Vec<Requested<'_>> {
-    items[from..]
-        .iter()
-        .filter_map(|v| {
-            let entry = v.as_object()?;
-            let port_id = entry.get("port_id")?.as_str()?.to_string();
-            Some(Requested { port_id, entry })
-        })
-        .collect()
 }
 
 /// What the sub-port's network offers to `inherit`: its `provider:network_type` and
@@ -225,6 +213,16 @@ mod tests {
             ]))
             .unwrap_err(),
             format!("Segmentation ID '3' for '{B}' is not unique")
+        );
+        // `inherit` skips the segmentation checks of its entry, not the shape of the others.
+        assert_eq!(
+            shape(json!([{"port_id": A, "segmentation_type": "inherit"}])),
+            Ok(1)
+        );
+        assert_eq!(
+            shape(json!([{"port_id": A, "segmentation_type": "inherit"}, {"port_id": "x"}]))
+                .unwrap_err(),
+            "Invalid UUID for subport: 'x'"
         );
         // Removals name just the port.
         assert_eq!(shape(json!([{"port_id": A}, {"port_id": B}])), Ok(2));

@@ -266,6 +266,10 @@ pub fn any_parent(tx: &Tx<'_>) -> Result<bool> {
 /// `trunk-details`: a trunk's parent port shows `trunk_details: {trunk_id, sub_ports: [{..,
 /// mac_address}]}`; other ports have no such key. One query for the parents of a whole list.
 pub fn with_trunk_details(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+    // Most clouds have few trunks: one cheap query spares every port list the lookups.
+    if items.is_empty() || !any_parent(tx)? {
+        return Ok(());
+    }
     let ids: Vec<String> = items
         .iter()
         .filter_map(|p| p.get("id").and_then(Value::as_str).map(String::from))
