@@ -49,6 +49,8 @@ def test_a_vlan_subinterface_reaches_the_subport_network_until_it_is_removed(lab
     lab.dhcp("peer")
     vlan_interface(lab, "vm", 100, sub, vlan_net.mtu)
     assert lab.reaches("vm", fixed_ip(peer), within=20), "VLAN 100 of the trunk reaches the sub-port's network"
+    # OVN binds the nested port where its parent is bound: the sub-port goes ACTIVE with it.
+    wait_until("the sub-port ACTIVE", lambda: lab.port_status(sub.id) == "ACTIVE", 10)
 
     # Drift: the columns cleared behind Neutrino's back come back with the next full compare.
     lab.nbctl("clear", "Logical_Switch_Port", sub.id, "parent_name", "tag")
