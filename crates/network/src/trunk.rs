@@ -19,6 +19,8 @@ use crate::subports::{NetworkSegment, Requested, SubPort, check_shape, segmentat
 use crate::trunk_ports::{self, parent_port_in_use};
 use crate::{Caller, Error, Result};
 
+/// A trunk's `name` is a plain string (neutron-lib's `type:string`), not the `name_string`
+/// of networks and ports: blanks at either end are kept.
 const ATTRS: &[Attr] = &[
     attr("id", false, false),
     attr("name", true, true),
@@ -175,7 +177,7 @@ fn create_one(tx: &Tx<'_>, caller: &Caller, body: &Map<String, Value>) -> Result
     let project_id = attrs::owner(body, caller)?;
     let trunk = Trunk {
         id: uuid::Uuid::new_v4().to_string(),
-        name: b.name("name")?.unwrap_or_default(),
+        name: b.string("name", 255)?.unwrap_or_default(),
         tenant_id: project_id.clone(),
         project_id,
         port_id,
@@ -367,7 +369,7 @@ impl Collection for Trunks {
         let mut trunk: Trunk = load_for_change(tx, cx.caller, self, id, "rule:update_trunk")?;
         check_revision(if_match, trunk.std.revision_number)?;
         let b = Body(body);
-        if let Some(name) = b.name("name")? {
+        if let Some(name) = b.string("name", 255)? {
             trunk.name = name;
         }
         if let Some(d) = b.string("description", 255)? {

@@ -674,3 +674,46 @@ impl RuleDoc {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port_doc(profile: serde_json::Value) -> PortSpec {
+        let doc = serde_json::json!({
+            "network_id": "n", "project_id": "p", "revision_number": 3,
+            "admin_state_up": true, "mac_address": "fa:16:3e:00:00:01",
+            "binding:profile": profile,
+        });
+        parse::<PortDoc>(&doc.to_string())
+            .expect("a port document")
+            .into_spec("port")
+    }
+
+    #[test]
+    fn a_subports_profile_names_its_parent_and_tag() {
+        let spec = port_doc(serde_json::json!({"parent_name": "parent", "tag": 100}));
+        assert_eq!(
+            spec.trunk_parent,
+            Some(TrunkParent {
+                parent: "parent".into(),
+                tag: 100
+            })
+        );
+        assert_eq!(port_doc(serde_json::json!({})).trunk_parent, None);
+    }
+
+    /// An admin may write anything into `binding:profile`: a value of another type leaves the
+    /// port an ordinary port instead of making it unreadable (and removed from OVN).
+    #[test]
+    fn an_odd_profile_is_not_a_subport_and_not_an_error() {
+        for odd in [
+            serde_json::json!({"parent_name": 7, "tag": 100}),
+            serde_json::json!({"parent_name": "parent", "tag": "100"}),
+            serde_json::json!({"parent_name": "", "tag": 100}),
+            serde_json::json!({"tag": 100}),
+        ] {
+            assert_eq!(port_doc(odd.clone()).trunk_parent, None, "{odd}");
+        }
+    }
+}
