@@ -21,7 +21,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2.0/{coll}", get(list).post(create))
         .route("/v2.0/{coll}/{id}", get(show).put(update).delete(delete))
-        .route("/v2.0/{coll}/{id}/{action}", axum::routing::put(action))
+        .route(
+            "/v2.0/{coll}/{id}/{action}",
+            axum::routing::put(action).get(read_action),
+        )
         .route(
             "/v2.0/{coll}/{id}/tags",
             get(get_tags)
@@ -439,6 +442,22 @@ async fn action(
     let kind = kind_of(&coll)?;
     let body = parse_json(&read_body(body).await?)?;
     let out = st.net.action(&caller, kind, &id, &action, body).await?;
+    Ok(json(StatusCode::OK, out))
+}
+
+/// A member read: `GET /v2.0/{coll}/{id}/{action}` (a trunk's `get_subports`), answered from
+/// the resource as the caller sees it.
+async fn read_action(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((coll, id, action)): Path<(String, String, String)>,
+) -> ApiResult {
+    let kind = kind_of(&coll)?;
+    let mut item = st.net.get(&caller, kind, &id).await?;
+    strip_hidden(kind, &mut item);
+    let out = kind
+        .read_action(&action, &item)
+        .ok_or_else(crate::error::not_found)?;
     Ok(json(StatusCode::OK, out))
 }
 

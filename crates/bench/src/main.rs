@@ -20,6 +20,7 @@ mod scenario;
 mod server;
 mod sg_rules;
 mod stats;
+mod trunks;
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -98,7 +99,9 @@ struct Args {
     /// and off, full compare, cold start, values per port, memory; see bench/README.md);
     /// `replicas` (needs `--database-url`): `--ports` single-port creates from `--clients`
     /// clients against SQLite, PostgreSQL with one server and PostgreSQL with `--replicas`
-    /// replicas on one database (clients round-robin over them), in `--runs` turns.
+    /// replicas on one database (clients round-robin over them), in `--runs` turns;
+    /// `trunk-subports`: `--ports` (at most 4094) single sub-port `add_subports` to one trunk
+    /// from `--clients` clients, then timed `get_subports` and full port lists.
     #[arg(long, default_value = "ports")]
     scenario: String,
     /// replicas: the replicas of the multi-replica PostgreSQL service (each turn measures
@@ -159,8 +162,16 @@ fn main() -> Result<()> {
     if args.runs() == 0 || args.clients == 0 || args.ports() == 0 || args.log_levels.is_empty() {
         bail!("--runs, --clients, --ports and --log-levels must not be zero or empty");
     }
-    if !["ports", "sg-rules", "large-list", "ovn", "replicas"].contains(&args.scenario.as_str()) {
-        bail!("--scenario must be ports, sg-rules, large-list, ovn or replicas");
+    let scenarios = [
+        "ports",
+        "sg-rules",
+        "large-list",
+        "ovn",
+        "replicas",
+        "trunk-subports",
+    ];
+    if !scenarios.contains(&args.scenario.as_str()) {
+        bail!("--scenario must be ports, sg-rules, large-list, ovn, replicas or trunk-subports");
     }
     let database_url = args.database_url.as_deref();
     if let Some(url) = database_url {
@@ -181,6 +192,9 @@ fn main() -> Result<()> {
     }
     if args.scenario == "sg-rules" {
         return sg_rules_main(&args, &server, &machine);
+    }
+    if args.scenario == "trunk-subports" {
+        return trunks_main(&args, &server, &machine);
     }
     if args.scenario == "large-list" {
         return large_list_main(&args, &server, &machine);
@@ -285,6 +299,29 @@ fn sg_rules_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
         ))?);
     }
     let doc = json!({"label": "neutrino-sg-rules", "machine": machine,
+        "engine": scenario::engine(args.database_url.as_deref()), "runs": runs});
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("cannot write {}", args.json.display()))?;
+    eprintln!("wrote {}", args.json.display());
+    Ok(())
+}
+
+/// The trunk scenario, its runs and their JSON.
+fn trunks_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
+    let rt = client_runtime()?;
+    let mut runs = Vec::new();
+    for i in 1..=args.runs() {
+        eprintln!("trunk-subports run {i}/{}", args.runs());
+        runs.push(rt.block_on(trunks::run(
+            server,
+            &args.data_root,
+            args.ports(),
+            args.clients,
+            args.list_reps(),
+            args.database_url.as_deref(),
+        ))?);
+    }
+    let doc = json!({"label": "neutrino-trunk-subports", "machine": machine,
         "engine": scenario::engine(args.database_url.as_deref()), "runs": runs});
     std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")
         .with_context(|| format!("cannot write {}", args.json.display()))?;

@@ -152,6 +152,18 @@ impl Body<'_> {
         }
     }
 
+    /// A UUID; `null` reads as absent.
+    pub fn uuid(&self, name: &str) -> Result<Option<String>> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => Ok(Some(s.clone())),
+            Some(v) => Err(Error::invalid_attr(
+                name,
+                format!("'{}' is not a valid UUID", show(v)),
+            )),
+        }
+    }
+
     /// A resource name: a string without control characters or surrounding blanks.
     pub fn name(&self, name: &str) -> Result<Option<String>> {
         let s = self.string(name, 255)?;

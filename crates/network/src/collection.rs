@@ -61,6 +61,11 @@ pub trait Collection: Send + Sync {
     ) -> Option<Result<Value>> {
         None
     }
+    /// A member read (`GET /v2.0/{path}/{id}/{action}`, a trunk's `get_subports`), answered
+    /// from the resource as the caller sees it; `None` if the collection has no such read.
+    fn read_action(&self, _action: &str, _shown: &Map<String, Value>) -> Option<Value> {
+        None
+    }
     /// Attributes that may be filtered on but are never shown.
     fn hidden(&self) -> &'static [&'static str] {
         &[]
@@ -96,6 +101,12 @@ pub trait Collection: Send + Sync {
     /// from other tables, no defaults to create before a list)?
     fn stored_is_view(&self) -> bool {
         self.hidden().is_empty()
+    }
+    /// Whether [`Collection::complete`] would, with the rows as they are now, add anything to
+    /// stored documents that are otherwise views (a port's `trunk_details` once some port is
+    /// a trunk's parent): the plain-list shortcut then steps aside.
+    fn completes_now(&self, _tx: &Tx<'_>) -> Result<bool> {
+        Ok(false)
     }
     /// Completes the views of visible resources with what lives in other tables (the rules of
     /// a security group, a network's subnets): attributes computed when read, never copied
@@ -157,6 +168,7 @@ pub fn collections() -> &'static [Kind] {
         &crate::subnetpool::SubnetPools,
         &crate::address_scope::AddressScopes,
         &crate::qos::QosPolicies,
+        &crate::trunk::Trunks,
     ]
 }
 

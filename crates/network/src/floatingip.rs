@@ -145,17 +145,6 @@ fn save(tx: &Tx<'_>, f: &FloatingIp, insert: bool) -> Result<()> {
     }
 }
 
-fn uuid_attr(b: &Body, name: &str) -> Result<Option<String>> {
-    match b.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => Ok(Some(s.clone())),
-        Some(v) => Err(Error::invalid_attr(
-            name,
-            format!("'{}' is not a valid UUID", attrs::show(v)),
-        )),
-    }
-}
-
 fn ip_attr(b: &Body, name: &str) -> Result<Option<IpAddr>> {
     match b.get(name) {
         None | Some(Value::Null) => Ok(None),
@@ -279,7 +268,7 @@ fn resolve_association(
 /// Applies the `port_id` / `fixed_ip_address` of a create or update body.
 fn apply_association(tx: &Tx<'_>, caller: &Caller, fip: &mut FloatingIp, b: &Body) -> Result<()> {
     let port_given = b.has("port_id");
-    let port_id = uuid_attr(b, "port_id")?;
+    let port_id = b.uuid("port_id")?;
     let fixed = ip_attr(b, "fixed_ip_address")?;
     if fixed.is_some() && port_id.is_none() {
         return Err(bad_request(
@@ -352,9 +341,10 @@ fn create_one(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Fl
         ));
     }
     let project_id = attrs::owner(body, caller)?;
-    let network_id = uuid_attr(&b, "floating_network_id")?
+    let network_id = b
+        .uuid("floating_network_id")?
         .ok_or_else(|| Error::invalid_attr("floating_network_id", "'None' is not a valid UUID"))?;
-    let subnet_id = uuid_attr(&b, "subnet_id")?;
+    let subnet_id = b.uuid("subnet_id")?;
     let address = ip_attr(&b, "floating_ip_address")?;
     let net: Network = visible_network(tx, caller, &network_id)?;
     if !net.router_external {

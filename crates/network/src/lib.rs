@@ -33,8 +33,11 @@ mod security_group_rule;
 mod segments;
 mod subnet;
 mod subnetpool;
+mod subports;
 pub mod tags;
 pub mod time;
+mod trunk;
+mod trunk_ports;
 
 use std::sync::Arc;
 

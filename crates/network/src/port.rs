@@ -24,7 +24,8 @@ use crate::port_input::{
     parse_address_pairs, parse_dhcp_opts, parse_fixed_ips, profile, resolve_pairs, vnic_type,
 };
 use crate::port_security_groups;
-use crate::read::{Scope, check_revision, field, load, load_for_change};
+use crate::read::{Scope, check_revision, completed, field, load, load_for_change};
+use crate::trunk_ports;
 use crate::{Caller, Error, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
@@ -663,6 +664,19 @@ impl Collection for Ports {
             || (caller.has_role("member") && scope.reads_network(field(doc, "network_id")))
     }
 
+    /// `trunk_details` of trunk parents.
+    fn complete(
+        &self,
+        tx: &Tx<'_>,
+        _scope: &Scope,
+        items: &mut [Map<String, Value>],
+    ) -> Result<()> {
+        trunk_ports::with_trunk_details(tx, items)
+    }
+    fn completes_now(&self, tx: &Tx<'_>) -> Result<bool> {
+        trunk_ports::any_parent(tx)
+    }
+
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let port = create_one(tx, cx.cfg, cx.caller, body)?;
         serde_json::to_value(&port).map_err(|_| Error::internal())
@@ -677,12 +691,13 @@ impl Collection for Ports {
         if_match: Option<u64>,
     ) -> Result<Value> {
         let port = update_one(tx, cx.cfg, cx.caller, id, body, if_match)?;
-        serde_json::to_value(&port).map_err(|_| Error::internal())
+        completed(tx, &port, trunk_ports::with_trunk_details)
     }
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {
         let port: Port = load_for_change(tx, cx.caller, self, id, "rule:delete_port")?;
         check_revision(if_match, port.std.revision_number)?;
+        trunk_ports::check_port_deletable(tx, &port.id)?;
         crate::router::check_port_deletable(tx, &port)?;
         crate::floatingip::disassociate_port(tx, cx.caller, &port.id)?;
         remove_port(tx, &port)

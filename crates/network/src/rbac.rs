@@ -341,7 +341,7 @@ pub(crate) fn share_with_everyone(
     if !shared {
         for id in wildcard {
             let p = load_policy(tx, &id)?;
-            check_removal(tx, &p)?;
+            check_removal(tx, &p, None)?;
             store::delete_row(tx, RBAC_POLICIES, &id)?;
         }
     }

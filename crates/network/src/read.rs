@@ -290,7 +290,12 @@ impl Networking {
             return Ok(None);
         }
         self.store
-            .read(move |tx| Ok(Some(store::list_docs(tx, kind.table(), &sel)?)))
+            .read(move |tx| {
+                if kind.completes_now(tx)? {
+                    return Ok(None);
+                }
+                Ok(Some(store::list_docs(tx, kind.table(), &sel)?))
+            })
             .await
     }
 

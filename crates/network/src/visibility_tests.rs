@@ -166,8 +166,10 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
         json!({"network_id": a_net, "project_id": "p2"}),
     )
     .await;
-    create(&net, &alice, "ports", json!({"network_id": a_net})).await;
-    create(&net, &bob, "ports", json!({"network_id": b_net})).await;
+    let a_port = create(&net, &alice, "ports", json!({"network_id": a_net})).await;
+    let b_port = create(&net, &bob, "ports", json!({"network_id": b_net})).await;
+    create(&net, &alice, "trunks", json!({"port_id": a_port})).await;
+    create(&net, &bob, "trunks", json!({"port_id": b_port})).await;
     create(&net, &bob, "ports", json!({"network_id": b_shared})).await;
     create(&net, &alice, "routers", json!({"name": "a-r"})).await;
     create(&net, &bob, "routers", json!({"name": "b-r"})).await;

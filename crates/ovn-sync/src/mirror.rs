@@ -13,7 +13,8 @@ use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
     AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute,
     Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortSpec, Resources,
-    RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, port_row, rows_of,
+    RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent, port_row,
+    rows_of,
 };
 use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
 use serde::Deserialize;
@@ -493,6 +494,29 @@ struct PortDoc {
     host_id: String,
     #[serde(rename = "binding:vnic_type", default)]
     vnic_type: String,
+    #[serde(rename = "binding:profile", default)]
+    profile: ProfileDoc,
+}
+
+/// The parts of `binding:profile` the mapping reads: a trunk sub-port's parent and tag. Read
+/// loosely: an admin may put anything in a profile, and a value of another type must not make
+/// the whole port unreadable (it is just not a sub-port then).
+#[derive(Default, Deserialize)]
+struct ProfileDoc {
+    #[serde(default)]
+    parent_name: serde_json::Value,
+    #[serde(default)]
+    tag: serde_json::Value,
+}
+
+impl ProfileDoc {
+    fn trunk_parent(self) -> Option<TrunkParent> {
+        let parent = self.parent_name.as_str().filter(|p| !p.is_empty())?;
+        Some(TrunkParent {
+            parent: parent.to_owned(),
+            tag: self.tag.as_i64()?,
+        })
+    }
 }
 
 fn yes() -> bool {
@@ -528,6 +552,7 @@ impl PortDoc {
                 .collect(),
             host_id: self.host_id,
             vnic_type: self.vnic_type,
+            trunk_parent: self.profile.trunk_parent(),
         }
     }
 }
@@ -648,5 +673,48 @@ impl RuleDoc {
             remote_group_id: self.remote_group_id.clone(),
             remote_address_group_id: self.remote_address_group_id.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port_doc(profile: serde_json::Value) -> PortSpec {
+        let doc = serde_json::json!({
+            "network_id": "n", "project_id": "p", "revision_number": 3,
+            "admin_state_up": true, "mac_address": "fa:16:3e:00:00:01",
+            "binding:profile": profile,
+        });
+        parse::<PortDoc>(&doc.to_string())
+            .expect("a port document")
+            .into_spec("port")
+    }
+
+    #[test]
+    fn a_subports_profile_names_its_parent_and_tag() {
+        let spec = port_doc(serde_json::json!({"parent_name": "parent", "tag": 100}));
+        assert_eq!(
+            spec.trunk_parent,
+            Some(TrunkParent {
+                parent: "parent".into(),
+                tag: 100
+            })
+        );
+        assert_eq!(port_doc(serde_json::json!({})).trunk_parent, None);
+    }
+
+    /// An admin may write anything into `binding:profile`: a value of another type leaves the
+    /// port an ordinary port instead of making it unreadable (and removed from OVN).
+    #[test]
+    fn an_odd_profile_is_not_a_subport_and_not_an_error() {
+        for odd in [
+            serde_json::json!({"parent_name": 7, "tag": 100}),
+            serde_json::json!({"parent_name": "parent", "tag": "100"}),
+            serde_json::json!({"parent_name": "", "tag": 100}),
+            serde_json::json!({"tag": 100}),
+        ] {
+            assert_eq!(port_doc(odd.clone()).trunk_parent, None, "{odd}");
+        }
     }
 }

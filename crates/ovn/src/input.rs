@@ -110,6 +110,17 @@ pub struct PortSpec {
     pub host_id: String,
     /// `binding:vnic_type`.
     pub vnic_type: String,
+    /// A trunk's sub-port: the parent port and the VLAN tag that tells its traffic apart on the
+    /// parent (`binding:profile` `parent_name` and `tag`, as the trunk rules write them).
+    pub trunk_parent: Option<TrunkParent>,
+}
+
+/// Where a sub-port's traffic arrives: on `parent`'s Logical_Switch_Port, tagged `tag`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrunkParent {
+    /// The parent's port id (the name of its Logical_Switch_Port).
+    pub parent: String,
+    pub tag: i64,
 }
 
 /// A router. Its interfaces and gateway are the ports whose `device_id` is the router and whose

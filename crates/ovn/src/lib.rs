@@ -32,7 +32,7 @@ pub mod testing;
 pub use input::{
     AddressPair, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute, Ipv6AddressMode,
     MappingConfig, NetworkSpec, PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec,
-    SecurityGroupSpec, SubnetSpec,
+    SecurityGroupSpec, SubnetSpec, TrunkParent,
 };
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use nat::{floating_ip_row, router_l3_rows};

@@ -433,8 +433,16 @@ pub fn port_row(port: &PortSpec, context: &PortContext<'_>) -> NbRow {
         external_ids.insert("neutron:port_fip".to_owned(), fip.to_string());
     }
 
+    // A sub-port is a nested port of its parent's LSP: OVN delivers its traffic tagged on the
+    // parent's VIF (upstream's OVN trunk driver sets the same two columns).
+    let parent = port.trunk_parent.as_ref();
     let mut row = NbRow::new(table::LOGICAL_SWITCH_PORT, port.id.clone());
     row.set("type", kind)
+        .set_optional(
+            "parent_name",
+            parent.map(|p| Atom::String(p.parent.clone())),
+        )
+        .set_optional("tag", parent.map(|p| Atom::Integer(p.tag)))
         .set_strings("addresses", addresses)
         .set_strings("port_security", port_security)
         .set_optional("enabled", Some(Atom::Boolean(port.admin_state_up)))

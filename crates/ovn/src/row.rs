@@ -87,7 +87,13 @@ pub const TABLES: &[TableSpec] = &[
         name: table::LOGICAL_SWITCH_PORT,
         key: KeyRule::Name,
         parent: Some((table::LOGICAL_SWITCH, "ports")),
-        optional_columns: &["enabled", "tag", "dhcpv4_options", "dhcpv6_options"],
+        optional_columns: &[
+            "enabled",
+            "tag",
+            "parent_name",
+            "dhcpv4_options",
+            "dhcpv6_options",
+        ],
         unique_key: true,
     },
     TableSpec {
@@ -154,6 +160,7 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "port_security",
             "enabled",
             "tag",
+            "parent_name",
             "options",
             "dhcpv4_options",
             "dhcpv6_options",

@@ -27,6 +27,10 @@ pub enum Constraint {
     QosDefaultPolicy,
     /// One QoS rule of a type (and direction) per policy.
     QosRule,
+    /// A trunk's ports: one trunk per port (the primary key), and (trunk, segmentation type,
+    /// segmentation id) unique. An insert that conflicts names this one either way; the rules
+    /// tell which by reading the rows it met.
+    TrunkPort,
 }
 
 impl Constraint {
@@ -44,12 +48,13 @@ impl Constraint {
             Constraint::DefaultSubnetPool => "subnetpools_default",
             Constraint::QosDefaultPolicy => "qos_policies_default",
             Constraint::QosRule => "qos_rules_slot",
+            Constraint::TrunkPort => "trunk_ports_segmentation",
         }
     }
 
     /// The constraint called `name` in the schema, if it is one of ours.
     pub fn named(name: &str) -> Option<Constraint> {
-        const ALL: [Constraint; 10] = [
+        const ALL: [Constraint; 11] = [
             Constraint::IpAllocation,
             Constraint::PortMac,
             Constraint::Segment,
@@ -60,6 +65,7 @@ impl Constraint {
             Constraint::DefaultSubnetPool,
             Constraint::QosDefaultPolicy,
             Constraint::QosRule,
+            Constraint::TrunkPort,
         ];
         ALL.into_iter().find(|c| c.name() == name)
     }

@@ -126,7 +126,7 @@ pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
     Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 11] = [
+pub const RESOURCES: [Table; 12] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -138,6 +138,7 @@ pub const RESOURCES: [Table; 11] = [
     SUBNETPOOLS,
     ADDRESS_SCOPES,
     QOS_POLICIES,
+    TRUNKS,
 ];
 
 // QoS (`migrations/*/0019_qos.sql`).
@@ -161,3 +162,20 @@ pub const QOS_RULES: Table = Table::new(
 /// project) uses which policy.
 pub const QOS_BINDINGS: Table =
     Table::new("qos_bindings", &["object_type", "policy_id", "project_id"]);
+
+// Trunks (`trunk` extension, `migrations/*/0018_trunks.sql`).
+
+/// Trunks; `port_id` is the parent port.
+pub const TRUNKS: Table = Table::new("trunks", &["project_id", "port_id"])
+    .resource("trunk")
+    .from_doc(&["name", "status"])
+    .sortable(&["project_id", "port_id", "name", "status"])
+    .tagged();
+/// The ports of each trunk, keyed by port: the parent (`role` 'parent') and the sub-ports
+/// (`role` 'subport', with their segmentation). Not a resource of its own: a change here is a
+/// change of the trunk, whose revision the rules bump.
+pub const TRUNK_PORTS: Table = Table::new(
+    "trunk_ports",
+    &["trunk_id", "role", "segmentation_type", "segmentation_id"],
+)
+.unique(Constraint::TrunkPort);

@@ -107,6 +107,7 @@ fn port(id: &str, name: &str, mac: &str, ip4: &str, ip6: &str) -> PortSpec {
         allowed_address_pairs: vec![],
         host_id: String::new(),
         vnic_type: "normal".into(),
+        trunk_parent: None,
     }
 }
 
@@ -195,6 +196,7 @@ fn router_port(
         allowed_address_pairs: vec![],
         host_id: String::new(),
         vnic_type: "normal".into(),
+        trunk_parent: None,
     }
 }
 

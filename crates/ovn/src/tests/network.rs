@@ -377,6 +377,29 @@ fn a_bound_port_is_not_pinned_to_its_chassis() {
     assert_eq!(row.map_entry("options", "requested-chassis"), None);
 }
 
+/// A trunk's sub-port is nested in its parent's Logical_Switch_Port: `parent_name` and `tag`,
+/// as upstream's OVN trunk driver writes them; an ordinary port has neither.
+#[test]
+fn a_trunk_subport_names_its_parent_and_tag() {
+    let subnets = subnets();
+    let mut p = port_sg();
+    p.trunk_parent = Some(crate::TrunkParent {
+        parent: "parent-port".into(),
+        tag: 101,
+    });
+    let ports = vec![p, port_sg()];
+    let context = PortContext::new(&subnets, &ports);
+    let row = port_row(&ports[0], &context);
+    assert_eq!(
+        row.columns["parent_name"],
+        Value::Set(vec![Atom::String("parent-port".into())])
+    );
+    assert_eq!(row.columns["tag"], Value::Set(vec![Atom::Integer(101)]));
+    let plain = port_row(&ports[1], &context);
+    assert_eq!(plain.columns["parent_name"], Value::empty());
+    assert_eq!(plain.columns["tag"], Value::empty());
+}
+
 #[test]
 fn the_desired_state_holds_every_row_once() {
     let desired = desired_state(

@@ -75,6 +75,7 @@ fn port(id: &str, mac: &str, ip: &str) -> PortSpec {
         allowed_address_pairs: vec![],
         host_id: String::new(),
         vnic_type: "normal".into(),
+        trunk_parent: None,
     }
 }
 

@@ -148,6 +148,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0017_signing_keys.sql"),
     ),
     Migration::sql(
+        "0018_trunks",
+        include_str!("../../migrations/postgres/0018_trunks.sql"),
+    ),
+    Migration::sql(
         "0019_qos",
         include_str!("../../migrations/postgres/0019_qos.sql"),
     ),

@@ -80,6 +80,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0017_signing_keys.sql"),
     ),
     Migration::sql(
+        "0018_trunks",
+        include_str!("../../migrations/sqlite/0018_trunks.sql"),
+    ),
+    Migration::sql(
         "0019_qos",
         include_str!("../../migrations/sqlite/0019_qos.sql"),
     ),
