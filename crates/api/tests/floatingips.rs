@@ -353,24 +353,34 @@ async fn association_rules() {
     api.subnet("admin", &v6, "2001:db8::/64", json!({})).await;
     let r = fip(&api, "alice", json!({"floating_network_id": v6})).await;
     assert!(r.message().contains("does not contain any IPv4 subnet"));
+    // An address nothing took yet (allocation is random over the whole pool).
+    let taken = api
+        .get("admin", &format!("/v2.0/ports?network_id={ext}"))
+        .await
+        .body
+        .to_string();
+    let wanted = (77..250)
+        .map(|n| format!("172.24.4.{n}"))
+        .find(|a| !taken.contains(&format!("\"{a}\"")))
+        .unwrap();
     let r = fip(
         &api,
         "alice",
-        json!({"floating_network_id": ext, "floating_ip_address": "172.24.4.77"}),
+        json!({"floating_network_id": ext, "floating_ip_address": wanted}),
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = fip(
         &api,
         "admin",
-        json!({"floating_network_id": ext, "floating_ip_address": "172.24.4.77"}),
+        json!({"floating_network_id": ext, "floating_ip_address": wanted}),
     )
     .await;
-    assert_eq!(r.body["floatingip"]["floating_ip_address"], "172.24.4.77");
+    assert_eq!(r.body["floatingip"]["floating_ip_address"], wanted);
     let r = fip(
         &api,
         "admin",
-        json!({"floating_network_id": ext, "floating_ip_address": "172.24.4.77"}),
+        json!({"floating_network_id": ext, "floating_ip_address": wanted}),
     )
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
