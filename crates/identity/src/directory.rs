@@ -276,14 +276,19 @@ impl Identity {
             })
             .await
             .map_err(unavailable)?;
-        let hex_digest = model::hex(&digest);
-        user.filter(|u| {
-            u.password_digest
-                .as_deref()
-                .is_some_and(|d| model::constant_time_eq(d.as_bytes(), hex_digest.as_bytes()))
-        })
-        .and_then(|u| self.stored_account(&u))
-        .ok_or(AuthError::BadCredentials)
+        let Some(user) = user else {
+            return Err(AuthError::BadCredentials);
+        };
+        let stored = user.password_digest.clone().unwrap_or_default();
+        let password = password.to_owned();
+        let matches =
+            tokio::task::spawn_blocking(move || model::password_matches(&stored, &password))
+                .await
+                .unwrap_or(false);
+        matches
+            .then(|| self.stored_account(&user))
+            .flatten()
+            .ok_or(AuthError::BadCredentials)
     }
 
     /// The project `scope` names, if `account` holds a role on it now, with those roles.

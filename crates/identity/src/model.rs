@@ -105,6 +105,27 @@ pub fn password_digest(password: &str) -> [u8; 32] {
     out
 }
 
+/// How the password of a user made through the API is kept: Argon2id (the crate's defaults,
+/// OWASP's minimum) with a random salt, as a PHC string. Slow on purpose: call it off the async
+/// workers (`tokio::task::spawn_blocking`).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash a password: {e}"))
+}
+
+/// Whether `password` is the one `stored` (a [`hash_password`] string) was made from.
+pub fn password_matches(stored: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordVerifier, phc::PasswordHash};
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
 /// Equality that takes the same time wherever the first difference is.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -175,6 +196,19 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Directory passwords are salted (two hashes of one password differ) and only the password
+    /// they were made from matches.
+    #[test]
+    fn passwords_are_salted_and_checked() {
+        let first = hash_password("s3cret").unwrap();
+        let second = hash_password("s3cret").unwrap();
+        assert!(first.starts_with("$argon2id$"), "{first}");
+        assert_ne!(first, second);
+        assert!(password_matches(&first, "s3cret") && password_matches(&second, "s3cret"));
+        assert!(!password_matches(&first, "s3cret "));
+        assert!(!password_matches("not a hash", "s3cret"));
+    }
 
     #[test]
     fn ids_are_stable_hex_and_distinct_per_kind() {

@@ -26,7 +26,7 @@ pub struct StoredUser {
     pub id: String,
     pub domain_id: String,
     pub name: String,
-    /// Hex SHA-256 of the password; `None`: no password, no password login.
+    /// The password, salted and hashed (an Argon2id PHC string); `None`: no password login.
     pub password_digest: Option<String>,
     pub enabled: bool,
     pub default_project_id: Option<String>,

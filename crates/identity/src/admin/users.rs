@@ -66,9 +66,18 @@ pub(super) async fn user_projects(
     }))
 }
 
-/// The hex SHA-256 a user's password is kept as (the config users' digest, in hex).
-fn password_digest_text(password: &str) -> String {
-    model::hex(&model::password_digest(password))
+/// The `password` of a request as it is kept: salted and hashed (see
+/// [`model::hash_password`]), off the async workers.
+async fn kept_password(password: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(password) = password else {
+        return Ok(None);
+    };
+    tokio::task::spawn_blocking(move || model::hash_password(&password))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
+        .map(Some)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))
 }
 
 pub(super) async fn create_user(State(identity): Shared, h: HeaderMap, body: Bytes) -> ApiResult {
@@ -84,10 +93,7 @@ pub(super) async fn create_user(State(identity): Shared, h: HeaderMap, body: Byt
         id: new_id(),
         domain_id,
         name: name.clone(),
-        password_digest: fields
-            .string("password")?
-            .as_deref()
-            .map(password_digest_text),
+        password_digest: kept_password(fields.string("password")?).await?,
         enabled: fields.boolean("enabled")?.unwrap_or(true),
         default_project_id: fields.string("default_project_id")?,
         extra: fields.extra(&Map::new()),
@@ -118,10 +124,7 @@ pub(super) async fn update_user(
     let name = new_name(&fields, "user", 255, |n| {
         identity.config_user_named(n).is_some()
     })?;
-    let password = fields
-        .string("password")?
-        .as_deref()
-        .map(password_digest_text);
+    let password = kept_password(fields.string("password")?).await?;
     let enabled = fields.boolean("enabled")?;
     let default_project = match fields.has("default_project_id") {
         true => Some(fields.string("default_project_id")?),

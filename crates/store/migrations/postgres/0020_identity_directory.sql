@@ -1,8 +1,8 @@
 -- The built-in identity's directory of entities created through its admin API (Keystone v3:
 -- projects, users, roles, role assignments of a user on a project), shared by every replica.
 -- Users, projects and roles of the config file are not stored here: they live in the config.
--- Ids are 32 lowercase hex characters; `enabled` is 0/1; users' passwords are stored as the hex
--- SHA-256 the identity compares (`password_digest`, NULL: the user cannot log in with a password);
+-- Ids are 32 lowercase hex characters; `enabled` is 0/1; users' passwords are stored salted and
+-- hashed, as Argon2id PHC strings (`password_digest`, NULL: the user cannot log in with a password);
 -- `extra` holds a user's other attributes (email, description, ...) as a JSON object.
 CREATE TABLE identity_projects (
     id TEXT PRIMARY KEY,
