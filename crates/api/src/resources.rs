@@ -209,7 +209,9 @@ async fn list(
     headers: HeaderMap,
 ) -> ApiResult {
     let kind = kind_of(&coll)?;
-    list_of(&st, &caller, kind, kind.plural(), raw, &headers).await
+    // The links name the path the collection is served at (`security-groups`), as upstream's
+    // do, not its JSON key (`security_groups`).
+    list_of(&st, &caller, kind, &coll, raw, &headers).await
 }
 
 /// Lists a collection; `url_path`: its path under `/v2.0/`, for the pagination links.

@@ -726,3 +726,40 @@ async fn tag_filters_select_in_sql_and_page() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// Pagination links name the served path (`security-groups`), not the JSON key
+/// (`security_groups`): following them walks the whole list.
+#[tokio::test]
+async fn links_of_dashed_collections_are_served_paths() {
+    let api = Api::start();
+    let mut made = Vec::new();
+    for i in 0..5 {
+        let r = api
+            .post(
+                "alice",
+                "/v2.0/security-groups",
+                json!({"security_group": {"name": format!("g{i}")}}),
+            )
+            .await;
+        made.push(r.body["security_group"]["id"].as_str().unwrap().to_string());
+    }
+    let first = api
+        .get("alice", "/v2.0/security-groups?limit=2&sort_key=name")
+        .await;
+    let next = first.body["security_groups_links"][0]["href"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(next.contains("/v2.0/security-groups?"), "{next}");
+    let walked = walk_ids(
+        &api,
+        "alice",
+        "security_groups",
+        "/v2.0/security-groups?limit=2&sort_key=name",
+        "next",
+    )
+    .await;
+    // Alice's five groups and her default one.
+    assert_eq!(walked.len(), 6, "{walked:?}");
+    assert!(made.iter().all(|id| walked.contains(id)));
+}
