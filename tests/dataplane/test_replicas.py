@@ -1,10 +1,11 @@
-"""Two `neutrino serve` replicas with the OVN back end on one PostgreSQL database: exactly one of
-them (the holder of the back end's lease) writes to OVN, the other serves the API and stands by.
-When the holder is killed with SIGKILL (nothing released) while clients create ports on both
-replicas, the clients finish on the survivor, no acknowledged port is lost, the standby takes over
+"""Three `neutrino serve` replicas with the OVN back end on one PostgreSQL database: exactly one of
+them (the holder of the back end's lease) writes to OVN, the others serve the API and stand by.
+When the holder is killed with SIGKILL (nothing released) while clients create ports on all three
+replicas, the clients finish on the survivors, no acknowledged port is lost, one standby takes over
 within 10 s with the default settings, the Northbound database converges to the store, and `neutrino ovn status`
-names the new holder. A replica stopped with SIGTERM releases the lease. A replica started
-without the back end meanwhile keeps the holder's place in the change feed.
+names the new holder. A replica stopped with SIGTERM releases the lease, and the last one takes it
+without waiting for it to expire. A replica started without the back end meanwhile keeps the
+holder's place in the change feed.
 
 Needs the PostgreSQL server of NEUTRINO_TEST_POSTGRES_URL (scripts/test starts one)."""
 
@@ -132,47 +133,54 @@ def test_one_replica_drives_ovn_and_a_standby_takes_over(make_lab, tmp_path):
     try:
         holder = wait_until("a replica to hold the lease",
                             lambda: held_by(servers[0], lease(servers[0])) and servers[0], 10)
-        servers.append(replica(tmp_path, "b", config_text))
-        standby = servers[1]
+        standbys = [replica(tmp_path, name, config_text) for name in ("b", "c")]
+        servers += standbys
         # Every replica serves the API and reports ready; only the holder does the back end's work.
         for s in servers:
             wait_until("ready", lambda: requests.get(s.url + "/readyz", timeout=10).status_code == 200, 15)
         assert metric(holder, "neutrino_ovn_lease_held") == 1
-        assert metric(standby, "neutrino_ovn_lease_held") == 0
-        assert metric(standby, "neutrino_ovn_transactions_total") == 0
+        for s in standbys:
+            assert metric(s, "neutrino_ovn_lease_held") == 0
+            assert metric(s, "neutrino_ovn_transactions_total") == 0
 
-        cloud = connect(standby, "admin")
-        net, _ = network_with_subnet(cloud, "n1", "10.64.0.0/20")
+        cloud = connect(standbys[0], "admin")
+        net, _ = network_with_subnet(cloud, "n1", "10.64.0.0/16")
         p1 = cloud.network.create_port(network_id=net.id, name="p1")
-        wait_until("a port made on the standby to reach OVN through the holder",
+        wait_until("a port made on a standby to reach OVN through the holder",
                    lambda: p1.id in switch_ports(lab), 10)
 
         # A replica configured without the back end does not drop the holder's feed position.
-        odd = replica(tmp_path, "c", config_text.replace('backend = "ovn"', 'backend = "none"', 1))
+        odd = replica(tmp_path, "d", config_text.replace('backend = "ovn"', 'backend = "none"', 1))
         servers.append(odd)
         assert status(odd)["reconciler"] is not None, "the back end's feed position was dropped"
         assert "every replica should have the same back end" in odd.log_text()
         odd.stop()
 
-        # Clients create ports on both replicas while the holder is killed; a request that fails
-        # on one replica is sent to the other.
+        # Clients create ports on all three replicas while the holder is killed; a request that
+        # fails on one replica is sent to the next.
         cloud.network.update_quota(cloud.current_project_id, ports=-1)
-        load = Load([holder, standby], net.id)
+        load = Load([holder, *standbys], net.id, threads=6)
         load.start()
         time.sleep(1.5)
         holder.kill()  # SIGKILL: the lease is neither renewed nor released
         died = time.monotonic()
-        p2 = cloud.network.create_port(network_id=net.id, name="p2")
-        wait_until("the standby to take over and write what was made meanwhile",
-                   lambda: p2.id in switch_ports(lab), 10)
+        new_holder = wait_until("a standby to take the lease", lambda: next(
+            (s for s in standbys if held_by(s, lease(s))), None), 12)
         took = time.monotonic() - died
-        assert held_by(standby, lease(standby)), lease(standby)
-        assert lease(standby)["token"] == 2
-        assert metric(standby, "neutrino_ovn_lease_held") == 1
+        assert took <= 10, f"the lease moved after {took:.1f} s"
+        report = lease(standbys[0])
+        assert [s for s in standbys if held_by(s, report)] == [new_holder], report
+        p2 = cloud.network.create_port(network_id=net.id, name="p2")
+        wait_until("the new holder to write what was made meanwhile",
+                   lambda: p2.id in switch_ports(lab), 20)
+        last = next(s for s in standbys if s is not new_holder)
+        assert report["token"] == 2, report
+        assert metric(new_holder, "neutrino_ovn_lease_held") == 1
+        assert metric(last, "neutrino_ovn_lease_held") == 0
         time.sleep(1.5)
         acknowledged = load.stop()
         print(f"took over in {took:.1f} s; {len(acknowledged)} ports acknowledged under load, "
-              f"{load.retried} requests sent again to the other replica")
+              f"{load.retried} requests sent again to another replica")
         assert load.errors == [], load.errors[:5]
         assert load.retried > 0, "no request met the killed replica: the load proves nothing"
 
@@ -184,10 +192,21 @@ def test_one_replica_drives_ovn_and_a_standby_takes_over(make_lab, tmp_path):
         assert not missing, f"{len(missing)} acknowledged ports are not in the database"
         wait_until("OVN to converge", lambda: switch_ports(lab) == sorted(stored), 10)
 
-        # A graceful stop gives the lease up at once.
-        assert standby.stop() == 0, standby.log_text()
-        report = lease(standby)
-        assert report["expires_in_secs"] < 0, report
+        # A graceful stop gives the lease up at once: right after it the lease is free or already
+        # the last replica's, and the last one holds it well before the old lease would expire.
+        assert new_holder.stop() == 0, new_holder.log_text()
+        stopped = time.monotonic()
+        report = lease(last)
+        assert report["expires_in_secs"] < 0 or held_by(last, report), report
+        wait_until("the last replica to take the released lease",
+                   lambda: held_by(last, lease(last)), 10)
+        took = time.monotonic() - stopped
+        assert lease(last)["token"] == 3
+        p3 = connect(last, "admin").network.create_port(network_id=net.id, name="p3")
+        wait_until("the last replica to drive OVN", lambda: p3.id in switch_ports(lab), 10)
+        print(f"the released lease was taken in {took:.1f} s")
+        assert last.stop() == 0, last.log_text()
+        assert lease(last)["expires_in_secs"] < 0
     finally:
         for s in servers:
             s.kill()

@@ -28,14 +28,15 @@ START_TIMEOUT = 60.0
 TOKEN_CACHE_TTL = 2
 
 
-def keystone_conf(base: Path) -> Path:
-    conf = base / "keystone.conf"
+def keystone_conf(base: Path, name="keystone.conf", token_expiration=3600) -> Path:
+    conf = base / name
     conf.write_text(f"""[DEFAULT]
 log_file = {base / "keystone.log"}
 [database]
 connection = sqlite:///{base / "keystone.db"}
 [token]
 provider = fernet
+expiration = {token_expiration}
 [fernet_tokens]
 key_repository = {base / "fernet-keys"}
 [credential]
@@ -114,7 +115,13 @@ class Keystone:
 
 @pytest.fixture(scope="session")
 def keystone(tmp_path_factory):
-    base = tmp_path_factory.mktemp("keystone")
+    ks = bootstrap_keystone(tmp_path_factory.mktemp("keystone"))
+    yield ks
+    ks.stop()
+
+
+def bootstrap_keystone(base: Path) -> Keystone:
+    """A new Keystone in `base` (database, keys, `keystone-manage bootstrap`), started."""
     conf = keystone_conf(base)
     user, group = os.getuid(), os.getgid()
     manage(conf, "db_sync")
@@ -124,6 +131,19 @@ def keystone(tmp_path_factory):
     manage(conf, "bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
            "--bootstrap-admin-url", ks.url, "--bootstrap-public-url", ks.url,
            "--bootstrap-internal-url", ks.url, "--bootstrap-region-id", "RegionOne")
+    return ks.start()
+
+
+# Seconds a token of `keystone_short_lived` lives.
+SHORT_TOKEN_LIFETIME = 5
+
+
+@pytest.fixture(scope="session")
+def keystone_short_lived(keystone):
+    """The same Keystone (database, fernet keys) served by a second gunicorn whose tokens expire
+    after SHORT_TOKEN_LIFETIME seconds: its tokens are valid at both until then."""
+    conf = keystone_conf(keystone.base, "keystone-short.conf", token_expiration=SHORT_TOKEN_LIFETIME)
+    ks = Keystone(base=keystone.base, conf=conf, port=free_port())
     ks.start()
     yield ks
     ks.stop()
@@ -140,7 +160,7 @@ def keystone_tls(keystone, tmp_path_factory):
     ks.stop()
 
 
-def keystone_section(url, **extra):
+def keystone_section(url, cache_ttl=TOKEN_CACHE_TTL, **extra):
     """`[identity.keystone]` for Neutrino's service user, reaching Keystone at `url`."""
     lines = "".join(f"{k} = {v}\n" for k, v in extra.items())
     return f"""[identity]
@@ -154,15 +174,14 @@ password = "{SERVICE_PASSWORD}"
 project_name = "service"
 user_domain_name = "Default"
 project_domain_name = "Default"
-token_cache_ttl_secs = {TOKEN_CACHE_TTL}
+token_cache_ttl_secs = {cache_ttl}
 {lines}
 """
 
 
-@pytest.fixture(scope="session")
-def neutrino(keystone, tmp_path_factory):
-    """The operator's part (docs/keystone.md), then `neutrino serve` in keystone mode."""
-    port = free_port()
+def register_neutrino(keystone, port):
+    """The operator's part (docs/keystone.md): Neutrino's service user and the network endpoints
+    at `port`, and a project `demo` with a member `demo`."""
     admin = keystone.connect("admin", ADMIN_PASSWORD, "admin")
     service_project = admin.identity.create_project(name="service", domain_id="default")
     service_role = admin.identity.find_role("service") or admin.identity.create_role(name="service")
@@ -177,6 +196,12 @@ def neutrino(keystone, tmp_path_factory):
     demo_user = admin.identity.create_user(name="demo", password=DEMO_PASSWORD, domain_id="default")
     admin.identity.assign_project_role_to_user(demo, demo_user, admin.identity.find_role("member"))
 
+
+@pytest.fixture(scope="session")
+def neutrino(keystone, tmp_path_factory):
+    """`neutrino serve` in keystone mode, registered by the operator's steps."""
+    port = free_port()
+    register_neutrino(keystone, port)
     extra = keystone_section(keystone.url)
     server = start_server(tmp_path_factory.mktemp("neutrino"), users={}, extra_toml=extra,
                           port=port)

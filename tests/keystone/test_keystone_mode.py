@@ -1,6 +1,7 @@
 """Keystone mode against a real Keystone: tokens Keystone issued work with the API's policy
 unchanged, anything else gets keystonemiddleware's 401, revocations are honoured within the
-cache TTL, and a Keystone that is down gives 503 (not 401, not 500) until it is back."""
+cache TTL and expiry even sooner (a cached answer never outlives its token), and a Keystone that
+is down gives 503 (not 401, not 500) until it is back."""
 
 import json
 import os
@@ -8,11 +9,19 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
 
-from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, TOKEN_CACHE_TTL
+from conftest import (
+    ADMIN_PASSWORD,
+    DEMO_PASSWORD,
+    SHORT_TOKEN_LIFETIME,
+    TOKEN_CACHE_TTL,
+    keystone_section,
+)
+from neutrino_server import start_server
 
 
 def unique(prefix):
@@ -134,3 +143,28 @@ def test_system_and_domain_scoped_tokens_are_refused(keystone, neutrino, admin):
         resp = api(neutrino, issued.headers["X-Subject-Token"])
         assert resp.status_code == 403, (scope, resp.text)
         assert resp.json()["NeutronError"]["type"] == "PolicyNotAuthorized"
+
+
+def test_expired_token_is_refused_even_while_cached(keystone, keystone_short_lived, neutrino, tmp_path):
+    """A cached answer lasts until the token expires or the TTL passes, whichever is first: with a
+    TTL of ten minutes, a token that expires in seconds is refused once it has expired, as
+    keystonemiddleware refuses an expired token it holds in its cache."""
+    server = start_server(tmp_path, users={}, extra_toml=keystone_section(keystone.url, cache_ttl=600))
+    try:
+        short = keystone_short_lived.connect("demo", DEMO_PASSWORD, "demo")
+        token = short.auth_token
+        expires = short.session.auth.get_auth_ref(short.session).expires
+        assert api(server, token).status_code == 200, "valid before it expires (and now cached)"
+        wait = (expires - datetime.now(timezone.utc)).total_seconds() + 1
+        assert 0 < wait <= SHORT_TOKEN_LIFETIME + 1, wait
+        time.sleep(wait)
+        resp = api(server, token)
+        assert resp.status_code == 401, resp.text
+        assert resp.headers["WWW-Authenticate"] == f'Keystone uri="{keystone.url}"'
+        # Keystone itself no longer accepts it either: not only Neutrino's cache says so.
+        seen_by_keystone = requests.get(keystone.url + "/auth/tokens", timeout=30, headers={
+            "X-Auth-Token": token, "X-Subject-Token": token})
+        assert seen_by_keystone.status_code in (401, 404), seen_by_keystone.text
+    finally:
+        code = server.stop()
+        assert code == 0, f"neutrino serve exited with {code}:\n{server.log_text()}"
