@@ -2,7 +2,7 @@
 //! ranges, detail and `expose-port-forwarding-in-fip` extensions): create/list/show/update/
 //! delete under a floating IP, upstream's rules and errors, the floating IP's router and status,
 //! policy, and what removing the router interface, deleting the internal port or the floating
-//! IP does.
+//! IP does (the last is refused while it has forwardings, as upstream).
 
 mod harness;
 
@@ -641,19 +641,26 @@ async fn interface_port_and_floating_ip_removal() {
         (&f["port_forwardings"], &f["router_id"]),
         (&json!([]), &Value::Null)
     );
-    // Deleting a floating IP deletes its forwardings.
+    // A floating IP with forwardings is not deleted (upstream's callback on its port's
+    // deletion); without them it is.
     let c = api.port("alice", &s.net, json!({})).await;
     let pf_c = forwarding(&api, &s.fip, tcp(&c, 80, 8080)).await;
-    let del = api
-        .delete("alice", &format!("/v2.0/floatingips/{}", id(&s.fip)))
-        .await;
-    assert_eq!(del.status, StatusCode::NO_CONTENT, "{:?}", del.body);
-    expect(
-        &api.get("alice", &format!("{}/{}", path(&s.fip), id(&pf_c)))
-            .await,
-        StatusCode::NOT_FOUND,
-        "FloatingIPNotFound",
+    let fip_path = format!("/v2.0/floatingips/{}", id(&s.fip));
+    let del = api.delete("alice", &fip_path).await;
+    expect(&del, StatusCode::CONFLICT, "FipInUseByPortForwarding");
+    assert_eq!(
+        del.message(),
+        format!(
+            "Floating IP {} in use by Port Forwarding resources.",
+            id(&s.fip)
+        )
     );
+    let rm_pf = api
+        .delete("alice", &format!("{}/{}", path(&s.fip), id(&pf_c)))
+        .await;
+    assert_eq!(rm_pf.status, StatusCode::NO_CONTENT, "{:?}", rm_pf.body);
+    let del = api.delete("alice", &fip_path).await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT, "{:?}", del.body);
     // Now the interface may go.
     let rm = api
         .put(

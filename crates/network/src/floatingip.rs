@@ -446,8 +446,11 @@ fn address_port(tx: &Tx<'_>, fip_id: &str) -> Result<Option<Port>> {
 }
 
 fn delete_one(tx: &Tx<'_>, fip_id: &str) -> Result<()> {
+    // Upstream refuses to delete the address port of a floating IP with port forwardings.
+    if crate::port_forwarding::any_on(tx, fip_id)? {
+        return Err(crate::port_forwarding::fip_in_use(fip_id));
+    }
     crate::qos::unbind(tx, fip_id)?;
-    crate::port_forwarding::remove_for_fip(tx, fip_id)?;
     store::delete_row(tx, FLOATINGIPS, fip_id)?;
     if let Some(p) = address_port(tx, fip_id)? {
         crate::port::remove_port(tx, &p)?;

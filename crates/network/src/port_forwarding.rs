@@ -250,14 +250,6 @@ pub(crate) fn remove_for_port(tx: &Tx<'_>, port_id: &str, address: Option<&str>)
     Ok(())
 }
 
-/// The forwardings of a floating IP being deleted.
-pub(crate) fn remove_for_fip(tx: &Tx<'_>, fip_id: &str) -> Result<()> {
-    for pf in of_floating_ips(tx, vec![fip_id.to_string()])? {
-        store::delete_row(tx, PORT_FORWARDINGS, &pf.id)?;
-    }
-    Ok(())
-}
-
 /// Whether a forwarding of a floating IP on `router_id` reaches an address of `subnet` on one
 /// of its ports (the router interface of that subnet cannot go then).
 pub(crate) fn uses_subnet(
