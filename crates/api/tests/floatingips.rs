@@ -63,6 +63,7 @@ async fn allocate_associate_move_disassociate() {
             "floating_network_id",
             "id",
             "port_details",
+            "port_forwardings",
             "port_id",
             "project_id",
             "qos_policy_id",

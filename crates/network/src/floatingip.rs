@@ -89,6 +89,7 @@ const ATTRS: &[Attr] = &[
     attr("description", true, true),
     attr("tags", true, false),
     attr("qos_policy_id", true, true),
+    attr("port_forwardings", false, false),
 ];
 
 fn fip_not_found(id: &str) -> Error {
@@ -128,7 +129,7 @@ fn already_associated(f: &FloatingIp, port_id: &str, fixed: &str) -> Error {
     )
 }
 
-fn save(tx: &Tx<'_>, f: &FloatingIp, insert: bool) -> Result<()> {
+pub(crate) fn save(tx: &Tx<'_>, f: &FloatingIp, insert: bool) -> Result<()> {
     let cols = columns(f);
     let written = if insert {
         store::insert_row(tx, FLOATINGIPS, &f.id, &cols, &f.to_doc())
@@ -285,10 +286,17 @@ fn apply_association(tx: &Tx<'_>, caller: &Caller, fip: &mut FloatingIp, b: &Bod
         // Not named: the current association stays (re-checked if it has one).
         (false, _) => fip.port_id.clone(),
     };
+    let forwarded = crate::port_forwarding::any_on(tx, &fip.id)?;
     let Some(port_id) = target else {
-        set_association(fip, None);
+        // A floating IP with port forwardings stays on their router.
+        if !forwarded {
+            set_association(fip, None);
+        }
         return Ok(());
     };
+    if forwarded {
+        return Err(crate::port_forwarding::fip_in_use(&fip.id));
+    }
     let fixed = fixed.or_else(|| {
         if b.has("port_id") {
             None
@@ -438,6 +446,10 @@ fn address_port(tx: &Tx<'_>, fip_id: &str) -> Result<Option<Port>> {
 }
 
 fn delete_one(tx: &Tx<'_>, fip_id: &str) -> Result<()> {
+    // Upstream refuses to delete the address port of a floating IP with port forwardings.
+    if crate::port_forwarding::any_on(tx, fip_id)? {
+        return Err(crate::port_forwarding::fip_in_use(fip_id));
+    }
     crate::qos::unbind(tx, fip_id)?;
     store::delete_row(tx, FLOATINGIPS, fip_id)?;
     if let Some(p) = address_port(tx, fip_id)? {
@@ -508,6 +520,12 @@ pub(crate) fn with_port_details(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -
     Ok(())
 }
 
+/// What a floating IP shows that lives elsewhere: `port_details` and `port_forwardings`.
+pub(crate) fn complete_all(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+    with_port_details(tx, items)?;
+    crate::port_forwarding::embed(tx, items)
+}
+
 /// Deleting an external network deletes its floating IPs that are not associated.
 pub(crate) fn delete_disassociated(tx: &Tx<'_>, network_id: &str) -> Result<()> {
     let sel = Selection::by("floating_network_id", vec![network_id.into()]);
@@ -554,6 +572,32 @@ impl Collection for FloatingIps {
                 "Floating IP Pools Extension",
                 "Provides a floating IP pools API.",
             ),
+            // Port forwardings (`crate::port_forwarding`).
+            ext(
+                "floating-ip-port-forwarding",
+                "Floating IP Port Forwarding",
+                "Allow port forwarding from floating IP port to an internal port",
+            ),
+            ext(
+                "floating-ip-port-forwarding-description",
+                "Floating IP Port Forwarding new attribute description",
+                "Add a description field to Port Forwarding rules",
+            ),
+            ext(
+                "floating-ip-port-forwarding-port-ranges",
+                "Floating IP Port Forwarding support port ranges",
+                "Add support to port ranges",
+            ),
+            ext(
+                "floating-ip-port-forwarding-detail",
+                "Floating IP port forwarding detail",
+                "Allow list floating ip return more port forwarding data, include'id' and 'internal_port_id'",
+            ),
+            ext(
+                "expose-port-forwarding-in-fip",
+                "Expose Floating IP port forwardings",
+                "Expose port forwarding fields in floating IP response",
+            ),
         ];
         EXTENSIONS
     }
@@ -572,6 +616,7 @@ impl Collection for FloatingIps {
             "dns_name",
             "dns_domain",
             "qos_policy_id",
+            "port_forwardings",
             "description",
             "tags",
             "created_at",
@@ -580,7 +625,7 @@ impl Collection for FloatingIps {
         ]
     }
     fn unsortable(&self) -> &'static [&'static str] {
-        &["port_details", "tags"]
+        &["port_details", "port_forwardings", "tags"]
     }
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
         scope.admin() || scope.reads_project(field(doc, "project_id"))
@@ -589,14 +634,14 @@ impl Collection for FloatingIps {
     fn stored_is_view(&self) -> bool {
         false
     }
-    /// `port_details`, from the associated ports.
+    /// `port_details`, from the associated ports, and `port_forwardings`.
     fn complete(
         &self,
         tx: &Tx<'_>,
         _scope: &Scope,
         items: &mut [Map<String, Value>],
     ) -> Result<()> {
-        with_port_details(tx, items)
+        complete_all(tx, items)
     }
     /// Its project's floating IPs.
     fn visible_rows(&self, scope: &Scope) -> Vec<Visible> {
@@ -605,7 +650,7 @@ impl Collection for FloatingIps {
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let fip = create_one(tx, cx, body)?;
-        completed(tx, &fip, with_port_details)
+        completed(tx, &fip, complete_all)
     }
 
     fn update(
@@ -636,7 +681,7 @@ impl Collection for FloatingIps {
         )?;
         fip.std.touch();
         save(tx, &fip, false)?;
-        completed(tx, &fip, with_port_details)
+        completed(tx, &fip, complete_all)
     }
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {

@@ -17,6 +17,7 @@ mod network;
 mod pool_subnets;
 mod port;
 mod port_addresses;
+pub mod port_forwarding;
 mod port_input;
 mod port_security_groups;
 pub mod qos;

@@ -252,6 +252,7 @@ pub(crate) fn remove_port(tx: &Tx<'_>, port: &Port) -> Result<()> {
         release_address(tx, &f.subnet_id, &f.ip_address)?;
     }
     crate::qos::unbind(tx, &port.id)?;
+    crate::port_forwarding::remove_for_port(tx, &port.id, None)?;
     store::delete_row(tx, PORTS, &port.id)?;
     Ok(())
 }

@@ -307,6 +307,8 @@ pub(crate) fn update_fixed_ips(
                 port.id
             )));
         }
+        // Upstream deletes the port forwardings to an address the port gives up.
+        crate::port_forwarding::remove_for_port(tx, &port.id, Some(&gone.ip_address))?;
         release_address(tx, &gone.subnet_id, &gone.ip_address)?;
     }
     let target = AddressTarget {

@@ -374,6 +374,15 @@ fn check_interface_unused(tx: &Tx<'_>, router: &Router, subnet: &Subnet) -> Resu
             ));
         }
     }
+    if crate::port_forwarding::uses_subnet(tx, &router.id, &subnet.id, &subnet.cidr)? {
+        return Err(Error::in_use(
+            "RouterInterfaceInUseByFloatingIP",
+            format!(
+                "Router interface for subnet {} on router {} cannot be deleted, as it is required by one or more floating IPs.",
+                subnet.id, router.id
+            ),
+        ));
+    }
     Ok(())
 }
 

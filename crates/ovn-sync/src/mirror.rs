@@ -12,11 +12,11 @@ use ipnet::IpNet;
 use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
     AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute,
-    Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortSpec, Resources,
-    RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent, port_row,
-    rows_of,
+    Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortForwardingSpec, PortSpec,
+    Resources, RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
+    TrunkParent, port_row, rows_of,
 };
-use neutrino_store::{StoreError, Table, Tx, get_doc, revisions, tables};
+use neutrino_store::{Selection, StoreError, Table, Tx, get_doc, list_docs, revisions, tables};
 use serde::Deserialize;
 
 /// The kinds of resource the back end maps.
@@ -119,6 +119,7 @@ impl Mirror {
                 mirror.put(kind, &id, Some(&doc));
             }
         }
+        mirror.read_port_forwardings(tx, Selection::all())?;
         mirror.touched.everything = true;
         Ok(mirror)
     }
@@ -132,6 +133,10 @@ impl Mirror {
         let doc = get_doc(tx, table(kind), id)?;
         let before = self.port_touch(kind, id);
         self.put(kind, id, doc.as_deref());
+        if kind == Kind::FloatingIp {
+            // Its forwardings change with it: every change of theirs is a revision of it.
+            self.read_port_forwardings(tx, Selection::by("floatingip_id", vec![id.to_owned()]))?;
+        }
         match (before, self.port_touch(kind, id)) {
             (Some(before), Some(after)) => {
                 self.touched.ports.insert(id.to_owned());
@@ -158,6 +163,22 @@ impl Mirror {
                 .values()
                 .any(|f| f.port_id.as_deref() == Some(id));
         standalone.then(|| port.security_groups.clone())
+    }
+
+    /// Reads the port forwardings `sel` selects into their floating IPs (a document that cannot
+    /// be read is logged and left out).
+    fn read_port_forwardings(&mut self, tx: &Tx, sel: Selection) -> Result<(), StoreError> {
+        for doc in list_docs(tx, tables::PORT_FORWARDINGS, &sel)? {
+            match parse::<PortForwardingDoc>(&doc) {
+                Ok(pf) => {
+                    if let Some(fip) = self.floating_ips.get_mut(&pf.floatingip_id) {
+                        fip.port_forwardings.push(pf.spec());
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot read a stored port forwarding"),
+            }
+        }
+        Ok(())
     }
 
     /// What changed since the last call (see [`Touched`]); a full load touches everything.
@@ -599,6 +620,36 @@ struct FloatingIpDoc {
     router_id: Option<String>,
     port_id: Option<String>,
     fixed_ip_address: Option<IpAddr>,
+    /// Read from their own table (see [`Mirror::read_port_forwardings`]).
+    #[serde(skip)]
+    port_forwardings: Vec<PortForwardingSpec>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+struct PortRangeDoc {
+    start: u16,
+    end: u16,
+}
+
+/// A stored port forwarding (`port_forwardings` table).
+#[derive(Clone, Debug, Deserialize)]
+struct PortForwardingDoc {
+    floatingip_id: String,
+    protocol: String,
+    internal_ip_address: IpAddr,
+    external: PortRangeDoc,
+    internal: PortRangeDoc,
+}
+
+impl PortForwardingDoc {
+    fn spec(self) -> PortForwardingSpec {
+        PortForwardingSpec {
+            protocol: self.protocol,
+            internal_ip: self.internal_ip_address,
+            external: (self.external.start, self.external.end),
+            internal: (self.internal.start, self.internal.end),
+        }
+    }
 }
 
 impl FloatingIpDoc {
@@ -612,6 +663,7 @@ impl FloatingIpDoc {
             router_id: self.router_id.clone(),
             port_id: self.port_id.clone(),
             fixed_ip_address: self.fixed_ip_address,
+            port_forwardings: self.port_forwardings.clone(),
         }
     }
 }

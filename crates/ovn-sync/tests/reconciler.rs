@@ -409,3 +409,103 @@ async fn one_replica_holds_the_lease_and_a_standby_takes_over() {
     );
     assert_eq!(c.holding().token, Some(3));
 }
+
+/// `ovn-nbctl` arguments that list the port forwarding load balancers' names and VIPs.
+const BALANCERS: [&str; 4] = ["--bare", "--columns=name,vips", "list", "Load_Balancer"];
+
+/// A floating IP's port forwardings come through the change feed as revisions of the floating
+/// IP: created, changed and deleted, its `Load_Balancer` follows on the router.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_forwardings_become_load_balancers_on_the_router() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = ScratchDatabase::new(dir.path());
+    let store = db.open(dir.path()).expect("store");
+    let net = Networking::new(store.clone(), NetworkConfig::default()).expect("networking");
+    let nb = NbServer::start();
+    let backend = OvnBackend::start(store.clone(), config(&nb));
+    ready(&backend).await;
+
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    let ext = id(&create(&net, "networks", json!({"router:external": true})).await);
+    create(
+        &net,
+        "subnets",
+        json!({"network_id": ext, "cidr": "172.24.4.0/24", "ip_version": 4}),
+    )
+    .await;
+    let inner = id(&create(&net, "networks", json!({})).await);
+    let sub = id(&create(
+        &net,
+        "subnets",
+        json!({"network_id": inner, "cidr": "10.5.0.0/24", "ip_version": 4}),
+    )
+    .await);
+    let router = id(&create(
+        &net,
+        "routers",
+        json!({"external_gateway_info": {"network_id": ext}}),
+    )
+    .await);
+    net.action(
+        &admin(),
+        kind("routers"),
+        &router,
+        "add_router_interface",
+        body(json!({"subnet_id": sub})),
+    )
+    .await
+    .expect("interface");
+    let port = create(&net, "ports", json!({"network_id": inner})).await;
+    let address = port["fixed_ips"][0]["ip_address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fip = create(&net, "floatingips", json!({"floating_network_id": ext})).await;
+    let fip_address = fip["floating_ip_address"].as_str().unwrap().to_owned();
+
+    let pf = net
+        .create_port_forwarding(
+            &admin(),
+            &id(&fip),
+            body(json!({"protocol": "tcp", "internal_port_id": id(&port),
+                        "internal_ip_address": address, "internal_port": 22,
+                        "external_port": 2222})),
+        )
+        .await
+        .expect("port forwarding");
+    let name = format!("pf-floatingip-{}-tcp", id(&fip));
+    let vip = format!("{fip_address}:2222={address}:22");
+    until(&nb, &BALANCERS, Duration::from_secs(5), |out| {
+        out.contains(&name) && out.contains(&vip)
+    })
+    .await;
+    let held = nb.nbctl(&[
+        "--bare",
+        "--columns=load_balancer",
+        "list",
+        "Logical_Router",
+    ]);
+    assert!(!held.trim().is_empty(), "the router holds it: {held}");
+
+    net.update_port_forwarding(
+        &admin(),
+        &id(&fip),
+        &id(&pf),
+        body(json!({"external_port": 2200})),
+    )
+    .await
+    .expect("update");
+    let moved = format!("{fip_address}:2200={address}:22");
+    until(&nb, &BALANCERS, Duration::from_secs(5), |out| {
+        out.contains(&moved) && !out.contains(&vip)
+    })
+    .await;
+
+    net.delete_port_forwarding(&admin(), &id(&fip), &id(&pf))
+        .await
+        .expect("delete");
+    until(&nb, &BALANCERS, Duration::from_secs(5), |out| {
+        !out.contains(&name)
+    })
+    .await;
+}

@@ -151,6 +151,20 @@ pub struct FloatingIpSpec {
     pub router_id: Option<String>,
     pub port_id: Option<String>,
     pub fixed_ip_address: Option<IpAddr>,
+    /// Its port forwardings (a floating IP has them only while it has no `port_id`); they reach
+    /// OVN through `router_id`, the router they were made on.
+    pub port_forwardings: Vec<PortForwardingSpec>,
+}
+
+/// A port forwarding of a floating IP: `protocol` (`tcp` or `udp`) traffic to the floating IP's
+/// ports `external` goes to `internal_ip` at `internal` (as many ports, or one for all).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortForwardingSpec {
+    pub protocol: String,
+    pub internal_ip: IpAddr,
+    /// Inclusive port ranges; a single port is a range of one.
+    pub external: (u16, u16),
+    pub internal: (u16, u16),
 }
 
 /// Everything the desired state is made from.

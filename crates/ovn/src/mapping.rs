@@ -58,6 +58,7 @@ pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desir
     }
     for fip in resources.floating_ips {
         desired.extend(crate::nat::floating_ip_row(config, fip, resources));
+        desired.extend(crate::nat::port_forwarding_rows(fip));
     }
     desired.extend(crate::security::security_rows(resources));
     desired

@@ -12,11 +12,15 @@ use std::net::IpAddr;
 
 use neutrino_ovsdb::Atom;
 
-use crate::input::{FloatingIpSpec, MappingConfig, Resources, RouterSpec};
+use crate::input::{FloatingIpSpec, MappingConfig, PortForwardingSpec, Resources, RouterSpec};
 use crate::router::{ROUTER_GATEWAY, router_name};
 use crate::row::{NbRow, REVISION_KEY, RowId, table};
 
 pub const NAT_KEY: &str = "neutron:nat_id";
+/// Upstream's marks of a port forwarding's `Load_Balancer`.
+pub const DEVICE_OWNER_KEY: &str = "neutron:device_owner";
+pub const PORT_FORWARDING_OWNER: &str = "port_forwarding_plugin";
+pub const PORT_FORWARDING_PROTOCOLS: [&str; 2] = ["tcp", "udp"];
 pub const ROUTE_KEY: &str = "neutron:route_id";
 
 fn strings<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
@@ -131,4 +135,76 @@ pub fn floating_ip_row(
     row.parent = Some(RowId::new(table::LOGICAL_ROUTER, router_name(router_id)));
     row.revision = Some(fip.revision_number);
     Some(row)
+}
+
+/// `pf-floatingip-<fip id>-<protocol>`, upstream's name of the load balancer holding a floating
+/// IP's single-port forwardings of a protocol; a port of a range has one of its own, named with
+/// the external port after it.
+pub fn lb_name(fip_id: &str, protocol: &str, external_port: Option<u16>) -> String {
+    match external_port {
+        Some(port) => format!("pf-floatingip-{fip_id}-{protocol}-{port}"),
+        None => format!("pf-floatingip-{fip_id}-{protocol}"),
+    }
+}
+
+/// Each external port of a forwarding with the internal port it goes to: N to N, or N to one.
+fn unrolled(pf: &PortForwardingSpec) -> Vec<(u16, u16)> {
+    let (start, end) = pf.external;
+    let fixed = pf.internal.0 == pf.internal.1;
+    (start..=end)
+        .map(|ext| {
+            let int = if fixed {
+                pf.internal.0
+            } else {
+                pf.internal.0.saturating_add(ext - start)
+            };
+            (ext, int)
+        })
+        .collect()
+}
+
+/// A floating IP's port forwardings as upstream's OVN driver lays them out: one
+/// `Load_Balancer` per protocol for single ports (a VIP `<fip>:<external port>` each, to
+/// `<internal ip>:<internal port>`), one per external port of a range, all on the floating
+/// IP's router and carrying its revision.
+pub fn port_forwarding_rows(fip: &FloatingIpSpec) -> Vec<NbRow> {
+    let Some(router_id) = fip.router_id.as_ref().filter(|_| fip.port_id.is_none()) else {
+        return Vec::new();
+    };
+    let mut vips: BTreeMap<String, (String, BTreeMap<String, String>)> = BTreeMap::new();
+    for pf in &fip.port_forwardings {
+        let ports = unrolled(pf);
+        let ranged = ports.len() > 1;
+        for (ext, int) in ports {
+            let name = lb_name(&fip.id, &pf.protocol, ranged.then_some(ext));
+            let vip = format!("{}:{ext}", fip.floating_ip_address);
+            let backend = match pf.internal_ip {
+                IpAddr::V6(a) => format!("[{a}]:{int}"),
+                IpAddr::V4(a) => format!("{a}:{int}"),
+            };
+            vips.entry(name)
+                .or_insert_with(|| (pf.protocol.clone(), BTreeMap::new()))
+                .1
+                .insert(vip, backend);
+        }
+    }
+    vips.into_iter()
+        .map(|(name, (protocol, vips))| {
+            let mut row = NbRow::new(table::LOAD_BALANCER, name);
+            row.set_optional("protocol", Some(Atom::String(protocol)))
+                .set_map("vips", &vips)
+                .set_map(
+                    "external_ids",
+                    &strings([
+                        (DEVICE_OWNER_KEY, PORT_FORWARDING_OWNER.to_owned()),
+                        ("neutron:fip_id", fip.id.clone()),
+                        ("neutron:router_name", router_name(router_id)),
+                        (REVISION_KEY, fip.revision_number.to_string()),
+                    ]),
+                );
+            row.parent = Some(RowId::new(table::LOGICAL_ROUTER, router_name(router_id)));
+            row.revision = Some(fip.revision_number);
+            row
+        })
+        .collect()
 }

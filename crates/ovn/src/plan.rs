@@ -331,6 +331,12 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
                             .push(Atom::Uuid(found.uuid));
                     }
                 }
+                if spec.schema_root {
+                    changes_ops.push(Operation::delete(
+                        spec.name,
+                        vec![Condition::uuid(found.uuid)],
+                    ));
+                }
             }
             None => changes_ops.push(Operation::delete(
                 spec.name,

@@ -23,6 +23,7 @@ pub mod table {
     pub const ACL: &str = "ACL";
     pub const NAT: &str = "NAT";
     pub const LOGICAL_ROUTER_STATIC_ROUTE: &str = "Logical_Router_Static_Route";
+    pub const LOAD_BALANCER: &str = "Load_Balancer";
 }
 
 /// The `external_ids` key holding the Neutron revision a row was written from.
@@ -42,6 +43,12 @@ pub struct TableSpec {
     /// so an insert needs no `wait` for its absence (which ovsdb-server would answer by scanning
     /// the table: thousands of them in one transaction cost seconds).
     pub unique_key: bool,
+    /// The schema keeps this table's rows when nothing refers to them (`isRoot`), though we
+    /// hang ours under a parent: removing one takes a `delete` besides the unlink.
+    pub schema_root: bool,
+    /// An `external_ids` entry every row of ours in this table carries. Rows without it belong
+    /// to someone else even with other `neutron:` keys (Octavia's load balancers).
+    pub marker: Option<(&'static str, &'static str)>,
 }
 
 /// Which column holds a row's key.
@@ -61,6 +68,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: None,
         optional_columns: &[],
         unique_key: false,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::HA_CHASSIS_GROUP,
@@ -68,6 +77,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: None,
         optional_columns: &[],
         unique_key: true,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::HA_CHASSIS,
@@ -75,6 +86,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: Some((table::HA_CHASSIS_GROUP, "ha_chassis")),
         optional_columns: &[],
         unique_key: false,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::LOGICAL_SWITCH,
@@ -82,6 +95,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: None,
         optional_columns: &[],
         unique_key: false,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::LOGICAL_SWITCH_PORT,
@@ -95,6 +110,8 @@ pub const TABLES: &[TableSpec] = &[
             "dhcpv6_options",
         ],
         unique_key: true,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::LOGICAL_ROUTER,
@@ -102,6 +119,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: None,
         optional_columns: &["enabled"],
         unique_key: false,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::LOGICAL_ROUTER_PORT,
@@ -109,6 +128,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: Some((table::LOGICAL_ROUTER, "ports")),
         optional_columns: &["ha_chassis_group"],
         unique_key: true,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::NAT,
@@ -116,6 +137,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: Some((table::LOGICAL_ROUTER, "nat")),
         optional_columns: &["logical_port", "external_mac"],
         unique_key: false,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::LOGICAL_ROUTER_STATIC_ROUTE,
@@ -123,6 +146,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: Some((table::LOGICAL_ROUTER, "static_routes")),
         optional_columns: &[],
         unique_key: false,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::PORT_GROUP,
@@ -130,6 +155,8 @@ pub const TABLES: &[TableSpec] = &[
         parent: None,
         optional_columns: &[],
         unique_key: true,
+        schema_root: false,
+        marker: None,
     },
     TableSpec {
         name: table::ACL,
@@ -137,6 +164,21 @@ pub const TABLES: &[TableSpec] = &[
         parent: Some((table::PORT_GROUP, "acls")),
         optional_columns: &[],
         unique_key: false,
+        schema_root: false,
+        marker: None,
+    },
+    // Port forwardings: held by their router, though a root table in the schema.
+    TableSpec {
+        name: table::LOAD_BALANCER,
+        key: KeyRule::Name,
+        parent: Some((table::LOGICAL_ROUTER, "load_balancer")),
+        optional_columns: &["protocol"],
+        unique_key: false,
+        schema_root: true,
+        marker: Some((
+            crate::nat::DEVICE_OWNER_KEY,
+            crate::nat::PORT_FORWARDING_OWNER,
+        )),
     },
 ];
 
@@ -171,6 +213,7 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "ports",
             "nat",
             "static_routes",
+            "load_balancer",
             "enabled",
             "options",
             "external_ids",
@@ -185,6 +228,7 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "external_ids",
         ],
         table::LOGICAL_ROUTER_STATIC_ROUTE => &["ip_prefix", "nexthop", "external_ids"],
+        table::LOAD_BALANCER => &["name", "protocol", "vips", "external_ids"],
         table::LOGICAL_ROUTER_PORT => &[
             "name",
             "mac",
@@ -425,14 +469,28 @@ pub fn rows_of(kind: Kind, id: &str) -> Vec<RowId> {
             crate::security::port_group_name(id),
         )],
         Kind::SecurityGroupRule => vec![RowId::new(table::ACL, id)],
-        Kind::FloatingIp => vec![RowId::new(table::NAT, id)],
+        Kind::FloatingIp => {
+            let mut rows = vec![RowId::new(table::NAT, id)];
+            rows.extend(
+                crate::nat::PORT_FORWARDING_PROTOCOLS
+                    .iter()
+                    .map(|p| RowId::new(table::LOAD_BALANCER, crate::nat::lb_name(id, p, None))),
+            );
+            rows
+        }
     }
 }
 
 /// The key of an existing row under its table's rule, if it is one of ours: rows without any
 /// `neutron:` entry in `external_ids` belong to someone else and are never touched.
 pub fn actual_key(spec: &TableSpec, row: &Row) -> Option<String> {
-    if is_ours(row) {
+    let marked = spec.marker.is_none_or(|(k, v)| {
+        row.get("external_ids")
+            .and_then(|ids| ids.get(&Atom::String(k.to_owned())))
+            .and_then(Atom::as_str)
+            == Some(v)
+    });
+    if marked && is_ours(row) {
         key_of(spec, row)
     } else {
         None

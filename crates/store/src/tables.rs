@@ -179,3 +179,24 @@ pub const TRUNK_PORTS: Table = Table::new(
     &["trunk_id", "role", "segmentation_type", "segmentation_id"],
 )
 .unique(Constraint::TrunkPort);
+
+// Port forwardings (`floating-ip-port-forwarding`, `migrations/*/0022_port_forwardings.sql`).
+
+/// The port forwardings of floating IPs; `project_id` is the floating IP's. Not a resource of its
+/// own: a change here is a change of the floating IP, whose revision the rules bump. A single
+/// port is a range of one; the unique indexes keep external ranges apart per floating IP and
+/// protocol, internal ones per port, address and protocol.
+pub const PORT_FORWARDINGS: Table = Table::new(
+    "port_forwardings",
+    &[
+        "floatingip_id",
+        "project_id",
+        "internal_port_id",
+        "protocol",
+        "internal_ip_address",
+        "external_port_start",
+        "external_port_end",
+        "internal_port_start",
+        "internal_port_end",
+    ],
+);

@@ -202,5 +202,6 @@ fn router_port(
 
 mod network;
 mod plan;
+mod port_forwarding;
 mod router;
 mod security;

@@ -241,6 +241,7 @@ fn gateway_snat_default_route_and_a_floating_ip_as_upstream_writes_them() {
         router_id: Some(ROUTER.into()),
         port_id: Some("d3d6fd22-39aa-43fe-9c80-5e00db573640".into()),
         fixed_ip_address: Some("10.10.0.10".parse().unwrap()),
+        port_forwardings: Vec::new(),
     };
     let resources = Resources {
         subnets: &subnets,
@@ -338,6 +339,7 @@ fn gateway_snat_default_route_and_a_floating_ip_as_upstream_writes_them() {
     let free = FloatingIpSpec {
         port_id: None,
         fixed_ip_address: None,
+        port_forwardings: Vec::new(),
         ..fip
     };
     assert_eq!(

@@ -127,6 +127,7 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
         router_id: Some("3cb77081-1ec7-4cfd-bbcb-15d8e3be5d2d".into()),
         port_id: Some(port.into()),
         fixed_ip_address: Some(ip.parse().unwrap()),
+        port_forwardings: Vec::new(),
     };
     let networks = [network(), public];
     let subnets = [subnet(), ext_subnet];

@@ -163,6 +163,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0021_auto_allocated_topologies",
         include_str!("../../migrations/postgres/0021_auto_allocated_topologies.sql"),
     ),
+    Migration::sql(
+        "0022_port_forwardings",
+        include_str!("../../migrations/postgres/0022_port_forwardings.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).
