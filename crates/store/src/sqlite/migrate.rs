@@ -95,6 +95,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0021_auto_allocated_topologies",
         include_str!("../../migrations/sqlite/0021_auto_allocated_topologies.sql"),
     ),
+    Migration::sql(
+        "0025_routers",
+        include_str!("../../migrations/sqlite/0025_routers.sql"),
+    )
+    .then(crate::l3::backfill_router_flags),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
