@@ -13,6 +13,7 @@ mod qos;
 mod query;
 mod quotas;
 mod resources;
+mod schedulers;
 mod service_info;
 
 use std::time::Instant;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auto_allocate::routes())
         .merge(qos::routes())
         .merge(port_forwarding::routes())
+        .merge(schedulers::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

@@ -53,6 +53,7 @@ async fn create_defaults_and_key_set() {
             "availability_zones",
             "created_at",
             "description",
+            "enable_snat",
             "external_gateway_info",
             "flavor_id",
             "id",
@@ -74,8 +75,9 @@ async fn create_defaults_and_key_set() {
             admin.body["router"]["distributed"].clone(),
             admin.body["router"]["ha"].clone()
         ),
-        (json!(false), json!(false))
+        (json!(false), json!(true))
     );
+    assert_eq!(r["enable_snat"], json!(true));
     // Other projects do not see it; readers of its project do.
     assert_eq!(
         api.get("bob", &format!("/v2.0/routers/{}", id(&r)))

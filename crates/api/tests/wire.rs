@@ -65,8 +65,8 @@ async fn extensions_are_listed_and_shown() {
     assert!(exts.iter().any(|e| e["alias"] == "standard-attr-tag"));
     assert!(exts.iter().any(|e| e["alias"] == "router"));
     assert!(
-        !exts.iter().any(|e| e["alias"] == "l3-ha"),
-        "HA routers are not implemented"
+        !exts.iter().any(|e| e["alias"] == "dvr"),
+        "distributed routers are not implemented"
     );
     let one = api.get("alice", "/v2.0/extensions/pagination").await;
     assert_eq!(one.status, StatusCode::OK);

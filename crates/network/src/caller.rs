@@ -10,6 +10,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// For a call upstream's policy gives administrators only: 403 naming `rule` to others.
+    pub(crate) fn require_admin(&self, rule: &str) -> crate::Result<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(crate::Error::policy(&format!("rule:{rule}")))
+        }
+    }
+
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }

@@ -169,6 +169,8 @@ pub fn collections() -> &'static [Kind] {
         &crate::address_scope::AddressScopes,
         &crate::qos::QosPolicies,
         &crate::trunk::Trunks,
+        &crate::flavor::Flavors,
+        &crate::flavor::ServiceProfiles,
     ]
 }
 

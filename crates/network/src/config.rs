@@ -33,6 +33,8 @@ pub struct NetworkConfig {
     pub max_allowed_address_pair: usize,
     /// Largest page a list returns; -1 means no limit.
     pub pagination_max_limit: i64,
+    /// SNAT on a router gateway whose request does not say (upstream's `enable_snat_by_default`).
+    pub enable_snat_by_default: bool,
     /// Default per-project quotas (`[network.quotas]`).
     pub quotas: QuotaConfig,
 }
@@ -116,6 +118,7 @@ impl Default for NetworkConfig {
             max_subnet_host_routes: 20,
             max_allowed_address_pair: 10,
             pagination_max_limit: -1,
+            enable_snat_by_default: true,
             quotas: QuotaConfig::default(),
         }
     }

@@ -76,6 +76,17 @@ pub const GENERAL: &[Extension] = &[
         "Allow to create multiple tags for a resource",
     ),
     ext("agent", "agent", "The agent management extension."),
+    // The schedulers' sub-resources of agents, routers and networks (`agent_scheduler`).
+    ext(
+        "dhcp_agent_scheduler",
+        "DHCP Agent Scheduler",
+        "Schedule networks among dhcp agents",
+    ),
+    ext(
+        "l3_agent_scheduler",
+        "L3 Agent Scheduler",
+        "Schedule routers among l3 agents",
+    ),
     ext(
         "service-type",
         "Neutron Service Type Management",

@@ -2,6 +2,7 @@
 //! here — the api crate speaks HTTP, the store crate speaks SQL.
 
 mod address_scope;
+mod agent_scheduler;
 mod agents;
 pub mod attrs;
 pub mod auto_allocate;
@@ -11,6 +12,7 @@ mod collection;
 pub mod config;
 mod error;
 pub mod extensions;
+mod flavor;
 mod floatingip;
 pub mod model;
 mod network;

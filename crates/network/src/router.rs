@@ -47,7 +47,14 @@ pub struct Router {
     pub external_gateway_info: Option<GatewayInfo>,
     pub routes: Vec<HostRoute>,
     pub distributed: bool,
+    /// Always true: OVN routers are HA through their gateway's HA chassis group (upstream's
+    /// OVN provider makes `ha` mandatory).
+    #[serde(default = "yes")]
     pub ha: bool,
+    /// The router's SNAT flag (`router-enable-snat`): its gateway's, else the configured
+    /// default as upstream's column keeps it.
+    #[serde(default = "yes")]
+    pub enable_snat: bool,
     pub availability_zone_hints: Vec<String>,
     pub availability_zones: Vec<String>,
     pub flavor_id: Option<String>,
@@ -56,6 +63,10 @@ pub struct Router {
 }
 
 crate::model::resource!(Router, ROUTERS);
+
+fn yes() -> bool {
+    true
+}
 
 const ATTRS: &[Attr] = &[
     attr("id", false, false),
@@ -72,6 +83,7 @@ const ATTRS: &[Attr] = &[
     attr("availability_zone_hints", true, false),
     attr("availability_zones", false, false),
     attr("flavor_id", true, false),
+    attr("enable_snat", false, false),
     attr("tags", true, false),
 ];
 
@@ -254,7 +266,19 @@ pub(crate) fn check_new_subnets(
     Ok(())
 }
 
-fn build(tx: &Tx<'_>, caller: &Caller, body: &Map<String, Value>) -> Result<Router> {
+/// `ha`: the OVN provider supports only HA routers, so `false` is refused (upstream's
+/// `_ensure_driver_supports_request`, on create and update alike).
+fn check_ha(b: &Body) -> Result<()> {
+    if b.bool("ha")? == Some(false) {
+        return Err(Error::invalid_input(
+            "Provider ovn does not support ha=False",
+        ));
+    }
+    Ok(())
+}
+
+fn build(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Router> {
+    let caller = cx.caller;
     check_attributes(body, ATTRS, Op::Create)?;
     if !caller.has_role("member") && !caller.is_admin() {
         return Err(Error::policy("rule:create_router"));
@@ -262,15 +286,11 @@ fn build(tx: &Tx<'_>, caller: &Caller, body: &Map<String, Value>) -> Result<Rout
     let b = Body(body);
     check_admin_attrs(&b, caller, "create")?;
     let project_id = attrs::owner(body, caller)?;
-    match b.get("flavor_id") {
-        None | Some(Value::Null) => {}
-        Some(v) => {
-            return Err(Error::not_found(
-                "FlavorNotFound",
-                format!("Flavor {} could not be found.", attrs::show(v)),
-            ));
-        }
-    }
+    let flavor_id = match b.get("flavor_id") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(crate::flavor::router_flavor(tx, v)?),
+    };
+    check_ha(&b)?;
     let hints = b
         .string_list("availability_zone_hints")?
         .unwrap_or_default();
@@ -285,11 +305,12 @@ fn build(tx: &Tx<'_>, caller: &Caller, body: &Map<String, Value>) -> Result<Rout
         external_gateway_info: None,
         routes: Vec::new(),
         distributed: b.bool("distributed")?.unwrap_or(false),
-        ha: b.bool("ha")?.unwrap_or(false),
+        ha: true,
+        enable_snat: true,
         // As upstream's OVN L3 plugin reports them: the zones its hints name.
         availability_zones: hints.clone(),
         availability_zone_hints: hints,
-        flavor_id: None,
+        flavor_id,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -410,6 +431,16 @@ impl Collection for Routers {
                 "Router Availability Zone",
                 "Availability zone support for router.",
             ),
+            ext(
+                "l3-ha",
+                "HA Router extension",
+                "Adds HA capability to routers.",
+            ),
+            ext(
+                "router-enable-snat",
+                "Exposes the router \"enable_snat\" read-only configuration flag",
+                "Exposes the router \"enable_snat\" read-only configuration flag",
+            ),
         ];
         EXTENSIONS
     }
@@ -428,6 +459,7 @@ impl Collection for Routers {
             "availability_zone_hints",
             "availability_zones",
             "flavor_id",
+            "enable_snat",
             "description",
             "tags",
             "created_at",
@@ -467,7 +499,7 @@ impl Collection for Routers {
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
-        let mut router = build(tx, cx.caller, body)?;
+        let mut router = build(tx, cx, body)?;
         let gateway = Body(body)
             .get("external_gateway_info")
             .map(parse_gateway)
@@ -511,9 +543,7 @@ impl Collection for Routers {
         if let Some(d) = b.bool("distributed")? {
             router.distributed = d;
         }
-        if let Some(ha) = b.bool("ha")? {
-            router.ha = ha;
-        }
+        check_ha(&b)?;
         if let Some(gw) = b.get("external_gateway_info") {
             let req = parse_gateway(gw)?;
             set_gateway(tx, cx.cfg, cx.caller, &mut router, req)?;

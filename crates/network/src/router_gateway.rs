@@ -18,9 +18,6 @@ use crate::router::{
 };
 use crate::{Caller, Error, NetworkConfig, Result};
 
-/// SNAT on a gateway that does not say (upstream's `enable_snat_by_default`).
-const ENABLE_SNAT_BY_DEFAULT: bool = true;
-
 /// The requested gateway: none (`null` or `{}`), or a network with optional settings.
 pub(crate) enum GatewayRequest {
     None,
@@ -178,6 +175,7 @@ pub(crate) fn set_gateway(
         qos,
     } = req
     else {
+        router.enable_snat = cfg.enable_snat_by_default;
         return remove_gateway(tx, router);
     };
     let net = visible_network(tx, caller, &network_id)?;
@@ -241,9 +239,6 @@ pub(crate) fn set_gateway(
         }
     };
     let previous = router.external_gateway_info.as_ref();
-    let previous_snat = previous
-        .map(|g| g.enable_snat)
-        .unwrap_or(ENABLE_SNAT_BY_DEFAULT);
     // As upstream, a gateway request that does not name a policy keeps the current one.
     let mut qos_policy_id = previous.and_then(|g| g.qos_policy_id.clone());
     if let Some(body) = qos {
@@ -257,9 +252,13 @@ pub(crate) fn set_gateway(
             &body,
         )?;
     }
+    // As upstream's `_get_enable_snat`: a request that does not say takes the configured
+    // default, whatever the gateway had; the router keeps the flag (`router-enable-snat`).
+    let enable_snat = enable_snat.unwrap_or(cfg.enable_snat_by_default);
+    router.enable_snat = enable_snat;
     router.external_gateway_info = Some(GatewayInfo {
         network_id: net.id,
-        enable_snat: enable_snat.unwrap_or(previous_snat),
+        enable_snat,
         external_fixed_ips: port.fixed_ips,
         qos_policy_id,
     });

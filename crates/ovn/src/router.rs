@@ -164,10 +164,42 @@ pub fn router_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow>
     rows
 }
 
-/// The HA chassis group of a router's gateway: up to [`MAX_GATEWAY_CHASSIS`] gateway chassis,
-/// the list rotated by the router id so that routers spread over the chassis, priorities
-/// falling from the first. A router with availability zone hints takes only chassis in those
-/// zones (none there: no chassis, as upstream's scheduler leaves it).
+/// The chassis of a router's gateway with their priorities, highest first: up to
+/// [`MAX_GATEWAY_CHASSIS`] gateway chassis, the list rotated by the router id so that routers
+/// spread over the chassis, priorities falling from the first. A router with availability zone
+/// hints takes only chassis in those zones (none there: no chassis, as upstream's scheduler
+/// leaves it). The HA chassis group is made of them, and the API's L3 agent scheduler reports
+/// them.
+pub fn gateway_priorities(
+    router_id: &str,
+    hints: &[String],
+    chassis: &[GatewayChassis],
+) -> Vec<(String, i64)> {
+    let mut sorted: Vec<&String> = chassis
+        .iter()
+        .filter(|c| hints.is_empty() || c.zones.iter().any(|z| hints.contains(z)))
+        .map(|c| &c.name)
+        .collect();
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    sorted.sort();
+    sorted.dedup();
+    let start = router_id
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b.into()))
+        % sorted.len();
+    sorted.rotate_left(start);
+    let count = sorted.len().min(MAX_GATEWAY_CHASSIS);
+    sorted
+        .into_iter()
+        .take(count)
+        .enumerate()
+        .map(|(i, c)| (c.clone(), i64::try_from(count - i).unwrap_or(1)))
+        .collect()
+}
+
+/// The HA chassis group of a router's gateway: the chassis of [`gateway_priorities`].
 pub(crate) fn gateway_group(
     router: &RouterSpec,
     name: &str,
@@ -185,29 +217,13 @@ pub(crate) fn gateway_group(
         ]),
     );
     let mut rows = vec![group];
-    let hints = &router.availability_zone_hints;
-    let mut sorted: Vec<&String> = chassis
-        .iter()
-        .filter(|c| hints.is_empty() || c.zones.iter().any(|z| hints.contains(z)))
-        .map(|c| &c.name)
-        .collect();
-    if sorted.is_empty() {
-        return rows;
-    }
-    sorted.sort();
-    sorted.dedup();
-    let start = router
-        .id
-        .bytes()
-        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b.into()))
-        % sorted.len();
-    sorted.rotate_left(start);
-    let count = sorted.len().min(MAX_GATEWAY_CHASSIS);
-    for (i, chassis) in sorted.into_iter().take(count).enumerate() {
+    for (chassis, priority) in
+        gateway_priorities(&router.id, &router.availability_zone_hints, chassis)
+    {
         let key = format!("{name}:{chassis}");
         let mut row = NbRow::new(table::HA_CHASSIS, key.clone());
-        row.set("chassis_name", chassis.clone())
-            .set("priority", i64::try_from(count - i).unwrap_or(1))
+        row.set("chassis_name", chassis)
+            .set("priority", priority)
             .set_map("external_ids", &strings([(HA_CHASSIS_KEY, key)]));
         row.parent = Some(RowId::new(table::HA_CHASSIS_GROUP, name.to_owned()));
         rows.push(row);

@@ -135,3 +135,38 @@ pub fn router_port_with_address(
     .map(|r| r.text(0))
     .transpose()
 }
+
+/// Migration `0025_routers`: routers stored before it get the flags upstream's OVN provider
+/// gives every router, in place (no new revision: nothing the data plane uses changes):
+/// `ha` true (OVN routers are HA) and `enable_snat` (`router-enable-snat`), their gateway's or
+/// true. The document's text keeps its key order; `enable_snat` follows `ha`.
+pub(crate) fn backfill_router_flags(tx: &Tx) -> Result<(), StoreError> {
+    for row in tx.query("SELECT id, doc FROM routers", &[])? {
+        let (id, doc) = (row.text(0)?, row.text(1)?);
+        let parsed: serde_json::Value =
+            serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt {
+                table: "routers",
+                id: id.clone(),
+                reason: e.to_string(),
+            })?;
+        if parsed.get("enable_snat").is_some() {
+            continue;
+        }
+        let snat = parsed["external_gateway_info"]["enable_snat"]
+            .as_bool()
+            .unwrap_or(true);
+        let flags = format!("\"ha\":true,\"enable_snat\":{snat}");
+        let updated = if doc.contains("\"ha\":false") {
+            doc.replacen("\"ha\":false", &flags, 1)
+        } else if doc.contains("\"ha\":true") {
+            doc.replacen("\"ha\":true", &flags, 1)
+        } else {
+            continue;
+        };
+        tx.execute(
+            "UPDATE routers SET doc = ?1 WHERE id = ?2",
+            &[updated.as_str().into(), id.as_str().into()],
+        )?;
+    }
+    Ok(())
+}

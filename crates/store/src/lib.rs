@@ -16,6 +16,7 @@ pub mod agents;
 mod allocations;
 mod error;
 mod feed;
+pub mod flavors;
 pub mod identity_directory;
 pub mod l3;
 pub mod leases;

@@ -42,6 +42,8 @@ pub enum TagMatch {
 /// One reason a row is visible to a caller who is not an admin.
 #[derive(Clone, Debug)]
 pub enum Visible {
+    /// Every row (a collection everyone reads, as flavors).
+    Any,
     /// `column` is one of the values (none: no row).
     In(&'static str, Vec<String>),
     /// A 0/1 column ([`Table::doc_flags`], a network's `open`) is 1.
@@ -177,6 +179,7 @@ fn visible_condition(
     args: &mut Args,
 ) -> Result<Option<String>, StoreError> {
     Ok(match reason {
+        Visible::Any => Some("1 = 1".to_owned()),
         Visible::In(column, values) => {
             table.check_column(column)?;
             (!values.is_empty()).then(|| args.one_of(column, values))

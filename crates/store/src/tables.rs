@@ -200,3 +200,13 @@ pub const PORT_FORWARDINGS: Table = Table::new(
         "internal_port_end",
     ],
 );
+
+// Service flavors (`flavors` extension, `migrations/*/0025_routers.sql`). Not resources of the
+// back end: no revisions, nothing in the outbox.
+
+/// Flavors; who serves them is in `flavor_service_profiles` (see [`crate::flavors`]).
+pub const FLAVORS: Table = Table::new("flavors", &[])
+    .from_doc(&["name"])
+    .sortable(&["name"]);
+/// Service profiles.
+pub const SERVICE_PROFILES: Table = Table::new("service_profiles", &[]);

@@ -167,6 +167,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0022_port_forwardings",
         include_str!("../../migrations/postgres/0022_port_forwardings.sql"),
     ),
+    Migration::sql(
+        "0025_routers",
+        include_str!("../../migrations/postgres/0025_routers.sql"),
+    )
+    .then(crate::l3::backfill_router_flags),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -99,6 +99,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0022_port_forwardings",
         include_str!("../../migrations/sqlite/0022_port_forwardings.sql"),
     ),
+    Migration::sql(
+        "0025_routers",
+        include_str!("../../migrations/sqlite/0025_routers.sql"),
+    )
+    .then(crate::l3::backfill_router_flags),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
