@@ -169,6 +169,8 @@ pub fn collections() -> &'static [Kind] {
         &crate::address_scope::AddressScopes,
         &crate::qos::QosPolicies,
         &crate::trunk::Trunks,
+        &crate::address_group::AddressGroups,
+        &crate::default_rules::DefaultSecurityGroupRules,
     ]
 }
 

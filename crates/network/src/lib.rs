@@ -1,6 +1,7 @@
 //! The rules of the Networking API: one module per resource, plus policy. No HTTP and no SQL
 //! here — the api crate speaks HTTP, the store crate speaks SQL.
 
+mod address_group;
 mod address_scope;
 mod agents;
 pub mod attrs;
@@ -9,6 +10,7 @@ pub mod availability;
 mod caller;
 mod collection;
 pub mod config;
+mod default_rules;
 mod error;
 pub mod extensions;
 mod floatingip;

@@ -209,6 +209,8 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
         json!({"name": "bp", "prefixes": ["10.91.0.0/16"]}),
     )
     .await;
+    create(&net, &alice, "address-groups", json!({"name": "a-ag"})).await;
+    create(&net, &bob, "address-groups", json!({"name": "b-ag"})).await;
 
     for who in [&alice, &rita, &bob, &carol] {
         for &kind in collections() {
@@ -238,6 +240,10 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
             who.project_id,
             kind.path()
         );
+        // The default rules are a template every reader reads whole.
+        if kind.path() == "default-security-group-rules" {
+            continue;
+        }
         assert!(
             read.len() < all.len(),
             "{} sees every {}",
