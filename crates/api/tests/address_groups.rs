@@ -517,3 +517,114 @@ async fn default_rules_template() {
     let sg = security_group(&api, "bob", "db").await;
     assert_eq!(sg["security_group_rules"].as_array().unwrap().len(), 2);
 }
+
+async fn statefulness(api: &Api, user: &str, body: Value) -> Reply {
+    api.post(
+        user,
+        "/v2.0/security-groups-default-statefulness",
+        json!({"security_groups_default_statefulness": body}),
+    )
+    .await
+}
+
+/// `security-groups-default-statefulness`: the `stateful` of new groups that do not say.
+#[tokio::test]
+async fn default_statefulness() {
+    let api = Api::start();
+    let r = statefulness(&api, "alice", json!({"stateful": false})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    let system = statefulness(
+        &api,
+        "admin",
+        json!({"project_id": null, "stateful": false}),
+    )
+    .await;
+    assert_eq!(system.status, StatusCode::CREATED, "{:?}", system.body);
+    let system = system.body["security_groups_default_statefulness"].clone();
+    assert_eq!(system["project_id"], Value::Null);
+    let r = statefulness(&api, "admin", json!({"project_id": null})).await;
+    expect(
+        &r,
+        StatusCode::CONFLICT,
+        "SecurityGroupDefaultStatefulnessAlreadyExists",
+    );
+    assert_eq!(
+        r.message(),
+        "A security group default statefulness setting already exists for project 'system-wide'."
+    );
+    // The system-wide setting applies to every project without its own.
+    assert_eq!(security_group(&api, "alice", "a").await["stateful"], false);
+    let p2 = statefulness(
+        &api,
+        "admin",
+        json!({"project_id": api.project("bob"), "stateful": true}),
+    )
+    .await;
+    assert_eq!(p2.status, StatusCode::CREATED, "{:?}", p2.body);
+    let p2 = id(&p2.body["security_groups_default_statefulness"]);
+    assert_eq!(security_group(&api, "bob", "b").await["stateful"], true);
+    // Saying it still wins.
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/security-groups",
+            json!({"security_group": {"name": "c", "stateful": true}}),
+        )
+        .await;
+    assert_eq!(r.body["security_group"]["stateful"], true);
+
+    // Readers see their project's setting only; admins all.
+    let listed = api
+        .get("bob", "/v2.0/security-groups-default-statefulness")
+        .await;
+    assert_eq!(
+        ids(&listed.body["security_groups_default_statefulness"]),
+        std::slice::from_ref(&p2)
+    );
+    let listed = api
+        .get("admin", "/v2.0/security-groups-default-statefulness")
+        .await;
+    assert_eq!(
+        listed.body["security_groups_default_statefulness"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let r = api
+        .get(
+            "alice",
+            &format!("/v2.0/security-groups-default-statefulness/{}", id(&system)),
+        )
+        .await;
+    expect(
+        &r,
+        StatusCode::NOT_FOUND,
+        "SecurityGroupDefaultStatefulnessNotFound",
+    );
+    let r = api
+        .put(
+            "bob",
+            &format!("/v2.0/security-groups-default-statefulness/{p2}"),
+            json!({"security_groups_default_statefulness": {"stateful": false}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    let r = api
+        .put(
+            "admin",
+            &format!("/v2.0/security-groups-default-statefulness/{p2}"),
+            json!({"security_groups_default_statefulness": {"stateful": false}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(security_group(&api, "bob", "d").await["stateful"], false);
+    let r = api
+        .delete(
+            "admin",
+            &format!("/v2.0/security-groups-default-statefulness/{}", id(&system)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    assert_eq!(security_group(&api, "alice", "e").await["stateful"], true);
+}

@@ -171,6 +171,7 @@ pub fn collections() -> &'static [Kind] {
         &crate::trunk::Trunks,
         &crate::address_group::AddressGroups,
         &crate::default_rules::DefaultSecurityGroupRules,
+        &crate::default_statefulness::DefaultStatefulnessSettings,
     ]
 }
 

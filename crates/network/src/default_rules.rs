@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use neutrino_store::tables::{DEFAULT_SECURITY_GROUP_RULES, SECURITY_GROUPS};
+use neutrino_store::tables::{ADDRESS_GROUPS, DEFAULT_SECURITY_GROUP_RULES, SECURITY_GROUPS};
 use neutrino_store::{self as store, ColumnValue, Selection, Table, Tx, Visible};
 
 use crate::attrs::{Attr, Body, Op, attr, check_attributes, required};
@@ -94,7 +94,7 @@ fn for_groups(tx: &Tx<'_>, default_group: bool) -> Result<Vec<DefaultRule>> {
 }
 
 /// The rules a new group gets from the template, its own id in place of `PARENT`. A rule whose
-/// remote group is gone is left out: it would name nothing.
+/// remote group or address group is gone is left out: it would name nothing.
 pub(crate) fn rules_for(tx: &Tx<'_>, group_id: &str, default_group: bool) -> Result<Vec<RuleSpec>> {
     let mut out = Vec::new();
     for rule in for_groups(tx, default_group)? {
@@ -103,6 +103,11 @@ pub(crate) fn rules_for(tx: &Tx<'_>, group_id: &str, default_group: bool) -> Res
             Some(PARENT) => spec.remote_group_id = Some(group_id.to_string()),
             Some(other) if store::get_doc(tx, SECURITY_GROUPS, other)?.is_none() => continue,
             _ => {}
+        }
+        if let Some(ag) = &spec.remote_address_group_id
+            && store::get_doc(tx, ADDRESS_GROUPS, ag)?.is_none()
+        {
+            continue;
         }
         out.push(spec);
     }

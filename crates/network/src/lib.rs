@@ -11,6 +11,7 @@ mod caller;
 mod collection;
 pub mod config;
 mod default_rules;
+mod default_statefulness;
 mod error;
 pub mod extensions;
 mod floatingip;

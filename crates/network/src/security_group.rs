@@ -388,12 +388,17 @@ impl Collection for SecurityGroups {
         check_attributes(body, ATTRS, Op::Create)?;
         let b = Body(body);
         let name = name(&b)?.unwrap_or_default();
-        let stateful = b.bool("stateful")?.unwrap_or(true);
+        let stateful = b.bool("stateful")?;
         let description = b.string("description", 255)?.unwrap_or_default();
         let project_id = attrs::owner(body, caller)?;
         if !caller.may_write(&project_id) {
             return Err(Error::policy("rule:create_security_group"));
         }
+        // Not given: the project's default (`security-groups-default-statefulness`).
+        let stateful = match stateful {
+            Some(s) => s,
+            None => crate::default_statefulness::for_project(tx, &project_id)?,
+        };
         let tags = tags_on_create(&b)?;
         ensure_default(tx, caller, &project_id)?;
         let group = create_group(tx, &project_id, name, description, stateful, tags)?;

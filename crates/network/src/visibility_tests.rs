@@ -211,6 +211,15 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
     .await;
     create(&net, &alice, "address-groups", json!({"name": "a-ag"})).await;
     create(&net, &bob, "address-groups", json!({"name": "b-ag"})).await;
+    for project in ["p1", "p2"] {
+        create(
+            &net,
+            &admin,
+            "security-groups-default-statefulness",
+            json!({"project_id": project, "stateful": true}),
+        )
+        .await;
+    }
 
     for who in [&alice, &rita, &bob, &carol] {
         for &kind in collections() {

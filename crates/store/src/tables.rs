@@ -194,3 +194,9 @@ pub const DEFAULT_SECURITY_GROUP_RULES: Table = Table::new(
     "default_security_group_rules",
     &["for_default_sg", "for_custom_sg"],
 );
+/// The default `stateful` of new security groups, per project or system-wide (`scope` '',
+/// `project_id` NULL); `scope` is unique.
+pub const SECURITY_GROUPS_DEFAULT_STATEFULNESS: Table = Table::new(
+    "security_groups_default_statefulness",
+    &["project_id", "scope"],
+);

@@ -1,6 +1,7 @@
 -- 0023_secgroups: address groups (`address-group`), the rules that name one as their remote
--- (`security-groups-remote-address-group`), and the admin-managed template of the rules every
--- new security group gets (`security-groups-default-rules`).
+-- (`security-groups-remote-address-group`), the admin-managed template of the rules every new
+-- security group gets (`security-groups-default-rules`), and the default `stateful` of new groups
+-- (`security-groups-default-statefulness`).
 
 -- `doc` holds the group with its `addresses` (normalised CIDRs): they change only with the group,
 -- whose revision each add or remove bumps.
@@ -42,3 +43,17 @@ INSERT INTO default_security_group_rules (id, for_default_sg, for_custom_sg, doc
  '{"id":"5a3b7e0c-61c4-4c37-9b0e-2f0e7f6b1a03","direction":"ingress","ethertype":"IPv4","protocol":null,"port_range_min":null,"port_range_max":null,"remote_ip_prefix":null,"remote_group_id":"PARENT","remote_address_group_id":null,"description":"Legacy default SG rule for ingress traffic","used_in_default_sg":true,"used_in_non_default_sg":false}'),
 ('5a3b7e0c-61c4-4c37-9b0e-2f0e7f6b1a04', '1', '0',
  '{"id":"5a3b7e0c-61c4-4c37-9b0e-2f0e7f6b1a04","direction":"ingress","ethertype":"IPv6","protocol":null,"port_range_min":null,"port_range_max":null,"remote_ip_prefix":null,"remote_group_id":"PARENT","remote_address_group_id":null,"description":"Legacy default SG rule for ingress traffic","used_in_default_sg":true,"used_in_non_default_sg":false}');
+
+-- The default `stateful` of new security groups (`security-groups-default-statefulness`): one
+-- setting per project (`project_id`) and one system-wide (`project_id` NULL). `scope`: the
+-- project, or '' for the system-wide one; unique, so there is one setting per scope.
+CREATE TABLE security_groups_default_statefulness (
+    id         TEXT PRIMARY KEY,
+    project_id TEXT,
+    scope      TEXT NOT NULL,
+    doc        TEXT NOT NULL
+);
+CREATE INDEX security_groups_default_statefulness_project
+    ON security_groups_default_statefulness (project_id);
+CREATE UNIQUE INDEX security_groups_default_statefulness_scope
+    ON security_groups_default_statefulness (scope);
