@@ -62,7 +62,10 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
 /// The resources of a POST body: `{"network": {...}}` or `{"networks": [{...} | {"network": {...}}, ...]}`.
 fn create_bodies(kind: Kind, bytes: &[u8]) -> Result<(Vec<Map<String, Value>>, bool), Error> {
     let mut top = parse_json(bytes)?;
-    if let Some(items) = top.remove(kind.plural()) {
+    // A resource whose two names are one (`security_groups_default_statefulness`) is created
+    // one at a time: upstream reads bulk as `<singular>s`.
+    let one_name = kind.plural() == kind.singular();
+    if let Some(items) = (!one_name).then(|| top.remove(kind.plural())).flatten() {
         let Value::Array(items) = items else {
             return Err(Error::bad_request("Resources required"));
         };
@@ -397,7 +400,7 @@ pub(crate) async fn update_of(
 pub(crate) async fn update_body(kind: Kind, body: Body) -> Result<Map<String, Value>, ApiError> {
     let bytes = read_body(body).await?;
     let top = parse_json(&bytes)?;
-    if top.contains_key(kind.plural()) {
+    if kind.plural() != kind.singular() && top.contains_key(kind.plural()) {
         return Err(Error::bad_request("Bulk operation not supported").into());
     }
     Ok(single_body(kind, top)?)

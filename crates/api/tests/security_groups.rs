@@ -891,3 +891,43 @@ async fn extensions_are_advertised() {
     let r = api.get("alice", "/v2.0/extensions/security-group").await;
     assert_eq!(r.body["extension"]["name"], "security-group");
 }
+
+/// `security-groups-shared-filtering`: `shared` filters groups as the caller sees it (true for
+/// a group an RBAC policy shares with the caller's project).
+#[tokio::test]
+async fn groups_filter_on_shared() {
+    let api = Api::start();
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/security-groups",
+            json!({"security_group": {"name": "shared-one"}}),
+        )
+        .await;
+    let sg = r.body["security_group"]["id"].as_str().unwrap().to_string();
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/rbac-policies",
+            json!({"rbac_policy": {"object_type": "security_group", "object_id": sg,
+                   "action": "access_as_shared", "target_tenant": api.project("bob")}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let shared = api.get("bob", "/v2.0/security-groups?shared=true").await;
+    let names: Vec<&str> = shared.body["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shared-one"]);
+    let own = api.get("bob", "/v2.0/security-groups?shared=false").await;
+    let names: Vec<&str> = own.body["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default"]);
+}

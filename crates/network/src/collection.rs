@@ -171,6 +171,9 @@ pub fn collections() -> &'static [Kind] {
         &crate::trunk::Trunks,
         &crate::flavor::Flavors,
         &crate::flavor::ServiceProfiles,
+        &crate::address_group::AddressGroups,
+        &crate::default_rules::DefaultSecurityGroupRules,
+        &crate::default_statefulness::DefaultStatefulnessSettings,
     ]
 }
 

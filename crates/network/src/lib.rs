@@ -1,6 +1,7 @@
 //! The rules of the Networking API: one module per resource, plus policy. No HTTP and no SQL
 //! here — the api crate speaks HTTP, the store crate speaks SQL.
 
+mod address_group;
 mod address_scope;
 mod agent_scheduler;
 mod agents;
@@ -10,6 +11,8 @@ pub mod availability;
 mod caller;
 mod collection;
 pub mod config;
+mod default_rules;
+mod default_statefulness;
 mod error;
 pub mod extensions;
 mod flavor;

@@ -62,6 +62,11 @@ impl Scope {
         self.admin
     }
 
+    /// The caller has the reader role (in its own project).
+    pub fn reads(&self) -> bool {
+        self.reader
+    }
+
     /// The caller reads in `project` (PROJECT_READER).
     pub fn reads_project(&self, project: &str) -> bool {
         self.reader && project == self.project

@@ -16,7 +16,6 @@ use crate::extensions::{Extension, ext};
 use crate::model::{Resource, Standard};
 use crate::network::tags_on_create;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
-use crate::rule_spec::RuleSpec;
 use crate::security_group_rule::{self, SecurityGroupRule, SecurityGroupRules};
 use crate::{Caller, Error, Networking, Result};
 
@@ -79,31 +78,6 @@ fn name(b: &Body) -> Result<Option<String>> {
     Ok(name)
 }
 
-/// The rules every new group gets: egress anywhere; the default group also lets in traffic
-/// from its own members.
-fn template_rules(is_default: bool) -> Vec<RuleSpec> {
-    let mut rules = Vec::new();
-    for direction in ["ingress", "egress"] {
-        if direction == "ingress" && !is_default {
-            continue;
-        }
-        for ethertype in ["IPv4", "IPv6"] {
-            rules.push(RuleSpec {
-                direction: direction.into(),
-                ethertype: ethertype.into(),
-                protocol: None,
-                port_range_min: None,
-                port_range_max: None,
-                remote_ip_prefix: None,
-                // Filled with the group's own id below.
-                remote_group_id: (direction == "ingress").then(String::new),
-                remote_address_group_id: None,
-            });
-        }
-    }
-    rules
-}
-
 /// Writes a new group and its template rules.
 fn insert_group(tx: &Tx<'_>, group: &SecurityGroup) -> Result<(), StoreError> {
     let columns = [
@@ -140,11 +114,9 @@ fn create_group(
         ),
         e => e.into(),
     })?;
+    // The rules of the admin-managed template (`security-groups-default-rules`).
     let is_default = group.is_default();
-    for mut spec in template_rules(is_default) {
-        if spec.remote_group_id.is_some() {
-            spec.remote_group_id = Some(group.id.clone());
-        }
+    for spec in crate::default_rules::rules_for(tx, &group.id, is_default)? {
         SecurityGroupRule::new(project_id, &group, is_default, &spec, String::new())
             .insert(tx, &spec.fingerprint())?;
     }
@@ -353,6 +325,12 @@ impl Collection for SecurityGroups {
                 "Stateful security group",
                 "Indicates if the security group is stateful or not",
             ),
+            // `shared` is filtered on the view, where it is relative to the caller.
+            ext(
+                "security-groups-shared-filtering",
+                "Security group filtering on the shared field",
+                "Support filtering security groups on the shared field",
+            ),
         ];
         EXTENSIONS
     }
@@ -410,12 +388,17 @@ impl Collection for SecurityGroups {
         check_attributes(body, ATTRS, Op::Create)?;
         let b = Body(body);
         let name = name(&b)?.unwrap_or_default();
-        let stateful = b.bool("stateful")?.unwrap_or(true);
+        let stateful = b.bool("stateful")?;
         let description = b.string("description", 255)?.unwrap_or_default();
         let project_id = attrs::owner(body, caller)?;
         if !caller.may_write(&project_id) {
             return Err(Error::policy("rule:create_security_group"));
         }
+        // Not given: the project's default (`security-groups-default-statefulness`).
+        let stateful = match stateful {
+            Some(s) => s,
+            None => crate::default_statefulness::for_project(tx, &project_id)?,
+        };
         let tags = tags_on_create(&b)?;
         ensure_default(tx, caller, &project_id)?;
         let group = create_group(tx, &project_id, name, description, stateful, tags)?;

@@ -115,6 +115,12 @@ impl SecurityGroupRule {
                     .map_or(ColumnValue::Null, ColumnValue::Text),
             ),
             ("fingerprint", ColumnValue::Text(fingerprint.to_string())),
+            (
+                "remote_address_group_id",
+                self.remote_address_group_id
+                    .clone()
+                    .map_or(ColumnValue::Null, ColumnValue::Text),
+            ),
         ];
         match store::insert_row(tx, SECURITY_GROUP_RULES, &self.id, &columns, &doc) {
             Ok(()) => Ok(()),
@@ -225,10 +231,7 @@ fn check_groups(tx: &Tx<'_>, caller: &Caller, req: &Request) -> Result<(Security
         security_group::check_usable(tx, caller, remote, &req.project_id)?;
     }
     if let Some(ag) = &req.spec.remote_address_group_id {
-        return Err(Error::not_found(
-            "AddressGroupNotFound",
-            format!("Address group {ag} could not be found."),
-        ));
+        crate::address_group::check_usable(tx, caller, ag, &req.project_id)?;
     }
     security_group::check_usable(tx, caller, &req.security_group_id, &req.project_id)?;
     Ok((group, is_default))
@@ -314,6 +317,11 @@ impl Collection for SecurityGroupRules {
                 "security-groups-normalized-cidr",
                 "Normalized CIDR field for security group rules",
                 "Add new field with normalized remote_ip_prefix cidr in SG rule",
+            ),
+            ext(
+                "security-groups-remote-address-group",
+                "Remote address group id field for security group rules",
+                "Add new field of remote address group id in SG rules",
             ),
             ext(
                 "security-groups-rules-belongs-to-default-sg",

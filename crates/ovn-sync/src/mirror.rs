@@ -11,16 +11,16 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
-    AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute,
-    Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortForwardingSpec, PortSpec,
-    Resources, RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
+    AddressGroupSpec, AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis,
+    HostRoute, Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortForwardingSpec,
+    PortSpec, Resources, RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
     TrunkParent, port_row, rows_of,
 };
 use neutrino_store::{Selection, StoreError, Table, Tx, get_doc, list_docs, revisions, tables};
 use serde::Deserialize;
 
 /// The kinds of resource the back end maps.
-const KINDS: [Kind; 7] = [
+const KINDS: [Kind; 8] = [
     Kind::Network,
     Kind::Subnet,
     Kind::Port,
@@ -28,6 +28,7 @@ const KINDS: [Kind; 7] = [
     Kind::FloatingIp,
     Kind::SecurityGroup,
     Kind::SecurityGroupRule,
+    Kind::AddressGroup,
 ];
 
 /// The table a kind's resources are stored in.
@@ -40,6 +41,7 @@ fn table(kind: Kind) -> Table {
         Kind::FloatingIp => tables::FLOATINGIPS,
         Kind::SecurityGroup => tables::SECURITY_GROUPS,
         Kind::SecurityGroupRule => tables::SECURITY_GROUP_RULES,
+        Kind::AddressGroup => tables::ADDRESS_GROUPS,
     }
 }
 
@@ -58,6 +60,7 @@ pub struct Mirror {
     floating_ips: BTreeMap<String, FloatingIpDoc>,
     groups: BTreeMap<String, GroupDoc>,
     rules: BTreeMap<String, RuleDoc>,
+    address_groups: BTreeMap<String, AddressGroupSpec>,
     touched: Touched,
 }
 
@@ -92,6 +95,7 @@ pub struct Specs {
     pub ports: Vec<PortSpec>,
     pub routers: Vec<RouterSpec>,
     pub security_groups: Vec<SecurityGroupSpec>,
+    pub address_groups: Vec<AddressGroupSpec>,
     pub floating_ips: Vec<FloatingIpSpec>,
     pub gateway_chassis: Vec<GatewayChassis>,
 }
@@ -104,6 +108,7 @@ impl Specs {
             ports: &self.ports,
             routers: &self.routers,
             security_groups: &self.security_groups,
+            address_groups: &self.address_groups,
             floating_ips: &self.floating_ips,
             gateway_chassis: &self.gateway_chassis,
         }
@@ -298,6 +303,10 @@ impl Mirror {
                 Kind::FloatingIp => drop(self.floating_ips.insert(id, parse(doc)?)),
                 Kind::SecurityGroup => drop(self.groups.insert(id, parse(doc)?)),
                 Kind::SecurityGroupRule => drop(self.rules.insert(id, parse(doc)?)),
+                Kind::AddressGroup => {
+                    let spec = parse::<AddressGroupDoc>(doc)?.into_spec(&id);
+                    self.address_groups.insert(id, spec);
+                }
             }
             Ok(())
         });
@@ -321,6 +330,7 @@ impl Mirror {
             Kind::FloatingIp => drop(self.floating_ips.remove(id)),
             Kind::SecurityGroup => drop(self.groups.remove(id)),
             Kind::SecurityGroupRule => drop(self.rules.remove(id)),
+            Kind::AddressGroup => drop(self.address_groups.remove(id)),
         }
     }
 
@@ -352,6 +362,7 @@ impl Mirror {
                 .iter()
                 .map(|(id, g)| g.spec(id, rules.remove(id.as_str()).unwrap_or_default()))
                 .collect(),
+            address_groups: self.address_groups.values().cloned().collect(),
             floating_ips: self
                 .floating_ips
                 .iter()
@@ -682,6 +693,23 @@ impl GroupDoc {
             revision_number: self.revision_number,
             stateful: self.stateful,
             rules,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct AddressGroupDoc {
+    revision_number: u64,
+    #[serde(default)]
+    addresses: Vec<IpNet>,
+}
+
+impl AddressGroupDoc {
+    fn into_spec(self, id: &str) -> AddressGroupSpec {
+        AddressGroupSpec {
+            id: id.into(),
+            revision_number: self.revision_number,
+            addresses: self.addresses,
         }
     }
 }

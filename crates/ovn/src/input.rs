@@ -175,6 +175,8 @@ pub struct Resources<'a> {
     pub ports: &'a [PortSpec],
     pub routers: &'a [RouterSpec],
     pub security_groups: &'a [SecurityGroupSpec],
+    /// Address groups, which rules name as `remote_address_group_id`.
+    pub address_groups: &'a [AddressGroupSpec],
     pub floating_ips: &'a [FloatingIpSpec],
     /// The chassis that may host router gateways (`enable-chassis-as-gw` in the Southbound
     /// `Chassis` row's `ovn-cms-options`).
@@ -253,4 +255,12 @@ pub struct SecurityGroupSpec {
     /// `stateful`: ACLs `allow-related` when true, `allow-stateless` otherwise.
     pub stateful: bool,
     pub rules: Vec<SecurityGroupRuleSpec>,
+}
+
+/// An address group: the CIDRs a rule naming it as its remote matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressGroupSpec {
+    pub id: String,
+    pub revision_number: u64,
+    pub addresses: Vec<IpNet>,
 }

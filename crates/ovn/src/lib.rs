@@ -16,9 +16,9 @@
 //! an older change never overwrites a newer one.
 //!
 //! Mapped so far: networks, subnets and ports ([`mapping`]), routers and their ports ([`router`]),
-//! SNAT, routes, floating IPs and their port forwardings ([`nat`]), security groups
-//! ([`security`]). Later steps: address groups (`Address_Set`) and QoS; each adds its tables
-//! to [`row::TABLES`] and a mapping function.
+//! SNAT, routes, floating IPs and their port forwardings ([`nat`]), security groups and address
+//! groups (`Address_Set`, [`security`]). Later steps: QoS; each adds its tables to
+//! [`row::TABLES`] and a mapping function.
 
 pub mod input;
 pub mod mapping;
@@ -30,16 +30,16 @@ pub mod security;
 pub mod testing;
 
 pub use input::{
-    AddressPair, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute, Ipv6AddressMode,
-    MappingConfig, NetworkSpec, PortForwardingSpec, PortSpec, Resources, RouterSpec,
-    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent,
+    AddressGroupSpec, AddressPair, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute,
+    Ipv6AddressMode, MappingConfig, NetworkSpec, PortForwardingSpec, PortSpec, Resources,
+    RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent,
 };
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use nat::{floating_ip_row, port_forwarding_rows, router_l3_rows};
 pub use plan::{Change, NbView, Plan, Scope, monitor_request, plan};
 pub use router::{gateway_priorities, router_rows};
 pub use row::{Desired, Kind, Members, NbRow, RowId, rows_of, table};
-pub use security::{rule_match, security_rows};
+pub use security::{address_set_rows, rule_match, security_rows};
 
 #[cfg(test)]
 mod tests;

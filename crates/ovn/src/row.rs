@@ -20,6 +20,7 @@ pub mod table {
     pub const LOGICAL_ROUTER: &str = "Logical_Router";
     pub const LOGICAL_ROUTER_PORT: &str = "Logical_Router_Port";
     pub const PORT_GROUP: &str = "Port_Group";
+    pub const ADDRESS_SET: &str = "Address_Set";
     pub const ACL: &str = "ACL";
     pub const NAT: &str = "NAT";
     pub const LOGICAL_ROUTER_STATIC_ROUTE: &str = "Logical_Router_Static_Route";
@@ -150,6 +151,15 @@ pub const TABLES: &[TableSpec] = &[
         marker: None,
     },
     TableSpec {
+        name: table::ADDRESS_SET,
+        key: KeyRule::Name,
+        parent: None,
+        optional_columns: &[],
+        unique_key: true,
+        schema_root: false,
+        marker: None,
+    },
+    TableSpec {
         name: table::PORT_GROUP,
         key: KeyRule::Name,
         parent: None,
@@ -239,6 +249,7 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "external_ids",
         ],
         table::PORT_GROUP => &["name", "ports", "acls", "external_ids"],
+        table::ADDRESS_SET => &["name", "addresses", "external_ids"],
         table::ACL => &[
             "direction",
             "priority",
@@ -441,6 +452,7 @@ pub enum Kind {
     SecurityGroup,
     SecurityGroupRule,
     FloatingIp,
+    AddressGroup,
 }
 
 /// The rows a Neutron resource maps to, whatever its contents: the scope of a reconcile of that
@@ -478,6 +490,15 @@ pub fn rows_of(kind: Kind, id: &str) -> Vec<RowId> {
             );
             rows
         }
+        Kind::AddressGroup => ["ip4", "ip6"]
+            .into_iter()
+            .map(|ip| {
+                RowId::new(
+                    table::ADDRESS_SET,
+                    crate::security::address_set_name(id, ip),
+                )
+            })
+            .collect(),
     }
 }
 

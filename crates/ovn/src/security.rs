@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 
-use crate::input::{Direction, PortSpec, Resources, SecurityGroupRuleSpec, SecurityGroupSpec};
+use crate::input::{
+    AddressGroupSpec, Direction, PortSpec, Resources, SecurityGroupRuleSpec, SecurityGroupSpec,
+};
 use crate::row::{NbRow, REVISION_KEY, RowId, table};
 
 pub const DROP_GROUP: &str = "neutron_pg_drop";
@@ -24,6 +26,37 @@ pub const DROP_PRIORITY: i64 = 1000;
 /// `pg_<id with - as _>`: a security group's Port_Group.
 pub fn port_group_name(security_group_id: &str) -> String {
     format!("pg_{}", security_group_id.replace('-', "_"))
+}
+
+/// `ag_<id with - as _>_ip4` / `_ip6`: the Address_Set of an address group's addresses of one
+/// IP version (`ip`: "ip4" or "ip6"), as upstream names it.
+pub fn address_set_name(address_group_id: &str, ip: &str) -> String {
+    format!("ag_{}_{ip}", address_group_id.replace('-', "_"))
+}
+
+/// An address group's two Address_Sets, one per IP version (both always there, as upstream's),
+/// each with the group's addresses of that version.
+pub fn address_set_rows(group: &AddressGroupSpec) -> Vec<NbRow> {
+    ["ip4", "ip6"]
+        .into_iter()
+        .map(|ip| {
+            let addresses = group
+                .addresses
+                .iter()
+                .filter(|a| a.addr().is_ipv4() == (ip == "ip4"))
+                .map(ToString::to_string);
+            let mut row = NbRow::new(table::ADDRESS_SET, address_set_name(&group.id, ip));
+            row.set_strings("addresses", addresses).set_map(
+                "external_ids",
+                &strings([
+                    ("neutron:address_group_id", group.id.clone()),
+                    (REVISION_KEY, group.revision_number.to_string()),
+                ]),
+            );
+            row.revision = Some(group.revision_number);
+            row
+        })
+        .collect()
 }
 
 /// Whether a port is filtered: a VIF (not a router or service port) with port security on.
@@ -73,8 +106,8 @@ pub fn rule_match(group: &str, rule: &SecurityGroupRuleSpec) -> String {
         ));
     } else if let Some(remote) = &rule.remote_address_group_id {
         parts.push(format!(
-            "{ip}.{remote_side} == $ag_{}_{ip}",
-            remote.replace('-', "_")
+            "{ip}.{remote_side} == ${}",
+            address_set_name(remote, ip)
         ));
     }
     if let Some(protocol) = rule.protocol {
@@ -114,8 +147,9 @@ pub fn rule_match(group: &str, rule: &SecurityGroupRuleSpec) -> String {
     parts.join(" && ")
 }
 
-/// The Port_Groups and ACLs of the given security groups, and the drop group when any port is
-/// filtered. Members are the filtered ports listing the group.
+/// The Port_Groups and ACLs of the given security groups, the drop group when any port is
+/// filtered, and the Address_Sets of the address groups. Members are the filtered ports listing
+/// the group.
 pub fn security_rows(resources: &Resources<'_>) -> Vec<NbRow> {
     let filtered: Vec<&PortSpec> = resources.ports.iter().filter(|p| is_filtered(p)).collect();
     let mut rows = drop_group_rows(
@@ -128,6 +162,9 @@ pub fn security_rows(resources: &Resources<'_>) -> Vec<NbRow> {
             .filter(|p| p.security_groups.contains(&group.id))
             .map(|p| p.id.as_str());
         rows.extend(group_rows(group, members));
+    }
+    for group in resources.address_groups {
+        rows.extend(address_set_rows(group));
     }
     rows
 }

@@ -48,6 +48,8 @@ pub enum Visible {
     In(&'static str, Vec<String>),
     /// A 0/1 column ([`Table::doc_flags`], a network's `open`) is 1.
     Flag(&'static str),
+    /// Every row (a template every reader may read, such as the default security group rules).
+    Every,
     /// `column` names an object of `object_type` an RBAC policy grants one of `actions` on to
     /// `project` or to every project (`*`).
     Granted {
@@ -188,6 +190,7 @@ fn visible_condition(
             table.check_column(column)?;
             Some(format!("{column} = 1"))
         }
+        Visible::Every => Some("1 = 1".to_string()),
         Visible::Granted {
             column,
             object_type,

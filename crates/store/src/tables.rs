@@ -71,6 +71,7 @@ pub const SECURITY_GROUP_RULES: Table = Table::new(
         "sg_project_id",
         "remote_group_id",
         "fingerprint",
+        "remote_address_group_id",
     ],
 )
 .unique(Constraint::SecurityGroupRule)
@@ -126,7 +127,7 @@ pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
     Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 12] = [
+pub const RESOURCES: [Table; 13] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -139,6 +140,7 @@ pub const RESOURCES: [Table; 12] = [
     ADDRESS_SCOPES,
     QOS_POLICIES,
     TRUNKS,
+    ADDRESS_GROUPS,
 ];
 
 // QoS (`migrations/*/0019_qos.sql`).
@@ -210,3 +212,22 @@ pub const FLAVORS: Table = Table::new("flavors", &[])
     .sortable(&["name"]);
 /// Service profiles.
 pub const SERVICE_PROFILES: Table = Table::new("service_profiles", &[]);
+
+// Address groups and the default rules template (`migrations/*/0023_secgroups.sql`).
+
+/// Address groups; their addresses are in the document.
+pub const ADDRESS_GROUPS: Table = Table::new("address_groups", &["project_id"])
+    .resource("address_group")
+    .from_doc(&["name"])
+    .sortable(&["project_id", "name"]);
+/// The template of the rules new security groups get; the flags ('0'/'1') say which groups.
+pub const DEFAULT_SECURITY_GROUP_RULES: Table = Table::new(
+    "default_security_group_rules",
+    &["for_default_sg", "for_custom_sg"],
+);
+/// The default `stateful` of new security groups, per project or system-wide (`scope` '',
+/// `project_id` NULL); `scope` is unique.
+pub const SECURITY_GROUPS_DEFAULT_STATEFULNESS: Table = Table::new(
+    "security_groups_default_statefulness",
+    &["project_id", "scope"],
+);

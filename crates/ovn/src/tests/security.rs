@@ -196,3 +196,51 @@ fn other_protocols_match_by_number_as_upstream_writes_them() {
         );
     }
 }
+
+#[test]
+fn address_groups_are_two_address_sets_as_upstream_writes_them() {
+    use crate::input::AddressGroupSpec;
+    let ag = AddressGroupSpec {
+        id: "51bc0ef2-7140-4357-82dd-e12d86fa89a1".into(),
+        revision_number: 2,
+        addresses: vec![
+            "192.0.2.10/32".parse().unwrap(),
+            "192.0.2.128/25".parse().unwrap(),
+            "2001:db8::/64".parse().unwrap(),
+        ],
+    };
+    let resources = Resources {
+        address_groups: std::slice::from_ref(&ag),
+        ..Default::default()
+    };
+    let desired = desired_state(&MappingConfig::default(), &resources);
+    let sets: Vec<&NbRow> = desired.table(table::ADDRESS_SET).collect();
+    let names: Vec<&str> = sets.iter().map(|r| r.id.key.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ag_51bc0ef2_7140_4357_82dd_e12d86fa89a1_ip4",
+            "ag_51bc0ef2_7140_4357_82dd_e12d86fa89a1_ip6"
+        ]
+    );
+    assert_eq!(
+        sets[0].strings("addresses"),
+        ["192.0.2.10/32", "192.0.2.128/25"]
+    );
+    assert_eq!(sets[1].strings("addresses"), ["2001:db8::/64"]);
+    for set in &sets {
+        assert_eq!(
+            set.map_entry("external_ids", "neutron:address_group_id"),
+            Some(ag.id.as_str())
+        );
+        assert_eq!(
+            set.map_entry("external_ids", "neutron:revision_number"),
+            Some("2")
+        );
+    }
+    let ids: Vec<RowId> = sets.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(
+        crate::row::rows_of(crate::row::Kind::AddressGroup, &ag.id),
+        ids
+    );
+}

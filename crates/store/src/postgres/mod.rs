@@ -168,6 +168,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0022_port_forwardings.sql"),
     ),
     Migration::sql(
+        "0023_secgroups",
+        include_str!("../../migrations/postgres/0023_secgroups.sql"),
+    ),
+    Migration::sql(
         "0025_routers",
         include_str!("../../migrations/postgres/0025_routers.sql"),
     )
