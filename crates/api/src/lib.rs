@@ -8,6 +8,7 @@ mod extensions;
 mod listing;
 mod metrics;
 mod ops;
+mod port_bindings;
 mod qos;
 mod query;
 mod quotas;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(availability::routes())
         .merge(auto_allocate::routes())
         .merge(qos::routes())
+        .merge(port_bindings::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

@@ -163,6 +163,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0021_auto_allocated_topologies",
         include_str!("../../migrations/postgres/0021_auto_allocated_topologies.sql"),
     ),
+    Migration::sql(
+        "0026_port_extensions",
+        include_str!("../../migrations/postgres/0026_port_extensions.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).
