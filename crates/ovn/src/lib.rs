@@ -16,14 +16,15 @@
 //! an older change never overwrites a newer one.
 //!
 //! Mapped so far: networks, subnets and ports ([`mapping`]), routers and their ports ([`router`]),
-//! SNAT, routes and floating IPs ([`nat`]), security groups ([`security`]). Later steps: the
-//! gateway's HA chassis group, address groups (`Address_Set`), QoS and port forwarding; each adds
-//! its tables to [`row::TABLES`] and a mapping function.
+//! SNAT, routes and floating IPs ([`nat`]), security groups ([`security`]), the QoS policies of
+//! ports and networks ([`qos`]). Later steps: address groups (`Address_Set`), floating IP and
+//! gateway QoS, port forwarding; each adds its tables to [`row::TABLES`] and a mapping function.
 
 pub mod input;
 pub mod mapping;
 pub mod nat;
 pub mod plan;
+pub mod qos;
 pub mod router;
 pub mod row;
 pub mod security;
@@ -31,8 +32,8 @@ pub mod testing;
 
 pub use input::{
     AddressPair, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute, Ipv6AddressMode,
-    MappingConfig, NetworkSpec, PortSpec, Resources, RouterSpec, SecurityGroupRuleSpec,
-    SecurityGroupSpec, SubnetSpec, TrunkParent,
+    MappingConfig, NetworkSpec, PortSpec, QosPolicySpec, QosRuleSpec, Resources, RouterSpec,
+    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent,
 };
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use nat::{floating_ip_row, router_l3_rows};
