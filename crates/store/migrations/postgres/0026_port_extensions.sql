@@ -10,8 +10,10 @@ WHERE doc LIKE '%}' AND doc NOT LIKE '%"resource_request":%';
 -- id = port id + '/' + host, so a port has one binding per host.
 CREATE TABLE port_bindings (
     id      TEXT PRIMARY KEY,
+    seq     BIGINT GENERATED ALWAYS AS IDENTITY,
     port_id TEXT NOT NULL REFERENCES ports (id) ON DELETE CASCADE,
     host    TEXT NOT NULL,
     doc     TEXT NOT NULL
 );
+CREATE INDEX port_bindings_seq ON port_bindings (seq);
 CREATE INDEX port_bindings_port ON port_bindings (port_id);
