@@ -8,6 +8,7 @@ mod extensions;
 mod listing;
 mod metrics;
 mod ops;
+mod port_bindings;
 mod port_forwarding;
 mod qos;
 mod query;
@@ -59,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .merge(qos::routes())
         .merge(port_forwarding::routes())
         .merge(schedulers::routes())
+        .merge(port_bindings::routes())
         .route("/v2.0/", get(v2_root))
         // Upstream answers writes on extensions with 404, not 405; clients rely on neither.
         .route(

@@ -29,6 +29,11 @@ pub const EXTENSIONS: &[Extension] = &[
         "Network IP Availability",
         "Provides IP availability data for each network and subnet.",
     ),
+    ext(
+        "network-ip-availability-details",
+        "Network IP Availability Details Extension",
+        "Add ip_availability_details attribute to network-ip-availabilities resource.",
+    ),
 ];
 
 /// The zone of every network and router without hints: always there, as the one zone of a
@@ -86,6 +91,31 @@ pub struct SubnetAvailability {
     pub ip_version: u8,
     pub total_ips: u128,
     pub used_ips: u128,
+    pub ip_availability_details: Details,
+}
+
+/// `ip_availability_details` (`network-ip-availability-details`): the subnet's whole range
+/// beside its pools, and the addresses used in each. A network's are its subnets' sums.
+#[derive(Serialize, Default, Clone, Copy)]
+pub struct Details {
+    /// Addresses of the CIDR; IPv4 leaves out the network and broadcast addresses.
+    pub total_ips_in_subnet: u128,
+    pub total_ips_in_allocation_pool: u128,
+    pub used_ips_in_subnet: u128,
+    pub used_ips_in_allocation_pool: u128,
+}
+
+impl std::iter::Sum for Details {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Details::default(), |a, b| Details {
+            total_ips_in_subnet: a.total_ips_in_subnet + b.total_ips_in_subnet,
+            total_ips_in_allocation_pool: a.total_ips_in_allocation_pool
+                + b.total_ips_in_allocation_pool,
+            used_ips_in_subnet: a.used_ips_in_subnet + b.used_ips_in_subnet,
+            used_ips_in_allocation_pool: a.used_ips_in_allocation_pool
+                + b.used_ips_in_allocation_pool,
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -97,6 +127,7 @@ pub struct NetworkAvailability {
     pub total_ips: u128,
     pub used_ips: u128,
     pub subnet_ip_availability: Vec<SubnetAvailability>,
+    pub ip_availability_details: Details,
 }
 
 /// A filter of the availabilities list: the attribute and the values it may take.
@@ -109,11 +140,37 @@ fn as_int(ip: IpAddr) -> u128 {
     }
 }
 
+/// The number of addresses of a CIDR, as upstream counts them for `total_ips_in_subnet`.
+fn cidr_size(s: &Subnet) -> u128 {
+    let bits: u32 = if s.ip_version == 4 { 32 } else { 128 };
+    let host_bits = bits.saturating_sub(u32::from(s.cidr.prefix_len()));
+    let size = 1u128.checked_shl(host_bits).unwrap_or(u128::MAX);
+    if s.ip_version == 4 {
+        size.saturating_sub(2)
+    } else {
+        size
+    }
+}
+
 fn subnet_availability(tx: &store::Tx<'_>, s: &Subnet) -> Result<SubnetAvailability> {
     let total = s
         .allocation_pools
         .iter()
         .map(|p| as_int(p.end).saturating_sub(as_int(p.start)) + 1)
+        .sum();
+    let used: Vec<u128> = store::allocated_addresses(tx, &s.id)?
+        .iter()
+        .filter_map(|a| a.parse::<IpAddr>().ok())
+        .map(as_int)
+        .collect();
+    let in_pools = used
+        .iter()
+        .map(|a| {
+            s.allocation_pools
+                .iter()
+                .filter(|p| (as_int(p.start)..=as_int(p.end)).contains(a))
+                .count() as u128
+        })
         .sum();
     Ok(SubnetAvailability {
         subnet_id: s.id.clone(),
@@ -121,7 +178,13 @@ fn subnet_availability(tx: &store::Tx<'_>, s: &Subnet) -> Result<SubnetAvailabil
         cidr: s.cidr.to_string(),
         ip_version: s.ip_version,
         total_ips: total,
-        used_ips: store::allocated_addresses(tx, &s.id)?.len() as u128,
+        used_ips: used.len() as u128,
+        ip_availability_details: Details {
+            total_ips_in_subnet: cidr_size(s),
+            total_ips_in_allocation_pool: total,
+            used_ips_in_subnet: used.len() as u128,
+            used_ips_in_allocation_pool: in_pools,
+        },
     })
 }
 
@@ -155,6 +218,7 @@ fn network_availability(
         tenant_id: net.project_id.clone(),
         total_ips: subnets.iter().map(|s| s.total_ips).sum(),
         used_ips: subnets.iter().map(|s| s.used_ips).sum(),
+        ip_availability_details: subnets.iter().map(|s| s.ip_availability_details).sum(),
         subnet_ip_availability: subnets,
     })
 }

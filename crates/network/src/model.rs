@@ -196,6 +196,12 @@ pub struct Port {
     /// Its QoS policy (`qos`); documents from before QoS have none.
     #[serde(default)]
     pub qos_policy_id: Option<String>,
+    /// Always `null` here: `qos_network_policy_id` and `resource_request` are computed on read
+    /// (see `port_qos`); the document holds the keys so that a port without QoS is its view.
+    #[serde(default)]
+    pub qos_network_policy_id: Option<String>,
+    #[serde(default)]
+    pub resource_request: Option<Value>,
     #[serde(flatten)]
     pub std: Standard,
 }

@@ -112,6 +112,10 @@ fn provider_request(b: &Body) -> Result<ProviderRequest> {
 }
 
 /// A DNS domain: a fully qualified name ending with a dot, or empty.
+/// Whole labels a DNS domain may hold in place of a name (`dns-integration-domain-keywords`):
+/// an external DNS service puts the caller's project or user there when it publishes a record.
+const DNS_LABEL_KEYWORDS: &[&str] = &["<project_id>", "<project_name>", "<user_id>", "<user_name>"];
+
 pub(crate) fn dns_domain(b: &Body, name: &str) -> Result<Option<String>> {
     let Some(d) = b.string(name, 255)? else {
         return Ok(None);
@@ -120,11 +124,12 @@ pub(crate) fn dns_domain(b: &Body, name: &str) -> Result<Option<String>> {
         return Ok(Some(d));
     }
     let labels_ok = d.trim_end_matches('.').split('.').all(|l| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        DNS_LABEL_KEYWORDS.contains(&l)
+            || (!l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
     });
     if !labels_ok {
         return Err(Error::invalid_attr(

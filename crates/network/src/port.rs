@@ -23,6 +23,7 @@ use crate::port_input::{
     FixedIpEntry, PairRequest, device_profile, dns_name, merge_dhcp_opts, numa_affinity_policy,
     parse_address_pairs, parse_dhcp_opts, parse_fixed_ips, profile, resolve_pairs, vnic_type,
 };
+use crate::port_qos;
 use crate::port_security_groups;
 use crate::read::{Scope, check_revision, completed, field, load, load_for_change};
 use crate::trunk_ports;
@@ -58,6 +59,8 @@ const ATTRS: &[Attr] = &[
     attr("device_profile", true, false),
     attr("tags", true, false),
     attr("qos_policy_id", true, true),
+    attr("qos_network_policy_id", false, false),
+    attr("resource_request", false, false),
 ];
 
 /// Attributes a member may set only on ports of its own networks (not on a shared one).
@@ -380,6 +383,8 @@ pub(crate) fn create_one(
         numa_affinity_policy: numa_affinity_policy(&b)?.flatten(),
         device_profile: device_profile(&b)?,
         qos_policy_id,
+        qos_network_policy_id: None,
+        resource_request: None,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -508,6 +513,12 @@ pub(crate) fn update_one(
     Ok(port)
 }
 
+/// What a port's view computes from other rows: `trunk_details`, the QoS attributes.
+fn complete_ports(tx: &Tx<'_>, items: &mut [Map<String, Value>]) -> Result<()> {
+    trunk_ports::with_trunk_details(tx, items)?;
+    port_qos::complete(tx, items)
+}
+
 /// `/v2.0/ports`.
 pub struct Ports;
 
@@ -553,6 +564,11 @@ impl Collection for Ports {
                 "Expose port bindings of a virtual port to external application",
             ),
             ext(
+                "binding-extended",
+                "Port Bindings Extended",
+                "Expose port bindings of a virtual port to external application",
+            ),
+            ext(
                 "ip-substring-filtering",
                 "IP address substring filtering",
                 "Provides IP address substring filtering when listing ports",
@@ -562,6 +578,11 @@ impl Collection for Ports {
                 "dns-integration",
                 "DNS Integration",
                 "Provides integration with DNS.",
+            ),
+            ext(
+                "dns-integration-domain-keywords",
+                "DNS domain names with keywords allowed",
+                "Allows to use keywords like <project_id>, <project_name>, <user_id> and <user_name> as DNS domain name",
             ),
             ext(
                 "dns-domain-ports",
@@ -587,6 +608,21 @@ impl Collection for Ports {
                 "port-device-profile",
                 "Port device profile",
                 "Expose the port device profile (Cyborg)",
+            ),
+            ext(
+                "qos-port-network-policy",
+                "QoS port network policy ID",
+                "Adds a the QoS network ID to the port definition",
+            ),
+            ext(
+                "port-resource-request",
+                "Port Resource",
+                "Expose resource request to Port",
+            ),
+            ext(
+                "port-resource-request-groups",
+                "Port Resource Request Groups",
+                "Support requesting multiple groups of resources per port",
             ),
         ];
         EXTENSIONS
@@ -620,6 +656,8 @@ impl Collection for Ports {
             "numa_affinity_policy",
             "device_profile",
             "qos_policy_id",
+            "qos_network_policy_id",
+            "resource_request",
             "description",
             "tags",
             "created_at",
@@ -636,6 +674,7 @@ impl Collection for Ports {
             "dns_assignment",
             "binding:profile",
             "binding:vif_details",
+            "resource_request",
             "tags",
         ]
     }
@@ -645,6 +684,7 @@ impl Collection for Ports {
             "binding:profile",
             "binding:vif_type",
             "binding:vif_details",
+            "resource_request",
         ]
     }
     /// Ports are visible to their project and to the project owning their network.
@@ -665,22 +705,22 @@ impl Collection for Ports {
             || (caller.has_role("member") && scope.reads_network(field(doc, "network_id")))
     }
 
-    /// `trunk_details` of trunk parents.
+    /// `trunk_details` of trunk parents, the ports' QoS attributes.
     fn complete(
         &self,
         tx: &Tx<'_>,
         _scope: &Scope,
         items: &mut [Map<String, Value>],
     ) -> Result<()> {
-        trunk_ports::with_trunk_details(tx, items)
+        complete_ports(tx, items)
     }
     fn completes_now(&self, tx: &Tx<'_>) -> Result<bool> {
-        trunk_ports::any_parent(tx)
+        Ok(trunk_ports::any_parent(tx)? || port_qos::any_binding(tx)?)
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let port = create_one(tx, cx.cfg, cx.caller, body)?;
-        serde_json::to_value(&port).map_err(|_| Error::internal())
+        completed(tx, &port, complete_ports)
     }
 
     fn update(
@@ -692,7 +732,7 @@ impl Collection for Ports {
         if_match: Option<u64>,
     ) -> Result<Value> {
         let port = update_one(tx, cx.cfg, cx.caller, id, body, if_match)?;
-        completed(tx, &port, trunk_ports::with_trunk_details)
+        completed(tx, &port, complete_ports)
     }
 
     fn delete(&self, tx: &Tx<'_>, cx: &Ctx<'_>, id: &str, if_match: Option<u64>) -> Result<()> {

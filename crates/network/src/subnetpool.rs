@@ -158,7 +158,7 @@ fn read_prefixes(b: &Body, name: &str) -> Result<Option<(u8, Vec<IpNet>)>> {
     check_prefixes(&nets).map(Some)
 }
 
-fn check_prefixes(nets: &[IpNet]) -> Result<(u8, Vec<IpNet>)> {
+pub(crate) fn check_prefixes(nets: &[IpNet]) -> Result<(u8, Vec<IpNet>)> {
     let Some(first) = nets.first() else {
         return Err(Error::bad_request("Empty subnet pool prefix list.")
             .with_kind("EmptySubnetPoolPrefixList"));
@@ -244,7 +244,7 @@ fn check_admin_attrs(body: &Map<String, Value>, caller: &Caller, action: &str) -
 
 /// The pool-wide rules a created or changed pool must keep: one default per IP version, and
 /// its address scope (visible, same IP version, no prefix shared with the scope's other pools).
-fn check_associations(tx: &Tx<'_>, caller: &Caller, pool: &SubnetPool) -> Result<()> {
+pub(crate) fn check_associations(tx: &Tx<'_>, caller: &Caller, pool: &SubnetPool) -> Result<()> {
     if pool.is_default {
         let other_default = store::list_docs(
             tx,
@@ -296,7 +296,7 @@ fn check_associations(tx: &Tx<'_>, caller: &Caller, pool: &SubnetPool) -> Result
     Ok(())
 }
 
-fn save(tx: &Tx<'_>, pool: &SubnetPool) -> Result<()> {
+pub(crate) fn save(tx: &Tx<'_>, pool: &SubnetPool) -> Result<()> {
     store::update_row(tx, SUBNETPOOLS, &pool.id, &pool.columns(), &pool.to_doc())?;
     Ok(())
 }
@@ -520,6 +520,11 @@ impl Collection for SubnetPools {
                 "Enables allocation of subnets from a subnet pool",
             ),
             ext(
+                "subnet_onboard",
+                "Subnet Onboard",
+                "Provides support for onboarding subnets into subnet pools",
+            ),
+            ext(
                 "default-subnetpools",
                 "Default Subnetpools",
                 "Provides ability to mark and use a subnetpool as the default.",
@@ -631,6 +636,9 @@ impl Collection for SubnetPools {
         match action {
             "add_prefixes" | "remove_prefixes" => {
                 Some(change_prefixes(tx, cx.caller, id, action, body))
+            }
+            "onboard_network_subnets" => {
+                Some(crate::subnet_onboard::onboard(tx, cx.caller, id, body))
             }
             _ => None,
         }

@@ -13,8 +13,8 @@ use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
     AddressGroupSpec, AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis,
     HostRoute, Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortForwardingSpec,
-    PortSpec, Resources, RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
-    TrunkParent, port_row, rows_of,
+    PortSpec, QosPolicySpec, QosRuleSpec, Resources, RouterSpec, RowId, SecurityGroupRuleSpec,
+    SecurityGroupSpec, SubnetSpec, TrunkParent, port_row, qos, rows_of,
 };
 use neutrino_store::{Selection, StoreError, Table, Tx, get_doc, list_docs, revisions, tables};
 use serde::Deserialize;
@@ -61,6 +61,7 @@ pub struct Mirror {
     groups: BTreeMap<String, GroupDoc>,
     rules: BTreeMap<String, RuleDoc>,
     address_groups: BTreeMap<String, AddressGroupSpec>,
+    qos_policies: BTreeMap<String, QosPolicySpec>,
     touched: Touched,
 }
 
@@ -98,6 +99,7 @@ pub struct Specs {
     pub address_groups: Vec<AddressGroupSpec>,
     pub floating_ips: Vec<FloatingIpSpec>,
     pub gateway_chassis: Vec<GatewayChassis>,
+    pub qos_policies: Vec<QosPolicySpec>,
 }
 
 impl Specs {
@@ -111,6 +113,7 @@ impl Specs {
             address_groups: &self.address_groups,
             floating_ips: &self.floating_ips,
             gateway_chassis: &self.gateway_chassis,
+            qos_policies: &self.qos_policies,
         }
     }
 }
@@ -125,13 +128,51 @@ impl Mirror {
             }
         }
         mirror.read_port_forwardings(tx, Selection::all())?;
+        for (id, _, _) in revisions(tx, tables::QOS_POLICIES)? {
+            mirror
+                .qos_policies
+                .insert(id.clone(), qos_policy(&id, Vec::new()));
+        }
+        for doc in list_docs(tx, tables::QOS_RULES, &Selection::all())? {
+            if let Ok(rule) = parse::<QosRuleDoc>(&doc)
+                && let Some(policy) = mirror.qos_policies.get_mut(&rule.qos_policy_id)
+                && let Some(spec) = rule.spec()
+            {
+                policy.rules.push(spec);
+            }
+        }
         mirror.touched.everything = true;
         Ok(mirror)
+    }
+
+    /// Reads a QoS policy and its rules again (every change of a rule is a new revision of its
+    /// policy). Any port may use it, directly or through its network: everything is touched.
+    fn refresh_qos_policy(&mut self, tx: &Tx, id: &str) -> Result<(), StoreError> {
+        self.touched.everything = true;
+        if get_doc(tx, tables::QOS_POLICIES, id)?.is_none() {
+            self.qos_policies.remove(id);
+            return Ok(());
+        }
+        let rules = list_docs(
+            tx,
+            tables::QOS_RULES,
+            &Selection::by("policy_id", vec![id.to_owned()]),
+        )?
+        .iter()
+        .filter_map(|doc| parse::<QosRuleDoc>(doc).ok()?.spec())
+        .collect();
+        self.qos_policies
+            .insert(id.to_owned(), qos_policy(id, rules));
+        Ok(())
     }
 
     /// Reads the resource an outbox entry names again (or forgets it, if it is gone). Returns
     /// false for a kind the back end does not map.
     pub fn refresh(&mut self, tx: &Tx, kind: &str, id: &str) -> Result<bool, StoreError> {
+        if Some(kind) == tables::QOS_POLICIES.kind {
+            self.refresh_qos_policy(tx, id)?;
+            return Ok(true);
+        }
         let Some(kind) = kind_of_change(kind) else {
             return Ok(false);
         };
@@ -209,9 +250,12 @@ impl Mirror {
         for id in &touched.ports {
             scope.extend(rows_of(Kind::Port, id));
             if let Some(port) = self.ports.get(id)
-                && self.networks.contains_key(&port.network_id)
+                && let Some(network) = self.networks.get(&port.network_id)
             {
                 desired.insert(port_row(port, &context));
+                let policy = qos::effective_policy(port, Some(network))
+                    .and_then(|p| self.qos_policies.get(p));
+                desired.extend(qos::port_qos_rows(port, policy));
             }
         }
         // Group membership of the touched ports alone: a group's other members stay as they are,
@@ -374,6 +418,50 @@ impl Mirror {
                 })
                 .collect(),
             gateway_chassis: gateway_chassis.to_vec(),
+            qos_policies: self.qos_policies.values().cloned().collect(),
+        }
+    }
+}
+
+fn qos_policy(id: &str, rules: Vec<QosRuleSpec>) -> QosPolicySpec {
+    QosPolicySpec {
+        id: id.to_owned(),
+        rules,
+    }
+}
+
+/// A stored QoS rule: its policy, type and the values of the types OVN realises.
+#[derive(Deserialize)]
+struct QosRuleDoc {
+    qos_policy_id: String,
+    #[serde(rename = "type")]
+    rule_type: String,
+    #[serde(default)]
+    direction: Option<String>,
+    #[serde(default)]
+    max_kbps: i64,
+    #[serde(default)]
+    max_burst_kbps: i64,
+    #[serde(default)]
+    dscp_mark: i64,
+}
+
+impl QosRuleDoc {
+    fn spec(self) -> Option<QosRuleSpec> {
+        match self.rule_type.as_str() {
+            "bandwidth_limit" => Some(QosRuleSpec::BandwidthLimit {
+                direction: if self.direction.as_deref() == Some("ingress") {
+                    Direction::Ingress
+                } else {
+                    Direction::Egress
+                },
+                max_kbps: self.max_kbps,
+                max_burst_kbps: self.max_burst_kbps,
+            }),
+            "dscp_marking" => Some(QosRuleSpec::DscpMarking {
+                dscp_mark: self.dscp_mark,
+            }),
+            _ => None,
         }
     }
 }
@@ -398,6 +486,8 @@ struct NetworkDoc {
     availability_zone_hints: Vec<String>,
     #[serde(default)]
     dns_domain: String,
+    #[serde(default)]
+    qos_policy_id: Option<String>,
 }
 
 impl NetworkDoc {
@@ -414,6 +504,7 @@ impl NetworkDoc {
             segment_id: id.into(),
             availability_zone_hints: self.availability_zone_hints,
             dns_domain: self.dns_domain,
+            qos_policy_id: self.qos_policy_id,
         }
     }
 }
@@ -528,6 +619,8 @@ struct PortDoc {
     vnic_type: String,
     #[serde(rename = "binding:profile", default)]
     profile: ProfileDoc,
+    #[serde(default)]
+    qos_policy_id: Option<String>,
 }
 
 /// The parts of `binding:profile` the mapping reads: a trunk sub-port's parent and tag. Read
@@ -585,6 +678,7 @@ impl PortDoc {
             host_id: self.host_id,
             vnic_type: self.vnic_type,
             trunk_parent: self.profile.trunk_parent(),
+            qos_policy_id: self.qos_policy_id,
         }
     }
 }

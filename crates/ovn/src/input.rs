@@ -6,6 +6,7 @@
 //! (a network's segment id, a subnet's DHCP server MAC). The caller converts; the mapping stays a
 //! pure function of these values.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -29,6 +30,8 @@ pub struct NetworkSpec {
     pub availability_zone_hints: Vec<String>,
     /// `dns_domain` of the network: `domain_name` in DHCP when not empty.
     pub dns_domain: String,
+    /// Its QoS policy: the policy of its ports that have none of their own.
+    pub qos_policy_id: Option<String>,
 }
 
 impl NetworkSpec {
@@ -113,6 +116,8 @@ pub struct PortSpec {
     /// A trunk's sub-port: the parent port and the VLAN tag that tells its traffic apart on the
     /// parent (`binding:profile` `parent_name` and `tag`, as the trunk rules write them).
     pub trunk_parent: Option<TrunkParent>,
+    /// Its own QoS policy (`qos_policy_id`).
+    pub qos_policy_id: Option<String>,
 }
 
 /// Where a sub-port's traffic arrives: on `parent`'s Logical_Switch_Port, tagged `tag`.
@@ -181,6 +186,35 @@ pub struct Resources<'a> {
     /// The chassis that may host router gateways (`enable-chassis-as-gw` in the Southbound
     /// `Chassis` row's `ovn-cms-options`).
     pub gateway_chassis: &'a [GatewayChassis],
+    /// The QoS policies networks and ports name.
+    pub qos_policies: &'a [QosPolicySpec],
+}
+
+impl<'a> Resources<'a> {
+    /// The networks by id.
+    pub fn networks_by_id(&self) -> BTreeMap<&'a str, &'a NetworkSpec> {
+        self.networks.iter().map(|n| (n.id.as_str(), n)).collect()
+    }
+}
+
+/// A QoS policy, with the rules OVN realises.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QosPolicySpec {
+    pub id: String,
+    pub rules: Vec<QosRuleSpec>,
+}
+
+/// A QoS rule OVN realises in a `QoS` row (minimum bandwidth and packet rates are Placement's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QosRuleSpec {
+    /// `bandwidth_limit`: kbit/s and burst in kbit.
+    BandwidthLimit {
+        direction: Direction,
+        max_kbps: i64,
+        max_burst_kbps: i64,
+    },
+    /// `dscp_marking` of the port's egress traffic.
+    DscpMarking { dscp_mark: i64 },
 }
 
 /// A chassis that may host router gateways, and the availability zones it declares

@@ -17,13 +17,15 @@
 //!
 //! Mapped so far: networks, subnets and ports ([`mapping`]), routers and their ports ([`router`]),
 //! SNAT, routes, floating IPs and their port forwardings ([`nat`]), security groups and address
-//! groups (`Address_Set`, [`security`]). Later steps: QoS; each adds its tables to
-//! [`row::TABLES`] and a mapping function.
+//! groups (`Address_Set`, [`security`]), the QoS policies of ports and networks ([`qos`]). Later
+//! steps: floating IP and gateway QoS; each adds its tables to [`row::TABLES`] and a mapping
+//! function.
 
 pub mod input;
 pub mod mapping;
 pub mod nat;
 pub mod plan;
+pub mod qos;
 pub mod router;
 pub mod row;
 pub mod security;
@@ -31,8 +33,9 @@ pub mod testing;
 
 pub use input::{
     AddressGroupSpec, AddressPair, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute,
-    Ipv6AddressMode, MappingConfig, NetworkSpec, PortForwardingSpec, PortSpec, Resources,
-    RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent,
+    Ipv6AddressMode, MappingConfig, NetworkSpec, PortForwardingSpec, PortSpec, QosPolicySpec,
+    QosRuleSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
+    TrunkParent,
 };
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use nat::{floating_ip_row, port_forwarding_rows, router_l3_rows};

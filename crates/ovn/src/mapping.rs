@@ -32,11 +32,7 @@ pub fn router_port_name(port_id: &str) -> String {
 /// The whole desired state of the given resources: what a full compare checks the database against.
 pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desired {
     let mut desired = Desired::new();
-    let networks: BTreeMap<&str, &NetworkSpec> = resources
-        .networks
-        .iter()
-        .map(|n| (n.id.as_str(), n))
-        .collect();
+    let networks = resources.networks_by_id();
     for network in resources.networks {
         desired.extend(network_rows(network));
     }
@@ -61,6 +57,7 @@ pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desir
         desired.extend(crate::nat::port_forwarding_rows(fip));
     }
     desired.extend(crate::security::security_rows(resources));
+    desired.extend(crate::qos::qos_rows(resources));
     desired
 }
 

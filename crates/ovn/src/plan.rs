@@ -423,6 +423,7 @@ fn child_holders(actual: &dyn NbView, children_of_interest: &BTreeSet<Uuid>) -> 
 fn key_condition(spec: &TableSpec, id: &RowId) -> Condition {
     match spec.key {
         KeyRule::Name => Condition::eq("name", id.key.as_str()),
+        KeyRule::Column(column) => Condition::eq(column, id.key.as_str()),
         KeyRule::ExternalId(key) => {
             Condition::includes("external_ids", Value::map([(key, id.key.as_str())]))
         }

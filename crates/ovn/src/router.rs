@@ -11,9 +11,7 @@ use std::collections::BTreeMap;
 
 use neutrino_ovsdb::Atom;
 
-use crate::input::{
-    GatewayChassis, Ipv6AddressMode, NetworkSpec, PortSpec, Resources, RouterSpec, SubnetSpec,
-};
+use crate::input::{GatewayChassis, Ipv6AddressMode, PortSpec, Resources, RouterSpec, SubnetSpec};
 use crate::mapping::{router_port_name, switch_name};
 use crate::row::{NbRow, REVISION_KEY, RowId, table};
 
@@ -72,11 +70,7 @@ pub fn router_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow>
         .iter()
         .map(|s| (s.id.as_str(), s))
         .collect();
-    let networks: BTreeMap<&str, &NetworkSpec> = resources
-        .networks
-        .iter()
-        .map(|n| (n.id.as_str(), n))
-        .collect();
+    let networks = resources.networks_by_id();
     let ports: Vec<&PortSpec> = resources
         .ports
         .iter()

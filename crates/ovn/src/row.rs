@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use neutrino_ovsdb::{Atom, Row, Value};
 
 /// The Northbound tables the back end manages, in the order rows are created (rows that others
-/// refer to first). Address sets and QoS join this list in later steps.
+/// refer to first). Address sets join this list in a later step.
 pub mod table {
     pub const DHCP_OPTIONS: &str = "DHCP_Options";
     pub const HA_CHASSIS_GROUP: &str = "HA_Chassis_Group";
@@ -25,6 +25,7 @@ pub mod table {
     pub const NAT: &str = "NAT";
     pub const LOGICAL_ROUTER_STATIC_ROUTE: &str = "Logical_Router_Static_Route";
     pub const LOAD_BALANCER: &str = "Load_Balancer";
+    pub const QOS: &str = "QoS";
 }
 
 /// The `external_ids` key holding the Neutron revision a row was written from.
@@ -59,6 +60,9 @@ pub enum KeyRule {
     Name,
     /// One entry of `external_ids`.
     ExternalId(&'static str),
+    /// Another string column (a `QoS` row's `match`: a port's two rows share their
+    /// `external_ids`).
+    Column(&'static str),
 }
 
 /// The managed tables, in creation order.
@@ -160,6 +164,15 @@ pub const TABLES: &[TableSpec] = &[
         marker: None,
     },
     TableSpec {
+        name: table::QOS,
+        key: KeyRule::Column("match"),
+        parent: Some((table::LOGICAL_SWITCH, "qos_rules")),
+        optional_columns: &[],
+        unique_key: false,
+        schema_root: false,
+        marker: None,
+    },
+    TableSpec {
         name: table::PORT_GROUP,
         key: KeyRule::Name,
         parent: None,
@@ -204,7 +217,15 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
         table::DHCP_OPTIONS => &["cidr", "options", "external_ids"],
         table::HA_CHASSIS_GROUP => &["name", "ha_chassis", "external_ids"],
         table::HA_CHASSIS => &["chassis_name", "priority", "external_ids"],
-        table::LOGICAL_SWITCH => &["name", "ports", "external_ids", "other_config"],
+        table::LOGICAL_SWITCH => &["name", "ports", "qos_rules", "external_ids", "other_config"],
+        table::QOS => &[
+            "priority",
+            "direction",
+            "match",
+            "bandwidth",
+            "action",
+            "external_ids",
+        ],
         table::LOGICAL_SWITCH_PORT => &[
             "name",
             "type",
@@ -329,6 +350,10 @@ impl NbRow {
             Some(KeyRule::Name) => {
                 let key = row.id.key.clone();
                 row.set("name", key);
+            }
+            Some(KeyRule::Column(column)) => {
+                let key = row.id.key.clone();
+                row.set(column, key);
             }
             Some(KeyRule::ExternalId(_)) | None => {}
         }
@@ -465,13 +490,17 @@ pub fn rows_of(kind: Kind, id: &str) -> Vec<RowId> {
             crate::mapping::switch_name(id),
         )],
         Kind::Subnet => vec![RowId::new(table::DHCP_OPTIONS, id)],
-        Kind::Port => vec![
-            RowId::new(table::LOGICAL_SWITCH_PORT, id),
-            RowId::new(
-                table::LOGICAL_ROUTER_PORT,
-                crate::mapping::router_port_name(id),
-            ),
-        ],
+        Kind::Port => {
+            let mut rows = vec![
+                RowId::new(table::LOGICAL_SWITCH_PORT, id),
+                RowId::new(
+                    table::LOGICAL_ROUTER_PORT,
+                    crate::mapping::router_port_name(id),
+                ),
+            ];
+            rows.extend(crate::qos::port_row_ids(id));
+            rows
+        }
         Kind::Router => vec![RowId::new(
             table::LOGICAL_ROUTER,
             crate::router::router_name(id),
@@ -536,6 +565,7 @@ pub fn key_of(spec: &TableSpec, row: &Row) -> Option<String> {
 pub fn key_ref<'r>(spec: &TableSpec, row: &'r Row) -> Option<&'r str> {
     match spec.key {
         KeyRule::Name => row.get("name")?.as_str(),
+        KeyRule::Column(column) => row.get(column)?.as_str(),
         KeyRule::ExternalId(key) => row
             .get("external_ids")?
             .get(&Atom::String(key.to_owned()))?

@@ -165,6 +165,13 @@ pub const QOS_RULES: Table = Table::new(
 pub const QOS_BINDINGS: Table =
     Table::new("qos_bindings", &["object_type", "policy_id", "project_id"]);
 
+// Port bindings (`binding-extended`, `migrations/*/0026_port_extensions.sql`).
+
+/// The inactive bindings of ports (id = port id + `/` + host); the active one is the port's.
+/// Not a resource of its own: a change here is a change of the port, whose revision the rules
+/// bump.
+pub const PORT_BINDINGS: Table = Table::new("port_bindings", &["port_id", "host"]);
+
 // Trunks (`trunk` extension, `migrations/*/0018_trunks.sql`).
 
 /// Trunks; `port_id` is the parent port.

@@ -99,6 +99,8 @@ impl Api {
                 user("alice", "p1", "member"),
                 user("bob", "p2", "member"),
                 user("rita", "p1", "reader"),
+                // The compute service's user (upstream's `service` role).
+                user("nova", "service", "service"),
             ],
             ..Default::default()
         };

@@ -12,6 +12,7 @@ pub(crate) use bindings::{bind_on_create, bind_on_update, unbind};
 pub use policy::QosPolicies;
 pub(crate) use policy::sync_shared_flag;
 pub use rule_types::{rule_type, rule_types};
+pub(crate) use rules::rules_of;
 pub use rules::{RULE_KINDS, RuleKind, rule_kind};
 
 use crate::Error;

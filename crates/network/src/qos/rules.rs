@@ -452,7 +452,7 @@ fn duplicate(kind: &RuleKind, existing: &str, policy_id: &str) -> Error {
 }
 
 /// The stored rules of the policies, in the order they were created.
-fn rules_of(tx: &Tx<'_>, policies: Vec<String>) -> Result<Vec<Map<String, Value>>> {
+pub(crate) fn rules_of(tx: &Tx<'_>, policies: Vec<String>) -> Result<Vec<Map<String, Value>>> {
     store::list_docs(tx, QOS_RULES, &Selection::by("policy_id", policies))?
         .iter()
         .map(|d| serde_json::from_str(d).map_err(|_| Error::internal()))

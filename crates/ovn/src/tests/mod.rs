@@ -30,6 +30,7 @@ fn probe_net() -> NetworkSpec {
         segment_id: NET.into(),
         availability_zone_hints: vec![],
         dns_domain: String::new(),
+        qos_policy_id: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn public_net() -> NetworkSpec {
         segment_id: "60e744dd-7eef-43ee-a094-d51df9239cee".into(),
         availability_zone_hints: vec![],
         dns_domain: String::new(),
+        qos_policy_id: None,
     }
 }
 
@@ -108,6 +110,7 @@ fn port(id: &str, name: &str, mac: &str, ip4: &str, ip6: &str) -> PortSpec {
         host_id: String::new(),
         vnic_type: "normal".into(),
         trunk_parent: None,
+        qos_policy_id: None,
     }
 }
 
@@ -197,11 +200,13 @@ fn router_port(
         host_id: String::new(),
         vnic_type: "normal".into(),
         trunk_parent: None,
+        qos_policy_id: None,
     }
 }
 
 mod network;
 mod plan;
 mod port_forwarding;
+mod qos;
 mod router;
 mod security;

@@ -55,7 +55,7 @@ fn an_empty_database_gets_every_row_inserted_with_ports_inside_their_switch() {
 }
 
 /// The database as it would hold `desired` after applying it.
-fn applied(desired: &Desired) -> BTreeMap<String, BTreeMap<Uuid, Row>> {
+pub(super) fn applied(desired: &Desired) -> BTreeMap<String, BTreeMap<Uuid, Row>> {
     let mut db: BTreeMap<String, BTreeMap<Uuid, Row>> = BTreeMap::new();
     let uuids: BTreeMap<RowId, Uuid> = desired
         .rows()

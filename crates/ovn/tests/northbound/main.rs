@@ -37,6 +37,7 @@ fn network() -> NetworkSpec {
         segment_id: NET.into(),
         availability_zone_hints: vec![],
         dns_domain: String::new(),
+        qos_policy_id: None,
     }
 }
 
@@ -76,6 +77,7 @@ fn port(id: &str, mac: &str, ip: &str) -> PortSpec {
         host_id: String::new(),
         vnic_type: "normal".into(),
         trunk_parent: None,
+        qos_policy_id: None,
     }
 }
 

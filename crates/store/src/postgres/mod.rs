@@ -176,6 +176,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0025_routers.sql"),
     )
     .then(crate::l3::backfill_router_flags),
+    Migration::sql(
+        "0026_port_extensions",
+        include_str!("../../migrations/postgres/0026_port_extensions.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -108,6 +108,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0025_routers.sql"),
     )
     .then(crate::l3::backfill_router_flags),
+    Migration::sql(
+        "0026_port_extensions",
+        include_str!("../../migrations/sqlite/0026_port_extensions.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
