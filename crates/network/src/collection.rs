@@ -169,6 +169,7 @@ pub fn collections() -> &'static [Kind] {
         &crate::address_scope::AddressScopes,
         &crate::qos::QosPolicies,
         &crate::trunk::Trunks,
+        &crate::segment::Segments,
     ]
 }
 

@@ -30,6 +30,7 @@ mod router_routes;
 mod rule_spec;
 mod security_group;
 mod security_group_rule;
+mod segment;
 mod segments;
 mod subnet;
 mod subnetpool;

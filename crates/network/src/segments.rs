@@ -18,6 +18,16 @@ pub(crate) struct ProviderRequest {
     pub segmentation_id: Option<i64>,
 }
 
+/// A segment the type rules complete on reservation (upstream's `is_partial_segment`): a
+/// tunnel or VLAN segment without a segmentation id (or a VLAN one without a physical network).
+pub(crate) fn is_partial(req: &ProviderRequest) -> bool {
+    match req.network_type.as_deref() {
+        Some("geneve" | "vxlan") => req.segmentation_id.is_none(),
+        Some("vlan") => req.segmentation_id.is_none() || req.physical_network.is_none(),
+        _ => false,
+    }
+}
+
 /// Tunnel id ranges from the config ("min:max" entries).
 fn tunnel_ranges(entries: &[String]) -> Result<Vec<RangeInclusive<u32>>> {
     Ok(ipam::parse_id_ranges(&entries.join(","))?)
@@ -225,36 +235,34 @@ fn choose_of_type(
     Ok(seg)
 }
 
-/// Records a network's segment; another network holding it is a conflict.
-pub(crate) fn reserve(tx: &Tx<'_>, network_id: &str, seg: &SegmentRow) -> Result<()> {
-    match store::insert_segment(tx, network_id, seg) {
-        Ok(()) => Ok(()),
-        Err(store::StoreError::Conflict(_)) if seg.network_type == "flat" => Err(Error::in_use(
+/// The error of a segment another network holds.
+pub(crate) fn taken(seg: &SegmentRow) -> Error {
+    if seg.network_type == "flat" {
+        return Error::in_use(
             "FlatNetworkInUse",
             format!(
                 "Unable to create the flat network. Physical network {} is in use.",
                 seg.physical_network
             ),
-        )),
-        Err(store::StoreError::Conflict(_)) => Err(Error::in_use(
-            "SegmentationIdInUse",
-            format!(
-                "Unable to create the network. The {} {} on physical network {} is in use.",
-                if seg.network_type == "vlan" {
-                    "VLAN"
-                } else {
-                    "tunnel"
-                },
-                seg.segmentation_id,
-                if seg.physical_network.is_empty() {
-                    "None"
-                } else {
-                    &seg.physical_network
-                }
-            ),
-        )),
-        Err(e) => Err(e.into()),
+        );
     }
+    Error::in_use(
+        "SegmentationIdInUse",
+        format!(
+            "Unable to create the network. The {} {} on physical network {} is in use.",
+            if seg.network_type == "vlan" {
+                "VLAN"
+            } else {
+                "tunnel"
+            },
+            seg.segmentation_id,
+            if seg.physical_network.is_empty() {
+                "None"
+            } else {
+                &seg.physical_network
+            }
+        ),
+    )
 }
 
 /// Per-network MTU: the physical MTU minus the encapsulation overhead of the type; flat and VLAN

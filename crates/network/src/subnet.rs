@@ -46,6 +46,7 @@ const ATTRS: &[Attr] = &[
     attr("prefixlen", true, false),
     attr("service_types", true, true),
     attr("dns_publish_fixed_ip", true, true),
+    attr("segment_id", true, true),
     attr("tags", true, false),
 ];
 
@@ -267,6 +268,7 @@ fn build(
         subnetpool_id: pool.as_ref().map(|p| p.id.clone()),
         service_types: service_types(&b)?.unwrap_or_default(),
         dns_publish_fixed_ip: b.bool("dns_publish_fixed_ip")?.unwrap_or(false),
+        segment_id: b.uuid("segment_id")?,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -344,6 +346,7 @@ impl Collection for Subnets {
             "subnetpool_id",
             "service_types",
             "dns_publish_fixed_ip",
+            "segment_id",
             "router:external",
             "shared",
             "description",
@@ -388,6 +391,14 @@ impl Collection for Subnets {
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let (subnet, mut net, pool) = build(tx, cx.cfg, cx.caller, body)?;
+        let others = other_segments(tx, &net.id, &subnet.id)?;
+        crate::segment::check_subnet_segment(
+            tx,
+            &net.id,
+            subnet.segment_id.as_deref(),
+            &others,
+            None,
+        )?;
         store::insert_row(tx, SUBNETS, &subnet.id, &columns(&subnet), &subnet.to_doc())?;
         if let Some(pool) = &pool {
             crate::pool_subnets::record(tx, &subnet, pool, &mut net)?;
@@ -443,9 +454,21 @@ impl Collection for Subnets {
         if let Some(publish) = b.bool("dns_publish_fixed_ip")? {
             subnet.dns_publish_fixed_ip = publish;
         }
+        if b.has("segment_id") {
+            let segment_id = b.uuid("segment_id")?;
+            let others = other_segments(tx, &subnet.network_id, &subnet.id)?;
+            crate::segment::check_subnet_segment(
+                tx,
+                &subnet.network_id,
+                segment_id.as_deref(),
+                &others,
+                Some(subnet.segment_id.as_deref()),
+            )?;
+            subnet.segment_id = segment_id;
+        }
         subnet.set_ip_settings(validated);
         subnet.std.touch();
-        store::update_doc(tx, SUBNETS, &subnet.id, &subnet.to_doc())?;
+        store::update_row(tx, SUBNETS, &subnet.id, &columns(&subnet), &subnet.to_doc())?;
         if let Some(mut net) = load::<Network>(tx, &subnet.network_id)? {
             revise_network(tx, &mut net)?;
         }
@@ -490,17 +513,31 @@ impl Collection for Subnets {
 }
 
 /// The indexed columns of a subnet row.
-fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 2] {
+fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 3] {
     [
         ("project_id", ColumnValue::Text(subnet.project_id.clone())),
         ("network_id", ColumnValue::Text(subnet.network_id.clone())),
+        (
+            "segment_id",
+            ColumnValue::opt_text(subnet.segment_id.clone()),
+        ),
     ]
+}
+
+/// The segments of the network's subnets other than `subnet_id` (one entry per subnet).
+fn other_segments(tx: &Tx<'_>, network_id: &str, subnet_id: &str) -> Result<Vec<Option<String>>> {
+    Ok(store::subnet_segments(tx, network_id)?
+        .into_iter()
+        .filter(|(id, _)| id != subnet_id)
+        .map(|(_, segment)| segment)
+        .collect())
 }
 
 /// A subnet created, changed or deleted is a change of its network: a new revision (and
 /// update time) for the network, though the network's document holds nothing of its subnets —
 /// as upstream, where a subnet `revises_on_change` its network.
 fn revise_network(tx: &Tx<'_>, net: &mut Network) -> Result<()> {
+    net.l2_adjacency = crate::segment::l2_adjacent(tx, &net.id)?;
     net.std.touch();
     store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
     // Several subnets of one request (a bulk create) are one revision of the network, as the

@@ -366,6 +366,10 @@ struct NetworkDoc {
     availability_zone_hints: Vec<String>,
     #[serde(default)]
     dns_domain: String,
+    #[serde(default)]
+    vlan_transparent: bool,
+    #[serde(default)]
+    qinq: bool,
 }
 
 impl NetworkDoc {
@@ -382,6 +386,8 @@ impl NetworkDoc {
             segment_id: id.into(),
             availability_zone_hints: self.availability_zone_hints,
             dns_domain: self.dns_domain,
+            vlan_transparent: self.vlan_transparent,
+            qinq: self.qinq,
         }
     }
 }

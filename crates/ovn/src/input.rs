@@ -29,6 +29,10 @@ pub struct NetworkSpec {
     pub availability_zone_hints: Vec<String>,
     /// `dns_domain` of the network: `domain_name` in DHCP when not empty.
     pub dns_domain: String,
+    /// `vlan_transparent`: tagged frames pass the switch as they are (`vlan-passthru`).
+    pub vlan_transparent: bool,
+    /// `qinq`: as `vlan_transparent`, and the localnet port tags with 802.1ad.
+    pub qinq: bool,
 }
 
 impl NetworkSpec {

@@ -416,7 +416,8 @@ pub fn revision_of(tx: &Tx, table: Table, id: &str) -> Result<Option<i64>, Store
         .transpose()
 }
 
-/// A network segment: the unique index on (type, physnet, id) makes its allocation race-free.
+/// A network segment's type, physical network ('' for none) and segmentation id (0 for none):
+/// the unique index on the three in `segments` makes its allocation race-free.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentRow {
     pub network_type: String,
@@ -424,21 +425,16 @@ pub struct SegmentRow {
     pub segmentation_id: i64,
 }
 
-/// Records a network's segment; one another network holds is a `Conflict(Segment)`.
-pub fn insert_segment(tx: &Tx, network_id: &str, seg: &SegmentRow) -> Result<(), StoreError> {
-    let n = tx.execute(
-        "INSERT INTO network_segments (network_id, network_type, physical_network, segmentation_id) \
-         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-        &[
-            network_id.into(),
-            (&seg.network_type).into(),
-            (&seg.physical_network).into(),
-            seg.segmentation_id.into(),
-        ],
-    )?;
-    match n {
-        0 => Err(StoreError::Conflict(Constraint::Segment)),
-        _ => Ok(()),
+impl SegmentRow {
+    /// The indexed columns of a segment of `network_id` at `segment_index`.
+    pub fn columns(&self, network_id: &str, segment_index: i64) -> [(&'static str, Value); 5] {
+        [
+            ("network_id", network_id.into()),
+            ("seg_type", (&self.network_type).into()),
+            ("seg_physnet", (&self.physical_network).into()),
+            ("seg_id", self.segmentation_id.into()),
+            ("segment_index", segment_index.into()),
+        ]
     }
 }
 
@@ -449,7 +445,7 @@ pub fn used_segmentation_ids(
     physnet: &str,
 ) -> Result<Vec<i64>, StoreError> {
     tx.query(
-        "SELECT segmentation_id FROM network_segments WHERE network_type = ?1 AND physical_network = ?2",
+        "SELECT seg_id FROM segments WHERE seg_type = ?1 AND seg_physnet = ?2",
         &[network_type.into(), physnet.into()],
     )?
     .iter()
@@ -457,10 +453,45 @@ pub fn used_segmentation_ids(
     .collect()
 }
 
-pub fn delete_segments(tx: &Tx, network_id: &str) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM network_segments WHERE network_id = ?1",
+/// The index the next segment of a network takes: one past its last (0 for its first).
+pub fn next_segment_index(tx: &Tx, network_id: &str) -> Result<i64, StoreError> {
+    let row = tx.query_opt(
+        "SELECT COALESCE(MAX(segment_index) + 1, 0) FROM segments WHERE network_id = ?1",
         &[network_id.into()],
     )?;
-    Ok(())
+    row.map_or(Ok(0), |r| r.int(0))
+}
+
+/// `(network id, segment document)` of every segment of these networks, each network's in
+/// `segment_index` order (one query per [`crate::lists`] chunk of networks).
+pub fn segments_of(tx: &Tx, network_ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in network_ids.chunks(1000) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|k| format!("?{k}")).collect();
+        let sql = format!(
+            "SELECT network_id, doc FROM segments WHERE network_id IN ({}) \
+             ORDER BY network_id, segment_index",
+            marks.join(", ")
+        );
+        let args: Vec<Value> = chunk.iter().map(|id| id.as_str().into()).collect();
+        for row in tx.query(&sql, &args)? {
+            out.push((row.text(0)?, row.text(1)?));
+        }
+    }
+    Ok(out)
+}
+
+/// `(subnet id, segment id)` of every subnet of a network, oldest first.
+pub fn subnet_segments(
+    tx: &Tx,
+    network_id: &str,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    let sql = format!(
+        "SELECT id, segment_id FROM subnets WHERE network_id = ?1 ORDER BY {}",
+        tx.insertion_order()
+    );
+    tx.query(&sql, &[network_id.into()])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.opt_text(1)?)))
+        .collect()
 }

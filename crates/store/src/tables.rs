@@ -9,7 +9,8 @@ pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"])
     .from_doc(&["name", "status"])
     .sortable(&["project_id", "name", "status"])
     .tagged();
-pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"])
+/// `segment_id` (0024): the segment a subnet belongs to on a routed network, else NULL.
+pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id", "segment_id"])
     .resource("subnet")
     .from_doc(&["name"])
     .sortable(&["project_id", "network_id", "name"])
@@ -126,7 +127,7 @@ pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
     Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 12] = [
+pub const RESOURCES: [Table; 13] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -139,6 +140,7 @@ pub const RESOURCES: [Table; 12] = [
     ADDRESS_SCOPES,
     QOS_POLICIES,
     TRUNKS,
+    SEGMENTS,
 ];
 
 // QoS (`migrations/*/0019_qos.sql`).
@@ -179,3 +181,20 @@ pub const TRUNK_PORTS: Table = Table::new(
     &["trunk_id", "role", "segmentation_type", "segmentation_id"],
 )
 .unique(Constraint::TrunkPort);
+
+// Segments (`segment` extension, `migrations/*/0024_segments.sql`).
+
+/// Network segments: `seg_type`, `seg_physnet` and `seg_id` are unique together (see
+/// [`crate::SegmentRow`]); `segment_index` orders a network's segments.
+pub const SEGMENTS: Table = Table::new(
+    "segments",
+    &[
+        "network_id",
+        "seg_type",
+        "seg_physnet",
+        "seg_id",
+        "segment_index",
+    ],
+)
+.unique(Constraint::Segment)
+.resource("segment");

@@ -30,6 +30,8 @@ fn probe_net() -> NetworkSpec {
         segment_id: NET.into(),
         availability_zone_hints: vec![],
         dns_domain: String::new(),
+        vlan_transparent: false,
+        qinq: false,
     }
 }
 
@@ -45,6 +47,8 @@ fn public_net() -> NetworkSpec {
         segment_id: "60e744dd-7eef-43ee-a094-d51df9239cee".into(),
         availability_zone_hints: vec![],
         dns_domain: String::new(),
+        vlan_transparent: false,
+        qinq: false,
     }
 }
 

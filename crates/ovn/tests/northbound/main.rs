@@ -37,6 +37,8 @@ fn network() -> NetworkSpec {
         segment_id: NET.into(),
         availability_zone_hints: vec![],
         dns_domain: String::new(),
+        vlan_transparent: false,
+        qinq: false,
     }
 }
 

@@ -163,6 +163,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0021_auto_allocated_topologies",
         include_str!("../../migrations/postgres/0021_auto_allocated_topologies.sql"),
     ),
+    Migration::sql(
+        "0024_segments",
+        include_str!("../../migrations/postgres/0024_segments.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -95,6 +95,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0021_auto_allocated_topologies",
         include_str!("../../migrations/sqlite/0021_auto_allocated_topologies.sql"),
     ),
+    Migration::sql(
+        "0024_segments",
+        include_str!("../../migrations/sqlite/0024_segments.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
