@@ -482,3 +482,105 @@ async fn vlan_transparent_and_qinq() {
         .await;
     assert_eq!(ids(&r.body["networks"]), vec![id(&net)]);
 }
+
+fn routes(subnet: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = subnet["host_routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["destination"].as_str().unwrap().to_string(),
+                r["nexthop"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn pair(destination: &str, nexthop: &str) -> (String, String) {
+    (destination.to_string(), nexthop.to_string())
+}
+
+#[tokio::test]
+async fn subnets_on_segments_route_to_their_peers() {
+    let api = Api::start();
+    let n = id(&network(
+        &api,
+        "admin",
+        json!({"provider:network_type": "vlan", "provider:physical_network": "physnet1"}),
+    )
+    .await);
+    let seg1 = id(&segments_of(&api, &n).await[0]);
+    let seg2 = id(&segment(
+        &api,
+        json!({"network_id": n, "network_type": "vlan", "physical_network": "physnet1"}),
+    )
+    .await);
+    let a = api
+        .subnet(
+            "admin",
+            &n,
+            "10.10.1.0/24",
+            json!({"segment_id": seg1,
+                   "allocation_pools": [{"start": "10.10.1.10", "end": "10.10.1.200"}]}),
+        )
+        .await;
+    assert!(routes(&a).is_empty());
+    // The second subnet routes to the first via its gateway, and the first to it.
+    let b = api
+        .subnet(
+            "admin",
+            &n,
+            "10.10.2.0/24",
+            json!({"segment_id": seg2,
+                   "host_routes": [{"destination": "192.0.2.0/24", "nexthop": "10.10.2.9"}]}),
+        )
+        .await;
+    assert_eq!(
+        routes(&b),
+        vec![
+            pair("10.10.1.0/24", "10.10.2.1"),
+            pair("192.0.2.0/24", "10.10.2.9")
+        ]
+    );
+    let path_a = format!("/v2.0/subnets/{}", id(&a));
+    let shown = api.get("admin", &path_a).await.body["subnet"].clone();
+    assert_eq!(routes(&shown), vec![pair("10.10.2.0/24", "10.10.1.1")]);
+    assert_eq!(shown["revision_number"], 2);
+    // A summary route that covers the peer is enough.
+    let c = api
+        .subnet(
+            "admin",
+            &n,
+            "10.10.3.0/24",
+            json!({"segment_id": seg2,
+                   "host_routes": [{"destination": "10.10.0.0/16", "nexthop": "10.10.3.1"}]}),
+        )
+        .await;
+    assert_eq!(routes(&c), vec![pair("10.10.0.0/16", "10.10.3.1")]);
+    // A new gateway moves the routes to it.
+    let r = api
+        .put(
+            "admin",
+            &path_a,
+            json!({"subnet": {"gateway_ip": "10.10.1.254"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        routes(&r.body["subnet"]),
+        vec![
+            pair("10.10.2.0/24", "10.10.1.254"),
+            pair("10.10.3.0/24", "10.10.1.254")
+        ]
+    );
+    // A deleted subnet's routes go from its peers.
+    let r = api
+        .delete("admin", &format!("/v2.0/subnets/{}", id(&b)))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let shown = api.get("admin", &path_a).await.body["subnet"].clone();
+    assert_eq!(routes(&shown), vec![pair("10.10.3.0/24", "10.10.1.254")]);
+}

@@ -31,6 +31,7 @@ mod rule_spec;
 mod security_group;
 mod security_group_rule;
 mod segment;
+mod segment_routes;
 mod segments;
 mod subnet;
 mod subnetpool;

@@ -247,6 +247,11 @@ impl Collection for Segments {
                 "Display L2 Adjacency for Neutron Networks.",
             ),
             ext(
+                "segments-peer-subnet-host-routes",
+                "Segments peer-subnet host routes",
+                "Add host routes to subnets on a routed network (segments)",
+            ),
+            ext(
                 "multi-provider",
                 "Multi Provider Network",
                 "Expose mapping of virtual networks to multiple physical networks",

@@ -22,6 +22,7 @@ use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{is_network_service_port, tags_on_create};
 use crate::read::{Scope, check_revision, completed, field, load, load_for_change};
+use crate::segment_routes;
 use crate::subnetpool::SubnetPool;
 use crate::{Caller, Error, NetworkConfig, Result};
 
@@ -390,7 +391,7 @@ impl Collection for Subnets {
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
-        let (subnet, mut net, pool) = build(tx, cx.cfg, cx.caller, body)?;
+        let (mut subnet, mut net, pool) = build(tx, cx.cfg, cx.caller, body)?;
         let others = other_segments(tx, &net.id, &subnet.id)?;
         crate::segment::check_subnet_segment(
             tx,
@@ -399,11 +400,19 @@ impl Collection for Subnets {
             &others,
             None,
         )?;
+        let routed = subnet.segment_id.is_some();
+        if routed {
+            let peers = crate::port_addresses::subnets_of(tx, &net.id)?;
+            subnet.host_routes = segment_routes::for_subnet(&subnet, &peers, None);
+        }
         store::insert_row(tx, SUBNETS, &subnet.id, &columns(&subnet), &subnet.to_doc())?;
         if let Some(pool) = &pool {
             crate::pool_subnets::record(tx, &subnet, pool, &mut net)?;
         }
         revise_network(tx, &mut net)?;
+        if routed {
+            segment_routes::refresh_network(tx, &net.id, None)?;
+        }
         shown(tx, &subnet)
     }
 
@@ -466,7 +475,14 @@ impl Collection for Subnets {
             )?;
             subnet.segment_id = segment_id;
         }
+        let old_gateway = subnet.gateway_ip;
         subnet.set_ip_settings(validated);
+        if subnet.segment_id.is_some() && (b.has("host_routes") || subnet.gateway_ip != old_gateway)
+        {
+            let peers = crate::port_addresses::subnets_of(tx, &subnet.network_id)?;
+            let moved = old_gateway.filter(|_| subnet.gateway_ip != old_gateway);
+            subnet.host_routes = segment_routes::for_subnet(&subnet, &peers, moved);
+        }
         subnet.std.touch();
         store::update_row(tx, SUBNETS, &subnet.id, &columns(&subnet), &subnet.to_doc())?;
         if let Some(mut net) = load::<Network>(tx, &subnet.network_id)? {
@@ -508,12 +524,15 @@ impl Collection for Subnets {
             crate::pool_subnets::release(tx, &subnet, &mut net)?;
             revise_network(tx, &mut net)?;
         }
+        if subnet.segment_id.is_some() {
+            segment_routes::refresh_network(tx, &subnet.network_id, Some(subnet.cidr))?;
+        }
         Ok(())
     }
 }
 
 /// The indexed columns of a subnet row.
-fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 3] {
+pub(crate) fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 3] {
     [
         ("project_id", ColumnValue::Text(subnet.project_id.clone())),
         ("network_id", ColumnValue::Text(subnet.network_id.clone())),
