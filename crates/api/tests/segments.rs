@@ -584,3 +584,207 @@ async fn subnets_on_segments_route_to_their_peers() {
     let shown = api.get("admin", &path_a).await.body["subnet"].clone();
     assert_eq!(routes(&shown), vec![pair("10.10.3.0/24", "10.10.1.254")]);
 }
+
+async fn range(api: &Api, body: Value) -> Reply {
+    api.post(
+        "admin",
+        "/v2.0/network_segment_ranges",
+        json!({"network_segment_range": body}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn network_segment_ranges_and_the_defaults_of_the_config() {
+    let api = Api::with_config(neutrino_network::NetworkConfig {
+        geneve_vni_ranges: vec!["1:20".into()],
+        vxlan_vni_ranges: vec!["1:10".into()],
+        network_vlan_ranges: vec!["physnet1:100:110".into()],
+        ..Default::default()
+    });
+    let r = api.get("admin", "/v2.0/network_segment_ranges").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let defaults = r.body["network_segment_ranges"].as_array().unwrap().clone();
+    assert_eq!(defaults.len(), 3, "{defaults:?}");
+    let geneve = defaults
+        .iter()
+        .find(|d| d["network_type"] == "geneve")
+        .unwrap();
+    assert_eq!(geneve["default"], true);
+    assert_eq!(geneve["shared"], true);
+    assert_eq!(geneve["project_id"], Value::Null);
+    assert_eq!(
+        (geneve["minimum"].clone(), geneve["maximum"].clone()),
+        (json!(1), json!(20))
+    );
+    assert_eq!(geneve["available"].as_array().map(Vec::len), Some(20));
+    // Defaults are read-only.
+    let path = format!("/v2.0/network_segment_ranges/{}", id(geneve));
+    let r = api
+        .put(
+            "admin",
+            &path,
+            json!({"network_segment_range": {"name": "x"}}),
+        )
+        .await;
+    expect(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "NetworkSegmentRangeDefaultReadOnly",
+    );
+    expect(
+        &api.delete("admin", &path).await,
+        StatusCode::BAD_REQUEST,
+        "NetworkSegmentRangeDefaultReadOnly",
+    );
+    // Members see none and create none.
+    let r = api.get("alice", "/v2.0/network_segment_ranges").await;
+    assert_eq!(r.body["network_segment_ranges"], json!([]));
+    expect(
+        &api.get("alice", &path).await,
+        StatusCode::NOT_FOUND,
+        "NetworkSegmentRangeNotFound",
+    );
+
+    // A range of alice's project: her networks take their VNI from it first.
+    let p1 = api.project("alice");
+    let r = range(
+        &api,
+        json!({"name": "alice", "shared": false, "project_id": p1, "network_type": "geneve",
+               "minimum": 15, "maximum": 16}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let own = r.body["network_segment_range"].clone();
+    assert_eq!(own["default"], false);
+    assert_eq!(own["project_id"], p1.as_str());
+    assert_eq!(own["used"], json!({}));
+    assert_eq!(own["available"], json!([15, 16]));
+    let n1 = network(&api, "alice", json!({})).await;
+    assert_eq!(
+        n1["provider:segmentation_id"],
+        Value::Null,
+        "a member sees no provider attributes"
+    );
+    let shown = api
+        .get("admin", &format!("/v2.0/networks/{}", id(&n1)))
+        .await
+        .body["network"]
+        .clone();
+    assert_eq!(shown["provider:segmentation_id"], 15);
+    // Bob's networks skip alice's ids.
+    let mut bobs = Vec::new();
+    // 20 VNIs less alice's 2.
+    for _ in 0..18 {
+        let n = network(&api, "bob", json!({})).await;
+        let shown = api
+            .get("admin", &format!("/v2.0/networks/{}", id(&n)))
+            .await
+            .body["network"]
+            .clone();
+        bobs.push(shown["provider:segmentation_id"].as_i64().unwrap());
+    }
+    assert!(!bobs.contains(&15) && !bobs.contains(&16), "{bobs:?}");
+    let r = api
+        .post("bob", "/v2.0/networks", json!({"network": {}}))
+        .await;
+    expect(&r, StatusCode::SERVICE_UNAVAILABLE, "NoNetworkAvailable");
+
+    let own_path = format!("/v2.0/network_segment_ranges/{}", id(&own));
+    let r = api.get("admin", &own_path).await;
+    assert_eq!(r.body["network_segment_range"]["used"], json!({"15": p1}));
+    assert_eq!(r.body["network_segment_range"]["available"], json!([16]));
+    // Cannot shrink onto what is used, nor go away while used.
+    let r = api
+        .put(
+            "admin",
+            &own_path,
+            json!({"network_segment_range": {"minimum": 15}}),
+        )
+        .await;
+    expect(
+        &r,
+        StatusCode::CONFLICT,
+        "NetworkSegmentRangeReferencedByProject",
+    );
+    expect(
+        &api.delete("admin", &own_path).await,
+        StatusCode::CONFLICT,
+        "NetworkSegmentRangeReferencedByProject",
+    );
+    let r = api
+        .put(
+            "admin",
+            &own_path,
+            json!({"network_segment_range": {"name": "wider", "minimum": 14, "maximum": 17}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["network_segment_range"]["name"], "wider");
+
+    // Rules on create.
+    let r = range(
+        &api,
+        json!({"network_type": "geneve", "minimum": 17, "maximum": 18}),
+    )
+    .await;
+    expect(&r, StatusCode::CONFLICT, "NetworkSegmentRangeOverlaps");
+    let r = range(
+        &api,
+        json!({"network_type": "gre", "minimum": 1, "maximum": 2}),
+    )
+    .await;
+    expect(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "NetworkSegmentRangeNetTypeNotSupported",
+    );
+    let r = range(
+        &api,
+        json!({"network_type": "vlan", "minimum": 1, "maximum": 2}),
+    )
+    .await;
+    expect(&r, StatusCode::BAD_REQUEST, "BadRequest");
+    let r = range(
+        &api,
+        json!({"network_type": "vlan", "physical_network": "physnet1", "minimum": 5, "maximum": 4095}),
+    )
+    .await;
+    expect(&r, StatusCode::BAD_REQUEST, "NetworkVlanRangeError");
+    let r = range(
+        &api,
+        json!({"network_type": "vxlan", "minimum": 9, "maximum": 3}),
+    )
+    .await;
+    expect(&r, StatusCode::BAD_REQUEST, "NetworkTunnelRangeError");
+    let r = range(
+        &api,
+        json!({"network_type": "vxlan", "minimum": 0, "maximum": 3}),
+    )
+    .await;
+    expect(&r, StatusCode::BAD_REQUEST, "HTTPBadRequest");
+    let r = range(&api, json!({"network_type": "vxlan", "maximum": 3})).await;
+    expect(&r, StatusCode::BAD_REQUEST, "HTTPBadRequest");
+    let r = api
+        .post(
+            "alice",
+            "/v2.0/network_segment_ranges",
+            json!({"network_segment_range": {"network_type": "vxlan", "minimum": 1, "maximum": 3}}),
+        )
+        .await;
+    expect(&r, StatusCode::FORBIDDEN, "PolicyNotAuthorized");
+    // A shared VLAN range on another physical network.
+    let r = range(
+        &api,
+        json!({"network_type": "vlan", "physical_network": "physnet2", "minimum": 7, "maximum": 8}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["network_segment_range"]["shared"], true);
+    assert_eq!(r.body["network_segment_range"]["project_id"], Value::Null);
+    let vlan = id(&r.body["network_segment_range"]);
+    let r = api
+        .delete("admin", &format!("/v2.0/network_segment_ranges/{vlan}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+}

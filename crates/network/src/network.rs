@@ -151,13 +151,15 @@ fn choose_segments(
     tx: &store::Tx<'_>,
     cfg: &NetworkConfig,
     b: &Body,
+    project: &str,
 ) -> Result<Vec<store::SegmentRow>> {
+    let project = Some(project);
     let provider = provider_request(b)?;
     let given = PROVIDER_ATTRS
         .iter()
         .any(|k| b.get(k).is_some_and(|v| !v.is_null()));
     let Some(requested) = requested_segments(b)? else {
-        return Ok(vec![segments::choose(tx, cfg, &provider)?]);
+        return Ok(vec![segments::choose(tx, cfg, &provider, project)?]);
     };
     if given {
         return Err(Error::new(
@@ -179,11 +181,11 @@ fn choose_segments(
         ));
     }
     if requested.is_empty() {
-        return Ok(vec![segments::choose(tx, cfg, &provider)?]);
+        return Ok(vec![segments::choose(tx, cfg, &provider, project)?]);
     }
     requested
         .iter()
-        .map(|r| segments::choose(tx, cfg, r))
+        .map(|r| segments::choose(tx, cfg, r, project))
         .collect()
 }
 
@@ -265,7 +267,7 @@ fn build(
     let project_id = attrs::owner(body, caller)?;
     let b = Body(body);
     let id = uuid::Uuid::new_v4().to_string();
-    let segs = choose_segments(tx, cfg, &b)?;
+    let segs = choose_segments(tx, cfg, &b, &project_id)?;
     let max_mtu = segs
         .iter()
         .map(|s| segments::mtu_for(cfg, &s.network_type, &s.physical_network))

@@ -313,7 +313,7 @@ impl Collection for Segments {
         if req.network_type.is_none() {
             return Err(Error::invalid_input("network_type required"));
         }
-        let row = segments::choose(tx, cx.cfg, &req)?;
+        let row = segments::choose(tx, cx.cfg, &req, None)?;
         let seg = add(tx, &network_id, &row, name, description)?;
         revise_network(tx, cx.cfg, &network_id)?;
         serde_json::to_value(&seg).map_err(|_| Error::internal())

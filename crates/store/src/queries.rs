@@ -495,3 +495,67 @@ pub fn subnet_segments(
         .map(|r| Ok((r.text(0)?, r.opt_text(1)?)))
         .collect()
 }
+
+/// A network segment range as allocation reads it: `project_id` '' when shared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeRow {
+    pub id: String,
+    pub project_id: String,
+    pub physical_network: String,
+    pub minimum: i64,
+    pub maximum: i64,
+    pub default: bool,
+}
+
+/// The segment ranges of a network type (every one when `network_type` is `None`).
+pub fn segment_ranges(
+    tx: &Tx,
+    network_type: Option<&str>,
+) -> Result<Vec<(String, RangeRow)>, StoreError> {
+    let select = "SELECT id, project_id, range_physnet, range_min, range_max, is_default, \
+                  range_type FROM network_segment_ranges";
+    let rows = match network_type {
+        Some(t) => tx.query(&format!("{select} WHERE range_type = ?1"), &[t.into()])?,
+        None => tx.query(select, &[])?,
+    };
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.text(6)?,
+                RangeRow {
+                    id: r.text(0)?,
+                    project_id: r.text(1)?,
+                    physical_network: r.text(2)?,
+                    minimum: r.int(3)?,
+                    maximum: r.int(4)?,
+                    default: r.int(5)? != 0,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// `(segmentation id, project of its network)` of the segments of a type on a physical network
+/// ('' for tunnels) with ids from `minimum` to `maximum`, by id.
+pub fn segments_in_range(
+    tx: &Tx,
+    network_type: &str,
+    physnet: &str,
+    minimum: i64,
+    maximum: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    tx.query(
+        "SELECT s.seg_id, n.project_id FROM segments s JOIN networks n ON n.id = s.network_id \
+         WHERE s.seg_type = ?1 AND s.seg_physnet = ?2 AND s.seg_id >= ?3 AND s.seg_id <= ?4 \
+         ORDER BY s.seg_id",
+        &[
+            network_type.into(),
+            physnet.into(),
+            minimum.into(),
+            maximum.into(),
+        ],
+    )?
+    .iter()
+    .map(|r| Ok((r.int(0)?, r.text(1)?)))
+    .collect()
+}

@@ -127,7 +127,7 @@ pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
     Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 13] = [
+pub const RESOURCES: [Table; 14] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -141,6 +141,7 @@ pub const RESOURCES: [Table; 13] = [
     QOS_POLICIES,
     TRUNKS,
     SEGMENTS,
+    NETWORK_SEGMENT_RANGES,
 ];
 
 // QoS (`migrations/*/0019_qos.sql`).
@@ -198,3 +199,19 @@ pub const SEGMENTS: Table = Table::new(
 )
 .unique(Constraint::Segment)
 .resource("segment");
+
+/// Network segment ranges (`network-segment-range`); `project_id` is '' for a shared range,
+/// `is_default` 1 for a range of the config.
+pub const NETWORK_SEGMENT_RANGES: Table = Table::new(
+    "network_segment_ranges",
+    &[
+        "project_id",
+        "range_type",
+        "range_physnet",
+        "range_min",
+        "range_max",
+        "is_default",
+    ],
+)
+.resource("network_segment_range")
+.tagged();

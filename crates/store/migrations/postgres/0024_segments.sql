@@ -43,3 +43,23 @@ CREATE INDEX subnets_segment ON subnets (segment_id);
 -- ones there are (no new revision: nothing about them changed).
 UPDATE subnets SET doc = (doc::jsonb || '{"segment_id": null}'::jsonb)::text;
 UPDATE networks SET doc = (doc::jsonb || '{"vlan_transparent": false, "qinq": false}'::jsonb)::text;
+
+-- `network_segment_ranges` (`network-segment-range`): the ranges tenant segments are allocated
+-- from. `project_id` is '' for a shared range; `is_default` 1 for the ranges the config gives,
+-- which the service keeps equal to it. `range_type`, `range_physnet` ('' for tunnels),
+-- `range_min` and `range_max` are named apart from the API's attributes, as in `segments`.
+CREATE TABLE network_segment_ranges (
+    id              TEXT PRIMARY KEY,
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY,
+    project_id      TEXT NOT NULL DEFAULT '',
+    range_type      TEXT NOT NULL,
+    range_physnet   TEXT NOT NULL DEFAULT '',
+    range_min       BIGINT NOT NULL,
+    range_max       BIGINT NOT NULL,
+    is_default      BIGINT NOT NULL DEFAULT 0,
+    revision_number BIGINT NOT NULL DEFAULT 1,
+    doc             TEXT NOT NULL
+);
+CREATE INDEX network_segment_ranges_seq ON network_segment_ranges (seq);
+CREATE INDEX network_segment_ranges_type ON network_segment_ranges (range_type, range_physnet);
+CREATE INDEX network_segment_ranges_project ON network_segment_ranges (project_id);

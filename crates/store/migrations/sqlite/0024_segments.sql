@@ -41,3 +41,21 @@ CREATE INDEX subnets_segment ON subnets (segment_id);
 -- ones there are (no new revision: nothing about them changed).
 UPDATE subnets SET doc = json_set(doc, '$.segment_id', json('null'));
 UPDATE networks SET doc = json_set(doc, '$.vlan_transparent', json('false'), '$.qinq', json('false'));
+
+-- `network_segment_ranges` (`network-segment-range`): the ranges tenant segments are allocated
+-- from. `project_id` is '' for a shared range; `is_default` 1 for the ranges the config gives,
+-- which the service keeps equal to it. `range_type`, `range_physnet` ('' for tunnels),
+-- `range_min` and `range_max` are named apart from the API's attributes, as in `segments`.
+CREATE TABLE network_segment_ranges (
+    id              TEXT PRIMARY KEY,
+    project_id      TEXT NOT NULL DEFAULT '',
+    range_type      TEXT NOT NULL,
+    range_physnet   TEXT NOT NULL DEFAULT '',
+    range_min       INTEGER NOT NULL,
+    range_max       INTEGER NOT NULL,
+    is_default      INTEGER NOT NULL DEFAULT 0,
+    revision_number INTEGER NOT NULL DEFAULT 1,
+    doc             TEXT NOT NULL
+);
+CREATE INDEX network_segment_ranges_type ON network_segment_ranges (range_type, range_physnet);
+CREATE INDEX network_segment_ranges_project ON network_segment_ranges (project_id);
