@@ -58,7 +58,7 @@ def test_segments_with_sdk(admin, alice):
     seg = next(admin.network.segments(network_id=single.id))
     sub = alice.network.update_subnet(sub, segment_id=seg.id)
     assert sub.segment_id == seg.id
-    assert admin.network.get_network(single.id).is_l2_adjacent is False
+    assert admin.network.get_network(single.id).to_dict()["l2_adjacency"] is False
 
     alice.network.delete_subnet(sub)
     alice.network.delete_network(single)
@@ -70,3 +70,30 @@ def test_vlan_transparent_network(alice):
     net = alice.network.create_network(name=unique("vt"), is_vlan_transparent=True)
     assert net.is_vlan_transparent is True
     alice.network.delete_network(net)
+
+
+def test_segment_ranges_with_cli(admin_cli, admin, alice):
+    ranges = admin_cli.json("network", "segment", "range", "list")
+    assert any(r["Default"] and r["Network Type"] == "geneve" for r in ranges)
+
+    name = unique("range")
+    project = alice.current_project_id
+    r = admin_cli.json("network", "segment", "range", "create", "--private", "--project", project,
+                       "--network-type", "vxlan", "--minimum", "3100", "--maximum", "3109", name)
+    assert r["default"] is False and r["shared"] is False
+    assert r["project_id"] == project and r["minimum"] == 3100
+    shown = admin_cli.json("network", "segment", "range", "show", r["id"])
+    assert shown["id"] == r["id"] and shown["network_type"] == "vxlan"
+    assert len(admin.network.get_network_segment_range(r["id"]).available) == 10
+
+    admin_cli.run("network", "segment", "range", "set", "--name", name + "-x", "--minimum", "3100", "--maximum", "3119", r["id"])
+    got = admin.network.get_network_segment_range(r["id"])
+    assert got.name == name + "-x" and got.maximum == 3119
+
+    # An overlapping range is refused.
+    res = admin_cli.run("network", "segment", "range", "create", "--shared", "--network-type", "vxlan",
+                        "--minimum", "3105", "--maximum", "3200", unique("range"), check=False)
+    assert res.returncode != 0 and "overlaps" in res.stderr
+
+    admin_cli.run("network", "segment", "range", "delete", r["id"])
+    assert admin.network.find_network_segment_range(r["id"]) is None
