@@ -40,6 +40,7 @@ async fn defaults_and_every_attribute() {
             "name",
             "port_security_enabled",
             "project_id",
+            "qinq",
             "qos_policy_id",
             "revision_number",
             "router:external",
@@ -48,7 +49,8 @@ async fn defaults_and_every_attribute() {
             "subnets",
             "tags",
             "tenant_id",
-            "updated_at"
+            "updated_at",
+            "vlan_transparent"
         ],
         "a member does not see provider attributes"
     );

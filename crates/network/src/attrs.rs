@@ -191,6 +191,16 @@ impl Body<'_> {
         }
     }
 
+    /// An integer (`convert_to_int`: ints given as strings are converted); `null` reads as absent.
+    pub fn int(&self, name: &str) -> Result<Option<i64>> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => to_int(v).map(Some).ok_or_else(|| {
+                Error::invalid_attr(name, format!("'{}' is not an integer", show(v)))
+            }),
+        }
+    }
+
     /// A non-negative integer (ints given as strings are converted, as upstream does).
     pub fn uint(&self, name: &str) -> Result<Option<u64>> {
         match self.0.get(name) {

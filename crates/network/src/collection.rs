@@ -97,6 +97,11 @@ pub trait Collection: Send + Sync {
     fn list_project_defaults(&self, _caller: &Caller, _sel: &Selection) -> Option<String> {
         None
     }
+    /// Whether reads need the `default` network segment ranges stored first (see
+    /// [`crate::Networking::ensure_segment_range_defaults`]).
+    fn needs_segment_range_defaults(&self) -> bool {
+        false
+    }
     /// Is a stored document exactly the resource's view (nothing hidden, nothing to complete
     /// from other tables, no defaults to create before a list)?
     fn stored_is_view(&self) -> bool {
@@ -174,6 +179,8 @@ pub fn collections() -> &'static [Kind] {
         &crate::address_group::AddressGroups,
         &crate::default_rules::DefaultSecurityGroupRules,
         &crate::default_statefulness::DefaultStatefulnessSettings,
+        &crate::segment::Segments,
+        &crate::segment_ranges::SegmentRanges,
     ]
 }
 

@@ -38,6 +38,9 @@ mod router_routes;
 mod rule_spec;
 mod security_group;
 mod security_group_rule;
+mod segment;
+mod segment_ranges;
+mod segment_routes;
 mod segments;
 mod subnet;
 mod subnet_onboard;
@@ -63,6 +66,8 @@ pub use rule_spec::protocol_number;
 pub struct Networking {
     store: Store,
     cfg: Arc<NetworkConfig>,
+    /// Whether this process stored the config's `default` segment ranges yet.
+    ranges_synced: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Networking {
@@ -72,7 +77,23 @@ impl Networking {
         Ok(Networking {
             store,
             cfg: Arc::new(cfg),
+            ranges_synced: Arc::default(),
         })
+    }
+
+    /// Stores the config's `default` network segment ranges, once per process (upstream
+    /// renews them at each start), before anything reads the ranges.
+    pub async fn ensure_segment_range_defaults(&self, kind: Kind) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if !kind.needs_segment_range_defaults() || self.ranges_synced.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let cfg = self.cfg.clone();
+        self.store
+            .write(move |tx| segment_ranges::sync_defaults(tx, &cfg))
+            .await?;
+        self.ranges_synced.store(true, Ordering::Release);
+        Ok(())
     }
 
     pub fn config(&self) -> &NetworkConfig {

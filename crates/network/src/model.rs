@@ -68,11 +68,32 @@ pub struct Network {
     pub physical_network: Option<String>,
     #[serde(rename = "provider:segmentation_id")]
     pub segmentation_id: Option<i64>,
+    /// `multi-provider`: the segments of a network that has several (its `provider:*` are then
+    /// null); absent while it has one or none (see [`crate::segment::show_on_network`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<ProviderSegment>>,
+    /// `vlan-transparent`: VLAN-tagged traffic passes the network as it is.
+    #[serde(default)]
+    pub vlan_transparent: bool,
+    /// `qinq`: VLAN traffic passes in an outer 802.1ad tag.
+    #[serde(default)]
+    pub qinq: bool,
     /// Its QoS policy (`qos`); documents from before QoS have none.
     #[serde(default)]
     pub qos_policy_id: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
+}
+
+/// A segment as a network's `segments` shows it (and a create names it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSegment {
+    #[serde(rename = "provider:network_type")]
+    pub network_type: Option<String>,
+    #[serde(rename = "provider:physical_network")]
+    pub physical_network: Option<String>,
+    #[serde(rename = "provider:segmentation_id")]
+    pub segmentation_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -94,6 +115,9 @@ pub struct Subnet {
     pub subnetpool_id: Option<String>,
     pub service_types: Vec<String>,
     pub dns_publish_fixed_ip: bool,
+    /// `segment`: the segment of a routed network the subnet is on.
+    #[serde(default)]
+    pub segment_id: Option<String>,
     #[serde(flatten)]
     pub std: Standard,
 }

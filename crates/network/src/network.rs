@@ -11,11 +11,12 @@ use neutrino_store::{self as store, ColumnValue, Selection, Table, Visible};
 use crate::attrs::{self, Attr, Body, Op, attr, check_attributes};
 use crate::collection::{Collection, Ctx};
 use crate::extensions::{Extension, ext};
-use crate::model::{Network, Port, Resource, Standard};
+use crate::model::{Network, Port, ProviderSegment, Resource, Standard};
 use crate::rbac;
 use crate::read::{Scope, check_revision, completed, field, load_for_change};
+use crate::segment;
 use crate::segments::{self, ProviderRequest};
-use crate::{Caller, Error, NetworkConfig, Result};
+use crate::{Caller, Error, Failure, NetworkConfig, Result};
 
 const ATTRS: &[Attr] = &[
     attr("id", false, false),
@@ -36,6 +37,9 @@ const ATTRS: &[Attr] = &[
     attr("provider:network_type", true, true),
     attr("provider:physical_network", true, true),
     attr("provider:segmentation_id", true, true),
+    attr("segments", true, true),
+    attr("vlan_transparent", true, false),
+    attr("qinq", true, false),
     attr("tags", true, false),
     attr("qos_policy_id", true, true),
 ];
@@ -48,6 +52,7 @@ const ADMIN_ATTRS: &[&str] = &[
     "provider:network_type",
     "provider:physical_network",
     "provider:segmentation_id",
+    "segments",
 ];
 
 /// Ports that go away with their network instead of keeping it in use.
@@ -91,15 +96,7 @@ fn check_default(tx: &store::Tx<'_>, net: &mut Network) -> Result<()> {
 }
 
 fn provider_request(b: &Body) -> Result<ProviderRequest> {
-    let seg = match b.get("provider:segmentation_id") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(attrs::to_int(v).ok_or_else(|| {
-            Error::invalid_attr(
-                "provider:segmentation_id",
-                format!("'{}' is not an integer", attrs::show(v)),
-            )
-        })?),
-    };
+    let seg = b.int("provider:segmentation_id")?;
     Ok(ProviderRequest {
         network_type: b
             .string("provider:network_type", 255)?
@@ -109,6 +106,121 @@ fn provider_request(b: &Body) -> Result<ProviderRequest> {
             .filter(|s| !s.is_empty()),
         segmentation_id: seg,
     })
+}
+
+const PROVIDER_ATTRS: [&str; 3] = [
+    "provider:network_type",
+    "provider:physical_network",
+    "provider:segmentation_id",
+];
+
+/// The segments a create or update names (`multi-provider`'s `segments`): a list of objects
+/// of the three `provider:*` attributes each, as neutron-lib's `convert_and_validate_segments`
+/// reads them (a falsy segmentation id is none).
+fn requested_segments(b: &Body) -> Result<Option<Vec<ProviderRequest>>> {
+    let Some(list) = b.object_list("segments")? else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for seg in list {
+        let mut unknown: Vec<&str> = seg
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !PROVIDER_ATTRS.contains(k))
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort_unstable();
+            return Err(Error::bad_request(format!(
+                "Unrecognized attribute(s) '{}'",
+                unknown.join(", ")
+            )));
+        }
+        let mut req = provider_request(&Body(seg))?;
+        req.segmentation_id = req.segmentation_id.filter(|id| *id != 0);
+        if req.network_type.is_none() {
+            return Err(Error::invalid_input("network_type required"));
+        }
+        out.push(req);
+    }
+    Ok(Some(out))
+}
+
+/// The segments of a new network: those `segments` names (none twice), its provider
+/// attributes' one, or one allocated from the tenant ranges.
+fn choose_segments(
+    tx: &store::Tx<'_>,
+    cfg: &NetworkConfig,
+    b: &Body,
+    project: &str,
+) -> Result<Vec<store::SegmentRow>> {
+    let project = Some(project);
+    let provider = provider_request(b)?;
+    let given = PROVIDER_ATTRS
+        .iter()
+        .any(|k| b.get(k).is_some_and(|v| !v.is_null()));
+    let Some(requested) = requested_segments(b)? else {
+        return Ok(vec![segments::choose(tx, cfg, &provider, project)?]);
+    };
+    if given {
+        return Err(Error::new(
+            Failure::Invalid,
+            "SegmentsSetInConjunctionWithProviders",
+            "Segments and provider values cannot both be set.",
+        ));
+    }
+    let full: Vec<_> = requested
+        .iter()
+        .filter(|r| !segments::is_partial(r))
+        .map(|r| (&r.network_type, &r.physical_network, r.segmentation_id))
+        .collect();
+    if (1..full.len()).any(|i| full[..i].contains(&full[i])) {
+        return Err(Error::new(
+            Failure::Invalid,
+            "SegmentsContainDuplicateEntry",
+            "Duplicate segment entry in request.",
+        ));
+    }
+    if requested.is_empty() {
+        return Ok(vec![segments::choose(tx, cfg, &provider, project)?]);
+    }
+    requested
+        .iter()
+        .map(|r| segments::choose(tx, cfg, r, project))
+        .collect()
+}
+
+/// `vlan_transparent` and `qinq` of a new network on its segment(s): at most one of them, and
+/// only on a network type the OVN driver passes such traffic on (upstream's
+/// `check_vlan_transparency` and `check_vlan_qinq`; a network of several segments has no type).
+fn vlan_modes(b: &Body, segs: &[store::SegmentRow]) -> Result<(bool, bool)> {
+    let transparent = b.bool("vlan_transparent")?.unwrap_or(false);
+    let qinq = b.bool("qinq")?.unwrap_or(false);
+    if transparent && qinq {
+        return Err(Error::new(
+            Failure::Invalid,
+            "BadRequest",
+            "Bad network request: Attributes 'vlan_transparent' and 'qinq' can not be set to True for the same network..",
+        ));
+    }
+    let network_type = match segs {
+        [one] => one.network_type.as_str(),
+        _ => "",
+    };
+    if transparent && !["local", "geneve", "vxlan", "vlan"].contains(&network_type) {
+        return Err(Error::new(
+            Failure::Invalid,
+            "VlanTransparencyDriverError",
+            "Backend does not support VLAN Transparency.",
+        ));
+    }
+    if qinq && network_type != "vlan" {
+        return Err(Error::new(
+            Failure::Invalid,
+            "VlanQinqDriverError",
+            "Backend does not support VLAN QinQ.",
+        ));
+    }
+    Ok((transparent, qinq))
 }
 
 /// A DNS domain: a fully qualified name ending with a dot, or empty.
@@ -151,7 +263,7 @@ fn build(
     cfg: &NetworkConfig,
     caller: &Caller,
     body: &Map<String, Value>,
-) -> Result<Network> {
+) -> Result<(Network, Vec<store::SegmentRow>)> {
     check_attributes(body, ATTRS, Op::Create)?;
     check_admin_attrs(body, caller, "create")?;
     if !caller.has_role("member") && !caller.is_admin() {
@@ -160,9 +272,12 @@ fn build(
     let project_id = attrs::owner(body, caller)?;
     let b = Body(body);
     let id = uuid::Uuid::new_v4().to_string();
-    let provider = provider_request(&b)?;
-    let seg = segments::choose(tx, cfg, &provider)?;
-    let max_mtu = segments::mtu_for(cfg, &seg.network_type, &seg.physical_network);
+    let segs = choose_segments(tx, cfg, &b, &project_id)?;
+    let max_mtu = segs
+        .iter()
+        .map(|s| segments::mtu_for(cfg, &s.network_type, &s.physical_network))
+        .min()
+        .unwrap_or(cfg.global_physnet_mtu);
     let mtu = match b.uint("mtu")? {
         None | Some(0) => max_mtu,
         Some(m) if m > max_mtu => {
@@ -182,8 +297,9 @@ fn build(
             "Too many availability_zone_hints specified",
         ));
     }
+    let (vlan_transparent, qinq) = vlan_modes(&b, &segs)?;
     let qos_policy_id = crate::qos::bind_on_create(tx, caller, "network", &id, &project_id, body)?;
-    Ok(Network {
+    let net = Network {
         name: b.name("name")?.unwrap_or_default(),
         tenant_id: project_id.clone(),
         project_id,
@@ -205,16 +321,20 @@ fn build(
         ipv6_address_scope: None,
         is_default: b.bool("is_default")?.unwrap_or(false),
         l2_adjacency: true,
-        network_type: Some(seg.network_type),
-        physical_network: (!seg.physical_network.is_empty()).then_some(seg.physical_network),
-        segmentation_id: (seg.segmentation_id != 0).then_some(seg.segmentation_id),
+        network_type: None,
+        physical_network: None,
+        segmentation_id: None,
+        segments: None,
+        vlan_transparent,
+        qinq,
         qos_policy_id,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
         ),
         id,
-    })
+    };
+    Ok((net, segs))
 }
 
 /// `/v2.0/networks`.
@@ -262,6 +382,16 @@ impl Collection for Networks {
                 "Provides a writable MTU attribute for a network resource.",
             ),
             ext("port-security", "Port Security", "Provides port security"),
+            ext(
+                "vlan-transparent",
+                "Vlantransparent",
+                "Provides Vlan Transparent Networks",
+            ),
+            ext(
+                "qinq",
+                "QinQ networks",
+                "Expose network 'qinq' attribute in the API. This allows to configure network to allow vlan in vlan configuration using 0x88a8 ethertype (QinQ).",
+            ),
         ];
         EXTENSIONS
     }
@@ -289,6 +419,9 @@ impl Collection for Networks {
             "provider:network_type",
             "provider:physical_network",
             "provider:segmentation_id",
+            "segments",
+            "vlan_transparent",
+            "qinq",
             "description",
             "tags",
             "created_at",
@@ -301,6 +434,7 @@ impl Collection for Networks {
             "subnets",
             "availability_zone_hints",
             "availability_zones",
+            "segments",
             "tags",
         ]
     }
@@ -309,6 +443,7 @@ impl Collection for Networks {
             "provider:network_type",
             "provider:physical_network",
             "provider:segmentation_id",
+            "segments",
         ]
     }
     fn sees(&self, scope: &Scope, doc: &Map<String, Value>) -> bool {
@@ -344,10 +479,13 @@ impl Collection for Networks {
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
-        let mut net = build(tx, cx.cfg, cx.caller, body)?;
+        let (mut net, segs) = build(tx, cx.cfg, cx.caller, body)?;
         check_default(tx, &mut net)?;
+        segment::show_on_network(&mut net, segs.iter().map(ProviderSegment::from).collect());
         store::insert_row(tx, NETWORKS, &net.id, &columns(&net), &net.to_doc())?;
-        segments::reserve(tx, &net.id, &segment_of(&net))?;
+        for seg in &segs {
+            segment::add(tx, &net.id, seg, None, None)?;
+        }
         // As upstream, a project's first network brings its default security group.
         crate::security_group::ensure_default(tx, cx.caller, &net.project_id)?;
         rbac::sync_network_policies(tx, &net)?;
@@ -369,14 +507,29 @@ impl Collection for Networks {
         check_admin_attrs(body, caller, "update")?;
         check_revision(if_match, net.std.revision_number)?;
         let b = Body(body);
-        if [
-            "provider:network_type",
-            "provider:physical_network",
-            "provider:segmentation_id",
-        ]
-        .iter()
-        .any(|k| b.has(k))
-        {
+        if let Some(requested) = requested_segments(&b)? {
+            let now: Vec<_> = net.segments.clone().unwrap_or_else(|| {
+                vec![ProviderSegment {
+                    network_type: net.network_type.clone(),
+                    physical_network: net.physical_network.clone(),
+                    segmentation_id: net.segmentation_id,
+                }]
+            });
+            let asked: Vec<_> = requested
+                .into_iter()
+                .map(|r| ProviderSegment {
+                    network_type: r.network_type,
+                    physical_network: r.physical_network,
+                    segmentation_id: r.segmentation_id,
+                })
+                .collect();
+            if asked != now {
+                return Err(Error::invalid_input(
+                    "Plugin does not support updating provider attributes",
+                ));
+            }
+        }
+        if PROVIDER_ATTRS.iter().any(|k| b.has(k)) {
             let req = provider_request(&b)?;
             let unchanged = req
                 .network_type
@@ -484,7 +637,7 @@ impl Collection for Networks {
             // Its block returns to its subnet pool, if it came from one.
             store::delete_row(tx, tables::SUBNETPOOL_SUBNETS, &subnet)?;
         }
-        store::delete_segments(tx, id)?;
+        segment::delete_of_network(tx, id)?;
         store::delete_policies_on(tx, id)?;
         crate::qos::unbind(tx, id)?;
         store::delete_row(tx, NETWORKS, id)?;
@@ -501,14 +654,6 @@ fn columns(net: &Network) -> [(&'static str, ColumnValue); 2] {
             ColumnValue::Int(i64::from(net.shared || net.router_external)),
         ),
     ]
-}
-
-fn segment_of(net: &Network) -> store::SegmentRow {
-    store::SegmentRow {
-        network_type: net.network_type.clone().unwrap_or_default(),
-        physical_network: net.physical_network.clone().unwrap_or_default(),
-        segmentation_id: net.segmentation_id.unwrap_or(0),
-    }
 }
 
 fn set_mtu(tx: &store::Tx<'_>, cfg: &NetworkConfig, net: &mut Network, mtu: u64) -> Result<()> {

@@ -194,6 +194,7 @@ impl Networking {
         kind: Kind,
         sel: Selection,
     ) -> Result<Vec<Map<String, Value>>> {
+        self.ensure_segment_range_defaults(kind).await?;
         if let Some(project) = kind.list_project_defaults(caller, &sel) {
             self.ensure_project_defaults(caller, &project).await?;
         }
@@ -228,6 +229,7 @@ impl Networking {
         page: PageRequest,
         keep: Keep,
     ) -> Result<Vec<Map<String, Value>>> {
+        self.ensure_segment_range_defaults(kind).await?;
         if let Some(project) = kind.list_project_defaults(caller, &sel) {
             self.ensure_project_defaults(caller, &project).await?;
         }
@@ -306,6 +308,7 @@ impl Networking {
 
     /// One resource, or its not-found error if it does not exist or the caller may not see it.
     pub async fn get(&self, caller: &Caller, kind: Kind, id: &str) -> Result<Map<String, Value>> {
+        self.ensure_segment_range_defaults(kind).await?;
         let (caller, id) = (caller.clone(), id.to_string());
         self.store
             .read(move |tx| {

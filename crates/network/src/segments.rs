@@ -18,6 +18,16 @@ pub(crate) struct ProviderRequest {
     pub segmentation_id: Option<i64>,
 }
 
+/// A segment the type rules complete on reservation (upstream's `is_partial_segment`): a
+/// tunnel or VLAN segment without a segmentation id (or a VLAN one without a physical network).
+pub(crate) fn is_partial(req: &ProviderRequest) -> bool {
+    match req.network_type.as_deref() {
+        Some("geneve" | "vxlan") => req.segmentation_id.is_none(),
+        Some("vlan") => req.segmentation_id.is_none() || req.physical_network.is_none(),
+        _ => false,
+    }
+}
+
 /// Tunnel id ranges from the config ("min:max" entries).
 fn tunnel_ranges(entries: &[String]) -> Result<Vec<RangeInclusive<u32>>> {
     Ok(ipam::parse_id_ranges(&entries.join(","))?)
@@ -40,6 +50,147 @@ fn vlan_ranges(cfg: &NetworkConfig, physnet: &str) -> Result<Option<Vec<RangeInc
             .map(|r| u32::from(*r.start())..=u32::from(*r.end()))
             .collect(),
     ))
+}
+
+/// A range of segmentation ids on a physical network ('' for tunnels).
+pub(crate) type IdRange = (String, RangeInclusive<u32>);
+
+/// The ranges of the config for a network type: upstream's `default` network segment ranges.
+pub(crate) fn default_ranges(cfg: &NetworkConfig, network_type: &str) -> Result<Vec<IdRange>> {
+    let tunnels = |entries: &[String]| -> Result<Vec<IdRange>> {
+        Ok(tunnel_ranges(entries)?
+            .into_iter()
+            .map(|r| (String::new(), r))
+            .collect())
+    };
+    match network_type {
+        "geneve" => tunnels(&cfg.geneve_vni_ranges),
+        "vxlan" => tunnels(&cfg.vxlan_vni_ranges),
+        "vlan" => Ok(ipam::parse_vlan_ranges(&cfg.network_vlan_ranges.join(","))?
+            .into_iter()
+            .filter_map(|r| {
+                let ids = r.ids?;
+                Some((
+                    r.physical_network,
+                    u32::from(*ids.start())..=u32::from(*ids.end()),
+                ))
+            })
+            .collect()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// `ranges` less every id of `holes`.
+fn subtract(
+    ranges: Vec<RangeInclusive<u32>>,
+    holes: &[RangeInclusive<u32>],
+) -> Vec<RangeInclusive<u32>> {
+    let mut out = ranges;
+    for hole in holes {
+        out = out
+            .into_iter()
+            .flat_map(|r| {
+                let below = (*r.start() < *hole.start())
+                    .then(|| *r.start()..=(*r.end()).min(hole.start() - 1));
+                let above =
+                    (*r.end() > *hole.end()).then(|| (*r.start()).max(hole.end() + 1)..=*r.end());
+                [below, above].into_iter().flatten()
+            })
+            .filter(|r| !r.is_empty())
+            .collect();
+    }
+    out
+}
+
+/// Where a new segment of `network_type` (on `physnet`, if given) for `project` takes its id,
+/// in order (upstream's allocation with network segment ranges): the project's own ranges,
+/// then the shared ones (the config's and the shared stored ones) less the ranges of other
+/// projects.
+fn allocation_tiers(
+    tx: &Tx<'_>,
+    cfg: &NetworkConfig,
+    network_type: &str,
+    physnet: Option<&str>,
+    project: Option<&str>,
+) -> Result<[Vec<IdRange>; 2]> {
+    let on_physnet = |p: &str| physnet.is_none_or(|want| want == p);
+    let to_ids = |r: &store::RangeRow| {
+        let min = u32::try_from(r.minimum).unwrap_or(u32::MAX);
+        let max = u32::try_from(r.maximum).unwrap_or(u32::MAX);
+        (r.physical_network.clone(), min..=max)
+    };
+    let stored: Vec<_> = store::segment_ranges(tx, Some(network_type))?
+        .into_iter()
+        .map(|(_, r)| r)
+        .filter(|r| !r.default && on_physnet(&r.physical_network))
+        .collect();
+    let mut shared: Vec<IdRange> = default_ranges(cfg, network_type)?
+        .into_iter()
+        .filter(|(p, _)| on_physnet(p))
+        .collect();
+    if stored.is_empty() {
+        return Ok([Vec::new(), shared]);
+    }
+    let own = stored
+        .iter()
+        .filter(|r| !r.project_id.is_empty() && Some(r.project_id.as_str()) == project)
+        .map(to_ids)
+        .collect();
+    shared.extend(
+        stored
+            .iter()
+            .filter(|r| r.project_id.is_empty())
+            .map(to_ids),
+    );
+    let others: Vec<IdRange> = stored
+        .iter()
+        .filter(|r| !r.project_id.is_empty() && Some(r.project_id.as_str()) != project)
+        .map(to_ids)
+        .collect();
+    let shared = shared
+        .into_iter()
+        .flat_map(|(p, r)| {
+            let holes: Vec<_> = others
+                .iter()
+                .filter(|(q, _)| *q == p)
+                .map(|(_, h)| h.clone())
+                .collect();
+            subtract(vec![r], &holes)
+                .into_iter()
+                .map(move |r| (p.clone(), r))
+        })
+        .collect();
+    Ok([own, shared])
+}
+
+/// The lowest free id of the first range tier that has one, with its physical network.
+fn allocate(
+    tx: &Tx<'_>,
+    cfg: &NetworkConfig,
+    network_type: &str,
+    physnet: Option<&str>,
+    project: Option<&str>,
+) -> Result<Option<(String, i64)>> {
+    for tier in allocation_tiers(tx, cfg, network_type, physnet, project)? {
+        let mut physnets: Vec<&str> = Vec::new();
+        for (p, _) in &tier {
+            if !physnets.contains(&p.as_str()) {
+                physnets.push(p);
+            }
+        }
+        for p in physnets {
+            let ranges = tier
+                .iter()
+                .filter(|(q, _)| q == p)
+                .map(|(_, r)| r.clone())
+                .collect();
+            let used = store::used_segmentation_ids(tx, network_type, p)?;
+            if let Some(id) = lowest_free(ranges, used) {
+                return Ok(Some((p.to_string(), id)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Checks the segment ranges of the config, so a typo stops the start instead of a request.
@@ -105,13 +256,14 @@ pub(crate) fn choose(
     tx: &Tx<'_>,
     cfg: &NetworkConfig,
     req: &ProviderRequest,
+    project: Option<&str>,
 ) -> Result<SegmentRow> {
     if let Some(network_type) = &req.network_type {
-        return choose_of_type(tx, cfg, req, network_type.clone(), false);
+        return choose_of_type(tx, cfg, req, network_type.clone(), project, false);
     }
     let mut exhausted = no_segments();
     for network_type in &cfg.tenant_network_types {
-        match choose_of_type(tx, cfg, req, network_type.clone(), true) {
+        match choose_of_type(tx, cfg, req, network_type.clone(), project, true) {
             Err(e) if matches!(e.failure, Failure::Exhausted) => exhausted = e,
             chosen => return chosen,
         }
@@ -125,6 +277,7 @@ fn choose_of_type(
     cfg: &NetworkConfig,
     req: &ProviderRequest,
     network_type: String,
+    project: Option<&str>,
     tenant: bool,
 ) -> Result<SegmentRow> {
     let physnet = req.physical_network.clone().unwrap_or_default();
@@ -137,11 +290,6 @@ fn choose_of_type(
                     "provider:physical_network specified for {network_type} network"
                 )));
             }
-            let ranges = tunnel_ranges(if network_type == "geneve" {
-                &cfg.geneve_vni_ranges
-            } else {
-                &cfg.vxlan_vni_ranges
-            })?;
             let id = match seg_id {
                 Some(id) if !(1..=16_777_215).contains(&id) => {
                     return Err(invalid(format!(
@@ -150,8 +298,9 @@ fn choose_of_type(
                 }
                 Some(id) => id,
                 None => {
-                    let used = store::used_segmentation_ids(tx, &network_type, "")?;
-                    lowest_free(ranges, used).ok_or_else(no_segments)?
+                    allocate(tx, cfg, &network_type, None, project)?
+                        .ok_or_else(no_segments)?
+                        .1
                 }
             };
             SegmentRow {
@@ -161,33 +310,24 @@ fn choose_of_type(
             }
         }
         "vlan" => {
-            let physnet = if physnet.is_empty() {
-                match cfg
-                    .network_vlan_ranges
-                    .first()
-                    .and_then(|e| e.split(':').next())
-                {
-                    Some(p) if tenant => p.to_string(),
-                    _ => return Err(invalid("provider:physical_network required".into())),
-                }
-            } else {
-                physnet
-            };
-            let ranges = vlan_ranges(cfg, &physnet)?.ok_or_else(|| {
-                invalid(format!(
+            if physnet.is_empty() && !tenant {
+                return Err(invalid("provider:physical_network required".into()));
+            }
+            if !physnet.is_empty() && vlan_ranges(cfg, &physnet)?.is_none() {
+                return Err(invalid(format!(
                     "physical_network '{physnet}' unknown for VLAN provider network"
-                ))
-            })?;
-            let id = match seg_id {
+                )));
+            }
+            let (physnet, id) = match seg_id {
                 Some(id) if !(1..=4094).contains(&id) => {
                     return Err(invalid(
                         "segmentation_id out of range (1 through 4094)".into(),
                     ));
                 }
-                Some(id) => id,
+                Some(id) => (physnet, id),
                 None => {
-                    let used = store::used_segmentation_ids(tx, "vlan", &physnet)?;
-                    lowest_free(ranges, used).ok_or_else(no_segments)?
+                    let on = (!physnet.is_empty()).then_some(physnet.as_str());
+                    allocate(tx, cfg, "vlan", on, project)?.ok_or_else(no_segments)?
                 }
             };
             SegmentRow {
@@ -225,36 +365,34 @@ fn choose_of_type(
     Ok(seg)
 }
 
-/// Records a network's segment; another network holding it is a conflict.
-pub(crate) fn reserve(tx: &Tx<'_>, network_id: &str, seg: &SegmentRow) -> Result<()> {
-    match store::insert_segment(tx, network_id, seg) {
-        Ok(()) => Ok(()),
-        Err(store::StoreError::Conflict(_)) if seg.network_type == "flat" => Err(Error::in_use(
+/// The error of a segment another network holds.
+pub(crate) fn taken(seg: &SegmentRow) -> Error {
+    if seg.network_type == "flat" {
+        return Error::in_use(
             "FlatNetworkInUse",
             format!(
                 "Unable to create the flat network. Physical network {} is in use.",
                 seg.physical_network
             ),
-        )),
-        Err(store::StoreError::Conflict(_)) => Err(Error::in_use(
-            "SegmentationIdInUse",
-            format!(
-                "Unable to create the network. The {} {} on physical network {} is in use.",
-                if seg.network_type == "vlan" {
-                    "VLAN"
-                } else {
-                    "tunnel"
-                },
-                seg.segmentation_id,
-                if seg.physical_network.is_empty() {
-                    "None"
-                } else {
-                    &seg.physical_network
-                }
-            ),
-        )),
-        Err(e) => Err(e.into()),
+        );
     }
+    Error::in_use(
+        "SegmentationIdInUse",
+        format!(
+            "Unable to create the network. The {} {} on physical network {} is in use.",
+            if seg.network_type == "vlan" {
+                "VLAN"
+            } else {
+                "tunnel"
+            },
+            seg.segmentation_id,
+            if seg.physical_network.is_empty() {
+                "None"
+            } else {
+                &seg.physical_network
+            }
+        ),
+    )
 }
 
 /// Per-network MTU: the physical MTU minus the encapsulation overhead of the type; flat and VLAN

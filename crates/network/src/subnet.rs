@@ -22,6 +22,7 @@ use crate::model::{Network, Port, Resource, Standard, Subnet};
 use crate::network::Networks;
 use crate::network::{is_network_service_port, tags_on_create};
 use crate::read::{Scope, check_revision, completed, field, load, load_for_change};
+use crate::segment_routes;
 use crate::subnetpool::SubnetPool;
 use crate::{Caller, Error, NetworkConfig, Result};
 
@@ -46,6 +47,7 @@ const ATTRS: &[Attr] = &[
     attr("prefixlen", true, false),
     attr("service_types", true, true),
     attr("dns_publish_fixed_ip", true, true),
+    attr("segment_id", true, true),
     attr("tags", true, false),
 ];
 
@@ -267,6 +269,7 @@ fn build(
         subnetpool_id: pool.as_ref().map(|p| p.id.clone()),
         service_types: service_types(&b)?.unwrap_or_default(),
         dns_publish_fixed_ip: b.bool("dns_publish_fixed_ip")?.unwrap_or(false),
+        segment_id: b.uuid("segment_id")?,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -344,6 +347,7 @@ impl Collection for Subnets {
             "subnetpool_id",
             "service_types",
             "dns_publish_fixed_ip",
+            "segment_id",
             "router:external",
             "shared",
             "description",
@@ -387,12 +391,28 @@ impl Collection for Subnets {
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
-        let (subnet, mut net, pool) = build(tx, cx.cfg, cx.caller, body)?;
+        let (mut subnet, mut net, pool) = build(tx, cx.cfg, cx.caller, body)?;
+        let others = other_segments(tx, &net.id, &subnet.id)?;
+        crate::segment::check_subnet_segment(
+            tx,
+            &net.id,
+            subnet.segment_id.as_deref(),
+            &others,
+            None,
+        )?;
+        let routed = subnet.segment_id.is_some();
+        if routed {
+            let peers = crate::port_addresses::subnets_of(tx, &net.id)?;
+            subnet.host_routes = segment_routes::for_subnet(&subnet, &peers, None);
+        }
         store::insert_row(tx, SUBNETS, &subnet.id, &columns(&subnet), &subnet.to_doc())?;
         if let Some(pool) = &pool {
             crate::pool_subnets::record(tx, &subnet, pool, &mut net)?;
         }
         revise_network(tx, &mut net)?;
+        if routed {
+            segment_routes::refresh_network(tx, &net.id, None)?;
+        }
         shown(tx, &subnet)
     }
 
@@ -443,9 +463,28 @@ impl Collection for Subnets {
         if let Some(publish) = b.bool("dns_publish_fixed_ip")? {
             subnet.dns_publish_fixed_ip = publish;
         }
+        if b.has("segment_id") {
+            let segment_id = b.uuid("segment_id")?;
+            let others = other_segments(tx, &subnet.network_id, &subnet.id)?;
+            crate::segment::check_subnet_segment(
+                tx,
+                &subnet.network_id,
+                segment_id.as_deref(),
+                &others,
+                Some(subnet.segment_id.as_deref()),
+            )?;
+            subnet.segment_id = segment_id;
+        }
+        let old_gateway = subnet.gateway_ip;
         subnet.set_ip_settings(validated);
+        if subnet.segment_id.is_some() && (b.has("host_routes") || subnet.gateway_ip != old_gateway)
+        {
+            let peers = crate::port_addresses::subnets_of(tx, &subnet.network_id)?;
+            let moved = old_gateway.filter(|_| subnet.gateway_ip != old_gateway);
+            subnet.host_routes = segment_routes::for_subnet(&subnet, &peers, moved);
+        }
         subnet.std.touch();
-        store::update_doc(tx, SUBNETS, &subnet.id, &subnet.to_doc())?;
+        store::update_row(tx, SUBNETS, &subnet.id, &columns(&subnet), &subnet.to_doc())?;
         if let Some(mut net) = load::<Network>(tx, &subnet.network_id)? {
             revise_network(tx, &mut net)?;
         }
@@ -485,22 +524,39 @@ impl Collection for Subnets {
             crate::pool_subnets::release(tx, &subnet, &mut net)?;
             revise_network(tx, &mut net)?;
         }
+        if subnet.segment_id.is_some() {
+            segment_routes::refresh_network(tx, &subnet.network_id, Some(subnet.cidr))?;
+        }
         Ok(())
     }
 }
 
 /// The indexed columns of a subnet row.
-fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 2] {
+pub(crate) fn columns(subnet: &Subnet) -> [(&'static str, ColumnValue); 3] {
     [
         ("project_id", ColumnValue::Text(subnet.project_id.clone())),
         ("network_id", ColumnValue::Text(subnet.network_id.clone())),
+        (
+            "segment_id",
+            ColumnValue::opt_text(subnet.segment_id.clone()),
+        ),
     ]
+}
+
+/// The segments of the network's subnets other than `subnet_id` (one entry per subnet).
+fn other_segments(tx: &Tx<'_>, network_id: &str, subnet_id: &str) -> Result<Vec<Option<String>>> {
+    Ok(store::subnet_segments(tx, network_id)?
+        .into_iter()
+        .filter(|(id, _)| id != subnet_id)
+        .map(|(_, segment)| segment)
+        .collect())
 }
 
 /// A subnet created, changed or deleted is a change of its network: a new revision (and
 /// update time) for the network, though the network's document holds nothing of its subnets —
 /// as upstream, where a subnet `revises_on_change` its network.
 fn revise_network(tx: &Tx<'_>, net: &mut Network) -> Result<()> {
+    net.l2_adjacency = crate::segment::l2_adjacent(tx, &net.id)?;
     net.std.touch();
     store::update_doc(tx, NETWORKS, &net.id, &net.to_doc())?;
     // Several subnets of one request (a bulk create) are one revision of the network, as the

@@ -243,11 +243,18 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
         }
     }
     // The test means something: the caller sees some, but not all, rows of each collection.
-    for &kind in collections() {
-        // Everyone reads every flavor; only administrators see service profiles.
-        if matches!(kind.path(), "flavors" | "service_profiles") {
-            continue;
-        }
+    // Segments and segment ranges are the admin's alone: no other caller sees any. Everyone
+    // reads every flavor; only administrators see service profiles.
+    let not_per_project = [
+        "segments",
+        "network_segment_ranges",
+        "flavors",
+        "service_profiles",
+    ];
+    for &kind in collections()
+        .iter()
+        .filter(|k| !not_per_project.contains(&k.path()))
+    {
         let who = if kind.path() == "rbac-policies" {
             &bob
         } else {

@@ -488,6 +488,9 @@ struct NetworkDoc {
     dns_domain: String,
     #[serde(default)]
     qos_policy_id: Option<String>,
+    vlan_transparent: bool,
+    #[serde(default)]
+    qinq: bool,
 }
 
 impl NetworkDoc {
@@ -505,6 +508,8 @@ impl NetworkDoc {
             availability_zone_hints: self.availability_zone_hints,
             dns_domain: self.dns_domain,
             qos_policy_id: self.qos_policy_id,
+            vlan_transparent: self.vlan_transparent,
+            qinq: self.qinq,
         }
     }
 }

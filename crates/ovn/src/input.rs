@@ -32,6 +32,10 @@ pub struct NetworkSpec {
     pub dns_domain: String,
     /// Its QoS policy: the policy of its ports that have none of their own.
     pub qos_policy_id: Option<String>,
+    /// `vlan_transparent`: tagged frames pass the switch as they are (`vlan-passthru`).
+    pub vlan_transparent: bool,
+    /// `qinq`: as `vlan_transparent`, and the localnet port tags with 802.1ad.
+    pub qinq: bool,
 }
 
 impl NetworkSpec {

@@ -81,7 +81,10 @@ pub fn network_rows(network: &NetworkSpec) -> Vec<NbRow> {
     let mut other_config = strings([
         ("mcast_snoop", "false".into()),
         ("mcast_flood_unregistered", "false".into()),
-        ("vlan-passthru", "false".into()),
+        (
+            "vlan-passthru",
+            (network.vlan_transparent || network.qinq).to_string(),
+        ),
     ]);
     let mut rows = Vec::new();
     if let (true, Some(physnet)) = (network.is_provider(), &network.physical_network) {
@@ -113,18 +116,21 @@ fn localnet_row(network: &NetworkSpec, physnet: &str, switch: &str) -> NbRow {
         ("vlan", Some(vlan)) => Some(Atom::Integer(vlan)),
         _ => None,
     };
+    let mut options = strings([
+        ("network_name", physnet.to_owned()),
+        ("mcast_flood", "false".into()),
+        ("mcast_flood_reports", "true".into()),
+        ("localnet_learn_fdb", "false".into()),
+    ]);
+    // Upstream sets only the non-default outer tag type; it writes it "802.11ad" (a typo OVN
+    // does not read), the type OVN knows is 802.1ad.
+    if network.qinq {
+        options.insert("ethtype".into(), "802.1ad".into());
+    }
     row.set("type", "localnet")
         .set_strings("addresses", ["unknown"])
         .set_optional("tag", tag)
-        .set_map(
-            "options",
-            &strings([
-                ("network_name", physnet.to_owned()),
-                ("mcast_flood", "false".into()),
-                ("mcast_flood_reports", "true".into()),
-                ("localnet_learn_fdb", "false".into()),
-            ]),
-        )
+        .set_map("options", &options)
         .set_map(
             "external_ids",
             &strings([("neutron:provnet-physical-network", physnet.to_owned())]),

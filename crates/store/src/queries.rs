@@ -416,7 +416,8 @@ pub fn revision_of(tx: &Tx, table: Table, id: &str) -> Result<Option<i64>, Store
         .transpose()
 }
 
-/// A network segment: the unique index on (type, physnet, id) makes its allocation race-free.
+/// A network segment's type, physical network ('' for none) and segmentation id (0 for none):
+/// the unique index on the three in `segments` makes its allocation race-free.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentRow {
     pub network_type: String,
@@ -424,21 +425,16 @@ pub struct SegmentRow {
     pub segmentation_id: i64,
 }
 
-/// Records a network's segment; one another network holds is a `Conflict(Segment)`.
-pub fn insert_segment(tx: &Tx, network_id: &str, seg: &SegmentRow) -> Result<(), StoreError> {
-    let n = tx.execute(
-        "INSERT INTO network_segments (network_id, network_type, physical_network, segmentation_id) \
-         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-        &[
-            network_id.into(),
-            (&seg.network_type).into(),
-            (&seg.physical_network).into(),
-            seg.segmentation_id.into(),
-        ],
-    )?;
-    match n {
-        0 => Err(StoreError::Conflict(Constraint::Segment)),
-        _ => Ok(()),
+impl SegmentRow {
+    /// The indexed columns of a segment of `network_id` at `segment_index`.
+    pub fn columns(&self, network_id: &str, segment_index: i64) -> [(&'static str, Value); 5] {
+        [
+            ("network_id", network_id.into()),
+            ("seg_type", (&self.network_type).into()),
+            ("seg_physnet", (&self.physical_network).into()),
+            ("seg_id", self.segmentation_id.into()),
+            ("segment_index", segment_index.into()),
+        ]
     }
 }
 
@@ -449,7 +445,7 @@ pub fn used_segmentation_ids(
     physnet: &str,
 ) -> Result<Vec<i64>, StoreError> {
     tx.query(
-        "SELECT segmentation_id FROM network_segments WHERE network_type = ?1 AND physical_network = ?2",
+        "SELECT seg_id FROM segments WHERE seg_type = ?1 AND seg_physnet = ?2",
         &[network_type.into(), physnet.into()],
     )?
     .iter()
@@ -457,10 +453,109 @@ pub fn used_segmentation_ids(
     .collect()
 }
 
-pub fn delete_segments(tx: &Tx, network_id: &str) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM network_segments WHERE network_id = ?1",
+/// The index the next segment of a network takes: one past its last (0 for its first).
+pub fn next_segment_index(tx: &Tx, network_id: &str) -> Result<i64, StoreError> {
+    let row = tx.query_opt(
+        "SELECT COALESCE(MAX(segment_index) + 1, 0) FROM segments WHERE network_id = ?1",
         &[network_id.into()],
     )?;
-    Ok(())
+    row.map_or(Ok(0), |r| r.int(0))
+}
+
+/// `(network id, segment document)` of every segment of these networks, each network's in
+/// `segment_index` order (one query per [`crate::lists`] chunk of networks).
+pub fn segments_of(tx: &Tx, network_ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in network_ids.chunks(1000) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|k| format!("?{k}")).collect();
+        let sql = format!(
+            "SELECT network_id, doc FROM segments WHERE network_id IN ({}) \
+             ORDER BY network_id, segment_index",
+            marks.join(", ")
+        );
+        let args: Vec<Value> = chunk.iter().map(|id| id.as_str().into()).collect();
+        for row in tx.query(&sql, &args)? {
+            out.push((row.text(0)?, row.text(1)?));
+        }
+    }
+    Ok(out)
+}
+
+/// `(subnet id, segment id)` of every subnet of a network, oldest first.
+pub fn subnet_segments(
+    tx: &Tx,
+    network_id: &str,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    let sql = format!(
+        "SELECT id, segment_id FROM subnets WHERE network_id = ?1 ORDER BY {}",
+        tx.insertion_order()
+    );
+    tx.query(&sql, &[network_id.into()])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.opt_text(1)?)))
+        .collect()
+}
+
+/// A network segment range as allocation reads it: `project_id` '' when shared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeRow {
+    pub id: String,
+    pub project_id: String,
+    pub physical_network: String,
+    pub minimum: i64,
+    pub maximum: i64,
+    pub default: bool,
+}
+
+/// The segment ranges of a network type (every one when `network_type` is `None`).
+pub fn segment_ranges(
+    tx: &Tx,
+    network_type: Option<&str>,
+) -> Result<Vec<(String, RangeRow)>, StoreError> {
+    let select = "SELECT id, project_id, range_physnet, range_min, range_max, is_default, \
+                  range_type FROM network_segment_ranges";
+    let rows = match network_type {
+        Some(t) => tx.query(&format!("{select} WHERE range_type = ?1"), &[t.into()])?,
+        None => tx.query(select, &[])?,
+    };
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.text(6)?,
+                RangeRow {
+                    id: r.text(0)?,
+                    project_id: r.text(1)?,
+                    physical_network: r.text(2)?,
+                    minimum: r.int(3)?,
+                    maximum: r.int(4)?,
+                    default: r.int(5)? != 0,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// `(segmentation id, project of its network)` of the segments of a type on a physical network
+/// ('' for tunnels) with ids from `minimum` to `maximum`, by id.
+pub fn segments_in_range(
+    tx: &Tx,
+    network_type: &str,
+    physnet: &str,
+    minimum: i64,
+    maximum: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    tx.query(
+        "SELECT s.seg_id, n.project_id FROM segments s JOIN networks n ON n.id = s.network_id \
+         WHERE s.seg_type = ?1 AND s.seg_physnet = ?2 AND s.seg_id >= ?3 AND s.seg_id <= ?4 \
+         ORDER BY s.seg_id",
+        &[
+            network_type.into(),
+            physnet.into(),
+            minimum.into(),
+            maximum.into(),
+        ],
+    )?
+    .iter()
+    .map(|r| Ok((r.int(0)?, r.text(1)?)))
+    .collect()
 }

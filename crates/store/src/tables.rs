@@ -9,7 +9,8 @@ pub const NETWORKS: Table = Table::new("networks", &["project_id", "open"])
     .from_doc(&["name", "status"])
     .sortable(&["project_id", "name", "status"])
     .tagged();
-pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id"])
+/// `segment_id` (0024): the segment a subnet belongs to on a routed network, else NULL.
+pub const SUBNETS: Table = Table::new("subnets", &["project_id", "network_id", "segment_id"])
     .resource("subnet")
     .from_doc(&["name"])
     .sortable(&["project_id", "network_id", "name"])
@@ -127,7 +128,7 @@ pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
     Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 13] = [
+pub const RESOURCES: [Table; 15] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -141,6 +142,8 @@ pub const RESOURCES: [Table; 13] = [
     QOS_POLICIES,
     TRUNKS,
     ADDRESS_GROUPS,
+    SEGMENTS,
+    NETWORK_SEGMENT_RANGES,
 ];
 
 // QoS (`migrations/*/0019_qos.sql`).
@@ -238,3 +241,36 @@ pub const SECURITY_GROUPS_DEFAULT_STATEFULNESS: Table = Table::new(
     "security_groups_default_statefulness",
     &["project_id", "scope"],
 );
+
+// Segments (`segment` extension, `migrations/*/0024_segments.sql`).
+
+/// Network segments: `seg_type`, `seg_physnet` and `seg_id` are unique together (see
+/// [`crate::SegmentRow`]); `segment_index` orders a network's segments.
+pub const SEGMENTS: Table = Table::new(
+    "segments",
+    &[
+        "network_id",
+        "seg_type",
+        "seg_physnet",
+        "seg_id",
+        "segment_index",
+    ],
+)
+.unique(Constraint::Segment)
+.resource("segment");
+
+/// Network segment ranges (`network-segment-range`); `project_id` is '' for a shared range,
+/// `is_default` 1 for a range of the config.
+pub const NETWORK_SEGMENT_RANGES: Table = Table::new(
+    "network_segment_ranges",
+    &[
+        "project_id",
+        "range_type",
+        "range_physnet",
+        "range_min",
+        "range_max",
+        "is_default",
+    ],
+)
+.resource("network_segment_range")
+.tagged();

@@ -31,6 +31,8 @@ fn probe_net() -> NetworkSpec {
         availability_zone_hints: vec![],
         dns_domain: String::new(),
         qos_policy_id: None,
+        vlan_transparent: false,
+        qinq: false,
     }
 }
 
@@ -47,6 +49,8 @@ fn public_net() -> NetworkSpec {
         availability_zone_hints: vec![],
         dns_domain: String::new(),
         qos_policy_id: None,
+        vlan_transparent: false,
+        qinq: false,
     }
 }
 

@@ -94,6 +94,32 @@ fn a_vlan_network_tags_its_localnet_port() {
         Some("101")
     );
     assert_eq!(rows[1].columns["tag"], Value::Set(vec![Atom::Integer(101)]));
+    assert_eq!(
+        rows[0].map_entry("other_config", "vlan-passthru"),
+        Some("false")
+    );
+    assert_eq!(rows[1].map_entry("options", "ethtype"), None);
+}
+
+#[test]
+fn vlan_transparent_and_qinq_networks_pass_tagged_frames() {
+    let mut net = probe_net();
+    net.vlan_transparent = true;
+    let rows = network_rows(&net);
+    assert_eq!(
+        rows[0].map_entry("other_config", "vlan-passthru"),
+        Some("true")
+    );
+    let mut net = public_net();
+    net.network_type = "vlan".into();
+    net.segmentation_id = Some(7);
+    net.qinq = true;
+    let rows = network_rows(&net);
+    assert_eq!(
+        rows[0].map_entry("other_config", "vlan-passthru"),
+        Some("true")
+    );
+    assert_eq!(rows[1].map_entry("options", "ethtype"), Some("802.1ad"));
 }
 
 #[test]

@@ -38,6 +38,8 @@ fn network() -> NetworkSpec {
         availability_zone_hints: vec![],
         dns_domain: String::new(),
         qos_policy_id: None,
+        vlan_transparent: false,
+        qinq: false,
     }
 }
 

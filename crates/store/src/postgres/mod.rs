@@ -172,6 +172,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0023_secgroups.sql"),
     ),
     Migration::sql(
+        "0024_segments",
+        include_str!("../../migrations/postgres/0024_segments.sql"),
+    ),
+    Migration::sql(
         "0025_routers",
         include_str!("../../migrations/postgres/0025_routers.sql"),
     )

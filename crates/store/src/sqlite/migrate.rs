@@ -104,6 +104,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0023_secgroups.sql"),
     ),
     Migration::sql(
+        "0024_segments",
+        include_str!("../../migrations/sqlite/0024_segments.sql"),
+    ),
+    Migration::sql(
         "0025_routers",
         include_str!("../../migrations/sqlite/0025_routers.sql"),
     )
