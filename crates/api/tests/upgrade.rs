@@ -25,8 +25,10 @@ const COLLECTIONS: [&str; 10] = [
 
 /// Attributes extensions added after the fixture's release, with the value every resource of
 /// the fixture takes: the old release did not show them (`port_forwardings` is computed on read).
-const ADDED_SINCE: [(&str, &str, Value); 4] = [
+const ADDED_SINCE: [(&str, &str, Value); 6] = [
     ("floatingips", "port_forwardings", Value::Array(Vec::new())),
+    ("routers", "enable_default_route_bfd", Value::Bool(false)),
+    ("routers", "enable_default_route_ecmp", Value::Bool(false)),
     ("networks", "vlan_transparent", Value::Bool(false)),
     ("networks", "qinq", Value::Bool(false)),
     ("subnets", "segment_id", Value::Null),
@@ -97,6 +99,16 @@ async fn the_previous_release_data_opens_unchanged() {
                     .unwrap_or(true);
                 was["ha"] = json!(true);
                 was["enable_snat"] = json!(snat);
+                // Since 0028 every router shows its gateways (`external-gateway-multihoming`):
+                // the one it had, if any.
+                let gateways = match was["external_gateway_info"].get("network_id") {
+                    Some(net) => json!([{
+                        "network_id": net,
+                        "external_fixed_ips": was["external_gateway_info"]["external_fixed_ips"],
+                    }]),
+                    None => json!([]),
+                };
+                was["external_gateways"] = gateways;
             }
             assert_eq!(was, is, "{coll} {id} as the old release showed it");
         }

@@ -12,10 +12,9 @@ use serde_json::{Map, Value};
 use neutrino_ovn::{GatewayChassis, gateway_priorities};
 use neutrino_store::agents::{self as stored, AgentRow};
 use neutrino_store::tables::ROUTERS;
-use neutrino_store::{self as store, Selection, Tx};
+use neutrino_store::{self as store, Selection};
 
 use crate::router::Router;
-use crate::router_gateway::gateway_port;
 use crate::{Caller, Error, Networking, Result};
 
 /// The type of the agent of a chassis that may host gateways.
@@ -51,19 +50,11 @@ fn gateway_chassis(rows: &[AgentRow]) -> Vec<GatewayChassis> {
 
 /// The chassis of a router's gateway with their priorities (none without a gateway), as the
 /// OVN back end builds its HA chassis group.
-fn router_chassis(
-    tx: &Tx<'_>,
-    router: &Router,
-    chassis: &[GatewayChassis],
-) -> Result<Vec<(String, i64)>> {
-    if gateway_port(tx, &router.id)?.is_none() {
-        return Ok(Vec::new());
+fn router_chassis(router: &Router, chassis: &[GatewayChassis]) -> Vec<(String, i64)> {
+    if router.external_gateway_info.is_none() {
+        return Vec::new();
     }
-    Ok(gateway_priorities(
-        &router.id,
-        &router.availability_zone_hints,
-        chassis,
-    ))
+    gateway_priorities(&router.id, &router.availability_zone_hints, chassis)
 }
 
 impl Networking {
@@ -84,7 +75,7 @@ impl Networking {
                     return Ok(Vec::new());
                 };
                 let rows = stored::agents(tx)?;
-                router_chassis(tx, &router, &gateway_chassis(&rows))
+                Ok::<_, Error>(router_chassis(&router, &gateway_chassis(&rows)))
             })
             .await?;
         let agents = self.agents(caller).await?;
@@ -124,7 +115,7 @@ impl Networking {
                 for doc in store::list_docs(tx, ROUTERS, &Selection::all())? {
                     let router: Router =
                         serde_json::from_str(&doc).map_err(|_| Error::internal())?;
-                    if router_chassis(tx, &router, &chassis)?
+                    if router_chassis(&router, &chassis)
                         .iter()
                         .any(|(c, _)| *c == agent)
                     {

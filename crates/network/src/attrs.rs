@@ -191,6 +191,14 @@ impl Body<'_> {
         }
     }
 
+    /// A boolean that may be `null` (`convert_to_boolean_if_not_none`): null reads as absent.
+    pub fn bool_or_null(&self, name: &str) -> Result<Option<bool>> {
+        match self.0.get(name) {
+            Some(Value::Null) => Ok(None),
+            _ => self.bool(name),
+        }
+    }
+
     /// An integer (`convert_to_int`: ints given as strings are converted); `null` reads as absent.
     pub fn int(&self, name: &str) -> Result<Option<i64>> {
         match self.0.get(name) {

@@ -33,6 +33,7 @@ mod rbac;
 pub mod read;
 mod router;
 mod router_gateway;
+mod router_gateways;
 mod router_interface;
 mod router_routes;
 mod rule_spec;

@@ -19,7 +19,7 @@ use crate::model::{FixedIp, Network, Port, Resource, Standard, Subnet};
 use crate::network::{Networks, tags_on_create};
 use crate::port_addresses::subnets_of;
 use crate::read::{Scope, check_revision, field, load, load_for_change};
-use crate::router_gateway::{parse_gateway, remove_gateway, set_gateway};
+use crate::router_gateway::{parse_gateway, set_gateway};
 use crate::router_routes::{check_routes, parse_routes};
 use crate::{Caller, Error, NetworkConfig, Result};
 
@@ -34,6 +34,14 @@ pub struct GatewayInfo {
     /// The QoS policy of the gateway's addresses (`qos-gateway-ip`).
     #[serde(default)]
     pub qos_policy_id: Option<String>,
+}
+
+/// One of a router's gateways as `external_gateways` shows it (`external-gateway-multihoming`):
+/// its network and addresses, as upstream's `format_gateway_info`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExternalGateway {
+    pub network_id: String,
+    pub external_fixed_ips: Vec<FixedIp>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -55,6 +63,16 @@ pub struct Router {
     /// default as upstream's column keeps it.
     #[serde(default = "yes")]
     pub enable_snat: bool,
+    /// Every gateway, the compatibility one (`external_gateway_info`'s) first, then the others
+    /// in the order they were added (`external-gateway-multihoming`).
+    #[serde(default)]
+    pub external_gateways: Vec<ExternalGateway>,
+    /// A BFD session with the nexthop of each default route (`enable-default-route-bfd`).
+    #[serde(default)]
+    pub enable_default_route_bfd: bool,
+    /// A default route through every gateway rather than the first (`enable-default-route-ecmp`).
+    #[serde(default)]
+    pub enable_default_route_ecmp: bool,
     pub availability_zone_hints: Vec<String>,
     pub availability_zones: Vec<String>,
     pub flavor_id: Option<String>,
@@ -84,6 +102,9 @@ const ATTRS: &[Attr] = &[
     attr("availability_zones", false, false),
     attr("flavor_id", true, false),
     attr("enable_snat", false, false),
+    attr("external_gateways", false, false),
+    attr("enable_default_route_bfd", true, true),
+    attr("enable_default_route_ecmp", true, true),
     attr("tags", true, false),
 ];
 
@@ -174,7 +195,12 @@ fn check_admin_attrs(b: &Body, caller: &Caller, action: &str) -> Result<()> {
     if caller.is_admin() {
         return Ok(());
     }
-    for a in ["distributed", "ha"] {
+    for a in [
+        "distributed",
+        "ha",
+        "enable_default_route_bfd",
+        "enable_default_route_ecmp",
+    ] {
         if b.has(a) {
             return Err(Error::policy(&format!(
                 "(rule:{action}_router and rule:{action}_router:{a})"
@@ -227,15 +253,20 @@ pub(crate) fn attached_subnets(tx: &Tx<'_>, router_id: &str) -> Result<Vec<Subne
     Ok(out)
 }
 
-/// `_check_for_dup_router_subnets`: a subnet already on the router, or overlapping one.
+/// `_check_for_dup_router_subnets`: a subnet already on the router, or overlapping one. A new
+/// gateway on `gateway_network` may share that network's subnets with the router's other
+/// gateways there (upstream's multihoming override).
 pub(crate) fn check_new_subnets(
     tx: &Tx<'_>,
     router_id: &str,
     new: &[Subnet],
     ignore_port: Option<&str>,
+    gateway_network: Option<&str>,
 ) -> Result<()> {
     for rp in l3::router_ports(tx, router_id)? {
-        if Some(rp.port_id.as_str()) == ignore_port {
+        if Some(rp.port_id.as_str()) == ignore_port
+            || (rp.port_type == ROUTER_GATEWAY && Some(rp.network_id.as_str()) == gateway_network)
+        {
             continue;
         }
         if let Some(port) = load::<Port>(tx, &rp.port_id)?
@@ -251,6 +282,9 @@ pub(crate) fn check_new_subnets(
         }
     }
     for old in attached_subnets(tx, router_id)? {
+        if Some(old.network_id.as_str()) == gateway_network {
+            continue;
+        }
         for s in new {
             if old.id != s.id && ipam::overlaps(&old.cidr, &s.cidr) {
                 return Err(bad_request(
@@ -307,6 +341,12 @@ fn build(tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Router>
         distributed: b.bool("distributed")?.unwrap_or(false),
         ha: true,
         enable_snat: true,
+        external_gateways: Vec::new(),
+        // `convert_to_boolean_if_not_none`: null is the default, false.
+        enable_default_route_bfd: b.bool_or_null("enable_default_route_bfd")?.unwrap_or(false),
+        enable_default_route_ecmp: b
+            .bool_or_null("enable_default_route_ecmp")?
+            .unwrap_or(false),
         // As upstream's OVN L3 plugin reports them: the zones its hints name.
         availability_zones: hints.clone(),
         availability_zone_hints: hints,
@@ -441,6 +481,21 @@ impl Collection for Routers {
                 "Exposes the router \"enable_snat\" read-only configuration flag",
                 "Exposes the router \"enable_snat\" read-only configuration flag",
             ),
+            ext(
+                "external-gateway-multihoming",
+                "Neutron L3 External Gateway Multihoming",
+                "Allow multiple external gateway ports per router",
+            ),
+            ext(
+                "enable-default-route-bfd",
+                "Enable Default Route BFD",
+                "Enables configurable BFD behavior for default routes",
+            ),
+            ext(
+                "enable-default-route-ecmp",
+                "Enable Default Route ECMP",
+                "Enables configurable ECMP behavior for default routes",
+            ),
         ];
         EXTENSIONS
     }
@@ -460,6 +515,9 @@ impl Collection for Routers {
             "availability_zones",
             "flavor_id",
             "enable_snat",
+            "external_gateways",
+            "enable_default_route_bfd",
+            "enable_default_route_ecmp",
             "description",
             "tags",
             "created_at",
@@ -470,6 +528,7 @@ impl Collection for Routers {
     fn unsortable(&self) -> &'static [&'static str] {
         &[
             "external_gateway_info",
+            "external_gateways",
             "routes",
             "availability_zone_hints",
             "availability_zones",
@@ -496,6 +555,7 @@ impl Collection for Routers {
         body: &Map<String, Value>,
     ) -> Option<Result<Value>> {
         crate::router_interface::action(tx, cx, id, action, body)
+            .or_else(|| crate::router_gateways::action(tx, cx, id, action, body))
     }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
@@ -544,6 +604,12 @@ impl Collection for Routers {
             router.distributed = d;
         }
         check_ha(&b)?;
+        if let Some(v) = b.bool_or_null("enable_default_route_bfd")? {
+            router.enable_default_route_bfd = v;
+        }
+        if let Some(v) = b.bool_or_null("enable_default_route_ecmp")? {
+            router.enable_default_route_ecmp = v;
+        }
         if let Some(gw) = b.get("external_gateway_info") {
             let req = parse_gateway(gw)?;
             set_gateway(tx, cx.cfg, cx.caller, &mut router, req)?;
@@ -575,7 +641,7 @@ impl Collection for Routers {
                 ),
             ));
         }
-        remove_gateway(tx, &mut router)?;
+        crate::router_gateways::remove_all(tx, &mut router)?;
         store::delete_row(tx, ROUTERS, id)?;
         Ok(())
     }

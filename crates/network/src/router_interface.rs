@@ -212,7 +212,7 @@ fn add_by_subnet(
         ));
     }
     check_address_mode(&subnet)?;
-    check_new_subnets(tx, &router.id, std::slice::from_ref(&subnet), None)?;
+    check_new_subnets(tx, &router.id, std::slice::from_ref(&subnet), None, None)?;
     let entry = json!({"subnet_id": subnet.id, "ip_address": gateway.to_string()});
     if subnet.ip_version == 6 {
         // One IPv6 interface port per network: further IPv6 subnets become its prefixes.
@@ -292,7 +292,7 @@ fn add_by_port(
             ),
         ));
     }
-    check_new_subnets(tx, &router.id, &subnets, Some(&port.id))?;
+    check_new_subnets(tx, &router.id, &subnets, Some(&port.id), None)?;
     if subnets.iter().filter(|s| s.ip_version == 4).count() > 1 {
         return Err(bad_request(
             "router",

@@ -692,6 +692,13 @@ impl PortDoc {
 struct GatewayDoc {
     #[serde(default = "yes")]
     enable_snat: bool,
+    #[serde(default)]
+    external_fixed_ips: Vec<GatewayIpDoc>,
+}
+
+#[derive(Deserialize)]
+struct GatewayIpDoc {
+    ip_address: IpAddr,
 }
 
 #[derive(Deserialize)]
@@ -705,6 +712,10 @@ struct RouterDoc {
     routes: Vec<RouteDoc>,
     #[serde(default)]
     availability_zone_hints: Vec<String>,
+    #[serde(default)]
+    enable_default_route_ecmp: bool,
+    #[serde(default)]
+    enable_default_route_bfd: bool,
 }
 
 impl RouterDoc {
@@ -715,8 +726,18 @@ impl RouterDoc {
             revision_number: self.revision_number,
             admin_state_up: self.admin_state_up,
             availability_zone_hints: self.availability_zone_hints,
-            enable_snat: self.external_gateway_info.is_some_and(|g| g.enable_snat),
+            enable_snat: self
+                .external_gateway_info
+                .as_ref()
+                .is_some_and(|g| g.enable_snat),
+            gateway_ips: self
+                .external_gateway_info
+                .iter()
+                .flat_map(|g| g.external_fixed_ips.iter().map(|f| f.ip_address))
+                .collect(),
             routes: routes(self.routes),
+            enable_default_route_ecmp: self.enable_default_route_ecmp,
+            enable_default_route_bfd: self.enable_default_route_bfd,
         }
     }
 }

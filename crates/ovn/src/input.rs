@@ -134,7 +134,7 @@ pub struct TrunkParent {
 
 /// A router. Its interfaces and gateway are the ports whose `device_id` is the router and whose
 /// `device_owner` is `network:router_interface` or `network:router_gateway`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouterSpec {
     pub id: String,
     pub name: String,
@@ -145,6 +145,15 @@ pub struct RouterSpec {
     pub enable_snat: bool,
     /// `routes`: extra static routes.
     pub routes: Vec<HostRoute>,
+    /// The addresses of `external_gateway_info`: they name the compatibility gateway port
+    /// (upstream's `gw_port_id`), the one with the default route when the router has several
+    /// gateways and no ECMP.
+    pub gateway_ips: Vec<IpAddr>,
+    /// `enable_default_route_ecmp`: a default route through every gateway.
+    pub enable_default_route_ecmp: bool,
+    /// `enable_default_route_bfd`: each default route leaves through its gateway port
+    /// (`output_port`) and is watched by a `BFD` session with its nexthop.
+    pub enable_default_route_bfd: bool,
 }
 
 /// A floating IP. It becomes a NAT row only while associated (`port_id`, `fixed_ip_address` and

@@ -12,7 +12,10 @@ use std::net::IpAddr;
 
 use neutrino_ovsdb::Atom;
 
-use crate::input::{FloatingIpSpec, MappingConfig, PortForwardingSpec, Resources, RouterSpec};
+use crate::input::{
+    FloatingIpSpec, MappingConfig, PortForwardingSpec, PortSpec, Resources, RouterSpec,
+};
+use crate::mapping::router_port_name;
 use crate::router::{ROUTER_GATEWAY, router_name};
 use crate::row::{NbRow, REVISION_KEY, RowId, table};
 
@@ -27,8 +30,19 @@ fn strings<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, Strin
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-fn route(router: &RouterSpec, prefix: String, nexthop: IpAddr, extra: &[(&str, String)]) -> NbRow {
-    let key = format!("{}:{prefix}:{nexthop}", router.id);
+/// A static route of the router, keyed `<router id>:<prefix>:<nexthop>` (and `:<output port>`
+/// when it names one).
+fn route(
+    router: &RouterSpec,
+    prefix: String,
+    nexthop: IpAddr,
+    output_port: Option<&str>,
+    extra: &[(&str, String)],
+) -> NbRow {
+    let key = match output_port {
+        Some(port) => format!("{}:{prefix}:{nexthop}:{port}", router.id),
+        None => format!("{}:{prefix}:{nexthop}", router.id),
+    };
     let mut row = NbRow::new(table::LOGICAL_ROUTER_STATIC_ROUTE, key.clone());
     let mut external_ids = strings([(ROUTE_KEY, key), ("neutron:is_static_route", "true".into())]);
     for (k, v) in extra {
@@ -41,33 +55,104 @@ fn route(router: &RouterSpec, prefix: String, nexthop: IpAddr, extra: &[(&str, S
     row
 }
 
-/// SNAT, the default route and the extra routes of a router.
-pub fn router_l3_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow> {
-    let mut rows = Vec::new();
-    let gateway = resources
+/// The router's gateway ports, the compatibility one (holding an address of
+/// `external_gateway_info`) first.
+pub fn gateway_ports<'a>(router: &RouterSpec, resources: &Resources<'a>) -> Vec<&'a PortSpec> {
+    let mut ports: Vec<&PortSpec> = resources
         .ports
         .iter()
-        .find(|p| p.device_id == router.id && p.device_owner == ROUTER_GATEWAY);
-    if let Some(gateway) = gateway {
+        .filter(|p| p.device_id == router.id && p.device_owner == ROUTER_GATEWAY)
+        .collect();
+    if let Some(i) = ports.iter().position(|p| {
+        p.fixed_ips
+            .iter()
+            .any(|f| router.gateway_ips.contains(&f.ip_address))
+    }) {
+        let first = ports.remove(i);
+        ports.insert(0, first);
+    }
+    ports
+}
+
+/// The gateway port a NAT row of a router with several gateways leaves through (its
+/// `gateway_port`, which OVN needs to tell the distributed gateway ports apart): the one on
+/// `network_id`, else the one holding `address`. None for a router with one gateway.
+fn nat_gateway_port(
+    gateways: &[&PortSpec],
+    network_id: Option<&str>,
+    address: IpAddr,
+) -> Option<RowId> {
+    if gateways.len() < 2 {
+        return None;
+    }
+    gateways
+        .iter()
+        .find(|p| {
+            p.fixed_ips.iter().any(|f| f.ip_address == address)
+                || Some(p.network_id.as_str()) == network_id
+        })
+        .map(|p| RowId::new(table::LOGICAL_ROUTER_PORT, router_port_name(&p.id)))
+}
+
+/// `BFD`'s key in `external_ids`: `<logical port>:<nexthop>`, the table's unique index.
+pub const BFD_KEY: &str = "neutron:bfd_id";
+
+/// SNAT, the default routes and the extra routes of a router. The compatibility gateway has
+/// a default route through its subnets' gateways; with `enable_default_route_ecmp` every
+/// gateway has (OVN spreads traffic over routes of one prefix); with
+/// `enable_default_route_bfd` each leaves through its gateway port and refers to a `BFD`
+/// session with its nexthop. SNAT takes every gateway's IPv4 addresses, as upstream's
+/// `update_nat_rules`.
+pub fn router_l3_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbRow> {
+    let mut rows: Vec<NbRow> = Vec::new();
+    let gateways = gateway_ports(router, resources);
+    for (i, gateway) in gateways.iter().enumerate() {
+        let lrp = router_port_name(&gateway.id);
         for fixed in &gateway.fixed_ips {
             let subnet = resources.subnets.iter().find(|s| s.id == fixed.subnet_id);
             if let Some(nexthop) = subnet.and_then(|s| s.gateway_ip)
                 && nexthop.is_ipv4() == fixed.ip_address.is_ipv4()
+                && (i == 0 || router.enable_default_route_ecmp)
             {
                 let prefix = if nexthop.is_ipv4() {
                     "0.0.0.0/0"
                 } else {
                     "::/0"
                 };
-                rows.push(route(
+                let bfd = router.enable_default_route_bfd;
+                let mut route = route(
                     router,
                     prefix.to_owned(),
                     nexthop,
+                    bfd.then_some(lrp.as_str()),
                     &[
                         ("neutron:is_ext_gw", "true".into()),
                         ("neutron:subnet_id", fixed.subnet_id.clone()),
                     ],
-                ));
+                );
+                if bfd {
+                    let key = format!("{lrp}:{nexthop}");
+                    let mut session = NbRow::new(table::BFD, key.clone());
+                    session
+                        .set("logical_port", lrp.clone())
+                        .set("dst_ip", nexthop.to_string())
+                        .set_map(
+                            "external_ids",
+                            &strings([
+                                (BFD_KEY, key.clone()),
+                                ("neutron:router_name", router_name(&router.id)),
+                            ]),
+                        );
+                    route
+                        .set_optional("output_port", Some(Atom::String(lrp.clone())))
+                        .reference("bfd", vec![session.id.clone()]);
+                    if !rows.iter().any(|r| r.id == session.id) {
+                        rows.push(session);
+                    }
+                }
+                if !rows.iter().any(|r| r.id == route.id) {
+                    rows.push(route);
+                }
             }
             if router.enable_snat && fixed.ip_address.is_ipv4() {
                 let key = format!("snat-{}-{}", router.id, fixed.ip_address);
@@ -76,6 +161,9 @@ pub fn router_l3_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbR
                     .set("external_ip", fixed.ip_address.to_string())
                     .set("logical_ip", "0.0.0.0/0")
                     .set_map("external_ids", &strings([(NAT_KEY, key)]));
+                if let Some(port) = nat_gateway_port(&gateways, None, fixed.ip_address) {
+                    nat.reference("gateway_port", vec![port]);
+                }
                 nat.parent = Some(RowId::new(table::LOGICAL_ROUTER, router_name(&router.id)));
                 rows.push(nat);
             }
@@ -86,6 +174,7 @@ pub fn router_l3_rows(router: &RouterSpec, resources: &Resources<'_>) -> Vec<NbR
             router,
             extra.destination.trunc().to_string(),
             extra.nexthop,
+            None,
             &[],
         ));
     }
@@ -132,6 +221,16 @@ pub fn floating_ip_row(
                 (REVISION_KEY, fip.revision_number.to_string()),
             ]),
         );
+    if let Some(router) = resources.routers.iter().find(|r| &r.id == router_id) {
+        let gateways = gateway_ports(router, resources);
+        if let Some(port) = nat_gateway_port(
+            &gateways,
+            Some(&fip.floating_network_id),
+            fip.floating_ip_address,
+        ) {
+            row.reference("gateway_port", vec![port]);
+        }
+    }
     row.parent = Some(RowId::new(table::LOGICAL_ROUTER, router_name(router_id)));
     row.revision = Some(fip.revision_number);
     Some(row)

@@ -23,6 +23,7 @@ pub mod table {
     pub const ADDRESS_SET: &str = "Address_Set";
     pub const ACL: &str = "ACL";
     pub const NAT: &str = "NAT";
+    pub const BFD: &str = "BFD";
     pub const LOGICAL_ROUTER_STATIC_ROUTE: &str = "Logical_Router_Static_Route";
     pub const LOAD_BALANCER: &str = "Load_Balancer";
     pub const QOS: &str = "QoS";
@@ -140,7 +141,18 @@ pub const TABLES: &[TableSpec] = &[
         name: table::NAT,
         key: KeyRule::ExternalId(crate::nat::NAT_KEY),
         parent: Some((table::LOGICAL_ROUTER, "nat")),
-        optional_columns: &["logical_port", "external_mac"],
+        optional_columns: &["logical_port", "external_mac", "gateway_port"],
+        unique_key: false,
+        schema_root: false,
+        marker: None,
+    },
+    // The BFD sessions of default routes (`enable_default_route_bfd`), referred to weakly by
+    // their routes.
+    TableSpec {
+        name: table::BFD,
+        key: KeyRule::ExternalId(crate::nat::BFD_KEY),
+        parent: None,
+        optional_columns: &[],
         unique_key: false,
         schema_root: false,
         marker: None,
@@ -149,7 +161,7 @@ pub const TABLES: &[TableSpec] = &[
         name: table::LOGICAL_ROUTER_STATIC_ROUTE,
         key: KeyRule::ExternalId(crate::nat::ROUTE_KEY),
         parent: Some((table::LOGICAL_ROUTER, "static_routes")),
-        optional_columns: &[],
+        optional_columns: &["output_port", "bfd"],
         unique_key: false,
         schema_root: false,
         marker: None,
@@ -255,10 +267,14 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "logical_ip",
             "logical_port",
             "external_mac",
+            "gateway_port",
             "options",
             "external_ids",
         ],
-        table::LOGICAL_ROUTER_STATIC_ROUTE => &["ip_prefix", "nexthop", "external_ids"],
+        table::LOGICAL_ROUTER_STATIC_ROUTE => {
+            &["ip_prefix", "nexthop", "output_port", "bfd", "external_ids"]
+        }
+        table::BFD => &["logical_port", "dst_ip", "external_ids"],
         table::LOAD_BALANCER => &["name", "protocol", "vips", "external_ids"],
         table::LOGICAL_ROUTER_PORT => &[
             "name",

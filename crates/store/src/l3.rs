@@ -170,3 +170,38 @@ pub(crate) fn backfill_router_flags(tx: &Tx) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Migration `0028_router_gateways`: routers stored before it show their one gateway (if any)
+/// as `external_gateways`, upstream's `{network_id, external_fixed_ips}`, appended to the
+/// document in place (no new revision: the gateway is the same).
+pub(crate) fn backfill_router_gateways(tx: &Tx) -> Result<(), StoreError> {
+    for row in tx.query("SELECT id, doc FROM routers", &[])? {
+        let (id, doc) = (row.text(0)?, row.text(1)?);
+        let parsed: serde_json::Value =
+            serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt {
+                table: "routers",
+                id: id.clone(),
+                reason: e.to_string(),
+            })?;
+        if parsed.get("external_gateways").is_some() || !doc.ends_with('}') {
+            continue;
+        }
+        let info = &parsed["external_gateway_info"];
+        let gateways = match info.get("network_id") {
+            Some(network_id) => serde_json::json!([{
+                "network_id": network_id,
+                "external_fixed_ips": info.get("external_fixed_ips").cloned().unwrap_or_else(|| serde_json::json!([])),
+            }]),
+            None => serde_json::json!([]),
+        };
+        let updated = format!(
+            "{},\"external_gateways\":{gateways}}}",
+            &doc[..doc.len() - 1]
+        );
+        tx.execute(
+            "UPDATE routers SET doc = ?1 WHERE id = ?2",
+            &[updated.as_str().into(), id.as_str().into()],
+        )?;
+    }
+    Ok(())
+}

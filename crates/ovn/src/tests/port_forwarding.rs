@@ -120,6 +120,7 @@ fn a_gone_forwarding_is_unlinked_and_deleted_and_others_balancers_stay() {
         availability_zone_hints: vec![],
         enable_snat: true,
         routes: vec![],
+        ..Default::default()
     };
     let with = desired_state(
         &MappingConfig::default(),

@@ -59,6 +59,7 @@ fn a_router_and_its_ports_as_upstream_writes_them() {
         availability_zone_hints: vec![],
         enable_snat: true,
         routes: vec![],
+        ..Default::default()
     };
     let networks = [probe_net(), public];
     let gateway_chassis = ["gw-b", "gw-a", "gw-c"].map(GatewayChassis::named);
@@ -231,6 +232,7 @@ fn gateway_snat_default_route_and_a_floating_ip_as_upstream_writes_them() {
             destination: "192.0.2.0/24".parse().unwrap(),
             nexthop: "10.10.0.254".parse().unwrap(),
         }],
+        ..Default::default()
     };
     let fip = FloatingIpSpec {
         id: "f2b9d839-7136-4a58-b25c-0ca0980d2941".into(),
@@ -370,6 +372,7 @@ fn gateways_stay_in_the_routers_availability_zones() {
         availability_zone_hints: hints.iter().map(|h| h.to_string()).collect(),
         enable_snat: true,
         routes: vec![],
+        ..Default::default()
     };
     let chosen = |hints: &[&str]| -> Vec<String> {
         let mut names: Vec<String> = crate::router::gateway_group(&router(hints), "g", &all)
@@ -387,4 +390,155 @@ fn gateways_stay_in_the_routers_availability_zones() {
         "no hints: any zone, and no zone"
     );
     assert!(chosen(&["az9"]).is_empty());
+}
+
+/// Two gateways (`external-gateway-multihoming`): the default route through the compatibility
+/// gateway only, through both with ECMP; with BFD each route names its port and has a `BFD`
+/// row; SNAT on both addresses, each naming its gateway port, and a floating IP's NAT the
+/// gateway on its network.
+#[test]
+fn several_gateways_with_ecmp_and_bfd_as_upstream_writes_them() {
+    let subnet = |id: &str, network: &str, cidr: &str, gw: &str| SubnetSpec {
+        id: id.into(),
+        network_id: network.into(),
+        revision_number: 0,
+        cidr: cidr.parse().unwrap(),
+        gateway_ip: Some(gw.parse().unwrap()),
+        enable_dhcp: false,
+        dns_nameservers: vec![],
+        host_routes: vec![],
+        ipv6_address_mode: None,
+        ipv6_ra_mode: None,
+    };
+    let subnets = vec![
+        subnet("s1", "ext1", "198.18.0.0/24", "198.18.0.1"),
+        subnet("s2", "ext2", "203.0.113.0/24", "203.0.113.1"),
+    ];
+    // The second port in the list is the compatibility gateway: external_gateway_info names it.
+    let ports = vec![
+        router_port(
+            "gw-b",
+            "fa:16:3e:00:00:0b",
+            "network:router_gateway",
+            "ext2",
+            "s2",
+            "203.0.113.5",
+        ),
+        router_port(
+            "gw-a",
+            "fa:16:3e:00:00:0a",
+            "network:router_gateway",
+            "ext1",
+            "s1",
+            "198.18.0.5",
+        ),
+    ];
+    let mut router = RouterSpec {
+        id: ROUTER.into(),
+        revision_number: 1,
+        admin_state_up: true,
+        enable_snat: true,
+        gateway_ips: vec!["198.18.0.5".parse().unwrap()],
+        ..Default::default()
+    };
+    let fip = FloatingIpSpec {
+        id: "fip".into(),
+        revision_number: 1,
+        floating_ip_address: "203.0.113.9".parse().unwrap(),
+        floating_network_id: "ext2".into(),
+        floating_port_mac: "fa:16:3e:00:00:0f".into(),
+        router_id: Some(ROUTER.into()),
+        port_id: Some("vm".into()),
+        fixed_ip_address: Some("10.10.0.10".parse().unwrap()),
+        port_forwardings: Vec::new(),
+    };
+    let routes = |router: &RouterSpec| {
+        let routers = [router.clone()];
+        let resources = Resources {
+            subnets: &subnets,
+            ports: &ports,
+            routers: &routers,
+            ..Default::default()
+        };
+        let rows = crate::nat::router_l3_rows(router, &resources);
+        let nat = crate::nat::floating_ip_row(&MappingConfig::default(), &fip, &resources).unwrap();
+        (rows, nat)
+    };
+    let lrp = |id: &str| RowId::new(table::LOGICAL_ROUTER_PORT, format!("lrp-{id}"));
+
+    let (rows, fip_nat) = routes(&router);
+    let nexthops: Vec<_> = rows
+        .iter()
+        .filter(|r| r.id.table == table::LOGICAL_ROUTER_STATIC_ROUTE)
+        .map(|r| r.string("nexthop").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        nexthops,
+        vec!["198.18.0.1"],
+        "the compatibility gateway's only"
+    );
+    let snats: Vec<_> = rows
+        .iter()
+        .filter(|r| r.id.table == table::NAT)
+        .map(|r| {
+            (
+                r.string("external_ip").unwrap().to_owned(),
+                r.refs["gateway_port"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        snats,
+        vec![
+            ("198.18.0.5".to_owned(), vec![lrp("gw-a")]),
+            ("203.0.113.5".to_owned(), vec![lrp("gw-b")]),
+        ]
+    );
+    assert_eq!(fip_nat.refs["gateway_port"], vec![lrp("gw-b")]);
+    assert!(rows.iter().all(|r| r.id.table != table::BFD));
+
+    router.enable_default_route_ecmp = true;
+    let (rows, _) = routes(&router);
+    let nexthops: Vec<_> = rows
+        .iter()
+        .filter(|r| r.id.table == table::LOGICAL_ROUTER_STATIC_ROUTE)
+        .map(|r| r.string("nexthop").unwrap().to_owned())
+        .collect();
+    assert_eq!(nexthops, vec!["198.18.0.1", "203.0.113.1"]);
+
+    router.enable_default_route_bfd = true;
+    let (rows, _) = routes(&router);
+    let bfd: Vec<_> = rows.iter().filter(|r| r.id.table == table::BFD).collect();
+    assert_eq!(bfd.len(), 2);
+    assert_eq!(bfd[0].string("logical_port"), Some("lrp-gw-a"));
+    assert_eq!(bfd[0].string("dst_ip"), Some("198.18.0.1"));
+    let route = rows
+        .iter()
+        .find(|r| {
+            r.id.table == table::LOGICAL_ROUTER_STATIC_ROUTE
+                && r.string("nexthop") == Some("203.0.113.1")
+        })
+        .unwrap();
+    assert_eq!(
+        route.columns["output_port"],
+        Value::Set(vec![Atom::String("lrp-gw-b".into())])
+    );
+    assert_eq!(
+        route.refs["bfd"],
+        vec![RowId::new(table::BFD, "lrp-gw-b:203.0.113.1")]
+    );
+
+    // One gateway: no `gateway_port` (OVN needs none), as before.
+    let one = vec![ports[1].clone()];
+    let resources = Resources {
+        subnets: &subnets,
+        ports: &one,
+        ..Default::default()
+    };
+    let rows = crate::nat::router_l3_rows(&router, &resources);
+    assert!(
+        rows.iter()
+            .filter(|r| r.id.table == table::NAT)
+            .all(|r| !r.refs.contains_key("gateway_port"))
+    );
 }

@@ -13,6 +13,7 @@ async fn a_router_interface_is_a_router_port_joined_to_its_switch_port() {
         availability_zone_hints: vec![],
         enable_snat: true,
         routes: vec![],
+        ..Default::default()
     };
     let mut interface = port(
         "6c86556a-1f1d-4a4a-851a-7cdeca170bdc",
@@ -106,6 +107,7 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
         availability_zone_hints: vec![],
         enable_snat: true,
         routes: vec![],
+        ..Default::default()
     };
     let mut gateway = port(
         "6c115f58-f8de-4a92-a96d-dd3c88863f4a",
@@ -239,7 +241,7 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
     let no_snat = [RouterSpec {
         enable_snat: false,
         revision_number: 2,
-        ..router.clone()
+        ..router.clone()..Default::default()
     }];
     lab.apply(
         &desired_state(

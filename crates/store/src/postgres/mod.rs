@@ -184,6 +184,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0026_port_extensions",
         include_str!("../../migrations/postgres/0026_port_extensions.sql"),
     ),
+    Migration::sql(
+        "0028_router_gateways",
+        include_str!("../../migrations/postgres/0028_router_gateways.sql"),
+    )
+    .then(crate::l3::backfill_router_gateways),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

@@ -116,6 +116,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0026_port_extensions",
         include_str!("../../migrations/sqlite/0026_port_extensions.sql"),
     ),
+    Migration::sql(
+        "0028_router_gateways",
+        include_str!("../../migrations/sqlite/0028_router_gateways.sql"),
+    )
+    .then(crate::l3::backfill_router_gateways),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
