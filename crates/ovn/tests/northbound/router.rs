@@ -241,7 +241,7 @@ async fn a_gateway_and_a_floating_ip_become_snat_a_default_route_and_dnat() {
     let no_snat = [RouterSpec {
         enable_snat: false,
         revision_number: 2,
-        ..router.clone()..Default::default()
+        ..router.clone()
     }];
     lab.apply(
         &desired_state(
