@@ -38,6 +38,13 @@ async fn act(api: &Api, user: &str, router: &str, action: &str, gateways: Value)
     .await
 }
 
+/// An action that succeeds: the router it answers.
+async fn ok(api: &Api, user: &str, router: &str, action: &str, gateways: Value) -> Value {
+    let r = act(api, user, router, action, gateways).await;
+    assert_eq!(r.status, StatusCode::OK, "{action}: {:?}", r.body);
+    r.body["router"].clone()
+}
+
 /// The networks of a router's `external_gateways`, in order.
 fn networks(router: &Value) -> Vec<String> {
     router["external_gateways"]
@@ -155,7 +162,7 @@ async fn gateways_are_added_shown_first_compat_and_removed() {
     let rid = id(&r);
 
     // The first gateway of a router without one is its compatibility gateway.
-    let added = act(
+    let added = ok(
         &api,
         "alice",
         &rid,
@@ -163,8 +170,7 @@ async fn gateways_are_added_shown_first_compat_and_removed() {
         json!([{"network_id": ext1}, {"network_id": ext2}]),
     )
     .await;
-    assert_eq!(added.status, StatusCode::OK, "{:?}", added.body);
-    let shown = &added.body["router"];
+    let shown = &added;
     assert_eq!(networks(shown), vec![ext1.clone(), ext2.clone()]);
     assert_eq!(shown["external_gateway_info"]["network_id"], ext1.as_str());
     assert_eq!(
@@ -185,7 +191,7 @@ async fn gateways_are_added_shown_first_compat_and_removed() {
     );
 
     // A third on a network it already has a gateway on.
-    let again = act(
+    let again = ok(
         &api,
         "admin",
         &rid,
@@ -193,9 +199,8 @@ async fn gateways_are_added_shown_first_compat_and_removed() {
         json!([{"network_id": ext2}]),
     )
     .await;
-    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
     assert_eq!(
-        networks(&again.body["router"]),
+        networks(&again),
         vec![ext1.clone(), ext2.clone(), ext2.clone()]
     );
 
@@ -215,9 +220,8 @@ async fn gateways_are_added_shown_first_compat_and_removed() {
         ambiguous.body
     );
     assert_eq!(ambiguous.kind(), "UnableToMatchGateways");
-    let third_ip =
-        again.body["router"]["external_gateways"][2]["external_fixed_ips"][0]["ip_address"].clone();
-    let removed = act(
+    let third_ip = again["external_gateways"][2]["external_fixed_ips"][0]["ip_address"].clone();
+    let removed = ok(
         &api,
         "admin",
         &rid,
@@ -225,14 +229,10 @@ async fn gateways_are_added_shown_first_compat_and_removed() {
         json!([{"network_id": ext2, "external_fixed_ips": [{"ip_address": third_ip}]}]),
     )
     .await;
-    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
-    assert_eq!(
-        networks(&removed.body["router"]),
-        vec![ext1.clone(), ext2.clone()]
-    );
+    assert_eq!(networks(&removed), vec![ext1.clone(), ext2.clone()]);
 
     // Removing the compatibility gateway makes the next one the compatibility gateway.
-    let removed = act(
+    let removed = ok(
         &api,
         "alice",
         &rid,
@@ -240,10 +240,9 @@ async fn gateways_are_added_shown_first_compat_and_removed() {
         json!([{"network_id": ext1}]),
     )
     .await;
-    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
-    assert_eq!(networks(&removed.body["router"]), vec![ext2.clone()]);
+    assert_eq!(networks(&removed), vec![ext2.clone()]);
     assert_eq!(
-        removed.body["router"]["external_gateway_info"]["network_id"],
+        removed["external_gateway_info"]["network_id"],
         ext2.as_str()
     );
 
@@ -288,7 +287,7 @@ async fn update_external_gateways_makes_the_list_what_is_asked() {
     let rid = id(&router(&api, "alice", json!({})).await);
 
     // As `openstack router set --external-gateway` sends it.
-    let set = act(
+    let set = ok(
         &api,
         "alice",
         &rid,
@@ -296,12 +295,8 @@ async fn update_external_gateways_makes_the_list_what_is_asked() {
         json!([{"network_id": ext1}]),
     )
     .await;
-    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
-    assert_eq!(networks(&set.body["router"]), vec![ext1.clone()]);
-    assert_eq!(
-        set.body["router"]["external_gateway_info"]["enable_snat"],
-        true
-    );
+    assert_eq!(networks(&set), vec![ext1.clone()]);
+    assert_eq!(set["external_gateway_info"]["enable_snat"], true);
     let first_port = gateway_ports(&api, &rid).await[0]["id"].clone();
 
     // The same again keeps the port.
@@ -318,25 +313,18 @@ async fn update_external_gateways_makes_the_list_what_is_asked() {
 
     // Two more; then a list naming the second first makes it the compatibility gateway and drops
     // the one not named.
-    let three = act(
-        &api,
+    let three = ok(&api,
         "admin",
         &rid,
         "update_external_gateways",
-        json!([{"network_id": ext1, "enable_snat": false}, {"network_id": ext2}, {"network_id": ext3}]),
-    )
-    .await;
-    assert_eq!(three.status, StatusCode::OK, "{:?}", three.body);
+        json!([{"network_id": ext1, "enable_snat": false}, {"network_id": ext2}, {"network_id": ext3}]),).await;
     assert_eq!(
-        networks(&three.body["router"]),
+        networks(&three),
         vec![ext1.clone(), ext2.clone(), ext3.clone()]
     );
-    assert_eq!(
-        three.body["router"]["external_gateway_info"]["enable_snat"],
-        false
-    );
-    assert_eq!(three.body["router"]["enable_snat"], false);
-    let reordered = act(
+    assert_eq!(three["external_gateway_info"]["enable_snat"], false);
+    assert_eq!(three["enable_snat"], false);
+    let reordered = ok(
         &api,
         "alice",
         &rid,
@@ -344,11 +332,7 @@ async fn update_external_gateways_makes_the_list_what_is_asked() {
         json!([{"network_id": ext2}, {"network_id": ext1}]),
     )
     .await;
-    assert_eq!(reordered.status, StatusCode::OK, "{:?}", reordered.body);
-    assert_eq!(
-        networks(&reordered.body["router"]),
-        vec![ext2.clone(), ext1.clone()]
-    );
+    assert_eq!(networks(&reordered), vec![ext2.clone(), ext1.clone()]);
     let ports = gateway_ports(&api, &rid).await;
     assert_eq!(ports.len(), 2);
     assert!(
@@ -392,10 +376,9 @@ async fn update_external_gateways_makes_the_list_what_is_asked() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:?}", bad.body);
 
     // An empty list removes them all.
-    let cleared = act(&api, "alice", &rid, "update_external_gateways", json!([])).await;
-    assert_eq!(cleared.status, StatusCode::OK, "{:?}", cleared.body);
-    assert_eq!(cleared.body["router"]["external_gateways"], json!([]));
-    assert_eq!(cleared.body["router"]["external_gateway_info"], Value::Null);
+    let cleared = ok(&api, "alice", &rid, "update_external_gateways", json!([])).await;
+    assert_eq!(cleared["external_gateways"], json!([]));
+    assert_eq!(cleared["external_gateway_info"], Value::Null);
     assert!(gateway_ports(&api, &rid).await.is_empty());
 }
 

@@ -136,6 +136,15 @@ pub fn router_port_with_address(
     .transpose()
 }
 
+/// A stored router's document, parsed.
+fn router_doc(id: &str, doc: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+        table: "routers",
+        id: id.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
 /// Migration `0025_routers`: routers stored before it get the flags upstream's OVN provider
 /// gives every router, in place (no new revision: nothing the data plane uses changes):
 /// `ha` true (OVN routers are HA) and `enable_snat` (`router-enable-snat`), their gateway's or
@@ -143,12 +152,7 @@ pub fn router_port_with_address(
 pub(crate) fn backfill_router_flags(tx: &Tx) -> Result<(), StoreError> {
     for row in tx.query("SELECT id, doc FROM routers", &[])? {
         let (id, doc) = (row.text(0)?, row.text(1)?);
-        let parsed: serde_json::Value =
-            serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt {
-                table: "routers",
-                id: id.clone(),
-                reason: e.to_string(),
-            })?;
+        let parsed = router_doc(&id, &doc)?;
         if parsed.get("enable_snat").is_some() {
             continue;
         }
@@ -177,12 +181,7 @@ pub(crate) fn backfill_router_flags(tx: &Tx) -> Result<(), StoreError> {
 pub(crate) fn backfill_router_gateways(tx: &Tx) -> Result<(), StoreError> {
     for row in tx.query("SELECT id, doc FROM routers", &[])? {
         let (id, doc) = (row.text(0)?, row.text(1)?);
-        let parsed: serde_json::Value =
-            serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt {
-                table: "routers",
-                id: id.clone(),
-                reason: e.to_string(),
-            })?;
+        let parsed = router_doc(&id, &doc)?;
         if parsed.get("external_gateways").is_some() || !doc.ends_with('}') {
             continue;
         }
