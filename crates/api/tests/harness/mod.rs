@@ -304,6 +304,14 @@ impl Api {
         r.body["subnet"].clone()
     }
 
+    /// Creates a security group named `name` and returns it (asserting 201).
+    pub async fn security_group(&self, user: &str, name: &str) -> Value {
+        let body = serde_json::json!({"security_group": {"name": name}});
+        let r = self.post(user, "/v2.0/security-groups", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["security_group"].clone()
+    }
+
     pub async fn port(&self, user: &str, network_id: &str, extra: Value) -> Value {
         let mut body = serde_json::json!({"network_id": network_id});
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
