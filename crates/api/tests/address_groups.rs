@@ -51,8 +51,7 @@ async fn create_show_list_update_delete() {
         json!({"name": "ag1", "addresses": ["10.0.0.5/24", "2001:db8::1/64", "192.0.2.1/32"]}),
     )
     .await;
-    let mut keys: Vec<&str> = ag.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
+    let keys = harness::keys(&ag);
     assert_eq!(
         keys,
         [
@@ -369,13 +368,7 @@ async fn default_rules_template() {
         ]
     );
     let one = template[0].clone();
-    let mut keys: Vec<&str> = one
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = harness::keys(&one);
     assert_eq!(
         keys,
         [

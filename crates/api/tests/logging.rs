@@ -34,13 +34,7 @@ async fn a_log_has_upstreams_attributes_and_defaults() {
         json!({"name": "l1", "description": "d", "resource_type": "security_group"}),
     )
     .await;
-    let mut keys: Vec<&str> = created
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = harness::keys(&created);
     assert_eq!(
         keys,
         [

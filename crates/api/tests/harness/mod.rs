@@ -23,6 +23,16 @@ use neutrino_store::{Store, StoreError, tables};
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The attributes of a resource as shown, sorted.
+pub fn keys(resource: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = resource
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
 /// The ids of the resources of a list (`body["networks"]`), in order.
 pub fn ids(list: &Value) -> Vec<String> {
     list.as_array()
