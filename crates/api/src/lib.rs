@@ -6,6 +6,7 @@ mod availability;
 mod error;
 mod extensions;
 mod listing;
+mod logging;
 mod metrics;
 mod ops;
 mod port_bindings;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(availability::routes())
         .merge(auto_allocate::routes())
         .merge(qos::routes())
+        .merge(logging::routes())
         .merge(port_forwarding::routes())
         .merge(schedulers::routes())
         .merge(port_bindings::routes())

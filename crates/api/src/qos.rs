@@ -23,12 +23,7 @@ type ApiResult = Result<Response, ApiError>;
 const POLICIES: Kind = &QosPolicies;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v2.0/qos/policies", get(list_policies).post(create_policy))
-        .route(
-            "/v2.0/qos/policies/{id}",
-            get(show_policy).put(update_policy).delete(delete_policy),
-        )
+    resources::collection_routes(POLICIES)
         // Upstream's tagging extension names collections without their prefix: a policy's tags
         // are at `/v2.0/policies/{id}/tags`, which is where clients look for them.
         .route(
@@ -60,52 +55,6 @@ pub fn routes() -> Router<AppState> {
 
 fn not_found() -> ApiError {
     crate::error::not_found()
-}
-
-async fn list_policies(
-    State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult {
-    resources::list_of(&st, &caller, POLICIES, "qos/policies", raw, &headers).await
-}
-
-async fn create_policy(
-    State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Body,
-) -> ApiResult {
-    resources::create_of(&st, &caller, POLICIES, body).await
-}
-
-async fn show_policy(
-    State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    resources::show_of(&st, &caller, POLICIES, &id, raw).await
-}
-
-async fn update_policy(
-    State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    resources::update_of(&st, &caller, POLICIES, &id, &headers, body).await
-}
-
-async fn delete_policy(
-    State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    resources::delete_of(&st, &caller, POLICIES, &id, &headers, body).await
 }
 
 async fn get_tags(

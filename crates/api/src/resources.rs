@@ -38,6 +38,61 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// The list, create, show, update and delete routes of one collection at its own path, for
+/// collections the generic `/v2.0/{coll}` routes cannot reach (a path with a prefix:
+/// `qos/policies`, `log/logs`).
+pub(crate) fn collection_routes(kind: Kind) -> Router<AppState> {
+    let path = kind.path();
+    Router::new()
+        .route(
+            &format!("/v2.0/{path}"),
+            get(
+                move |State(st): State<AppState>,
+                      Extension(caller): Extension<Caller>,
+                      RawQuery(raw): RawQuery,
+                      headers: HeaderMap| async move {
+                    list_of(&st, &caller, kind, path, raw, &headers).await
+                },
+            )
+            .post(
+                move |State(st): State<AppState>,
+                      Extension(caller): Extension<Caller>,
+                      body: Body| async move {
+                    create_of(&st, &caller, kind, body).await
+                },
+            ),
+        )
+        .route(
+            &format!("/v2.0/{path}/{{id}}"),
+            get(
+                move |State(st): State<AppState>,
+                      Extension(caller): Extension<Caller>,
+                      Path(id): Path<String>,
+                      RawQuery(raw): RawQuery| async move {
+                    show_of(&st, &caller, kind, &id, raw).await
+                },
+            )
+            .put(
+                move |State(st): State<AppState>,
+                      Extension(caller): Extension<Caller>,
+                      Path(id): Path<String>,
+                      headers: HeaderMap,
+                      body: Body| async move {
+                    update_of(&st, &caller, kind, &id, &headers, body).await
+                },
+            )
+            .delete(
+                move |State(st): State<AppState>,
+                      Extension(caller): Extension<Caller>,
+                      Path(id): Path<String>,
+                      headers: HeaderMap,
+                      body: Body| async move {
+                    delete_of(&st, &caller, kind, &id, &headers, body).await
+                },
+            ),
+        )
+}
+
 fn kind_of(coll: &str) -> Result<Kind, ApiError> {
     neutrino_network::collection(coll).ok_or_else(crate::error::not_found)
 }

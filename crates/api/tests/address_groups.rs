@@ -33,18 +33,6 @@ async fn action(api: &Api, user: &str, ag: &str, action: &str, addresses: Value)
     .await
 }
 
-async fn security_group(api: &Api, user: &str, name: &str) -> Value {
-    let r = api
-        .post(
-            user,
-            "/v2.0/security-groups",
-            json!({"security_group": {"name": name}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body["security_group"].clone()
-}
-
 async fn rule(api: &Api, user: &str, body: Value) -> Reply {
     api.post(
         user,
@@ -63,8 +51,7 @@ async fn create_show_list_update_delete() {
         json!({"name": "ag1", "addresses": ["10.0.0.5/24", "2001:db8::1/64", "192.0.2.1/32"]}),
     )
     .await;
-    let mut keys: Vec<&str> = ag.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
+    let keys = harness::keys(&ag);
     assert_eq!(
         keys,
         [
@@ -268,7 +255,7 @@ async fn add_and_remove_addresses() {
 async fn rules_naming_an_address_group() {
     let api = Api::start();
     let ag = id(&group(&api, "alice", json!({"addresses": ["10.0.0.0/24"]})).await);
-    let sg = id(&security_group(&api, "alice", "web").await);
+    let sg = id(&api.security_group("alice", "web").await);
     let r = rule(
         &api,
         "alice",
@@ -310,7 +297,7 @@ async fn rules_naming_an_address_group() {
         "SecurityGroupMultipleRemoteEntites",
     );
     // Another project's group, or none at all, is not found.
-    let bob_sg = id(&security_group(&api, "bob", "b").await);
+    let bob_sg = id(&api.security_group("bob", "b").await);
     let r = rule(
         &api,
         "bob",
@@ -381,13 +368,7 @@ async fn default_rules_template() {
         ]
     );
     let one = template[0].clone();
-    let mut keys: Vec<&str> = one
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = harness::keys(&one);
     assert_eq!(
         keys,
         [
@@ -467,7 +448,7 @@ async fn default_rules_template() {
     );
 
     // A new custom group gets the egress rules and ssh; bob's default group the four.
-    let sg = security_group(&api, "bob", "web").await;
+    let sg = api.security_group("bob", "web").await;
     let rules = sg["security_group_rules"].as_array().unwrap();
     assert_eq!(rules.len(), 3, "{rules:?}");
     assert!(
@@ -514,7 +495,7 @@ async fn default_rules_template() {
         StatusCode::NOT_FOUND,
         "DefaultSecurityGroupRuleNotFound",
     );
-    let sg = security_group(&api, "bob", "db").await;
+    let sg = api.security_group("bob", "db").await;
     assert_eq!(sg["security_group_rules"].as_array().unwrap().len(), 2);
 }
 
@@ -553,7 +534,7 @@ async fn default_statefulness() {
         "A security group default statefulness setting already exists for project 'system-wide'."
     );
     // The system-wide setting applies to every project without its own.
-    assert_eq!(security_group(&api, "alice", "a").await["stateful"], false);
+    assert_eq!(api.security_group("alice", "a").await["stateful"], false);
     let p2 = statefulness(
         &api,
         "admin",
@@ -562,7 +543,7 @@ async fn default_statefulness() {
     .await;
     assert_eq!(p2.status, StatusCode::CREATED, "{:?}", p2.body);
     let p2 = id(&p2.body["security_groups_default_statefulness"]);
-    assert_eq!(security_group(&api, "bob", "b").await["stateful"], true);
+    assert_eq!(api.security_group("bob", "b").await["stateful"], true);
     // Saying it still wins.
     let r = api
         .post(
@@ -618,7 +599,7 @@ async fn default_statefulness() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(security_group(&api, "bob", "d").await["stateful"], false);
+    assert_eq!(api.security_group("bob", "d").await["stateful"], false);
     let r = api
         .delete(
             "admin",
@@ -626,5 +607,5 @@ async fn default_statefulness() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
-    assert_eq!(security_group(&api, "alice", "e").await["stateful"], true);
+    assert_eq!(api.security_group("alice", "e").await["stateful"], true);
 }

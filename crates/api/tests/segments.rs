@@ -47,13 +47,7 @@ async fn a_network_has_its_segment_as_a_resource() {
     let segs = segments_of(&api, &id(&net)).await;
     assert_eq!(segs.len(), 1);
     let seg = &segs[0];
-    let mut keys: Vec<&str> = seg
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = harness::keys(seg);
     assert_eq!(
         keys,
         [

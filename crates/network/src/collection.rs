@@ -181,6 +181,7 @@ pub fn collections() -> &'static [Kind] {
         &crate::default_statefulness::DefaultStatefulnessSettings,
         &crate::segment::Segments,
         &crate::segment_ranges::SegmentRanges,
+        &crate::log::Logs,
     ]
 }
 

@@ -17,6 +17,7 @@ mod error;
 pub mod extensions;
 mod flavor;
 mod floatingip;
+pub mod log;
 pub mod model;
 mod network;
 mod pool_subnets;

@@ -628,6 +628,7 @@ impl Collection for Networks {
         }
         for port in service {
             crate::qos::unbind(tx, &port)?;
+            crate::log::delete_of_port(tx, &port)?;
             store::delete_row(tx, PORTS, &port)?;
         }
         for (_, subnet) in

@@ -256,6 +256,7 @@ pub(crate) fn remove_port(tx: &Tx<'_>, port: &Port) -> Result<()> {
     }
     crate::qos::unbind(tx, &port.id)?;
     crate::port_forwarding::remove_for_port(tx, &port.id, None)?;
+    crate::log::delete_of_port(tx, &port.id)?;
     store::delete_row(tx, PORTS, &port.id)?;
     Ok(())
 }

@@ -466,6 +466,7 @@ impl Collection for SecurityGroups {
         for rule in store::rules_of_or_naming(tx, id)? {
             store::delete_row(tx, SECURITY_GROUP_RULES, &rule)?;
         }
+        crate::log::delete_of_security_group(tx, id)?;
         store::delete_row(tx, SECURITY_GROUPS, id)?;
         Ok(())
     }

@@ -217,6 +217,14 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
     )
     .await;
     create(&net, &admin, "service_profiles", json!({"metainfo": "m"})).await;
+    // Network logs are the admin's, whichever project they are made for.
+    create(
+        &net,
+        &admin,
+        "log/logs",
+        json!({"resource_type": "security_group", "project_id": "p1"}),
+    )
+    .await;
     create(&net, &alice, "address-groups", json!({"name": "a-ag"})).await;
     create(&net, &bob, "address-groups", json!({"name": "b-ag"})).await;
     for project in ["p1", "p2"] {
@@ -243,11 +251,12 @@ async fn a_caller_who_is_not_an_admin_reads_exactly_the_rows_it_sees() {
         }
     }
     // The test means something: the caller sees some, but not all, rows of each collection.
-    // Segments and segment ranges are the admin's alone: no other caller sees any. Everyone
-    // reads every flavor; only administrators see service profiles.
+    // Segments, segment ranges and network logs are the admin's alone: no other caller sees
+    // any. Everyone reads every flavor; only administrators see service profiles.
     let not_per_project = [
         "segments",
         "network_segment_ranges",
+        "log/logs",
         "flavors",
         "service_profiles",
     ];

@@ -36,6 +36,11 @@ pub struct OvnConfig {
     /// Seconds a replica holds the back end's lease without renewing it (renewed every third of
     /// it). When the holder dies a standby replica takes over within this plus a third.
     pub lease_secs: u64,
+    /// Packets per second the meter of network logs (`acl_log_meter`) lets into the OVN
+    /// controllers' logs (upstream's `[network_log] rate_limit`).
+    pub log_rate_limit: i64,
+    /// The meter's burst, packets (upstream's `[network_log] burst_limit`).
+    pub log_burst_limit: i64,
 }
 
 impl Default for OvnConfig {
@@ -52,6 +57,8 @@ impl Default for OvnConfig {
             distributed_floating_ips: mapping.distributed_floating_ips,
             agent_down_time_secs: 75,
             lease_secs: 6,
+            log_rate_limit: mapping.log_rate_limit,
+            log_burst_limit: mapping.log_burst_limit,
         }
     }
 }
@@ -91,6 +98,8 @@ impl OvnConfig {
             dhcp_lease_time: self.dhcp_lease_time,
             dns_servers: self.dns_servers.clone(),
             distributed_floating_ips: self.distributed_floating_ips,
+            log_rate_limit: self.log_rate_limit,
+            log_burst_limit: self.log_burst_limit,
         }
     }
 
@@ -107,6 +116,13 @@ impl OvnConfig {
                 neutrino_ovsdb::Remote::parse(&remote)
                     .map_err(|e| format!("[ovn] {key}: {remote}: {e}"))?;
             }
+        }
+        // Upstream's minimums (`[network_log] rate_limit` >= 100, `burst_limit` >= 25).
+        if self.log_rate_limit < 100 || self.log_rate_limit > i64::from(u32::MAX) {
+            return Err("[ovn] log_rate_limit must be between 100 and 4294967295".into());
+        }
+        if self.log_burst_limit < 25 || self.log_burst_limit > i64::from(u32::MAX) {
+            return Err("[ovn] log_burst_limit must be between 25 and 4294967295".into());
         }
         if self.batch_size == 0 {
             return Err("[ovn] batch_size must be at least 1".into());

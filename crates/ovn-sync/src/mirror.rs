@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use neutrino_ovn::security::{drop_group_rows, group_rows, is_filtered};
+use neutrino_ovn::security::{AclLogs, drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
     AddressGroupSpec, AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis,
-    HostRoute, Ipv6AddressMode, Kind, Members, NbRow, NetworkSpec, PortContext, PortForwardingSpec,
-    PortSpec, QosPolicySpec, QosRuleSpec, Resources, RouterSpec, RowId, SecurityGroupRuleSpec,
-    SecurityGroupSpec, SubnetSpec, TrunkParent, port_row, qos, rows_of,
+    HostRoute, Ipv6AddressMode, Kind, LogEvent, LogSpec, Members, NbRow, NetworkSpec, PortContext,
+    PortForwardingSpec, PortSpec, QosPolicySpec, QosRuleSpec, Resources, RouterSpec, RowId,
+    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent, port_row, qos, rows_of,
 };
 use neutrino_store::{Selection, StoreError, Table, Tx, get_doc, list_docs, revisions, tables};
 use serde::Deserialize;
@@ -62,6 +62,7 @@ pub struct Mirror {
     rules: BTreeMap<String, RuleDoc>,
     address_groups: BTreeMap<String, AddressGroupSpec>,
     qos_policies: BTreeMap<String, QosPolicySpec>,
+    logs: BTreeMap<String, LogDoc>,
     touched: Touched,
 }
 
@@ -100,6 +101,8 @@ pub struct Specs {
     pub floating_ips: Vec<FloatingIpSpec>,
     pub gateway_chassis: Vec<GatewayChassis>,
     pub qos_policies: Vec<QosPolicySpec>,
+    /// Oldest first.
+    pub logs: Vec<LogSpec>,
 }
 
 impl Specs {
@@ -114,6 +117,7 @@ impl Specs {
             floating_ips: &self.floating_ips,
             gateway_chassis: &self.gateway_chassis,
             qos_policies: &self.qos_policies,
+            logs: &self.logs,
         }
     }
 }
@@ -141,8 +145,33 @@ impl Mirror {
                 policy.rules.push(spec);
             }
         }
+        for (id, _, doc) in revisions(tx, tables::LOGS)? {
+            mirror.put_log(&id, Some(&doc));
+        }
         mirror.touched.everything = true;
         Ok(mirror)
+    }
+
+    /// Stores a network log (or forgets it): only security group logs reach OVN.
+    fn put_log(&mut self, id: &str, doc: Option<&str>) {
+        match doc.map(parse::<LogDoc>) {
+            Some(Ok(log)) if log.resource_type == "security_group" => {
+                self.logs.insert(id.to_owned(), log);
+            }
+            Some(Err(e)) => {
+                tracing::error!(table = tables::LOGS.name, %id, error = %e,
+                    "cannot read a stored document; its OVN rows are removed until it is fixed");
+                self.logs.remove(id);
+            }
+            _ => drop(self.logs.remove(id)),
+        }
+    }
+
+    /// The network logs, oldest first (the older of two logs covering a group names its ACLs).
+    fn log_specs(&self) -> Vec<LogSpec> {
+        let mut logs: Vec<(&String, &LogDoc)> = self.logs.iter().collect();
+        logs.sort_by(|a, b| (&a.1.created_at, a.0).cmp(&(&b.1.created_at, b.0)));
+        logs.into_iter().map(|(id, log)| log.spec(id)).collect()
     }
 
     /// Reads a QoS policy and its rules again (every change of a rule is a new revision of its
@@ -173,6 +202,13 @@ impl Mirror {
             self.refresh_qos_policy(tx, id)?;
             return Ok(true);
         }
+        if Some(kind) == tables::LOGS.kind {
+            // A log names ACLs of any group: everything is touched.
+            let doc = get_doc(tx, tables::LOGS, id)?;
+            self.put_log(id, doc.as_deref());
+            self.touched.everything = true;
+            return Ok(true);
+        }
         let Some(kind) = kind_of_change(kind) else {
             return Ok(false);
         };
@@ -183,8 +219,14 @@ impl Mirror {
             // Its forwardings change with it: every change of theirs is a revision of it.
             self.read_port_forwardings(tx, Selection::by("floatingip_id", vec![id.to_owned()]))?;
         }
+        // A log of the port logs the port's groups, whichever they are now.
+        let logged_port = kind == Kind::Port
+            && self
+                .logs
+                .values()
+                .any(|l| l.target_id.as_deref() == Some(id));
         match (before, self.port_touch(kind, id)) {
-            (Some(before), Some(after)) => {
+            (Some(before), Some(after)) if !logged_port => {
                 self.touched.ports.insert(id.to_owned());
                 self.touched.groups.extend(before.into_iter().chain(after));
             }
@@ -247,6 +289,13 @@ impl Mirror {
         let context = PortContext::new(&subnets, &paired);
         let mut desired = Desired::new();
         let mut scope = BTreeSet::new();
+        let logs = self.log_specs();
+        let acl_logs = AclLogs::new(&logs, self.groups.keys().map(String::as_str), |port| {
+            self.ports
+                .get(port)
+                .map(|p| p.security_groups.clone())
+                .unwrap_or_default()
+        });
         for id in &touched.ports {
             scope.extend(rows_of(Kind::Port, id));
             if let Some(port) = self.ports.get(id)
@@ -285,7 +334,7 @@ impl Mirror {
             })
         };
         scope.extend(
-            drop_group_rows(std::iter::empty(), true)
+            drop_group_rows(std::iter::empty(), true, &acl_logs)
                 .into_iter()
                 .map(|r| r.id),
         );
@@ -293,7 +342,7 @@ impl Mirror {
         // everything); made here, it holds the touched ports, which are then all its members.
         if !self.groups.is_empty() || self.ports.values().any(is_filtered) {
             desired.extend(partial(
-                drop_group_rows(std::iter::empty(), true),
+                drop_group_rows(std::iter::empty(), true, &acl_logs),
                 members(&|_| true),
             ));
         }
@@ -308,7 +357,7 @@ impl Mirror {
                     .collect();
                 let in_group = |p: &PortSpec| p.security_groups.contains(id);
                 desired.extend(partial(
-                    group_rows(&group.spec(id, rules), std::iter::empty()),
+                    group_rows(&group.spec(id, rules), std::iter::empty(), &acl_logs),
                     members(&in_group),
                 ));
             }
@@ -419,6 +468,37 @@ impl Mirror {
                 .collect(),
             gateway_chassis: gateway_chassis.to_vec(),
             qos_policies: self.qos_policies.values().cloned().collect(),
+            logs: self.log_specs(),
+        }
+    }
+}
+
+/// A stored network log: what decides the ACLs it names.
+#[derive(Clone, Debug, Deserialize)]
+struct LogDoc {
+    resource_type: String,
+    #[serde(default)]
+    resource_id: Option<String>,
+    #[serde(default)]
+    target_id: Option<String>,
+    event: String,
+    enabled: bool,
+    #[serde(default)]
+    created_at: String,
+}
+
+impl LogDoc {
+    fn spec(&self, id: &str) -> LogSpec {
+        LogSpec {
+            id: id.to_owned(),
+            event: match self.event.as_str() {
+                "ACCEPT" => LogEvent::Accept,
+                "DROP" => LogEvent::Drop,
+                _ => LogEvent::All,
+            },
+            enabled: self.enabled,
+            resource_id: self.resource_id.clone(),
+            target_id: self.target_id.clone(),
         }
     }
 }

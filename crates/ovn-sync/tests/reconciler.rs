@@ -207,6 +207,23 @@ async fn the_store_reaches_the_northbound_database_and_stays_there() {
 }
 
 /// The members of a Port_Group, by port name, sorted.
+/// A network with an IPv4 subnet of `cidr`, and a security group: the network's id, the
+/// group's id and its Port_Group's name.
+async fn network_and_group(net: &Networking, cidr: &str) -> (String, String, String) {
+    let network = create(net, "networks", json!({"name": "n1"})).await;
+    let network_id = network["id"].as_str().unwrap().to_owned();
+    create(
+        net,
+        "subnets",
+        json!({"network_id": network_id, "cidr": cidr, "ip_version": 4}),
+    )
+    .await;
+    let group = create(net, "security-groups", json!({"name": "web"})).await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let pg = format!("pg_{}", group_id.replace('-', "_"));
+    (network_id, group_id, pg)
+}
+
 fn members(nb: &NbServer, group: &str) -> Vec<String> {
     let uuids = nb.nbctl(&["--bare", "--columns=ports", "list", "Port_Group", group]);
     let mut names: Vec<String> = uuids
@@ -237,17 +254,7 @@ async fn instance_port_batches_are_planned_alone_and_agree_with_a_full_compare()
     let store = db.open(dir.path()).expect("store");
     let net = Networking::new(store.clone(), NetworkConfig::default()).expect("networking");
     let nb = NbServer::start();
-    let network = create(&net, "networks", json!({"name": "n1"})).await;
-    let network_id = network["id"].as_str().unwrap().to_owned();
-    create(
-        &net,
-        "subnets",
-        json!({"network_id": network_id, "cidr": "10.2.0.0/24", "ip_version": 4}),
-    )
-    .await;
-    let group = create(&net, "security-groups", json!({"name": "web"})).await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let pg = format!("pg_{}", group_id.replace('-', "_"));
+    let (network_id, group_id, pg) = network_and_group(&net, "10.2.0.0/24").await;
     let backend = OvnBackend::start(store.clone(), config(&nb));
     let before = ready(&backend).await.port_cycles;
 
@@ -508,4 +515,162 @@ async fn port_forwardings_become_load_balancers_on_the_router() {
         !out.contains(&name)
     })
     .await;
+}
+
+/// `(log, name, severity, meter)` of every ACL of a Port_Group, as `ovn-nbctl` prints them.
+fn acl_logging(nb: &NbServer, group: &str) -> Vec<String> {
+    let acls = nb.nbctl(&["--bare", "--columns=acls", "list", "Port_Group", group]);
+    let mut out: Vec<String> = acls
+        .split_whitespace()
+        .map(|acl| {
+            nb.nbctl(&[
+                "--bare",
+                "--columns=log,name,severity,meter",
+                "list",
+                "ACL",
+                acl,
+            ])
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Waits until every ACL of Port_Group `pg` shows `logging` (see [`acl_logging`]).
+async fn acls_become(nb: &NbServer, pg: &str, logging: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while acl_logging(nb, pg).iter().any(|a| a != logging) {
+        assert!(Instant::now() < deadline, "{:?}", acl_logging(nb, pg));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_logs_set_acl_logging_and_the_meter() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = ScratchDatabase::new(dir.path());
+    let store = db.open(dir.path()).expect("store");
+    let net = Networking::new(store.clone(), NetworkConfig::default()).expect("networking");
+    let nb = NbServer::start();
+    let (network_id, group_id, pg) = network_and_group(&net, "10.3.0.0/24").await;
+    let port = create(
+        &net,
+        "ports",
+        json!({"network_id": network_id, "name": "a", "security_groups": [group_id]}),
+    )
+    .await;
+    let port_id = port["id"].as_str().unwrap().to_owned();
+    let backend = OvnBackend::start(store.clone(), config(&nb));
+    ready(&backend).await;
+    let unlogged = acl_logging(&nb, &pg);
+    assert!(!unlogged.is_empty());
+    assert!(unlogged.iter().all(|a| a == "false"), "{unlogged:?}");
+    let meters = ["--bare", "--columns=name", "list", "Meter"];
+    assert_eq!(nb.nbctl(&meters).trim(), "");
+
+    let log = create(
+        &net,
+        "log/logs",
+        json!({"resource_type": "security_group", "resource_id": group_id}),
+    )
+    .await;
+    let log_id = log["id"].as_str().unwrap().to_owned();
+    let logged = format!("true neutron-{log_id} info acl_log_meter");
+    until(&nb, &meters, Duration::from_secs(5), |o| {
+        o.trim() == "acl_log_meter"
+    })
+    .await;
+    acls_become(&nb, &pg, &logged).await;
+    // Event ALL logs the drop group's ACLs too.
+    assert!(
+        acl_logging(&nb, "neutron_pg_drop")
+            .iter()
+            .all(|a| *a == logged),
+        "{:?}",
+        acl_logging(&nb, "neutron_pg_drop")
+    );
+    let meter = nb.nbctl(&["--bare", "--columns=unit,fair", "list", "Meter"]);
+    assert_eq!(
+        meter.split_whitespace().collect::<Vec<_>>(),
+        ["pktps", "true"]
+    );
+    let band = nb.nbctl(&[
+        "--bare",
+        "--columns=action,rate,burst_size",
+        "list",
+        "Meter_Band",
+    ]);
+    assert_eq!(
+        band.split_whitespace().collect::<Vec<_>>(),
+        ["drop", "100", "25"]
+    );
+
+    // A change of the logged port alone (a batch of instance ports) keeps its groups' logging.
+    net.update(
+        &admin(),
+        kind("ports"),
+        &port_id,
+        body(json!({"name": "renamed"})),
+        None,
+    )
+    .await
+    .expect("rename");
+    let lsp_ids = [
+        "--bare",
+        "--columns=external_ids",
+        "list",
+        "Logical_Switch_Port",
+        &port_id,
+    ];
+    until(&nb, &lsp_ids, Duration::from_secs(5), |o| {
+        o.contains("renamed")
+    })
+    .await;
+    assert!(acl_logging(&nb, &pg).iter().all(|a| *a == logged));
+
+    // Logging switched off by hand is put back.
+    let acl = nb.nbctl(&["--bare", "--columns=acls", "list", "Port_Group", &pg]);
+    let acl = acl.split_whitespace().next().unwrap().to_owned();
+    nb.nbctl(&["set", "ACL", &acl, "log=false"]);
+    acls_become(&nb, &pg, &logged).await;
+
+    // Disabled: no ACL is logged; the meter stays while the log exists.
+    let path = &log_id;
+    net.update(
+        &admin(),
+        kind("log/logs"),
+        path,
+        body(json!({"enabled": false})),
+        None,
+    )
+    .await
+    .expect("disable");
+    acls_become(&nb, &pg, "false").await;
+    assert_eq!(nb.nbctl(&meters).trim(), "acl_log_meter");
+
+    // Nothing drifts: a new back end finds nothing to change.
+    drop(backend);
+    let again = OvnBackend::start(store.clone(), config(&nb));
+    let status = ready(&again).await;
+    assert_eq!(status.last_full_compare_changes, 0, "{status:?}");
+
+    // Deleted with its group: the meter goes with the last log.
+    net.delete(&admin(), kind("ports"), &port_id, None)
+        .await
+        .expect("delete the port");
+    net.delete(&admin(), kind("security-groups"), &group_id, None)
+        .await
+        .expect("delete the group");
+    until(&nb, &meters, Duration::from_secs(5), |o| {
+        o.trim().is_empty()
+    })
+    .await;
+    assert_eq!(
+        nb.nbctl(&["--bare", "--columns=_uuid", "list", "Meter_Band"])
+            .trim(),
+        ""
+    );
 }

@@ -201,6 +201,9 @@ pub struct Resources<'a> {
     pub gateway_chassis: &'a [GatewayChassis],
     /// The QoS policies networks and ports name.
     pub qos_policies: &'a [QosPolicySpec],
+    /// Network logs, oldest first: of two logs covering one security group, the older names
+    /// its ACLs.
+    pub logs: &'a [LogSpec],
 }
 
 impl<'a> Resources<'a> {
@@ -258,6 +261,11 @@ pub struct MappingConfig {
     /// Floating IPs of bound ports are translated on the port's chassis (`external_mac` and
     /// `logical_port` set) rather than on the gateway (upstream's `enable_distributed_floating_ip`).
     pub distributed_floating_ips: bool,
+    /// Packets per second the ACL log meter lets through (upstream's `[network_log]
+    /// rate_limit`).
+    pub log_rate_limit: i64,
+    /// The meter's burst, packets (upstream's `[network_log] burst_limit`).
+    pub log_burst_limit: i64,
 }
 
 impl Default for MappingConfig {
@@ -266,6 +274,8 @@ impl Default for MappingConfig {
             dhcp_lease_time: 43200,
             dns_servers: Vec::new(),
             distributed_floating_ips: false,
+            log_rate_limit: 100,
+            log_burst_limit: 25,
         }
     }
 }
@@ -310,4 +320,26 @@ pub struct AddressGroupSpec {
     pub id: String,
     pub revision_number: u64,
     pub addresses: Vec<IpNet>,
+}
+
+/// Which packets a network log records (`event`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogEvent {
+    /// Packets an ACL lets through.
+    Accept,
+    /// Packets the drop ACLs drop.
+    Drop,
+    All,
+}
+
+/// A network log of security groups (`resource_type` `security_group`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSpec {
+    pub id: String,
+    pub event: LogEvent,
+    pub enabled: bool,
+    /// The security group it logs; none: every group (or the groups of `target_id`).
+    pub resource_id: Option<String>,
+    /// The port whose groups it logs.
+    pub target_id: Option<String>,
 }

@@ -17,7 +17,8 @@
 //!
 //! Mapped so far: networks, subnets and ports ([`mapping`]), routers and their ports ([`router`]),
 //! SNAT, routes, floating IPs and their port forwardings ([`nat`]), security groups and address
-//! groups (`Address_Set`, [`security`]), the QoS policies of ports and networks ([`qos`]). Later
+//! groups (`Address_Set`, [`security`]), network logs (ACL logging and its `Meter`,
+//! [`security`]), the QoS policies of ports and networks ([`qos`]). Later
 //! steps: floating IP and gateway QoS; each adds its tables to [`row::TABLES`] and a mapping
 //! function.
 
@@ -33,9 +34,9 @@ pub mod testing;
 
 pub use input::{
     AddressGroupSpec, AddressPair, Direction, FixedIp, FloatingIpSpec, GatewayChassis, HostRoute,
-    Ipv6AddressMode, MappingConfig, NetworkSpec, PortForwardingSpec, PortSpec, QosPolicySpec,
-    QosRuleSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
-    TrunkParent,
+    Ipv6AddressMode, LogEvent, LogSpec, MappingConfig, NetworkSpec, PortForwardingSpec, PortSpec,
+    QosPolicySpec, QosRuleSpec, Resources, RouterSpec, SecurityGroupRuleSpec, SecurityGroupSpec,
+    SubnetSpec, TrunkParent,
 };
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use nat::{floating_ip_row, port_forwarding_rows, router_l3_rows};

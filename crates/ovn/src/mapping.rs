@@ -57,6 +57,7 @@ pub fn desired_state(config: &MappingConfig, resources: &Resources<'_>) -> Desir
         desired.extend(crate::nat::port_forwarding_rows(fip));
     }
     desired.extend(crate::security::security_rows(resources));
+    desired.extend(crate::security::meter_rows(config, resources.logs));
     desired.extend(crate::qos::qos_rows(resources));
     desired
 }

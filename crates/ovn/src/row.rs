@@ -27,6 +27,8 @@ pub mod table {
     pub const LOGICAL_ROUTER_STATIC_ROUTE: &str = "Logical_Router_Static_Route";
     pub const LOAD_BALANCER: &str = "Load_Balancer";
     pub const QOS: &str = "QoS";
+    pub const METER: &str = "Meter";
+    pub const METER_BAND: &str = "Meter_Band";
 }
 
 /// The `external_ids` key holding the Neutron revision a row was written from.
@@ -197,6 +199,25 @@ pub const TABLES: &[TableSpec] = &[
         name: table::ACL,
         key: KeyRule::ExternalId(crate::security::RULE_KEY),
         parent: Some((table::PORT_GROUP, "acls")),
+        optional_columns: &["name", "severity", "meter"],
+        unique_key: false,
+        schema_root: false,
+        marker: None,
+    },
+    // The meter of ACL logs (network logs) and its band.
+    TableSpec {
+        name: table::METER,
+        key: KeyRule::Name,
+        parent: None,
+        optional_columns: &["fair"],
+        unique_key: true,
+        schema_root: false,
+        marker: None,
+    },
+    TableSpec {
+        name: table::METER_BAND,
+        key: KeyRule::ExternalId(crate::security::METER_BAND_KEY),
+        parent: Some((table::METER, "bands")),
         optional_columns: &[],
         unique_key: false,
         schema_root: false,
@@ -293,9 +314,14 @@ pub fn monitored_columns(table: &str) -> &'static [&'static str] {
             "action",
             "match",
             "log",
+            "name",
+            "severity",
+            "meter",
             "label",
             "external_ids",
         ],
+        table::METER => &["name", "unit", "bands", "fair", "external_ids"],
+        table::METER_BAND => &["action", "rate", "burst_size", "external_ids"],
         _ => &[],
     }
 }

@@ -128,7 +128,7 @@ pub const AUTO_ALLOCATED_TOPOLOGIES: Table =
     Table::new("auto_allocated_topologies", &["network_id", "router_id"]);
 
 /// Every table of API resources: what the outbox records and a full compare walks.
-pub const RESOURCES: [Table; 15] = [
+pub const RESOURCES: [Table; 16] = [
     NETWORKS,
     SUBNETS,
     PORTS,
@@ -144,6 +144,7 @@ pub const RESOURCES: [Table; 15] = [
     ADDRESS_GROUPS,
     SEGMENTS,
     NETWORK_SEGMENT_RANGES,
+    LOGS,
 ];
 
 // QoS (`migrations/*/0019_qos.sql`).
@@ -274,3 +275,12 @@ pub const NETWORK_SEGMENT_RANGES: Table = Table::new(
 )
 .resource("network_segment_range")
 .tagged();
+
+// Network logs (`logging` extension, `migrations/*/0027_logs.sql`).
+
+/// Network logs; `resource_id` (a security group) and `target_id` (a port) are NULL when the
+/// log names none.
+pub const LOGS: Table = Table::new("logs", &["project_id", "resource_id", "target_id"])
+    .resource("log")
+    .from_doc(&["name"])
+    .sortable(&["project_id", "name"]);

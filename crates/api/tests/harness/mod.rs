@@ -23,6 +23,16 @@ use neutrino_store::{Store, StoreError, tables};
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The attributes of a resource as shown, sorted.
+pub fn keys(resource: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = resource
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
 /// The ids of the resources of a list (`body["networks"]`), in order.
 pub fn ids(list: &Value) -> Vec<String> {
     list.as_array()
@@ -302,6 +312,14 @@ impl Api {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body["subnet"].clone()
+    }
+
+    /// Creates a security group named `name` and returns it (asserting 201).
+    pub async fn security_group(&self, user: &str, name: &str) -> Value {
+        let body = serde_json::json!({"security_group": {"name": name}});
+        let r = self.post(user, "/v2.0/security-groups", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["security_group"].clone()
     }
 
     pub async fn port(&self, user: &str, network_id: &str, extra: Value) -> Value {

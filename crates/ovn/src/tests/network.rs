@@ -166,6 +166,7 @@ fn dhcpv4_domain_and_default_dns_servers() {
         dhcp_lease_time: 600,
         dns_servers: vec!["192.0.2.1".parse().unwrap(), "2001:db8::1".parse().unwrap()],
         distributed_floating_ips: false,
+        ..MappingConfig::default()
     };
     let row = subnet_row(&config, &subnet, &net).unwrap();
     assert_eq!(

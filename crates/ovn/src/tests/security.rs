@@ -244,3 +244,156 @@ fn address_groups_are_two_address_sets_as_upstream_writes_them() {
         ids
     );
 }
+
+fn log(id: &str, event: LogEvent, resource: Option<&str>, target: Option<&str>) -> LogSpec {
+    LogSpec {
+        id: id.into(),
+        event,
+        enabled: true,
+        resource_id: resource.map(Into::into),
+        target_id: target.map(Into::into),
+    }
+}
+
+/// (name, log) of each ACL of the security rows, by its key.
+fn acl_logging(
+    groups: &[SecurityGroupSpec],
+    ports: &[PortSpec],
+    logs: &[LogSpec],
+) -> Vec<(String, Option<String>, bool)> {
+    let resources = Resources {
+        ports,
+        security_groups: groups,
+        logs,
+        ..Default::default()
+    };
+    crate::security::security_rows(&resources)
+        .into_iter()
+        .filter(|r| r.id.table == table::ACL)
+        .map(|r| {
+            let name = r.strings("name").first().map(|s| (*s).to_owned());
+            let logged = r.columns["log"] == Value::Atom(Atom::Boolean(true));
+            if name.is_some() {
+                assert_eq!(r.strings("severity"), ["info"]);
+                assert_eq!(r.strings("meter"), ["acl_log_meter"]);
+            } else {
+                assert!(r.strings("severity").is_empty() && r.strings("meter").is_empty());
+            }
+            (r.id.key, name, logged)
+        })
+        .collect()
+}
+
+#[test]
+fn network_logs_name_the_acls_of_the_groups_they_cover_as_upstreams_driver() {
+    let ports = vec![port_sg()];
+    let other = "5f0e2c3a-0000-4000-8000-000000000001";
+    let mut other_rule = rule(Direction::Ingress, false);
+    other_rule.id = "rule-other".into();
+    let groups = vec![
+        SecurityGroupSpec {
+            id: SG.into(),
+            revision_number: 1,
+            stateful: true,
+            rules: vec![rule(Direction::Egress, false)],
+        },
+        SecurityGroupSpec {
+            id: other.into(),
+            revision_number: 1,
+            stateful: false,
+            rules: vec![other_rule],
+        },
+    ];
+    let rule_id = "06c2f473-41e5-4bbe-a469-ea859c235ebb";
+    let drops = ["neutron_pg_drop:from-lport", "neutron_pg_drop:to-lport"];
+    let of = |logging: &[(String, Option<String>, bool)], key: &str| {
+        logging
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, n, l)| (n.clone(), *l))
+            .unwrap()
+    };
+    let named = |id: &str, logged: bool| (Some(format!("neutron-{id}")), logged);
+    let none = (None, false);
+
+    // No log: nothing is logged.
+    let logging = acl_logging(&groups, &ports, &[]);
+    assert!(
+        logging.iter().all(|(_, n, l)| n.is_none() && !l),
+        "{logging:?}"
+    );
+
+    // ALL of one group: its ACLs and the drop ACLs, every one logged.
+    let all = [log("l-all", LogEvent::All, Some(SG), None)];
+    let logging = acl_logging(&groups, &ports, &all);
+    assert_eq!(of(&logging, rule_id), named("l-all", true));
+    assert_eq!(of(&logging, drops[0]), named("l-all", true));
+    assert_eq!(of(&logging, drops[1]), named("l-all", true));
+    assert_eq!(of(&logging, "rule-other"), none);
+
+    // ACCEPT of every group: the allow ACLs (stateless too), not the drop group.
+    let accept = [log("l-acc", LogEvent::Accept, None, None)];
+    let logging = acl_logging(&groups, &ports, &accept);
+    assert_eq!(of(&logging, rule_id), named("l-acc", true));
+    assert_eq!(of(&logging, "rule-other"), named("l-acc", true));
+    assert_eq!(of(&logging, drops[0]), none);
+
+    // DROP of a group: only the drop group.
+    let drop = [log("l-drop", LogEvent::Drop, Some(SG), None)];
+    let logging = acl_logging(&groups, &ports, &drop);
+    assert_eq!(of(&logging, drops[1]), named("l-drop", true));
+    assert_eq!(of(&logging, rule_id), none);
+
+    // ACCEPT of a port: the groups of the port.
+    let by_port = [log("l-port", LogEvent::Accept, None, Some(&port_sg().id))];
+    let logging = acl_logging(&groups, &ports, &by_port);
+    assert_eq!(port_sg().security_groups, vec![SG.to_string()]);
+    assert_eq!(of(&logging, rule_id), named("l-port", true));
+    assert_eq!(of(&logging, "rule-other"), none);
+    assert_eq!(of(&logging, drops[0]), none);
+
+    // The older of two logs names a group's ACLs; the drop group, which only the newer
+    // covers, is the newer's.
+    let both = [
+        log("l-old", LogEvent::Accept, None, None),
+        log("l-new", LogEvent::All, None, None),
+    ];
+    let logging = acl_logging(&groups, &ports, &both);
+    assert_eq!(of(&logging, rule_id), named("l-old", true));
+    assert_eq!(of(&logging, drops[0]), named("l-new", true));
+
+    // A disabled log covers nothing.
+    let mut disabled = log("l-off", LogEvent::All, None, None);
+    disabled.enabled = false;
+    let logging = acl_logging(&groups, &ports, &[disabled]);
+    assert!(
+        logging.iter().all(|(_, n, l)| n.is_none() && !l),
+        "{logging:?}"
+    );
+}
+
+#[test]
+fn the_log_meter_exists_while_any_log_does() {
+    let config = MappingConfig {
+        log_rate_limit: 150,
+        log_burst_limit: 30,
+        ..MappingConfig::default()
+    };
+    assert!(crate::security::meter_rows(&config, &[]).is_empty());
+    let logs = [log("l", LogEvent::All, None, None)];
+    let rows = crate::security::meter_rows(&config, &logs);
+    let [meter, band] = rows.as_slice() else {
+        panic!("{rows:?}");
+    };
+    assert_eq!(meter.id, RowId::new(table::METER, "acl_log_meter"));
+    assert_eq!(meter.string("unit"), Some("pktps"));
+    assert_eq!(meter.columns["fair"], Value::Set(vec![Atom::Boolean(true)]));
+    assert_eq!(
+        meter.map_entry("external_ids", "neutron:device_owner"),
+        Some("logging-plugin")
+    );
+    assert_eq!(band.parent, Some(meter.id.clone()));
+    assert_eq!(band.string("action"), Some("drop"));
+    assert_eq!(band.columns["rate"], Value::Atom(Atom::Integer(150)));
+    assert_eq!(band.columns["burst_size"], Value::Atom(Atom::Integer(30)));
+}

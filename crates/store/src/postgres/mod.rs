@@ -185,6 +185,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0026_port_extensions.sql"),
     ),
     Migration::sql(
+        "0027_logs",
+        include_str!("../../migrations/postgres/0027_logs.sql"),
+    ),
+    Migration::sql(
         "0028_router_gateways",
         include_str!("../../migrations/postgres/0028_router_gateways.sql"),
     )

@@ -117,6 +117,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0026_port_extensions.sql"),
     ),
     Migration::sql(
+        "0027_logs",
+        include_str!("../../migrations/sqlite/0027_logs.sql"),
+    ),
+    Migration::sql(
         "0028_router_gateways",
         include_str!("../../migrations/sqlite/0028_router_gateways.sql"),
     )
