@@ -184,6 +184,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0026_port_extensions",
         include_str!("../../migrations/postgres/0026_port_extensions.sql"),
     ),
+    Migration::sql(
+        "0029_port_attributes",
+        include_str!("../../migrations/postgres/0029_port_attributes.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

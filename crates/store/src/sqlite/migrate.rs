@@ -116,6 +116,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0026_port_extensions",
         include_str!("../../migrations/sqlite/0026_port_extensions.sql"),
     ),
+    Migration::sql(
+        "0029_port_attributes",
+        include_str!("../../migrations/sqlite/0029_port_attributes.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
