@@ -13,10 +13,9 @@ type Item = Map<String, Value>;
 
 /// Checks the query against the resource's attributes before any work is done.
 pub fn validate(kind: Kind, q: &ListQuery) -> Result<(), Error> {
-    let attrs = kind.attributes();
     for (key, _) in &q.filters {
         let special = TAG_FILTERS.contains(&key.as_str()) || key == "changed_since";
-        if !special && !attrs.contains(&key.as_str()) {
+        if !special && !kind.is_filter(key) {
             return Err(Error::bad_request(format!(
                 "['{key}'] is invalid attribute for filtering"
             )));

@@ -33,9 +33,16 @@ const ADDED_SINCE: [(&str, &str, Value); 6] = [
     ("networks", "qinq", Value::Bool(false)),
     ("subnets", "segment_id", Value::Null),
 ];
-/// What ports show since `qos-port-network-policy` and `port-resource-request`: `null` without
-/// QoS.
-const ADDED_PORT_ATTRIBUTES: [&str; 2] = ["qos_network_policy_id", "resource_request"];
+/// What ports show since `qos-port-network-policy` and `port-resource-request` (`null` without
+/// QoS), `uplink-status-propagation` (true), `port-hardware-offload-type` and `port-trusted-vif`
+/// (`null` until set).
+const ADDED_PORT_ATTRIBUTES: [(&str, Value); 5] = [
+    ("qos_network_policy_id", Value::Null),
+    ("resource_request", Value::Null),
+    ("propagate_uplink_status", Value::Bool(true)),
+    ("hardware_offload_type", Value::Null),
+    ("trusted", Value::Null),
+];
 
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -85,9 +92,9 @@ async fn the_previous_release_data_opens_unchanged() {
             // Attributes of later extensions, which every port shows (their stored documents
             // get them when upgraded).
             if coll == "ports" {
-                for added in ADDED_PORT_ATTRIBUTES {
-                    let value = is.as_object_mut().and_then(|m| m.remove(added));
-                    assert_eq!(value, Some(Value::Null), "ports {id}: {added}");
+                for (added, expected) in &ADDED_PORT_ATTRIBUTES {
+                    let value = is.as_object_mut().and_then(|m| m.remove(*added));
+                    assert_eq!(value.as_ref(), Some(expected), "ports {id}: {added}");
                 }
             }
             let mut was = was.clone();

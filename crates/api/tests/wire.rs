@@ -100,7 +100,7 @@ async fn malformed_bodies_are_400_and_change_nothing() {
         ),
         (
             "{\"network\": {\"admin_state_up\": \"maybe\"}}",
-            "Invalid input for admin_state_up. Reason: 'maybe' cannot be converted to boolean.",
+            "Invalid input for operation: 'maybe' cannot be converted to boolean.",
         ),
         (
             "{\"network\": {\"name\": 5}}",

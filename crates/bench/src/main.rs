@@ -9,10 +9,12 @@
 mod api;
 mod baseline;
 mod bulk_fill;
+mod collections;
 mod database;
 mod l3;
 mod large_list;
 mod large_list_report;
+mod load;
 mod ovn;
 mod replicas;
 mod report;
@@ -101,7 +103,11 @@ struct Args {
     /// clients against SQLite, PostgreSQL with one server and PostgreSQL with `--replicas`
     /// replicas on one database (clients round-robin over them), in `--runs` turns;
     /// `trunk-subports`: `--ports` (at most 4094) single sub-port `add_subports` to one trunk
-    /// from `--clients` clients, then timed `get_subports` and full port lists.
+    /// from `--clients` clients, then timed `get_subports` and full port lists; `collections`:
+    /// per turn (`--runs`), `--ports` single-port creates on `--compare-server` (if given) and
+    /// on `--server`, then on `--server` `--ports` QoS bandwidth-limit rules (two per policy)
+    /// and `--ports` trunk sub-ports (ten trunks, `add_subports` of 100), each listed
+    /// `--list-reps` times.
     #[arg(long, default_value = "ports")]
     scenario: String,
     /// replicas: the replicas of the multi-replica PostgreSQL service (each turn measures
@@ -123,6 +129,10 @@ struct Args {
     /// PostgreSQL single-row commit baseline to each run.
     #[arg(long)]
     database_url: Option<String>,
+    /// collections: another `neutrino` binary (e.g. the main branch's) whose port create rate
+    /// is measured in the same turns, just before `--server`'s.
+    #[arg(long)]
+    compare_server: Option<PathBuf>,
 }
 
 impl Args {
@@ -169,9 +179,12 @@ fn main() -> Result<()> {
         "ovn",
         "replicas",
         "trunk-subports",
+        "collections",
     ];
     if !scenarios.contains(&args.scenario.as_str()) {
-        bail!("--scenario must be ports, sg-rules, large-list, ovn, replicas or trunk-subports");
+        bail!(
+            "--scenario must be ports, sg-rules, large-list, ovn, replicas, trunk-subports or collections"
+        );
     }
     let database_url = args.database_url.as_deref();
     if let Some(url) = database_url {
@@ -198,6 +211,9 @@ fn main() -> Result<()> {
     }
     if args.scenario == "large-list" {
         return large_list_main(&args, &server, &machine);
+    }
+    if args.scenario == "collections" {
+        return collections_main(&args, &server, &machine);
     }
     if args.scenario == "ovn" {
         return ovn_main(&args, &server, &machine);
@@ -329,7 +345,46 @@ fn trunks_main(args: &Args, server: &std::path::Path, machine: &serde_json::Valu
     Ok(())
 }
 
-/// The large-list scenario, its runs (at the first log level), Markdown and JSON.
+/// The collections scenario: its turns, Markdown and JSON.
+fn collections_main(
+    args: &Args,
+    server: &std::path::Path,
+    machine: &serde_json::Value,
+) -> Result<()> {
+    let compare = args
+        .compare_server
+        .as_ref()
+        .map(|c| std::fs::canonicalize(c).with_context(|| format!("no binary at {}", c.display())))
+        .transpose()?;
+    let params = collections::Params {
+        n: args.ports(),
+        clients: args.clients,
+        turns: args.runs(),
+        list_reps: args.list_reps(),
+        cidr: args.cidr.clone(),
+    };
+    let rt = client_runtime()?;
+    let results = rt.block_on(collections::run(
+        server,
+        compare.as_deref(),
+        &args.data_root,
+        &params,
+        args.database_url.as_deref(),
+    ))?;
+    let md = collections::markdown(&results);
+    let doc = json!({
+        "label": "neutrino-collections",
+        "generated_at_unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "command": args.command(),
+        "server": server.display().to_string(),
+        "engine": scenario::engine(args.database_url.as_deref()),
+        "machine": machine,
+        "results": results,
+    });
+    write_results(args, &md, &doc)
+}
+
+/// The OVN scenario: its results, Markdown and JSON.
 fn ovn_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -3,16 +3,14 @@
 //! clients, then timed full `GET /v2.0/security-group-rules`.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::api::{Api, count_items};
+use crate::api::Api;
 use crate::database::TempDatabase;
+use crate::load::{spread, timed_gets};
 use crate::server::Launch;
 use crate::stats::Latency;
 
@@ -67,35 +65,21 @@ pub async fn run(
         )
         .await?;
 
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..clients {
-        let (api, next, sg) = (api.clone(), next.clone(), sg.clone());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= rules {
-                    break;
-                }
+    let created = {
+        let api = api.clone();
+        spread(clients, rules, move |i| {
+            let (api, sg) = (api.clone(), sg.clone());
+            async move {
                 let port = i + 1;
                 let body = json!({"security_group_rule": {"security_group_id": sg,
                     "direction": "ingress", "protocol": "tcp",
                     "port_range_min": port, "port_range_max": port}});
-                let t = Instant::now();
-                api.create("security-group-rules", &body).await?;
-                latencies.push(t.elapsed());
+                api.create("security-group-rules", &body).await
             }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(rules);
-    for w in workers {
-        latencies.extend(w.await??);
-    }
-    let wall = started.elapsed();
-    let create_latency = Latency::of(&latencies);
+        })
+        .await?
+    };
+    let (wall, create_latency) = (created.wall, created.latency);
     eprintln!(
         "  create {rules} rules with {clients} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
         rules as f64 / wall.as_secs_f64(),
@@ -103,20 +87,14 @@ pub async fn run(
         create_latency.p99_ms
     );
 
-    let path = "v2.0/security-group-rules";
-    api.get(path).await?;
-    let mut list = Vec::with_capacity(list_reps);
-    let (mut list_items, mut list_bytes) = (0, 0);
-    for k in 0..list_reps.max(1) {
-        let t = Instant::now();
-        let body = api.get(path).await?;
-        list.push(t.elapsed());
-        if k == 0 {
-            list_items = count_items(&body, "security_group_rules")?;
-            list_bytes = body.len();
-        }
-    }
-    let list_latency = Latency::of(&list);
+    let listed = timed_gets(
+        &api,
+        "v2.0/security-group-rules",
+        "security_group_rules",
+        list_reps,
+    )
+    .await?;
+    let (list_items, list_bytes, list_latency) = (listed.items, listed.bytes, listed.latency);
     eprintln!(
         "  list all: {list_items} rules, {list_bytes} bytes, p50 {:.1} ms, p90 {:.1} ms",
         list_latency.p50_ms, list_latency.p90_ms

@@ -6,16 +6,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::api::{Api, count_items};
-use crate::database::TempDatabase;
-use crate::server::Launch;
+use crate::collections::fresh;
+use crate::load::{spread, timed_gets};
 use crate::stats::Latency;
 
 #[derive(Debug, Serialize)]
@@ -28,27 +25,6 @@ pub struct TrunkResult {
     pub get_subports_latency: Latency,
     pub list_ports_items: usize,
     pub list_ports_latency: Latency,
-}
-
-/// `reps` timed GETs of `path`; the item count of `collection` in the first answer.
-async fn timed_gets(
-    api: &Api,
-    path: &str,
-    collection: &str,
-    reps: usize,
-) -> Result<(usize, Latency)> {
-    api.get(path).await?;
-    let mut times: Vec<Duration> = Vec::with_capacity(reps);
-    let mut items = 0;
-    for k in 0..reps.max(1) {
-        let t = Instant::now();
-        let body = api.get(path).await?;
-        times.push(t.elapsed());
-        if k == 0 {
-            items = count_items(&body, collection)?;
-        }
-    }
-    Ok((items, Latency::of(&times)))
 }
 
 /// Runs the scenario once. `database_url`: on a new database of that PostgreSQL server
@@ -64,24 +40,9 @@ pub async fn run(
     if subports == 0 || subports > 4094 {
         bail!("--ports must be 1..=4094 for the trunk-subports scenario (one VLAN id each)");
     }
-    let dir = tempfile::Builder::new()
-        .prefix("neutrino-bench-trunk-")
-        .tempdir_in(root)
-        .with_context(|| format!("cannot create a temp dir in {}", root.display()))?;
-    let database = database_url.map(TempDatabase::create).transpose()?;
-    let launch = Launch {
-        env: &[],
-        bin,
-        dir: dir.path(),
-        log_level: "warn",
-        database_url: database.as_ref().map(|db| db.url.as_str()),
-    };
-    let (mut server, _) = launch.start().await?;
-    let api = Api::login(&server.url).await?;
-    let net = api
-        .create("networks", &json!({"network": {"name": "bench-trunk"}}))
-        .await?;
-    api.lift_quotas(&net).await?;
+    // Kept whole: its data dir lives as long as it does.
+    let mut f = fresh(bin, root, "bench-trunk", None, database_url).await?;
+    let (api, net) = (f.api.clone(), f.network.clone());
     let mut ports = Vec::with_capacity(subports + 1);
     for _ in 0..=subports {
         ports.push(
@@ -94,34 +55,21 @@ pub async fn run(
         .await?;
 
     let ports = Arc::new(ports);
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..clients {
-        let (api, next, ports, trunk) = (api.clone(), next.clone(), ports.clone(), trunk.clone());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= subports {
-                    break;
-                }
+    let add = {
+        let (api, trunk) = (api.clone(), trunk.clone());
+        spread(clients, subports, move |i| {
+            let (api, ports, trunk) = (api.clone(), ports.clone(), trunk.clone());
+            async move {
                 let body = json!({"sub_ports": [{"port_id": ports[i + 1],
                     "segmentation_type": "vlan", "segmentation_id": i + 1}]});
-                let t = Instant::now();
                 api.send("PUT", &format!("trunks/{trunk}/add_subports"), body)
                     .await?;
-                latencies.push(t.elapsed());
+                Ok(())
             }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(subports);
-    for w in workers {
-        latencies.extend(w.await??);
-    }
-    let wall = started.elapsed();
-    let add_latency = Latency::of(&latencies);
+        })
+        .await?
+    };
+    let (wall, add_latency) = (add.wall, add.latency);
     eprintln!(
         "  add {subports} sub-ports with {clients} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
         subports as f64 / wall.as_secs_f64(),
@@ -129,17 +77,21 @@ pub async fn run(
         add_latency.p99_ms
     );
     let path = format!("v2.0/trunks/{trunk}/get_subports");
-    let (got, get_subports_latency) = timed_gets(&api, &path, "sub_ports", list_reps).await?;
-    if got != subports {
-        bail!("get_subports answered {got} sub-ports, not {subports}");
+    let got = timed_gets(&api, &path, "sub_ports", list_reps).await?;
+    if got.items != subports {
+        bail!(
+            "get_subports answered {} sub-ports, not {subports}",
+            got.items
+        );
     }
-    let (list_ports_items, list_ports_latency) =
-        timed_gets(&api, "v2.0/ports", "ports", list_reps).await?;
+    let get_subports_latency = got.latency;
+    let listed = timed_gets(&api, "v2.0/ports", "ports", list_reps).await?;
+    let (list_ports_items, list_ports_latency) = (listed.items, listed.latency);
     eprintln!(
         "  get_subports p50 {:.1} ms; list {list_ports_items} ports (with trunk_details) p50 {:.1} ms",
         get_subports_latency.p50_ms, list_ports_latency.p50_ms
     );
-    server.stop();
+    f.server.stop();
     Ok(TrunkResult {
         subports,
         clients,

@@ -182,11 +182,10 @@ impl Body<'_> {
     pub fn bool(&self, name: &str) -> Result<Option<bool>> {
         match self.0.get(name) {
             None => Ok(None),
+            // The converter raises `InvalidInput` itself, before any validator names the
+            // attribute.
             Some(v) => to_bool(v).map(Some).ok_or_else(|| {
-                Error::invalid_attr(
-                    name,
-                    format!("'{}' cannot be converted to boolean", show(v)),
-                )
+                Error::invalid_input(format!("'{}' cannot be converted to boolean", show(v)))
             }),
         }
     }
@@ -281,9 +280,10 @@ pub fn to_bool(v: &Value) -> Option<bool> {
             Some(1) => Some(true),
             _ => None,
         },
-        Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
+        // oslo's `bool_from_string(strict=True)`.
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "t" | "on" | "y" | "yes" => Some(true),
+            "false" | "0" | "f" | "off" | "n" | "no" => Some(false),
             _ => None,
         },
         _ => None,

@@ -35,6 +35,15 @@ pub trait Collection: Send + Sync {
     fn unsortable(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Attributes upstream neither filters nor sorts by (no `is_filter`, no column of their
+    /// own): naming one in a query is the 400 of an unknown attribute.
+    fn unqueryable(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// May a list query filter by `attr`?
+    fn is_filter(&self, attr: &str) -> bool {
+        self.attributes().contains(&attr) && !self.unqueryable().contains(&attr)
+    }
     /// Integer attributes upstream shows as strings (a subnet pool's prefix lengths): they sort
     /// by value, as upstream's integer columns do.
     fn numeric_strings(&self) -> &'static [&'static str] {
@@ -155,7 +164,7 @@ pub trait Collection: Send + Sync {
     }
 
     fn is_sort_key(&self, attr: &str) -> bool {
-        self.attributes().contains(&attr) && !self.unsortable().contains(&attr)
+        self.is_filter(attr) && !self.unsortable().contains(&attr)
     }
 }
 

@@ -226,8 +226,25 @@ pub struct Port {
     pub qos_network_policy_id: Option<String>,
     #[serde(default)]
     pub resource_request: Option<Value>,
+    /// `uplink-status-propagation`: whether the VF follows its physical function's link state
+    /// (a hint for the SR-IOV agent). Ports written before the extension show `true`, as
+    /// upstream's do.
+    #[serde(default = "propagates_uplink_status")]
+    pub propagate_uplink_status: bool,
+    /// `port-hardware-offload-type`: `switchdev` or `null`, set at create only; it adds its type
+    /// to `binding:profile`'s `capabilities`.
+    #[serde(default)]
+    pub hardware_offload_type: Option<String>,
+    /// `port-trusted-vif` (admin only): `null` until set; when set it is also `trusted` in
+    /// `binding:profile`, which is how the compute service reads it.
+    #[serde(default)]
+    pub trusted: Option<bool>,
     #[serde(flatten)]
     pub std: Standard,
+}
+
+fn propagates_uplink_status() -> bool {
+    true
 }
 
 /// A stored resource: knows its table and how to be read back.

@@ -40,6 +40,10 @@ const ATTRS: &[Attr] = &[
     attr("segments", true, true),
     attr("vlan_transparent", true, false),
     attr("qinq", true, false),
+    // `network_ha`: the flag upstream's L3 HA (agent) routers put on the network they create per
+    // project. OVN routers need no such network (upstream's OVN L3 plugin ignores the flag too),
+    // so it is checked, then neither kept nor shown (it is not visible upstream either).
+    attr("ha", true, false),
     attr("tags", true, false),
     attr("qos_policy_id", true, true),
 ];
@@ -271,6 +275,7 @@ fn build(
     }
     let project_id = attrs::owner(body, caller)?;
     let b = Body(body);
+    b.bool("ha")?;
     let id = uuid::Uuid::new_v4().to_string();
     let segs = choose_segments(tx, cfg, &b, &project_id)?;
     let max_mtu = segs
@@ -386,6 +391,11 @@ impl Collection for Networks {
                 "vlan-transparent",
                 "Vlantransparent",
                 "Provides Vlan Transparent Networks",
+            ),
+            ext(
+                "network_ha",
+                "Network HA creation flag",
+                "Network high availability creation flag.",
             ),
             ext(
                 "qinq",

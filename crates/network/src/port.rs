@@ -20,8 +20,9 @@ use crate::port_addresses::{
     update_fixed_ips,
 };
 use crate::port_input::{
-    FixedIpEntry, PairRequest, device_profile, dns_name, merge_dhcp_opts, numa_affinity_policy,
-    parse_address_pairs, parse_dhcp_opts, parse_fixed_ips, profile, resolve_pairs, vnic_type,
+    FixedIpEntry, PairRequest, device_profile, dns_name, hardware_offload_type, merge_dhcp_opts,
+    numa_affinity_policy, parse_address_pairs, parse_dhcp_opts, parse_fixed_ips, profile,
+    resolve_pairs, vnic_type, with_offload_capability,
 };
 use crate::port_qos;
 use crate::port_security_groups;
@@ -61,6 +62,9 @@ const ATTRS: &[Attr] = &[
     attr("qos_policy_id", true, true),
     attr("qos_network_policy_id", false, false),
     attr("resource_request", false, false),
+    attr("propagate_uplink_status", true, true),
+    attr("hardware_offload_type", true, false),
+    attr("trusted", true, true),
 ];
 
 /// Attributes a member may set only on ports of its own networks (not on a shared one).
@@ -275,12 +279,20 @@ fn check_admin_only(b: &Body, caller: &Caller, action: &str) -> Result<()> {
     if caller.is_admin() {
         return Ok(());
     }
-    for a in ["binding:host_id", "binding:profile"] {
+    for a in ["binding:host_id", "binding:profile", "trusted"] {
         if b.has(a) {
             return Err(Error::policy(&format!("rule:{action}_port:{a}")));
         }
     }
     Ok(())
+}
+
+/// A port's `trusted`, once set, is also `trusted` in its `binding:profile` (what the compute
+/// service reads), whatever the profile was set to since.
+fn show_trusted_in_profile(port: &mut Port) {
+    if let Some(trusted) = port.trusted {
+        port.profile.insert("trusted".into(), Value::Bool(trusted));
+    }
 }
 
 fn check_network_owner_attrs(
@@ -386,6 +398,9 @@ pub(crate) fn create_one(
         qos_policy_id,
         qos_network_policy_id: None,
         resource_request: None,
+        propagate_uplink_status: b.bool("propagate_uplink_status")?.unwrap_or(true),
+        hardware_offload_type: hardware_offload_type(&b)?,
+        trusted: b.bool("trusted")?,
         std: Standard::new(
             b.string("description", 255)?.unwrap_or_default(),
             tags_on_create(&b)?,
@@ -394,6 +409,10 @@ pub(crate) fn create_one(
         id,
     };
     merge_dhcp_opts(&mut port.extra_dhcp_opts, dhcp.unwrap_or_default());
+    if let Some(offload) = &port.hardware_offload_type {
+        with_offload_capability(&mut port.profile, offload);
+    }
+    show_trusted_in_profile(&mut port);
     let subnets = service_subnets(subnets_of(tx, &net.id)?, &net.id, &port.device_owner)?;
     let request = NewPortRequest {
         mac: requested_mac,
@@ -493,6 +512,13 @@ pub(crate) fn update_one(
     if let Some(p) = profile(&b)? {
         port.profile = p;
     }
+    if let Some(up) = b.bool("propagate_uplink_status")? {
+        port.propagate_uplink_status = up;
+    }
+    if let Some(trusted) = b.bool("trusted")? {
+        port.trusted = Some(trusted);
+    }
+    show_trusted_in_profile(&mut port);
     if let Some(entries) = fixed {
         update_fixed_ips(tx, &mut port, &entries)?;
         if entries.is_empty() {
@@ -621,6 +647,26 @@ impl Collection for Ports {
                 "Expose resource request to Port",
             ),
             ext(
+                "uplink-status-propagation",
+                "Uplink status propagation extension",
+                "Provides ability to propagate port uplink status.",
+            ),
+            ext(
+                "uplink-status-propagation-updatable",
+                "Uplink status propagation updatable extension",
+                "Provides ability to update the port uplink status.",
+            ),
+            ext(
+                "port-hardware-offload-type",
+                "Port hardware offload",
+                "Expose port hardware offload extension",
+            ),
+            ext(
+                "port-trusted-vif",
+                "Port trusted vif",
+                "Expose port 'trusted' attribute in the API",
+            ),
+            ext(
                 "port-resource-request-groups",
                 "Port Resource Request Groups",
                 "Support requesting multiple groups of resources per port",
@@ -659,6 +705,9 @@ impl Collection for Ports {
             "qos_policy_id",
             "qos_network_policy_id",
             "resource_request",
+            "propagate_uplink_status",
+            "hardware_offload_type",
+            "trusted",
             "description",
             "tags",
             "created_at",
@@ -679,6 +728,14 @@ impl Collection for Ports {
             "tags",
         ]
     }
+    /// The ML2 extension drivers' attributes upstream does not mark `is_filter`.
+    fn unqueryable(&self) -> &'static [&'static str] {
+        &[
+            "propagate_uplink_status",
+            "hardware_offload_type",
+            "trusted",
+        ]
+    }
     fn admin_only(&self) -> &'static [&'static str] {
         &[
             "binding:host_id",
@@ -686,6 +743,7 @@ impl Collection for Ports {
             "binding:vif_type",
             "binding:vif_details",
             "resource_request",
+            "trusted",
         ]
     }
     /// Ports are visible to their project and to the project owning their network.

@@ -34,13 +34,50 @@ pub(crate) fn numa_affinity_policy(b: &Body) -> Result<Option<Option<String>>> {
     match b.get("numa_affinity_policy") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(p)) if NUMA_AFFINITY_POLICIES.contains(&p.as_str()) => {
-            Ok(Some(Some(p.clone())))
-        }
-        Some(v) => Err(Error::invalid_attr(
-            "numa_affinity_policy",
+        Some(v) => one_of("numa_affinity_policy", v, NUMA_AFFINITY_POLICIES).map(|p| Some(Some(p))),
+    }
+}
+
+/// The hardware offload types a port may be created with (`port-hardware-offload-type`).
+pub(crate) const HARDWARE_OFFLOAD_TYPES: &[&str] = &["switchdev"];
+
+/// `hardware_offload_type`: one of [`HARDWARE_OFFLOAD_TYPES`]; `null` is refused as upstream's
+/// validator refuses it.
+pub(crate) fn hardware_offload_type(b: &Body) -> Result<Option<String>> {
+    b.get("hardware_offload_type")
+        .map(|v| one_of("hardware_offload_type", v, HARDWARE_OFFLOAD_TYPES))
+        .transpose()
+}
+
+/// A `type:values` attribute: the value converted to a string, or upstream's message.
+fn one_of(name: &str, v: &Value, valid: &[&str]) -> Result<String> {
+    match v {
+        Value::String(s) if valid.contains(&s.as_str()) => Ok(s.clone()),
+        _ => Err(Error::invalid_attr(
+            name,
             format!("{} is not in valid_values", attrs::show(v)),
         )),
+    }
+}
+
+/// `binding:profile` as `hardware_offload_type` leaves it: its type added to the profile's
+/// `capabilities` (upstream appends it to the request's profile, and replaces a profile whose
+/// `capabilities` is not a list).
+pub(crate) fn with_offload_capability(profile: &mut Map<String, Value>, offload: &str) {
+    let capability = Value::String(offload.to_string());
+    match profile.get_mut("capabilities") {
+        Some(Value::Array(caps)) => {
+            if !caps.contains(&capability) {
+                caps.push(capability);
+            }
+        }
+        None => {
+            profile.insert("capabilities".into(), Value::Array(vec![capability]));
+        }
+        Some(_) => {
+            profile.clear();
+            profile.insert("capabilities".into(), Value::Array(vec![capability]));
+        }
     }
 }
 

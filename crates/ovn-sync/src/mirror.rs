@@ -717,9 +717,23 @@ struct ProfileDoc {
     parent_name: serde_json::Value,
     #[serde(default)]
     tag: serde_json::Value,
+    #[serde(default)]
+    capabilities: serde_json::Value,
 }
 
 impl ProfileDoc {
+    /// The profile's `capabilities`: its strings, read loosely as the rest of the profile.
+    fn capabilities(&self) -> Vec<String> {
+        self.capabilities
+            .as_array()
+            .map(|caps| {
+                caps.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn trunk_parent(self) -> Option<TrunkParent> {
         let parent = self.parent_name.as_str().filter(|p| !p.is_empty())?;
         Some(TrunkParent {
@@ -762,6 +776,7 @@ impl PortDoc {
                 .collect(),
             host_id: self.host_id,
             vnic_type: self.vnic_type,
+            capabilities: self.profile.capabilities(),
             trunk_parent: self.profile.trunk_parent(),
             qos_policy_id: self.qos_policy_id,
         }
@@ -995,6 +1010,20 @@ mod tests {
             serde_json::json!({"tag": 100}),
         ] {
             assert_eq!(port_doc(odd.clone()).trunk_parent, None, "{odd}");
+        }
+    }
+
+    /// `capabilities` (which `hardware_offload_type` fills) reach the mapping; anything but a
+    /// list of strings reads as none.
+    #[test]
+    fn profile_capabilities_are_read_loosely() {
+        let spec = port_doc(serde_json::json!({"capabilities": ["switchdev", 3]}));
+        assert_eq!(spec.capabilities, vec!["switchdev".to_string()]);
+        for odd in [
+            serde_json::json!({}),
+            serde_json::json!({"capabilities": "switchdev"}),
+        ] {
+            assert!(port_doc(odd.clone()).capabilities.is_empty(), "{odd}");
         }
     }
 }

@@ -120,6 +120,8 @@ pub struct PortSpec {
     /// A trunk's sub-port: the parent port and the VLAN tag that tells its traffic apart on the
     /// parent (`binding:profile` `parent_name` and `tag`, as the trunk rules write them).
     pub trunk_parent: Option<TrunkParent>,
+    /// `binding:profile` `capabilities` (e.g. `switchdev`, which `hardware_offload_type` adds).
+    pub capabilities: Vec<String>,
     /// Its own QoS policy (`qos_policy_id`).
     pub qos_policy_id: Option<String>,
 }

@@ -430,7 +430,7 @@ pub fn port_row(port: &PortSpec, context: &PortContext<'_>) -> NbRow {
         (REVISION_KEY, port.revision_number.to_string()),
         ("neutron:vnic_type", port.vnic_type.clone()),
         ("neutron:mtu", String::new()),
-        ("neutron:port_capabilities", String::new()),
+        ("neutron:port_capabilities", port.capabilities.join(";")),
         ("neutron:subnet_pool_addr_scope4", String::new()),
         ("neutron:subnet_pool_addr_scope6", String::new()),
     ]);

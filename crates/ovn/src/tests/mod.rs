@@ -114,6 +114,7 @@ fn port(id: &str, name: &str, mac: &str, ip4: &str, ip6: &str) -> PortSpec {
         host_id: String::new(),
         vnic_type: "normal".into(),
         trunk_parent: None,
+        capabilities: Vec::new(),
         qos_policy_id: None,
     }
 }
@@ -204,6 +205,7 @@ fn router_port(
         host_id: String::new(),
         vnic_type: "normal".into(),
         trunk_parent: None,
+        capabilities: Vec::new(),
         qos_policy_id: None,
     }
 }

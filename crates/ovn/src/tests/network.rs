@@ -427,6 +427,27 @@ fn a_trunk_subport_names_its_parent_and_tag() {
     assert_eq!(plain.columns["tag"], Value::empty());
 }
 
+/// `binding:profile` `capabilities` (`switchdev` from `hardware_offload_type`) are the LSP's
+/// `neutron:port_capabilities`, joined with `;` as upstream's OVN client writes them.
+#[test]
+fn profile_capabilities_are_the_port_capabilities_external_id() {
+    let subnets = subnets();
+    let mut p = port_sg();
+    p.capabilities = vec!["switchdev".into(), "other".into()];
+    let ports = vec![p, port_sg()];
+    let context = PortContext::new(&subnets, &ports);
+    let row = port_row(&ports[0], &context);
+    assert_eq!(
+        row.map_entry("external_ids", "neutron:port_capabilities"),
+        Some("switchdev;other")
+    );
+    let plain = port_row(&ports[1], &context);
+    assert_eq!(
+        plain.map_entry("external_ids", "neutron:port_capabilities"),
+        Some("")
+    );
+}
+
 #[test]
 fn the_desired_state_holds_every_row_once() {
     let desired = desired_state(

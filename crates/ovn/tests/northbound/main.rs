@@ -79,6 +79,7 @@ fn port(id: &str, mac: &str, ip: &str) -> PortSpec {
         host_id: String::new(),
         vnic_type: "normal".into(),
         trunk_parent: None,
+        capabilities: Vec::new(),
         qos_policy_id: None,
     }
 }

@@ -193,6 +193,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/postgres/0028_router_gateways.sql"),
     )
     .then(crate::l3::backfill_router_gateways),
+    Migration::sql(
+        "0029_port_attributes",
+        include_str!("../../migrations/postgres/0029_port_attributes.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

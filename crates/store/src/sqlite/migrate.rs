@@ -125,6 +125,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0028_router_gateways.sql"),
     )
     .then(crate::l3::backfill_router_gateways),
+    Migration::sql(
+        "0029_port_attributes",
+        include_str!("../../migrations/sqlite/0029_port_attributes.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
