@@ -343,10 +343,14 @@ mod tests {
             (json!("True"), true),
             (json!("0"), false),
             (json!(1), true),
+            // oslo's strict bool_from_string also takes yes/no, on/off, t/f, y/n.
+            (json!("yes"), true),
+            (json!("Off"), false),
         ] {
             assert_eq!(to_bool(&v), Some(b));
         }
-        assert_eq!(to_bool(&json!("yes")), None);
+        assert_eq!(to_bool(&json!("maybe")), None);
+        assert_eq!(to_bool(&json!(2)), None);
         assert_eq!(to_bool(&json!(null)), None);
     }
 
