@@ -62,12 +62,15 @@ def test_cli_writes_and_cascades_are_in_the_feed(tmp_path):
             assert seen[("security_group_rule", rule["id"])]["op"] == "create"
         assert seen[("port", port["id"])]["op"] == "update", "the rename is the port's last change"
 
-        # Deleting the network takes its subnet and port with it: three deletes, nothing else.
+        # Deleting the network takes its segment, subnet and port with it: those deletes, nothing else.
+        segments = api.ok("GET", f"/segments?network_id={net['id']}", 200)["segments"]
+        assert len(segments) == 1, segments
         mark = positions[-1]
         cli.run("network", "delete", net["id"])
         after = changes(srv, mark)
         assert {(e["kind"], e["id"], e["op"]) for e in after} == {
             ("network", net["id"], "delete"),
+            ("segment", segments[0]["id"], "delete"),
             ("subnet", sub["id"], "delete"),
             ("port", port["id"], "delete"),
         }, after

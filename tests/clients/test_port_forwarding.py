@@ -22,6 +22,14 @@ def topology(admin_cli, alice_cli):
     ports = alice_cli.json_many(*[("port", "create", "--network", net["id"], unique("pf-port"))
                                   for _ in range(2)])
     yield ext, net, sub, router, ports
+    # Leave nothing of alice's behind: later tests delete her default security group, which
+    # refuses while her ports use it.
+    for port in ports:
+        alice_cli.run("port", "delete", port["id"])
+    alice_cli.run("router", "remove", "subnet", router["id"], sub["id"])
+    alice_cli.run("router", "delete", router["id"])
+    alice_cli.run("network", "delete", net["id"])
+    admin_cli.run("network", "delete", ext["id"])
 
 
 def _address(port):
