@@ -129,16 +129,19 @@ fn router_chassis(
     schedule_of(router, schedule, chassis)
 }
 
+/// A scheduler call's body may name only `allowed` attributes.
+fn check_keys(body: &Map<String, Value>, allowed: &[&str]) -> Result<()> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(Error::bad_request(format!(
+            "Unrecognized attribute(s) '{k}'"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The body of `POST /v2.0/agents/{id}/l3-routers`: the router and the priority, if given.
 fn parse_add(body: &Map<String, Value>) -> Result<(String, Option<i64>)> {
-    if let Some(k) = body
-        .keys()
-        .find(|k| !matches!(k.as_str(), "router_id" | "ha_chassis_priority"))
-    {
-        return Err(Error::bad_request(format!(
-            "Unrecognized attribute(s) '{k}'"
-        )));
-    }
+    check_keys(body, &["router_id", "ha_chassis_priority"])?;
     let router_id = match body.get("router_id") {
         Some(Value::String(s)) => s.clone(),
         Some(v) => {
@@ -170,32 +173,19 @@ fn parse_priority(body: &Map<String, Value>) -> Result<Option<i64>> {
     Ok(Some(priority))
 }
 
-/// What a change by hand works on: the router, its agent's chassis (if a gateway chassis) and
-/// the router's current schedule.
-struct Scheduling {
-    router: Router,
-    chassis: Option<GatewayChassis>,
-    current: Schedule,
+/// Every gateway chassis, and a router's current schedule (see [`schedule_of`]).
+fn current_schedule(tx: &Tx<'_>, router: &Router) -> Result<(Vec<GatewayChassis>, Schedule)> {
+    let all = gateway_chassis(&stored::agents(tx)?);
+    let stored = schedules::schedule(tx, &router.id)?;
+    let current = schedule_of(router, stored.as_deref(), &all);
+    Ok((all, current))
 }
 
-/// Loads what a change of `router_id`'s schedule on `agent_id` needs: the router must exist
-/// (404 `RouterNotFound`), then the agent (404 `InvalidL3Agent`).
-fn scheduling(tx: &Tx<'_>, agent_id: &str, router_id: &str) -> Result<Scheduling> {
-    let Some(router) = crate::read::load::<Router>(tx, router_id)? else {
-        return Err(router_not_found(router_id));
-    };
-    let rows = stored::agents(tx)?;
-    if !rows.iter().any(|r| r.id == agent_id) {
-        return Err(invalid_l3_agent(agent_id));
+fn check_agent(tx: &Tx<'_>, agent_id: &str) -> Result<()> {
+    match stored::agent(tx, agent_id)? {
+        Some(_) => Ok(()),
+        None => Err(invalid_l3_agent(agent_id)),
     }
-    let all = gateway_chassis(&rows);
-    let stored = schedules::schedule(tx, router_id)?;
-    let current = schedule_of(&router, stored.as_deref(), &all);
-    Ok(Scheduling {
-        chassis: all.into_iter().find(|c| c.name == agent_id),
-        router,
-        current,
-    })
 }
 
 /// Stores a router's new schedule as a new revision of the router.
@@ -211,11 +201,11 @@ fn save_schedule(tx: &Tx<'_>, mut router: Router, schedule: &[(String, i64)]) ->
 /// router's availability zones (404 `InvalidL3Agent`). Without a priority the chassis comes
 /// last: one below the lowest of the router's chassis, 5 for the first.
 fn add_router(tx: &Tx<'_>, agent_id: &str, router_id: &str, priority: Option<i64>) -> Result<()> {
-    let Scheduling {
-        router,
-        chassis,
-        mut current,
-    } = scheduling(tx, agent_id, router_id)?;
+    let Some(router) = crate::read::load::<Router>(tx, router_id)? else {
+        return Err(router_not_found(router_id));
+    };
+    check_agent(tx, agent_id)?;
+    let (all, mut current) = current_schedule(tx, &router)?;
     if current.iter().any(|(c, _)| c == agent_id) {
         return Err(Error::conflict(
             "RouterHostedByL3Agent",
@@ -228,8 +218,10 @@ fn add_router(tx: &Tx<'_>, agent_id: &str, router_id: &str, priority: Option<i64
         return Err(priority_taken(p));
     }
     let hints = &router.availability_zone_hints;
-    let Some(chassis) =
-        chassis.filter(|c| hints.is_empty() || c.zones.iter().any(|z| hints.contains(z)))
+    let Some(chassis) = all
+        .into_iter()
+        .find(|c| c.name == agent_id)
+        .filter(|c| hints.is_empty() || c.zones.iter().any(|z| hints.contains(z)))
     else {
         return Err(invalid_l3_agent(agent_id));
     };
@@ -252,21 +244,14 @@ fn add_router(tx: &Tx<'_>, agent_id: &str, router_id: &str, priority: Option<i64
 /// up: the agent first (404 `InvalidL3Agent`), then whether its chassis hosts the router (409
 /// `RouterNotHostedByL3Agent`, a router that does not exist included).
 fn hosted(tx: &Tx<'_>, agent_id: &str, router_id: &str) -> Result<(Router, Schedule)> {
-    let Scheduling {
-        router, current, ..
-    } = match scheduling(tx, agent_id, router_id) {
-        Err(e) if e.kind == "RouterNotFound" => {
-            return Err(match stored::agent(tx, agent_id)? {
-                None => invalid_l3_agent(agent_id),
-                Some(_) => not_hosted(router_id, agent_id),
-            });
+    check_agent(tx, agent_id)?;
+    if let Some(router) = crate::read::load::<Router>(tx, router_id)? {
+        let (_, current) = current_schedule(tx, &router)?;
+        if current.iter().any(|(c, _)| c == agent_id) {
+            return Ok((router, current));
         }
-        other => other?,
-    };
-    if !current.iter().any(|(c, _)| c == agent_id) {
-        return Err(not_hosted(router_id, agent_id));
     }
-    Ok((router, current))
+    Err(not_hosted(router_id, agent_id))
 }
 
 /// Changes the priority of an agent's chassis in a router's schedule (upstream's
@@ -401,11 +386,7 @@ impl Networking {
         body: &Map<String, Value>,
     ) -> Result<()> {
         caller.require_admin("update_l3-router")?;
-        if let Some(k) = body.keys().find(|k| *k != "ha_chassis_priority") {
-            return Err(Error::bad_request(format!(
-                "Unrecognized attribute(s) '{k}'"
-            )));
-        }
+        check_keys(body, &["ha_chassis_priority"])?;
         let Some(priority) = parse_priority(body)? else {
             return Ok(());
         };
@@ -451,11 +432,7 @@ impl Networking {
         body: &Map<String, Value>,
     ) -> Result<()> {
         caller.require_admin("create_dhcp-network")?;
-        if let Some(k) = body.keys().find(|k| *k != "network_id") {
-            return Err(Error::bad_request(format!(
-                "Unrecognized attribute(s) '{k}'"
-            )));
-        }
+        check_keys(body, &["network_id"])?;
         let network_id = match body.get("network_id") {
             Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => s.clone(),
             Some(v) => {
