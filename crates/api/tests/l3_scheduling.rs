@@ -7,7 +7,7 @@ mod harness;
 
 use axum::http::{Method, StatusCode};
 use harness::{Api, ids};
-use neutrino_store::agents::{AgentRow, put_agent};
+use neutrino_store::agents::AgentRow;
 use serde_json::{Value, json};
 
 const GW_AGENT: &str = "OVN Controller Gateway agent";
@@ -31,15 +31,7 @@ async fn agents(api: &Api) {
         agent("gw3", GW_AGENT, ""),
         agent("hv1", "OVN Controller agent", ""),
     ];
-    api.store()
-        .write(move |tx| {
-            for row in &rows {
-                put_agent(tx, row)?;
-            }
-            Ok::<_, neutrino_store::StoreError>(())
-        })
-        .await
-        .unwrap();
+    api.put_agents(rows.into()).await;
 }
 
 /// A router of alice's with a gateway on a new external network.

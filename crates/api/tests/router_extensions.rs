@@ -433,7 +433,7 @@ async fn routers_take_a_flavor_that_leads_to_the_ovn_provider() {
 
 /// Gateway chassis as the OVN back end records their agents.
 async fn agents(api: &Api) {
-    use neutrino_store::agents::{AgentRow, put_agent};
+    use neutrino_store::agents::AgentRow;
     let now = neutrino_store::unix_time_ms();
     let agent = |id: &str, agent_type: &str| AgentRow {
         id: id.into(),
@@ -449,15 +449,7 @@ async fn agents(api: &Api) {
         agent("gw2", "OVN Controller Gateway agent"),
         agent("hv1", "OVN Controller agent"),
     ];
-    api.store()
-        .write(move |tx| {
-            for row in &rows {
-                put_agent(tx, row)?;
-            }
-            Ok::<_, neutrino_store::StoreError>(())
-        })
-        .await
-        .unwrap();
+    api.put_agents(rows.into()).await;
 }
 
 #[tokio::test]

@@ -154,6 +154,19 @@ impl Api {
         &self.store
     }
 
+    /// Records agents as the OVN back end would (there is no OVN in these tests).
+    pub async fn put_agents(&self, rows: Vec<neutrino_store::agents::AgentRow>) {
+        self.store
+            .write(move |tx| {
+                for row in &rows {
+                    neutrino_store::agents::put_agent(tx, row)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .expect("agents written");
+    }
+
     pub fn token(&self, user: &str) -> String {
         self.identity
             .issue_token(user, &format!("{user}-pw"), None)
