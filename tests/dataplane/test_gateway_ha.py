@@ -6,7 +6,10 @@ within 5 s.
 port carries the chassis where the gateway is active in `binding:host_id` — the chassis that claims
 the chassisredirect port `cr-lrp-<gateway port id>`, the highest-priority live chassis of the
 router's HA_Chassis_Group. The test checks the API against the Southbound at each step. The chassis is stopped by killing its ovs-vswitchd (by PID,
-as tests/dataplane/smoke.sh does), and restarted at the end: the gateway returns to it."""
+as tests/dataplane/smoke.sh does), and restarted at the end: the gateway returns to it.
+
+Priorities an administrator schedules through the API (`l3-agent-scheduler-ha-chassis-priority`)
+move the gateway the same way: the Southbound's claim follows the router's HA_Chassis rows."""
 
 import re
 import time
