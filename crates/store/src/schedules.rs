@@ -59,11 +59,3 @@ pub fn set_schedule(tx: &Tx, router_id: &str, chassis: &[(String, i64)]) -> Resu
     }
     Ok(())
 }
-
-/// Forgets a router's schedule: its gateway chassis are computed again. True if it had one.
-pub fn clear_schedule(tx: &Tx, router_id: &str) -> Result<bool, StoreError> {
-    Ok(tx.execute(
-        "DELETE FROM router_schedules WHERE router_id = ?1",
-        &[router_id.into()],
-    )? > 0)
-}
