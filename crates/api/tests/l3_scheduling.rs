@@ -7,7 +7,6 @@ mod harness;
 
 use axum::http::{Method, StatusCode};
 use harness::{Api, ids};
-use neutrino_store::agents::AgentRow;
 use serde_json::{Value, json};
 
 const GW_AGENT: &str = "OVN Controller Gateway agent";
@@ -15,16 +14,7 @@ const GW_AGENT: &str = "OVN Controller Gateway agent";
 /// Gateway chassis gw1 (az1), gw2 (az2), gw3 (no zone) and a compute chassis hv1, as the OVN
 /// back end records their agents.
 async fn agents(api: &Api) {
-    let now = neutrino_store::unix_time_ms();
-    let agent = |id: &str, agent_type: &str, zone: &str| AgentRow {
-        id: id.into(),
-        doc: json!({"agent_type": agent_type, "binary": "ovn-controller", "host": id,
-                    "availability_zone": zone, "configurations": {"chassis_name": id}})
-        .to_string(),
-        created_at_ms: now,
-        heartbeat_at_ms: now,
-        alive_until_ms: now + 60_000,
-    };
+    let agent = |id: &str, agent_type: &str, zone: &str| Api::agent(id, agent_type, zone, 60_000);
     let rows = [
         agent("gw1", GW_AGENT, "az1"),
         agent("gw2", GW_AGENT, "az2"),
