@@ -6,7 +6,10 @@ within 5 s.
 port carries the chassis where the gateway is active in `binding:host_id` — the chassis that claims
 the chassisredirect port `cr-lrp-<gateway port id>`, the highest-priority live chassis of the
 router's HA_Chassis_Group. The test checks the API against the Southbound at each step. The chassis is stopped by killing its ovs-vswitchd (by PID,
-as tests/dataplane/smoke.sh does), and restarted at the end: the gateway returns to it."""
+as tests/dataplane/smoke.sh does), and restarted at the end: the gateway returns to it.
+
+Priorities an administrator schedules through the API (`l3-agent-scheduler-ha-chassis-priority`)
+move the gateway the same way: the Southbound's claim follows the router's HA_Chassis rows."""
 
 import re
 import time
@@ -121,3 +124,46 @@ def test_stopping_the_active_gateway_moves_snat_and_floating_ips(make_lab):
         assert stream.answered_since(back + 3), f"{name} traffic does not flow through {first} again"
     assert lab.ask_name("ext", fip, 7000, timeout=2) == "a"
     wait_until(f"the API to name {first} again", lambda: gateway_host(c, gw_port) == first, 5)
+
+
+def hosting_priorities(c, router):
+    """`{agent id: ha_chassis_priority}` of the router's L3 agents, as the API answers them."""
+    return {a.id: a.ha_chassis_priority for a in c.network.routers_hosting_l3_agents(router)}
+
+
+def test_the_gateway_follows_priorities_scheduled_through_the_api(make_lab):
+    """`l3-agent-scheduler-ha-chassis-priority`: raising the standby gateway chassis' priority
+    through the API (PUT /v2.0/agents/{id}/l3-routers/{router_id}) moves the gateway there, as the
+    Southbound's claim of the chassisredirect port shows; taking that chassis out of the router
+    (DELETE) moves it back, and adding it again with a priority (POST) moves it there again."""
+    lab = make_lab(chassis=3, gateways=2)
+    c = lab.cloud
+    ext = external_network(lab)
+    _, router = routed_network(lab, ext)
+    gw_port = next(iter(c.network.ports(device_id=router.id, device_owner="network:router_gateway")))
+    redirect = f"cr-lrp-{gw_port.id}"
+    wait_until("both gateway agents to host the router", lambda: len(hosting_priorities(c, router)) == 2, 15)
+    priority = hosting_priorities(c, router)
+    first, second = sorted(priority, key=priority.get, reverse=True)
+    wait_until(f"{redirect} bound to {first}", lambda: bound_chassis(lab, redirect) == first, 15)
+
+    def ha_chassis():
+        rows = lab.nbctl("--bare", "--columns=chassis_name,priority", "list", "HA_Chassis").split()
+        return {name: int(p) for name, p in zip(rows[::2], rows[1::2])}
+
+    # openstacksdk's update_router_in_agent reads the 204 upstream answers as JSON: plain HTTP here.
+    r = c.network.put(f"/agents/{second}/l3-routers/{router.id}", json={"ha_chassis_priority": 100})
+    assert r.status_code == 204, r.text
+    assert hosting_priorities(c, router)[second] == 100
+    wait_until("the HA_Chassis row to follow", lambda: ha_chassis().get(second) == 100, 10)
+    wait_until(f"{redirect} to move to {second}", lambda: bound_chassis(lab, redirect) == second, 15)
+    wait_until(f"the API to name {second} as the gateway's host", lambda: gateway_host(c, gw_port) == second, 10)
+
+    c.network.remove_router_from_agent(second, router)
+    wait_until(f"{second} out of the group", lambda: second not in ha_chassis(), 10)
+    wait_until(f"{redirect} back on {first}", lambda: bound_chassis(lab, redirect) == first, 15)
+    assert list(hosting_priorities(c, router)) == [first]
+
+    c.network.add_router_to_agent(second, router, ha_chassis_priority=priority[first] + 1)
+    wait_until(f"{redirect} on {second} again", lambda: bound_chassis(lab, redirect) == second, 15)
+    assert hosting_priorities(c, router) == {first: priority[first], second: priority[first] + 1}

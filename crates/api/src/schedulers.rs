@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use neutrino_network::{Caller, Error};
 use serde_json::{Map, Value, json};
 
@@ -19,7 +19,14 @@ type ApiResult = Result<Response, ApiError>;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2.0/routers/{id}/l3-agents", get(router_l3_agents))
-        .route("/v2.0/agents/{id}/l3-routers", get(agent_l3_routers))
+        .route(
+            "/v2.0/agents/{id}/l3-routers",
+            get(agent_l3_routers).post(add_l3_router),
+        )
+        .route(
+            "/v2.0/agents/{id}/l3-routers/{router_id}",
+            put(update_l3_router).delete(remove_l3_router),
+        )
         .route("/v2.0/networks/{id}/dhcp-agents", get(network_dhcp_agents))
         .route(
             "/v2.0/agents/{id}/dhcp-networks",
@@ -65,6 +72,46 @@ async fn agent_l3_routers(
 ) -> ApiResult {
     let routers = st.net.agent_l3_routers(&caller, &id).await?;
     Ok(axum::Json(json!({ "routers": routers })).into_response())
+}
+
+/// 201 with the `null` body upstream's scheduler controller answers (openstacksdk reads it as
+/// JSON).
+async fn add_l3_router(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let body = parse_json(&read_body(body).await?)?;
+    st.net.add_router_to_agent(&caller, &id, &body).await?;
+    Ok(json(StatusCode::CREATED, Value::Null))
+}
+
+/// 204, as upstream's controller: its update returns nothing.
+async fn update_l3_router(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, router_id)): Path<(String, String)>,
+    body: Body,
+) -> ApiResult {
+    let body = parse_json(&read_body(body).await?)?;
+    st.net
+        .update_router_on_agent(&caller, &id, &router_id, &body)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A body is ignored, as upstream's scheduler controller does (openstacksdk sends
+/// `{"router_id": ...}`).
+async fn remove_l3_router(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, router_id)): Path<(String, String)>,
+) -> ApiResult {
+    st.net
+        .remove_router_from_agent(&caller, &id, &router_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn network_dhcp_agents(

@@ -433,7 +433,7 @@ async fn subnets_onboarded_into_a_pool() {
 
 /// Chassis (alive) on `hosts`, as the OVN back end records them.
 async fn chassis(api: &Api, hosts: &[&str]) {
-    use neutrino_store::agents::{AgentRow, put_agent};
+    use neutrino_store::agents::AgentRow;
     let now = neutrino_store::unix_time_ms();
     let rows: Vec<AgentRow> = hosts
         .iter()
@@ -447,15 +447,7 @@ async fn chassis(api: &Api, hosts: &[&str]) {
             alive_until_ms: now + 600_000,
         })
         .collect();
-    api.store()
-        .write(move |tx| {
-            for row in &rows {
-                put_agent(tx, row)?;
-            }
-            Ok::<_, neutrino_store::StoreError>(())
-        })
-        .await
-        .unwrap();
+    api.put_agents(rows).await;
 }
 
 fn hosts(list: &Value) -> Vec<(String, String)> {

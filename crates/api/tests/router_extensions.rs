@@ -433,31 +433,13 @@ async fn routers_take_a_flavor_that_leads_to_the_ovn_provider() {
 
 /// Gateway chassis as the OVN back end records their agents.
 async fn agents(api: &Api) {
-    use neutrino_store::agents::{AgentRow, put_agent};
-    let now = neutrino_store::unix_time_ms();
-    let agent = |id: &str, agent_type: &str| AgentRow {
-        id: id.into(),
-        doc: json!({"agent_type": agent_type, "binary": "ovn-controller", "host": id,
-                    "availability_zone": "", "configurations": {"chassis_name": id}})
-        .to_string(),
-        created_at_ms: now,
-        heartbeat_at_ms: now,
-        alive_until_ms: now + 60_000,
-    };
+    let agent = |id: &str, agent_type: &str| Api::agent(id, agent_type, "", 60_000);
     let rows = [
         agent("gw1", "OVN Controller Gateway agent"),
         agent("gw2", "OVN Controller Gateway agent"),
         agent("hv1", "OVN Controller agent"),
     ];
-    api.store()
-        .write(move |tx| {
-            for row in &rows {
-                put_agent(tx, row)?;
-            }
-            Ok::<_, neutrino_store::StoreError>(())
-        })
-        .await
-        .unwrap();
+    api.put_agents(rows.into()).await;
 }
 
 #[tokio::test]

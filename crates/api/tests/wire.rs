@@ -318,31 +318,12 @@ async fn agents_list_is_empty_not_missing() {
 /// hidden from everyone else; their zones listed and accepted as hints.
 #[tokio::test]
 async fn agents_recorded_by_the_back_end_are_listed_to_administrators() {
-    use neutrino_store::agents::{AgentRow, put_agent};
     let api = Api::start();
-    let now = neutrino_store::unix_time_ms();
-    let agent = |id: &str, agent_type: &str, zone: &str, alive_until_ms: i64| AgentRow {
-        id: id.into(),
-        doc: json!({"agent_type": agent_type, "binary": "ovn-controller", "host": id,
-                    "availability_zone": zone, "configurations": {"chassis_name": id}})
-        .to_string(),
-        created_at_ms: now,
-        heartbeat_at_ms: now,
-        alive_until_ms,
-    };
     let rows = [
-        agent("gw1", "OVN Controller Gateway agent", "az1", now + 60_000),
-        agent("hv1", "OVN Controller agent", "az2", now - 1),
+        Api::agent("gw1", "OVN Controller Gateway agent", "az1", 60_000),
+        Api::agent("hv1", "OVN Controller agent", "az2", -1),
     ];
-    api.store()
-        .write(move |tx| {
-            for row in &rows {
-                put_agent(tx, row)?;
-            }
-            Ok::<_, neutrino_store::StoreError>(())
-        })
-        .await
-        .unwrap();
+    api.put_agents(rows.into()).await;
 
     let r = api.get("admin", "/v2.0/agents").await;
     assert_eq!(r.status, StatusCode::OK);

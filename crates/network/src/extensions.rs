@@ -88,6 +88,11 @@ pub const GENERAL: &[Extension] = &[
         "Schedule routers among l3 agents",
     ),
     ext(
+        "l3-agent-scheduler-ha-chassis-priority",
+        "L3 Agent Scheduler HA Chassis Priority",
+        "Exposes the HA_Chassis priority in the L3 Agent Scheduler API responses and allows setting priority when scheduling a router to a chassis.",
+    ),
+    ext(
         "service-type",
         "Neutron Service Type Management",
         "API for retrieving service providers for Neutron advanced services",

@@ -16,7 +16,9 @@ use neutrino_ovn::{
     PortForwardingSpec, PortSpec, QosPolicySpec, QosRuleSpec, Resources, RouterSpec, RowId,
     SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent, port_row, qos, rows_of,
 };
-use neutrino_store::{Selection, StoreError, Table, Tx, get_doc, list_docs, revisions, tables};
+use neutrino_store::{
+    Selection, StoreError, Table, Tx, get_doc, list_docs, revisions, schedules, tables,
+};
 use serde::Deserialize;
 
 /// The kinds of resource the back end maps.
@@ -132,6 +134,11 @@ impl Mirror {
             }
         }
         mirror.read_port_forwardings(tx, Selection::all())?;
+        for (id, schedule) in schedules::schedules(tx)? {
+            if let Some(router) = mirror.routers.get_mut(&id) {
+                router.gateway_schedule = Some(schedule);
+            }
+        }
         for (id, _, _) in revisions(tx, tables::QOS_POLICIES)? {
             mirror
                 .qos_policies
@@ -219,6 +226,9 @@ impl Mirror {
             // Its forwardings change with it: every change of theirs is a revision of it.
             self.read_port_forwardings(tx, Selection::by("floatingip_id", vec![id.to_owned()]))?;
         }
+        if kind == Kind::Router {
+            self.read_schedule(tx, id)?;
+        }
         // A log of the port logs the port's groups, whichever they are now.
         let logged_port = kind == Kind::Port
             && self
@@ -265,6 +275,15 @@ impl Mirror {
                 }
                 Err(e) => tracing::error!(error = %e, "cannot read a stored port forwarding"),
             }
+        }
+        Ok(())
+    }
+
+    /// Reads the gateway chassis of a router scheduled by hand into it: every change of its
+    /// schedule is a revision of it.
+    fn read_schedule(&mut self, tx: &Tx, id: &str) -> Result<(), StoreError> {
+        if let Some(router) = self.routers.get_mut(id) {
+            router.gateway_schedule = schedules::schedule(tx, id)?;
         }
         Ok(())
     }
@@ -833,6 +852,8 @@ impl RouterDoc {
             routes: routes(self.routes),
             enable_default_route_ecmp: self.enable_default_route_ecmp,
             enable_default_route_bfd: self.enable_default_route_bfd,
+            // Read from its own table (see [`Mirror::read_schedule`]).
+            gateway_schedule: None,
         }
     }
 }

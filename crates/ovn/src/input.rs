@@ -156,6 +156,9 @@ pub struct RouterSpec {
     /// `enable_default_route_bfd`: each default route leaves through its gateway port
     /// (`output_port`) and is watched by a `BFD` session with its nexthop.
     pub enable_default_route_bfd: bool,
+    /// The gateway chassis an administrator scheduled by hand, with their priorities
+    /// (`l3-agent-scheduler-ha-chassis-priority`); `None`: computed by [`crate::gateway_priorities`].
+    pub gateway_schedule: Option<Vec<(String, i64)>>,
 }
 
 /// A floating IP. It becomes a NAT row only while associated (`port_id`, `fixed_ip_address` and

@@ -41,7 +41,7 @@ pub use input::{
 pub use mapping::{PortContext, desired_state, network_rows, port_row, subnet_row};
 pub use nat::{floating_ip_row, port_forwarding_rows, router_l3_rows};
 pub use plan::{Change, NbView, Plan, Scope, monitor_request, plan};
-pub use router::{gateway_priorities, router_rows};
+pub use router::{gateway_priorities, router_rows, scheduled_priorities};
 pub use row::{Desired, Kind, Members, NbRow, RowId, rows_of, table};
 pub use security::{address_set_rows, rule_match, security_rows};
 

@@ -193,7 +193,28 @@ pub fn gateway_priorities(
         .collect()
 }
 
-/// The HA chassis group of a router's gateway: the chassis of [`gateway_priorities`].
+/// The chassis of a router's gateway with their priorities, highest first: the ones scheduled
+/// by hand (`schedule`) that are gateway chassis now — an entry on a chassis that is gone is
+/// kept but not realised — else those [`gateway_priorities`] computes.
+pub fn scheduled_priorities(
+    router_id: &str,
+    hints: &[String],
+    schedule: Option<&[(String, i64)]>,
+    chassis: &[GatewayChassis],
+) -> Vec<(String, i64)> {
+    let Some(schedule) = schedule else {
+        return gateway_priorities(router_id, hints, chassis);
+    };
+    let mut realised: Vec<(String, i64)> = schedule
+        .iter()
+        .filter(|(name, _)| chassis.iter().any(|c| c.name == *name))
+        .cloned()
+        .collect();
+    realised.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    realised
+}
+
+/// The HA chassis group of a router's gateway: the chassis of [`scheduled_priorities`].
 pub(crate) fn gateway_group(
     router: &RouterSpec,
     name: &str,
@@ -211,9 +232,12 @@ pub(crate) fn gateway_group(
         ]),
     );
     let mut rows = vec![group];
-    for (chassis, priority) in
-        gateway_priorities(&router.id, &router.availability_zone_hints, chassis)
-    {
+    for (chassis, priority) in scheduled_priorities(
+        &router.id,
+        &router.availability_zone_hints,
+        router.gateway_schedule.as_deref(),
+        chassis,
+    ) {
         let key = format!("{name}:{chassis}");
         let mut row = NbRow::new(table::HA_CHASSIS, key.clone());
         row.set("chassis_name", chassis)

@@ -27,6 +27,7 @@ mod postgres;
 mod queries;
 mod quotas;
 mod rbac;
+pub mod schedules;
 mod security_groups;
 pub mod signing_keys;
 mod sqlite;

@@ -154,6 +154,39 @@ impl Api {
         &self.store
     }
 
+    /// An agent of an OVN chassis as the back end records it, alive for `alive_for_ms` more
+    /// (negative: dead).
+    pub fn agent(
+        id: &str,
+        agent_type: &str,
+        zone: &str,
+        alive_for_ms: i64,
+    ) -> neutrino_store::agents::AgentRow {
+        let now = neutrino_store::unix_time_ms();
+        neutrino_store::agents::AgentRow {
+            id: id.into(),
+            doc: serde_json::json!({"agent_type": agent_type, "binary": "ovn-controller",
+                "host": id, "availability_zone": zone, "configurations": {"chassis_name": id}})
+            .to_string(),
+            created_at_ms: now,
+            heartbeat_at_ms: now,
+            alive_until_ms: now + alive_for_ms,
+        }
+    }
+
+    /// Records agents as the OVN back end would (there is no OVN in these tests).
+    pub async fn put_agents(&self, rows: Vec<neutrino_store::agents::AgentRow>) {
+        self.store
+            .write(move |tx| {
+                for row in &rows {
+                    neutrino_store::agents::put_agent(tx, row)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .expect("agents written");
+    }
+
     pub fn token(&self, user: &str) -> String {
         self.identity
             .issue_token(user, &format!("{user}-pw"), None)

@@ -392,6 +392,70 @@ fn gateways_stay_in_the_routers_availability_zones() {
     assert!(chosen(&["az9"]).is_empty());
 }
 
+/// A router scheduled by hand (`l3-agent-scheduler-ha-chassis-priority`) has exactly the
+/// `HA_Chassis` rows of its schedule with their priorities, whatever the computed list would
+/// be; an entry on a chassis that is no gateway chassis any more is not realised; an empty
+/// schedule leaves the group without chassis.
+#[test]
+fn ha_chassis_rows_follow_a_manual_schedule() {
+    let all = ["gw-a", "gw-b", "gw-c"].map(GatewayChassis::named);
+    let router = |schedule: Option<Vec<(&str, i64)>>| RouterSpec {
+        id: ROUTER.into(),
+        name: "r".into(),
+        revision_number: 1,
+        admin_state_up: true,
+        gateway_schedule: schedule.map(|s| s.into_iter().map(|(c, p)| (c.to_owned(), p)).collect()),
+        ..Default::default()
+    };
+    let rows = |schedule| -> Vec<(String, i64, String)> {
+        let mut rows: Vec<(String, i64, String)> =
+            crate::router::gateway_group(&router(schedule), "g", &all)
+                .iter()
+                .filter(|r| r.id.table == table::HA_CHASSIS)
+                .map(|r| {
+                    let Value::Atom(Atom::Integer(priority)) = r.columns["priority"] else {
+                        panic!("no priority in {r:?}");
+                    };
+                    (
+                        r.string("chassis_name").unwrap().to_owned(),
+                        priority,
+                        r.parent.as_ref().unwrap().key.clone(),
+                    )
+                })
+                .collect();
+        rows.sort();
+        rows
+    };
+    let computed = rows(None);
+    assert_eq!(computed.len(), 3, "computed: every gateway chassis");
+    assert_eq!(
+        rows(Some(vec![("gw-c", 100), ("gw-a", 7)])),
+        [
+            ("gw-a".to_owned(), 7, "g".to_owned()),
+            ("gw-c".to_owned(), 100, "g".to_owned())
+        ]
+    );
+    assert_eq!(
+        rows(Some(vec![("gw-gone", 9), ("gw-b", 0)])),
+        [("gw-b".to_owned(), 0, "g".to_owned())],
+        "a chassis that is gone is not realised"
+    );
+    assert!(
+        rows(Some(vec![])).is_empty(),
+        "an empty schedule: no chassis"
+    );
+    assert_eq!(
+        crate::scheduled_priorities(
+            ROUTER,
+            &[],
+            Some(&[("gw-a".into(), 1), ("gw-b".into(), 3)]),
+            &all
+        ),
+        [("gw-b".to_owned(), 3), ("gw-a".to_owned(), 1)],
+        "highest priority first"
+    );
+}
+
 /// Two gateways (`external-gateway-multihoming`): the default route through the compatibility
 /// gateway only, through both with ECMP; with BFD each route names its port and has a `BFD`
 /// row; SNAT on both addresses, each naming its gateway port, and a floating IP's NAT the

@@ -197,6 +197,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0029_port_attributes",
         include_str!("../../migrations/postgres/0029_port_attributes.sql"),
     ),
+    Migration::sql(
+        "0030_router_schedules",
+        include_str!("../../migrations/postgres/0030_router_schedules.sql"),
+    ),
 ];
 
 /// Serializes migrations of replicas that start together (`pg_advisory_xact_lock`).

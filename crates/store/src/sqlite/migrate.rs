@@ -129,6 +129,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         "0029_port_attributes",
         include_str!("../../migrations/sqlite/0029_port_attributes.sql"),
     ),
+    Migration::sql(
+        "0030_router_schedules",
+        include_str!("../../migrations/sqlite/0030_router_schedules.sql"),
+    ),
 ];
 
 /// Applies every pending migration in one transaction: all of them or none, and one fsync.
