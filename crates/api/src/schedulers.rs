@@ -142,13 +142,13 @@ async fn add_dhcp_network(
     Ok(StatusCode::CREATED.into_response())
 }
 
+/// A body is ignored, as upstream's scheduler controller does (openstacksdk sends
+/// `{"network_id": ...}`).
 async fn remove_dhcp_network(
     State(st): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((id, _network_id)): Path<(String, String)>,
-    body: Body,
 ) -> ApiResult {
-    refuse_delete_body(body).await?;
     st.net.remove_dhcp_network(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

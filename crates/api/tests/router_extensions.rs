@@ -545,4 +545,16 @@ async fn no_dhcp_agents_with_ovn() {
         .delete("admin", &format!("/v2.0/agents/hv1/dhcp-networks/{net}"))
         .await;
     assert_eq!(remove.status, StatusCode::NOT_FOUND);
+    // openstacksdk's remove_agent_from_network sends a body; upstream ignores it.
+    let body = json!({"network_id": net}).to_string();
+    let with_body = api
+        .raw(
+            axum::http::Method::DELETE,
+            &format!("/v2.0/agents/hv1/dhcp-networks/{net}"),
+            Some("admin"),
+            Some(&body),
+            &[],
+        )
+        .await;
+    assert_eq!(with_body.kind(), "AgentNotFound");
 }
