@@ -609,6 +609,14 @@ async fn network_logs_set_acl_logging_and_the_meter() {
     );
 
     // A change of the logged port alone (a batch of instance ports) keeps its groups' logging.
+    let lsp_ids = [
+        "--bare",
+        "--columns=external_ids",
+        "list",
+        "Logical_Switch_Port",
+        &port_id,
+    ];
+    let before = nb.nbctl(&lsp_ids);
     net.update(
         &admin(),
         kind("ports"),
@@ -618,15 +626,9 @@ async fn network_logs_set_acl_logging_and_the_meter() {
     )
     .await
     .expect("rename");
-    let lsp_ids = [
-        "--bare",
-        "--columns=external_ids",
-        "list",
-        "Logical_Switch_Port",
-        &port_id,
-    ];
+    // (The name is not written to OVN: the row's new revision is.)
     until(&nb, &lsp_ids, Duration::from_secs(5), |o| {
-        o.contains("renamed")
+        o.contains("neutron:revision_number=") && o != before
     })
     .await;
     assert!(acl_logging(&nb, &pg).iter().all(|a| *a == logged));
