@@ -14,9 +14,15 @@
 //!   overwriting something newer; it is then planned again from the fresher cache.
 //! * **Batches**: a cycle whose changes touch only instance ports plans just their rows and their
 //!   security groups' membership (see [`crate::mirror::Touched`]).
-//! * **Drift**: a cycle runs when the Northbound database changes under us, and that one compares
-//!   the whole desired state with the whole cache, so a row changed or deleted by hand is
-//!   repaired at once; so does a cycle on a timer, which reloads the resources from the store too.
+//! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle ended
+//!   moments ago) waits a few milliseconds more, so a burst of changes is one cycle.
+//! * **Drift**: when the Northbound database changes under us, and after the store has been
+//!   reloaded (on a timer, beside the cycles), a *check* compares the whole desired state with the
+//!   whole cache on a blocking thread, from a copy of the mirror and a snapshot of the cache
+//!   taken between cycles, so it never delays a batch. A check that finds nothing writes
+//!   nothing; one that finds something has the next cycle plan everything against the cache as it
+//!   is then (the check's own plan may be stale by then), so a row changed or deleted by hand is
+//!   repaired within a check and a cycle.
 //! * **Faults**: while the database is away the API keeps accepting writes; the changes wait in
 //!   the mirror and are written once the client has reconnected and resynced its cache.
 
@@ -37,7 +43,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::OvnConfig;
 use crate::lease::{Holding, claim_fence, fence_wait};
-use crate::mirror::{Mirror, Touched};
+use crate::mirror::{Mirror, Specs, Touched};
 
 /// The name the back end's position in the change feed is kept under.
 pub const CONSUMER: &str = "ovn";
@@ -225,7 +231,11 @@ pub fn compare(
     gateway_chassis: &[GatewayChassis],
     cache: &Cache,
 ) -> Plan {
-    let specs = mirror.specs(gateway_chassis);
+    compare_specs(config, &mirror.specs(gateway_chassis), cache)
+}
+
+/// [`compare`] of specs taken from a mirror (what a check off the cycle's path compares).
+fn compare_specs(config: &OvnConfig, specs: &Specs, cache: &Cache) -> Plan {
     let desired: Desired = desired_state(&config.mapping(), &specs.resources());
     plan(&desired, cache, &Scope::Full)
 }
@@ -267,6 +277,20 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
     Ok((mirror, position))
 }
 
+/// How long after the store's wake-up a busy reconciler waits for more changes, so that the
+/// changes of a burst go into one cycle (and one Northbound transaction) rather than many.
+const COALESCE: Duration = Duration::from_millis(3);
+
+/// A wake-up this soon after the last cycle ended finds the reconciler busy: it coalesces.
+const BUSY: Duration = Duration::from_millis(20);
+
+/// The report in the store is written at most this often while only its position and counters
+/// move (it is one more durable write beside the API's).
+const REPORT_EVERY: Duration = Duration::from_millis(500);
+
+/// A full compare planned in the background (see `Reconciler::start_check`).
+type CheckTask = tokio::task::JoinHandle<Plan>;
+
 async fn run(
     store: Store,
     config: OvnConfig,
@@ -305,29 +329,34 @@ async fn run(
         monitor,
         mirror: Mirror::default(),
         needs_full: true,
+        plan_all: false,
+        check_wanted: false,
+        loaded: None,
+        full_since: None,
+        reread: None,
         rebound: BTreeSet::new(),
         position: 0,
         status,
         seen_version: 0,
         reported: None,
+        report_pending: false,
+        last_report: Instant::now(),
         touched: Touched::default(),
         planned_gateways: None,
     };
-    let mut next_full = Instant::now();
+    // The first cycle loads and compares everything (`needs_full`); the periodic full compares
+    // after it reload the store and plan in the background (see `Reconciler::start_check`).
+    let mut next_full = Instant::now() + reconciler.config.full_compare_interval();
+    let mut reload: Option<tokio::task::JoinHandle<Result<(Mirror, i64), StoreError>>> = None;
+    let mut check: Option<CheckTask> = None;
     let mut pause = Duration::from_millis(50);
     // Agents are read from the Southbound database; without one, nobody listens for heartbeats.
     let asks_heartbeats = !reconciler.config.sb_remotes().is_empty();
     let mut heartbeat = tokio::time::interval(reconciler.config.heartbeat_interval());
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let full = Instant::now() >= next_full;
-        match reconciler.cycle(full).await {
-            Ok(()) => {
-                pause = Duration::from_millis(50);
-                if full {
-                    next_full = Instant::now() + reconciler.config.full_compare_interval();
-                }
-            }
+        match reconciler.cycle().await {
+            Ok(()) => pause = Duration::from_millis(50),
             Err(e) => {
                 tracing::warn!(error = %e, "OVN back end: cycle failed; trying again");
                 reconciler
@@ -338,12 +367,30 @@ async fn run(
                 continue;
             }
         }
-        // Sleep until the store changes, someone else changes the Northbound database, or a full
-        // compare is due. Our own transaction's echo wakes nobody: planning again after it would
-        // only find nothing to do (and cost a whole cycle). A heartbeat is asked for on its own
-        // timer, without a cycle.
+        let last_cycle = Instant::now();
+        if reconciler.check_wanted && check.is_none() {
+            check = Some(reconciler.start_check());
+        }
+        // Sleep until the store changes, someone else changes the Northbound database, a full
+        // compare is due or a background one has something to say. Our own transaction's echo
+        // wakes nobody: planning again after it would only find nothing to do (and cost a whole
+        // cycle). A heartbeat is asked for on its own timer, without a cycle.
         loop {
-            let until_full = next_full.saturating_duration_since(Instant::now());
+            // A full compare is due: reload the store beside the cycles.
+            if reload.is_none() && Instant::now() >= next_full {
+                next_full = Instant::now() + reconciler.config.full_compare_interval();
+                reload = Some(reconciler.start_reload());
+            }
+            let until_full = if reload.is_none() {
+                next_full.saturating_duration_since(Instant::now())
+            } else {
+                Duration::MAX
+            };
+            let until_report = if reconciler.report_pending {
+                (reconciler.last_report + REPORT_EVERY).saturating_duration_since(Instant::now())
+            } else {
+                Duration::MAX
+            };
             let foreign_change = async {
                 while cache_changes.changed().await.is_ok() {
                     if *cache_changes.borrow_and_update() > reconciler.seen_version {
@@ -353,8 +400,24 @@ async fn run(
                 std::future::pending::<()>().await;
             };
             tokio::select! {
-                _ = feed.wait(until_full) => {}
-                _ = foreign_change => {}
+                woken = feed.wait(until_full) => {
+                    if !woken {
+                        continue;
+                    }
+                    // A burst: let the changes of a few milliseconds join this cycle.
+                    if last_cycle.elapsed() < BUSY {
+                        tokio::time::sleep(COALESCE).await;
+                    }
+                }
+                _ = foreign_change => {
+                    // Someone else wrote: a full compare in the background finds what.
+                    reconciler.check_wanted = true;
+                    if check.is_some() {
+                        continue;
+                    }
+                    check = Some(reconciler.start_check());
+                    continue;
+                }
                 // (A sender gone for good disables this branch rather than wake the loop forever.)
                 Ok(()) = gateways.changed() => {}
                 // Ports the Southbound task bound: read again (their feed has no entry for it).
@@ -363,6 +426,45 @@ async fn run(
                     while let Ok(port) = rebound.try_recv() {
                         reconciler.rebound.insert(port);
                     }
+                }
+                loaded = async { reload.as_mut().expect("guarded").await }, if reload.is_some() => {
+                    reload = None;
+                    match loaded {
+                        // Swapped in by the next cycle, which then checks it.
+                        Ok(Ok(loaded)) => reconciler.loaded = Some(loaded),
+                        Ok(Err(e)) => {
+                            reconciler.reload_failed();
+                            tracing::warn!(error = %e, "OVN back end: cannot reload the store");
+                            continue;
+                        }
+                        Err(e) => {
+                            reconciler.reload_failed();
+                            tracing::warn!(error = %e, "OVN back end: the store's reload stopped");
+                            continue;
+                        }
+                    }
+                }
+                checked = async { check.as_mut().expect("guarded").await }, if check.is_some() => {
+                    check = None;
+                    let needs_cycle = match checked {
+                        Ok(plan) => reconciler.checked(&plan),
+                        // (A check that panicked: plan everything the old way.)
+                        Err(_) => {
+                            reconciler.plan_all = true;
+                            true
+                        }
+                    };
+                    // A foreign change while the check ran: check again.
+                    if reconciler.check_wanted && !needs_cycle {
+                        check = Some(reconciler.start_check());
+                    }
+                    if !needs_cycle {
+                        continue;
+                    }
+                }
+                _ = tokio::time::sleep(until_report), if reconciler.report_pending => {
+                    reconciler.report(true).await;
+                    continue;
                 }
                 _ = heartbeat.tick(), if asks_heartbeats => {
                     reconciler.ask_heartbeat().await;
@@ -388,6 +490,19 @@ struct Reconciler {
     /// The mirror cannot be trusted (a read of the store failed halfway): the next cycle reloads
     /// it whole before planning, or the plan would delete what the mirror lost.
     needs_full: bool,
+    /// A check found something to repair (or a cycle failed): the next cycle plans the whole
+    /// desired state against the monitored copy as it is then.
+    plan_all: bool,
+    /// The Northbound database changed under us, or the mirror was reloaded: a full compare in
+    /// the background should look for differences after this cycle.
+    check_wanted: bool,
+    /// The store reloaded in the background, and its feed position: the next cycle swaps it in.
+    loaded: Option<(Mirror, i64)>,
+    /// When the periodic full compare under way (reload, check, repair) started.
+    full_since: Option<Instant>,
+    /// While a reload runs: the ports read again for the Southbound task since it started,
+    /// which its older read may not show (their changes have no feed entry to read them by).
+    reread: Option<BTreeSet<String>>,
     position: i64,
     status: watch::Sender<SyncStatus>,
     /// The monitor's version this reconciler has accounted for: the one its last plan read, or
@@ -396,6 +511,9 @@ struct Reconciler {
     /// The report last written to the store, without its timings (not written again while it
     /// stays the same).
     reported: Option<String>,
+    /// The report changed since it was last written (it waits for [`REPORT_EVERY`]).
+    report_pending: bool,
+    last_report: Instant,
     /// What the changes read since the last successful cycle touched.
     touched: Touched,
     /// The gateway chassis the last successful plan was made with.
@@ -403,73 +521,92 @@ struct Reconciler {
 }
 
 impl Reconciler {
-    /// One pass: take in the store's changes (or reload everything, for a full compare), then
-    /// write what differs.
-    async fn cycle(&mut self, full: bool) -> Result<(), String> {
+    /// One pass: take in the store's changes (after reloading everything, at start or when the
+    /// mirror cannot be trusted; or swapping in a reload made in the background), then write
+    /// what differs.
+    async fn cycle(&mut self) -> Result<(), String> {
         let started = Instant::now();
-        let full = full || self.needs_full;
-        if full {
-            self.needs_full = true;
+        let reload = self.needs_full;
+        if reload {
             let (mirror, position) = load(&self.store).await.map_err(|e| e.to_string())?;
             self.mirror = mirror;
             self.position = position;
             self.needs_full = false;
+        } else if let Some((mut mirror, position)) = self.loaded.take() {
+            // Read a while ago: the changes since its position are read again below (and the
+            // ports rebound since it started), and a check compares the result with the
+            // database after this cycle.
+            mirror.take_touched();
+            self.mirror = mirror;
+            self.position = position;
+            self.rebound.extend(self.reread.take().unwrap_or_default());
+            self.check_wanted = true;
         }
         self.take_changes().await.map_err(|e| e.to_string())?;
         let read = started.elapsed();
         let gateways = self.gateways.borrow().clone().unwrap_or_default();
-        // Only instance ports changed, nobody else wrote to the Northbound database and the
-        // gateways are the same: their rows are all a plan needs to see. Anything else (and a
-        // retry after a failure) plans the whole desired state.
+        // Only instance ports changed and the gateways are the same: their rows are all a plan
+        // needs to see. Anything else (and a retry after a failure) plans the whole desired
+        // state. A write by someone else is looked for by a check in the background.
         self.touched.merge(self.mirror.take_touched());
-        let only_ports = !full
-            && !self.touched.everything
-            && self.monitor.version() == self.seen_version
-            && self.planned_gateways.as_ref() == Some(&gateways);
+        let repairing = self.plan_all && !reload;
+        let whole = reload
+            || self.plan_all
+            || self.touched.everything
+            || self.planned_gateways.as_ref() != Some(&gateways);
+        if self.monitor.version() != self.seen_version {
+            self.check_wanted = true;
+        }
         self.seen_version = self.monitor.version();
         let cache = self.monitor.snapshot();
-        let mut plan = if only_ports {
+        let mut plan = if whole {
+            compare(&self.config, &self.mirror, &gateways, &cache)
+        } else {
             let (desired, scope) = self.mirror.port_rows(&self.touched);
             plan(&desired, &*cache, &Scope::Rows(scope))
-        } else {
-            compare(&self.config, &self.mirror, &gateways, &cache)
         };
         // Let go of the snapshot before writing: while it is held, the echo of our transaction
         // makes the monitor copy every table it changes (copy-on-write) — at 10,000 ports, most
         // of a cycle.
         drop(cache);
         let planned = started.elapsed();
-        let changed = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c,
-                    Change::Insert(_) | Change::Update(..) | Change::Delete(_)
-                )
-            })
-            .count();
         if !plan.is_empty() {
+            // Planned again from the whole state if it fails.
+            self.plan_all = true;
             self.write(&mut plan).await?;
         }
         // Written: what the changes touched is in the database (a failure above keeps it for
         // the retry, which plans again from the cache as it is then).
         self.touched = Touched::default();
         self.planned_gateways = Some(gateways);
+        self.plan_all = false;
+        if whole {
+            // A plan of everything is a full compare of the mirror: no check needed.
+            self.check_wanted = false;
+        }
         tracing::debug!(
-            full,
-            port_batch = only_ports,
+            whole,
             read_ms = read.as_secs_f64() * 1e3,
             plan_ms = (planned - read).as_secs_f64() * 1e3,
             write_ms = (started.elapsed() - planned).as_secs_f64() * 1e3,
             operations = plan.operations.len(),
             "OVN back end: cycle"
         );
+        let took_ms = started.elapsed().as_secs_f64() * 1e3;
+        let full_took_ms = if reload {
+            Some(took_ms)
+        } else if repairing {
+            self.full_since
+                .take()
+                .map(|since| since.elapsed().as_secs_f64() * 1e3)
+        } else {
+            None
+        };
+        let first = !self.status.borrow().ready;
+        let changed = count_changes(&plan);
         let position = self.position;
         let ports = self.mirror.port_count();
         let remote = self.client.current_remote();
-        let took_ms = started.elapsed().as_secs_f64() * 1e3;
-        let first = !self.status.borrow().ready;
         self.status.send_modify(|s| {
             s.connected = remote;
             s.ready = true;
@@ -477,11 +614,11 @@ impl Reconciler {
             s.ports = ports;
             s.last_error = None;
             s.last_cycle_ms = took_ms;
-            s.port_cycles += u64::from(only_ports);
-            if full {
+            s.port_cycles += u64::from(!whole);
+            if let Some(full_took_ms) = full_took_ms {
                 s.last_full_compare_ms = Some(neutrino_store::unix_time_ms());
                 s.last_full_compare_changes = changed;
-                s.last_full_compare_took_ms = took_ms;
+                s.last_full_compare_took_ms = full_took_ms;
             }
         });
         if first {
@@ -492,28 +629,110 @@ impl Reconciler {
                 "OVN back end: ready, the first full compare is done"
             );
         }
-        let report = serde_json::to_string(&*self.status.borrow()).unwrap_or_default();
-        // Written again when something besides the timings changed.
+        // Written at once when it says something new besides the position and the counters.
+        self.report(first || reload || repairing).await;
+        Ok(())
+    }
+
+    /// Starts reading every resource from the store beside the cycles: the first step of a
+    /// periodic full compare.
+    fn start_reload(&mut self) -> tokio::task::JoinHandle<Result<(Mirror, i64), StoreError>> {
+        self.full_since = Some(Instant::now());
+        self.reread = Some(BTreeSet::new());
+        let store = self.store.clone();
+        tokio::spawn(async move { load(&store).await })
+    }
+
+    /// A reload that failed: the periodic compare waits for its next turn.
+    fn reload_failed(&mut self) {
+        self.full_since = None;
+        self.reread = None;
+    }
+
+    /// Starts a full compare of the mirror with the monitored copy as they are now (after a
+    /// cycle: nothing of ours is on its way), off the cycles' path: the cycles go on while it
+    /// plans. What it finds is not written from its plan (the cycles may have changed the rows
+    /// since): [`Reconciler::checked`] has the next cycle plan everything again.
+    fn start_check(&mut self) -> CheckTask {
+        self.check_wanted = false;
+        let gateways = self.gateways.borrow().clone().unwrap_or_default();
+        let specs = self.mirror.specs(&gateways);
+        let cache = self.monitor.snapshot();
+        let config = self.config.clone();
+        tokio::task::spawn_blocking(move || compare_specs(&config, &specs, &cache))
+    }
+
+    /// The outcome of a check: true if it found differences, which the next cycle repairs by a
+    /// plan of the whole state. A clean periodic compare is reported here.
+    fn checked(&mut self, plan: &Plan) -> bool {
+        if !plan.is_empty() {
+            tracing::info!(
+                changes = count_changes(plan),
+                "OVN back end: the full compare found differences; planning everything"
+            );
+            for change in &plan.changes {
+                tracing::debug!(%change, "OVN back end: found");
+            }
+            self.plan_all = true;
+            return true;
+        }
+        if let Some(since) = self.full_since.take() {
+            let took_ms = since.elapsed().as_secs_f64() * 1e3;
+            self.status.send_modify(|s| {
+                s.last_full_compare_ms = Some(neutrino_store::unix_time_ms());
+                s.last_full_compare_changes = 0;
+                s.last_full_compare_took_ms = took_ms;
+            });
+            self.report_pending = true;
+        }
+        false
+    }
+
+    /// Writes the report into the store — at once when `now`, else when it last did so
+    /// [`REPORT_EVERY`] ago (the run loop writes what is left pending then). A report that
+    /// changed only its timings is not written again.
+    async fn report(&mut self, now: bool) {
+        let position = self.position;
         let key = {
             let mut s = self.status.borrow().clone();
             (s.last_cycle_ms, s.last_full_compare_took_ms, s.port_cycles) = (0.0, 0.0, 0);
             serde_json::to_string(&s).unwrap_or_default()
         };
         if self.reported.as_ref() == Some(&key) {
-            return Ok(());
+            self.report_pending = false;
+            return;
         }
-        self.reported = Some(key);
-        self.store
+        if !now && self.last_report.elapsed() < REPORT_EVERY {
+            self.report_pending = true;
+            return;
+        }
+        let report = serde_json::to_string(&*self.status.borrow()).unwrap_or_default();
+        let written = self
+            .store
             .write(move |tx| outbox::set_consumer_status(tx, CONSUMER, position, &report))
-            .await
-            .map_err(|e: StoreError| e.to_string())?;
-        Ok(())
+            .await;
+        self.last_report = Instant::now();
+        match written {
+            Ok(()) => {
+                self.reported = Some(key);
+                self.report_pending = false;
+            }
+            Err(e) => {
+                let e: StoreError = e;
+                tracing::warn!(error = %e, "OVN back end: cannot write the report");
+                self.report_pending = true;
+            }
+        }
     }
 
     /// Reads again the ports the Southbound task bound, and every resource the feed names after
     /// our position.
     async fn take_changes(&mut self) -> Result<(), StoreError> {
-        let rebound: Vec<(String, String)> = std::mem::take(&mut self.rebound)
+        let rebound = std::mem::take(&mut self.rebound);
+        if let Some(reread) = &mut self.reread {
+            reread.extend(rebound.iter().cloned());
+        }
+        let rebound: Vec<(String, String)> = rebound
             .into_iter()
             .map(|id| ("port".to_owned(), id))
             .collect();
@@ -602,4 +821,17 @@ impl Reconciler {
         self.seen_version = self.monitor.version();
         Ok(())
     }
+}
+
+/// The rows a plan creates, changes or deletes.
+fn count_changes(plan: &Plan) -> usize {
+    plan.changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c,
+                Change::Insert(_) | Change::Update(..) | Change::Delete(_)
+            )
+        })
+        .count()
 }
