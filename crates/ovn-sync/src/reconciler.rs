@@ -12,8 +12,9 @@
 //!   writes what differs in one Northbound transaction. Each changed row carries a `wait` on the
 //!   revision it was planned from, so a transaction planned from a stale view fails instead of
 //!   overwriting something newer; it is then planned again from the fresher cache.
-//! * **Batches**: a cycle whose changes touch only instance ports plans just their rows and their
-//!   security groups' membership (see [`crate::mirror::Touched`]).
+//! * **Batches**: a cycle whose changes touch only instance ports (and networks and subnets no
+//!   port is on) plans just their rows and their security groups' membership (see
+//!   [`crate::mirror::Touched`]).
 //! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle ended
 //!   moments ago) waits a few milliseconds more, so a burst of changes is one cycle.
 //! * **Drift**: when the Northbound database changes under us, and after the store has been
@@ -562,7 +563,7 @@ impl Reconciler {
         let mut plan = if whole {
             compare(&self.config, &self.mirror, &gateways, &cache)
         } else {
-            let (desired, scope) = self.mirror.port_rows(&self.touched);
+            let (desired, scope) = self.mirror.port_rows(&self.config.mapping(), &self.touched);
             plan(&desired, &*cache, &Scope::Rows(scope))
         };
         // Let go of the snapshot before writing: while it is held, the echo of our transaction
