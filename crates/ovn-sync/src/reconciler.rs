@@ -15,8 +15,8 @@
 //! * **Batches**: a cycle whose changes touch only instance ports (and networks and subnets no
 //!   port is on) plans just their rows and their security groups' membership (see
 //!   [`crate::mirror::Touched`]).
-//! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle ended
-//!   moments ago) waits a few milliseconds more, so a burst of changes is one cycle.
+//! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle started
+//!   less than [`CYCLE_GAP`] ago) waits for the rest of it, so a burst of changes is one cycle.
 //! * **Drift**: when the Northbound database changes under us, and after the store has been
 //!   reloaded (on a timer, beside the cycles), a *check* compares the whole desired state with the
 //!   whole cache on a blocking thread, from a copy of the mirror and a snapshot of the cache
@@ -278,15 +278,14 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
     Ok((mirror, position))
 }
 
-/// How long after the store's wake-up a busy reconciler waits for more changes, so that the
-/// changes of a burst go into one cycle (and one Northbound transaction) rather than many.
-const COALESCE: Duration = Duration::from_millis(3);
+/// The least time between the starts of two cycles woken by the store: a busy reconciler lets
+/// the changes of this long go into one cycle and one Northbound transaction (at 10,000 ports
+/// each transaction costs the Northbound server the logging of the groups' and the switch's
+/// whole member sets), an idle one starts at once.
+const CYCLE_GAP: Duration = Duration::from_millis(10);
 
-/// A wake-up this soon after the last cycle ended finds the reconciler busy: it coalesces.
-const BUSY: Duration = Duration::from_millis(20);
-
-/// The report in the store is written at most this often while only its position and counters
-/// move (it is one more durable write beside the API's).
+/// The report in the store is written at most this often while only its feed position and
+/// transaction count move (it is one more durable write beside the API's).
 const REPORT_EVERY: Duration = Duration::from_millis(500);
 
 /// A full compare planned in the background (see `Reconciler::start_check`).
@@ -340,6 +339,7 @@ async fn run(
         status,
         seen_version: 0,
         reported: None,
+        reported_lasting: None,
         report_pending: false,
         last_report: Instant::now(),
         touched: Touched::default(),
@@ -356,6 +356,7 @@ async fn run(
     let mut heartbeat = tokio::time::interval(reconciler.config.heartbeat_interval());
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let last_cycle = Instant::now();
         match reconciler.cycle().await {
             Ok(()) => pause = Duration::from_millis(50),
             Err(e) => {
@@ -368,7 +369,6 @@ async fn run(
                 continue;
             }
         }
-        let last_cycle = Instant::now();
         if reconciler.check_wanted && check.is_none() {
             check = Some(reconciler.start_check());
         }
@@ -405,10 +405,8 @@ async fn run(
                     if !woken {
                         continue;
                     }
-                    // A burst: let the changes of a few milliseconds join this cycle.
-                    if last_cycle.elapsed() < BUSY {
-                        tokio::time::sleep(COALESCE).await;
-                    }
+                    // Busy: let the changes of a few milliseconds join this cycle.
+                    tokio::time::sleep_until((last_cycle + CYCLE_GAP).into()).await;
                 }
                 _ = foreign_change => {
                     // Someone else wrote: a full compare in the background finds what.
@@ -512,6 +510,8 @@ struct Reconciler {
     /// The report last written to the store, without its timings (not written again while it
     /// stays the same).
     reported: Option<String>,
+    /// ... and without its position and transaction count either.
+    reported_lasting: Option<String>,
     /// The report changed since it was last written (it waits for [`REPORT_EVERY`]).
     report_pending: bool,
     last_report: Instant,
@@ -689,20 +689,26 @@ impl Reconciler {
         false
     }
 
-    /// Writes the report into the store — at once when `now`, else when it last did so
-    /// [`REPORT_EVERY`] ago (the run loop writes what is left pending then). A report that
-    /// changed only its timings is not written again.
+    /// Writes the report into the store — at once when `now` or when more than its feed
+    /// position and transaction count changed, else when it last did so [`REPORT_EVERY`] ago
+    /// (the run loop writes what is left pending then). A report that changed only its timings
+    /// is not written again.
     async fn report(&mut self, now: bool) {
         let position = self.position;
-        let key = {
+        let key = |counters: bool| {
             let mut s = self.status.borrow().clone();
             (s.last_cycle_ms, s.last_full_compare_took_ms, s.port_cycles) = (0.0, 0.0, 0);
+            if !counters {
+                (s.position, s.transactions) = (0, 0);
+            }
             serde_json::to_string(&s).unwrap_or_default()
         };
+        let (key, lasting) = (key(true), key(false));
         if self.reported.as_ref() == Some(&key) {
             self.report_pending = false;
             return;
         }
+        let now = now || self.reported_lasting.as_ref() != Some(&lasting);
         if !now && self.last_report.elapsed() < REPORT_EVERY {
             self.report_pending = true;
             return;
@@ -716,6 +722,7 @@ impl Reconciler {
         match written {
             Ok(()) => {
                 self.reported = Some(key);
+                self.reported_lasting = Some(lasting);
                 self.report_pending = false;
             }
             Err(e) => {
