@@ -16,7 +16,9 @@
 //!   port is on) plans just their rows and their security groups' membership (see
 //!   [`crate::mirror::Touched`]).
 //! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle started
-//!   less than [`CYCLE_GAP`] ago) waits for the rest of it, so a burst of changes is one cycle.
+//!   less than [`CYCLE_GAP`] ago, or less than [`CYCLE_SHARE`] times its duration) waits for the
+//!   rest of it, so a burst of changes is one cycle and the cycles take at most about a third of
+//!   a core.
 //! * **Drift**: when the Northbound database changes under us, and after the store has been
 //!   reloaded (on a timer, beside the cycles), a *check* compares the whole desired state with the
 //!   whole cache on a blocking thread, from a copy of the mirror and a snapshot of the cache
@@ -284,6 +286,11 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
 /// whole member sets), an idle one starts at once.
 const CYCLE_GAP: Duration = Duration::from_millis(10);
 
+/// ... and at least this many times as long as the last cycle took: a cycle has fixed costs
+/// that grow with the database (on a machine short of CPU, many small cycles would take the
+/// API's share), so the slower the cycles, the more each one gathers.
+const CYCLE_SHARE: u32 = 3;
+
 /// The report in the store is written at most this often while only its feed position and
 /// transaction count move (it is one more durable write beside the API's).
 const REPORT_EVERY: Duration = Duration::from_millis(500);
@@ -369,6 +376,7 @@ async fn run(
                 continue;
             }
         }
+        let cycle_took = last_cycle.elapsed();
         if reconciler.check_wanted && check.is_none() {
             check = Some(reconciler.start_check());
         }
@@ -406,7 +414,8 @@ async fn run(
                         continue;
                     }
                     // Busy: let the changes of a few milliseconds join this cycle.
-                    tokio::time::sleep_until((last_cycle + CYCLE_GAP).into()).await;
+                    let gap = CYCLE_GAP.max(cycle_took * CYCLE_SHARE);
+                    tokio::time::sleep_until((last_cycle + gap).into()).await;
                 }
                 _ = foreign_change => {
                     // Someone else wrote: a full compare in the background finds what.
