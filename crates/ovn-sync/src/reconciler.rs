@@ -16,9 +16,9 @@
 //!   port is on) plans just their rows and their security groups' membership (see
 //!   [`crate::mirror::Touched`]).
 //! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle started
-//!   less than [`CYCLE_GAP`] ago, or less than [`CYCLE_SHARE`] times its duration) waits for the
-//!   rest of it, so a burst of changes is one cycle and the cycles take at most about a third of
-//!   a core.
+//!   less than [`CYCLE_GAP`] ago, or, if it had few changes, less than [`CYCLE_SHARE`] times its
+//!   duration) waits for the rest of it, so a burst of changes is one cycle and a stream of small
+//!   cycles takes at most about a third of a core.
 //! * **Drift**: when the Northbound database changes under us, and after the store has been
 //!   reloaded (on a timer, beside the cycles), a *check* compares the whole desired state with the
 //!   whole cache on a blocking thread, from a copy of the mirror and a snapshot of the cache
@@ -286,10 +286,13 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
 /// whole member sets), an idle one starts at once.
 const CYCLE_GAP: Duration = Duration::from_millis(10);
 
-/// ... and at least this many times as long as the last cycle took: a cycle has fixed costs
-/// that grow with the database (on a machine short of CPU, many small cycles would take the
-/// API's share), so the slower the cycles, the more each one gathers.
+/// ... and, after a cycle of fewer than [`FEW_CHANGES`] changes, at least this many times as
+/// long as that cycle took: a cycle has fixed costs that grow with the database (on a machine
+/// short of CPU, many small cycles would take the API's share), so the slower the small cycles,
+/// the more the next one gathers. A cycle of many changes spent its time on them: a backlog is
+/// not held back.
 const CYCLE_SHARE: u32 = 3;
+const FEW_CHANGES: usize = 100;
 
 /// The report in the store is written at most this often while only its feed position and
 /// transaction count move (it is one more durable write beside the API's).
@@ -364,8 +367,11 @@ async fn run(
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let last_cycle = Instant::now();
-        match reconciler.cycle().await {
-            Ok(()) => pause = Duration::from_millis(50),
+        let changes = match reconciler.cycle().await {
+            Ok(read) => {
+                pause = Duration::from_millis(50);
+                read
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "OVN back end: cycle failed; trying again");
                 reconciler
@@ -375,7 +381,7 @@ async fn run(
                 pause = (pause * 2).min(Duration::from_secs(2));
                 continue;
             }
-        }
+        };
         let cycle_took = last_cycle.elapsed();
         if reconciler.check_wanted && check.is_none() {
             check = Some(reconciler.start_check());
@@ -413,8 +419,13 @@ async fn run(
                     if !woken {
                         continue;
                     }
-                    // Busy: let the changes of a few milliseconds join this cycle.
-                    let gap = CYCLE_GAP.max(cycle_took * CYCLE_SHARE);
+                    // Busy: let the changes of a few milliseconds join this cycle (and, after a
+                    // slow cycle of few changes, of a while: its cost was not theirs).
+                    let gap = if changes < FEW_CHANGES {
+                        CYCLE_GAP.max(cycle_took * CYCLE_SHARE)
+                    } else {
+                        CYCLE_GAP
+                    };
                     tokio::time::sleep_until((last_cycle + gap).into()).await;
                 }
                 _ = foreign_change => {
@@ -534,7 +545,7 @@ impl Reconciler {
     /// One pass: take in the store's changes (after reloading everything, at start or when the
     /// mirror cannot be trusted; or swapping in a reload made in the background), then write
     /// what differs.
-    async fn cycle(&mut self) -> Result<(), String> {
+    async fn cycle(&mut self) -> Result<usize, String> {
         let started = Instant::now();
         let reload = self.needs_full;
         if reload {
@@ -552,7 +563,7 @@ impl Reconciler {
             self.rebound.extend(self.reread.take().unwrap_or_default());
             self.check_wanted = true;
         }
-        self.take_changes().await.map_err(|e| e.to_string())?;
+        let changes = self.take_changes().await.map_err(|e| e.to_string())?;
         let read = started.elapsed();
         let gateways = self.gateways.borrow().clone().unwrap_or_default();
         // Only instance ports changed and the gateways are the same: their rows are all a plan
@@ -641,7 +652,7 @@ impl Reconciler {
         }
         // Written at once when it says something new besides the position and the counters.
         self.report(first || reload || repairing).await;
-        Ok(())
+        Ok(changes)
     }
 
     /// Starts reading every resource from the store beside the cycles: the first step of a
@@ -743,8 +754,8 @@ impl Reconciler {
     }
 
     /// Reads again the ports the Southbound task bound, and every resource the feed names after
-    /// our position.
-    async fn take_changes(&mut self) -> Result<(), StoreError> {
+    /// our position; returns how many changes of the feed it read.
+    async fn take_changes(&mut self) -> Result<usize, StoreError> {
         let rebound = std::mem::take(&mut self.rebound);
         if let Some(reread) = &mut self.reread {
             reread.extend(rebound.iter().cloned());
@@ -757,17 +768,19 @@ impl Reconciler {
             self.refresh(rebound).await?;
         }
         let limit = i64::try_from(self.config.batch_size).unwrap_or(i64::MAX);
+        let mut read = 0;
         loop {
             let changes = self.store.changes(self.position, limit).await?;
             let Some(last) = changes.last().map(|c| c.seq) else {
-                return Ok(());
+                return Ok(read);
             };
+            read += changes.len();
             let whole_page = changes.len() as i64 == limit;
             self.refresh(changes.into_iter().map(|c| (c.kind, c.id)).collect())
                 .await?;
             self.position = last;
             if !whole_page {
-                return Ok(());
+                return Ok(read);
             }
         }
     }
