@@ -340,6 +340,7 @@ async fn run(
         mirror: Mirror::default(),
         needs_full: true,
         plan_all: false,
+        repair_due: false,
         check_wanted: false,
         loaded: None,
         full_since: None,
@@ -470,6 +471,7 @@ async fn run(
                         // (A check that panicked: plan everything the old way.)
                         Err(_) => {
                             reconciler.plan_all = true;
+                            reconciler.repair_due = true;
                             true
                         }
                     };
@@ -512,6 +514,8 @@ struct Reconciler {
     /// A check found something to repair (or a cycle failed): the next cycle plans the whole
     /// desired state against the monitored copy as it is then.
     plan_all: bool,
+    /// That plan is the repair of what a check found (its cycle reports the full compare).
+    repair_due: bool,
     /// The Northbound database changed under us, or the mirror was reloaded: a full compare in
     /// the background should look for differences after this cycle.
     check_wanted: bool,
@@ -570,7 +574,7 @@ impl Reconciler {
         // needs to see. Anything else (and a retry after a failure) plans the whole desired
         // state. A write by someone else is looked for by a check in the background.
         self.touched.merge(self.mirror.take_touched());
-        let repairing = self.plan_all && !reload;
+        let repairing = std::mem::take(&mut self.repair_due) && !reload;
         let whole = reload
             || self.plan_all
             || self.touched.everything
@@ -695,6 +699,7 @@ impl Reconciler {
                 tracing::debug!(%change, "OVN back end: found");
             }
             self.plan_all = true;
+            self.repair_due = true;
             return true;
         }
         if let Some(since) = self.full_since.take() {
