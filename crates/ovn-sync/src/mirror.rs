@@ -12,9 +12,10 @@ use ipnet::IpNet;
 use neutrino_ovn::security::{AclLogs, drop_group_rows, group_rows, is_filtered};
 use neutrino_ovn::{
     AddressGroupSpec, AddressPair, Desired, Direction, FixedIp, FloatingIpSpec, GatewayChassis,
-    HostRoute, Ipv6AddressMode, Kind, LogEvent, LogSpec, Members, NbRow, NetworkSpec, PortContext,
-    PortForwardingSpec, PortSpec, QosPolicySpec, QosRuleSpec, Resources, RouterSpec, RowId,
-    SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent, port_row, qos, rows_of,
+    HostRoute, Ipv6AddressMode, Kind, LogEvent, LogSpec, MappingConfig, Members, NbRow,
+    NetworkSpec, PortContext, PortForwardingSpec, PortSpec, QosPolicySpec, QosRuleSpec, Resources,
+    RouterSpec, RowId, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec, TrunkParent,
+    network_rows, port_row, qos, rows_of, subnet_row,
 };
 use neutrino_store::{
     Selection, StoreError, Table, Tx, get_doc, list_docs, revisions, schedules, tables,
@@ -78,6 +79,10 @@ pub struct Touched {
     pub ports: BTreeSet<String>,
     /// The security groups those ports are or were members of.
     pub groups: BTreeSet<String>,
+    /// Networks and subnets created, changed or deleted that no port is on (a new network and
+    /// its first subnet): their own rows are all they change.
+    pub networks: BTreeSet<String>,
+    pub subnets: BTreeSet<String>,
     /// Anything else changed: only a plan of everything is sure to cover it.
     pub everything: bool,
 }
@@ -87,6 +92,8 @@ impl Touched {
     pub fn merge(&mut self, other: Touched) {
         self.ports.extend(other.ports);
         self.groups.extend(other.groups);
+        self.networks.extend(other.networks);
+        self.subnets.extend(other.subnets);
         self.everything |= other.everything;
     }
 }
@@ -240,9 +247,30 @@ impl Mirror {
                 self.touched.ports.insert(id.to_owned());
                 self.touched.groups.extend(before.into_iter().chain(after));
             }
+            _ if kind == Kind::Network && self.portless_network(id) => {
+                self.touched.networks.insert(id.to_owned());
+            }
+            _ if kind == Kind::Subnet && self.portless_subnet(id) => {
+                self.touched.subnets.insert(id.to_owned());
+            }
             _ => self.touched.everything = true,
         }
         Ok(true)
+    }
+
+    /// Whether no port is on network `id`: then nothing but its own rows and its subnets' DHCP
+    /// options follow it (no router, floating IP or QoS row reaches a network without ports).
+    fn portless_network(&self, id: &str) -> bool {
+        !self.ports.values().any(|p| p.network_id == id)
+    }
+
+    /// Whether no port has an address in subnet `id`: then its DHCP options are all it changes
+    /// (a port refers to them, a router reaches a subnet through a port).
+    fn portless_subnet(&self, id: &str) -> bool {
+        !self
+            .ports
+            .values()
+            .any(|p| p.fixed_ips.iter().any(|f| f.subnet_id == id))
     }
 
     /// For a port that no other row depends on (or no port at all under `id`), the security
@@ -293,11 +321,16 @@ impl Mirror {
         std::mem::take(&mut self.touched)
     }
 
-    /// The desired rows of the ports and groups `touched` names, and the rows the plan may
-    /// delete: each port's `Logical_Switch_Port` (the subnets' DHCP options and other ports'
-    /// allowed address pairs read as a whole-state plan reads them), each touched security group
-    /// and the drop group with their rules, and of their membership just the touched ports.
-    pub fn port_rows(&self, touched: &Touched) -> (Desired, BTreeSet<RowId>) {
+    /// The desired rows of the ports, groups, networks and subnets `touched` names, and the rows
+    /// the plan may delete: each port's `Logical_Switch_Port` (the subnets' DHCP options and
+    /// other ports' allowed address pairs read as a whole-state plan reads them), each touched
+    /// security group and the drop group with their rules, and of their membership just the
+    /// touched ports; each portless network's switch and its subnets' DHCP options.
+    pub fn port_rows(
+        &self,
+        config: &MappingConfig,
+        touched: &Touched,
+    ) -> (Desired, BTreeSet<RowId>) {
         let subnets: Vec<SubnetSpec> = self.subnets.values().cloned().collect();
         let paired: Vec<PortSpec> = self
             .ports
@@ -315,6 +348,26 @@ impl Mirror {
                 .map(|p| p.security_groups.clone())
                 .unwrap_or_default()
         });
+        // Networks and subnets without ports: their own rows (a network's subnets' DHCP options
+        // carry its MTU and domain).
+        for id in &touched.networks {
+            scope.extend(rows_of(Kind::Network, id));
+            if let Some(network) = self.networks.get(id) {
+                desired.extend(network_rows(network));
+                for subnet in self.subnets.values().filter(|s| s.network_id == *id) {
+                    scope.extend(rows_of(Kind::Subnet, &subnet.id));
+                    desired.extend(subnet_row(config, subnet, network));
+                }
+            }
+        }
+        for id in &touched.subnets {
+            scope.extend(rows_of(Kind::Subnet, id));
+            if let Some(subnet) = self.subnets.get(id)
+                && let Some(network) = self.networks.get(&subnet.network_id)
+            {
+                desired.extend(subnet_row(config, subnet, network));
+            }
+        }
         for id in &touched.ports {
             scope.extend(rows_of(Kind::Port, id));
             if let Some(port) = self.ports.get(id)

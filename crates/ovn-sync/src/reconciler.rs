@@ -12,11 +12,20 @@
 //!   writes what differs in one Northbound transaction. Each changed row carries a `wait` on the
 //!   revision it was planned from, so a transaction planned from a stale view fails instead of
 //!   overwriting something newer; it is then planned again from the fresher cache.
-//! * **Batches**: a cycle whose changes touch only instance ports plans just their rows and their
-//!   security groups' membership (see [`crate::mirror::Touched`]).
-//! * **Drift**: a cycle runs when the Northbound database changes under us, and that one compares
-//!   the whole desired state with the whole cache, so a row changed or deleted by hand is
-//!   repaired at once; so does a cycle on a timer, which reloads the resources from the store too.
+//! * **Batches**: a cycle whose changes touch only instance ports (and networks and subnets no
+//!   port is on) plans just their rows and their security groups' membership (see
+//!   [`crate::mirror::Touched`]).
+//! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle started
+//!   less than [`CYCLE_GAP`] ago, or, if it had few changes, less than [`CYCLE_SHARE`] times its
+//!   duration) waits for the rest of it, so a burst of changes is one cycle and a stream of small
+//!   cycles takes at most about a third of a core.
+//! * **Drift**: when the Northbound database changes under us, and after the store has been
+//!   reloaded (on a timer, beside the cycles), a *check* compares the whole desired state with the
+//!   whole cache on a blocking thread, from a copy of the mirror and a snapshot of the cache
+//!   taken between cycles, so it never delays a batch. A check that finds nothing writes
+//!   nothing; one that finds something has the next cycle plan everything against the cache as it
+//!   is then (the check's own plan may be stale by then), so a row changed or deleted by hand is
+//!   repaired within a check and a cycle.
 //! * **Faults**: while the database is away the API keeps accepting writes; the changes wait in
 //!   the mirror and are written once the client has reconnected and resynced its cache.
 
@@ -37,7 +46,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::OvnConfig;
 use crate::lease::{Holding, claim_fence, fence_wait};
-use crate::mirror::{Mirror, Touched};
+use crate::mirror::{Mirror, Specs, Touched};
 
 /// The name the back end's position in the change feed is kept under.
 pub const CONSUMER: &str = "ovn";
@@ -225,7 +234,11 @@ pub fn compare(
     gateway_chassis: &[GatewayChassis],
     cache: &Cache,
 ) -> Plan {
-    let specs = mirror.specs(gateway_chassis);
+    compare_specs(config, &mirror.specs(gateway_chassis), cache)
+}
+
+/// [`compare`] of specs taken from a mirror (what a check off the cycle's path compares).
+fn compare_specs(config: &OvnConfig, specs: &Specs, cache: &Cache) -> Plan {
     let desired: Desired = desired_state(&config.mapping(), &specs.resources());
     plan(&desired, cache, &Scope::Full)
 }
@@ -267,6 +280,27 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
     Ok((mirror, position))
 }
 
+/// The least time between the starts of two cycles woken by the store: a busy reconciler lets
+/// the changes of this long go into one cycle and one Northbound transaction (at 10,000 ports
+/// each transaction costs the Northbound server the logging of the groups' and the switch's
+/// whole member sets), an idle one starts at once.
+const CYCLE_GAP: Duration = Duration::from_millis(10);
+
+/// ... and, after a cycle of fewer than [`FEW_CHANGES`] changes, at least this many times as
+/// long as that cycle took: a cycle has fixed costs that grow with the database (on a machine
+/// short of CPU, many small cycles would take the API's share), so the slower the small cycles,
+/// the more the next one gathers. A cycle of many changes spent its time on them: a backlog is
+/// not held back.
+const CYCLE_SHARE: u32 = 3;
+const FEW_CHANGES: usize = 100;
+
+/// The report in the store is written at most this often while only its feed position and
+/// transaction count move (it is one more durable write beside the API's).
+const REPORT_EVERY: Duration = Duration::from_millis(500);
+
+/// A full compare planned in the background (see `Reconciler::start_check`).
+type CheckTask = tokio::task::JoinHandle<Plan>;
+
 async fn run(
     store: Store,
     config: OvnConfig,
@@ -305,28 +339,39 @@ async fn run(
         monitor,
         mirror: Mirror::default(),
         needs_full: true,
+        plan_all: false,
+        repair_due: false,
+        check_wanted: false,
+        loaded: None,
+        full_since: None,
+        reread: None,
         rebound: BTreeSet::new(),
         position: 0,
         status,
         seen_version: 0,
         reported: None,
+        reported_lasting: None,
+        report_pending: false,
+        last_report: Instant::now(),
         touched: Touched::default(),
         planned_gateways: None,
     };
-    let mut next_full = Instant::now();
+    // The first cycle loads and compares everything (`needs_full`); the periodic full compares
+    // after it reload the store and plan in the background (see `Reconciler::start_check`).
+    let mut next_full = Instant::now() + reconciler.config.full_compare_interval();
+    let mut reload: Option<tokio::task::JoinHandle<Result<(Mirror, i64), StoreError>>> = None;
+    let mut check: Option<CheckTask> = None;
     let mut pause = Duration::from_millis(50);
     // Agents are read from the Southbound database; without one, nobody listens for heartbeats.
     let asks_heartbeats = !reconciler.config.sb_remotes().is_empty();
     let mut heartbeat = tokio::time::interval(reconciler.config.heartbeat_interval());
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let full = Instant::now() >= next_full;
-        match reconciler.cycle(full).await {
-            Ok(()) => {
+        let last_cycle = Instant::now();
+        let changes = match reconciler.cycle().await {
+            Ok(read) => {
                 pause = Duration::from_millis(50);
-                if full {
-                    next_full = Instant::now() + reconciler.config.full_compare_interval();
-                }
+                read
             }
             Err(e) => {
                 tracing::warn!(error = %e, "OVN back end: cycle failed; trying again");
@@ -337,13 +382,31 @@ async fn run(
                 pause = (pause * 2).min(Duration::from_secs(2));
                 continue;
             }
+        };
+        let cycle_took = last_cycle.elapsed();
+        if reconciler.check_wanted && check.is_none() {
+            check = Some(reconciler.start_check());
         }
-        // Sleep until the store changes, someone else changes the Northbound database, or a full
-        // compare is due. Our own transaction's echo wakes nobody: planning again after it would
-        // only find nothing to do (and cost a whole cycle). A heartbeat is asked for on its own
-        // timer, without a cycle.
+        // Sleep until the store changes, someone else changes the Northbound database, a full
+        // compare is due or a background one has something to say. Our own transaction's echo
+        // wakes nobody: planning again after it would only find nothing to do (and cost a whole
+        // cycle). A heartbeat is asked for on its own timer, without a cycle.
         loop {
-            let until_full = next_full.saturating_duration_since(Instant::now());
+            // A full compare is due: reload the store beside the cycles.
+            if reload.is_none() && Instant::now() >= next_full {
+                next_full = Instant::now() + reconciler.config.full_compare_interval();
+                reload = Some(reconciler.start_reload());
+            }
+            let until_full = if reload.is_none() {
+                next_full.saturating_duration_since(Instant::now())
+            } else {
+                Duration::MAX
+            };
+            let until_report = if reconciler.report_pending {
+                (reconciler.last_report + REPORT_EVERY).saturating_duration_since(Instant::now())
+            } else {
+                Duration::MAX
+            };
             let foreign_change = async {
                 while cache_changes.changed().await.is_ok() {
                     if *cache_changes.borrow_and_update() > reconciler.seen_version {
@@ -353,8 +416,28 @@ async fn run(
                 std::future::pending::<()>().await;
             };
             tokio::select! {
-                _ = feed.wait(until_full) => {}
-                _ = foreign_change => {}
+                woken = feed.wait(until_full) => {
+                    if !woken {
+                        continue;
+                    }
+                    // Busy: let the changes of a few milliseconds join this cycle (and, after a
+                    // slow cycle of few changes, of a while: its cost was not theirs).
+                    let gap = if changes < FEW_CHANGES {
+                        CYCLE_GAP.max(cycle_took * CYCLE_SHARE)
+                    } else {
+                        CYCLE_GAP
+                    };
+                    tokio::time::sleep_until((last_cycle + gap).into()).await;
+                }
+                _ = foreign_change => {
+                    // Someone else wrote: a full compare in the background finds what.
+                    reconciler.check_wanted = true;
+                    if check.is_some() {
+                        continue;
+                    }
+                    check = Some(reconciler.start_check());
+                    continue;
+                }
                 // (A sender gone for good disables this branch rather than wake the loop forever.)
                 Ok(()) = gateways.changed() => {}
                 // Ports the Southbound task bound: read again (their feed has no entry for it).
@@ -363,6 +446,46 @@ async fn run(
                     while let Ok(port) = rebound.try_recv() {
                         reconciler.rebound.insert(port);
                     }
+                }
+                loaded = async { reload.as_mut().expect("guarded").await }, if reload.is_some() => {
+                    reload = None;
+                    match loaded {
+                        // Swapped in by the next cycle, which then checks it.
+                        Ok(Ok(loaded)) => reconciler.loaded = Some(loaded),
+                        Ok(Err(e)) => {
+                            reconciler.reload_failed();
+                            tracing::warn!(error = %e, "OVN back end: cannot reload the store");
+                            continue;
+                        }
+                        Err(e) => {
+                            reconciler.reload_failed();
+                            tracing::warn!(error = %e, "OVN back end: the store's reload stopped");
+                            continue;
+                        }
+                    }
+                }
+                checked = async { check.as_mut().expect("guarded").await }, if check.is_some() => {
+                    check = None;
+                    let needs_cycle = match checked {
+                        Ok(plan) => reconciler.checked(&plan),
+                        // (A check that panicked: plan everything the old way.)
+                        Err(_) => {
+                            reconciler.plan_all = true;
+                            reconciler.repair_due = true;
+                            true
+                        }
+                    };
+                    // A foreign change while the check ran: check again.
+                    if reconciler.check_wanted && !needs_cycle {
+                        check = Some(reconciler.start_check());
+                    }
+                    if !needs_cycle {
+                        continue;
+                    }
+                }
+                _ = tokio::time::sleep(until_report), if reconciler.report_pending => {
+                    reconciler.report(true).await;
+                    continue;
                 }
                 _ = heartbeat.tick(), if asks_heartbeats => {
                     reconciler.ask_heartbeat().await;
@@ -388,6 +511,21 @@ struct Reconciler {
     /// The mirror cannot be trusted (a read of the store failed halfway): the next cycle reloads
     /// it whole before planning, or the plan would delete what the mirror lost.
     needs_full: bool,
+    /// A check found something to repair (or a cycle failed): the next cycle plans the whole
+    /// desired state against the monitored copy as it is then.
+    plan_all: bool,
+    /// That plan is the repair of what a check found (its cycle reports the full compare).
+    repair_due: bool,
+    /// The Northbound database changed under us, or the mirror was reloaded: a full compare in
+    /// the background should look for differences after this cycle.
+    check_wanted: bool,
+    /// The store reloaded in the background, and its feed position: the next cycle swaps it in.
+    loaded: Option<(Mirror, i64)>,
+    /// When the periodic full compare under way (reload, check, repair) started.
+    full_since: Option<Instant>,
+    /// While a reload runs: the ports read again for the Southbound task since it started,
+    /// which its older read may not show (their changes have no feed entry to read them by).
+    reread: Option<BTreeSet<String>>,
     position: i64,
     status: watch::Sender<SyncStatus>,
     /// The monitor's version this reconciler has accounted for: the one its last plan read, or
@@ -396,6 +534,11 @@ struct Reconciler {
     /// The report last written to the store, without its timings (not written again while it
     /// stays the same).
     reported: Option<String>,
+    /// ... and without its position and transaction count either.
+    reported_lasting: Option<String>,
+    /// The report changed since it was last written (it waits for [`REPORT_EVERY`]).
+    report_pending: bool,
+    last_report: Instant,
     /// What the changes read since the last successful cycle touched.
     touched: Touched,
     /// The gateway chassis the last successful plan was made with.
@@ -403,73 +546,92 @@ struct Reconciler {
 }
 
 impl Reconciler {
-    /// One pass: take in the store's changes (or reload everything, for a full compare), then
-    /// write what differs.
-    async fn cycle(&mut self, full: bool) -> Result<(), String> {
+    /// One pass: take in the store's changes (after reloading everything, at start or when the
+    /// mirror cannot be trusted; or swapping in a reload made in the background), then write
+    /// what differs.
+    async fn cycle(&mut self) -> Result<usize, String> {
         let started = Instant::now();
-        let full = full || self.needs_full;
-        if full {
-            self.needs_full = true;
+        let reload = self.needs_full;
+        if reload {
             let (mirror, position) = load(&self.store).await.map_err(|e| e.to_string())?;
             self.mirror = mirror;
             self.position = position;
             self.needs_full = false;
+        } else if let Some((mut mirror, position)) = self.loaded.take() {
+            // Read a while ago: the changes since its position are read again below (and the
+            // ports rebound since it started), and a check compares the result with the
+            // database after this cycle.
+            mirror.take_touched();
+            self.mirror = mirror;
+            self.position = position;
+            self.rebound.extend(self.reread.take().unwrap_or_default());
+            self.check_wanted = true;
         }
-        self.take_changes().await.map_err(|e| e.to_string())?;
+        let changes = self.take_changes().await.map_err(|e| e.to_string())?;
         let read = started.elapsed();
         let gateways = self.gateways.borrow().clone().unwrap_or_default();
-        // Only instance ports changed, nobody else wrote to the Northbound database and the
-        // gateways are the same: their rows are all a plan needs to see. Anything else (and a
-        // retry after a failure) plans the whole desired state.
+        // Only instance ports changed and the gateways are the same: their rows are all a plan
+        // needs to see. Anything else (and a retry after a failure) plans the whole desired
+        // state. A write by someone else is looked for by a check in the background.
         self.touched.merge(self.mirror.take_touched());
-        let only_ports = !full
-            && !self.touched.everything
-            && self.monitor.version() == self.seen_version
-            && self.planned_gateways.as_ref() == Some(&gateways);
+        let repairing = std::mem::take(&mut self.repair_due) && !reload;
+        let whole = reload
+            || self.plan_all
+            || self.touched.everything
+            || self.planned_gateways.as_ref() != Some(&gateways);
+        if self.monitor.version() != self.seen_version {
+            self.check_wanted = true;
+        }
         self.seen_version = self.monitor.version();
         let cache = self.monitor.snapshot();
-        let mut plan = if only_ports {
-            let (desired, scope) = self.mirror.port_rows(&self.touched);
-            plan(&desired, &*cache, &Scope::Rows(scope))
-        } else {
+        let mut plan = if whole {
             compare(&self.config, &self.mirror, &gateways, &cache)
+        } else {
+            let (desired, scope) = self.mirror.port_rows(&self.config.mapping(), &self.touched);
+            plan(&desired, &*cache, &Scope::Rows(scope))
         };
         // Let go of the snapshot before writing: while it is held, the echo of our transaction
         // makes the monitor copy every table it changes (copy-on-write) — at 10,000 ports, most
         // of a cycle.
         drop(cache);
         let planned = started.elapsed();
-        let changed = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c,
-                    Change::Insert(_) | Change::Update(..) | Change::Delete(_)
-                )
-            })
-            .count();
         if !plan.is_empty() {
+            // Planned again from the whole state if it fails.
+            self.plan_all = true;
             self.write(&mut plan).await?;
         }
         // Written: what the changes touched is in the database (a failure above keeps it for
         // the retry, which plans again from the cache as it is then).
         self.touched = Touched::default();
         self.planned_gateways = Some(gateways);
+        self.plan_all = false;
+        if whole {
+            // A plan of everything is a full compare of the mirror: no check needed.
+            self.check_wanted = false;
+        }
         tracing::debug!(
-            full,
-            port_batch = only_ports,
+            whole,
             read_ms = read.as_secs_f64() * 1e3,
             plan_ms = (planned - read).as_secs_f64() * 1e3,
             write_ms = (started.elapsed() - planned).as_secs_f64() * 1e3,
             operations = plan.operations.len(),
             "OVN back end: cycle"
         );
+        let took_ms = started.elapsed().as_secs_f64() * 1e3;
+        let full_took_ms = if reload {
+            Some(took_ms)
+        } else if repairing {
+            self.full_since
+                .take()
+                .map(|since| since.elapsed().as_secs_f64() * 1e3)
+        } else {
+            None
+        };
+        let first = !self.status.borrow().ready;
+        let changed = count_changes(&plan);
         let position = self.position;
         let ports = self.mirror.port_count();
         let remote = self.client.current_remote();
-        let took_ms = started.elapsed().as_secs_f64() * 1e3;
-        let first = !self.status.borrow().ready;
         self.status.send_modify(|s| {
             s.connected = remote;
             s.ready = true;
@@ -477,11 +639,11 @@ impl Reconciler {
             s.ports = ports;
             s.last_error = None;
             s.last_cycle_ms = took_ms;
-            s.port_cycles += u64::from(only_ports);
-            if full {
+            s.port_cycles += u64::from(!whole);
+            if let Some(full_took_ms) = full_took_ms {
                 s.last_full_compare_ms = Some(neutrino_store::unix_time_ms());
                 s.last_full_compare_changes = changed;
-                s.last_full_compare_took_ms = took_ms;
+                s.last_full_compare_took_ms = full_took_ms;
             }
         });
         if first {
@@ -492,28 +654,118 @@ impl Reconciler {
                 "OVN back end: ready, the first full compare is done"
             );
         }
-        let report = serde_json::to_string(&*self.status.borrow()).unwrap_or_default();
-        // Written again when something besides the timings changed.
-        let key = {
+        // Written at once when it says something new besides the position and the counters.
+        self.report(first || reload || repairing).await;
+        Ok(changes)
+    }
+
+    /// Starts reading every resource from the store beside the cycles: the first step of a
+    /// periodic full compare.
+    fn start_reload(&mut self) -> tokio::task::JoinHandle<Result<(Mirror, i64), StoreError>> {
+        self.full_since = Some(Instant::now());
+        self.reread = Some(BTreeSet::new());
+        let store = self.store.clone();
+        tokio::spawn(async move { load(&store).await })
+    }
+
+    /// A reload that failed: the periodic compare waits for its next turn.
+    fn reload_failed(&mut self) {
+        self.full_since = None;
+        self.reread = None;
+    }
+
+    /// Starts a full compare of the mirror with the monitored copy as they are now (after a
+    /// cycle: nothing of ours is on its way), off the cycles' path: the cycles go on while it
+    /// plans. What it finds is not written from its plan (the cycles may have changed the rows
+    /// since): [`Reconciler::checked`] has the next cycle plan everything again.
+    fn start_check(&mut self) -> CheckTask {
+        self.check_wanted = false;
+        let gateways = self.gateways.borrow().clone().unwrap_or_default();
+        let specs = self.mirror.specs(&gateways);
+        let cache = self.monitor.snapshot();
+        let config = self.config.clone();
+        tokio::task::spawn_blocking(move || compare_specs(&config, &specs, &cache))
+    }
+
+    /// The outcome of a check: true if it found differences, which the next cycle repairs by a
+    /// plan of the whole state. A clean periodic compare is reported here.
+    fn checked(&mut self, plan: &Plan) -> bool {
+        if !plan.is_empty() {
+            tracing::info!(
+                changes = count_changes(plan),
+                "OVN back end: the full compare found differences; planning everything"
+            );
+            for change in &plan.changes {
+                tracing::debug!(%change, "OVN back end: found");
+            }
+            self.plan_all = true;
+            self.repair_due = true;
+            return true;
+        }
+        if let Some(since) = self.full_since.take() {
+            let took_ms = since.elapsed().as_secs_f64() * 1e3;
+            self.status.send_modify(|s| {
+                s.last_full_compare_ms = Some(neutrino_store::unix_time_ms());
+                s.last_full_compare_changes = 0;
+                s.last_full_compare_took_ms = took_ms;
+            });
+            self.report_pending = true;
+        }
+        false
+    }
+
+    /// Writes the report into the store — at once when `now` or when more than its feed
+    /// position and transaction count changed, else when it last did so [`REPORT_EVERY`] ago
+    /// (the run loop writes what is left pending then). A report that changed only its timings
+    /// is not written again.
+    async fn report(&mut self, now: bool) {
+        let position = self.position;
+        let key = |counters: bool| {
             let mut s = self.status.borrow().clone();
             (s.last_cycle_ms, s.last_full_compare_took_ms, s.port_cycles) = (0.0, 0.0, 0);
+            if !counters {
+                (s.position, s.transactions) = (0, 0);
+            }
             serde_json::to_string(&s).unwrap_or_default()
         };
+        let (key, lasting) = (key(true), key(false));
         if self.reported.as_ref() == Some(&key) {
-            return Ok(());
+            self.report_pending = false;
+            return;
         }
-        self.reported = Some(key);
-        self.store
+        let now = now || self.reported_lasting.as_ref() != Some(&lasting);
+        if !now && self.last_report.elapsed() < REPORT_EVERY {
+            self.report_pending = true;
+            return;
+        }
+        let report = serde_json::to_string(&*self.status.borrow()).unwrap_or_default();
+        let written = self
+            .store
             .write(move |tx| outbox::set_consumer_status(tx, CONSUMER, position, &report))
-            .await
-            .map_err(|e: StoreError| e.to_string())?;
-        Ok(())
+            .await;
+        self.last_report = Instant::now();
+        match written {
+            Ok(()) => {
+                self.reported = Some(key);
+                self.reported_lasting = Some(lasting);
+                self.report_pending = false;
+            }
+            Err(e) => {
+                let e: StoreError = e;
+                tracing::warn!(error = %e, "OVN back end: cannot write the report");
+                self.report_pending = true;
+            }
+        }
     }
 
     /// Reads again the ports the Southbound task bound, and every resource the feed names after
-    /// our position.
-    async fn take_changes(&mut self) -> Result<(), StoreError> {
-        let rebound: Vec<(String, String)> = std::mem::take(&mut self.rebound)
+    /// our position; returns how many changes of the feed it read.
+    async fn take_changes(&mut self) -> Result<usize, StoreError> {
+        let rebound = std::mem::take(&mut self.rebound);
+        if let Some(reread) = &mut self.reread {
+            reread.extend(rebound.iter().cloned());
+        }
+        let rebound: Vec<(String, String)> = rebound
             .into_iter()
             .map(|id| ("port".to_owned(), id))
             .collect();
@@ -521,17 +773,19 @@ impl Reconciler {
             self.refresh(rebound).await?;
         }
         let limit = i64::try_from(self.config.batch_size).unwrap_or(i64::MAX);
+        let mut read = 0;
         loop {
             let changes = self.store.changes(self.position, limit).await?;
             let Some(last) = changes.last().map(|c| c.seq) else {
-                return Ok(());
+                return Ok(read);
             };
+            read += changes.len();
             let whole_page = changes.len() as i64 == limit;
             self.refresh(changes.into_iter().map(|c| (c.kind, c.id)).collect())
                 .await?;
             self.position = last;
             if !whole_page {
-                return Ok(());
+                return Ok(read);
             }
         }
     }
@@ -602,4 +856,17 @@ impl Reconciler {
         self.seen_version = self.monitor.version();
         Ok(())
     }
+}
+
+/// The rows a plan creates, changes or deletes.
+fn count_changes(plan: &Plan) -> usize {
+    plan.changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c,
+                Change::Insert(_) | Change::Update(..) | Change::Delete(_)
+            )
+        })
+        .count()
 }

@@ -406,34 +406,17 @@ pub fn port_row(port: &PortSpec, context: &PortContext<'_>) -> NbRow {
             .unwrap_or_default()
     };
 
-    let cidrs: Vec<String> = port
-        .fixed_ips
-        .iter()
-        .map(|f| {
-            let prefix = context
-                .subnets
-                .get(f.subnet_id.as_str())
-                .map_or(if f.ip_address.is_ipv4() { 32 } else { 128 }, |s| {
-                    s.cidr.prefix_len()
-                });
-            format!("{}/{prefix}", f.ip_address)
-        })
-        .collect();
-    let mut external_ids = strings([
-        ("neutron:port_name", port.name.clone()),
-        ("neutron:device_id", port.device_id.clone()),
-        ("neutron:device_owner", port.device_owner.clone()),
-        ("neutron:project_id", port.project_id.clone()),
-        ("neutron:network_name", switch_name(&port.network_id)),
-        ("neutron:cidrs", cidrs.join(" ")),
-        ("neutron:security_group_ids", port.security_groups.join(" ")),
-        (REVISION_KEY, port.revision_number.to_string()),
-        ("neutron:vnic_type", port.vnic_type.clone()),
-        ("neutron:mtu", String::new()),
-        ("neutron:port_capabilities", port.capabilities.join(";")),
-        ("neutron:subnet_pool_addr_scope4", String::new()),
-        ("neutron:subnet_pool_addr_scope6", String::new()),
-    ]);
+    // Only what Neutrino reads back: the revision (the guard of every change, and what marks
+    // the row as ours), and two entries that exist only for some ports. Upstream's copies of the
+    // port (name, device, project, network, CIDRs, groups, VNIC type, and three always-empty
+    // keys) are left out: the API is where they are read (docs/ovn.md, "external_ids").
+    let mut external_ids = strings([(REVISION_KEY, port.revision_number.to_string())]);
+    if !port.capabilities.is_empty() {
+        external_ids.insert(
+            "neutron:port_capabilities".to_owned(),
+            port.capabilities.join(";"),
+        );
+    }
     if let Some(fip) = context.floating_ips.get(port.id.as_str()) {
         external_ids.insert("neutron:port_fip".to_owned(), fip.to_string());
     }

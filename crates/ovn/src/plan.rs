@@ -611,19 +611,27 @@ fn update(
         }
     }
     for (column, members) in &row.members {
-        let have: BTreeSet<AtomKey<'_>> = found
+        // A few members of a set that may hold thousands: one pass over the set finds which
+        // of them it holds.
+        let present: Vec<Atom> = members.present.iter().filter_map(resolve).collect();
+        let absent: Vec<Atom> = members.absent.iter().filter_map(resolve).collect();
+        let asked: BTreeSet<AtomKey<'_>> = present.iter().chain(&absent).map(atom_key).collect();
+        let held: BTreeSet<AtomKey<'_>> = found
             .row
             .get(column)
             .map(Value::atoms)
             .unwrap_or_default()
             .iter()
             .map(atom_key)
+            .filter(|a| asked.contains(a))
             .collect();
-        let new: Vec<Atom> = (members.present.iter().filter_map(resolve))
-            .filter(|a| !have.contains(&atom_key(a)))
+        let new: Vec<Atom> = (present.iter())
+            .filter(|a| !held.contains(&atom_key(a)))
+            .cloned()
             .collect();
-        let gone: Vec<Atom> = (members.absent.iter().filter_map(resolve))
-            .filter(|a| have.contains(&atom_key(a)))
+        let gone: Vec<Atom> = (absent.iter())
+            .filter(|a| held.contains(&atom_key(a)))
+            .cloned()
             .collect();
         set_mutations(column, gone, new, &mut mutations, &mut changed);
     }
