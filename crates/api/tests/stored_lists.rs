@@ -109,6 +109,16 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_string()
 }
 
+/// POSTs `{key: body}` to `/v2.0/{path}` as `user` and returns the new resource's id
+/// (asserting 201).
+async fn create(api: &Api, user: &str, path: &str, key: &str, body: Value) -> String {
+    let r = api
+        .post(user, &format!("/v2.0/{path}"), json!({ key: body }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{path}: {:?}", r.body);
+    id(&r.body[key])
+}
+
 #[tokio::test]
 async fn stored_pages_answer_as_the_views_do() {
     let api = Api::start();
@@ -153,15 +163,8 @@ async fn stored_pages_answer_as_the_views_do() {
         )
         .await;
     }
-    let r = api
-        .post(
-            "alice",
-            "/v2.0/routers",
-            json!({"router": {"name": "r", "external_gateway_info": {"network_id": ext}}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let router = id(&r.body["router"]);
+    let router = json!({"name": "r", "external_gateway_info": {"network_id": ext}});
+    let router = create(&api, "alice", "routers", "router", router).await;
     let r = api
         .put(
             "alice",
@@ -170,53 +173,25 @@ async fn stored_pages_answer_as_the_views_do() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = api
-        .post(
-            "alice",
-            "/v2.0/floatingips",
-            json!({"floatingip": {"floating_network_id": ext, "port_id": ports[1]}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let fip = json!({"floating_network_id": ext, "port_id": ports[1]});
+    create(&api, "alice", "floatingips", "floatingip", fip).await;
     // Shared with the admin's own project by a policy: `shared` is shown relative to it.
     let admin_project = api.project("admin");
-    let r = api
-        .post("admin", "/v2.0/subnetpools", json!({"subnetpool": {"name": "pool", "prefixes": ["10.9.0.0/16"], "project_id": "p3"}}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let pool = id(&r.body["subnetpool"]);
-    let r = api
-        .post(
-            "admin",
-            "/v2.0/address-scopes",
-            json!({"address_scope": {"name": "scope", "ip_version": 4, "project_id": "p3"}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let scope = id(&r.body["address_scope"]);
+    let pool = json!({"name": "pool", "prefixes": ["10.9.0.0/16"], "project_id": "p3"});
+    let pool = create(&api, "admin", "subnetpools", "subnetpool", pool).await;
+    let scope = json!({"name": "scope", "ip_version": 4, "project_id": "p3"});
+    let scope = create(&api, "admin", "address-scopes", "address_scope", scope).await;
     for (object_type, object_id) in [("subnetpool", &pool), ("address_scope", &scope)] {
-        let r = api
-            .post(
-                "admin",
-                "/v2.0/rbac-policies",
-                json!({"rbac_policy": {"object_type": object_type, "object_id": object_id,
-                    "action": "access_as_shared", "target_tenant": admin_project}}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let policy = json!({"object_type": object_type, "object_id": object_id,
+                    "action": "access_as_shared", "target_tenant": admin_project});
+        create(&api, "admin", "rbac-policies", "rbac_policy", policy).await;
     }
     check_all(&api).await;
 
     // A trunk's parent port shows `trunk_details`, computed on read: the stored documents
     // step aside, and the answers stay those of the views.
-    let r = api
-        .post(
-            "alice",
-            "/v2.0/trunks",
-            json!({"trunk": {"port_id": ports[2]}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let trunk = json!({"port_id": ports[2]});
+    create(&api, "alice", "trunks", "trunk", trunk).await;
     for user in ["admin", "alice"] {
         check(&api, user, "ports", "ports").await;
     }
