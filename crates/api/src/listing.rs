@@ -302,7 +302,7 @@ pub fn apply(
                 }
             };
             items = items.drain(start..end).collect();
-            Some(links(&items, limit, q, base_url))
+            Some(item_links(&items, limit, q, base_url))
         }
     };
     project(&mut items, q);
@@ -312,7 +312,7 @@ pub fn apply(
 /// A page the store already read in order, filtered and limited (see [`order_in_store`]):
 /// its links and the `fields` projection.
 pub fn finish(mut items: Vec<Item>, q: &ListQuery, base_url: &str) -> Page {
-    let links = q.limit.map(|limit| links(&items, limit, q, base_url));
+    let links = q.limit.map(|limit| item_links(&items, limit, q, base_url));
     project(&mut items, q);
     Page { items, links }
 }
@@ -363,19 +363,54 @@ fn href(base_url: &str, q: &ListQuery, marker: Option<&str>, reverse: bool) -> S
     format!("{base_url}?{}", ser.finish())
 }
 
-fn links(items: &[Item], limit: usize, q: &ListQuery, base_url: &str) -> Vec<Value> {
+/// The links of a page of `count` items whose first and last have the ids `first` and `last`.
+fn links(
+    count: usize,
+    (first, last): (Option<&str>, Option<&str>),
+    limit: usize,
+    q: &ListQuery,
+    base_url: &str,
+) -> Vec<Value> {
     let mut out = Vec::new();
     // A short page ends the walk in its own direction only.
-    let short = items.len() < limit;
+    let short = count < limit;
     if !short || q.page_reverse {
-        let last = items.last().map(id_of);
         out.push(serde_json::json!({"rel": "next", "href": href(base_url, q, last, false)}));
     }
     if !short || !q.page_reverse {
-        let first = items.first().map(id_of);
         out.push(serde_json::json!({"rel": "previous", "href": href(base_url, q, first, true)}));
     }
     out
+}
+
+fn item_links(items: &[Item], limit: usize, q: &ListQuery, base_url: &str) -> Vec<Value> {
+    let ends = (items.first().map(id_of), items.last().map(id_of));
+    links(items.len(), ends, limit, q, base_url)
+}
+
+/// The links of a page of stored documents (see [`finish`]): only the first and the last are
+/// read, for their ids.
+pub fn stored_links(
+    docs: &[String],
+    limit: usize,
+    q: &ListQuery,
+    base_url: &str,
+) -> Result<Vec<Value>, Error> {
+    let id = |doc: Option<&String>| -> Result<Option<String>, Error> {
+        let Some(doc) = doc else {
+            return Ok(None);
+        };
+        let item: Item = serde_json::from_str(doc).map_err(|_| Error::internal())?;
+        Ok(Some(id_of(&item).to_string()))
+    };
+    let (first, last) = (id(docs.first())?, id(docs.last())?);
+    Ok(links(
+        docs.len(),
+        (first.as_deref(), last.as_deref()),
+        limit,
+        q,
+        base_url,
+    ))
 }
 
 #[cfg(test)]

@@ -286,21 +286,31 @@ pub(crate) async fn list_of(
         st.net.config().pagination_max_limit,
     )?;
     listing::validate(kind, &q)?;
-    if plain(kind, &q)
-        && let Some(docs) = st.net.list_stored(caller, kind, pushdown(kind, &q)).await?
-    {
-        return Ok(spliced(kind.plural(), &docs));
-    }
     let base = format!("{}v2.0/{url_path}", root_url(headers));
     // What SQL does not filter exactly is filtered in memory, over the rows SQL selected.
     let rest = listing::not_in_sql(kind, &q);
-    let mut page = if let Some(order) = listing::order_in_store(kind, &q) {
-        let request = PageRequest {
-            order,
-            limit: q.limit.unwrap_or(usize::MAX),
-            marker: q.marker.clone(),
-            reverse: q.page_reverse,
+    let order = listing::order_in_store(kind, &q);
+    let request = order.map(|order| PageRequest {
+        order,
+        limit: q.limit.unwrap_or(usize::MAX),
+        marker: q.marker.clone(),
+        reverse: q.page_reverse,
+    });
+    // Nothing to filter or project in memory: the stored documents may be the answer.
+    if q.fields.is_empty()
+        && (plain(kind, &q) || (request.is_some() && rest.filters.is_empty()))
+        && let Some(docs) = st
+            .net
+            .list_stored(caller, kind, pushdown(kind, &q), request.clone())
+            .await?
+    {
+        let links = match q.limit {
+            Some(limit) => Some(listing::stored_links(&docs, limit, &q, &base)?),
+            None => None,
         };
+        return spliced(kind.plural(), &docs, links);
+    }
+    let mut page = if let Some(request) = request {
         let keep = Box::new(move |item: &Map<String, Value>| listing::matches(item, &rest));
         let items = st
             .net
@@ -346,10 +356,13 @@ fn plain(kind: Kind, q: &ListQuery) -> bool {
         && q.filters.iter().all(|(k, _)| pushed(k))
 }
 
-/// `{"<plural>": [doc, doc, ...]}` from stored documents, without parsing them.
-fn spliced(plural: &str, docs: &[String]) -> Response {
-    let mut bytes =
-        Vec::with_capacity(plural.len() + 8 + docs.iter().map(|d| d.len() + 1).sum::<usize>());
+/// `{"<plural>": [doc, doc, ...], "<plural>_links": [...]}` from stored documents, without
+/// parsing them: the bytes the views would serialise to, but for the order of each document's
+/// keys.
+fn spliced(plural: &str, docs: &[String], links: Option<Vec<Value>>) -> ApiResult {
+    let mut bytes = Vec::with_capacity(
+        2 * plural.len() + 512 + docs.iter().map(|d| d.len() + 1).sum::<usize>(),
+    );
     bytes.extend_from_slice(b"{\"");
     bytes.extend_from_slice(plural.as_bytes());
     bytes.extend_from_slice(b"\":[");
@@ -359,8 +372,15 @@ fn spliced(plural: &str, docs: &[String]) -> Response {
         }
         bytes.extend_from_slice(d.as_bytes());
     }
-    bytes.extend_from_slice(b"]}");
-    json_bytes(StatusCode::OK, bytes)
+    bytes.push(b']');
+    if let Some(links) = links {
+        bytes.extend_from_slice(b",\"");
+        bytes.extend_from_slice(plural.as_bytes());
+        bytes.extend_from_slice(b"_links\":");
+        serde_json::to_writer(&mut bytes, &links).map_err(|_| Error::internal())?;
+    }
+    bytes.push(b'}');
+    Ok(json_bytes(StatusCode::OK, bytes))
 }
 
 fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {

@@ -111,8 +111,9 @@ pub trait Collection: Send + Sync {
     fn needs_segment_range_defaults(&self) -> bool {
         false
     }
-    /// Is a stored document exactly the resource's view (nothing hidden, nothing to complete
-    /// from other tables, no defaults to create before a list)?
+    /// Is a stored document exactly the resource's view for an admin (nothing hidden, nothing
+    /// to complete from other tables, nothing shown relative to the caller by
+    /// [`Collection::relative_view`], no defaults to create before a list)?
     fn stored_is_view(&self) -> bool {
         self.hidden().is_empty()
     }

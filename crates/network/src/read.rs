@@ -219,8 +219,8 @@ impl Networking {
     /// One page of the resources of `kind` the caller may see among the rows `sel` selects and
     /// `keep` accepts, in the order of `page.order` (columns; then id): up to `page.limit` after
     /// (or, reversed, before) the marker. The page is read from the store in that order with
-    /// keyset queries, a little more than asked at a time, so it costs the page, not the
-    /// table. A marker the caller may not see is not found.
+    /// keyset queries (first the rows still missing; more at a time once some were filtered
+    /// out), so it costs the page, not the table. A marker the caller may not see is not found.
     pub async fn list_page(
         &self,
         caller: &Caller,
@@ -247,9 +247,15 @@ impl Networking {
                 let mut sel = only_visible(kind, &scope, sel);
                 let mut from = page.marker.clone();
                 let mut out = Vec::new();
+                let mut first = true;
                 while out.len() < page.limit {
-                    // Over-read a little: some rows may be filtered out below.
-                    let want = (page.limit - out.len()).saturating_mul(2).clamp(16, 1000);
+                    // The rest of the page; once rows were filtered out, more at a time.
+                    let rest = page.limit - out.len();
+                    let want = match first {
+                        true => rest.min(1000),
+                        false => rest.saturating_mul(2).clamp(16, 1000),
+                    };
+                    first = false;
                     sel.page = Some(store::Page {
                         order: page.order.clone(),
                         after: from.clone(),
@@ -286,12 +292,15 @@ impl Networking {
 
     /// The stored documents of the rows `sel` selects, unchanged, when they are exactly what the
     /// caller may see: for admins (who see every row and attribute) of collections whose
-    /// stored documents are their views ([`Collection::stored_is_view`]). `None` otherwise. Lets a plain list skip parsing and re-serialising.
+    /// stored documents are their views ([`Collection::stored_is_view`]). `None` otherwise. With
+    /// `page`, only that page, in its order (as [`Networking::list_page`] reads it when nothing
+    /// is filtered in memory). Lets a list skip parsing and re-serialising its documents.
     pub async fn list_stored(
         &self,
         caller: &Caller,
         kind: Kind,
-        sel: Selection,
+        mut sel: Selection,
+        page: Option<PageRequest>,
     ) -> Result<Option<Vec<String>>> {
         if !caller.is_admin() || !kind.stored_is_view() {
             return Ok(None);
@@ -301,7 +310,25 @@ impl Networking {
                 if kind.completes_now(tx)? {
                     return Ok(None);
                 }
-                Ok(Some(store::list_docs(tx, kind.table(), &sel)?))
+                let reverse = page.as_ref().is_some_and(|p| p.reverse);
+                if let Some(page) = page {
+                    // Admins see every row: a marker only has to exist.
+                    if let Some(marker) = &page.marker {
+                        store::get_doc(tx, kind.table(), marker)?
+                            .ok_or_else(|| kind.not_found(marker))?;
+                    }
+                    sel.page = Some(store::Page {
+                        order: page.order,
+                        after: page.marker,
+                        reverse: page.reverse,
+                        limit: i64::try_from(page.limit).unwrap_or(i64::MAX),
+                    });
+                }
+                let mut docs = store::list_docs(tx, kind.table(), &sel)?;
+                if reverse {
+                    docs.reverse();
+                }
+                Ok(Some(docs))
             })
             .await
     }

@@ -581,6 +581,10 @@ impl Collection for SubnetPools {
     fn relative_view(&self, scope: &Scope, doc: &mut Map<String, Value>) {
         scope.mark_shared("subnetpool", doc);
     }
+    /// `shared` is relative to the caller (even an admin).
+    fn stored_is_view(&self) -> bool {
+        false
+    }
 
     fn create(&self, tx: &Tx<'_>, cx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Value> {
         let pool = build(tx, cx.caller, body)?;
