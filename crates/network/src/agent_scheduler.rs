@@ -217,11 +217,10 @@ fn add_router(tx: &Tx<'_>, agent_id: &str, router_id: &str, priority: Option<i64
     {
         return Err(priority_taken(p));
     }
-    let hints = &router.availability_zone_hints;
     let Some(chassis) = all
         .into_iter()
         .find(|c| c.name == agent_id)
-        .filter(|c| hints.is_empty() || c.zones.iter().any(|z| hints.contains(z)))
+        .filter(|c| c.serves(&router.availability_zone_hints))
     else {
         return Err(invalid_l3_agent(agent_id));
     };

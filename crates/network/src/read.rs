@@ -251,9 +251,10 @@ impl Networking {
                 while out.len() < page.limit {
                     // The rest of the page; once rows were filtered out, more at a time.
                     let rest = page.limit - out.len();
-                    let want = match first {
-                        true => rest.min(1000),
-                        false => rest.saturating_mul(2).clamp(16, 1000),
+                    let want = if first {
+                        rest.min(1000)
+                    } else {
+                        rest.saturating_mul(2).clamp(16, 1000)
                     };
                     first = false;
                     sel.page = Some(store::Page {

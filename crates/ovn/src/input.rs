@@ -247,6 +247,12 @@ pub struct GatewayChassis {
 }
 
 impl GatewayChassis {
+    /// Whether a router with these availability zone hints may have its gateway here: any
+    /// chassis without hints, else one in a hinted zone.
+    pub fn serves(&self, hints: &[String]) -> bool {
+        hints.is_empty() || self.zones.iter().any(|z| hints.contains(z))
+    }
+
     /// A chassis in no zone.
     pub fn named(name: &str) -> GatewayChassis {
         GatewayChassis {

@@ -171,7 +171,7 @@ pub fn gateway_priorities(
 ) -> Vec<(String, i64)> {
     let mut sorted: Vec<&String> = chassis
         .iter()
-        .filter(|c| hints.is_empty() || c.zones.iter().any(|z| hints.contains(z)))
+        .filter(|c| c.serves(hints))
         .map(|c| &c.name)
         .collect();
     if sorted.is_empty() {
