@@ -135,7 +135,7 @@ def bootstrap_keystone(base: Path) -> Keystone:
 
 
 # Seconds a token of `keystone_short_lived` lives.
-SHORT_TOKEN_LIFETIME = 5
+SHORT_TOKEN_LIFETIME = 10
 
 
 @pytest.fixture(scope="session")
