@@ -1,11 +1,13 @@
 //! The fixed IPs of ports: choosing and reserving addresses in the network's subnets when a
 //! port is created or its `fixed_ips` change, and releasing them.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use neutrino_ipam::{self as ipam, FixedIpRequest, IpamError};
 use neutrino_store::tables::SUBNETS;
-use neutrino_store::{self as store, Selection, StoreError, Tx};
+use neutrino_store::{self as store, Read, Selection, StoreError, Tx};
 use rand::RngExt;
 
 use crate::floatingip;
@@ -16,14 +18,23 @@ use crate::{Error, Result};
 
 /// A network's subnets, in creation order.
 pub(crate) fn subnets_of(tx: &Tx<'_>, network_id: &str) -> Result<Vec<Subnet>> {
-    store::list_docs(
+    store::list_docs(tx, SUBNETS, &subnets_selection(network_id))?
+        .iter()
+        .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
+        .collect()
+}
+
+/// What [`subnets_of`] reads, to read it ahead.
+pub(crate) fn subnets_read(tx: &Tx<'_>, network_id: &str) -> Result<Read> {
+    Ok(store::docs_read(
         tx,
         SUBNETS,
-        &Selection::by("network_id", vec![network_id.to_string()]),
-    )?
-    .iter()
-    .map(|d| Subnet::from_doc(network_id, d).map_err(Error::from))
-    .collect()
+        &subnets_selection(network_id),
+    )?)
+}
+
+fn subnets_selection(network_id: &str) -> Selection {
+    Selection::by("network_id", vec![network_id.to_string()])
 }
 
 /// The subnets a port with `device_owner` takes addresses from (subnet-service-types): those
@@ -87,16 +98,31 @@ const SEARCH_ATTEMPTS: usize = 16;
 /// concurrent allocations in one pool do not conflict on what they read (on PostgreSQL a read
 /// of the pool would make SERIALIZABLE abort most of them). Only a dense pool, where probes
 /// keep missing, is searched: the first free address from a random point, wrapping around.
+///
+/// A pool that fills from the bottom would make every allocation miss through the same full
+/// windows (at 10,000 addresses, a dozen probes, each a round trip on PostgreSQL), so probing
+/// starts in the window where the pool's last allocation in this process succeeded, or in the
+/// next larger one if that one took several probes ([`START_WINDOWS`]). Every window starts at
+/// the pool's first address, so released low addresses are still picked.
 pub(crate) fn allocate_any(tx: &Tx<'_>, subnet: &Subnet, port_id: &str) -> Result<Option<IpAddr>> {
     let mut rng = rand::rng();
     for pool in &subnet.allocation_pools {
         let (lo, hi) = store::key_range(pool.start, pool.end);
         let size = (hi - lo).saturating_add(1);
-        let mut window = size.min(ipam::PICK_WINDOW as i64);
+        let first = size.min(ipam::PICK_WINDOW as i64);
+        let start = START_WINDOWS.get(&subnet.id, lo).clamp(first, size);
+        let mut window = start;
         loop {
-            for _ in 0..PROBES_PER_WINDOW {
+            for probe in 0..PROBES_PER_WINDOW {
                 let key = lo + rng.random_range(0..window);
                 if let Some(ip) = try_reserve(tx, subnet, pool.start, lo, key, port_id)? {
+                    let crowded = window > start || probe > 0;
+                    let next = if crowded {
+                        window.saturating_mul(2)
+                    } else {
+                        window
+                    };
+                    START_WINDOWS.set(&subnet.id, lo, next.min(size));
                     return Ok(Some(ip));
                 }
             }
@@ -120,6 +146,35 @@ pub(crate) fn allocate_any(tx: &Tx<'_>, subnet: &Subnet, port_id: &str) -> Resul
         }
     }
     Ok(None)
+}
+
+/// Per pool (subnet id, first key), the window of low addresses its next allocation probes
+/// first. Only where probing starts: whichever window it starts in, an allocation finds a free
+/// address if there is one, and the unique key decides, so the hint is never wrong, only
+/// more or less apt — in each process, however many there are.
+static START_WINDOWS: StartWindows = StartWindows(LazyLock::new(Mutex::default));
+
+struct StartWindows(LazyLock<Mutex<HashMap<(String, i64), i64>>>);
+
+impl StartWindows {
+    /// Pools remembered at most (subnets come and go; the hints of gone ones are dropped).
+    const MOST: usize = 10_000;
+
+    fn get(&self, subnet_id: &str, lo: i64) -> i64 {
+        let windows = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        windows
+            .get(&(subnet_id.to_string(), lo))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn set(&self, subnet_id: &str, lo: i64, window: i64) {
+        let mut windows = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if windows.len() >= Self::MOST {
+            windows.clear();
+        }
+        windows.insert((subnet_id.to_string(), lo), window);
+    }
 }
 
 /// Reserves the address of `key` in the pool starting at `start` (key `lo`); `None` if it is

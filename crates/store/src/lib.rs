@@ -50,7 +50,7 @@ pub use quotas::*;
 pub use rbac::*;
 pub use security_groups::*;
 pub use tags::all_tags;
-pub use tx::Tx;
+pub use tx::{Read, Tx};
 pub use value::{Row, Value};
 
 /// Handle to the database; cheap to clone.

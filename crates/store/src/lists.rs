@@ -3,7 +3,7 @@
 
 use crate::StoreError;
 use crate::queries::Table;
-use crate::tx::Tx;
+use crate::tx::{Read, Tx};
 use crate::value::Value;
 
 /// Which rows to read, in SQL: for each named column, the values it may take (an SQL `IN`);
@@ -278,6 +278,12 @@ fn where_of(terms: &[String]) -> String {
 /// The documents of every row matching `sel`: oldest first, or the selection's page in its
 /// order (reversed pages come nearest first: the caller turns them around).
 pub fn list_docs(tx: &Tx, table: Table, sel: &Selection) -> Result<Vec<String>, StoreError> {
+    let read = docs_read(tx, table, sel)?;
+    tx.texts(&read.sql, &read.args)
+}
+
+/// What [`list_docs`] reads, to read it ahead ([`Tx::prefetch`]).
+pub fn docs_read(tx: &Tx, table: Table, sel: &Selection) -> Result<Read, StoreError> {
     let mut args = Args::default();
     let mut terms = conditions(table, sel, &mut args)?;
     let order = match &sel.page {
@@ -296,8 +302,10 @@ pub fn list_docs(tx: &Tx, table: Table, sel: &Selection) -> Result<Vec<String>, 
             format!(" ORDER BY {} LIMIT {limit}", keys.join(", "))
         }
     };
-    let sql = format!("SELECT doc FROM {}{}{order}", table.name, where_of(&terms));
-    tx.texts(&sql, &args.0)
+    Ok(Read {
+        sql: format!("SELECT doc FROM {}{}{order}", table.name, where_of(&terms)),
+        args: args.0,
+    })
 }
 
 /// `SELECT {what} FROM table WHERE …` with the conditions of `sel` (its page aside), and the

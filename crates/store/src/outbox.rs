@@ -57,7 +57,7 @@ pub(crate) fn append(
     revision: i64,
     op: Op,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_later(
         "INSERT INTO outbox (kind, resource_id, revision, op, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
             kind.into(),

@@ -1,7 +1,7 @@
 //! Queries on resource rows. A row is its indexed columns plus `doc`, the resource's JSON.
 
 use crate::outbox::{self, Op};
-use crate::tx::Tx;
+use crate::tx::{Read, Tx};
 use crate::value::Value;
 use crate::{Constraint, StoreError};
 
@@ -131,10 +131,18 @@ impl Table {
 
 /// The stored document of one row.
 pub fn get_doc(tx: &Tx, table: Table, id: &str) -> Result<Option<String>, StoreError> {
-    let sql = format!("SELECT doc FROM {} WHERE id = ?1", table.name());
-    tx.query_opt(&sql, &[id.into()])?
+    let read = doc_read(table, id);
+    tx.query_opt(&read.sql, &read.args)?
         .map(|r| r.into_text(0))
         .transpose()
+}
+
+/// What [`get_doc`] reads, to read it ahead ([`Tx::prefetch`]).
+pub fn doc_read(table: Table, id: &str) -> Read {
+    Read {
+        sql: format!("SELECT doc FROM {} WHERE id = ?1", table.name()),
+        args: vec![id.into()],
+    }
 }
 
 /// The ids of the rows a project owns.

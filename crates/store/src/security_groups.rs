@@ -2,16 +2,22 @@
 //! fingerprints and the port↔group bindings.
 
 use crate::StoreError;
-use crate::tx::Tx;
+use crate::tx::{Read, Tx};
 
 /// The id of the project's `default` group, if it exists.
 pub fn default_security_group(tx: &Tx, project_id: &str) -> Result<Option<String>, StoreError> {
-    tx.query_opt(
-        "SELECT id FROM security_groups WHERE project_id = ?1 AND is_default = 1",
-        &[project_id.into()],
-    )?
-    .map(|r| r.text(0))
-    .transpose()
+    let read = default_security_group_read(project_id);
+    tx.query_opt(&read.sql, &read.args)?
+        .map(|r| r.text(0))
+        .transpose()
+}
+
+/// What [`default_security_group`] reads, to read it ahead ([`Tx::prefetch`]).
+pub fn default_security_group_read(project_id: &str) -> Read {
+    Read {
+        sql: "SELECT id FROM security_groups WHERE project_id = ?1 AND is_default = 1".into(),
+        args: vec![project_id.into()],
+    }
 }
 
 /// The id of the rule of the group with this fingerprint, if there is one.
@@ -48,7 +54,7 @@ pub fn add_port_security_groups(
     groups: &[String],
 ) -> Result<(), StoreError> {
     for g in groups {
-        tx.execute(
+        tx.execute_later(
             "INSERT INTO port_security_groups (port_id, security_group_id) VALUES (?1, ?2) \
              ON CONFLICT DO NOTHING",
             &[port_id.into(), g.into()],

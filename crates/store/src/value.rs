@@ -4,7 +4,7 @@
 use crate::StoreError;
 
 /// One SQL value. Booleans are stored as integers (0/1) on every engine.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Value {
     #[default]
     Null,

@@ -10,12 +10,12 @@
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
-use postgres::fallible_iterator::FallibleIterator;
 use tokio::sync::watch;
 
 use super::pool::{Conn, Pool};
-use super::session::store_error;
+use super::session::{PgSession, store_error};
 use crate::StoreError;
+use crate::tx::Tx;
 
 pub(crate) const CHANNEL: &str = "neutrino_changes";
 
@@ -24,20 +24,28 @@ const SEQUENCER_LOCK: i64 = 0x6e65_7574_7365_7131; // "neutseq1"
 
 /// Gives committed, unsequenced entries their positions, in append order.
 pub(crate) fn sequence(conn: &mut Conn) -> Result<(), StoreError> {
-    let mut tx = conn.client.transaction().map_err(|e| store_error(&e))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK])
-        .map_err(|e| store_error(&e))?;
-    // A new statement: READ COMMITTED sees what the previous sequencer committed.
-    tx.execute(
-        "UPDATE outbox SET seq = s.n FROM (\
-             SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM outbox) \
-                        + row_number() OVER (ORDER BY id) AS n \
-             FROM outbox WHERE seq IS NULL) s \
-         WHERE outbox.id = s.id",
-        &[],
-    )
-    .map_err(|e| store_error(&e))?;
-    tx.commit().map_err(|e| store_error(&e))
+    let session = PgSession::new(conn, "BEGIN");
+    let tx = Tx::new(&session);
+    let sequenced = (|| {
+        tx.execute("SELECT pg_advisory_xact_lock(?1)", &[SEQUENCER_LOCK.into()])?;
+        // A new statement: READ COMMITTED sees what the previous sequencer committed.
+        tx.execute(
+            "UPDATE outbox SET seq = s.n FROM (\
+                 SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM outbox) \
+                            + row_number() OVER (ORDER BY id) AS n \
+                 FROM outbox WHERE seq IS NULL) s \
+             WHERE outbox.id = s.id",
+            &[],
+        )
+    })();
+    drop(tx);
+    match sequenced {
+        Ok(_) => session.commit(),
+        Err(e) => {
+            session.rollback();
+            Err(e)
+        }
+    }
 }
 
 /// Listens for other processes' changes on a connection of its own and wakes the feed, until
@@ -60,9 +68,7 @@ pub(crate) fn listen(pool: Arc<Pool>, feed: Weak<watch::Sender<u64>>) {
 
 fn listen_once(pool: &Pool, feed: &Weak<watch::Sender<u64>>) -> Result<(), StoreError> {
     let mut conn = pool.connect()?;
-    conn.client
-        .batch_execute(&format!("LISTEN {CHANNEL}"))
-        .map_err(|e| store_error(&e))?;
+    simple(&mut conn, &format!("LISTEN {CHANNEL}"))?;
     // Changes made while nobody listened are in the outbox; a wake makes subscribers look.
     wake(feed);
     loop {
@@ -70,23 +76,24 @@ fn listen_once(pool: &Pool, feed: &Weak<watch::Sender<u64>>) -> Result<(), Store
             return Ok(());
         };
         drop(sender);
-        let got = {
-            let mut notifications = conn.client.notifications();
-            let got = notifications
-                .timeout_iter(Duration::from_secs(1))
-                .next()
-                .map_err(|e| store_error(&e))?
-                .is_some();
-            // More may be waiting already: one wake covers them all.
-            while let Ok(Some(_)) = notifications.iter().next() {}
-            got
-        };
+        // One wake covers every notification that came meanwhile.
+        let got = conn
+            .client
+            .wait_notification(Duration::from_secs(1))
+            .map_err(|e| store_error(&e))?;
         if got {
             wake(feed);
         } else if conn.client.is_closed() {
             return Err(StoreError::Unavailable("listener connection closed".into()));
         }
     }
+}
+
+/// Runs one statement outside a transaction.
+fn simple(conn: &mut Conn, sql: &str) -> Result<(), StoreError> {
+    conn.client
+        .run(|c| c.batch_execute(sql))
+        .map_err(|e| store_error(&e))
 }
 
 fn wake(feed: &Weak<watch::Sender<u64>>) {
@@ -149,14 +156,14 @@ fn announce_loop(pool: &Pool, state: &Weak<(Mutex<bool>, Condvar)>) {
         drop(shared);
         std::thread::sleep(COALESCE);
         let sent = match conn.as_mut() {
-            Some(c) => c.client.batch_execute(&format!("NOTIFY {CHANNEL}")).is_ok(),
+            Some(c) => simple(c, &format!("NOTIFY {CHANNEL}")).is_ok(),
             None => false,
         };
         if !sent {
             // No connection yet, or it broke: connect and try once more.
             conn = pool.connect().ok();
             if let Some(c) = conn.as_mut()
-                && let Err(e) = c.client.batch_execute(&format!("NOTIFY {CHANNEL}"))
+                && let Err(e) = simple(c, &format!("NOTIFY {CHANNEL}"))
             {
                 tracing::warn!(error = %e, "cannot announce changes to other processes");
                 conn = None;

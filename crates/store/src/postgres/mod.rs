@@ -14,6 +14,7 @@
 //! transactions: one consistent snapshot per request.
 
 mod changes;
+mod client;
 mod pool;
 mod session;
 #[cfg(test)]
@@ -22,7 +23,6 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use postgres::IsolationLevel;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,7 @@ use crate::migrations::{self, Migration};
 use crate::tx::Tx;
 use crate::{CommitStats, StoreError};
 use pool::{Conn, Pool};
-use session::{Failure, PgSession, store_error};
+use session::{BEGIN_READ, BEGIN_WRITE, Failure, PgSession};
 
 /// `[database]`: which engine, and the PostgreSQL engine's settings.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -289,18 +289,11 @@ impl Postgres {
         let job = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let mut conn = pool.take().map_err(E::from)?;
-            let Conn { client, statements } = &mut conn;
-            let tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .map_err(|e| E::from(store_error(&e)))?;
-            let session = PgSession::new(tx, statements);
+            let session = PgSession::new(&mut conn, BEGIN_READ);
             let result = f(&Tx::new(&session));
             let broken = session.failure() == Some(Failure::Broken);
             // Nothing to keep: ending a read-only transaction either way is the same.
-            let _ = session.into_transaction().rollback();
+            session.rollback();
             if !broken {
                 pool.put(conn);
             }
@@ -348,44 +341,30 @@ where
     E: From<StoreError>,
     F: Fn(&Tx) -> Result<T, E>,
 {
-    let Conn { client, statements } = conn;
-    let tx = match client
-        .build_transaction()
-        .isolation_level(IsolationLevel::Serializable)
-        .start()
-    {
-        Ok(tx) => tx,
-        Err(e) => return Attempt::Again(store_error(&e)),
-    };
-    let session = PgSession::new(tx, statements);
+    let session = PgSession::new(conn, BEGIN_WRITE);
     let (result, changed) = {
         let tx = Tx::new(&session);
         let result = f(&tx);
         (result, tx.changed())
     };
-    let failure = session.failure();
-    let tx = session.into_transaction();
-    match (result, failure) {
+    match (result, session.failure()) {
         (_, Some(Failure::Broken)) => Attempt::Again(StoreError::Unavailable(
             "the database connection was lost".into(),
         )),
         (_, Some(Failure::Retry)) => {
-            let _ = tx.rollback();
+            session.rollback();
             Attempt::Again(StoreError::Retry("serialization failure".into()))
         }
         (Err(e), None) => {
-            let _ = tx.rollback();
+            session.rollback();
             Attempt::Done(Err(e), false)
         }
-        (Ok(v), None) => match tx.commit() {
+        // A statement sent with the commit may fail as it would have alone (a constraint);
+        // the commit itself only by serialization or a lost connection.
+        (Ok(v), None) => match session.commit() {
             Ok(()) => Attempt::Done(Ok(v), changed),
-            Err(e) => match store_error(&e) {
-                err @ (StoreError::Retry(_) | StoreError::Unavailable(_)) => Attempt::Again(err),
-                err => Attempt::Done(
-                    Err(E::from(StoreError::CommitFailed(err.to_string()))),
-                    false,
-                ),
-            },
+            Err(err @ (StoreError::Retry(_) | StoreError::Unavailable(_))) => Attempt::Again(err),
+            Err(err) => Attempt::Done(Err(E::from(err)), false),
         },
     }
 }
@@ -399,19 +378,18 @@ fn one_retrier_at_a_time<T, E>(
     conn: &mut Conn,
     run: impl FnOnce(&mut Conn) -> Attempt<T, E>,
 ) -> Attempt<T, E> {
-    if let Err(e) = conn
-        .client
-        .execute("SELECT pg_advisory_lock($1)", &[&RETRY_LOCK])
-    {
-        return Attempt::Again(store_error(&e));
+    let lock = |conn: &mut Conn, sql: &'static str| {
+        conn.client
+            .run(|c| async move { c.execute(sql, &[&RETRY_LOCK]).await })
+            .map_err(|e| session::store_error(&e))
+    };
+    if let Err(e) = lock(conn, "SELECT pg_advisory_lock($1)") {
+        return Attempt::Again(e);
     }
     let outcome = run(conn);
-    if let Err(e) = conn
-        .client
-        .execute("SELECT pg_advisory_unlock($1)", &[&RETRY_LOCK])
-    {
+    if let Err(e) = lock(conn, "SELECT pg_advisory_unlock($1)") {
         // The lock goes with the session: a broken connection is dropped, not reused.
-        return Attempt::Again(store_error(&e));
+        return Attempt::Again(e);
     }
     outcome
 }
@@ -444,31 +422,24 @@ fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
 
 /// Applies the pending migrations of `history` (a prefix of [`MIGRATIONS`] in tests).
 fn migrate_history(conn: &mut Conn, history: &[Migration]) -> Result<(), StoreError> {
-    let Conn { client, statements } = conn;
-    let tx = client.transaction().map_err(|e| store_error(&e))?;
-    let session = PgSession::new(tx, statements);
-    let applied = {
-        let tx = Tx::new(&session);
+    let session = PgSession::new(conn, "BEGIN");
+    let tx = Tx::new(&session);
+    let applied = (|| {
         tx.execute("SELECT pg_advisory_xact_lock(?1)", &[MIGRATION_LOCK.into()])?;
-        session
-            .tx
-            .borrow_mut()
-            .batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-            )
-            .map_err(|e| session.note(e))?;
-        migrations::apply(&tx, history, |sql| {
-            session
-                .tx
-                .borrow_mut()
-                .batch_execute(sql)
-                .map_err(|e| session.note(e))
-        })?
+        session.batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )?;
+        migrations::apply(&tx, history, |sql| session.batch(sql))
+    })();
+    drop(tx);
+    let applied = match applied {
+        Ok(applied) => applied,
+        Err(e) => {
+            session.rollback();
+            return Err(e);
+        }
     };
-    session
-        .into_transaction()
-        .commit()
-        .map_err(|e| store_error(&e))?;
+    session.commit()?;
     for name in applied {
         tracing::info!(migration = name, "applied database migration");
     }

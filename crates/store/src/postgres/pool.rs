@@ -8,21 +8,21 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use postgres::{Client, NoTls, Statement};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::Statement;
 
 use super::DatabaseConfig;
-use super::session::store_error;
+use super::client::PgClient;
 use crate::{CommitStats, StoreError};
 
 /// A connection and the statements prepared on it (keyed by our SQL text).
 pub(crate) struct Conn {
-    pub(crate) client: Client,
+    pub(crate) client: PgClient,
     pub(crate) statements: HashMap<String, Statement>,
 }
 
 pub(crate) struct Pool {
-    config: postgres::Config,
+    config: tokio_postgres::Config,
     /// Where the database is, without the password: for messages.
     target: String,
     idle: Mutex<Vec<Conn>>,
@@ -38,7 +38,7 @@ pub(crate) struct Pool {
 
 impl Pool {
     pub(crate) fn new(url: &str, settings: &DatabaseConfig) -> Result<Pool, StoreError> {
-        let mut config = postgres::Config::from_str(url).map_err(|e| StoreError::Open {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Open {
             target: "the PostgreSQL URL".into(),
             reason: e.to_string(),
         })?;
@@ -91,11 +91,7 @@ impl Pool {
     }
 
     pub(crate) fn connect(&self) -> Result<Conn, StoreError> {
-        let client = self.config.connect(NoTls).map_err(|e| {
-            let reason = match store_error(&e) {
-                StoreError::Unavailable(m) | StoreError::Database(m) => m,
-                other => other.to_string(),
-            };
+        let client = PgClient::connect(&self.config).map_err(|reason| {
             StoreError::Unavailable(format!("cannot connect to {}: {reason}", self.target))
         })?;
         Ok(Conn {

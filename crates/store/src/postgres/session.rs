@@ -1,17 +1,27 @@
 //! One PostgreSQL transaction behind the [`Session`] interface: arguments rewritten from `?N` to
 //! `$N`, statements prepared once per connection, values converted both ways, and errors
 //! classified by SQLSTATE and constraint name.
+//!
+//! Round trips are what a transaction costs most of, so a session sends as few as it can: `BEGIN`
+//! goes out with the first statement, and statements whose answers nobody waits for
+//! ([`Session::execute_later`]: outbox entries, link rows) go out with the next statement or with
+//! `COMMIT`. A port create is then one round trip per read plus one for its row, instead of one
+//! per statement.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
 
 use bytes::BytesMut;
-use postgres::error::SqlState;
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Statement, Transaction};
+use tokio_postgres::Client;
+use tokio_postgres::Statement;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-use crate::tx::Session;
+use super::client::all;
+use super::pool::Conn;
+use crate::tx::{Read, Session};
 use crate::value::{Row, Value};
 use crate::{Constraint, StoreError};
 
@@ -24,20 +34,39 @@ pub(crate) enum Failure {
     Broken,
 }
 
-pub(crate) struct PgSession<'c, 't> {
-    pub(crate) tx: RefCell<Transaction<'t>>,
-    statements: RefCell<&'c mut HashMap<String, Statement>>,
+/// How a transaction starts.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+pub(crate) const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+pub(crate) struct PgSession<'c> {
+    conn: RefCell<&'c mut Conn>,
+    /// `BEGIN ...` until it went out with the first request.
+    begin: Cell<Option<&'static str>>,
+    /// Statements sent with the next request (see the module's comment).
+    later: RefCell<Vec<(Statement, Vec<Value>)>>,
     failure: Cell<Option<Failure>>,
 }
 
-impl<'c, 't> PgSession<'c, 't> {
-    pub(crate) fn new(
-        tx: Transaction<'t>,
-        statements: &'c mut HashMap<String, Statement>,
-    ) -> PgSession<'c, 't> {
+/// One request of a flight.
+enum Request<'a> {
+    Simple(&'a str),
+    Execute(&'a Statement, &'a [Value]),
+    Query(&'a Statement, &'a [Value]),
+}
+
+enum Answer {
+    Done,
+    Count(u64),
+    Rows(Vec<tokio_postgres::Row>),
+}
+
+impl<'c> PgSession<'c> {
+    /// A transaction on `conn` that starts with `begin` ([`BEGIN_WRITE`], [`BEGIN_READ`]).
+    pub(crate) fn new(conn: &'c mut Conn, begin: &'static str) -> PgSession<'c> {
         PgSession {
-            tx: RefCell::new(tx),
-            statements: RefCell::new(statements),
+            conn: RefCell::new(conn),
+            begin: Cell::new(Some(begin)),
+            later: RefCell::default(),
             failure: Cell::new(None),
         }
     }
@@ -47,27 +76,86 @@ impl<'c, 't> PgSession<'c, 't> {
         self.failure.get()
     }
 
-    pub(crate) fn into_transaction(self) -> Transaction<'t> {
-        self.tx.into_inner()
+    /// Commits, with the statements still waiting to go out. A transaction that sent nothing
+    /// has nothing to commit.
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        if self.begin.get().is_some() && self.later.borrow().is_empty() {
+            return Ok(());
+        }
+        self.send(Request::Simple("COMMIT")).map(|_| ())
+    }
+
+    /// Ends the transaction without its changes (what waits to go out is dropped).
+    pub(crate) fn rollback(self) {
+        if self.begin.get().is_some() || self.failure.get() == Some(Failure::Broken) {
+            return;
+        }
+        self.later.borrow_mut().clear();
+        let _ = self.send(Request::Simple("ROLLBACK"));
+    }
+
+    /// Runs SQL text of several statements (migrations), after what waits to go out.
+    pub(crate) fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        self.send(Request::Simple(sql)).map(|_| ())
     }
 
     fn prepared(&self, sql: &str) -> Result<Statement, StoreError> {
-        if let Some(s) = self.statements.borrow().get(sql) {
+        let mut conn = self.conn.borrow_mut();
+        if let Some(s) = conn.statements.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self
-            .tx
-            .borrow_mut()
-            .prepare(&numbered_to_dollar(sql))
+        let text = numbered_to_dollar(sql);
+        let stmt = conn
+            .client
+            .run(|c| c.prepare(&text))
             .map_err(|e| self.note(e))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_string(), stmt.clone());
+        conn.statements.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
 
+    /// Sends `BEGIN` if it has not gone out yet, the statements waiting to go out, and `last`,
+    /// in one flight; the answer to `last`, or the first error of the flight.
+    fn send(&self, last: Request<'_>) -> Result<Answer, StoreError> {
+        let mut answers = self.send_all(vec![last])?;
+        Ok(answers.pop().unwrap_or(Answer::Done))
+    }
+
+    /// [`Self::send`] with several requests at the end of the flight; their answers in order.
+    fn send_all(&self, requests: Vec<Request<'_>>) -> Result<Vec<Answer>, StoreError> {
+        let begin = self.begin.take();
+        let later = std::mem::take(&mut *self.later.borrow_mut());
+        let mut conn = self.conn.borrow_mut();
+        let answers = conn
+            .client
+            .run(|c| async move {
+                let mut flight: Vec<Pin<Box<dyn Future<Output = _> + '_>>> = Vec::new();
+                if let Some(b) = begin {
+                    flight.push(Box::pin(ask(c, Request::Simple(b))));
+                }
+                for (stmt, args) in &later {
+                    flight.push(Box::pin(ask(c, Request::Execute(stmt, args))));
+                }
+                let asked = requests.len();
+                for r in requests {
+                    flight.push(Box::pin(ask(c, r)));
+                }
+                let mut answers = all(flight).await;
+                let wanted = answers.split_off(answers.len() - asked);
+                Ok((answers, wanted))
+            })
+            .map_err(|e| self.note(e))?;
+        let (before, wanted) = answers;
+        for a in before {
+            a.map_err(|e| self.note(e))?;
+        }
+        wanted
+            .into_iter()
+            .map(|a| a.map_err(|e| self.note(e)))
+            .collect()
+    }
+
     /// Classifies an error and remembers what it means for the transaction.
-    pub(crate) fn note(&self, e: postgres::Error) -> StoreError {
+    pub(crate) fn note(&self, e: tokio_postgres::Error) -> StoreError {
         let err = store_error(&e);
         match &err {
             StoreError::Retry(_) => self.failure.set(Some(Failure::Retry)),
@@ -78,27 +166,61 @@ impl<'c, 't> PgSession<'c, 't> {
     }
 }
 
-impl Session for PgSession<'_, '_> {
+async fn ask(c: &Client, request: Request<'_>) -> Result<Answer, tokio_postgres::Error> {
+    match request {
+        Request::Simple(sql) => c.batch_execute(sql).await.map(|()| Answer::Done),
+        Request::Execute(stmt, args) => c.execute(stmt, &params(args)).await.map(Answer::Count),
+        Request::Query(stmt, args) => c.query(stmt, &params(args)).await.map(Answer::Rows),
+    }
+}
+
+fn params(args: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as _).collect()
+}
+
+impl Session for PgSession<'_> {
     fn execute(&self, sql: &str, args: &[Value]) -> Result<usize, StoreError> {
         let stmt = self.prepared(sql)?;
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
-        let n = self
-            .tx
-            .borrow_mut()
-            .execute(&stmt, &params)
-            .map_err(|e| self.note(e))?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        match self.send(Request::Execute(&stmt, args))? {
+            Answer::Count(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => Ok(0),
+        }
+    }
+
+    fn execute_later(&self, sql: &str, args: &[Value]) -> Result<(), StoreError> {
+        let stmt = self.prepared(sql)?;
+        self.later.borrow_mut().push((stmt, args.to_vec()));
+        Ok(())
     }
 
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.prepared(sql)?;
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
-        let rows = self
-            .tx
-            .borrow_mut()
-            .query(&stmt, &params)
-            .map_err(|e| self.note(e))?;
-        rows.iter().map(row).collect()
+        match self.send(Request::Query(&stmt, args))? {
+            Answer::Rows(rows) => rows.iter().map(row).collect(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn query_together(&self, reads: &[Read]) -> Option<Result<Vec<Vec<Row>>, StoreError>> {
+        let together = || {
+            let stmts = reads
+                .iter()
+                .map(|r| self.prepared(&r.sql))
+                .collect::<Result<Vec<_>, _>>()?;
+            let requests = stmts
+                .iter()
+                .zip(reads)
+                .map(|(stmt, r)| Request::Query(stmt, &r.args))
+                .collect();
+            self.send_all(requests)?
+                .into_iter()
+                .map(|a| match a {
+                    Answer::Rows(rows) => rows.iter().map(row).collect(),
+                    _ => Ok(Vec::new()),
+                })
+                .collect()
+        };
+        Some(together())
     }
 
     fn insertion_order(&self) -> &'static str {
@@ -120,8 +242,8 @@ fn numbered_to_dollar(sql: &str) -> String {
     out
 }
 
-fn row(r: &postgres::Row) -> Result<Row, StoreError> {
-    let bad = |e: postgres::Error| StoreError::Database(e.to_string());
+fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
+    let bad = |e: tokio_postgres::Error| StoreError::Database(e.to_string());
     (0..r.len())
         .map(|i| {
             let ty = r.columns()[i].type_();
@@ -179,7 +301,7 @@ impl ToSql for Value {
 }
 
 /// PostgreSQL's errors by SQLSTATE (and, for unique violations, the constraint's name).
-pub(crate) fn store_error(e: &postgres::Error) -> StoreError {
+pub(crate) fn store_error(e: &tokio_postgres::Error) -> StoreError {
     let Some(db) = e.as_db_error() else {
         // No answer from the server: the connection is closed or broken.
         return StoreError::Unavailable(e.to_string());

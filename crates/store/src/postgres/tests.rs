@@ -29,30 +29,20 @@ fn connect(cfg: &DatabaseConfig) -> Conn {
 fn schema(conn: &mut Conn) -> Vec<String> {
     super::off_runtime(|| {
         let mut out = Vec::new();
-        for r in conn
-            .client
-            .query(
-                "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable \
+        let mut query = |sql: &str| -> Vec<String> {
+            let rows = conn.client.run(|c| c.query(sql, &[])).unwrap();
+            rows.iter().map(|r| r.get::<_, String>(0)).collect()
+        };
+        out.extend(query(
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable \
                  || ' ' || COALESCE(column_default, '') || ' ' || is_identity \
                  FROM information_schema.columns WHERE table_schema = current_schema() \
                  ORDER BY table_name, column_name",
-                &[],
-            )
-            .unwrap()
-        {
-            out.push(r.get::<_, String>(0));
-        }
-        for r in conn
-            .client
-            .query(
+        ));
+        out.extend(query(
                 "SELECT replace(indexdef, current_schema() || '.', '') FROM pg_indexes WHERE schemaname = current_schema() \
                  ORDER BY indexname",
-                &[],
-            )
-            .unwrap()
-        {
-            out.push(r.get::<_, String>(0));
-        }
+        ));
         out
     })
 }
@@ -90,10 +80,11 @@ fn a_newer_schema_is_refused() {
     let mut conn = connect(&db.config);
     super::off_runtime(|| {
         conn.client
-            .execute(
-                "INSERT INTO schema_migrations (name, applied_at) VALUES ('0099_future', 0)",
-                &[],
-            )
+            .run(|c| {
+                c.batch_execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES ('0099_future', 0)",
+                )
+            })
             .unwrap();
     });
     let err = db.open(dir.path()).err().expect("refused");

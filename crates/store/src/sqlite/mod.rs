@@ -16,7 +16,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql, params_from_iter};
 
 use crate::feed::Feed;
-use crate::tx::{Session, Tx};
+use crate::tx::{Read, Session, Tx};
 use crate::value::{Row, Value};
 use crate::{CommitStats, StoreError};
 
@@ -130,6 +130,15 @@ impl Session for Connection {
         self.prepare_cached(sql)
             .and_then(|mut s| s.execute(params_from_iter(args)))
             .map_err(store_error)
+    }
+
+    /// SQLite runs in this process: nothing to save by waiting.
+    fn execute_later(&self, sql: &str, args: &[Value]) -> Result<(), StoreError> {
+        Session::execute(self, sql, args).map(|_| ())
+    }
+
+    fn query_together(&self, _reads: &[Read]) -> Option<Result<Vec<Vec<Row>>, StoreError>> {
+        None
     }
 
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
