@@ -20,24 +20,63 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use neutrino_ovsdb::{
-    Atom, Cache, Condition, Mutation, Operation, Row, Value, WaitUntil, monitor::MonitorRequest,
+    Atom, Cache, Condition, IndexKey, Mutation, Operation, Row, Value, WaitUntil,
+    monitor::MonitorRequest,
 };
 use uuid::Uuid;
 
 use crate::row::{
-    Desired, KeyRule, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, key_of, key_ref,
+    Desired, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, key_of, key_ref,
     monitored_columns, table_spec,
 };
 
 /// Read access to a copy of the Northbound database: table → UUID → row.
 pub trait NbView {
     fn rows(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>>;
+
+    /// The rows of `spec`'s table under one of `keys` (of any owner), by UUID within a key. This
+    /// scans the table; a [`Cache`] of [`monitor_request`] looks the keys up in its index, so a
+    /// plan of a few rows costs those rows, not the size of the database.
+    fn rows_under<'a>(
+        &'a self,
+        spec: &TableSpec,
+        keys: &BTreeSet<&str>,
+    ) -> Vec<(&'a Uuid, &'a Row)> {
+        scan_for_keys(self.rows(spec.name), spec, keys)
+    }
 }
 
 impl NbView for Cache {
     fn rows(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>> {
         self.table(table)
     }
+
+    fn rows_under<'a>(
+        &'a self,
+        spec: &TableSpec,
+        keys: &BTreeSet<&str>,
+    ) -> Vec<(&'a Uuid, &'a Row)> {
+        let mut found = Vec::new();
+        for key in keys {
+            match self.lookup(spec.name, key) {
+                Some(rows) => found.extend(rows),
+                // A cache of another request, without the index.
+                None => return scan_for_keys(self.table(spec.name), spec, keys),
+            }
+        }
+        found
+    }
+}
+
+/// The rows of `table` whose key under `spec` is one of `keys`, in one pass over the table.
+fn scan_for_keys<'a>(
+    table: Option<&'a BTreeMap<Uuid, Row>>,
+    spec: &TableSpec,
+    keys: &BTreeSet<&str>,
+) -> Vec<(&'a Uuid, &'a Row)> {
+    (table.into_iter().flatten())
+        .filter(|(_, row)| key_ref(spec, row).is_some_and(|k| keys.contains(k)))
+        .collect()
 }
 
 impl NbView for BTreeMap<String, BTreeMap<Uuid, Row>> {
@@ -46,10 +85,14 @@ impl NbView for BTreeMap<String, BTreeMap<Uuid, Row>> {
     }
 }
 
-/// A monitor of every managed table with the columns [`plan`] compares.
+/// A monitor of every managed table with the columns [`plan`] compares, each table's rows
+/// indexed by their key (what [`NbView::rows_under`] looks up).
 pub fn monitor_request() -> MonitorRequest {
     TABLES.iter().fold(MonitorRequest::new(), |request, spec| {
-        request.table(spec.name, monitored_columns(spec.name))
+        let (column, map_key) = spec.key.place();
+        request
+            .table(spec.name, monitored_columns(spec.name))
+            .index(spec.name, IndexKey::new(column, map_key))
     })
 }
 
@@ -145,19 +188,14 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     // Keys held by rows that are not ours: we never create a twin beside them.
     let mut foreign: BTreeSet<RowId> = BTreeSet::new();
     for spec in TABLES {
-        let keys = match &needed {
-            None => None,
+        let rows: Vec<(&Uuid, &Row)> = match &needed {
+            None => actual.rows(spec.name).into_iter().flatten().collect(),
             Some(needed) => match needed.get(spec.name) {
-                Some(keys) => Some(keys),
+                Some(keys) => actual.rows_under(spec, keys),
                 None => continue,
             },
         };
-        for (uuid, row) in actual.rows(spec.name).into_iter().flatten() {
-            if let Some(keys) = keys
-                && !key_ref(spec, row).is_some_and(|k| keys.contains(k))
-            {
-                continue;
-            }
+        for (uuid, row) in rows {
             let Some(key) = actual_key(spec, row) else {
                 if let Some(key) = key_of(spec, row) {
                     foreign.insert(RowId::new(spec.name, key));
@@ -421,11 +459,10 @@ fn child_holders(actual: &dyn NbView, children_of_interest: &BTreeSet<Uuid>) -> 
 
 /// The condition that selects rows under `id`'s key.
 fn key_condition(spec: &TableSpec, id: &RowId) -> Condition {
-    match spec.key {
-        KeyRule::Name => Condition::eq("name", id.key.as_str()),
-        KeyRule::Column(column) => Condition::eq(column, id.key.as_str()),
-        KeyRule::ExternalId(key) => {
-            Condition::includes("external_ids", Value::map([(key, id.key.as_str())]))
+    match spec.key.place() {
+        (column, None) => Condition::eq(column, id.key.as_str()),
+        (column, Some(map_key)) => {
+            Condition::includes(column, Value::map([(map_key, id.key.as_str())]))
         }
     }
 }
