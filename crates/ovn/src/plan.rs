@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use neutrino_ovsdb::{
-    Atom, Cache, Condition, IndexKey, Mutation, Operation, Row, Value, WaitUntil,
+    Atom, AtomKey, Cache, Condition, IndexKey, Mutation, Operation, Row, Value, WaitUntil,
     monitor::MonitorRequest,
 };
 use uuid::Uuid;
@@ -504,28 +504,6 @@ fn revision_wait(spec: &TableSpec, found: &Existing<'_>) -> Option<Operation> {
     ))
 }
 
-/// An atom as an ordered key, for comparing sets and maps without caring about their order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum AtomKey<'a> {
-    Integer(i64),
-    Real(u64),
-    Boolean(bool),
-    String(&'a str),
-    Uuid(Uuid),
-    NamedUuid(&'a str),
-}
-
-fn atom_key(atom: &Atom) -> AtomKey<'_> {
-    match atom {
-        Atom::Integer(i) => AtomKey::Integer(*i),
-        Atom::Real(r) => AtomKey::Real(r.to_bits()),
-        Atom::Boolean(b) => AtomKey::Boolean(*b),
-        Atom::String(s) => AtomKey::String(s),
-        Atom::Uuid(u) => AtomKey::Uuid(*u),
-        Atom::NamedUuid(n) => AtomKey::NamedUuid(n),
-    }
-}
-
 /// Takes `gone` out of a set column and puts `new` in, noting the column as changed if either
 /// is not empty.
 fn set_mutations(
@@ -580,14 +558,14 @@ fn update(
                     .as_map()
                     .unwrap_or_default()
                     .iter()
-                    .map(|(k, v)| (atom_key(k), v))
+                    .map(|(k, v)| (k.key(), v))
                     .collect();
                 let want_map: BTreeMap<AtomKey<'_>, &Atom> =
-                    pairs.iter().map(|(k, v)| (atom_key(k), v)).collect();
+                    pairs.iter().map(|(k, v)| (k.key(), v)).collect();
                 let mut gone = Vec::new();
                 let mut new = Vec::new();
                 for (k, v) in pairs {
-                    match have.get(&atom_key(k)) {
+                    match have.get(&k.key()) {
                         Some(old) if *old == v => {}
                         Some(_) => {
                             gone.push(k.clone());
@@ -602,7 +580,7 @@ fn update(
                     .and_then(Value::as_map)
                     .unwrap_or_default()
                 {
-                    if !want_map.contains_key(&atom_key(k)) {
+                    if !want_map.contains_key(&k.key()) {
                         gone.push(k.clone());
                     }
                 }
@@ -617,25 +595,25 @@ fn update(
                 }
             }
             Value::Set(atoms) if !optional => {
-                let have_keys: BTreeSet<AtomKey<'_>> = have.atoms().iter().map(atom_key).collect();
-                let want_keys: BTreeSet<AtomKey<'_>> = atoms.iter().map(atom_key).collect();
+                let have_keys: BTreeSet<AtomKey<'_>> = have.atoms().iter().map(Atom::key).collect();
+                let want_keys: BTreeSet<AtomKey<'_>> = atoms.iter().map(Atom::key).collect();
                 let new: Vec<Atom> = atoms
                     .iter()
-                    .filter(|a| !have_keys.contains(&atom_key(a)))
+                    .filter(|a| !have_keys.contains(&a.key()))
                     .cloned()
                     .collect();
                 let gone: Vec<Atom> = have
                     .atoms()
                     .iter()
-                    .filter(|a| !want_keys.contains(&atom_key(a)))
+                    .filter(|a| !want_keys.contains(&a.key()))
                     .cloned()
                     .collect();
                 set_mutations(column, gone, new, &mut mutations, &mut changed);
             }
             _ => {
                 let same = {
-                    let mut a: Vec<AtomKey<'_>> = have.atoms().iter().map(atom_key).collect();
-                    let mut b: Vec<AtomKey<'_>> = want.atoms().iter().map(atom_key).collect();
+                    let mut a: Vec<AtomKey<'_>> = have.atoms().iter().map(Atom::key).collect();
+                    let mut b: Vec<AtomKey<'_>> = want.atoms().iter().map(Atom::key).collect();
                     a.sort();
                     b.sort();
                     a == b
@@ -652,22 +630,22 @@ fn update(
         // of them it holds.
         let present: Vec<Atom> = members.present.iter().filter_map(resolve).collect();
         let absent: Vec<Atom> = members.absent.iter().filter_map(resolve).collect();
-        let asked: BTreeSet<AtomKey<'_>> = present.iter().chain(&absent).map(atom_key).collect();
+        let asked: BTreeSet<AtomKey<'_>> = present.iter().chain(&absent).map(Atom::key).collect();
         let held: BTreeSet<AtomKey<'_>> = found
             .row
             .get(column)
             .map(Value::atoms)
             .unwrap_or_default()
             .iter()
-            .map(atom_key)
+            .map(Atom::key)
             .filter(|a| asked.contains(a))
             .collect();
         let new: Vec<Atom> = (present.iter())
-            .filter(|a| !held.contains(&atom_key(a)))
+            .filter(|a| !held.contains(&a.key()))
             .cloned()
             .collect();
         let gone: Vec<Atom> = (absent.iter())
-            .filter(|a| held.contains(&atom_key(a)))
+            .filter(|a| held.contains(&a.key()))
             .cloned()
             .collect();
         set_mutations(column, gone, new, &mut mutations, &mut changed);

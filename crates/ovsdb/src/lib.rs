@@ -65,7 +65,7 @@ mod supervisor;
 pub mod transact;
 pub mod value;
 
-pub use atom::{Atom, AtomicType};
+pub use atom::{Atom, AtomKey, AtomicType};
 pub use client::{Client, ClientConfig, ConnectionState, Event};
 pub use error::Error;
 pub use monitor::{Cache, IndexKey, MonitorHandle, MonitorRequest};

@@ -6,14 +6,14 @@
 //! server reported (only the changes since then are sent) or rebuilt from a full initial reply, and
 //! readers never see a half-built cache: a rebuild is swapped in whole.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde_json::{Map, Value as Json, json};
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
-use crate::atom::{Atom, DecodeError};
+use crate::atom::{Atom, AtomKey, DecodeError};
 use crate::error::Error;
 use crate::operation::Condition;
 use crate::schema::{ColumnType, DatabaseSchema, SchemaError, TableNeed};
@@ -373,15 +373,17 @@ fn apply_diff(old: Option<Value>, delta: Value, ty: &ColumnType) -> Value {
             Value::Map(pairs)
         }
         (old, delta) => {
-            let mut atoms: Vec<Atom> = old.atoms().to_vec();
-            for atom in delta.atoms() {
-                match atoms.iter().position(|a| a == atom) {
-                    Some(i) => {
-                        atoms.remove(i);
-                    }
-                    None => atoms.push(atom.clone()),
-                }
-            }
+            // One pass over the set, which may hold thousands of elements (a switch's ports),
+            // however many the diff toggles.
+            let toggled: BTreeSet<AtomKey<'_>> = delta.atoms().iter().map(Atom::key).collect();
+            let removed: BTreeSet<AtomKey<'_>> = (old.atoms().iter().map(Atom::key))
+                .filter(|a| toggled.contains(a))
+                .collect();
+            let kept = |a: &&Atom| !removed.contains(&a.key());
+            let atoms = (old.atoms().iter().filter(kept))
+                .chain(delta.atoms().iter().filter(kept))
+                .cloned()
+                .collect();
             Value::Set(atoms).normalize(ty)
         }
     }
