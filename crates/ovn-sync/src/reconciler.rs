@@ -281,16 +281,21 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
 }
 
 /// The least time between the starts of two cycles woken by the store: a busy reconciler lets
-/// the changes of this long go into one cycle and one Northbound transaction (at 10,000 ports
-/// each transaction costs the Northbound server the logging of the groups' and the switch's
-/// whole member sets), an idle one starts at once.
+/// the changes of this long go into one cycle and one Northbound transaction (each transaction
+/// has fixed costs here, in ovsdb-server and in every client that monitors the tables), an idle
+/// one starts at once.
 const CYCLE_GAP: Duration = Duration::from_millis(10);
 
 /// ... and, after a cycle of fewer than [`FEW_CHANGES`] changes, at least this many times as
-/// long as that cycle took: a cycle has fixed costs that grow with the database (on a machine
-/// short of CPU, many small cycles would take the API's share), so the slower the small cycles,
-/// the more the next one gathers. A cycle of many changes spent its time on them: a backlog is
-/// not held back.
+/// long as that cycle took: a cycle has fixed costs (on a machine short of CPU, many small cycles
+/// would take the API's share), so the slower the small cycles, the more the next one gathers. A
+/// cycle of many changes spent its time on them: a backlog is not held back.
+///
+/// The trade, measured at 10,000 ports on the shared 2-core machine (docs/benchmarks.md, "Batch
+/// cycles looked up by key"): a batch cycle now costs ~1 ms to read, ~1.5 ms to plan and 5–15 ms
+/// for its transaction's round trip. With 3, 500 ports/s reach Northbound with a median lag of
+/// 48–54 ms and 8 clients create ports at 0.66–0.77 of the rate without the back end; with 2,
+/// 29–35 ms and 0.44–0.52; with 1, 10 ms (p99 79 ms) but 0.28. The create rate is kept.
 const CYCLE_SHARE: u32 = 3;
 const FEW_CHANGES: usize = 100;
 
