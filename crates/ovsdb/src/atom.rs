@@ -96,6 +96,7 @@ impl DecodeError {
 }
 
 impl Atom {
+    /// This atom as an [`AtomKey`] (ordered, borrowed).
     pub fn key(&self) -> AtomKey<'_> {
         match self {
             Atom::Integer(i) => AtomKey::Integer(*i),
