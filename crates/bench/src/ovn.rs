@@ -407,6 +407,9 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     };
     let lag = Latency::of(&lags);
     eprintln!("lag: {lag:?}");
+    // Done watching: its pass after every Northbound transaction would take CPU from the
+    // server while the create rate is measured.
+    watch_task.abort();
 
     // 5. Create rate, back end on and off, in turns.
     let off_dir = work.path().join("off");
@@ -444,7 +447,6 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     eprintln!("create rate on {create_rate_on:?} off {create_rate_off:?}");
 
     server.stop();
-    watch_task.abort();
 
     Ok(Results {
         params: params.clone(),
