@@ -294,8 +294,9 @@ const CYCLE_GAP: Duration = Duration::from_millis(10);
 /// The trade, measured at 10,000 ports on the shared 2-core machine (docs/benchmarks.md, "Batch
 /// cycles looked up by key"): a batch cycle now costs ~1 ms to read, ~1.5 ms to plan and 5–15 ms
 /// for its transaction's round trip. With 3, 500 ports/s reach Northbound with a median lag of
-/// 48–54 ms and 8 clients create ports at 0.66–0.77 of the rate without the back end; with 2,
-/// 29–35 ms and 0.44–0.52; with 1, 10 ms (p99 79 ms) but 0.28. The create rate is kept.
+/// 36–40 ms (p99 195–209 ms) and 8 clients create 1,160–1,680 ports/s (0.44–0.63 of the rate
+/// without the back end); with 2, 30–33 ms and 0.42–0.50; with 1, 9.2–9.3 ms (p99 43–83 ms) but
+/// 800–1,210/s (0.32–0.43). 3 keeps the create rate; 1 would meet the lag's median.
 const CYCLE_SHARE: u32 = 3;
 const FEW_CHANGES: usize = 100;
 
