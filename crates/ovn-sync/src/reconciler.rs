@@ -281,16 +281,22 @@ pub async fn load(store: &Store) -> Result<(Mirror, i64), StoreError> {
 }
 
 /// The least time between the starts of two cycles woken by the store: a busy reconciler lets
-/// the changes of this long go into one cycle and one Northbound transaction (at 10,000 ports
-/// each transaction costs the Northbound server the logging of the groups' and the switch's
-/// whole member sets), an idle one starts at once.
+/// the changes of this long go into one cycle and one Northbound transaction (each transaction
+/// has fixed costs here, in ovsdb-server and in every client that monitors the tables), an idle
+/// one starts at once.
 const CYCLE_GAP: Duration = Duration::from_millis(10);
 
 /// ... and, after a cycle of fewer than [`FEW_CHANGES`] changes, at least this many times as
-/// long as that cycle took: a cycle has fixed costs that grow with the database (on a machine
-/// short of CPU, many small cycles would take the API's share), so the slower the small cycles,
-/// the more the next one gathers. A cycle of many changes spent its time on them: a backlog is
-/// not held back.
+/// long as that cycle took: a cycle has fixed costs (on a machine short of CPU, many small cycles
+/// would take the API's share), so the slower the small cycles, the more the next one gathers. A
+/// cycle of many changes spent its time on them: a backlog is not held back.
+///
+/// The trade, measured at 10,000 ports on the shared 2-core machine (docs/benchmarks.md, "Batch
+/// cycles looked up by key"): a batch cycle now costs ~1 ms to read, ~1.5 ms to plan and 5–15 ms
+/// for its transaction's round trip. With 3, 500 ports/s reach Northbound with a median lag of
+/// 36–40 ms (p99 195–209 ms) and 8 clients create 1,160–1,680 ports/s (0.44–0.63 of the rate
+/// without the back end); with 2, 30–33 ms and 0.42–0.50; with 1, 9.2–9.3 ms (p99 43–83 ms) but
+/// 800–1,210/s (0.32–0.43). 3 keeps the create rate; 1 would meet the lag's median.
 const CYCLE_SHARE: u32 = 3;
 const FEW_CHANGES: usize = 100;
 

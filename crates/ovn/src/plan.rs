@@ -20,24 +20,63 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use neutrino_ovsdb::{
-    Atom, Cache, Condition, Mutation, Operation, Row, Value, WaitUntil, monitor::MonitorRequest,
+    Atom, AtomKey, Cache, Condition, IndexKey, Mutation, Operation, Row, Value, WaitUntil,
+    monitor::MonitorRequest,
 };
 use uuid::Uuid;
 
 use crate::row::{
-    Desired, KeyRule, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, key_of, key_ref,
+    Desired, NbRow, REVISION_KEY, RowId, TABLES, TableSpec, actual_key, key_of, key_ref,
     monitored_columns, table_spec,
 };
 
 /// Read access to a copy of the Northbound database: table → UUID → row.
 pub trait NbView {
     fn rows(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>>;
+
+    /// The rows of `spec`'s table under one of `keys` (of any owner), by UUID within a key. This
+    /// scans the table; a [`Cache`] of [`monitor_request`] looks the keys up in its index, so a
+    /// plan of a few rows costs those rows, not the size of the database.
+    fn rows_under<'a>(
+        &'a self,
+        spec: &TableSpec,
+        keys: &BTreeSet<&str>,
+    ) -> Vec<(&'a Uuid, &'a Row)> {
+        scan_for_keys(self.rows(spec.name), spec, keys)
+    }
 }
 
 impl NbView for Cache {
     fn rows(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>> {
         self.table(table)
     }
+
+    fn rows_under<'a>(
+        &'a self,
+        spec: &TableSpec,
+        keys: &BTreeSet<&str>,
+    ) -> Vec<(&'a Uuid, &'a Row)> {
+        let mut found = Vec::new();
+        for key in keys {
+            match self.lookup(spec.name, key) {
+                Some(rows) => found.extend(rows),
+                // A cache of another request, without the index.
+                None => return scan_for_keys(self.table(spec.name), spec, keys),
+            }
+        }
+        found
+    }
+}
+
+/// The rows of `table` whose key under `spec` is one of `keys`, in one pass over the table.
+fn scan_for_keys<'a>(
+    table: Option<&'a BTreeMap<Uuid, Row>>,
+    spec: &TableSpec,
+    keys: &BTreeSet<&str>,
+) -> Vec<(&'a Uuid, &'a Row)> {
+    (table.into_iter().flatten())
+        .filter(|(_, row)| key_ref(spec, row).is_some_and(|k| keys.contains(k)))
+        .collect()
 }
 
 impl NbView for BTreeMap<String, BTreeMap<Uuid, Row>> {
@@ -46,10 +85,14 @@ impl NbView for BTreeMap<String, BTreeMap<Uuid, Row>> {
     }
 }
 
-/// A monitor of every managed table with the columns [`plan`] compares.
+/// A monitor of every managed table with the columns [`plan`] compares, each table's rows
+/// indexed by their key (what [`NbView::rows_under`] looks up).
 pub fn monitor_request() -> MonitorRequest {
     TABLES.iter().fold(MonitorRequest::new(), |request, spec| {
-        request.table(spec.name, monitored_columns(spec.name))
+        let (column, map_key) = spec.key.place();
+        request
+            .table(spec.name, monitored_columns(spec.name))
+            .index(spec.name, IndexKey::new(column, map_key))
     })
 }
 
@@ -145,19 +188,14 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     // Keys held by rows that are not ours: we never create a twin beside them.
     let mut foreign: BTreeSet<RowId> = BTreeSet::new();
     for spec in TABLES {
-        let keys = match &needed {
-            None => None,
+        let rows: Vec<(&Uuid, &Row)> = match &needed {
+            None => actual.rows(spec.name).into_iter().flatten().collect(),
             Some(needed) => match needed.get(spec.name) {
-                Some(keys) => Some(keys),
+                Some(keys) => actual.rows_under(spec, keys),
                 None => continue,
             },
         };
-        for (uuid, row) in actual.rows(spec.name).into_iter().flatten() {
-            if let Some(keys) = keys
-                && !key_ref(spec, row).is_some_and(|k| keys.contains(k))
-            {
-                continue;
-            }
+        for (uuid, row) in rows {
             let Some(key) = actual_key(spec, row) else {
                 if let Some(key) = key_of(spec, row) {
                     foreign.insert(RowId::new(spec.name, key));
@@ -421,11 +459,10 @@ fn child_holders(actual: &dyn NbView, children_of_interest: &BTreeSet<Uuid>) -> 
 
 /// The condition that selects rows under `id`'s key.
 fn key_condition(spec: &TableSpec, id: &RowId) -> Condition {
-    match spec.key {
-        KeyRule::Name => Condition::eq("name", id.key.as_str()),
-        KeyRule::Column(column) => Condition::eq(column, id.key.as_str()),
-        KeyRule::ExternalId(key) => {
-            Condition::includes("external_ids", Value::map([(key, id.key.as_str())]))
+    match spec.key.place() {
+        (column, None) => Condition::eq(column, id.key.as_str()),
+        (column, Some(map_key)) => {
+            Condition::includes(column, Value::map([(map_key, id.key.as_str())]))
         }
     }
 }
@@ -465,28 +502,6 @@ fn revision_wait(spec: &TableSpec, found: &Existing<'_>) -> Option<Operation> {
         )])],
         Some(0),
     ))
-}
-
-/// An atom as an ordered key, for comparing sets and maps without caring about their order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum AtomKey<'a> {
-    Integer(i64),
-    Real(u64),
-    Boolean(bool),
-    String(&'a str),
-    Uuid(Uuid),
-    NamedUuid(&'a str),
-}
-
-fn atom_key(atom: &Atom) -> AtomKey<'_> {
-    match atom {
-        Atom::Integer(i) => AtomKey::Integer(*i),
-        Atom::Real(r) => AtomKey::Real(r.to_bits()),
-        Atom::Boolean(b) => AtomKey::Boolean(*b),
-        Atom::String(s) => AtomKey::String(s),
-        Atom::Uuid(u) => AtomKey::Uuid(*u),
-        Atom::NamedUuid(n) => AtomKey::NamedUuid(n),
-    }
 }
 
 /// Takes `gone` out of a set column and puts `new` in, noting the column as changed if either
@@ -543,14 +558,14 @@ fn update(
                     .as_map()
                     .unwrap_or_default()
                     .iter()
-                    .map(|(k, v)| (atom_key(k), v))
+                    .map(|(k, v)| (k.key(), v))
                     .collect();
                 let want_map: BTreeMap<AtomKey<'_>, &Atom> =
-                    pairs.iter().map(|(k, v)| (atom_key(k), v)).collect();
+                    pairs.iter().map(|(k, v)| (k.key(), v)).collect();
                 let mut gone = Vec::new();
                 let mut new = Vec::new();
                 for (k, v) in pairs {
-                    match have.get(&atom_key(k)) {
+                    match have.get(&k.key()) {
                         Some(old) if *old == v => {}
                         Some(_) => {
                             gone.push(k.clone());
@@ -565,7 +580,7 @@ fn update(
                     .and_then(Value::as_map)
                     .unwrap_or_default()
                 {
-                    if !want_map.contains_key(&atom_key(k)) {
+                    if !want_map.contains_key(&k.key()) {
                         gone.push(k.clone());
                     }
                 }
@@ -580,25 +595,25 @@ fn update(
                 }
             }
             Value::Set(atoms) if !optional => {
-                let have_keys: BTreeSet<AtomKey<'_>> = have.atoms().iter().map(atom_key).collect();
-                let want_keys: BTreeSet<AtomKey<'_>> = atoms.iter().map(atom_key).collect();
+                let have_keys: BTreeSet<AtomKey<'_>> = have.atoms().iter().map(Atom::key).collect();
+                let want_keys: BTreeSet<AtomKey<'_>> = atoms.iter().map(Atom::key).collect();
                 let new: Vec<Atom> = atoms
                     .iter()
-                    .filter(|a| !have_keys.contains(&atom_key(a)))
+                    .filter(|a| !have_keys.contains(&a.key()))
                     .cloned()
                     .collect();
                 let gone: Vec<Atom> = have
                     .atoms()
                     .iter()
-                    .filter(|a| !want_keys.contains(&atom_key(a)))
+                    .filter(|a| !want_keys.contains(&a.key()))
                     .cloned()
                     .collect();
                 set_mutations(column, gone, new, &mut mutations, &mut changed);
             }
             _ => {
                 let same = {
-                    let mut a: Vec<AtomKey<'_>> = have.atoms().iter().map(atom_key).collect();
-                    let mut b: Vec<AtomKey<'_>> = want.atoms().iter().map(atom_key).collect();
+                    let mut a: Vec<AtomKey<'_>> = have.atoms().iter().map(Atom::key).collect();
+                    let mut b: Vec<AtomKey<'_>> = want.atoms().iter().map(Atom::key).collect();
                     a.sort();
                     b.sort();
                     a == b
@@ -615,22 +630,22 @@ fn update(
         // of them it holds.
         let present: Vec<Atom> = members.present.iter().filter_map(resolve).collect();
         let absent: Vec<Atom> = members.absent.iter().filter_map(resolve).collect();
-        let asked: BTreeSet<AtomKey<'_>> = present.iter().chain(&absent).map(atom_key).collect();
+        let asked: BTreeSet<AtomKey<'_>> = present.iter().chain(&absent).map(Atom::key).collect();
         let held: BTreeSet<AtomKey<'_>> = found
             .row
             .get(column)
             .map(Value::atoms)
             .unwrap_or_default()
             .iter()
-            .map(atom_key)
+            .map(Atom::key)
             .filter(|a| asked.contains(a))
             .collect();
         let new: Vec<Atom> = (present.iter())
-            .filter(|a| !held.contains(&atom_key(a)))
+            .filter(|a| !held.contains(&a.key()))
             .cloned()
             .collect();
         let gone: Vec<Atom> = (absent.iter())
-            .filter(|a| held.contains(&atom_key(a)))
+            .filter(|a| held.contains(&a.key()))
             .cloned()
             .collect();
         set_mutations(column, gone, new, &mut mutations, &mut changed);

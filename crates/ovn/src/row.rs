@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use neutrino_ovsdb::{Atom, Row, Value};
+use neutrino_ovsdb::{Atom, Row, Value, monitor::string_at};
 
 /// The Northbound tables the back end manages, in the order rows are created (rows that others
 /// refer to first). Address sets join this list in a later step.
@@ -66,6 +66,17 @@ pub enum KeyRule {
     /// Another string column (a `QoS` row's `match`: a port's two rows share their
     /// `external_ids`).
     Column(&'static str),
+}
+
+impl KeyRule {
+    /// The column holding the key, and the map key within it for an `external_ids` entry.
+    pub fn place(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            KeyRule::Name => ("name", None),
+            KeyRule::Column(column) => (column, None),
+            KeyRule::ExternalId(key) => ("external_ids", Some(key)),
+        }
+    }
 }
 
 /// The managed tables, in creation order.
@@ -388,16 +399,11 @@ impl NbRow {
             revision: None,
             id,
         };
-        match table_spec(table).map(|t| t.key) {
-            Some(KeyRule::Name) => {
-                let key = row.id.key.clone();
-                row.set("name", key);
-            }
-            Some(KeyRule::Column(column)) => {
-                let key = row.id.key.clone();
-                row.set(column, key);
-            }
-            Some(KeyRule::ExternalId(_)) | None => {}
+        // A key in a column of its own is that column's value (an `external_ids` entry is set
+        // by the mapping, beside the others).
+        if let Some((column, None)) = table_spec(table).map(|t| t.key.place()) {
+            let key = row.id.key.clone();
+            row.set(column, key);
         }
         row
     }
@@ -605,14 +611,8 @@ pub fn key_of(spec: &TableSpec, row: &Row) -> Option<String> {
 
 /// [`key_of`], borrowed from the row.
 pub fn key_ref<'r>(spec: &TableSpec, row: &'r Row) -> Option<&'r str> {
-    match spec.key {
-        KeyRule::Name => row.get("name")?.as_str(),
-        KeyRule::Column(column) => row.get(column)?.as_str(),
-        KeyRule::ExternalId(key) => row
-            .get("external_ids")?
-            .get(&Atom::String(key.to_owned()))?
-            .as_str(),
-    }
+    let (column, map_key) = spec.key.place();
+    string_at(row, column, map_key)
 }
 
 /// The Neutron revision recorded in a row's `external_ids`.

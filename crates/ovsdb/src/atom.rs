@@ -21,6 +21,18 @@ pub enum Atom {
     NamedUuid(String),
 }
 
+/// An atom as an ordered key (a real by its bits), for comparing or searching sets and maps
+/// without caring about their order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AtomKey<'a> {
+    Integer(i64),
+    Real(u64),
+    Boolean(bool),
+    String(&'a str),
+    Uuid(Uuid),
+    NamedUuid(&'a str),
+}
+
 /// The five atomic types of a schema (RFC 7047 §3.2 `<atomic-type>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AtomicType {
@@ -84,6 +96,18 @@ impl DecodeError {
 }
 
 impl Atom {
+    /// This atom as an [`AtomKey`] (ordered, borrowed).
+    pub fn key(&self) -> AtomKey<'_> {
+        match self {
+            Atom::Integer(i) => AtomKey::Integer(*i),
+            Atom::Real(r) => AtomKey::Real(r.to_bits()),
+            Atom::Boolean(b) => AtomKey::Boolean(*b),
+            Atom::String(s) => AtomKey::String(s),
+            Atom::Uuid(u) => AtomKey::Uuid(*u),
+            Atom::NamedUuid(n) => AtomKey::NamedUuid(n),
+        }
+    }
+
     /// The RFC 7047 JSON encoding of this atom.
     ///
     /// A non-finite real has no JSON encoding; it becomes `null`, which the server rejects.

@@ -6,14 +6,14 @@
 //! server reported (only the changes since then are sent) or rebuilt from a full initial reply, and
 //! readers never see a half-built cache: a rebuild is swapped in whole.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde_json::{Map, Value as Json, json};
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
-use crate::atom::{Atom, DecodeError};
+use crate::atom::{Atom, AtomKey, DecodeError};
 use crate::error::Error;
 use crate::operation::Condition;
 use crate::schema::{ColumnType, DatabaseSchema, SchemaError, TableNeed};
@@ -23,6 +23,46 @@ use crate::value::{Row, Value, row_from_json};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MonitorRequest {
     pub(crate) tables: BTreeMap<String, TableSelection>,
+    /// The tables whose cached rows can be looked up by a key ([`Cache::lookup`]).
+    indexes: BTreeMap<String, IndexKey>,
+}
+
+/// The string a table's cached rows are looked up by: a column's value (`name`), or the value
+/// under one key of a map column (`external_ids:subnet_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexKey {
+    column: String,
+    map_key: Option<String>,
+}
+
+impl IndexKey {
+    /// `column`'s value, or with `map_key` the value under that key of map column `column`.
+    pub fn new(column: &str, map_key: Option<&str>) -> IndexKey {
+        IndexKey {
+            column: column.to_owned(),
+            map_key: map_key.map(str::to_owned),
+        }
+    }
+
+    /// The key `row` holds, if it holds a string there.
+    pub fn of<'r>(&self, row: &'r Row) -> Option<&'r str> {
+        string_at(row, &self.column, self.map_key.as_deref())
+    }
+}
+
+/// The string in `row`'s `column`, or with `map_key` the string under that key of map column
+/// `column`.
+pub fn string_at<'r>(row: &'r Row, column: &str, map_key: Option<&str>) -> Option<&'r str> {
+    let value = row.get(column)?;
+    match map_key {
+        None => value.as_str(),
+        Some(key) => value
+            .as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))?
+            .1
+            .as_str(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +106,12 @@ impl MonitorRequest {
                 conditions: Some(conditions),
             },
         );
+        self
+    }
+
+    /// Keeps the cached rows of `table` (which must watch `key`'s column) findable by `key`.
+    pub fn index(mut self, table: impl Into<String>, key: IndexKey) -> Self {
+        self.indexes.insert(table.into(), key);
         self
     }
 
@@ -113,6 +159,8 @@ impl MonitorRequest {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cache {
     tables: BTreeMap<String, Arc<BTreeMap<Uuid, Row>>>,
+    /// The indexed tables' rows by key ([`MonitorRequest::index`]), kept with every change.
+    indexes: BTreeMap<String, Arc<Index>>,
     /// The monitored columns of each table (empty: all), so that rows can be completed.
     columns: Arc<BTreeMap<String, Vec<String>>>,
 }
@@ -124,6 +172,17 @@ impl Cache {
                 .tables
                 .keys()
                 .map(|t| (t.clone(), Arc::default()))
+                .collect(),
+            indexes: request
+                .indexes
+                .iter()
+                .map(|(t, key)| {
+                    let index = Index {
+                        key: key.clone(),
+                        rows: HashMap::new(),
+                    };
+                    (t.clone(), Arc::new(index))
+                })
                 .collect(),
             columns: Arc::new(
                 request
@@ -142,6 +201,19 @@ impl Cache {
 
     pub fn get(&self, table: &str, uuid: &Uuid) -> Option<&Row> {
         self.tables.get(table)?.get(uuid)
+    }
+
+    /// The rows of `table` under `key` ([`MonitorRequest::index`]), by UUID; `None` if the table
+    /// has no index.
+    pub fn lookup<'a>(
+        &'a self,
+        table: &str,
+        key: &str,
+    ) -> Option<impl Iterator<Item = (&'a Uuid, &'a Row)> + 'a> {
+        let index = self.indexes.get(table)?;
+        let rows = self.tables.get(table)?;
+        let uuids = index.rows.get(key).map(Vec::as_slice).unwrap_or_default();
+        Some(uuids.iter().filter_map(move |u| rows.get_key_value(u)))
     }
 
     /// The rows of `table` whose `column` holds exactly `value` (a linear scan).
@@ -178,6 +250,7 @@ impl Cache {
             };
             let wanted = self.columns.get(table_name).filter(|c| !c.is_empty());
             let cached = Arc::make_mut(self.tables.entry(table_name.clone()).or_default());
+            let mut index = self.indexes.get_mut(table_name).map(Arc::make_mut);
             for (uuid_text, change) in rows {
                 let uuid = Uuid::parse_str(uuid_text)
                     .map_err(|_| DecodeError(format!("bad row uuid {uuid_text}")))?;
@@ -194,12 +267,25 @@ impl Cache {
                             }
                         }
                     }
+                    if let Some(index) = &mut index {
+                        if let Some(old) = cached.get(&uuid) {
+                            index.remove(uuid, old);
+                        }
+                        index.add(uuid, &row);
+                    }
                     cached.insert(uuid, row);
                 } else if let Some(diff) = change.get("modify") {
                     let row = cached.entry(uuid).or_default();
                     let Json::Object(diff) = diff else {
                         return Err(DecodeError::new("modify is not an object", diff));
                     };
+                    // Re-indexed only when the diff changes the key's column.
+                    let mut reindex = index
+                        .as_deref_mut()
+                        .filter(|i| diff.contains_key(&i.key.column));
+                    if let Some(index) = reindex.as_deref_mut() {
+                        index.remove(uuid, row);
+                    }
                     for (column, delta) in diff {
                         let delta = Value::from_json(delta)?;
                         match table_schema.and_then(|t| t.columns.get(column)) {
@@ -213,8 +299,13 @@ impl Cache {
                             }
                         }
                     }
+                    if let Some(index) = reindex {
+                        index.add(uuid, row);
+                    }
                 } else if change.contains_key("delete") {
-                    cached.remove(&uuid);
+                    if let (Some(old), Some(index)) = (cached.remove(&uuid), &mut index) {
+                        index.remove(uuid, &old);
+                    }
                 } else {
                     return Err(DecodeError(format!(
                         "row update for {uuid} has no initial/insert/modify/delete"
@@ -223,6 +314,37 @@ impl Cache {
             }
         }
         Ok(())
+    }
+}
+
+/// The rows of one table by key: key → their UUIDs, ascending (more than one only when several
+/// rows hold the key).
+#[derive(Debug, Clone, PartialEq)]
+struct Index {
+    key: IndexKey,
+    rows: HashMap<String, Vec<Uuid>>,
+}
+
+impl Index {
+    fn add(&mut self, uuid: Uuid, row: &Row) {
+        if let Some(key) = self.key.of(row) {
+            let uuids = self.rows.entry(key.to_owned()).or_default();
+            if let Err(at) = uuids.binary_search(&uuid) {
+                uuids.insert(at, uuid);
+            }
+        }
+    }
+
+    fn remove(&mut self, uuid: Uuid, row: &Row) {
+        let Some(key) = self.key.of(row) else {
+            return;
+        };
+        if let Some(uuids) = self.rows.get_mut(key) {
+            uuids.retain(|u| *u != uuid);
+            if uuids.is_empty() {
+                self.rows.remove(key);
+            }
+        }
     }
 }
 
@@ -251,15 +373,17 @@ fn apply_diff(old: Option<Value>, delta: Value, ty: &ColumnType) -> Value {
             Value::Map(pairs)
         }
         (old, delta) => {
-            let mut atoms: Vec<Atom> = old.atoms().to_vec();
-            for atom in delta.atoms() {
-                match atoms.iter().position(|a| a == atom) {
-                    Some(i) => {
-                        atoms.remove(i);
-                    }
-                    None => atoms.push(atom.clone()),
-                }
-            }
+            // One pass over the set, which may hold thousands of elements (a switch's ports),
+            // however many the diff toggles.
+            let toggled: BTreeSet<AtomKey<'_>> = delta.atoms().iter().map(Atom::key).collect();
+            let removed: BTreeSet<AtomKey<'_>> = (old.atoms().iter().map(Atom::key))
+                .filter(|a| toggled.contains(a))
+                .collect();
+            let kept = |a: &&Atom| !removed.contains(&a.key());
+            let atoms = (old.atoms().iter().filter(kept))
+                .chain(delta.atoms().iter().filter(kept))
+                .cloned()
+                .collect();
             Value::Set(atoms).normalize(ty)
         }
     }
@@ -486,6 +610,50 @@ mod tests {
             .unwrap();
         assert!(cache.get("T", &uuid).is_none());
         assert!(cache.apply(&json!({"T": {U: {"upsert": {}}}}), &s).is_err());
+    }
+
+    #[test]
+    fn an_index_follows_inserts_renames_and_deletes() {
+        let s = schema();
+        let request = MonitorRequest::new()
+            .table("T", &[])
+            .index("T", IndexKey::new("ids", Some("k")));
+        let mut cache = Cache::for_request(&request);
+        const V: &str = "11111111-89ab-cdef-0123-456789abcdef";
+        cache
+            .apply(
+                &json!({"T": {
+                    U: {"insert": {"name": "a", "ids": ["map", [["k", "x"]]]}},
+                    V: {"insert": {"name": "b", "ids": ["map", [["k", "x"], ["j", "y"]]]}}
+                }}),
+                &s,
+            )
+            .unwrap();
+        let found = |cache: &Cache, key| -> Vec<String> {
+            let rows = cache.lookup("T", key).expect("indexed");
+            rows.map(|(_, r)| r["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(found(&cache, "x"), ["a", "b"], "both rows, by UUID");
+        assert!(found(&cache, "y").is_empty(), "only the indexed map key");
+        assert!(cache.lookup("U", "x").is_none(), "no index");
+        // A change of other columns leaves the index; a change of the key moves the row.
+        cache
+            .apply(&json!({"T": {U: {"modify": {"name": "c"}}}}), &s)
+            .unwrap();
+        assert_eq!(found(&cache, "x"), ["c", "b"]);
+        cache
+            .apply(
+                &json!({"T": {U: {"modify": {"ids": ["map", [["k", "z"]]]}}}}),
+                &s,
+            )
+            .unwrap();
+        assert_eq!(found(&cache, "x"), ["b"]);
+        assert_eq!(found(&cache, "z"), ["c"]);
+        cache
+            .apply(&json!({"T": {V: {"delete": null}}}), &s)
+            .unwrap();
+        assert!(found(&cache, "x").is_empty());
     }
 
     #[test]
