@@ -1,8 +1,9 @@
 //! The PostgreSQL engine, for several API replicas on one database.
 //!
-//! Client: the synchronous `postgres` crate. The rules are synchronous closures; a blocking
-//! client run on tokio's blocking pool keeps them so, with no async layer between a rule and
-//! its statements. Connections come from a small pool ([`pool`]) bounded by
+//! Client: `tokio-postgres`, each connection driven on the thread that uses it ([`client`]). The
+//! rules are synchronous closures; run on tokio's blocking pool with a blocking client they stay
+//! so, with no async layer between a rule and its statements, and a session sends what it can
+//! in one flight ([`session`]). Connections come from a small pool ([`pool`]) bounded by
 //! `[database] max_connections`.
 //!
 //! Isolation: every write runs at SERIALIZABLE and is run again on a serialization failure or
