@@ -9,7 +9,36 @@ use std::path::Path;
 
 use postgres::NoTls;
 
-use crate::{DatabaseConfig, Store, StoreError};
+use crate::tx::Tx;
+use crate::{DatabaseConfig, Store, StoreError, tables};
+
+/// A network `n1` of project `p` and a port `p1` on it (device `vm`), with these documents: the
+/// rows store tests start from.
+pub fn insert_network_and_port(
+    tx: &Tx,
+    network_doc: &str,
+    port_doc: &str,
+) -> Result<(), StoreError> {
+    crate::insert_row(
+        tx,
+        tables::NETWORKS,
+        "n1",
+        &[("project_id", "p".into()), ("open", 0.into())],
+        network_doc,
+    )?;
+    crate::insert_row(
+        tx,
+        tables::PORTS,
+        "p1",
+        &[
+            ("project_id", "p".into()),
+            ("network_id", "n1".into()),
+            ("device_id", "vm".into()),
+            ("mac_address", "fa:16:3e:00:00:01".into()),
+        ],
+        port_doc,
+    )
+}
 
 /// Which engine the test run asks for.
 pub fn engine() -> &'static str {

@@ -2,7 +2,7 @@
 //! (`Tx::prefetch`) behave as if made in place, on the engine of the test run: PostgreSQL sends
 //! them in one flight with the next statement or the commit, SQLite runs them at once.
 
-use neutrino_store::testing::ScratchDatabase;
+use neutrino_store::testing::{ScratchDatabase, insert_network_and_port};
 use neutrino_store::{self as store, Store, StoreError, tables};
 
 async fn store_with_a_port(dir: &tempfile::TempDir) -> (ScratchDatabase, Store) {
@@ -10,23 +10,9 @@ async fn store_with_a_port(dir: &tempfile::TempDir) -> (ScratchDatabase, Store) 
     let store: Store = db.open(dir.path()).unwrap();
     store
         .write(|tx| {
-            store::insert_row(
+            insert_network_and_port(
                 tx,
-                tables::NETWORKS,
-                "n1",
-                &[("project_id", "p".into()), ("open", 0.into())],
                 r#"{"name": "before", "revision_number": 1}"#,
-            )?;
-            store::insert_row(
-                tx,
-                tables::PORTS,
-                "p1",
-                &[
-                    ("project_id", "p".into()),
-                    ("network_id", "n1".into()),
-                    ("device_id", "vm".into()),
-                    ("mac_address", "fa:16:3e:00:00:01".into()),
-                ],
                 r#"{"name": "vm", "status": "DOWN", "revision_number": 1}"#,
             )
         })

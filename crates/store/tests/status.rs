@@ -1,7 +1,7 @@
 //! The data plane sets a resource's status without touching its revision or the outbox, and
 //! the status column follows the document on every write (on the engine of the test run).
 
-use neutrino_store::testing::ScratchDatabase;
+use neutrino_store::testing::{ScratchDatabase, insert_network_and_port};
 use neutrino_store::{self as store, Store, StoreError, tables};
 
 fn port_doc(status: &str, revision: i64) -> String {
@@ -17,23 +17,9 @@ async fn status_is_set_without_a_revision() {
     let store: Store = db.open(dir.path()).unwrap();
     store
         .write(|tx| {
-            store::insert_row(
+            insert_network_and_port(
                 tx,
-                tables::NETWORKS,
-                "n1",
-                &[("project_id", "p".into()), ("open", 0.into())],
                 r#"{"name": "net", "status": "ACTIVE", "revision_number": 1}"#,
-            )?;
-            store::insert_row(
-                tx,
-                tables::PORTS,
-                "p1",
-                &[
-                    ("project_id", "p".into()),
-                    ("network_id", "n1".into()),
-                    ("device_id", "vm".into()),
-                    ("mac_address", "fa:16:3e:00:00:01".into()),
-                ],
                 &port_doc("DOWN", 1),
             )
         })
