@@ -77,7 +77,8 @@ struct Args {
     /// Where to write the JSON results.
     #[arg(long, default_value = "bench-results.json")]
     json: PathBuf,
-    /// Profile the server's create and list phases of the first run with `perf record -g`,
+    /// Profile the server's create and list phases of the first run (`--scenario ovn`: the first
+    /// create-rate turns, back end on and off) with `perf record -g`,
     /// writing the data files into this directory (the timings of a profiled run are not
     /// representative).
     #[arg(long)]
@@ -398,6 +399,7 @@ fn ovn_main(args: &Args, server: &std::path::Path, machine: &serde_json::Value) 
         rate_ports: args.rate_ports,
         baseline_secs: args.baseline_secs,
         log_level: args.log_levels[0].clone(),
+        perf_dir: args.perf_dir.clone(),
     };
     let results = rt.block_on(ovn::run(server, &args.data_root, &params))?;
     let md = ovn::markdown(&results);

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use crate::api::Api;
 use crate::baseline::{self, CommitRate};
 use crate::bulk_fill::{self, FillResult};
-use crate::server::Launch;
+use crate::server::{Launch, Profiler, Server, process_cpu_time};
 use crate::stats::Latency;
 
 /// The server's full compare interval here (the default is 60 s).
@@ -48,6 +48,8 @@ pub struct Params {
     pub rate_ports: usize,
     pub baseline_secs: f64,
     pub log_level: String,
+    /// Profile the servers during the first create-rate turns, back end on and off.
+    pub perf_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +72,9 @@ pub struct Results {
     /// Single-port POSTs/s with `clients` clients, back end on and off (two turns each).
     pub create_rate_on: Vec<f64>,
     pub create_rate_off: Vec<f64>,
+    /// CPU per created port during those turns, by process.
+    pub cpu_on: Vec<TurnCpu>,
+    pub cpu_off: Vec<TurnCpu>,
     /// The reconciler's last cycle and last full compare, ms (from its status report).
     pub cycle_ms: f64,
     pub full_compare_ms: f64,
@@ -80,6 +85,17 @@ pub struct Results {
     pub nb_values_per_port: f64,
     pub rss_mib: f64,
     pub rss_peak_mib: f64,
+}
+
+/// CPU milliseconds per port of one create-rate turn, by process: where the back end's cost
+/// lands on a machine whose cores the server, ovsdb-server and the clients share.
+#[derive(Debug, Serialize)]
+pub struct TurnCpu {
+    pub server_ms_per_port: f64,
+    /// The Northbound ovsdb-server (0 with the back end off: it is idle then).
+    pub northbound_ms_per_port: f64,
+    /// This benchmark's own process (the 8 clients, and the lag watcher while it runs).
+    pub clients_ms_per_port: f64,
 }
 
 /// Transactions per second from one client: `rows` inserts of `Address_Set` rows (a table the
@@ -141,8 +157,22 @@ fn ovn_status(bin: &Path, dir: &Path, env: &[(String, String)]) -> Result<Value>
     })
 }
 
-/// Creates `n` single ports from `clients` clients as fast as they go; ports/s.
-async fn create_rate(api: &Api, network: &str, n: usize, clients: usize, tag: &str) -> Result<f64> {
+/// Creates `n` single ports from `clients` clients as fast as they go: ports/s, and the CPU
+/// the server (`server`), the Northbound server (`nb`) and this process spent per port.
+async fn create_rate(
+    api: &Api,
+    (server, nb): (&Server, &NbServer),
+    network: &str,
+    (n, clients): (usize, usize),
+    tag: &str,
+) -> Result<(f64, TurnCpu)> {
+    let nb_cpu = || {
+        nb.pid().map_or(Ok(Duration::ZERO), |pid| {
+            process_cpu_time(&format!("/proc/{pid}/stat"))
+        })
+    };
+    let own_cpu = || process_cpu_time("/proc/self/stat");
+    let cpu0 = (server.cpu_time()?, nb_cpu()?, own_cpu()?);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -166,7 +196,14 @@ async fn create_rate(api: &Api, network: &str, n: usize, clients: usize, tag: &s
     for w in workers {
         w.await??;
     }
-    Ok(n as f64 / started.elapsed().as_secs_f64())
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    let per_port = |d: Duration| d.as_secs_f64() * 1e3 / n as f64;
+    let cpu = TurnCpu {
+        server_ms_per_port: per_port(server.cpu_time()? - cpu0.0),
+        northbound_ms_per_port: per_port(nb_cpu()? - cpu0.1),
+        clients_ms_per_port: per_port(own_cpu()? - cpu0.2),
+    };
+    Ok((rate, cpu))
 }
 
 pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Results> {
@@ -312,6 +349,8 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     let (rss, peak) = server.memory_kib()?;
 
     // Northbound values per port: every atom of the managed tables.
+    // Cancelled once counted: kept, it would apply every later transaction's update on the
+    // cores the server uses (at 10,000 ports, three member sets of 10,000 per update).
     let all = watcher.monitor(neutrino_ovn::monitor_request()).await?;
     let values: usize = all
         .snapshot()
@@ -324,6 +363,7 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
             OvsValue::Map(m) => 2 * m.len(),
         })
         .sum();
+    drop(all);
     let nb_values_per_port = values as f64 / ports_total as f64;
 
     // Cold start: a restart that downloads, loads and compares everything. Done when the new
@@ -410,6 +450,7 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     // Done watching: its pass after every Northbound transaction would take CPU from the
     // server while the create rate is measured.
     watch_task.abort();
+    drop(watcher);
 
     // 5. Create rate, back end on and off, in turns.
     let off_dir = work.path().join("off");
@@ -421,30 +462,32 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     let off_net = off_api.network_with_subnet("rate", "10.2.0.0/16").await?;
     let on_net = api.network_with_subnet("rate", "10.2.0.0/16").await?;
     let (mut create_rate_on, mut create_rate_off) = (Vec::new(), Vec::new());
+    let (mut cpu_on, mut cpu_off) = (Vec::new(), Vec::new());
+    let size = (params.rate_ports, params.clients);
     for turn in 0..2 {
-        create_rate_on.push(
-            create_rate(
-                &api,
-                &on_net,
-                params.rate_ports,
-                params.clients,
-                &format!("on{turn}"),
-            )
-            .await?,
-        );
-        create_rate_off.push(
-            create_rate(
-                &off_api,
-                &off_net,
-                params.rate_ports,
-                params.clients,
-                &format!("off{turn}"),
-            )
-            .await?,
-        );
+        let profile = params.perf_dir.as_deref().filter(|_| turn == 0);
+        let profiler = Profiler::start(profile, &server, "ovn-on")?;
+        let (rate, cpu) =
+            create_rate(&api, (&server, &nb), &on_net, size, &format!("on{turn}")).await?;
+        drop(profiler);
+        create_rate_on.push(rate);
+        cpu_on.push(cpu);
+        let profiler = Profiler::start(profile, &off_server, "ovn-off")?;
+        let (rate, cpu) = create_rate(
+            &off_api,
+            (&off_server, &nb),
+            &off_net,
+            size,
+            &format!("off{turn}"),
+        )
+        .await?;
+        drop(profiler);
+        create_rate_off.push(rate);
+        cpu_off.push(cpu);
     }
     off_server.stop();
     eprintln!("create rate on {create_rate_on:?} off {create_rate_off:?}");
+    eprintln!("CPU ms per port on {cpu_on:?} off {cpu_off:?}");
 
     server.stop();
 
@@ -458,6 +501,8 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
         paced_rate_achieved,
         create_rate_on,
         create_rate_off,
+        cpu_on,
+        cpu_off,
         cycle_ms,
         full_compare_ms,
         cold_start_s,
@@ -476,6 +521,14 @@ pub fn markdown(r: &Results) -> String {
         v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
     };
     let (on, off) = (median(&r.create_rate_on), median(&r.create_rate_off));
+    let cpu = |turns: &[TurnCpu], f: fn(&TurnCpu) -> f64| {
+        median(&turns.iter().map(f).collect::<Vec<_>>())
+    };
+    let server = |t: &TurnCpu| t.server_ms_per_port;
+    let (northbound, clients) = (
+        |t: &TurnCpu| t.northbound_ms_per_port,
+        |t: &TurnCpu| t.clients_ms_per_port,
+    );
     format!(
         "| measure | value | target |\n| --- | --- | --- |\n\
          | floor: durable SQLite commits/s | {:.0} | |\n\
@@ -484,6 +537,7 @@ pub fn markdown(r: &Results) -> String {
          | fill → all in Northbound | {:.2} s | |\n\
          | API answer → row in Northbound at {:.0} ports/s ({} ports; achieved {:.0}/s): p50 / p90 / p99 | {:.1} / {:.1} / {:.1} ms | p50 ≤ 10, p99 ≤ 50 ms |\n\
          | single-port creates/s, {} clients, back end on / off (ratio) | {:.0} / {:.0} ({:.2}) | on ≥ 2,000 |\n\
+         | CPU ms per port in those turns, on / off: server; Northbound; clients | {:.3} / {:.3}; {:.3}; {:.3} / {:.3} | |\n\
          | reconciler: last cycle / full compare with no drift (store reloaded), {} ports | {:.0} / {:.0} ms | full compare ≤ 1 s |\n\
          | cold start that verifies every port (spawn → first full compare done; rows changed) | {:.2} s ({}) | ≤ 10 s |\n\
          | Northbound values per port | {:.1} | ≤ 25 |\n\
@@ -504,6 +558,11 @@ pub fn markdown(r: &Results) -> String {
         on,
         off,
         on / off,
+        cpu(&r.cpu_on, server),
+        cpu(&r.cpu_off, server),
+        cpu(&r.cpu_on, northbound),
+        cpu(&r.cpu_on, clients),
+        cpu(&r.cpu_off, clients),
         r.ports_total,
         r.cycle_ms,
         r.full_compare_ms,

@@ -18,7 +18,7 @@
 //! * **Coalescing**: a wake-up of the feed that finds the reconciler busy (its last cycle started
 //!   less than [`CYCLE_GAP`] ago, or, if it had few changes, less than [`CYCLE_SHARE`] times its
 //!   duration) waits for the rest of it, so a burst of changes is one cycle and a stream of small
-//!   cycles takes at most about a third of a core.
+//!   cycles takes at most about half a core.
 //! * **Drift**: when the Northbound database changes under us, and after the store has been
 //!   reloaded (on a timer, beside the cycles), a *check* compares the whole desired state with the
 //!   whole cache on a blocking thread, from a copy of the mirror and a snapshot of the cache
@@ -291,13 +291,12 @@ const CYCLE_GAP: Duration = Duration::from_millis(10);
 /// would take the API's share), so the slower the small cycles, the more the next one gathers. A
 /// cycle of many changes spent its time on them: a backlog is not held back.
 ///
-/// The trade, measured at 10,000 ports on the shared 2-core machine (docs/benchmarks.md, "Batch
-/// cycles looked up by key"): a batch cycle now costs ~1 ms to read, ~1.5 ms to plan and 5–15 ms
-/// for its transaction's round trip. With 3, 500 ports/s reach Northbound with a median lag of
-/// 36–40 ms (p99 195–209 ms) and 8 clients create 1,160–1,680 ports/s (0.44–0.63 of the rate
-/// without the back end); with 2, 30–33 ms and 0.42–0.50; with 1, 9.2–9.3 ms (p99 43–83 ms) but
-/// 800–1,210/s (0.32–0.43). 3 keeps the create rate; 1 would meet the lag's median.
-const CYCLE_SHARE: u32 = 3;
+/// Measured at 10,000 ports on the 2-core machine, quiet (docs/benchmarks.md, "Set diffs in
+/// place"): with 1, 500 ports/s reach Northbound with a median lag of 6.9 ms (p99 14–20 ms) and
+/// 8 clients create 2,710/s with the back end on; with 3, 14.5–14.8 ms (p99 ~300 ms) and
+/// 2,730–2,980/s. 3 bought create rate only while each echo of a transaction copied the member
+/// sets of 10,000 ports (now diffed in place).
+const CYCLE_SHARE: u32 = 1;
 const FEW_CHANGES: usize = 100;
 
 /// The report in the store is written at most this often while only its feed position and

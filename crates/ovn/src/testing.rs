@@ -102,6 +102,11 @@ impl NbServer {
         self.child = Some(child);
     }
 
+    /// The running server's process id (for its CPU time in benchmarks).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn remote(&self) -> String {
         format!("unix:{}", self.dir.path().join("nb.sock").display())
     }

@@ -6,14 +6,14 @@
 //! server reported (only the changes since then are sent) or rebuilt from a full initial reply, and
 //! readers never see a half-built cache: a rebuild is swapped in whole.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde_json::{Map, Value as Json, json};
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
-use crate::atom::{Atom, AtomKey, DecodeError};
+use crate::atom::{AtomKey, DecodeError};
 use crate::error::Error;
 use crate::operation::Condition;
 use crate::schema::{ColumnType, DatabaseSchema, SchemaError, TableNeed};
@@ -373,18 +373,35 @@ fn apply_diff(old: Option<Value>, delta: Value, ty: &ColumnType) -> Value {
             Value::Map(pairs)
         }
         (old, delta) => {
-            // One pass over the set, which may hold thousands of elements (a switch's ports),
-            // however many the diff toggles.
-            let toggled: BTreeSet<AtomKey<'_>> = delta.atoms().iter().map(Atom::key).collect();
-            let removed: BTreeSet<AtomKey<'_>> = (old.atoms().iter().map(Atom::key))
-                .filter(|a| toggled.contains(a))
-                .collect();
-            let kept = |a: &&Atom| !removed.contains(&a.key());
-            let atoms = (old.atoms().iter().filter(kept))
-                .chain(delta.atoms().iter().filter(kept))
-                .cloned()
-                .collect();
-            Value::Set(atoms).normalize(ty)
+            // One pass over the set, in place: it may hold thousands of elements (a switch's
+            // ports), however many the diff toggles. An element of the diff the set holds
+            // leaves it; any other joins it.
+            let mut atoms = old.into_atoms();
+            let delta = delta.into_atoms();
+            let held = {
+                let toggled: BTreeMap<AtomKey<'_>, usize> = delta
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (a.key(), i))
+                    .collect();
+                let mut held = vec![false; delta.len()];
+                atoms.retain(|a| match toggled.get(&a.key()) {
+                    Some(&i) => {
+                        held[i] = true;
+                        false
+                    }
+                    None => true,
+                });
+                held
+            };
+            atoms.extend(
+                delta
+                    .into_iter()
+                    .zip(held)
+                    .filter(|(_, h)| !h)
+                    .map(|(a, _)| a),
+            );
+            Value::Set(atoms)
         }
     }
 }
@@ -550,6 +567,8 @@ impl Drop for MonitorHandle {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::schema::DatabaseSchema;
 
@@ -610,6 +629,27 @@ mod tests {
             .unwrap();
         assert!(cache.get("T", &uuid).is_none());
         assert!(cache.apply(&json!({"T": {U: {"upsert": {}}}}), &s).is_err());
+    }
+
+    proptest::proptest! {
+        /// A set column's diff toggles its elements: the result holds exactly the symmetric
+        /// difference of the old set and the diff, whatever their sizes and overlap.
+        #[test]
+        fn a_set_diff_is_the_symmetric_difference(
+            old in proptest::collection::btree_set(0i64..64, 0..40),
+            delta in proptest::collection::btree_set(0i64..64, 0..12),
+        ) {
+            let ty = &schema().tables["T"].columns["tags"].column_type;
+            let strings = |s: &BTreeSet<i64>| Value::set(s.iter().map(|i| i.to_string()));
+            let got = apply_diff(Some(strings(&old)), strings(&delta), ty);
+            // Compared as sorted text (an atom's text is its quoted string).
+            let mut got: Vec<String> = got.atoms().iter().map(|a| a.to_string()).collect();
+            let mut want: Vec<String> =
+                old.symmetric_difference(&delta).map(|i| format!("{:?}", i.to_string())).collect();
+            got.sort();
+            want.sort();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

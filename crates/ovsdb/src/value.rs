@@ -63,6 +63,15 @@ impl Value {
         }
     }
 
+    /// The atoms of a scalar or a set, owned (none for a map).
+    pub fn into_atoms(self) -> Vec<Atom> {
+        match self {
+            Value::Atom(a) => vec![a],
+            Value::Set(atoms) => atoms,
+            Value::Map(_) => Vec::new(),
+        }
+    }
+
     /// The single atom of a scalar, or of a set with exactly one element.
     pub fn as_atom(&self) -> Option<&Atom> {
         match self.atoms() {
