@@ -4,9 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+mod allocator;
 mod changes;
 mod config;
 mod identity;
@@ -47,6 +45,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::purge_at_once();
     let cli = Cli::parse();
     match cli.command {
         Command::Cluster(args) => neutrino_cluster::cli::run(args),

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use neutrino_ovsdb::{
-    Atom, AtomKey, Cache, Condition, IndexKey, Mutation, Operation, Row, Value, WaitUntil,
+    Atom, AtomKey, Cache, Condition, IndexKey, Mutation, Operation, Row, Rows, Value, WaitUntil,
     monitor::MonitorRequest,
 };
 use uuid::Uuid;
@@ -32,7 +32,7 @@ use crate::row::{
 
 /// Read access to a copy of the Northbound database: table → UUID → row.
 pub trait NbView {
-    fn rows(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>>;
+    fn rows(&self, table: &str) -> Option<&Rows>;
 
     /// The rows of `spec`'s table under one of `keys` (of any owner), by UUID within a key. This
     /// scans the table; a [`Cache`] of [`monitor_request`] looks the keys up in its index, so a
@@ -47,7 +47,7 @@ pub trait NbView {
 }
 
 impl NbView for Cache {
-    fn rows(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>> {
+    fn rows(&self, table: &str) -> Option<&Rows> {
         self.table(table)
     }
 
@@ -70,17 +70,18 @@ impl NbView for Cache {
 
 /// The rows of `table` whose key under `spec` is one of `keys`, in one pass over the table.
 fn scan_for_keys<'a>(
-    table: Option<&'a BTreeMap<Uuid, Row>>,
+    table: Option<&'a Rows>,
     spec: &TableSpec,
     keys: &BTreeSet<&str>,
 ) -> Vec<(&'a Uuid, &'a Row)> {
     (table.into_iter().flatten())
+        .map(|(uuid, row)| (uuid, &**row))
         .filter(|(_, row)| key_ref(spec, row).is_some_and(|k| keys.contains(k)))
         .collect()
 }
 
-impl NbView for BTreeMap<String, BTreeMap<Uuid, Row>> {
-    fn rows(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>> {
+impl NbView for BTreeMap<String, Rows> {
+    fn rows(&self, table: &str) -> Option<&Rows> {
         self.get(table)
     }
 }
@@ -189,7 +190,9 @@ pub fn plan(desired: &Desired, actual: &dyn NbView, scope: &Scope) -> Plan {
     let mut foreign: BTreeSet<RowId> = BTreeSet::new();
     for spec in TABLES {
         let rows: Vec<(&Uuid, &Row)> = match &needed {
-            None => actual.rows(spec.name).into_iter().flatten().collect(),
+            None => (actual.rows(spec.name).into_iter().flatten())
+                .map(|(uuid, row)| (uuid, &**row))
+                .collect(),
             Some(needed) => match needed.get(spec.name) {
                 Some(keys) => actual.rows_under(spec, keys),
                 None => continue,

@@ -68,7 +68,7 @@ pub mod value;
 pub use atom::{Atom, AtomKey, AtomicType};
 pub use client::{Client, ClientConfig, ConnectionState, Event};
 pub use error::Error;
-pub use monitor::{Cache, IndexKey, MonitorHandle, MonitorRequest};
+pub use monitor::{Cache, IndexKey, MonitorHandle, MonitorRequest, Rows};
 pub use operation::{Condition, Function, Mutation, Mutator, Operation, WaitUntil};
 pub use remote::Remote;
 pub use schema::{DatabaseSchema, Shape, TableNeed};

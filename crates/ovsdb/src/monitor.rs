@@ -152,13 +152,18 @@ impl MonitorRequest {
     }
 }
 
+/// The cached rows of one table, by UUID.
+pub type Rows = BTreeMap<Uuid, Arc<Row>>;
+
 /// A copy of the watched rows: table → UUID → row (the monitored columns only).
 ///
-/// Each table is shared between snapshots until it changes, so a change to one table copies that
-/// table only, and only while someone still holds an older snapshot.
+/// Tables and rows are shared between snapshots until they change: a change while someone still
+/// holds an older snapshot copies that table's map of row pointers and the changed rows, not
+/// every row (at 10,000 ports, a snapshot held by a full compare would otherwise make the next
+/// update copy the whole `Logical_Switch_Port` table).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cache {
-    tables: BTreeMap<String, Arc<BTreeMap<Uuid, Row>>>,
+    tables: BTreeMap<String, Arc<Rows>>,
     /// The indexed tables' rows by key ([`MonitorRequest::index`]), kept with every change.
     indexes: BTreeMap<String, Arc<Index>>,
     /// The monitored columns of each table (empty: all), so that rows can be completed.
@@ -195,12 +200,12 @@ impl Cache {
     }
 
     /// The rows of a watched table (`None` if the monitor does not watch it).
-    pub fn table(&self, table: &str) -> Option<&BTreeMap<Uuid, Row>> {
+    pub fn table(&self, table: &str) -> Option<&Rows> {
         self.tables.get(table).map(|t| &**t)
     }
 
     pub fn get(&self, table: &str, uuid: &Uuid) -> Option<&Row> {
-        self.tables.get(table)?.get(uuid)
+        self.tables.get(table)?.get(uuid).map(|r| &**r)
     }
 
     /// The rows of `table` under `key` ([`MonitorRequest::index`]), by UUID; `None` if the table
@@ -213,7 +218,11 @@ impl Cache {
         let index = self.indexes.get(table)?;
         let rows = self.tables.get(table)?;
         let uuids = index.rows.get(key).map(Vec::as_slice).unwrap_or_default();
-        Some(uuids.iter().filter_map(move |u| rows.get_key_value(u)))
+        Some(
+            uuids
+                .iter()
+                .filter_map(move |u| rows.get_key_value(u).map(|(u, r)| (u, &**r))),
+        )
     }
 
     /// The rows of `table` whose `column` holds exactly `value` (a linear scan).
@@ -227,10 +236,11 @@ impl Cache {
             .get(table)
             .into_iter()
             .flat_map(|t| t.iter())
+            .map(|(u, r)| (u, &**r))
             .filter(move |(_, row)| row.get(column) == Some(value))
     }
 
-    pub fn tables(&self) -> impl Iterator<Item = (&str, &BTreeMap<Uuid, Row>)> {
+    pub fn tables(&self) -> impl Iterator<Item = (&str, &Rows)> {
         self.tables.iter().map(|(k, v)| (k.as_str(), &**v))
     }
 
@@ -273,9 +283,9 @@ impl Cache {
                         }
                         index.add(uuid, &row);
                     }
-                    cached.insert(uuid, row);
+                    cached.insert(uuid, Arc::new(row));
                 } else if let Some(diff) = change.get("modify") {
-                    let row = cached.entry(uuid).or_default();
+                    let row = Arc::make_mut(cached.entry(uuid).or_default());
                     let Json::Object(diff) = diff else {
                         return Err(DecodeError::new("modify is not an object", diff));
                     };

@@ -1,5 +1,7 @@
 //! The plan against hand-made database contents.
 
+use std::sync::Arc;
+
 use super::*;
 
 fn ops_named(plan: &crate::plan::Plan, name: &str) -> usize {
@@ -23,7 +25,7 @@ fn small_desired() -> Desired {
 
 #[test]
 fn an_empty_database_gets_every_row_inserted_with_ports_inside_their_switch() {
-    let actual: BTreeMap<String, BTreeMap<Uuid, Row>> = BTreeMap::new();
+    let actual: BTreeMap<String, neutrino_ovsdb::Rows> = BTreeMap::new();
     let plan = plan(&small_desired(), &actual, &Scope::Full);
     assert_eq!(ops_named(&plan, "insert"), 3);
     // An absence check for the switch and the DHCP options; the port's name is an index of the
@@ -55,8 +57,8 @@ fn an_empty_database_gets_every_row_inserted_with_ports_inside_their_switch() {
 }
 
 /// The database as it would hold `desired` after applying it.
-pub(super) fn applied(desired: &Desired) -> BTreeMap<String, BTreeMap<Uuid, Row>> {
-    let mut db: BTreeMap<String, BTreeMap<Uuid, Row>> = BTreeMap::new();
+pub(super) fn applied(desired: &Desired) -> BTreeMap<String, neutrino_ovsdb::Rows> {
+    let mut db: BTreeMap<String, neutrino_ovsdb::Rows> = BTreeMap::new();
     let uuids: BTreeMap<RowId, Uuid> = desired
         .rows()
         .map(|r| (r.id.clone(), Uuid::new_v4()))
@@ -71,7 +73,7 @@ pub(super) fn applied(desired: &Desired) -> BTreeMap<String, BTreeMap<Uuid, Row>
         }
         db.entry(row.id.table.to_owned())
             .or_default()
-            .insert(uuids[&row.id], values);
+            .insert(uuids[&row.id], Arc::new(values));
     }
     for row in desired.rows() {
         if let Some(parent) = &row.parent {
@@ -80,11 +82,12 @@ pub(super) fn applied(desired: &Desired) -> BTreeMap<String, BTreeMap<Uuid, Row>
                 .parent
                 .unwrap()
                 .1;
-            let ports = db
+            let parent_row = db
                 .get_mut(parent.table)
                 .unwrap()
                 .get_mut(&uuids[parent])
-                .unwrap()
+                .unwrap();
+            let ports = Arc::make_mut(parent_row)
                 .entry(column.into())
                 .or_insert_with(Value::empty);
             if let Value::Set(atoms) = ports {
@@ -108,7 +111,7 @@ fn an_applied_state_plans_nothing_and_an_older_desired_revision_is_stale() {
         .values_mut()
         .next()
         .unwrap();
-    lsp.insert(
+    Arc::make_mut(lsp).insert(
         "external_ids".into(),
         Value::map([
             ("neutron:revision_number", "5"),
@@ -194,7 +197,7 @@ fn a_port_of_a_missing_network_is_an_orphan_nothing_refers_to() {
         vec![RowId::new(table::LOGICAL_SWITCH_PORT, ports[0].id.clone())],
     );
     desired.insert(group);
-    let actual: BTreeMap<String, BTreeMap<Uuid, Row>> = BTreeMap::new();
+    let actual: BTreeMap<String, neutrino_ovsdb::Rows> = BTreeMap::new();
     let plan = plan(&desired, &actual, &Scope::Full);
     assert!(plan.changes.contains(&Change::Orphan(RowId::new(
         table::LOGICAL_SWITCH_PORT,

@@ -1,6 +1,8 @@
 //! A floating IP's port forwardings → `Load_Balancer` rows on its router, as upstream's OVN
 //! port forwarding driver writes them (`ovn-dumps/nb-Load_Balancer.txt`), and their removal.
 
+use std::sync::Arc;
+
 use super::*;
 
 const FIP: &str = "1b2f458d-a50f-432f-b969-26d4a3b5c28d";
@@ -131,7 +133,7 @@ fn a_gone_forwarding_is_unlinked_and_deleted_and_others_balancers_stay() {
         },
     );
     // Inserted inside the router's `load_balancer`.
-    let empty: BTreeMap<String, BTreeMap<Uuid, Row>> = BTreeMap::new();
+    let empty: BTreeMap<String, neutrino_ovsdb::Rows> = BTreeMap::new();
     let first = plan(&with, &empty, &Scope::Full);
     assert!(first.changes.contains(&Change::Insert(RowId::new(
         table::LOAD_BALANCER,
@@ -153,7 +155,7 @@ fn a_gone_forwarding_is_unlinked_and_deleted_and_others_balancers_stay() {
     let lb_uuid = Uuid::new_v4();
     let octavia = Uuid::new_v4();
     let router_uuid = Uuid::new_v4();
-    let mut db: BTreeMap<String, BTreeMap<Uuid, Row>> = BTreeMap::new();
+    let mut db: BTreeMap<String, neutrino_ovsdb::Rows> = BTreeMap::new();
     for row in with.rows() {
         let uuid = if row.id.table == table::LOAD_BALANCER {
             lb_uuid
@@ -162,7 +164,7 @@ fn a_gone_forwarding_is_unlinked_and_deleted_and_others_balancers_stay() {
         };
         db.entry(row.id.table.to_owned())
             .or_default()
-            .insert(uuid, row.columns.clone());
+            .insert(uuid, Arc::new(row.columns.clone()));
     }
     let mut other = Row::new();
     other.insert("name".into(), Value::from("lb-octavia"));
@@ -170,15 +172,18 @@ fn a_gone_forwarding_is_unlinked_and_deleted_and_others_balancers_stay() {
         "external_ids".into(),
         Value::map([("neutron:vip", "10.0.0.9"), ("octavia:name", "x")]),
     );
-    db.get_mut("Load_Balancer").unwrap().insert(octavia, other);
-    db.get_mut("Logical_Router")
+    db.get_mut("Load_Balancer")
+        .unwrap()
+        .insert(octavia, Arc::new(other));
+    let router_row = db
+        .get_mut("Logical_Router")
         .unwrap()
         .get_mut(&router_uuid)
-        .unwrap()
-        .insert(
-            "load_balancer".into(),
-            Value::Set(vec![Atom::Uuid(lb_uuid), Atom::Uuid(octavia)]),
-        );
+        .unwrap();
+    Arc::make_mut(router_row).insert(
+        "load_balancer".into(),
+        Value::Set(vec![Atom::Uuid(lb_uuid), Atom::Uuid(octavia)]),
+    );
     assert!(plan(&with, &db, &Scope::Full).operations.is_empty());
     let without = desired_state(
         &MappingConfig::default(),

@@ -13,6 +13,7 @@ fn switch_named<'a>(cache: &'a Cache, name: &str) -> Option<&'a neutrino_ovsdb::
         .table("Logical_Switch")?
         .values()
         .find(|r| r.get("name") == Some(&name))
+        .map(|r| &**r)
 }
 
 async fn wait_for(
