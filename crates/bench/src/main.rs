@@ -78,7 +78,8 @@ struct Args {
     #[arg(long, default_value = "bench-results.json")]
     json: PathBuf,
     /// Profile the server's create and list phases of the first run (`--scenario ovn`: the first
-    /// create-rate turns, back end on and off) with `perf record -g`,
+    /// create-rate turns, back end on and off; `--scenario replicas`: the first replica of each
+    /// service in the first turn) with `perf record -g`,
     /// writing the data files into this directory (the timings of a profiled run are not
     /// representative).
     #[arg(long)]
@@ -480,6 +481,7 @@ fn replicas_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
         cidr: args.cidr.clone(),
         log_level: args.log_levels[0].clone(),
         server_env: args.server_env.clone(),
+        perf_dir: args.perf_dir.clone(),
     };
     let results = rt.block_on(replicas::run(
         server,

@@ -21,7 +21,7 @@ use crate::api::{Api, count_items};
 use crate::baseline::{self, CommitRate};
 use crate::database::TempDatabase;
 use crate::scenario::{self, CreateResult};
-use crate::server::Launch;
+use crate::server::{Launch, Profiler};
 use crate::stats::{each_rate, median, median_some};
 
 /// The targets of issue 10: ports/s with one replica on PostgreSQL, and the ratio of
@@ -40,6 +40,8 @@ pub struct Params {
     pub cidr: String,
     pub log_level: String,
     pub server_env: Vec<(String, String)>,
+    /// Profile the first replica of each service during the first turn's creates.
+    pub perf_dir: Option<std::path::PathBuf>,
 }
 
 /// One of the services a turn measures.
@@ -160,7 +162,8 @@ pub async fn run(bin: &Path, root: &Path, database_url: &str, p: &Params) -> Res
                 .join(format!("{}-{}", service.engine, service.replicas));
             std::fs::create_dir_all(&service_dir)?;
             let url = (service.engine == "postgresql").then_some(database_url);
-            let run = run_service(bin, &service_dir, url, service, p).await?;
+            let profile = p.perf_dir.as_deref().filter(|_| turn == 1);
+            let run = run_service(bin, &service_dir, url, service, p, profile).await?;
             eprintln!(
                 "  {}: {:.0} ports/s, p50 {:.2} ms, p99 {:.2} ms, {} failed, server CPU {:.3} ms/port{}",
                 service.label(),
@@ -212,6 +215,7 @@ async fn run_service(
     database_url: Option<&str>,
     service: Service,
     p: &Params,
+    profile: Option<&Path>,
 ) -> Result<ServiceRun> {
     // Declared before the servers, so dropped (the database with it) after they stopped.
     let database = database_url.map(TempDatabase::create).transpose()?;
@@ -228,6 +232,11 @@ async fn run_service(
     let api = Api::login(&servers[0].url).await?;
     let network = api.network_with_subnet("bench-net", &p.cidr).await?;
     let apis: Vec<Api> = servers.iter().map(|s| api.on(&s.url)).collect();
+    let profiler = Profiler::start(
+        profile,
+        &servers[0],
+        &service.label().replace(", ", "-").replace(" ", "-"),
+    )?;
     let create = scenario::create_ports(
         &apis,
         &servers,
@@ -237,6 +246,7 @@ async fn run_service(
         p.clients,
     )
     .await?;
+    drop(profiler);
     if let Some(e) = &create.error_sample {
         eprintln!(
             "  warning: {} of {} port creates failed on {}, e.g. {e}; end of the first replica's log:\n{}",
