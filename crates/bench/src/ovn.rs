@@ -461,30 +461,24 @@ pub async fn run(bin: &Path, data_root: &Path, params: &Params) -> Result<Result
     let off_api = Api::login(&off_server.url).await?;
     let off_net = off_api.network_with_subnet("rate", "10.2.0.0/16").await?;
     let on_net = api.network_with_subnet("rate", "10.2.0.0/16").await?;
-    let (mut create_rate_on, mut create_rate_off) = (Vec::new(), Vec::new());
-    let (mut cpu_on, mut cpu_off) = (Vec::new(), Vec::new());
+    // Each side's rates and CPU, turn by turn.
+    let (mut on, mut off) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     let size = (params.rate_ports, params.clients);
     for turn in 0..2 {
         let profile = params.perf_dir.as_deref().filter(|_| turn == 0);
-        let profiler = Profiler::start(profile, &server, "ovn-on")?;
-        let (rate, cpu) =
-            create_rate(&api, (&server, &nb), &on_net, size, &format!("on{turn}")).await?;
-        drop(profiler);
-        create_rate_on.push(rate);
-        cpu_on.push(cpu);
-        let profiler = Profiler::start(profile, &off_server, "ovn-off")?;
-        let (rate, cpu) = create_rate(
-            &off_api,
-            (&off_server, &nb),
-            &off_net,
-            size,
-            &format!("off{turn}"),
-        )
-        .await?;
-        drop(profiler);
-        create_rate_off.push(rate);
-        cpu_off.push(cpu);
+        for (side, api, server, net, (rates, cpus)) in [
+            ("on", &api, &server, &on_net, &mut on),
+            ("off", &off_api, &off_server, &off_net, &mut off),
+        ] {
+            let profiler = Profiler::start(profile, server, &format!("ovn-{side}"))?;
+            let tag = format!("{side}{turn}");
+            let (rate, cpu) = create_rate(api, (server, &nb), net, size, &tag).await?;
+            drop(profiler);
+            rates.push(rate);
+            cpus.push(cpu);
+        }
     }
+    let ((create_rate_on, cpu_on), (create_rate_off, cpu_off)) = (on, off);
     off_server.stop();
     eprintln!("create rate on {create_rate_on:?} off {create_rate_off:?}");
     eprintln!("CPU ms per port on {cpu_on:?} off {cpu_off:?}");
@@ -524,11 +518,6 @@ pub fn markdown(r: &Results) -> String {
     let cpu = |turns: &[TurnCpu], f: fn(&TurnCpu) -> f64| {
         median(&turns.iter().map(f).collect::<Vec<_>>())
     };
-    let server = |t: &TurnCpu| t.server_ms_per_port;
-    let (northbound, clients) = (
-        |t: &TurnCpu| t.northbound_ms_per_port,
-        |t: &TurnCpu| t.clients_ms_per_port,
-    );
     format!(
         "| measure | value | target |\n| --- | --- | --- |\n\
          | floor: durable SQLite commits/s | {:.0} | |\n\
@@ -558,11 +547,11 @@ pub fn markdown(r: &Results) -> String {
         on,
         off,
         on / off,
-        cpu(&r.cpu_on, server),
-        cpu(&r.cpu_off, server),
-        cpu(&r.cpu_on, northbound),
-        cpu(&r.cpu_on, clients),
-        cpu(&r.cpu_off, clients),
+        cpu(&r.cpu_on, |t| t.server_ms_per_port),
+        cpu(&r.cpu_off, |t| t.server_ms_per_port),
+        cpu(&r.cpu_on, |t| t.northbound_ms_per_port),
+        cpu(&r.cpu_on, |t| t.clients_ms_per_port),
+        cpu(&r.cpu_off, |t| t.clients_ms_per_port),
         r.ports_total,
         r.cycle_ms,
         r.full_compare_ms,
