@@ -75,6 +75,9 @@ pub(crate) struct Postgres {
     /// Whether the listener for other processes' changes runs (started by the first subscriber).
     listening: Arc<std::sync::Once>,
     notifier: Arc<changes::Notifier>,
+    /// The backend pid of this store's listener connection (0: none yet), which its notifier
+    /// does not count as another process listening (see [`changes`]).
+    own_listener: Arc<std::sync::atomic::AtomicI32>,
 }
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -224,8 +227,13 @@ impl Postgres {
             Ok(())
         })?;
         let pool = Arc::new(pool);
+        let own_listener = Arc::default();
         Ok(Postgres {
-            notifier: Arc::new(changes::Notifier::start(pool.clone())),
+            notifier: Arc::new(changes::Notifier::start(
+                pool.clone(),
+                Arc::clone(&own_listener),
+            )),
+            own_listener,
             pool,
             retries: settings.max_retries,
             feed,
@@ -331,8 +339,13 @@ impl Postgres {
 
     /// Starts listening for other processes' changes (once).
     pub(crate) fn listen_for_changes(&self) {
-        self.listening
-            .call_once(|| changes::listen(self.pool.clone(), self.feed.downgrade()));
+        self.listening.call_once(|| {
+            changes::listen(
+                self.pool.clone(),
+                self.feed.downgrade(),
+                self.own_listener.clone(),
+            )
+        });
     }
 }
 

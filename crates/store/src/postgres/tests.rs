@@ -150,3 +150,74 @@ async fn the_feed_is_complete_and_wakes_other_processes() {
     assert_eq!(a.prune_outbox(0).await.unwrap(), 10);
     assert_eq!(b.changes(0, 1000).await.unwrap(), rest);
 }
+
+/// How many notifications the store's notifier sent.
+fn notifications_sent(store: &crate::Store) -> u64 {
+    match &store.engine {
+        crate::Engine::Postgres(db) => db.notifier.sent(),
+        crate::Engine::Sqlite(_) => unreachable!("a PostgreSQL store"),
+    }
+}
+
+async fn write_network(store: &crate::Store, id: &str) {
+    let id = id.to_string();
+    store
+        .write(move |tx| {
+            crate::insert_row(
+                tx,
+                tables::NETWORKS,
+                &id,
+                &[("project_id", "p".into()), ("open", 0.into())],
+                "{}",
+            )
+        })
+        .await
+        .unwrap();
+}
+
+/// Wakes that came meanwhile are taken, so that the next wait sees only new ones.
+async fn settle(woken: &mut crate::Subscription) {
+    while woken.wait(Duration::from_millis(20)).await {}
+}
+
+/// A NOTIFY is a transaction of its own: a notifier sends none while no other process listens
+/// (its own process's listener does not count), starts within a second of another listener
+/// connecting, and that listener looks at the outbox by itself until then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
+async fn changes_are_announced_only_while_another_process_listens() {
+    let (dir, db) = scratch();
+    let a = db.open(dir.path()).unwrap();
+    let _own = a.subscribe();
+    // Let the listener connect before the first change.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..5 {
+        write_network(&a, &format!("alone-{i}")).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(notifications_sent(&a), 0, "nobody else listens");
+
+    let b = db.open(dir.path()).unwrap();
+    let mut woken = b.subscribe();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    settle(&mut woken).await;
+    write_network(&a, "seen-while-discovering").await;
+    assert!(
+        woken.wait(Duration::from_millis(500)).await,
+        "a new listener sees changes before the notifiers know of it"
+    );
+
+    // Past the discovery period the listener wakes only when notified.
+    tokio::time::sleep(super::changes::DISCOVERY).await;
+    settle(&mut woken).await;
+    assert!(
+        !woken.wait(Duration::from_millis(1500)).await,
+        "no change, no wake"
+    );
+    write_network(&a, "notified").await;
+    assert!(
+        woken.wait(Duration::from_millis(500)).await,
+        "a change is announced to the other process"
+    );
+    assert!(notifications_sent(&a) > 0);
+}
