@@ -235,6 +235,11 @@ async fn service_metrics(inner: &Inner) -> Registry {
         "Transactions run again after a serialization failure or deadlock",
         ConstCounter::new(stats.retries),
     );
+    r.register(
+        "database_change_notifications",
+        "Change notifications sent to other processes (PostgreSQL; none while no other process listens)",
+        ConstCounter::new(stats.notifications),
+    );
     if let Some(pool) = store.pool_stats() {
         r.register(
             "database_pool_connections",

@@ -220,6 +220,12 @@ async fn metrics_report_the_store_and_the_change_feed() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert!(s.sample("neutrino_outbox_position").await.unwrap() > position);
     assert!(s.sample("neutrino_database_commits_total").await.unwrap() > commits);
+    // Nobody in another process listens to this service's changes: nothing announced.
+    assert_eq!(
+        s.sample("neutrino_database_change_notifications_total")
+            .await,
+        Some(0.0)
+    );
     let pool = s.sample("neutrino_database_pool_connections").await;
     match neutrino_store::testing::engine() {
         "postgres" => assert!(pool.unwrap() >= 1.0, "PostgreSQL has a pool"),

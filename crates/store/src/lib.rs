@@ -73,6 +73,9 @@ pub struct CommitStats {
     pub requests: u64,
     /// Transactions run again after a serialization failure or deadlock.
     pub retries: u64,
+    /// Change notifications sent to other processes (PostgreSQL; none while no other process
+    /// listens).
+    pub notifications: u64,
 }
 
 /// The PostgreSQL connection pool now.

@@ -209,7 +209,6 @@ impl Notifier {
     }
 
     /// How many notifications were sent.
-    #[cfg(test)]
     pub(crate) fn sent(&self) -> u64 {
         self.shared.sent.load(Ordering::Relaxed)
     }

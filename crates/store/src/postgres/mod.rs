@@ -317,7 +317,10 @@ impl Postgres {
     }
 
     pub(crate) fn stats(&self) -> CommitStats {
-        self.pool.stats()
+        CommitStats {
+            notifications: self.notifier.sent(),
+            ..self.pool.stats()
+        }
     }
 
     /// Gives the committed outbox entries their feed positions (see [`changes`]).

@@ -131,6 +131,7 @@ impl Pool {
             commits,
             requests: commits,
             retries: self.retries.load(Ordering::Relaxed),
+            notifications: 0,
         }
     }
 }

@@ -151,12 +151,8 @@ async fn the_feed_is_complete_and_wakes_other_processes() {
     assert_eq!(b.changes(0, 1000).await.unwrap(), rest);
 }
 
-/// How many notifications the store's notifier sent.
 fn notifications_sent(store: &crate::Store) -> u64 {
-    match &store.engine {
-        crate::Engine::Postgres(db) => db.notifier.sent(),
-        crate::Engine::Sqlite(_) => unreachable!("a PostgreSQL store"),
-    }
+    store.commit_stats().notifications
 }
 
 async fn write_network(store: &crate::Store, id: &str) {

@@ -86,6 +86,7 @@ impl Writer {
             commits: self.commits.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             retries: 0,
+            notifications: 0,
         }
     }
 }
