@@ -1,7 +1,7 @@
 //! The change feed's wake-up: a counter bumped after every commit that changed a resource. A
 //! subscriber waits for it to move, then reads the outbox from its own position — the counter
 //! says "something changed", the outbox says what. On PostgreSQL the engine also bumps it when
-//! another process's commit is announced (`LISTEN neutrino_changes`).
+//! another process's commit is announced (`LISTEN neutrino_changes_<schema digest>`).
 
 use std::sync::Arc;
 

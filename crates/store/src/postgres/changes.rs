@@ -4,13 +4,14 @@
 //! every entry committed so far. A consumer reading `seq > position` thus never skips an entry
 //! that committed late.
 //!
-//! Other processes learn of changes by `NOTIFY neutrino_changes`, sent by the [`Notifier`]
+//! Other processes learn of changes by a `NOTIFY` on the schema's channel ([`CHANNEL`] and a
+//! digest of the schema: deployments may share a database, one schema each), sent by the
+//! [`Notifier`]
 //! after a commit that changed a resource — from its own connection, after the commit and
 //! coalesced, because a NOTIFY inside the writing transaction takes a lock at commit that every
 //! other notifying commit waits for (it would serialize all writes). A NOTIFY is a transaction
 //! of its own, so it is sent only while another process listens: a listener connection is
-//! named after its schema ([`LISTENER_NAME`]; deployments may share a database, one schema
-//! each), and the notifiers look for other such connections in `pg_stat_activity`, at most
+//! named after its schema ([`listener_name`]), and the notifiers look for other such connections in `pg_stat_activity`, at most
 //! once per [`LOOK_AGAIN`] and only while they have something to announce. A listener that has
 //! just started may not have been seen yet, so for its first [`DISCOVERY`] it looks at the
 //! outbox every [`POLL`] besides.
@@ -26,11 +27,17 @@ use super::session::{PgSession, store_error};
 use crate::StoreError;
 use crate::tx::Tx;
 
-pub(crate) const CHANNEL: &str = "neutrino_changes";
+/// The notification channels' names start with this; the schema's digest follows.
+const CHANNEL: &str = "neutrino_changes_";
 
-/// The `application_name` of a listener connection, as SQL: "neutrino-listen" and a digest of
-/// its schema (an `application_name` keeps only 63 bytes of printable ASCII).
-const LISTENER_NAME: &str = "'neutrino-listen ' || left(md5(current_schema()), 16)";
+/// A digest of the connection's schema, as SQL: names are short and plain ASCII whatever the
+/// schema is called (an `application_name` keeps 63 bytes of printable ASCII).
+const SCHEMA_DIGEST: &str = "left(md5(current_schema()), 16)";
+
+/// The `application_name` of a listener connection, as SQL: "neutrino-listen" and the digest.
+fn listener_name() -> String {
+    format!("'neutrino-listen ' || {SCHEMA_DIGEST}")
+}
 
 /// How old the notifier's knowledge of other listeners may be when it decides to stay silent.
 const LOOK_AGAIN: Duration = Duration::from_secs(1);
@@ -100,16 +107,23 @@ fn listen_once(
 ) -> Result<(), StoreError> {
     let mut conn = pool.connect()?;
     // The pid first: a notifier that sees this connection named knows it is its own.
-    let pid = conn
+    let (pid, digest): (i32, String) = conn
         .client
-        .run(|c| async move { Ok(c.query_one("SELECT pg_backend_pid()", &[]).await?.get(0)) })
+        .run(|c| async move {
+            let sql = format!("SELECT pg_backend_pid(), {SCHEMA_DIGEST}");
+            let row = c.query_one(&sql, &[]).await?;
+            Ok((row.get(0), row.get(1)))
+        })
         .map_err(|e| store_error(&e))?;
     own_listener.store(pid, Ordering::Relaxed);
     simple(
         &mut conn,
-        &format!("SELECT set_config('application_name', {LISTENER_NAME}, false)"),
+        &format!(
+            "SELECT set_config('application_name', {}, false); \
+             LISTEN {CHANNEL}{digest}",
+            listener_name()
+        ),
     )?;
-    simple(&mut conn, &format!("LISTEN {CHANNEL}"))?;
     let started = Instant::now();
     // Changes made while nobody listened are in the outbox; a wake makes subscribers look.
     wake(feed);
@@ -267,7 +281,10 @@ impl Announcer {
         }
         if shared.others_listening.load(Ordering::Relaxed) {
             let conn = self.connection()?;
-            simple(conn, &format!("NOTIFY {CHANNEL}"))?;
+            simple(
+                conn,
+                &format!("SELECT pg_notify('{CHANNEL}' || {SCHEMA_DIGEST}, '')"),
+            )?;
             shared.sent.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
@@ -282,7 +299,8 @@ impl Announcer {
                 let sql = format!(
                     "SELECT EXISTS (SELECT 1 FROM pg_stat_activity \
                      WHERE datname = current_database() \
-                     AND application_name = {LISTENER_NAME} AND pid <> $1)"
+                     AND application_name = {} AND pid <> $1)",
+                    listener_name()
                 );
                 let row = c.query_one(&sql, &[&own]).await?;
                 Ok(row.get::<_, bool>(0))
