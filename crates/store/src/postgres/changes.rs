@@ -6,15 +6,14 @@
 //!
 //! Other processes learn of changes by a `NOTIFY` on the schema's channel ([`CHANNEL`] and a
 //! digest of the schema: deployments may share a database, one schema each), sent by the
-//! [`Notifier`]
-//! after a commit that changed a resource — from its own connection, after the commit and
-//! coalesced, because a NOTIFY inside the writing transaction takes a lock at commit that every
-//! other notifying commit waits for (it would serialize all writes). A NOTIFY is a transaction
-//! of its own, so it is sent only while another process listens: a listener connection is
-//! named after its schema ([`listener_name`]), and the notifiers look for other such connections in `pg_stat_activity`, at most
-//! once per [`LOOK_AGAIN`] and only while they have something to announce. A listener that has
-//! just started may not have been seen yet, so for its first [`DISCOVERY`] it looks at the
-//! outbox every [`POLL`] besides.
+//! [`Notifier`] after a commit that changed a resource — from its own connection, after the
+//! commit and coalesced, because a NOTIFY inside the writing transaction takes a lock at commit
+//! that every other notifying commit waits for (it would serialize all writes). A NOTIFY is a
+//! transaction of its own, so it is sent only while another process listens: a listener
+//! connection is named after its schema ([`listener_name`]), and the notifiers look for other
+//! such connections in `pg_stat_activity`, at most once per [`LOOK_AGAIN`] and only while they
+//! have something to announce. A listener that has just started may not have been seen yet, so
+//! for its first [`DISCOVERY`] it looks at the outbox every [`POLL`] besides.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -78,8 +77,8 @@ pub(crate) fn sequence(conn: &mut Conn) -> Result<(), StoreError> {
 }
 
 /// Listens for other processes' changes on a connection of its own and wakes the feed, until
-/// the store is gone. Reconnects after a lost connection.
-/// `own_listener` receives the backend pid of the listener's connection.
+/// the store is gone. Reconnects after a lost connection. `own_listener` receives the backend
+/// pid of the listener's connection.
 pub(crate) fn listen(
     pool: Arc<Pool>,
     feed: Weak<watch::Sender<u64>>,
@@ -145,7 +144,8 @@ fn listen_once(
             .map_err(|e| store_error(&e))?;
         if got || discovering {
             wake(feed);
-        } else if conn.client.is_closed() {
+        }
+        if conn.client.is_closed() {
             return Err(StoreError::Unavailable("listener connection closed".into()));
         }
     }

@@ -111,21 +111,11 @@ async fn the_feed_is_complete_and_wakes_other_processes() {
     for i in 0..40 {
         let store = if i % 2 == 0 { a.clone() } else { b.clone() };
         tasks.push(tokio::spawn(async move {
-            store
-                .write(move |tx| {
-                    crate::insert_row(
-                        tx,
-                        tables::NETWORKS,
-                        &format!("net-{i:02}"),
-                        &[("project_id", "p".into()), ("open", 0.into())],
-                        &format!("{{\"name\": \"n{i}\"}}"),
-                    )
-                })
-                .await
+            write_network(&store, &format!("net-{i:02}")).await
         }));
     }
     for t in tasks {
-        t.await.unwrap().unwrap();
+        t.await.unwrap();
     }
     assert!(
         woken.wait(Duration::from_secs(5)).await,
