@@ -43,6 +43,8 @@ pub struct BackendReport {
     pub failing: bool,
     /// This replica does the back end's work (holds its lease); the others stand by.
     pub active: bool,
+    /// It knows which of the two it is (the database has answered its claim of the lease).
+    pub decided: bool,
 }
 
 /// The configured back end, as `/readyz` and `/metrics` see it.
@@ -128,8 +130,10 @@ pub(crate) async fn readyz(State(ops): State<Operations>) -> Response {
         let report = (backend.report)();
         check(
             backend.name,
-            // A standby replica serves the API as well as the active one.
+            // A standby replica serves the API as well as the active one; one that does not
+            // know yet which it is would be ready, then not ready when it turns out active.
             match (report.connected, report.ready) {
+                _ if !report.decided => Err("has not claimed its lease yet".into()),
                 _ if !report.active => Ok(()),
                 (true, true) => Ok(()),
                 (false, _) => Err("not connected to its database".into()),

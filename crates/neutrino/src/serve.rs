@@ -186,6 +186,7 @@ fn ovn_report(backend: &Arc<OvnBackend>) -> Backend {
                 return BackendReport::default();
             };
             let s = backend.status();
+            let holding = backend.holding();
             BackendReport {
                 connected: s.connected.is_some(),
                 ready: s.ready,
@@ -196,7 +197,8 @@ fn ovn_report(backend: &Arc<OvnBackend>) -> Backend {
                 last_full_compare_at: s.last_full_compare_ms.map(|ms| ms as f64 / 1000.0),
                 ports: s.ports as u64,
                 failing: s.last_error.is_some(),
-                active: backend.holding().token.is_some(),
+                active: holding.token.is_some(),
+                decided: holding.answered,
             }
         }),
     }

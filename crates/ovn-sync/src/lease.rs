@@ -33,6 +33,9 @@ pub struct Holding {
     pub holder: String,
     /// The token this replica holds the lease under, while it does.
     pub token: Option<i64>,
+    /// The database has answered a claim: until then nobody knows whether this replica is the
+    /// active one or a standby.
+    pub answered: bool,
 }
 
 /// A name for this process in the lease: the host name (a pod's name on Kubernetes) and the
@@ -148,6 +151,7 @@ pub async fn supervise<W>(
                     holding.send_modify(|h| h.token = Some(lease.token));
                 }
                 held = Some(lease.token);
+                holding.send_if_modified(|h| !std::mem::replace(&mut h.answered, true));
             }
             Ok(Ok(None)) => {
                 if work.take().is_some() {
@@ -156,6 +160,7 @@ pub async fn supervise<W>(
                 if held.take().is_some() {
                     holding.send_modify(|h| h.token = None);
                 }
+                holding.send_if_modified(|h| !std::mem::replace(&mut h.answered, true));
             }
             Ok(Err(e)) => {
                 tracing::warn!(%holder, error = %e, "OVN back end: cannot claim the lease")

@@ -106,6 +106,7 @@ impl OvnBackend {
         let (holding_tx, holding) = watch::channel(Holding {
             holder: crate::lease::holder_name(),
             token: None,
+            answered: false,
         });
         let (stop, stopped) = watch::channel(false);
         let supervisor = tokio::spawn(async move {

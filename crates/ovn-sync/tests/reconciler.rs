@@ -374,7 +374,9 @@ async fn one_replica_holds_the_lease_and_a_standby_takes_over() {
     // Two claim intervals: b has tried and been refused.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(a.holding().token, Some(1));
+    assert!(a.holding().answered);
     assert_eq!(b.holding().token, None, "a standby does no work");
+    assert!(b.holding().answered, "b knows it is a standby");
     assert!(!b.status().ready);
     let fence = |nb: &NbServer| {
         nb.nbctl(&[
