@@ -207,3 +207,57 @@ async fn changes_are_announced_only_while_another_process_listens() {
     );
     assert!(notifications_sent(&a) > 0);
 }
+
+/// A read's transaction ends with the read: its pooled connection is not left idle in a
+/// transaction (which would hold a snapshot back from vacuum, and its locks from migrations),
+/// and the connection's next transactions work. (Sending the `ROLLBACK` without waiting for its
+/// answer must keep this: see docs/benchmarks.md, "A read's ROLLBACK".)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
+async fn a_read_leaves_its_connection_out_of_a_transaction() {
+    let (dir, mut db) = scratch();
+    // One connection: every transaction below runs on it.
+    db.config.max_connections = 1;
+    let store = db.open(dir.path()).unwrap();
+    let pid = backend_pid(&store).await;
+
+    let mut observer = connect(&db.config);
+    // `move`: a connection's runtime must be dropped off the test's runtime too.
+    let state = super::off_runtime(move || {
+        let mut state = String::new();
+        let sql = format!("SELECT state FROM pg_stat_activity WHERE pid = {pid}");
+        for _ in 0..100 {
+            let rows = observer.client.run(|c| c.query(&sql, &[])).unwrap();
+            state = rows.first().map(|r| r.get(0)).unwrap_or_default();
+            if state == "idle" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        state
+    });
+    assert_eq!(
+        state, "idle",
+        "the read's connection is out of its transaction"
+    );
+
+    // The connection goes on: a write, then reads.
+    write_network(&store, "after-the-read").await;
+    assert_eq!(backend_pid(&store).await, pid);
+    let networks = store
+        .read(|tx| -> Result<i64, StoreError> {
+            tx.query_one("SELECT COUNT(*) FROM networks", &[])?.int(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(networks, 1);
+}
+
+async fn backend_pid(store: &crate::Store) -> i64 {
+    store
+        .read(|tx| -> Result<i64, StoreError> {
+            tx.query_one("SELECT pg_backend_pid()", &[])?.int(0)
+        })
+        .await
+        .unwrap()
+}
