@@ -116,6 +116,11 @@ struct Args {
     /// SQLite, PostgreSQL with one server and PostgreSQL with this many replicas).
     #[arg(long, default_value_t = 3)]
     replicas: usize,
+    /// replicas: pin replica `k` of the multi-replica service to CPU `k mod cores`, as a host
+    /// that gives each replica cores of its own would (Kubernetes' static CPU manager, systemd's
+    /// `CPUAffinity=`); the one-server services keep every core.
+    #[arg(long)]
+    pin_replicas: bool,
     /// ovn: ports per second of the paced phase (API answer → Northbound row).
     #[arg(long, default_value_t = 500.0)]
     rate: f64,
@@ -481,6 +486,7 @@ fn replicas_main(args: &Args, server: &std::path::Path, machine: &serde_json::Va
         cidr: args.cidr.clone(),
         log_level: args.log_levels[0].clone(),
         server_env: args.server_env.clone(),
+        pin_replicas: args.pin_replicas,
         perf_dir: args.perf_dir.clone(),
     };
     let results = rt.block_on(replicas::run(

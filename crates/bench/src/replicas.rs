@@ -40,6 +40,9 @@ pub struct Params {
     pub cidr: String,
     pub log_level: String,
     pub server_env: Vec<(String, String)>,
+    /// Pin replica `k` of the multi-replica service to CPU `k mod cores` (one server is never
+    /// pinned: it has every core).
+    pub pin_replicas: bool,
     /// Profile the first replica of each service during the first turn's creates.
     pub perf_dir: Option<std::path::PathBuf>,
 }
@@ -50,13 +53,16 @@ pub struct Service {
     /// `sqlite` or `postgresql`.
     pub engine: &'static str,
     pub replicas: usize,
+    /// Each replica pinned to a core of its own (round-robin over the cores).
+    pub pinned: bool,
 }
 
 impl Service {
     pub fn label(&self) -> String {
-        match self.replicas {
-            1 => format!("{}, 1 server", self.engine),
-            n => format!("{}, {n} replicas", self.engine),
+        match (self.replicas, self.pinned) {
+            (1, _) => format!("{}, 1 server", self.engine),
+            (n, false) => format!("{}, {n} replicas", self.engine),
+            (n, true) => format!("{}, {n} replicas pinned", self.engine),
         }
     }
 }
@@ -126,14 +132,17 @@ pub async fn run(bin: &Path, root: &Path, database_url: &str, p: &Params) -> Res
         Service {
             engine: "sqlite",
             replicas: 1,
+            pinned: false,
         },
         Service {
             engine: "postgresql",
             replicas: 1,
+            pinned: false,
         },
         Service {
             engine: "postgresql",
             replicas: p.replicas,
+            pinned: p.pin_replicas,
         },
     ];
     let mut turns = Vec::new();
@@ -227,7 +236,9 @@ async fn run_service(
         database_url: database.as_ref().map(|db| db.url.as_str()),
     };
     let started = std::time::Instant::now();
-    let servers = launch.start_replicas(service.replicas).await?;
+    let servers = launch
+        .start_replicas(service.replicas, service.pinned)
+        .await?;
     let start_ms = scenario::ms(started.elapsed());
     let api = Api::login(&servers[0].url).await?;
     let network = api.network_with_subnet("bench-net", &p.cidr).await?;

@@ -9,6 +9,23 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+/// Runs the command's process on one CPU only (its threads inherit it).
+fn pin_to_cpu(command: &mut Command, cpu: usize) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only sched_setaffinity(2), a system call, runs, on a set
+    // built on this stack frame; nothing allocates or takes a lock.
+    unsafe {
+        command.pre_exec(move || {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// The user the benchmark authenticates as (written to the server's config file).
 pub const USER: &str = "bench";
 pub const PASSWORD: &str = "bench-password-not-secret";
@@ -65,21 +82,23 @@ impl Launch<'_> {
     /// time from spawn to the first served request.
     pub async fn start(&self) -> Result<(Server, Duration)> {
         let config = self.write_config()?;
-        self.spawn(&config, &self.data_dir(), self.dir.join("server.log"))
+        self.spawn(&config, &self.data_dir(), self.dir.join("server.log"), None)
             .await
     }
 
     /// `n` replicas of one service, all from the one generated config (so on one database):
     /// replica `k` has its own loopback port, data dir `data-<k>` and log `server-<k>.log`.
     /// Started one after the other, each once the previous one answers (the first runs the
-    /// migrations).
-    pub async fn start_replicas(&self, n: usize) -> Result<Vec<Server>> {
+    /// migrations). `pin`: replica `k` runs on CPU `k mod cores` only.
+    pub async fn start_replicas(&self, n: usize, pin: bool) -> Result<Vec<Server>> {
         let config = self.write_config()?;
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         let mut servers = Vec::with_capacity(n);
         for k in 0..n {
             let data_dir = self.dir.join(format!("data-{k}"));
             let log = self.dir.join(format!("server-{k}.log"));
-            servers.push(self.spawn(&config, &data_dir, log).await?.0);
+            let cpu = pin.then_some(k % cores);
+            servers.push(self.spawn(&config, &data_dir, log, cpu).await?.0);
         }
         Ok(servers)
     }
@@ -89,6 +108,7 @@ impl Launch<'_> {
         config: &Path,
         data_dir: &Path,
         log: PathBuf,
+        cpu: Option<usize>,
     ) -> Result<(Server, Duration)> {
         let port = free_loopback_port()?;
         let listen = format!("127.0.0.1:{port}");
@@ -105,7 +125,11 @@ impl Launch<'_> {
         let url = format!("http://{listen}/");
 
         let started = Instant::now();
-        let child = Command::new(self.bin)
+        let mut command = Command::new(self.bin);
+        if let Some(cpu) = cpu {
+            pin_to_cpu(&mut command, cpu);
+        }
+        let child = command
             .arg("serve")
             .arg("--listen")
             .arg(&listen)
