@@ -140,7 +140,9 @@ pub async fn supervise<W>(
             })
         };
         // A claim that hangs (the database is away) must not hold up the expiry above.
-        match tokio::time::timeout(ttl / 3, claim).await {
+        let claimed = tokio::time::timeout(ttl / 3, claim).await;
+        let answered = matches!(claimed, Ok(Ok(_)));
+        match claimed {
             Ok(Ok(Some(lease))) => {
                 valid_until = asked + ttl - ttl / 6;
                 if work.is_none() || held != Some(lease.token) {
@@ -151,7 +153,6 @@ pub async fn supervise<W>(
                     holding.send_modify(|h| h.token = Some(lease.token));
                 }
                 held = Some(lease.token);
-                holding.send_if_modified(|h| !std::mem::replace(&mut h.answered, true));
             }
             Ok(Ok(None)) => {
                 if work.take().is_some() {
@@ -160,12 +161,16 @@ pub async fn supervise<W>(
                 if held.take().is_some() {
                     holding.send_modify(|h| h.token = None);
                 }
-                holding.send_if_modified(|h| !std::mem::replace(&mut h.answered, true));
             }
             Ok(Err(e)) => {
                 tracing::warn!(%holder, error = %e, "OVN back end: cannot claim the lease")
             }
             Err(_) => tracing::warn!(%holder, "OVN back end: claiming the lease takes too long"),
+        }
+        if answered {
+            // Held or not, this replica now knows which it is; after the token above, so that
+            // nobody sees it answered and tokenless when it holds the lease.
+            holding.send_if_modified(|h| !std::mem::replace(&mut h.answered, true));
         }
     }
     drop(work);
